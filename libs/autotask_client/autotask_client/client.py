@@ -1,0 +1,357 @@
+"""The synchronous Autotask REST client."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import nullcontext
+from dataclasses import replace
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from .credentials import Credentials
+from .errors import (
+    AuthenticationError,
+    AutotaskError,
+    InvalidResponseError,
+    RequestTimeoutError,
+    TransportError,
+    error_from_response,
+)
+from .limits import NoLimiter, RequestLimiter
+from .models import PageDetails, ThresholdInfo, VersionInfo, ZoneInfo
+from .query import MAX_IN_VALUES, MAX_RECORDS, Query, gt, split_in_lists
+from .resources import (
+    BillingCodes,
+    Companies,
+    Contracts,
+    ContractServiceAdjustments,
+    ContractServices,
+    ContractServiceUnits,
+    Services,
+)
+from .retry import Idempotency, RetryPolicy
+from .zone import API_VERSION, DEFAULT_ZONE_PROBE_URL, ZoneCache, api_base, rest_root
+
+log = logging.getLogger("autotask_client")
+
+DEFAULT_TIMEOUT_SECONDS = 30.0
+USER_AGENT = "prism-autotask-client/0.1"
+
+
+class Page:
+    """One page of a query answer."""
+
+    def __init__(self, items: list[dict[str, Any]], details: PageDetails) -> None:
+        self.items = items
+        self.details = details
+
+    @property
+    def next_page_url(self) -> str | None:
+        return self.details.next_page_url
+
+
+class AutotaskClient:
+    """A typed client for Autotask's REST API v1.0.
+
+    The zone is discovered from the username on first use unless ``base_url`` is given.
+    Pass ``http`` to share a connection pool or to test against the simulator; the client
+    closes only an ``httpx.Client`` it created.
+    """
+
+    def __init__(
+        self,
+        credentials: Credentials,
+        *,
+        http: httpx.Client | None = None,
+        base_url: str | None = None,
+        zone_probe_url: str = DEFAULT_ZONE_PROBE_URL,
+        zone_cache: ZoneCache | None = None,
+        retry: RetryPolicy | None = None,
+        limiter: RequestLimiter | None = None,
+        timeout: float = DEFAULT_TIMEOUT_SECONDS,
+        max_in_values: int = MAX_IN_VALUES,
+    ) -> None:
+        self.credentials = credentials
+        self._owns_http = http is None
+        self._http = http or httpx.Client(timeout=timeout)
+        self._fixed_base = api_base(base_url) if base_url else None
+        self.zone_probe_url = rest_root(zone_probe_url)
+        self.zone_cache = zone_cache or ZoneCache()
+        self.retry = retry or RetryPolicy()
+        self.limiter: RequestLimiter = limiter or NoLimiter()
+        self.max_in_values = max_in_values
+
+        self.companies = Companies(self)
+        self.contracts = Contracts(self)
+        self.services = Services(self)
+        self.contract_services = ContractServices(self)
+        self.contract_service_adjustments = ContractServiceAdjustments(self)
+        self.contract_service_units = ContractServiceUnits(self)
+        self.billing_codes = BillingCodes(self)
+
+    def __repr__(self) -> str:
+        return f"AutotaskClient(username={self.credentials.username!r})"
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def close(self) -> None:
+        if self._owns_http:
+            self._http.close()
+
+    def __enter__(self) -> AutotaskClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- zone and service information -------------------------------------------------------
+
+    def zone(self, *, refresh: bool = False) -> ZoneInfo:
+        """The user's zone, from the cache unless ``refresh``."""
+        username = self.credentials.username
+        if not refresh:
+            cached = self.zone_cache.get(username)
+            if cached is not None:
+                return cached
+        data = self._send(
+            "GET",
+            f"{self.zone_probe_url}{API_VERSION}/ZoneInformation",
+            params={"user": username},
+            authenticate=False,
+            endpoint="ZoneInformation",
+            rezone=False,
+        )
+        zone = ZoneInfo.model_validate(data)
+        self.zone_cache.put(username, zone)
+        return zone
+
+    def base_url(self) -> str:
+        """``https://webservicesN.autotask.net/ATServicesRest/V1.0/``."""
+        if self._fixed_base is not None:
+            return self._fixed_base
+        return api_base(self.zone().url)
+
+    def version_information(self) -> list[str]:
+        """API versions the service offers (``/ATServicesRest/VersionInformation``)."""
+        data = self._send(
+            "GET",
+            f"{self.zone_probe_url}VersionInformation",
+            authenticate=False,
+            endpoint="VersionInformation",
+            rezone=False,
+        )
+        return [str(v) for v in (data or {}).get("apiVersions", [])]
+
+    def version(self) -> VersionInfo:
+        return VersionInfo.model_validate(self.request("GET", "Version"))
+
+    def threshold_information(self) -> ThresholdInfo:
+        """The database's request budget and how much of the rolling hour is used."""
+        return ThresholdInfo.model_validate(self.request("GET", "ThresholdInformation"))
+
+    def test_connection(self) -> ThresholdInfo:
+        """Check the credentials with one cheap authenticated call (rule S1's "test")."""
+        return self.threshold_information()
+
+    # -- requests -----------------------------------------------------------------------------
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        idempotency: Idempotency = Idempotency.READ,
+        endpoint: str | None = None,
+    ) -> Any:
+        """Send one API request; ``path`` is relative to the versioned base or absolute.
+
+        ``idempotency`` says whether the request may be repeated on a transient failure;
+        callers writing new records must pass :attr:`Idempotency.CREATE`.
+        """
+        return self._send(
+            method,
+            path,
+            json=json,
+            params=params,
+            idempotency=idempotency,
+            endpoint=endpoint or _endpoint_of(path),
+        )
+
+    def _url(self, path: str) -> str:
+        if path.startswith(("http://", "https://")):
+            return path
+        return self.base_url() + path.lstrip("/")
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        idempotency: Idempotency = Idempotency.READ,
+        endpoint: str,
+        authenticate: bool = True,
+        rezone: bool = True,
+    ) -> Any:
+        method = method.upper()
+        attempt = 0
+        rezoned = not rezone or self._fixed_base is not None
+        while True:
+            url = self._url(path)
+            shown = urlsplit(url).path
+            headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
+            if authenticate:
+                headers |= self.credentials.headers(write=method != "GET")
+            error: AutotaskError
+            try:
+                # Zone and version lookups are unauthenticated and outside the thread
+                # limit (DOC ThreadLimiting.htm); they do not take a slot.
+                slot = self.limiter.acquire(endpoint) if authenticate else nullcontext()
+                with slot:
+                    response = self._http.request(
+                        method, url, json=json, params=params, headers=headers
+                    )
+            except httpx.TimeoutException as exc:
+                error = RequestTimeoutError(
+                    f"no answer in time ({type(exc).__name__})", method=method, path=shown
+                )
+            except httpx.TransportError as exc:
+                error = TransportError(
+                    self.credentials.scrub(f"{type(exc).__name__}: {exc}"),
+                    method=method,
+                    path=shown,
+                )
+            else:
+                log.debug("autotask %s %s -> %s", method, shown, response.status_code)
+                if response.is_success:
+                    return _decode(response, method, shown)
+                error = error_from_response(response, method=method, path=shown)
+                if isinstance(error, AuthenticationError) and not rezoned:
+                    # The user's zone may have moved; ask again once before giving up.
+                    rezoned = True
+                    self.zone_cache.invalidate(self.credentials.username)
+                    continue
+
+            attempt += 1
+            if not (error.retryable and idempotency.retryable) or attempt > self.retry.max_retries:
+                raise error
+            delay = self.retry.delay(attempt, getattr(error, "retry_after", None))
+            if delay is None:
+                raise error
+            log.info("autotask %s %s: %s; retry %d in %.2fs", method, shown, error, attempt, delay)
+            self.retry.sleep(delay)
+
+    # -- queries -------------------------------------------------------------------------------
+
+    def query_pages(self, entity: str, q: Query) -> Iterator[Page]:
+        """Every page of ``q``, following ``nextPageUrl``.
+
+        A POST query's next page must be POSTed with the same body; a GET there is a 405
+        (AUTOTASK.md §3). Over-long ``in`` lists are split into several queries first.
+        """
+        for part in split_in_lists(q, self.max_in_values):
+            body = part.to_body()
+            url: str | None = f"{entity}/query"
+            while url:
+                page = self._page(self.request("POST", url, json=body, endpoint=entity))
+                yield page
+                url = page.next_page_url
+
+    def query(self, entity: str, q: Query) -> Iterator[dict[str, Any]]:
+        for page in self.query_pages(entity, q):
+            yield from page.items
+
+    def query_by_id_cursor(
+        self, entity: str, q: Query, *, page_size: int = MAX_RECORDS
+    ) -> Iterator[dict[str, Any]]:
+        """Every record of ``q`` by repeating it with ``id > last id seen``.
+
+        Autotask's documentation recommends this over page URLs for very large sets: each
+        request stands alone, so an interrupted walk resumes from the last id. It relies on
+        results coming back in ascending id order, as the API returns them.
+        """
+        last: int | None = None
+        for part in split_in_lists(q, self.max_in_values):
+            last = None
+            while True:
+                step = replace(part, max_records=page_size)
+                if last is not None:
+                    step = step.where(gt("id", last))
+                page = self._page(
+                    self.request("POST", f"{entity}/query", json=step.to_body(), endpoint=entity)
+                )
+                yield from page.items
+                ids = [int(i["id"]) for i in page.items if i.get("id") is not None]
+                if not ids or (len(page.items) < page_size and not page.next_page_url):
+                    break
+                last = max(ids)
+
+    def count(self, entity: str, q: Query) -> int:
+        total = 0
+        for part in split_in_lists(q, self.max_in_values):
+            body = part.to_body()
+            body.pop("IncludeFields", None)
+            body.pop("MaxRecords", None)
+            data = self.request("POST", f"{entity}/query/count", json=body, endpoint=entity)
+            total += int(_require(data, "queryCount", "count"))
+        return total
+
+    def child_items(self, path: str, *, endpoint: str) -> Iterator[dict[str, Any]]:
+        """Items of a child collection URL (``Contracts/{id}/ServiceUnits``), GET-paged."""
+        url: str | None = path
+        while url:
+            data = self.request("GET", url, endpoint=endpoint)
+            page = self._page(data)
+            yield from page.items
+            url = page.next_page_url
+
+    @staticmethod
+    def _page(data: Any) -> Page:
+        items = _require(data, "items", "query")
+        if not isinstance(items, list):
+            raise InvalidResponseError("query answer without an items list")
+        details = PageDetails.model_validate(data.get("pageDetails") or {"count": len(items)})
+        return Page(items, details)
+
+
+def _decode(response: httpx.Response, method: str, path: str) -> Any:
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise InvalidResponseError(
+            "success answer is not JSON", status=response.status_code, method=method, path=path
+        ) from exc
+
+
+def _require(data: Any, key: str, what: str) -> Any:
+    if not isinstance(data, dict) or key not in data:
+        raise InvalidResponseError(f"{what} answer without {key!r}")
+    return data[key]
+
+
+_CHILD_ENDPOINTS = {
+    "services": "ContractServices",
+    "serviceadjustments": "ContractServiceAdjustments",
+    "serviceunits": "ContractServiceUnits",
+}
+
+
+def _endpoint_of(path: str) -> str:
+    """The entity a path addresses; Autotask's thread limit is per entity endpoint."""
+    parts = [p for p in urlsplit(path).path.split("/") if p]
+    lowered = [p.lower() for p in parts]
+    if "v1.0" in lowered:
+        parts = parts[lowered.index("v1.0") + 1 :]
+    if not parts:
+        return ""
+    if len(parts) >= 3 and parts[1].isdigit():
+        return _CHILD_ENDPOINTS.get(parts[2].lower(), parts[2])
+    return parts[0]

@@ -1,0 +1,236 @@
+"""The exception tree, keyed by what a failure means rather than by status code.
+
+Autotask reports many distinct failures as HTTP 500 with an ``errors`` list (unknown user,
+bad integration code, missing permission, business-rule violations), so the status alone
+cannot tell a caller what to do. Every exception keeps the status, the decoded ``errors``
+list and ``errorId`` so nothing the API said is lost. Credentials never reach a message:
+only the method and the path (never headers or the query string) are quoted.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+# Phrases the API is known to put in its ``errors`` list (AUTOTASK.md §2, §5, and the
+# PRISM Connect seed). Matched case-insensitively as substrings.
+ZONE_NOT_FOUND_TEXT = "zone information could not be determined"
+INVALID_INTEGRATION_CODE_TEXT = "integrationcode is invalid"
+PERMISSION_TEXT = "does not have the adequate permissions"
+NO_MATCHING_RECORDS_TEXT = "no matching records found"
+DUPLICATE_KEY_TEXT = "violation of unique key constraint"
+UNEXPECTED_ERROR_TEXT = "an unexpected error has occurred"
+THRESHOLD_TEXTS = ("threshold", "thread limit", "rate limit")
+CONTRACT_RULE_TEXTS = (
+    "effectivedate must be between",
+    "recurring service",
+    "contract referenced by contractid is not active",
+)
+
+
+class AutotaskError(Exception):
+    """Base of everything the client raises."""
+
+    #: Whether repeating the same request can succeed; the retry policy reads it.
+    retryable: bool = False
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        errors: list[str] | None = None,
+        error_id: int | None = None,
+        method: str | None = None,
+        path: str | None = None,
+        body: Any = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+        self.errors: list[str] = list(errors or [])
+        self.error_id = error_id
+        self.method = method
+        self.path = path
+        self.body = body
+
+    def __str__(self) -> str:
+        where = f" ({self.method} {self.path})" if self.method and self.path else ""
+        status = f"HTTP {self.status}: " if self.status is not None else ""
+        return f"{status}{self.message}{where}"
+
+
+class TransportError(AutotaskError):
+    """The request did not get an HTTP answer (connection refused, reset, DNS...)."""
+
+    retryable = True
+
+
+class RequestTimeoutError(TransportError):
+    """No answer in time. The server may still have executed the request."""
+
+
+class APIStatusError(AutotaskError):
+    """The API answered with a non-success status."""
+
+
+class AuthenticationError(APIStatusError):
+    """401: wrong secret, locked or inactive API user, or the wrong zone."""
+
+
+class ZoneNotFoundError(APIStatusError):
+    """The username is unknown: Autotask answers 500 'Zone information could not be determined'."""
+
+
+class InvalidIntegrationCodeError(APIStatusError):
+    """Valid user and secret but the ApiIntegrationCode (tracking identifier) is wrong."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """403, or the 500 Autotask sends when the security level lacks a permission."""
+
+
+class NotFoundError(APIStatusError):
+    """No such record (404, or 500 'No matching records found')."""
+
+
+class MethodNotAllowedError(APIStatusError):
+    """405: e.g. a GET on a POST query's nextPageUrl."""
+
+
+class ValidationError(APIStatusError):
+    """The API refused the data: 400, or 500 with an ``errors`` list naming a rule.
+
+    Never retried: the same body gets the same answer.
+    """
+
+
+class DuplicateKeyError(ValidationError):
+    """A unique key was violated, e.g. a Service with an existing name (IX_service)."""
+
+
+class ContractRuleError(ValidationError):
+    """A contract-service write broke a contract rule (type, status, effective date)."""
+
+
+class RateLimitError(APIStatusError):
+    """The hourly request threshold or the per-endpoint thread limit was hit."""
+
+    retryable = True
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
+        super().__init__(message, **kw)
+        self.retry_after = retry_after
+
+
+class BudgetExhaustedError(RateLimitError):
+    """Raised by a local limiter before sending: the request budget is spent."""
+
+
+class ServerError(APIStatusError):
+    """5xx without a decodable rule violation: the server failed, the request may be retried."""
+
+    retryable = True
+
+
+class UnexpectedServerError(ServerError):
+    """500 'An unexpected error has occurred ... Error ID: N'.
+
+    Autotask sends it for malformed payloads as well as for outages, so it is not retried.
+    """
+
+    retryable = False
+
+
+class InvalidResponseError(AutotaskError):
+    """A success status whose body is not what the API documents."""
+
+
+def decode_errors(body: Any) -> tuple[list[str], int | None]:
+    """Pull the ``errors`` list and ``errorId`` out of any of the API's error bodies."""
+    if not isinstance(body, dict):
+        return [], None
+    errors: list[str] = []
+    raw = body.get("errors")
+    if isinstance(raw, list):
+        errors = [str(e) for e in raw]
+    elif isinstance(raw, str):
+        errors = [raw]
+    # ASP.NET framework answers (405 and friends) use {"Message": "..."}.
+    for key in ("Message", "message"):
+        if not errors and isinstance(body.get(key), str):
+            errors = [body[key]]
+    error_id = body.get("errorId")
+    return errors, error_id if isinstance(error_id, int) else None
+
+
+def _has(errors: list[str], *needles: str) -> bool:
+    text = " ".join(errors).lower()
+    return any(n in text for n in needles)
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP date)."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+def error_from_response(response: httpx.Response, *, method: str, path: str) -> APIStatusError:
+    """Classify an error answer by meaning."""
+    try:
+        body: Any = response.json() if response.content else None
+    except ValueError:
+        body = response.text
+    errors, error_id = decode_errors(body)
+    status = response.status_code
+    message = "; ".join(errors) if errors else (response.reason_phrase or f"HTTP {status}")
+    kw: dict[str, Any] = {
+        "status": status,
+        "errors": errors,
+        "error_id": error_id,
+        "method": method,
+        "path": path,
+        "body": body,
+    }
+
+    if status == 401:
+        return AuthenticationError(message, **kw)
+    if status == 403 or _has(errors, PERMISSION_TEXT):
+        return PermissionDeniedError(message, **kw)
+    if status == 404:
+        return NotFoundError(message, **kw)
+    if status == 405:
+        return MethodNotAllowedError(message, **kw)
+    if status == 429 or (errors and _has(errors, *THRESHOLD_TEXTS)):
+        return RateLimitError(
+            message, retry_after=parse_retry_after(response.headers.get("Retry-After")), **kw
+        )
+    if _has(errors, ZONE_NOT_FOUND_TEXT):
+        return ZoneNotFoundError(message, **kw)
+    if _has(errors, INVALID_INTEGRATION_CODE_TEXT):
+        return InvalidIntegrationCodeError(message, **kw)
+    if _has(errors, NO_MATCHING_RECORDS_TEXT):
+        return NotFoundError(message, **kw)
+    if _has(errors, UNEXPECTED_ERROR_TEXT):
+        return UnexpectedServerError(message, **kw)
+    if _has(errors, DUPLICATE_KEY_TEXT):
+        return DuplicateKeyError(message, **kw)
+    if _has(errors, *CONTRACT_RULE_TEXTS):
+        return ContractRuleError(message, **kw)
+    if 400 <= status < 500 or (status == 500 and errors):
+        return ValidationError(message, **kw)
+    return ServerError(message, **kw)
