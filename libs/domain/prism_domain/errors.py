@@ -1,0 +1,34 @@
+"""Error codes owned by the domain; every API translates them, none invents its own."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class ErrorCode(StrEnum):
+    """Machine-readable reasons for an expected failure (a mutation's `errors[].code`)."""
+
+    REQUIRED = "REQUIRED"
+    INVALID = "INVALID"
+    TOO_LONG = "TOO_LONG"
+    TOO_SHORT = "TOO_SHORT"
+    DUPLICATE = "DUPLICATE"
+    NOT_FOUND = "NOT_FOUND"
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    """One expected failure, tied to the input field that caused it (`None`: the whole input)."""
+
+    field: str | None
+    code: ErrorCode
+    message: str
+
+
+class DomainValidationError(Exception):
+    """Raised by domain constructors when input breaks a rule; carries every field error found."""
+
+    def __init__(self, errors: list[FieldError]) -> None:
+        super().__init__("; ".join(f"{e.field or 'input'}: {e.message}" for e in errors))
+        self.errors = errors

@@ -1,0 +1,94 @@
+"""Configuration from environment variables: one settings object per service.
+
+Every service's settings class derives from `CommonSettings`; a bad value stops start-up with
+a message naming the variable (`ConfigError`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal, TypeVar
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+DEFAULT_DATABASE_URL = "sqlite:///var/prism.sqlite3"
+DEV_SECRET_KEY = "dev-only-secret-key-change-me-0123456789"  # noqa: S105 - refused in production
+
+Environment = Literal["development", "test", "production"]
+
+
+class ConfigError(Exception):
+    """Configuration that cannot be used; the message names each offending variable."""
+
+
+class CommonSettings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=False
+    )
+
+    prism_env: Environment = Field("development", description="development, test or production")
+    database_url: str = Field(DEFAULT_DATABASE_URL, description="SQLAlchemy URL of the database")
+    redis_url: str | None = Field(None, description="Redis URL; unset means an in-process broker")
+    secret_key: SecretStr = Field(SecretStr(DEV_SECRET_KEY), description="signing/encryption key")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(8025, ge=1, le=65535)
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_starttls: bool = False
+    mail_from: str = "Prism <no-reply@prism.localhost>"
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        try:
+            url = make_url(value)
+        except ArgumentError as exc:
+            raise ValueError("not a database URL (e.g. postgresql://user@host/db)") from exc
+        if url.get_backend_name() not in {"sqlite", "postgresql"}:
+            raise ValueError("only sqlite and postgresql are supported")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @model_validator(mode="after")
+    def _production_needs_a_real_secret(self) -> CommonSettings:
+        secret = self.secret_key.get_secret_value()
+        if self.prism_env == "production" and (secret == DEV_SECRET_KEY or len(secret) < 32):
+            raise ValueError("SECRET_KEY must be set to at least 32 random characters in production")
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.prism_env == "production"
+
+    def sqlite_path(self) -> Path | None:
+        url = make_url(self.database_url)
+        if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+            return None
+        return Path(url.database)
+
+
+S = TypeVar("S", bound=BaseSettings)
+
+
+def load_settings(cls: type[S], **overrides: object) -> S:
+    """Build settings from the environment, turning validation errors into a `ConfigError`."""
+    try:
+        return cls(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            name = "_".join(str(p) for p in err["loc"]).upper() or "configuration"
+            lines.append(f"  {name}: {err['msg']}")
+        raise ConfigError("Invalid configuration:\n" + "\n".join(lines)) from None

@@ -1,0 +1,1 @@
+"""The `prism` command: one entry point that composes Prism's services."""

@@ -1,0 +1,3 @@
+from prism_cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,172 @@
+"""`prism <command>`: run, migrate and inspect Prism. `prism --help` lists the commands."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from prism_platform.settings import ConfigError
+
+
+def _cmd_migrate(_: argparse.Namespace) -> int:
+    from prism_graph.settings import GraphSettings
+    from prism_platform.migrate import upgrade
+    from prism_platform.settings import load_settings
+
+    settings = load_settings(GraphSettings)
+    upgrade(settings.database_url)
+    print("database migrated to the latest revision")
+    return 0
+
+
+def _cmd_seed(_: argparse.Namespace) -> int:
+    from prism_graph.database import Database
+    from prism_graph.demo import load_demo_data
+    from prism_graph.settings import GraphSettings
+    from prism_platform.db import make_async_engine
+    from prism_platform.settings import load_settings
+
+    settings = load_settings(GraphSettings)
+
+    async def run() -> dict[str, int]:
+        database = Database(make_async_engine(settings.database_url))
+        try:
+            return await load_demo_data(database)
+        finally:
+            await database.engine.dispose()
+
+    created = asyncio.run(run())
+    print(f"demo data: {created['organisations']} organisations, {created['customers']} customers created")
+    return 0
+
+
+def _cmd_graph(_: argparse.Namespace) -> int:
+    import uvicorn
+
+    from prism_graph.app import create_app
+    from prism_graph.settings import GraphSettings
+    from prism_platform.broker import make_broker
+    from prism_platform.logging import configure_logging
+    from prism_platform.settings import load_settings
+
+    settings = load_settings(GraphSettings)
+    configure_logging(settings.log_level)
+    broker = make_broker(settings.redis_url) if settings.redis_url else None
+    app = create_app(settings, broker=broker)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
+    return 0
+
+
+def _cmd_relay(_: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from prism_graph.outbox.relay import Relay
+    from prism_graph.settings import GraphSettings
+    from prism_platform.broker import make_broker
+    from prism_platform.db import make_sync_engine
+    from prism_platform.logging import configure_logging
+    from prism_platform.settings import load_settings
+
+    settings = load_settings(GraphSettings)
+    configure_logging(settings.log_level)
+    if not settings.redis_url:
+        raise ConfigError(
+            "REDIS_URL: the relay runs as its own process only with Redis; "
+            "without it, `prism dev` runs the relay in-process"
+        )
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    relay = Relay(
+        make_sync_engine(settings.database_url),
+        make_broker(settings.redis_url),
+        batch_size=settings.relay_batch_size,
+        poll_interval=settings.relay_poll_interval,
+    )
+    relay.run(stop)
+    return 0
+
+
+def _cmd_worker(args: argparse.Namespace) -> int:
+    from prism_platform.settings import load_settings
+    from prism_syncer.settings import SyncerSettings
+
+    settings = load_settings(SyncerSettings)
+    if not settings.redis_url:
+        raise ConfigError(
+            "REDIS_URL: the worker runs as its own process only with Redis; "
+            "without it, `prism dev` runs the worker in-process"
+        )
+    argv = [
+        sys.executable, "-m", "dramatiq", "prism_syncer.entry",
+        "--processes", str(settings.worker_processes),
+        "--threads", str(settings.worker_threads),
+        "--queues", "events",
+    ]
+    os.execv(sys.executable, argv)  # noqa: S606 - replaces this process with Dramatiq's CLI
+    return 0  # pragma: no cover
+
+
+def _cmd_dev(args: argparse.Namespace) -> int:
+    from prism_cli.dev import run_dev
+
+    return run_dev(seed=not args.no_seed)
+
+
+def _cmd_schema(args: argparse.Namespace) -> int:
+    from prism_graph.schema import sdl
+
+    text = sdl()
+    path = Path(args.path)
+    if args.check:
+        if not path.exists() or path.read_text() != text:
+            print(f"{path} is stale: run `make schema`", file=sys.stderr)
+            return 1
+        print(f"{path} is up to date")
+        return 0
+    if args.write:
+        path.write_text(text)
+        print(f"wrote {path}")
+        return 0
+    sys.stdout.write(text)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="prism", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(fn=_cmd_migrate)
+    sub.add_parser("seed", help="load the demo data (idempotent)").set_defaults(fn=_cmd_seed)
+    sub.add_parser("graph", help="serve the GraphQL API").set_defaults(fn=_cmd_graph)
+    sub.add_parser("relay", help="publish outbox events to Redis").set_defaults(fn=_cmd_relay)
+    sub.add_parser("worker", help="run the sync worker (Dramatiq)").set_defaults(fn=_cmd_worker)
+    dev = sub.add_parser("dev", help="migrate, seed and run everything in one process")
+    dev.add_argument("--no-seed", action="store_true", help="skip the demo data")
+    dev.set_defaults(fn=_cmd_dev)
+    schema = sub.add_parser("schema", help="print, write or check the GraphQL SDL")
+    schema.add_argument("--path", default="schema.graphql")
+    group = schema.add_mutually_exclusive_group()
+    group.add_argument("--write", action="store_true", help="write the SDL to --path")
+    group.add_argument("--check", action="store_true", help="fail when --path is stale")
+    schema.set_defaults(fn=_cmd_schema)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.fn(args))
+    except ConfigError as exc:
+        print(f"prism: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,122 @@
+"""Cursor connections whose paging is done by the database (keyset pagination).
+
+A cursor is an opaque, URL-safe encoding of the sort key of a row (its sort column values
+and id). `first`/`after` page forward and `last`/`before` backward; each page is one SQL
+statement with `LIMIT n + 1` to learn whether another page follows.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import ColumnElement, Select, and_, or_
+from sqlalchemy.orm import InstrumentedAttribute
+
+from prism_graph.common.errors import BadRequest
+
+T = TypeVar("T")
+
+DEFAULT_PAGE_SIZE = 20
+MAX_PAGE_SIZE = 100
+
+
+@dataclass(frozen=True)
+class SortKey:
+    """Columns a connection is ordered by; the last one must be unique (the id)."""
+
+    columns: tuple[InstrumentedAttribute[Any], ...]
+    descending: bool = False
+
+    def values(self, row: Any) -> list[Any]:
+        return [getattr(row, col.key) for col in self.columns]
+
+
+@dataclass
+class Page(Generic[T]):
+    items: list[T]
+    cursors: list[str]
+    has_next_page: bool
+    has_previous_page: bool
+
+
+def _encode(values: Sequence[Any]) -> str:
+    plain = [v.isoformat() if isinstance(v, datetime) else v for v in values]
+    raw = json.dumps(plain, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode(cursor: str, key: SortKey) -> list[Any]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        values = json.loads(base64.urlsafe_b64decode(padded.encode()))
+        if not isinstance(values, list) or len(values) != len(key.columns):
+            raise ValueError("wrong arity")
+        decoded: list[Any] = []
+        for col, value in zip(key.columns, values, strict=True):
+            python_type = col.type.python_type
+            if python_type is datetime:
+                decoded.append(datetime.fromisoformat(value))
+            elif python_type is int and not isinstance(value, int):
+                raise ValueError("bad int")
+            else:
+                decoded.append(value)
+        return decoded
+    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError, NotImplementedError) as exc:
+        raise BadRequest("The cursor is not valid for this list; start again without it.") from exc
+
+
+def _after(key: SortKey, values: list[Any], forward: bool) -> ColumnElement[bool]:
+    """Rows strictly beyond `values` in the direction of travel (expanded row comparison)."""
+    ascending = forward != key.descending
+    clauses = []
+    for i, col in enumerate(key.columns):
+        equal_prefix = [key.columns[j] == values[j] for j in range(i)]
+        beyond = col > values[i] if ascending else col < values[i]
+        clauses.append(and_(*equal_prefix, beyond))
+    return or_(*clauses)
+
+
+def check_page_args(first: int | None, last: int | None, max_size: int = MAX_PAGE_SIZE) -> None:
+    if first is not None and last is not None:
+        raise BadRequest("Pass either `first` or `last`, not both.")
+    for name, value in (("first", first), ("last", last)):
+        if value is not None and not 0 <= value <= max_size:
+            raise BadRequest(f"`{name}` must be between 0 and {max_size}.", max_page_size=max_size)
+
+
+async def paginate(
+    fetch: Callable[[Select[tuple[T]]], Any],
+    stmt: Select[tuple[T]],
+    key: SortKey,
+    *,
+    first: int | None = None,
+    after: str | None = None,
+    last: int | None = None,
+    before: str | None = None,
+    max_size: int = MAX_PAGE_SIZE,
+) -> Page[T]:
+    check_page_args(first, last, max_size)
+    forward = last is None
+    size = first if first is not None else (last if last is not None else DEFAULT_PAGE_SIZE)
+    cursor = after if forward else before
+    if cursor is not None:
+        stmt = stmt.where(_after(key, _decode(cursor, key), forward))
+    ascending = forward != key.descending
+    order = [col.asc() if ascending else col.desc() for col in key.columns]
+    rows: list[T] = list(await fetch(stmt.order_by(*order).limit(size + 1)))
+    more = len(rows) > size
+    rows = rows[:size]
+    if not forward:
+        rows.reverse()
+    return Page(
+        items=rows,
+        cursors=[_encode(key.values(r)) for r in rows],
+        has_next_page=more if forward else before is not None,
+        has_previous_page=more if not forward else after is not None,
+    )

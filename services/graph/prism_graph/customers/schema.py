@@ -1,0 +1,110 @@
+"""Customer queries and mutations (SPEC O1)."""
+
+from __future__ import annotations
+
+import strawberry
+from sqlalchemy import or_, select
+from strawberry import relay
+
+from prism_domain.errors import ErrorCode, FieldError
+from prism_graph.common.errors import user_errors
+from prism_graph.common.pagination import SortKey, paginate
+from prism_graph.context import Info
+from prism_graph.customers import models, service
+from prism_graph.customers.types import (
+    CreateCustomerInput,
+    CreateCustomerPayload,
+    Customer,
+    CustomerConnection,
+    CustomerOrder,
+    CustomerSortField,
+    SortDirection,
+)
+
+_SORT_COLUMNS = {
+    CustomerSortField.NAME: (models.Customer.name_key, models.Customer.id),
+    CustomerSortField.CREATED_AT: (models.Customer.created_at, models.Customer.id),
+}
+
+
+def _like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+@strawberry.type
+class CustomerQueries:
+    @strawberry.field(description="Customers, searched by name or domain, paged by cursor.")
+    async def customers(
+        self,
+        info: Info,
+        search: str | None = None,
+        order_by: CustomerOrder | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> CustomerConnection:
+        order = order_by or CustomerOrder()
+        stmt = select(models.Customer)
+        text = (search or "").strip().casefold()
+        if text:
+            pattern = _like_pattern(text)
+            stmt = stmt.where(
+                or_(
+                    models.Customer.name_key.like(pattern, escape="\\"),
+                    models.Customer.domain.like(pattern, escape="\\"),
+                )
+            )
+        key = SortKey(_SORT_COLUMNS[order.field], descending=order.direction == SortDirection.DESC)
+        page = await paginate(
+            info.context.reader.scalars, stmt, key,
+            first=first, after=after, last=last, before=before,
+        )
+        return CustomerConnection(
+            edges=[
+                relay.Edge(node=Customer.from_model(row), cursor=cursor)
+                for row, cursor in zip(page.items, page.cursors, strict=True)
+            ],
+            page_info=relay.PageInfo(
+                has_next_page=page.has_next_page,
+                has_previous_page=page.has_previous_page,
+                start_cursor=page.cursors[0] if page.cursors else None,
+                end_cursor=page.cursors[-1] if page.cursors else None,
+            ),
+            filtered=stmt,
+        )
+
+    @strawberry.field(description="One customer by id; null when there is none.")
+    async def customer(self, info: Info, id: relay.GlobalID) -> Customer | None:
+        if id.type_name != "Customer" or not id.node_id.isdigit():
+            return None
+        row = await info.context.loaders.customer_by_id.load(int(id.node_id))
+        return Customer.from_model(row) if row else None
+
+
+@strawberry.type
+class CustomerMutations:
+    @strawberry.mutation(description="Create a customer (a prospect until an order is submitted).")
+    async def create_customer(self, info: Info, input: CreateCustomerInput) -> CreateCustomerPayload:
+        partner_id: int | None = None
+        if input.partner_id is not None:
+            if input.partner_id.type_name != "Organisation" or not input.partner_id.node_id.isdigit():
+                return CreateCustomerPayload(
+                    customer=None,
+                    errors=user_errors([FieldError("partnerId", ErrorCode.NOT_FOUND, "No such partner.")]),
+                    client_mutation_id=input.client_mutation_id,
+                )
+            partner_id = int(input.partner_id.node_id)
+        result = await service.create_customer(
+            info.context.database, partner_id=partner_id, name=input.name, domain=input.domain
+        )
+        if isinstance(result, list):
+            return CreateCustomerPayload(
+                customer=None, errors=user_errors(result),
+                client_mutation_id=input.client_mutation_id,
+            )
+        return CreateCustomerPayload(
+            customer=Customer.from_model(result), errors=[],
+            client_mutation_id=input.client_mutation_id,
+        )

@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+import strawberry
+from sqlalchemy import Select, func, select
+from strawberry import relay
+
+from prism_domain.customers import CustomerStatus as DomainCustomerStatus
+from prism_graph.common.errors import UserError
+from prism_graph.context import Info
+from prism_graph.customers import models
+from prism_graph.organisations.types import Organisation
+
+CustomerStatus = strawberry.enum(DomainCustomerStatus, name="CustomerStatus")
+
+
+@strawberry.type(description="An end customer of a partner, or directly of the distributor.")
+class Customer(relay.Node):
+    id: relay.NodeID[int]
+    name: str
+    domain: str | None
+    status: CustomerStatus  # type: ignore[valid-type]
+    created_at: datetime
+    updated_at: datetime
+    owner_id: strawberry.Private[int]
+
+    @strawberry.field(description="The partner or distributor the customer belongs to.")
+    async def owner(self, info: Info) -> Organisation:
+        row = await info.context.loaders.organisation_by_id.load(self.owner_id)
+        assert row is not None  # a foreign key guarantees it
+        return Organisation.from_model(row)
+
+    @classmethod
+    def from_model(cls, row: models.Customer) -> Customer:
+        return cls(
+            id=row.id, name=row.name, domain=row.domain, status=row.status,
+            created_at=row.created_at, updated_at=row.updated_at, owner_id=row.owner_id,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False, **_: Any
+    ) -> list[Customer | None]:
+        ids = [int(i) if str(i).isdigit() else -1 for i in node_ids]
+        rows = await info.context.loaders.customer_by_id.load_many(ids)
+        return [cls.from_model(r) if r else None for r in rows]
+
+
+@strawberry.enum(description="What a customer list is ordered by.")
+class CustomerSortField(Enum):
+    NAME = "NAME"
+    CREATED_AT = "CREATED_AT"
+
+
+@strawberry.enum
+class SortDirection(Enum):
+    ASC = "ASC"
+    DESC = "DESC"
+
+
+@strawberry.input
+class CustomerOrder:
+    field: CustomerSortField = CustomerSortField.NAME
+    direction: SortDirection = SortDirection.ASC
+
+
+@strawberry.type(description="A page of customers.")
+class CustomerConnection(relay.Connection[Customer]):
+    filtered: strawberry.Private[Select[Any]]
+
+    @strawberry.field(description="How many customers match the filter, on all pages.")
+    async def total_count(self, info: Info) -> int:
+        count = await info.context.reader.scalar(
+            select(func.count()).select_from(self.filtered.order_by(None).subquery())
+        )
+        return int(count or 0)
+
+
+@strawberry.input
+class CreateCustomerInput:
+    name: str = strawberry.field(description="Company name, 1 to 200 characters.")
+    domain: str | None = strawberry.field(default=None, description="e.g. contoso.com")
+    partner_id: relay.GlobalID | None = strawberry.field(
+        default=None,
+        description="The partner that sells to this customer; null for a direct customer.",
+    )
+    client_mutation_id: str | None = None
+
+
+@strawberry.type
+class CreateCustomerPayload:
+    customer: Customer | None
+    errors: list[UserError]
+    client_mutation_id: str | None = None
+

@@ -1,0 +1,108 @@
+"""The API's access to the database: a read session per request, a unit of work per mutation."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from types import TracebackType
+from typing import Any, TypeVar
+
+from sqlalchemy import Select
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from prism_domain.events import DomainEvent
+from prism_graph.common.errors import ServiceUnavailable
+from prism_graph.outbox import writer as outbox
+from prism_graph.outbox.signal import OutboxSignal
+from prism_platform.db import async_writer
+
+T = TypeVar("T")
+
+# Errors that mean the database cannot be reached, as opposed to a statement it refused.
+_UNAVAILABLE = (OperationalError, InterfaceError)
+
+
+class Database:
+    def __init__(self, engine: AsyncEngine, signal: OutboxSignal | None = None) -> None:
+        self.engine = engine
+        self.signal = signal
+        self._reader = async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+        self._writer = async_sessionmaker(async_writer(engine), expire_on_commit=False)
+
+    def reader(self) -> RequestReader:
+        return RequestReader(self._reader())
+
+    def unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(self._writer(), self.signal)
+
+
+class RequestReader:
+    """One read session for a whole request.
+
+    Sibling resolvers and data loaders run concurrently on one event loop, and a session may
+    only run one statement at a time, so statements take turns through a lock.
+    """
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self._lock = asyncio.Lock()
+
+    async def scalars(self, stmt: Select[tuple[T]]) -> Sequence[T]:
+        async with self._lock:
+            try:
+                return (await self.session.scalars(stmt)).all()
+            except _UNAVAILABLE as exc:
+                raise ServiceUnavailable.from_db_error(exc) from exc
+
+    async def scalar(self, stmt: Select[tuple[T]]) -> T | None:
+        async with self._lock:
+            try:
+                return await self.session.scalar(stmt)
+            except _UNAVAILABLE as exc:
+                raise ServiceUnavailable.from_db_error(exc) from exc
+
+    async def rows(self, stmt: Select[Any]) -> Sequence[Any]:
+        async with self._lock:
+            try:
+                return (await self.session.execute(stmt)).all()
+            except _UNAVAILABLE as exc:
+                raise ServiceUnavailable.from_db_error(exc) from exc
+
+    async def close(self) -> None:
+        await self.session.close()
+
+
+class UnitOfWork:
+    """A write transaction that also commits the events its aggregates recorded (outbox)."""
+
+    def __init__(self, session: AsyncSession, signal: OutboxSignal | None) -> None:
+        self.session = session
+        self._signal = signal
+        self._events: list[DomainEvent] = []
+
+    async def __aenter__(self) -> UnitOfWork:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            await self.session.rollback()  # no-op after commit
+        finally:
+            await self.session.close()
+        if isinstance(exc, _UNAVAILABLE):
+            raise ServiceUnavailable.from_db_error(exc) from exc
+
+    def record(self, *events: DomainEvent) -> None:
+        self._events.extend(events)
+
+    async def commit(self) -> None:
+        wrote_events = await outbox.append(self.session, self._events)
+        await self.session.commit()
+        self._events.clear()
+        if wrote_events and self._signal is not None:
+            self._signal.notify()

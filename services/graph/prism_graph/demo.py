@@ -1,0 +1,75 @@
+"""Demo data for `make run`: a distributor, two partners and their customers.
+
+Idempotent: what already exists is left alone, so running it again changes nothing.
+Customers are created through the same use case as the API, so their events flow too.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import select
+
+from prism_domain.errors import ErrorCode
+from prism_domain.organisations import OrganisationKind
+from prism_graph.customers.service import create_customer
+from prism_graph.database import Database
+from prism_graph.organisations.models import Organisation
+
+log = logging.getLogger(__name__)
+
+DISTRIBUTOR = ("Prism Distribution", "prism-distribution.example")
+PARTNERS: dict[str, tuple[str, list[tuple[str, str]]]] = {
+    "Contoso Cloud Partners": (
+        "contoso-partners.example",
+        [
+            ("Fabrikam, Inc.", "fabrikam.example"),
+            ("Adventure Works Cycles", "adventure-works.example"),
+            ("Tailspin Toys", "tailspintoys.example"),
+        ],
+    ),
+    "Northwind MSP": (
+        "northwind-msp.example",
+        [
+            ("Wide World Importers", "wideworldimporters.example"),
+            ("Litware, Inc.", "litware.example"),
+        ],
+    ),
+}
+DIRECT_CUSTOMERS = [("Blue Yonder Airlines", "blueyonderairlines.example")]
+
+
+async def load_demo_data(database: Database) -> dict[str, int]:
+    created = {"organisations": 0, "customers": 0}
+    async with database.unit_of_work() as uow:
+        session = uow.session
+        existing = {
+            (o.kind, o.name) for o in (await session.scalars(select(Organisation))).all()
+        }
+        wanted = [(OrganisationKind.DISTRIBUTOR, *DISTRIBUTOR)] + [
+            (OrganisationKind.PARTNER, name, domain) for name, (domain, _) in PARTNERS.items()
+        ]
+        for kind, name, domain in wanted:
+            if (kind, name) not in existing:
+                session.add(Organisation(kind=kind, name=name, domain=domain))
+                created["organisations"] += 1
+        await uow.commit()
+        partners = {
+            o.name: o.id
+            for o in (
+                await session.scalars(
+                    select(Organisation).where(Organisation.kind == OrganisationKind.PARTNER)
+                )
+            ).all()
+        }
+    todo: list[tuple[int | None, str, str]] = [
+        (partners[p], name, domain) for p, (_, cs) in PARTNERS.items() for name, domain in cs
+    ] + [(None, name, domain) for name, domain in DIRECT_CUSTOMERS]
+    for partner_id, name, domain in todo:
+        result = await create_customer(database, partner_id=partner_id, name=name, domain=domain)
+        if isinstance(result, list):
+            if not all(e.code == ErrorCode.DUPLICATE for e in result):
+                raise RuntimeError(f"demo customer {name!r} refused: {result}")
+        else:
+            created["customers"] += 1
+    return created

@@ -1,0 +1,179 @@
+"""The outbox relay: publishes committed events to the broker, then marks them sent.
+
+Claiming, publishing and marking happen in one transaction. Several relays can run: on
+PostgreSQL each claims its batch with `FOR UPDATE SKIP LOCKED`; on SQLite the transaction
+takes the write lock up front. A relay that dies after publishing but before committing
+leaves the rows unsent, so they are published again: delivery is at least once, and
+consumers dedupe by `event_id`.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from datetime import datetime, timedelta
+
+import dramatiq
+from sqlalchemy import Engine, delete, select
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from prism_graph.outbox.models import OutboxEvent
+from prism_graph.outbox.signal import NOTIFY_CHANNEL, OutboxSignal
+from prism_platform.broker import event_message
+from prism_platform.db import utcnow, writer
+
+log = logging.getLogger(__name__)
+
+DEFAULT_BATCH_SIZE = 100
+DEFAULT_POLL_INTERVAL_S = 0.25
+# A failed publish is tried again after 1 s, 2 s, 4 s ... up to 5 minutes.
+RETRY_BASE_S = 1.0
+RETRY_MAX_S = 300.0
+PRUNE_EVERY_S = 600.0
+DEFAULT_RETENTION = timedelta(days=7)
+
+
+def retry_delay(attempts: int) -> timedelta:
+    base = min(RETRY_MAX_S, RETRY_BASE_S * 2 ** max(0, attempts - 1))
+    return timedelta(seconds=base * random.uniform(0.8, 1.0))  # noqa: S311 - jitter only
+
+
+class Relay:
+    def __init__(
+        self,
+        engine: Engine,
+        broker: dramatiq.Broker,
+        *,
+        batch_size: int = DEFAULT_BATCH_SIZE,
+        poll_interval: float = DEFAULT_POLL_INTERVAL_S,
+        signal: OutboxSignal | None = None,
+        retention: timedelta = DEFAULT_RETENTION,
+    ) -> None:
+        self._engine = engine
+        self._writer = writer(engine)
+        self._broker = broker
+        self._batch_size = batch_size
+        self._poll_interval = poll_interval
+        self._signal = signal or OutboxSignal()
+        self._retention = retention
+        self._last_prune = 0.0
+
+    def publish_pending(self, now: datetime | None = None) -> int:
+        """Publish one batch of due events; return how many were published."""
+        now = now or utcnow()
+        published = 0
+        with Session(self._writer) as session, session.begin():
+            rows = session.scalars(
+                select(OutboxEvent)
+                .where(OutboxEvent.published_at.is_(None), OutboxEvent.available_at <= now)
+                .order_by(OutboxEvent.id)
+                .limit(self._batch_size)
+                .with_for_update(skip_locked=True)
+            ).all()
+            for row in rows:
+                row.attempts += 1
+                try:
+                    self._broker.enqueue(event_message(row.envelope()))
+                except Exception as exc:
+                    # The broker is down or refused it: keep the row, try again later.
+                    row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+                    row.available_at = now + retry_delay(row.attempts)
+                    log.warning(
+                        "publishing event %s (%s) failed, attempt %d: %s",
+                        row.event_id, row.type, row.attempts, row.last_error,
+                    )
+                    break
+                row.published_at = now
+                row.last_error = None
+                published += 1
+        return published
+
+    def prune(self, now: datetime | None = None) -> int:
+        cutoff = (now or utcnow()) - self._retention
+        with Session(self._writer) as session, session.begin():
+            result = session.execute(
+                delete(OutboxEvent).where(OutboxEvent.published_at < cutoff)
+            )
+            return int(getattr(result, "rowcount", 0) or 0)
+
+    def run(self, stop: threading.Event) -> None:
+        """Publish until `stop` is set, sleeping between batches until woken or polled."""
+        log.info("outbox relay started (%s)", self._engine.dialect.name)
+        listener = _Listener(self._engine) if self._engine.dialect.name == "postgresql" else None
+        failures = 0
+        try:
+            while not stop.is_set():
+                try:
+                    count = self.publish_pending()
+                    self._maybe_prune()
+                    failures = 0
+                except DBAPIError as exc:
+                    failures += 1
+                    delay = min(30.0, 0.5 * 2**failures)
+                    log.warning("outbox relay: database unavailable (%s); retrying in %.1fs",
+                                type(exc.orig).__name__, delay)
+                    stop.wait(delay)
+                    continue
+                if count == self._batch_size:
+                    continue  # more may be waiting
+                if listener is not None:
+                    listener.wait(self._poll_interval * 8)
+                else:
+                    self._signal.wait(self._poll_interval)
+        finally:
+            if listener is not None:
+                listener.close()
+            log.info("outbox relay stopped")
+
+    def _maybe_prune(self) -> None:
+        import time
+
+        if time.monotonic() - self._last_prune >= PRUNE_EVERY_S:
+            self._last_prune = time.monotonic()
+            pruned = self.prune()
+            if pruned:
+                log.info("outbox relay pruned %d published events", pruned)
+
+
+class _Listener:
+    """LISTEN on PostgreSQL so that a commit wakes the relay at once; polls if it fails."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._conn: object | None = None
+
+    def _connect(self) -> object | None:
+        import psycopg
+
+        url = self._engine.url.set(drivername="postgresql")
+        try:
+            conn = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
+            conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+            return conn
+        except psycopg.Error as exc:
+            log.warning("outbox relay: LISTEN failed (%s); polling instead", exc)
+            return None
+
+    def wait(self, timeout: float) -> None:
+        import psycopg
+
+        if self._conn is None:
+            self._conn = self._connect()
+            if self._conn is None:
+                threading.Event().wait(timeout)
+                return
+        conn: psycopg.Connection[object] = self._conn  # type: ignore[assignment]
+        try:
+            for _ in conn.notifies(timeout=timeout, stop_after=1):
+                break
+        except psycopg.Error:
+            self.close()
+
+    def close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()  # type: ignore[attr-defined]
+            finally:
+                self._conn = None

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from prism_domain.events import DomainEvent
+from prism_graph.outbox.models import OutboxEvent
+from prism_graph.outbox.signal import NOTIFY_CHANNEL
+
+
+async def append(session: AsyncSession, events: Iterable[DomainEvent]) -> int:
+    """Stage events in the caller's transaction: they exist exactly when its data does."""
+    rows = []
+    for event in events:
+        envelope = event.envelope().to_dict()
+        rows.append(
+            OutboxEvent(
+                event_id=envelope["event_id"],
+                type=envelope["type"],
+                version=envelope["version"],
+                aggregate_type=envelope["aggregate_type"],
+                aggregate_id=envelope["aggregate_id"],
+                occurred_at=event.occurred_at,
+                payload=envelope["payload"],
+            )
+        )
+    if not rows:
+        return 0
+    session.add_all(rows)
+    if session.bind is not None and session.bind.dialect.name == "postgresql":
+        # Delivered to listening relays only if and when this transaction commits.
+        await session.execute(select(func.pg_notify(NOTIFY_CHANNEL, "")))
+    return len(rows)
