@@ -9,7 +9,7 @@ fields over time (SW24 -> SW26) and a read-modify-write must not drop them. Mone
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar
 
@@ -24,7 +24,14 @@ def wire_name(name: str) -> str:
 
 
 def _to_datetime(value: Any) -> Any:
-    return parse_datetime(value) if isinstance(value, str) else value
+    if isinstance(value, str):
+        return parse_datetime(value)
+    if isinstance(value, date) and not isinstance(value, datetime):
+        # A day is that day in UTC; Autotask keeps dates as UTC midnight.
+        return datetime.combine(value, time.min, tzinfo=UTC)
+    if isinstance(value, datetime) and value.tzinfo is None:
+        raise ValueError("naive datetime is ambiguous; give it a timezone")
+    return value
 
 
 UtcDatetime = Annotated[
