@@ -185,8 +185,36 @@ def _eq(actual: Any, value: Any) -> bool:
     return bool(a == v)
 
 
+def _key(value: Any) -> Any:
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int | float):
+        return float(value)
+    text = str(value)
+    try:
+        return float(text)
+    except ValueError:
+        return text.lower()
+
+
+def _compiled(f: dict[str, Any]) -> Any:
+    """A matcher for one filter; ``in`` lists become sets so long lists stay cheap."""
+    op = str(_ci(f, "op")).lower()
+    if op in ("and", "or"):
+        parts = [_compiled(i) for i in _ci(f, "items") or []]
+        if op == "and":
+            return lambda r: all(p(r) for p in parts)
+        return lambda r: any(p(r) for p in parts)
+    if op in ("in", "notin"):
+        keys = {_key(v) for v in _ci(f, "value") or []}
+        wanted = op == "in"
+        return lambda r: (_key(_field_value(r, f)) in keys) == wanted
+    return lambda r: matches(r, f)
+
+
 def select(records: list[Record], parsed: ParsedQuery) -> list[Record]:
-    return [r for r in records if all(matches(r, f) for f in parsed.filters)]
+    checks = [_compiled(f) for f in parsed.filters]
+    return [r for r in records if all(check(r) for check in checks)]
 
 
 def project(record: Record, include: list[str]) -> Record:
