@@ -26,7 +26,10 @@ def _url() -> str:
 
 def run_migrations_offline() -> None:
     context.configure(
-        url=_url(), target_metadata=metadata, literal_binds=True, render_as_batch=True,
+        url=_url(),
+        target_metadata=metadata,
+        literal_binds=True,
+        render_as_batch=True,
         dialect_opts={"paramstyle": "named"},
     )
     with context.begin_transaction():

@@ -25,7 +25,7 @@ EVENT_TIME_LIMIT_MS = 10 * 60_000
 def make_broker(redis_url: str | None, *, namespace: str = "prism") -> dramatiq.Broker:
     broker: dramatiq.Broker
     if redis_url:
-        broker = RedisBroker(url=redis_url, namespace=namespace)
+        broker = RedisBroker(url=redis_url, namespace=namespace)  # type: ignore[no-untyped-call]
     else:
         broker = StubBroker()
         broker.emit_after("process_boot")

@@ -65,7 +65,9 @@ class CommonSettings(BaseSettings):
     def _production_needs_a_real_secret(self) -> CommonSettings:
         secret = self.secret_key.get_secret_value()
         if self.prism_env == "production" and (secret == DEV_SECRET_KEY or len(secret) < 32):
-            raise ValueError("SECRET_KEY must be set to at least 32 random characters in production")
+            raise ValueError(
+                "SECRET_KEY must be set to at least 32 random characters in production"
+            )
         return self
 
     @property

@@ -61,7 +61,8 @@ def run_dev(*, seed: bool = True) -> int:
     )
     signal = OutboxSignal()
     relay = Relay(
-        sync_engine, broker,
+        sync_engine,
+        broker,
         batch_size=graph_settings.relay_batch_size,
         poll_interval=graph_settings.relay_poll_interval,
         signal=signal,
@@ -73,8 +74,11 @@ def run_dev(*, seed: bool = True) -> int:
     app = create_app(graph_settings, database=database, broker=broker)
     server = uvicorn.Server(
         uvicorn.Config(
-            app, host=graph_settings.host, port=graph_settings.port,
-            log_level=graph_settings.log_level.lower(), lifespan="on",
+            app,
+            host=graph_settings.host,
+            port=graph_settings.port,
+            log_level=graph_settings.log_level.lower(),
+            lifespan="on",
         )
     )
     worker.start()
@@ -95,13 +99,14 @@ def _banner(settings: GraphSettings, broker: dramatiq.Broker) -> None:
     lines = [
         "",
         "Prism is starting:",
-        f"  GraphQL API   {base}/graphql" + ("   (GraphiQL: open it in a browser)" if settings.graphiql_enabled else ""),
+        f"  GraphQL API   {base}/graphql"
+        + ("   (GraphiQL: open it in a browser)" if settings.graphiql_enabled else ""),
         f"  health        {base}/healthz   readiness {base}/readyz",
         f"  database      {settings.database_url}",
         f"  broker        {broker_kind(broker)}; outbox relay and sync worker run in this process",
         "  demo data     partners 'Contoso Cloud Partners' and 'Northwind MSP' with customers",
         "  try           curl -s " + base + "/graphql -H 'content-type: application/json' "
-        "-d '{\"query\":\"{ customers(first: 5) { edges { node { name owner { name } } } } }\"}'",
+        '-d \'{"query":"{ customers(first: 5) { edges { node { name owner { name } } } } }"}\'',
         "",
     ]
     print("\n".join(lines), flush=True)

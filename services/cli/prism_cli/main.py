@@ -40,7 +40,9 @@ def _cmd_seed(_: argparse.Namespace) -> int:
             await database.engine.dispose()
 
     created = asyncio.run(run())
-    print(f"demo data: {created['organisations']} organisations, {created['customers']} customers created")
+    print(
+        f"demo data: {created['organisations']} organisations, {created['customers']} customers created"
+    )
     return 0
 
 
@@ -103,10 +105,16 @@ def _cmd_worker(args: argparse.Namespace) -> int:
             "without it, `prism dev` runs the worker in-process"
         )
     argv = [
-        sys.executable, "-m", "dramatiq", "prism_syncer.entry",
-        "--processes", str(settings.worker_processes),
-        "--threads", str(settings.worker_threads),
-        "--queues", "events",
+        sys.executable,
+        "-m",
+        "dramatiq",
+        "prism_syncer.entry",
+        "--processes",
+        str(settings.worker_processes),
+        "--threads",
+        str(settings.worker_threads),
+        "--queues",
+        "events",
     ]
     os.execv(sys.executable, argv)  # noqa: S606 - replaces this process with Dramatiq's CLI
     return 0  # pragma: no cover

@@ -24,8 +24,11 @@ class Context:
     def for_request(cls, database: Database, request: Any = None, response: Any = None) -> Context:
         reader = database.reader()
         return cls(
-            database=database, reader=reader, loaders=Loaders(reader),
-            request=request, response=response,
+            database=database,
+            reader=reader,
+            loaders=Loaders(reader),
+            request=request,
+            response=response,
         )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import Select
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -16,8 +16,6 @@ from prism_graph.common.errors import ServiceUnavailable
 from prism_graph.outbox import writer as outbox
 from prism_graph.outbox.signal import OutboxSignal
 from prism_platform.db import async_writer
-
-T = TypeVar("T")
 
 # Errors that mean the database cannot be reached, as opposed to a statement it refused.
 _UNAVAILABLE = (OperationalError, InterfaceError)
@@ -48,14 +46,14 @@ class RequestReader:
         self.session = session
         self._lock = asyncio.Lock()
 
-    async def scalars(self, stmt: Select[tuple[T]]) -> Sequence[T]:
+    async def scalars(self, stmt: Select[Any]) -> Sequence[Any]:
         async with self._lock:
             try:
                 return (await self.session.scalars(stmt)).all()
             except _UNAVAILABLE as exc:
                 raise ServiceUnavailable.from_db_error(exc) from exc
 
-    async def scalar(self, stmt: Select[tuple[T]]) -> T | None:
+    async def scalar(self, stmt: Select[Any]) -> Any:
         async with self._lock:
             try:
                 return await self.session.scalar(stmt)
@@ -65,7 +63,7 @@ class RequestReader:
     async def rows(self, stmt: Select[Any]) -> Sequence[Any]:
         async with self._lock:
             try:
-                return (await self.session.execute(stmt)).all()
+                return list((await self.session.execute(stmt)).all())
             except _UNAVAILABLE as exc:
                 raise ServiceUnavailable.from_db_error(exc) from exc
 

@@ -43,9 +43,7 @@ async def load_demo_data(database: Database) -> dict[str, int]:
     created = {"organisations": 0, "customers": 0}
     async with database.unit_of_work() as uow:
         session = uow.session
-        existing = {
-            (o.kind, o.name) for o in (await session.scalars(select(Organisation))).all()
-        }
+        existing = {(o.kind, o.name) for o in (await session.scalars(select(Organisation))).all()}
         wanted = [(OrganisationKind.DISTRIBUTOR, *DISTRIBUTOR)] + [
             (OrganisationKind.PARTNER, name, domain) for name, (domain, _) in PARTNERS.items()
         ]

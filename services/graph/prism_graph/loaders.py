@@ -21,7 +21,7 @@ def by_id_loader(reader: RequestReader, model: type[M]) -> DataLoader[int, M | N
 
     async def load(ids: Sequence[int]) -> list[M | None]:
         rows = await reader.scalars(select(model).where(id_column.in_(set(ids))))
-        found = {row.id: row for row in rows}  # type: ignore[attr-defined]
+        found = {row.id: row for row in rows}
         return [found.get(i) for i in ids]
 
     return DataLoader(load_fn=load)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import strawberry
 from strawberry import relay
 from strawberry.extensions import MaskErrors
@@ -21,11 +23,13 @@ class Mutation(CustomerMutations):
     pass
 
 
+@functools.cache
 def build_schema() -> strawberry.Schema:
+    # Built once: strawberry's relay fields bind their resolvers to the classes on first build.
     return strawberry.Schema(
         query=Query,
         mutation=Mutation,
-        extensions=[MaskErrors(should_mask_error=should_mask)],
+        extensions=[lambda: MaskErrors(should_mask_error=should_mask)],
         config=StrawberryConfig(auto_camel_case=True),
     )
 

@@ -32,7 +32,6 @@ def register_event_actors(
 
         consume.__name__ = event_type.replace(".", "_")
         actors[event_type] = dramatiq.actor(
-            consume,
             actor_name=event_type,
             queue_name=EVENTS_QUEUE,
             broker=broker,
@@ -42,5 +41,5 @@ def register_event_actors(
             time_limit=EVENT_TIME_LIMIT_MS,
             # A malformed envelope will be just as malformed on the next try.
             throws=(EnvelopeError,),
-        )
+        )(consume)
     return actors

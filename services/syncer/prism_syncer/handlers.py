@@ -18,7 +18,8 @@ def on_customer_created(session: Session, envelope: Envelope) -> None:
     # (SPEC S4); for now the syncer only takes note that it exists.
     log.info(
         "customer %s (%s) created; unmapped until a partner maps it",
-        envelope.aggregate_id, envelope.payload.get("name"),
+        envelope.aggregate_id,
+        envelope.payload.get("name"),
     )
 
 

@@ -31,7 +31,9 @@ class Outcome(StrEnum):
     DUPLICATE = "DUPLICATE"
 
 
-def process_event(engine: Engine, raw: Mapping[str, Any], handlers: Mapping[str, Handler]) -> Outcome:
+def process_event(
+    engine: Engine, raw: Mapping[str, Any], handlers: Mapping[str, Handler]
+) -> Outcome:
     envelope = Envelope.from_dict(raw)
     handler = handlers.get(envelope.type)
     outcome = Outcome.HANDLED if handler else Outcome.IGNORED

@@ -67,7 +67,13 @@ def _decode(cursor: str, key: SortKey) -> list[Any]:
             else:
                 decoded.append(value)
         return decoded
-    except (ValueError, TypeError, binascii.Error, json.JSONDecodeError, NotImplementedError) as exc:
+    except (
+        ValueError,
+        TypeError,
+        binascii.Error,
+        json.JSONDecodeError,
+        NotImplementedError,
+    ) as exc:
         raise BadRequest("The cursor is not valid for this list; start again without it.") from exc
 
 
@@ -91,8 +97,8 @@ def check_page_args(first: int | None, last: int | None, max_size: int = MAX_PAG
 
 
 async def paginate(
-    fetch: Callable[[Select[tuple[T]]], Any],
-    stmt: Select[tuple[T]],
+    fetch: Callable[[Select[Any]], Any],
+    stmt: Select[Any],
     key: SortKey,
     *,
     first: int | None = None,

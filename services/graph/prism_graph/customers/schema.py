@@ -8,7 +8,7 @@ from strawberry import relay
 
 from prism_domain.errors import ErrorCode, FieldError
 from prism_graph.common.errors import user_errors
-from prism_graph.common.pagination import SortKey, paginate
+from prism_graph.common.pagination import Page, SortKey, paginate
 from prism_graph.context import Info
 from prism_graph.customers import models, service
 from prism_graph.customers.types import (
@@ -57,9 +57,14 @@ class CustomerQueries:
                 )
             )
         key = SortKey(_SORT_COLUMNS[order.field], descending=order.direction == SortDirection.DESC)
-        page = await paginate(
-            info.context.reader.scalars, stmt, key,
-            first=first, after=after, last=last, before=before,
+        page: Page[models.Customer] = await paginate(
+            info.context.reader.scalars,
+            stmt,
+            key,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
         )
         return CustomerConnection(
             edges=[
@@ -86,13 +91,20 @@ class CustomerQueries:
 @strawberry.type
 class CustomerMutations:
     @strawberry.mutation(description="Create a customer (a prospect until an order is submitted).")
-    async def create_customer(self, info: Info, input: CreateCustomerInput) -> CreateCustomerPayload:
+    async def create_customer(
+        self, info: Info, input: CreateCustomerInput
+    ) -> CreateCustomerPayload:
         partner_id: int | None = None
         if input.partner_id is not None:
-            if input.partner_id.type_name != "Organisation" or not input.partner_id.node_id.isdigit():
+            if (
+                input.partner_id.type_name != "Organisation"
+                or not input.partner_id.node_id.isdigit()
+            ):
                 return CreateCustomerPayload(
                     customer=None,
-                    errors=user_errors([FieldError("partnerId", ErrorCode.NOT_FOUND, "No such partner.")]),
+                    errors=user_errors(
+                        [FieldError("partnerId", ErrorCode.NOT_FOUND, "No such partner.")]
+                    ),
                     client_mutation_id=input.client_mutation_id,
                 )
             partner_id = int(input.partner_id.node_id)
@@ -101,10 +113,12 @@ class CustomerMutations:
         )
         if isinstance(result, list):
             return CreateCustomerPayload(
-                customer=None, errors=user_errors(result),
+                customer=None,
+                errors=user_errors(result),
                 client_mutation_id=input.client_mutation_id,
             )
         return CreateCustomerPayload(
-            customer=Customer.from_model(result), errors=[],
+            customer=Customer.from_model(result),
+            errors=[],
             client_mutation_id=input.client_mutation_id,
         )

@@ -6,7 +6,7 @@ from enum import Enum
 from typing import Any
 
 import strawberry
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func
 from strawberry import relay
 
 from prism_domain.customers import CustomerStatus as DomainCustomerStatus
@@ -37,8 +37,13 @@ class Customer(relay.Node):
     @classmethod
     def from_model(cls, row: models.Customer) -> Customer:
         return cls(
-            id=row.id, name=row.name, domain=row.domain, status=row.status,
-            created_at=row.created_at, updated_at=row.updated_at, owner_id=row.owner_id,
+            id=row.id,
+            name=row.name,
+            domain=row.domain,
+            status=row.status,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            owner_id=row.owner_id,
         )
 
     @classmethod
@@ -75,7 +80,7 @@ class CustomerConnection(relay.Connection[Customer]):
     @strawberry.field(description="How many customers match the filter, on all pages.")
     async def total_count(self, info: Info) -> int:
         count = await info.context.reader.scalar(
-            select(func.count()).select_from(self.filtered.order_by(None).subquery())
+            self.filtered.with_only_columns(func.count(), maintain_column_froms=True).order_by(None)
         )
         return int(count or 0)
 
@@ -96,4 +101,3 @@ class CreateCustomerPayload:
     customer: Customer | None
     errors: list[UserError]
     client_mutation_id: str | None = None
-

@@ -37,7 +37,7 @@ DEFAULT_RETENTION = timedelta(days=7)
 
 def retry_delay(attempts: int) -> timedelta:
     base = min(RETRY_MAX_S, RETRY_BASE_S * 2 ** max(0, attempts - 1))
-    return timedelta(seconds=base * random.uniform(0.8, 1.0))  # noqa: S311 - jitter only
+    return timedelta(seconds=base * random.uniform(0.8, 1.0))
 
 
 class Relay:
@@ -59,6 +59,7 @@ class Relay:
         self._signal = signal or OutboxSignal()
         self._retention = retention
         self._last_prune = 0.0
+        self.passes = 0  # completed publish passes of `run`, for monitoring and tests
 
     def publish_pending(self, now: datetime | None = None) -> int:
         """Publish one batch of due events; return how many were published."""
@@ -82,7 +83,10 @@ class Relay:
                     row.available_at = now + retry_delay(row.attempts)
                     log.warning(
                         "publishing event %s (%s) failed, attempt %d: %s",
-                        row.event_id, row.type, row.attempts, row.last_error,
+                        row.event_id,
+                        row.type,
+                        row.attempts,
+                        row.last_error,
                     )
                     break
                 row.published_at = now
@@ -93,15 +97,15 @@ class Relay:
     def prune(self, now: datetime | None = None) -> int:
         cutoff = (now or utcnow()) - self._retention
         with Session(self._writer) as session, session.begin():
-            result = session.execute(
-                delete(OutboxEvent).where(OutboxEvent.published_at < cutoff)
-            )
+            result = session.execute(delete(OutboxEvent).where(OutboxEvent.published_at < cutoff))
             return int(getattr(result, "rowcount", 0) or 0)
 
     def run(self, stop: threading.Event) -> None:
         """Publish until `stop` is set, sleeping between batches until woken or polled."""
         log.info("outbox relay started (%s)", self._engine.dialect.name)
         listener = _Listener(self._engine) if self._engine.dialect.name == "postgresql" else None
+        if listener is not None:
+            listener.listen()  # before the first pass, so no commit after it goes unheard
         failures = 0
         try:
             while not stop.is_set():
@@ -112,10 +116,14 @@ class Relay:
                 except DBAPIError as exc:
                     failures += 1
                     delay = min(30.0, 0.5 * 2**failures)
-                    log.warning("outbox relay: database unavailable (%s); retrying in %.1fs",
-                                type(exc.orig).__name__, delay)
+                    log.warning(
+                        "outbox relay: database unavailable (%s); retrying in %.1fs",
+                        type(exc.orig).__name__,
+                        delay,
+                    )
                     stop.wait(delay)
                     continue
+                self.passes += 1
                 if count == self._batch_size:
                     continue  # more may be waiting
                 if listener is not None:
@@ -144,6 +152,10 @@ class _Listener:
         self._engine = engine
         self._conn: object | None = None
 
+    def listen(self) -> None:
+        if self._conn is None:
+            self._conn = self._connect()
+
     def _connect(self) -> object | None:
         import psycopg
 
@@ -159,11 +171,10 @@ class _Listener:
     def wait(self, timeout: float) -> None:
         import psycopg
 
+        self.listen()
         if self._conn is None:
-            self._conn = self._connect()
-            if self._conn is None:
-                threading.Event().wait(timeout)
-                return
+            threading.Event().wait(timeout)  # LISTEN is unavailable: plain polling
+            return
         conn: psycopg.Connection[object] = self._conn  # type: ignore[assignment]
         try:
             for _ in conn.notifies(timeout=timeout, stop_after=1):

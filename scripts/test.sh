@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# `make test`: lint, then the whole suite on the embedded default (SQLite + in-process broker),
+# then every test that touches a backend again on PostgreSQL and Redis when they are reachable.
+# TEST_DATABASE_URL / TEST_REDIS_URL choose the servers; PRISM_REQUIRE_SERVICES=1 (set by CI)
+# makes unreachable servers a failure instead of a note.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+PG_URL="${TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test}"
+REDIS="${TEST_REDIS_URL:-redis://127.0.0.1:6379/15}"
+status=0
+
+echo "== lint (ruff, mypy)"
+$BIN/ruff check . || status=1
+$BIN/mypy libs services || status=1
+
+echo "== tests on the embedded default: SQLite + in-process broker"
+env -u DATABASE_URL -u REDIS_URL $BIN/pytest -q || status=1
+covered="SQLite + in-process broker"
+
+read -r pg_state redis_state < <($BIN/python scripts/probe_backends.py "$PG_URL" "$REDIS")
+extra_env=()
+[ "$pg_state" = "postgres=yes" ] && extra_env+=("DATABASE_URL=$PG_URL")
+[ "$redis_state" = "redis=yes" ] && extra_env+=("REDIS_URL=$REDIS")
+if [ ${#extra_env[@]} -gt 0 ]; then
+  names="$(printf '%s\n' "${extra_env[@]}" | cut -d= -f1 | tr '\n' ' ')"
+  echo "== backend tests again on the real services ($names)"
+  env "${extra_env[@]}" $BIN/pytest -q -m backend || status=1
+  [ "$pg_state" = "postgres=yes" ] && covered="$covered; PostgreSQL"
+  [ "$redis_state" = "redis=yes" ] && covered="$covered; Redis"
+fi
+if [ "$pg_state" != "postgres=yes" ] || [ "$redis_state" != "redis=yes" ]; then
+  msg="not covered: $pg_state $redis_state (servers: $PG_URL, $REDIS)"
+  if [ "${PRISM_REQUIRE_SERVICES:-0}" = "1" ]; then
+    echo "ERROR: PostgreSQL and Redis are required here; $msg" >&2
+    status=1
+  else
+    echo "note: $msg"
+  fi
+fi
+
+echo "== backends covered: $covered"
+exit $status

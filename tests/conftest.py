@@ -1,0 +1,146 @@
+"""Fixtures shared by the whole suite: the backend under test, the app, the broker, a worker."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import dramatiq
+import httpx
+import pytest
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.brokers.stub import StubBroker
+from sqlalchemy import Engine, delete
+
+from prism_graph.app import create_app
+from prism_graph.database import Database
+from prism_graph.outbox.relay import Relay
+from prism_graph.outbox.signal import OutboxSignal
+from prism_graph.settings import GraphSettings
+from prism_platform.broker import EVENTS_QUEUE, make_broker
+from prism_platform.db import Base, make_async_engine, make_sync_engine
+from prism_platform.migrate import upgrade
+from prism_syncer.settings import SyncerSettings
+from prism_syncer.worker import SyncerApp, build_syncer
+from tests.support.backends import redis_requested, scratch_database
+from tests.support.graphql import GraphQLClient
+
+# Fixtures that touch the database or broker: tests using them run on every backend.
+BACKEND_FIXTURES = {"database_url", "broker"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if BACKEND_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.backend)
+
+
+def pytest_report_header() -> str:
+    from tests.support.backends import postgres_requested
+
+    return "prism backends: database={}, broker={}".format(
+        "postgresql" if postgres_requested() else "sqlite",
+        "redis" if redis_requested() else "in-process stub",
+    )
+
+
+@pytest.fixture(scope="session")
+def migrated_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with scratch_database(tmp_path_factory.mktemp("db")) as url:
+        upgrade(url)
+        yield url
+
+
+@pytest.fixture(scope="session")
+def sync_engine(migrated_url: str) -> Iterator[Engine]:
+    engine = make_sync_engine(migrated_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def database_url(migrated_url: str, sync_engine: Engine) -> Iterator[str]:
+    """The migrated test database, emptied after each test."""
+    yield migrated_url
+    with sync_engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(delete(table))
+
+
+@pytest.fixture
+def settings(database_url: str) -> GraphSettings:
+    return GraphSettings(database_url=database_url, redis_url=redis_requested(), prism_env="test")
+
+
+@pytest.fixture
+def syncer_settings(database_url: str) -> SyncerSettings:
+    return SyncerSettings(database_url=database_url, redis_url=redis_requested(), prism_env="test")
+
+
+@pytest.fixture
+def outbox_signal() -> OutboxSignal:
+    return OutboxSignal()
+
+
+@pytest.fixture
+async def database(database_url: str, outbox_signal: OutboxSignal) -> AsyncIterator[Database]:
+    db = Database(make_async_engine(database_url), signal=outbox_signal)
+    yield db
+    await db.engine.dispose()
+
+
+@pytest.fixture
+def broker() -> Iterator[dramatiq.Broker]:
+    """Redis (own namespace) when REDIS_URL is set, else the in-process stub broker."""
+    url = redis_requested()
+    namespace = f"prism-test-{uuid.uuid4().hex[:10]}"
+    b = make_broker(url, namespace=namespace)
+    yield b
+    if isinstance(b, RedisBroker):
+        keys = b.client.keys(f"{namespace}*")
+        if keys:
+            b.client.delete(*keys)
+        b.client.close()
+    b.close()
+
+
+@pytest.fixture
+def syncer(
+    syncer_settings: SyncerSettings, broker: dramatiq.Broker, sync_engine: Engine
+) -> SyncerApp:
+    return build_syncer(syncer_settings, broker=broker, engine=sync_engine)
+
+
+@pytest.fixture
+def worker(syncer: SyncerApp) -> Iterator[dramatiq.Worker]:
+    w = dramatiq.Worker(syncer.broker, worker_threads=2, queues={EVENTS_QUEUE}, worker_timeout=50)
+    w.start()
+    yield w
+    w.stop()
+
+
+def drain(broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+    """Wait until every event message sent so far has been processed."""
+    if isinstance(broker, StubBroker):
+        broker.join(EVENTS_QUEUE, fail_fast=True)
+    else:
+        broker.join(EVENTS_QUEUE, timeout=30_000)
+    worker.join()
+
+
+@pytest.fixture
+def relay(sync_engine: Engine, broker: dramatiq.Broker, outbox_signal: OutboxSignal) -> Relay:
+    return Relay(sync_engine, broker, signal=outbox_signal)
+
+
+@pytest.fixture
+async def app(settings: GraphSettings, database: Database, broker: dramatiq.Broker) -> Any:
+    return create_app(settings, database=database, broker=broker)
+
+
+@pytest.fixture
+async def client(app: Any) -> AsyncIterator[GraphQLClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://prism.test") as http:
+        yield GraphQLClient(http)

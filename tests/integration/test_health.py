@@ -1,0 +1,72 @@
+"""/healthz, /readyz and what clients see when the database or broker is unreachable."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from prism_graph.app import create_app
+from prism_graph.database import Database
+from prism_graph.settings import GraphSettings
+from prism_platform.broker import make_broker
+from prism_platform.db import make_async_engine
+from tests.support.graphql import GraphQLClient
+
+pytestmark = pytest.mark.integration
+
+# Nothing listens on port 1 of the loopback: connections are refused at once.
+UNREACHABLE_DB = "postgresql://prism@127.0.0.1:1/prism?connect_timeout=2"
+UNREACHABLE_REDIS = "redis://127.0.0.1:1/0"
+
+
+async def test_alive_and_ready(client: GraphQLClient) -> None:
+    assert (await client.http.get("/healthz")).json() == {"status": "ok"}
+    ready = await client.http.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["status"] == "ready"
+    assert ready.json()["checks"]["database"] == "ok"
+    assert ready.json()["checks"]["broker"].startswith("ok")
+
+
+async def test_graphql_answers_typename(client: GraphQLClient) -> None:
+    assert await client.data("{ __typename }") == {"__typename": "Query"}
+
+
+async def test_an_unreachable_database_is_reported_clearly() -> None:
+    settings = GraphSettings(database_url=UNREACHABLE_DB, prism_env="test")
+    database = Database(make_async_engine(UNREACHABLE_DB))
+    app = create_app(settings, database=database, broker=make_broker(None))
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://prism.test"
+    ) as http:
+        ready = await http.get("/readyz")
+        body = (await http.post("/graphql", json={"query": "{ customers { totalCount } }"})).json()
+        mutation = (
+            await http.post(
+                "/graphql",
+                json={
+                    "query": 'mutation { createCustomer(input: {name: "X"}) { errors { code } } }'
+                },
+            )
+        ).json()
+    await database.engine.dispose()
+
+    assert ready.status_code == 503
+    assert ready.json()["checks"]["database"].startswith("unreachable")
+    for answer in (body, mutation):
+        (error,) = answer["errors"]
+        assert error["message"] == "The database is unavailable; try again shortly."
+        assert error["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+        assert "Traceback" not in str(answer) and "127.0.0.1" not in str(answer)
+
+
+async def test_an_unreachable_broker_makes_the_service_unready(database: Database) -> None:
+    settings = GraphSettings(database_url="sqlite://", prism_env="test")
+    broker = make_broker(UNREACHABLE_REDIS, namespace="prism-unreachable")
+    app = create_app(settings, database=database, broker=broker)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://prism.test"
+    ) as http:
+        ready = await http.get("/readyz")
+    assert ready.status_code == 503
+    assert ready.json()["checks"]["broker"].startswith("unreachable")
