@@ -1,4 +1,4 @@
-"""The API's error format (docs/adr/0003-errors.md).
+"""The API's error format (docs/architecture.md, ADR-4).
 
 Expected failures are data: a mutation payload's `errors: [UserError!]!`, each with `field`,
 a `code` from the domain's `ErrorCode`, and a `message` for people. Requests the API cannot
