@@ -15,6 +15,10 @@ class ErrorCode(StrEnum):
     TOO_SHORT = "TOO_SHORT"
     DUPLICATE = "DUPLICATE"
     NOT_FOUND = "NOT_FOUND"
+    OUT_OF_RANGE = "OUT_OF_RANGE"
+    CURRENCY_MISMATCH = "CURRENCY_MISMATCH"
+    BELOW_COST = "BELOW_COST"
+    RETIRED = "RETIRED"
 
 
 @dataclass(frozen=True, slots=True)
