@@ -202,6 +202,7 @@ class Simulator:
 
         self._authenticate(request)
         endpoint = _endpoint(rest)
+        await self._threshold_latency()
         wait = self.budget.spend()
         if wait is not None:
             raise self._limited(
@@ -211,7 +212,6 @@ class Simulator:
                 ),
                 wait,
             )
-        await self._threshold_latency()
         code = request.headers.get("apiintegrationcode", "")
         if not self.threads.enter(code, endpoint):
             raise self._limited(E.THREAD_LIMIT.format(n=self.config.per_endpoint_concurrency), 1)
@@ -225,7 +225,10 @@ class Simulator:
     ) -> Response:
         fault = self.faults.take(method, path, ("latency", "error", "timeout"))
         if fault is not None and fault.kind == "latency":
-            await self.config.sleep(fault.seconds)
+            if fault.hang:
+                await self._hang()  # held until released: lets tests pile up requests
+            else:
+                await self.config.sleep(fault.seconds)
         elif fault is not None and fault.kind == "error":
             return _answer(E.ApiFailure(fault.status, fault.body))
         elif fault is not None and fault.kind == "timeout":

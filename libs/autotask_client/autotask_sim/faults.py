@@ -14,7 +14,7 @@ FaultKind = Literal["latency", "error", "timeout", "lost_response"]
 class Fault:
     """One injected misbehaviour.
 
-    - ``latency``: wait ``seconds`` before handling.
+    - ``latency``: wait ``seconds`` before handling (``hang=True``: until released).
     - ``error``: answer ``status`` (with ``body``) without handling the request.
     - ``timeout``: hold the request until :meth:`Faults.release` (or the hang cap), then 504
       without handling it; a client with a shorter timeout sees a timeout.

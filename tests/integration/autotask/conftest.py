@@ -95,3 +95,26 @@ class Api:
 @pytest.fixture
 def api(http: httpx.Client) -> Api:
     return Api(http)
+
+
+@pytest.fixture
+def served(state_path: Path, delays: Delays) -> Iterator[Any]:
+    """The simulator behind uvicorn on a free loopback port."""
+    from autotask_sim import serve_in_thread
+
+    handle = serve_in_thread(
+        "127.0.0.1", 0, state_path, config=SimConfig(threshold_latency=False, sleep=delays)
+    )
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture
+def served_client(served: Any, creds: Credentials, sleeps: list[float]) -> Iterator[AutotaskClient]:
+    with AutotaskClient(
+        creds,
+        zone_probe_url=served.url + "/ATServicesRest/",
+        retry=RetryPolicy(sleep=sleeps.append),
+        timeout=5.0,
+    ) as client:
+        yield client
