@@ -54,7 +54,7 @@ def limited(tmp_path, clock, delays):
 
 
 def test_the_budget_is_answered_with_429_and_retry_after(limited, clock, api) -> None:
-    client, sim = limited(hourly_budget=3, threshold_latency=False)
+    client, _ = limited(hourly_budget=3, threshold_latency=False)
     for _ in range(3):
         client.companies.get(0)
     client.retry = RetryPolicy(max_retries=0)
@@ -68,7 +68,7 @@ def test_the_budget_is_answered_with_429_and_retry_after(limited, clock, api) ->
 
 
 def test_the_client_waits_out_a_short_retry_after(limited, clock) -> None:
-    client, sim = limited(hourly_budget=2, budget_window_seconds=30, threshold_latency=False)
+    client, _ = limited(hourly_budget=2, budget_window_seconds=30, threshold_latency=False)
     client.companies.get(0)
     client.companies.get(0)
     start = clock[0]
@@ -77,7 +77,7 @@ def test_the_client_waits_out_a_short_retry_after(limited, clock) -> None:
 
 
 def test_the_budget_can_answer_500_instead(limited) -> None:
-    client, sim = limited(hourly_budget=1, rate_limit_status=500, threshold_latency=False)
+    client, _ = limited(hourly_budget=1, rate_limit_status=500, threshold_latency=False)
     client.retry = RetryPolicy(max_retries=0)
     client.companies.get(0)
     with pytest.raises(RateLimitError) as caught:
