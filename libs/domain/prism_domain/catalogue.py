@@ -33,6 +33,8 @@ DESCRIPTION_MAX_LENGTH = 4000
 # Microsoft CSP GUIDs, "CFQ7TTC0LH18:0001", "MC-SEG-100": letters, digits and . _ : / -.
 _SKU = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]*$")
 E = TypeVar("E", bound=StrEnum)
+# Spellings met in real price lists for the same values.
+_ALIASES = {"LICENSE": "LICENCE", "YEARLY": "ANNUAL", "ANNUALLY": "ANNUAL", "MONTH": "MONTHLY"}
 _TRUE = {"true", "yes", "y", "1"}
 _FALSE = {"false", "no", "n", "0", ""}
 
@@ -77,6 +79,7 @@ def _choice(
     enum: type[E], value: str | E | None, *, field: str, label: str, errors: list[FieldError]
 ) -> E | None:
     text = (value or "").strip().upper().replace(" ", "_").replace("-", "_")
+    text = _ALIASES.get(text, text)
     if not text:
         errors.append(FieldError(field, ErrorCode.REQUIRED, f"{label} is required."))
         return None

@@ -8,8 +8,9 @@ Decisions:
 * The billing period is a calendar month, billed in arrears.
 * MONTHLY licence subscriptions: **one line per constant-quantity segment** of the month, so
   each line's period start is the effective date the PSA needs (S5). Amount = quantity x unit
-  cost x segment days / days in the month, rounded once. A segment at quantity 0 (a drop to
-  zero or a cancellation inside the month) is kept as a zero-amount line for the same reason.
+  cost x segment days / days in the month, rounded once. In the month a subscription drops to
+  zero (a reduction or a cancellation, even on the 1st) the zero-quantity days are a line of
+  amount 0.00 for the same reason; the months after have no line for it.
 * Prices are locked per term: a monthly subscription is billed for the whole month at the
   price in force on its first billed day of the month; a price change mid-month applies from
   the next month. An annual one at the price in force on its term start, for the whole term.
@@ -112,6 +113,8 @@ class InvoiceLine:
             self.period.end,
             self.quantity,
             self.amount.amount,
+            self.unit_cost.amount,
+            self.unit_price.amount,
             self.description,
         )
 

@@ -212,7 +212,8 @@ def parse_amount(
             )
         )
         return None
-    exponent = amount.as_tuple().exponent
+    # Trailing zeros are not precision: a spreadsheet's "8.2500000" is 8.25.
+    exponent = amount.normalize().as_tuple().exponent
     assert isinstance(exponent, int)  # finite by to_decimal
     if -exponent > max_places:
         errors.append(

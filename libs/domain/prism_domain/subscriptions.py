@@ -121,6 +121,17 @@ class Subscription:
         seq = max(c.sequence for c in self.history) + 1 if sequence is None else sequence
         change = QuantityChange(effective_from, quantity, seq)
         errors = _change_errors(change, self.start, self.cancelled_from, None)
+        if any(
+            (c.effective_from, c.sequence) == (effective_from, seq) and c.quantity != quantity
+            for c in self.history
+        ):
+            errors.append(
+                FieldError(
+                    "sequence",
+                    ErrorCode.DUPLICATE,
+                    f"Another quantity is recorded for {effective_from} with sequence {seq}.",
+                )
+            )
         if errors:
             raise DomainValidationError(errors)
         return replace(self, history=(*self.history, change))
@@ -173,27 +184,28 @@ class Subscription:
         """P3: constant-quantity runs of days of `period`, from the start date on.
 
         Adjacent runs with the same quantity are merged (a "change" to the same quantity
-        changes nothing). Days after a cancellation or a drop to zero inside the period are
-        kept as a quantity-0 segment, so the PSA sync learns the date of the drop (S5); a
-        period entirely before the start or on/after the cancellation has no segments.
+        changes nothing). A run at quantity 0 is kept only in the period where the quantity
+        drops to zero (a reduction or a cancellation, even on the period's first day), so the
+        PSA sync learns the date of the drop (S5); later periods have no segments.
         """
-        if self.cancelled_from is not None and self.cancelled_from <= period.start:
-            return ()
         billed = period.intersection(Period(self.start, max(self.start, period.end)))
         if billed is None:
             return ()
         cuts = [c.effective_from for c in self.history]
         if self.cancelled_from is not None:
             cuts.append(self.cancelled_from)
-        segments: list[QuantitySegment] = []
+        runs: list[QuantitySegment] = []
         for part in billed.split_at(cuts):
             quantity = self.quantity_on(part.start)
-            if segments and segments[-1].quantity == quantity:
-                merged = Period(segments[-1].period.start, part.end)
-                segments[-1] = QuantitySegment(merged, quantity)
+            if runs and runs[-1].quantity == quantity:
+                runs[-1] = QuantitySegment(Period(runs[-1].period.start, part.end), quantity)
             else:
-                segments.append(QuantitySegment(part, quantity))
-        return tuple(segments)
+                runs.append(QuantitySegment(part, quantity))
+        return tuple(
+            run
+            for run in runs
+            if run.quantity or self.quantity_on(run.period.start - timedelta(days=1))
+        )
 
     def term_containing(self, day: date) -> Period:
         """The billing term holding `day`: its calendar month, or its year from the start."""

@@ -55,6 +55,7 @@ def test_a_price_list_entry_is_parsed_into_money_and_enums() -> None:
     assert (e.billing_term, e.kind, e.retired) == (BillingTerm.MONTHLY, ProductKind.LICENCE, False)
     assert e.warnings() == []
     assert entry(kind="One-time fee", retired="yes").kind is ProductKind.ONE_TIME_FEE
+    assert entry(kind="License", billing_term="Yearly").billing_term is BillingTerm.ANNUAL
 
 
 def test_every_bad_field_is_reported_at_once() -> None:

@@ -102,6 +102,7 @@ def parse(text: str | None, **kwargs: bool | int) -> tuple[Decimal | None, list[
 def test_parsing_user_input_accepts_grouped_digits() -> None:
     assert parse(" 1,234.50 ") == (Decimal("1234.50"), [])
     assert parse("-3", allow_negative=True) == (Decimal("-3"), [])
+    assert parse("8.2500000") == (Decimal("8.2500000"), [])
 
 
 @pytest.mark.parametrize(

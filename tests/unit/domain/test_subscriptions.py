@@ -135,3 +135,24 @@ def test_an_annual_term_runs_a_year_from_the_start_date() -> None:
     assert s.term_containing(date(2028, 3, 1)) == Period(date(2028, 2, 29), date(2029, 2, 27))
     assert s.term_containing(date(2029, 2, 28)) == Period(date(2029, 2, 28), date(2030, 2, 27))
     assert sub().term_containing(date(2026, 11, 5)) == NOV
+
+
+def test_a_drop_to_zero_on_the_first_shows_that_month_and_never_again() -> None:
+    dropped = sub().change_quantity(date(2026, 11, 1), 0)
+    assert dropped.segments(NOV) == (seg(1, 30, 0),)
+    assert dropped.segments(Period.month(2026, 12)) == ()
+    cancelled = sub().cancel(date(2026, 11, 1))
+    assert cancelled.segments(NOV) == (seg(1, 30, 0),)
+    assert cancelled.segments(Period.month(2026, 12)) == ()
+
+
+def test_a_subscription_cancelled_on_its_start_day_never_shows() -> None:
+    assert sub(start=date(2026, 11, 5)).cancel(date(2026, 11, 5)).segments(NOV) == ()
+
+
+def test_one_change_per_day_and_sequence() -> None:
+    s = sub().change_quantity(date(2026, 11, 10), 15, sequence=3)
+    with pytest.raises(DomainValidationError) as info:
+        s.change_quantity(date(2026, 11, 10), 16, sequence=3)
+    assert info.value.errors[0].code is ErrorCode.DUPLICATE
+    assert s.change_quantity(date(2026, 11, 10), 15, sequence=3).quantity_on(NOV.end) == 15
