@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -71,14 +71,17 @@ class RecordingHandler:
 class SmtpServer:
     """An aiosmtpd server that can be stopped ("down") and started again on the same port."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, **controller_options: Any) -> None:
         self.host = "127.0.0.1"
         self.port = port
         self.handler = RecordingHandler()
+        self._options = controller_options
         self._controller: Controller | None = None
 
     def start(self) -> None:
-        self._controller = Controller(self.handler, hostname=self.host, port=self.port)
+        self._controller = Controller(
+            self.handler, hostname=self.host, port=self.port, **self._options
+        )
         self._controller.start()
 
     def stop(self) -> None:
@@ -97,11 +100,24 @@ def unused_port() -> int:
 
 
 @pytest.fixture
-def smtp_server() -> Iterator[SmtpServer]:
-    server = SmtpServer(free_port())
-    server.start()
-    yield server
-    server.stop()
+def smtp_server_factory() -> Iterator[Callable[..., SmtpServer]]:
+    """Start another server, e.g. with AUTH (aiosmtpd Controller options); stopped after."""
+    servers: list[SmtpServer] = []
+
+    def start(**controller_options: Any) -> SmtpServer:
+        server = SmtpServer(free_port(), **controller_options)
+        server.start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
+def smtp_server(smtp_server_factory: Callable[..., SmtpServer]) -> SmtpServer:
+    return smtp_server_factory()
 
 
 @pytest.fixture

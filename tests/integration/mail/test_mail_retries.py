@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import smtplib
 import threading
 import uuid
@@ -9,6 +10,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from aiosmtpd.smtp import AuthResult
+from pydantic import SecretStr
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
@@ -301,3 +304,58 @@ async def test_sent_messages_are_pruned_after_the_retention(
     assert sender.prune(now=later(31 * 24 * 60)) == 2
 
     assert the_row(sync_engine).status == MailStatus.PENDING
+
+
+async def test_a_login_failure_waits_and_never_shows_the_password(
+    database: Database,
+    sync_engine: Engine,
+    mail_settings: MailSettings,
+    smtp_server: Any,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    secret = f"pw-{uuid.uuid4()}"
+    settings = mail_settings.model_copy(
+        update={"smtp_username": "prism", "smtp_password": SecretStr(secret)}
+    )
+    await put(database, mail())
+
+    with caplog.at_level(logging.DEBUG):
+        sender = MailSender(sync_engine, settings)
+        assert sender.send_pending() == 0  # this server offers no AUTH: a configuration fault
+
+    row = the_row(sync_engine)
+    assert row.status == MailStatus.PENDING and "AUTH" in (row.last_error or "")
+    assert secret not in caplog.text and secret not in (row.last_error or "")
+    assert smtp_server.received == []
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+async def test_the_sender_logs_in_when_credentials_are_configured(
+    database: Database,
+    sync_engine: Engine,
+    mail_settings: MailSettings,
+    smtp_server_factory: Any,
+) -> None:
+    logins: list[tuple[bytes, bytes]] = []
+
+    def authenticator(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> Any:
+        logins.append((data.login, data.password))
+        return AuthResult(success=data.password == b"right-password")
+
+    # Loopback only, so AUTH without TLS here; production sets SMTP_STARTTLS.
+    server = smtp_server_factory(
+        authenticator=authenticator, auth_require_tls=False, auth_required=True
+    )
+    settings = mail_settings.model_copy(
+        update={
+            "smtp_port": server.port,
+            "smtp_username": "prism",
+            "smtp_password": SecretStr("right-password"),
+        }
+    )
+    await put(database, mail())
+
+    assert MailSender(sync_engine, settings).send_pending() == 1
+
+    assert logins == [(b"prism", b"right-password")]
+    assert len(server.received) == 1

@@ -136,6 +136,7 @@ class MailSender:
         self._lease = timedelta(seconds=settings.mail_lease_seconds)
         self._last_prune = 0.0
         self.passes = 0  # completed passes of `run`, for monitoring and tests
+        self.last_claimed = 0  # messages the last `send_pending` took on, whatever came of them
 
     # -- one pass ------------------------------------------------------------------------
 
@@ -144,6 +145,7 @@ class MailSender:
         now = now or utcnow()
         token = str(uuid.uuid4())
         batch = self._claim(now, token)
+        self.last_claimed = len(batch)
         if not batch:
             return 0
         try:
@@ -412,7 +414,7 @@ class MailSender:
         try:
             while not stop.is_set():
                 try:
-                    count = self.send_pending()
+                    self.send_pending()
                     self._maybe_prune()
                     failures = 0
                 except DBAPIError as exc:
@@ -426,8 +428,8 @@ class MailSender:
                     stop.wait(delay)
                     continue
                 self.passes += 1
-                if count >= s.mail_batch_size:
-                    continue  # more may be waiting
+                if self.last_claimed >= s.mail_batch_size:
+                    continue  # more may be due
                 if listener is not None:
                     listener.wait(s.mail_poll_interval, self._signal)
                 else:
