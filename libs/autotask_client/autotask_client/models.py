@@ -290,6 +290,13 @@ class EntityFields:
         length = self.field(name).length
         return length or None
 
+    def fit(self, name: str, value: str | None) -> str | None:
+        """``value`` cut to the field's length (rule S3 truncates descriptions)."""
+        limit = self.max_length(name)
+        if value is None or limit is None:
+            return value
+        return value[:limit]
+
 
 __all__ = [
     "BillingCode",

@@ -153,8 +153,9 @@ class Rules:
             changes = self.coerce(entity, body, for_update=True)
             if replace:
                 record = self.blank(entity)
+                fixed = UPDATABLE.get(entity)
                 for meta in self.metas(entity).values():
-                    if meta.read_only:
+                    if meta.read_only or (fixed is not None and meta.name not in fixed):
                         record[meta.name] = existing.get(meta.name)
                 record.update(changes)
             else:

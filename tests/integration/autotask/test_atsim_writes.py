@@ -375,3 +375,16 @@ def test_edits_in_the_ui_to_contract_dates_apply_to_later_adjustments(client, si
 def test_existing_seeded_service_is_there(client) -> None:
     service = client.services.get(EXISTING_SERVICE_ID)
     assert service is not None and service.name == "Desktop Maintenance"
+
+
+def test_put_on_a_contract_service_keeps_what_cannot_change(api, client) -> None:
+    sid = new_service(client)
+    cs_id = client.contract_services.create(RECURRING_CONTRACT_ID, ContractService(service_id=sid))
+    r = api(
+        "PUT",
+        f"Contracts/{RECURRING_CONTRACT_ID}/Services",
+        json={"id": cs_id, "invoiceDescription": "x"},
+    )
+    assert r.status_code == 200
+    cs = client.contract_services.get(cs_id)
+    assert cs is not None and cs.service_id == sid and cs.invoice_description == "x"

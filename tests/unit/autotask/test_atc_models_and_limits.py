@@ -129,3 +129,24 @@ def test_a_spent_local_budget_raises_before_sending(make_client) -> None:
     with pytest.raises(BudgetExhaustedError):
         client.services.get(1)
     assert len(rec.api_requests()) == 1
+
+
+def test_fit_cuts_text_to_the_field_length() -> None:
+    fields = EntityFields(
+        "Services", [FieldInfo(name="description", data_type="string", length=400)]
+    )
+    assert fields.fit("Description", "x" * 401) == "x" * 400
+    assert fields.fit("description", None) is None
+
+
+def test_credentials_never_reach_the_logs(make_client, creds, caplog) -> None:
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    answers = iter([httpx.Response(503), httpx.Response(200, json={"item": None})])
+    client, _ = make_client(lambda r: next(answers))
+    client.services.get(1)
+    text = caplog.text
+    assert "Services" in text
+    for secret in (creds.secret, creds.integration_code, creds.username):
+        assert secret not in text
