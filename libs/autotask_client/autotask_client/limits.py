@@ -5,6 +5,24 @@ integration) and 3 concurrent requests per integration per endpoint (AUTOTASK.md
 Only the caller can see every worker, so the client asks a :class:`RequestLimiter`
 for a slot around each HTTP attempt. The syncer implements it with Dramatiq's
 Redis-backed rate limiters; :class:`LocalLimiter` holds the limits within one process.
+
+The budget belongs to the Autotask database, which ``client.zone().ci`` identifies, so a
+shared limiter keys its budget on that and its slots on ``(integration, endpoint)``. For
+example, with Dramatiq::
+
+    class DramatiqLimiter:
+        def __init__(self, backend, ci: int, integration: str) -> None:
+            self.budget = WindowRateLimiter(backend, f"at:{ci}", limit=9_000, window=3600)
+            self.backend, self.integration = backend, integration
+
+        def acquire(self, endpoint: str) -> AbstractContextManager[object]:
+            stack = ExitStack()
+            stack.enter_context(self.budget.acquire())
+            slot = ConcurrentRateLimiter(
+                self.backend, f"at:{self.integration}:{endpoint}", limit=3
+            )
+            stack.enter_context(slot.acquire())
+            return stack
 """
 
 from __future__ import annotations

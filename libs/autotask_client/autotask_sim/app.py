@@ -7,6 +7,7 @@ import base64
 import hashlib
 import json
 import logging
+from collections import deque
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -41,6 +42,7 @@ from .store import Record, Store
 
 log = logging.getLogger("autotask_sim")
 
+REQUEST_LOG_SIZE = 10_000
 _CHILDREN = {
     "services": CONTRACT_SERVICES,
     "serviceadjustments": ADJUSTMENTS,
@@ -58,7 +60,7 @@ class Simulator:
     """
 
     def __init__(self, config: SimConfig | None = None, state_path: str | Path | None = None):
-        self.config = config or SimConfig()
+        self.config = config or SimConfig.from_env()
         self.store = Store(state_path if state_path is not None else DEFAULT_STATE_PATH)
         self.rules = Rules(self.store, self.config)
         self.faults = Faults()
@@ -68,7 +70,8 @@ class Simulator:
         self.threads = ThreadLimit(self.config.per_endpoint_concurrency)
         self.user_locked = False
         self.denied: set[tuple[str, str]] = set()
-        self.request_log: list[tuple[str, str, int]] = []
+        # Bounded: a dev server runs for days.
+        self.request_log: deque[tuple[str, str, int]] = deque(maxlen=REQUEST_LOG_SIZE)
         if self.config.seed and self.store.meta("seeded") is None:
             seed(self.rules)
 

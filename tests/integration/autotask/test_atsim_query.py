@@ -238,3 +238,19 @@ def test_contract_children_can_be_read_through_the_parent(client, sim) -> None:
 def test_a_query_error_is_a_validation_error_for_the_client(client) -> None:
     with pytest.raises(ValidationError):
         list(client.companies.query(q.eq("nope", 1)))
+
+
+def test_zone_lookups_are_not_counted_against_the_budget(api, http, sim) -> None:
+    for _ in range(3):
+        http.get(
+            "https://webservices2.autotask.net/ATServicesRest/V1.0/ZoneInformation",
+            params={"user": "prism-api@sim.autotask.test"},
+        )
+    assert api("GET", "ThresholdInformation").json()["currentTimeframeRequestCount"] == 1
+
+
+def test_count_by_get_search(api) -> None:
+    search = json.dumps({"filter": [{"op": "eq", "field": "contractType", "value": 7}]})
+    assert api("GET", "Contracts/query/count", params={"search": search}).json() == {
+        "queryCount": 4
+    }

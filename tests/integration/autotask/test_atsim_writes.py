@@ -388,3 +388,17 @@ def test_put_on_a_contract_service_keeps_what_cannot_change(api, client) -> None
     assert r.status_code == 200
     cs = client.contract_services.get(cs_id)
     assert cs is not None and cs.service_id == sid and cs.invoice_description == "x"
+
+
+def test_adjustments_can_also_be_posted_at_the_top_level(api, client) -> None:
+    sid = new_service(client)
+    body = {
+        "contractID": RECURRING_CONTRACT_ID,
+        "serviceID": sid,
+        "unitChange": 3,
+        "effectiveDate": "2024-05-01",
+    }
+    r = api("POST", "ContractServiceAdjustments", json=body)
+    assert r.status_code == 200 and r.json()["itemId"]
+    units = rows(client, sid, date(2024, 6, 1))
+    assert units == [("2024-05-01", "2024-05-31", 3, 10.0, 6.0)]
