@@ -221,6 +221,8 @@ class AutotaskClient:
                 error = RequestTimeoutError(
                     f"no answer in time ({type(exc).__name__})", method=method, path=shown
                 )
+            # The httpx exception is not chained: its text can carry the zone lookup's
+            # ``user=`` and we keep credentials out of everything raised.
             except httpx.TransportError as exc:
                 error = TransportError(
                     self.credentials.scrub(f"{type(exc).__name__}: {exc}"),
@@ -234,6 +236,7 @@ class AutotaskClient:
                 error = error_from_response(response, method=method, path=shown)
                 if isinstance(error, AuthenticationError) and not rezoned:
                     # The user's zone may have moved; ask again once before giving up.
+                    # A 401 is refused before anything runs, so even a create may repeat.
                     rezoned = True
                     self.zone_cache.invalidate(self.credentials.username)
                     continue

@@ -172,14 +172,14 @@ def test_a_response_lost_after_commit_leaves_the_record(client, sim) -> None:
 
 def test_a_timeout_on_a_read_is_retried(served_client, served, sleeps) -> None:
     served.sim.add_fault(Fault("timeout", method="GET", path="/Companies/", times=1))
-    served_client._http.timeout = httpx.Timeout(0.3)
+    served_client._http.timeout = httpx.Timeout(1.0)
     assert served_client.companies.get(175) is not None
     assert len(sleeps) == 1
 
 
 def test_a_create_whose_answer_never_comes_is_not_repeated(served_client, served) -> None:
     served.sim.add_fault(Fault("lost_response", method="POST", path="/Services$", hang=True))
-    served_client._http.timeout = httpx.Timeout(0.3)
+    served_client._http.timeout = httpx.Timeout(1.0)
     with pytest.raises(RequestTimeoutError):
         served_client.services.create(service("PC_hung"))
     served.sim.faults.release()
