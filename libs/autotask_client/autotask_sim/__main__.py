@@ -20,7 +20,8 @@ def main() -> None:
     logging.getLogger("autotask_sim").info(
         "Autotask simulator on http://%s:%d (state %s, user %s)", host, port, state, config.username
     )
-    uvicorn.run(create_app(config, state), host=host, port=port, log_level="info")
+    # No access log: the zone lookup's query string carries the API username.
+    uvicorn.run(create_app(config, state), host=host, port=port, log_level="info", access_log=False)
 
 
 if __name__ == "__main__":

@@ -69,6 +69,7 @@ class Simulator:
         )
         self.threads = ThreadLimit(self.config.per_endpoint_concurrency)
         self.user_locked = False
+        self.failed_logins = 0
         self.denied: set[tuple[str, str]] = set()
         # Bounded: a dev server runs for days.
         self.request_log: deque[tuple[str, str, int]] = deque(maxlen=REQUEST_LOG_SIZE)
@@ -149,7 +150,9 @@ class Simulator:
         return [u for u in self.store.all(UNITS) if u["contractServiceID"] == contract_service_id]
 
     def lock_user(self, locked: bool = True) -> None:
+        """Lock (or, as an administrator in the UI would, unlock) the API user."""
         self.user_locked = locked
+        self.failed_logins = 0
 
     def deny(self, entity: str, verb: str, denied: bool = True) -> None:
         """Take a permission (``create``/``update``/``query``) away from the API user."""
@@ -290,10 +293,16 @@ class Simulator:
         if user.strip().lower() != self.config.username.lower():
             raise E.failure(E.ZONE_NOT_FOUND)
         if headers.get("secret") != self.config.secret or self.user_locked:
+            if not self.user_locked:
+                self.failed_logins += 1
+                limit = self.config.lockout_after_failures
+                if limit is not None and self.failed_logins >= limit:
+                    self.user_locked = True  # an administrator must unlock it in the UI
             body = (
                 {"errors": ["Unauthorized"]} if self.config.unauthorized_body == "errors" else None
             )
             raise E.ApiFailure(401, body)
+        self.failed_logins = 0
         if headers.get("apiintegrationcode") != self.config.integration_code:
             raise E.failure(E.INVALID_INTEGRATION_CODE)
 

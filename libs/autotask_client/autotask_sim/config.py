@@ -51,6 +51,9 @@ class SimConfig:
     service_name_length: int = 150
     #: UNCONFIRMED whether a 401 has a body.
     unauthorized_body: Literal["empty", "errors"] = "empty"
+    #: Lock the API user after this many wrong secrets in a row (the seed's "The AutoTask
+    #: API User is locked"); the real count is UNCONFIRMED, so it is off unless set.
+    lockout_after_failures: int | None = None
     #: Assumption: an adjustment that takes units below zero is refused.
     allow_negative_units: bool = False
     #: Fault ``timeout`` holds a request at most this long, then answers 504.
@@ -74,6 +77,8 @@ class SimConfig:
             cfg.hourly_budget = int(env["AUTOTASK_SIM_HOURLY_BUDGET"])
         if "AUTOTASK_SIM_CONCURRENCY" in env:
             cfg.per_endpoint_concurrency = int(env["AUTOTASK_SIM_CONCURRENCY"])
+        if env.get("AUTOTASK_SIM_LOCKOUT_AFTER"):
+            cfg.lockout_after_failures = int(env["AUTOTASK_SIM_LOCKOUT_AFTER"])
         if env.get("AUTOTASK_SIM_RATE_LIMIT_STATUS") == "500":
             cfg.rate_limit_status = 500
         if env.get("AUTOTASK_SIM_BACKDOOR", "1") in ("0", "false", "no"):

@@ -154,3 +154,22 @@ def test_the_client_closes_only_its_own_http_client(http, creds) -> None:
     own.close()
     assert own._http.is_closed
     assert isinstance(own._http, httpx.Client)
+
+
+def test_repeated_wrong_secrets_lock_the_user_until_unlocked(tmp_path) -> None:
+    config = SimConfig(lockout_after_failures=3)
+    app = create_app(config, tmp_path / "lock.sqlite3")
+    url = "https://webservices2.autotask.net/ATServicesRest/V1.0/Companies/0"
+    good = {
+        "UserName": config.username,
+        "Secret": config.secret,
+        "ApiIntegrationCode": config.integration_code,
+    }
+    with sim_http_client(app) as http:
+        assert [http.get(url, headers=good | {"Secret": "bad"}).status_code for _ in range(3)] == [
+            401
+        ] * 3
+        assert http.get(url, headers=good).status_code == 401  # locked now
+        app.state.sim.lock_user(False)
+        assert http.get(url, headers=good).status_code == 200
+    app.state.sim.close()
