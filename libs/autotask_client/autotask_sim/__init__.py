@@ -1,6 +1,6 @@
 """A local stand-in for the Autotask PSA REST API, faithful to its documented rules."""
 
-from .app import Simulator, create_app
+from .app import create_app
 from .config import (
     DEFAULT_INTEGRATION_CODE,
     DEFAULT_PORT,
@@ -11,6 +11,7 @@ from .config import (
 )
 from .faults import Fault
 from .server import SimHandle, serve_in_thread
+from .simulator import Simulator
 
 __all__ = [
     "DEFAULT_INTEGRATION_CODE",

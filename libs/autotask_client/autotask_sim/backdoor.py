@@ -18,7 +18,7 @@ from . import errors as E
 from .faults import fault_from_json
 
 if TYPE_CHECKING:
-    from .app import Simulator
+    from .simulator import Simulator
 
 
 def backdoor_routes(sim: Simulator) -> list[Route]:

@@ -21,6 +21,17 @@ ADJUSTMENTS = "ContractServiceAdjustments"
 UNITS = "ContractServiceUnits"
 BILLING_CODES = "BillingCodes"
 
+# First ids per entity, so ids look like Autotask's and never collide across entities.
+ID_START = {
+    COMPANIES: 174,
+    CONTRACTS: 29683001,
+    SERVICES: 29683401,
+    CONTRACT_SERVICES: 29684001,
+    ADJUSTMENTS: 29685001,
+    UNITS: 29686001,
+    BILLING_CODES: 29682801,
+}
+
 ENTITIES = (COMPANIES, CONTRACTS, SERVICES, CONTRACT_SERVICES, ADJUSTMENTS, UNITS, BILLING_CODES)
 BY_LOWER = {e.lower(): e for e in ENTITIES}
 

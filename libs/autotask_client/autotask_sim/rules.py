@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from . import errors as E
 from .config import SimConfig
-from .dates import ONE_DAY, add_months, day_of, parse_any, wire, wire_date
+from .dates import day_of, parse_any, wire, wire_date
 from .metadata import (
     ADJUSTMENTS,
     BILLING_CODES,
@@ -16,27 +16,16 @@ from .metadata import (
     CONTRACT_STATUS_ACTIVE,
     CONTRACT_TYPE_RECURRING,
     CONTRACTS,
+    ID_START,
     SERVICES,
-    UNITS,
     UPDATABLE,
     USE_TYPE_RECURRING,
     FieldMeta,
     fields_of,
 )
 from .store import Record, Store
+from .units import UnitRows
 
-# First ids per entity, so ids look like Autotask's and never collide across entities.
-ID_START = {
-    COMPANIES: 174,
-    CONTRACTS: 29683001,
-    SERVICES: 29683401,
-    CONTRACT_SERVICES: 29684001,
-    ADJUSTMENTS: 29685001,
-    UNITS: 29686001,
-    BILLING_CODES: 29682801,
-}
-# Months per billing period by the Service's periodType picklist (simulator's codes).
-PERIOD_MONTHS = {1: 1, 2: 3, 3: 6, 4: 12}
 ENTITIES_WITH_UDFS = {COMPANIES, CONTRACTS, SERVICES}
 
 
@@ -44,6 +33,10 @@ class Rules:
     def __init__(self, store: Store, config: SimConfig) -> None:
         self.store = store
         self.config = config
+        self.units = UnitRows(store, config)
+
+    def recompute_units(self, contract_service_id: int) -> None:
+        self.units.recompute(contract_service_id)
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.config.clock(), UTC)
@@ -266,8 +259,8 @@ class Rules:
         record["serviceID"] = cs["serviceID"]
         record["id"] = self.store.next_id(ADJUSTMENTS, ID_START[ADJUSTMENTS])
         self.store.put(ADJUSTMENTS, record)
-        self.recompute_units(int(cs["id"]))
-        self.check_units_not_negative(int(cs["id"]))
+        self.units.recompute(int(cs["id"]))
+        self.units.check_not_negative(int(cs["id"]))
         return int(record["id"])
 
     def _contract_service_for(self, adj: Record) -> Record:
@@ -293,109 +286,6 @@ class Rules:
         cs = self.store.get(CONTRACT_SERVICES, new_id)
         assert cs is not None
         return cs
-
-    def recompute_units(self, contract_service_id: int) -> None:
-        """Rebuild the per-period unit rows of one contract service from its adjustments.
-
-        One row per billing period; an adjustment inside a period ends the row the day
-        before its effective date and starts a new one (DOC ContractServiceUnitsEntity.htm).
-        ``price``/``cost`` are per unit, from the latest adjustment that set them, else the
-        contract service's. Ids of rows that keep their start date are kept.
-        """
-        cs = self.store.get(CONTRACT_SERVICES, contract_service_id)
-        existing = [
-            u for u in self.store.all(UNITS) if u["contractServiceID"] == contract_service_id
-        ]
-        if cs is None:
-            for u in existing:
-                self.store.delete(UNITS, u["id"])
-            return
-        contract = self.store.get(CONTRACTS, int(cs["contractID"]))
-        service = self.store.get(SERVICES, int(cs["serviceID"])) or {}
-        adjustments = sorted(
-            (
-                a
-                for a in self.store.all(ADJUSTMENTS)
-                if a["contractServiceID"] == contract_service_id
-            ),
-            key=lambda a: (a["effectiveDate"], a["id"]),
-        )
-        rows: list[Record] = []
-        if contract is not None and adjustments:
-            rows = self._unit_rows(cs, contract, service, adjustments)
-        by_start = {u["startDate"]: u for u in existing}
-        keep: set[int] = set()
-        for row in rows:
-            old = by_start.get(row["startDate"])
-            if old is not None:
-                row["id"] = old["id"]
-                row["approveAndPostDate"] = old.get("approveAndPostDate")
-            else:
-                row["id"] = self.store.next_id(UNITS, ID_START[UNITS])
-            keep.add(int(row["id"]))
-            self.store.put(UNITS, row)
-        for u in existing:
-            if int(u["id"]) not in keep:
-                self.store.delete(UNITS, u["id"])
-
-    def _unit_rows(
-        self, cs: Record, contract: Record, service: Record, adjustments: list[Record]
-    ) -> list[Record]:
-        months = PERIOD_MONTHS.get(int(service.get("periodType") or 1), 1)
-        start, end = day_of(contract["startDate"]), day_of(contract["endDate"])
-        first = day_of(adjustments[0]["effectiveDate"])
-        effective = sorted({day_of(a["effectiveDate"]) for a in adjustments})
-        rows: list[Record] = []
-        k = 0
-        while True:
-            p_start = add_months(start, k * months)
-            p_end = min(add_months(start, (k + 1) * months) - ONE_DAY, end)
-            k += 1
-            if p_start > end:
-                break
-            if p_end < first:
-                continue
-            cuts = [p_start] + [d for d in effective if p_start < d <= p_end]
-            for i, seg_start in enumerate(cuts):
-                seg_end = cuts[i + 1] - ONE_DAY if i + 1 < len(cuts) else p_end
-                rows.append(self._row(cs, service, adjustments, seg_start, seg_end))
-        return rows
-
-    def _row(
-        self, cs: Record, service: Record, adjustments: list[Record], start: date, end: date
-    ) -> Record:
-        applied = [a for a in adjustments if day_of(a["effectiveDate"]) <= start]
-        units = sum(int(a["unitChange"]) for a in applied)
-        price, cost = cs.get("unitPrice"), cs.get("unitCost")
-        if cs.get("adjustedPrice") is not None:
-            price = cs["adjustedPrice"]
-        for a in applied:
-            if a.get("adjustedUnitPrice") is not None:
-                price = a["adjustedUnitPrice"]
-            if a.get("adjustedUnitCost") is not None:
-                cost = a["adjustedUnitCost"]
-        return {
-            "id": None,
-            "approveAndPostDate": None,
-            "contractID": cs["contractID"],
-            "contractServiceID": cs["id"],
-            "cost": cost,
-            "endDate": wire_date(end),
-            "internalCurrencyPrice": price,
-            "organizationalLevelAssociationID": None,
-            "price": price,
-            "serviceID": cs["serviceID"],
-            "startDate": wire_date(start),
-            "units": units,
-            "vendorCompanyID": service.get("vendorCompanyID"),
-        }
-
-    def check_units_not_negative(self, contract_service_id: int) -> None:
-        if self.config.allow_negative_units:
-            return
-        for u in self.store.all(UNITS):
-            if u["contractServiceID"] == contract_service_id and int(u["units"]) < 0:
-                raise E.failure(E.UNITS_BELOW_ZERO)
 
 
 def _markup(record: Record) -> float | None:

@@ -13,9 +13,10 @@ from .metadata import (
     COMPANIES,
     CONTRACT_SERVICES,
     CONTRACTS,
+    ID_START,
     SERVICES,
 )
-from .rules import ID_START, Rules
+from .rules import Rules
 
 # Stable ids other code and docs can name.
 OWN_COMPANY_ID = 0

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import uvicorn
 
-from .app import Simulator, create_app
+from .app import create_app
 from .config import SimConfig
+from .simulator import Simulator
 
 STARTUP_TIMEOUT_SECONDS = 10.0
 
