@@ -36,6 +36,7 @@ from autotask_sim.testing import sim_http_client
 CASSETTES = Path(__file__).resolve().parents[2] / "cassettes" / "autotask"
 PRODUCTION = "https://webservices2.autotask.net"
 RECORD_MODE = os.environ.get("AUTOTASK_CASSETTE_RECORD", "none")
+RECORDED_AT = 1_768_467_600.0  # 2026-01-15T09:00:00Z
 
 PLACEHOLDERS = {
     "Secret": "<SECRET>",
@@ -132,7 +133,14 @@ def recorded(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Recordi
     if RECORD_MODE == "none":
         http = httpx.Client()
     else:
-        config = SimConfig(public_url=PRODUCTION, threshold_latency=False)
+        # vcrpy keeps a cassette's old interactions when recording over it; start clean so
+        # a cassette holds exactly one run, in order.
+        (CASSETTES / cassette).unlink(missing_ok=True)
+        # A fixed clock makes re-recording reproducible: cassettes change only when
+        # behaviour does.
+        config = SimConfig(
+            public_url=PRODUCTION, threshold_latency=False, clock=lambda: RECORDED_AT
+        )
         app = create_app(config, tmp_path / "record.sqlite3")
         sim = app.state.sim
         http = sim_http_client(app)
