@@ -8,8 +8,10 @@ ContractServiceAdjustments can only be created; units and billing codes are read
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from datetime import date
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from . import query as q
 from .errors import InvalidResponseError, NotFoundError
 from .models import (
     BillingCode,
@@ -244,6 +246,18 @@ class ContractServiceAdjustments:
 
 class ContractServiceUnits(ReadOnlyResource[ContractServiceUnit]):
     model = ContractServiceUnit
+
+    def in_force(self, contract_service_id: int, day: date) -> ContractServiceUnit | None:
+        """The row that bills ``day``: what an adjustment effective that day starts from.
+
+        One query, so the syncer can compute the unit change that makes the contract
+        match an invoice before it writes (rules S5, S10).
+        """
+        return self.first(
+            q.eq("contractServiceID", int(contract_service_id)),
+            q.lte("startDate", day),
+            q.gte("endDate", day),
+        )
 
     def for_contract(self, contract_id: int) -> Iterator[ContractServiceUnit]:
         for raw in self._client.child_items(

@@ -151,6 +151,8 @@ def test_contract_services_adjustments_and_units(recorded) -> None:
         (7, 15, 31),
     ]
     assert c.contract_service_units.get(january[0].id) is not None
+    in_force = c.contract_service_units.in_force(cs_id, date(2024, 1, 20))
+    assert in_force is not None and in_force.units == 7
     all_units = list(c.contract_service_units.for_contract(RECURRING_CONTRACT_ID))
     assert len(all_units) == c.contract_service_units.count(
         q.eq("contractID", RECURRING_CONTRACT_ID)

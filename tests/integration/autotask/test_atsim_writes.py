@@ -402,3 +402,14 @@ def test_adjustments_can_also_be_posted_at_the_top_level(api, client) -> None:
     assert r.status_code == 200 and r.json()["itemId"]
     units = rows(client, sid, date(2024, 6, 1))
     assert units == [("2024-05-01", "2024-05-31", 3, 10.0, 6.0)]
+
+
+def test_the_row_in_force_on_a_day(client) -> None:
+    sid = new_service(client)
+    adjust(client, RECURRING_CONTRACT_ID, sid, 5, date(2024, 1, 1))
+    adjust(client, RECURRING_CONTRACT_ID, sid, 2, date(2024, 1, 15))
+    (cs,) = client.contract_services.query(q.eq("serviceID", sid))
+    units = client.contract_service_units
+    assert units.in_force(cs.id, date(2024, 1, 14)).units == 5
+    assert units.in_force(cs.id, date(2024, 1, 15)).units == 7
+    assert units.in_force(cs.id, date(2023, 12, 31)) is None
