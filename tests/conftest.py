@@ -25,6 +25,7 @@ from prism_syncer.settings import SyncerSettings
 from prism_syncer.worker import SyncerApp, build_syncer
 from tests.support.backends import redis_requested, scratch_database
 from tests.support.graphql import GraphQLClient
+from tests.support.identity import Tenants, make_tenants
 
 # Fixtures that touch the database or broker: tests using them run on every backend.
 BACKEND_FIXTURES = {"database_url", "broker"}
@@ -68,9 +69,19 @@ def database_url(migrated_url: str, sync_engine: Engine) -> Iterator[str]:
             conn.execute(delete(table))
 
 
+# argon2id at its cheapest: tests prove the logic, not the cost (docs: production parameters).
+FAST_HASHING = {
+    "password_hash_time_cost": 1,
+    "password_hash_memory_kib": 8,
+    "password_hash_parallelism": 1,
+}
+
+
 @pytest.fixture
 def settings(database_url: str) -> GraphSettings:
-    return GraphSettings(database_url=database_url, redis_url=redis_requested(), prism_env="test")
+    return GraphSettings(
+        database_url=database_url, redis_url=redis_requested(), prism_env="test", **FAST_HASHING
+    )
 
 
 @pytest.fixture
@@ -140,7 +151,18 @@ async def app(settings: GraphSettings, database: Database, broker: dramatiq.Brok
 
 
 @pytest.fixture
-async def client(app: Any) -> AsyncIterator[GraphQLClient]:
+async def anonymous(app: Any) -> AsyncIterator[GraphQLClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://prism.test") as http:
         yield GraphQLClient(http)
+
+
+@pytest.fixture
+async def tenants(database: Database) -> Tenants:
+    return await make_tenants(database)
+
+
+@pytest.fixture
+def client(anonymous: GraphQLClient, tenants: Tenants) -> GraphQLClient:
+    """Signed in as a distributor admin, who reaches every partner."""
+    return anonymous.as_(tenants.distributor.admin)

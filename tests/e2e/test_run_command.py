@@ -32,7 +32,12 @@ def running_system(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     env = {
         k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "PRISM_ENV"}
     }
-    env |= {"DATABASE_URL": f"sqlite:///{tmp_path / 'prism.sqlite3'}", "PORT": str(port)}
+    env |= {
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'prism.sqlite3'}",
+        "PORT": str(port),
+        "SMTP_PORT": str(free_port()),
+        "MAIL_SINK_DIR": str(tmp_path / "mail"),
+    }
     log = (tmp_path / "dev.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "prism_cli", "dev"],
@@ -63,12 +68,19 @@ def running_system(tmp_path: Path) -> Iterator[tuple[str, Path]]:
 def test_run_serves_graphql_with_demo_customers(running_system: tuple[str, Path]) -> None:
     base, db = running_system
 
+    headers: dict[str, str] = {}
+
     def post(query: str) -> dict[str, object]:
-        response = httpx.post(f"{base}/graphql", json={"query": query}, timeout=10)
+        response = httpx.post(f"{base}/graphql", json={"query": query}, headers=headers, timeout=10)
         assert response.status_code == 200
         return dict(response.json())
 
     assert post("{ __typename }") == {"data": {"__typename": "Query"}}
+    signed_in = post(
+        'mutation { signIn(email: "admin@prism-distribution.example", '
+        'password: "prism-demo-password") { accessToken errors { message } } }'
+    )
+    headers["Authorization"] = "Bearer " + signed_in["data"]["signIn"]["accessToken"]  # type: ignore[index]
     body = post("{ customers(first: 50) { totalCount edges { node { name owner { name } } } } }")
     customers = body["data"]["customers"]  # type: ignore[index]
     names = {e["node"]["name"] for e in customers["edges"]}

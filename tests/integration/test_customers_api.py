@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from prism_domain.organisations import OrganisationKind
 from prism_graph.database import Database
 from prism_graph.organisations.models import Organisation
 from prism_graph.outbox.models import OutboxEvent
@@ -44,18 +43,10 @@ query List($first: Int, $after: String, $last: Int, $before: String, $search: St
 
 
 async def add_organisations(database: Database) -> dict[str, str]:
-    """A distributor and two partners; returns partner global ids by name."""
-    async with database.unit_of_work() as uow:
-        orgs = [
-            Organisation(
-                kind=OrganisationKind.DISTRIBUTOR, name="Distributor", domain="dist.example"
-            ),
-            Organisation(kind=OrganisationKind.PARTNER, name="Partner A", domain="a.example"),
-            Organisation(kind=OrganisationKind.PARTNER, name="Partner B", domain="b.example"),
-        ]
-        uow.session.add_all(orgs)
-        await uow.commit()
-        return {o.name: gid("Organisation", o.id) for o in orgs}
+    """Global ids of the partners the `tenants` fixture made, by name."""
+    async with AsyncSession(database.engine) as session:
+        rows = (await session.scalars(select(Organisation))).all()
+    return {o.name: gid("Organisation", o.id) for o in rows}
 
 
 def gid(type_name: str, pk: int) -> str:
@@ -239,7 +230,8 @@ async def test_a_page_costs_the_same_statements_whatever_its_size(
         return log.count
 
     small, large = await statements_for(2), await statements_for(30)
-    assert small == large == 3  # page, owners (one batched load), total count
+    # The token's principal, the page, the owners (one batched load), the total count.
+    assert small == large == 4
 
 
 async def test_unknown_ids_read_as_null(client: GraphQLClient, database: Database) -> None:

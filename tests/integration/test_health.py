@@ -36,24 +36,22 @@ async def test_an_unreachable_database_is_reported_clearly() -> None:
     settings = GraphSettings(database_url=UNREACHABLE_DB, prism_env="test")
     database = Database(make_async_engine(UNREACHABLE_DB))
     app = create_app(settings, database=database, broker=make_broker(None))
+    signed_in = {"Authorization": "Bearer prism_at_" + "x" * 43}
+    sign_in = 'mutation { signIn(email: "a@b.example", password: "p") { accessToken } }'
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://prism.test"
     ) as http:
         ready = await http.get("/readyz")
-        body = (await http.post("/graphql", json={"query": "{ customers { totalCount } }"})).json()
-        mutation = (
-            await http.post(
-                "/graphql",
-                json={
-                    "query": 'mutation { createCustomer(input: {name: "X"}) { errors { code } } }'
-                },
-            )
-        ).json()
+        query = await http.post(
+            "/graphql", json={"query": "{ customers { totalCount } }"}, headers=signed_in
+        )
+        anonymous_sign_in = await http.post("/graphql", json={"query": sign_in})
     await database.engine.dispose()
 
     assert ready.status_code == 503
     assert ready.json()["checks"]["database"].startswith("unreachable")
-    for answer in (body, mutation):
+    assert query.status_code == 503  # the token cannot even be checked
+    for answer in (query.json(), anonymous_sign_in.json()):
         (error,) = answer["errors"]
         assert error["message"] == "The database is unavailable; try again shortly."
         assert error["extensions"]["code"] == "SERVICE_UNAVAILABLE"

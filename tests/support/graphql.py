@@ -8,13 +8,30 @@ import httpx
 
 
 class GraphQLClient:
-    def __init__(self, http: httpx.AsyncClient) -> None:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        token: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self.http = http
+        self.token = token
+        self.headers = dict(headers or {})
+
+    def as_(self, token: str | None, **headers: str) -> GraphQLClient:
+        """The same client, calling with `token` (None: anonymous) and extra headers."""
+        return GraphQLClient(self.http, token, {k.replace("_", "-"): v for k, v in headers.items()})
+
+    async def raw(self, query: str, variables: dict[str, Any] | None = None) -> httpx.Response:
+        headers = dict(self.headers)
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        return await self.http.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
 
     async def post(self, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-        response = await self.http.post(
-            "/graphql", json={"query": query, "variables": variables or {}}
-        )
+        response = await self.raw(query, variables)
         assert response.status_code in (200, 400), response.text
         body: dict[str, Any] = response.json()
         return body

@@ -41,3 +41,41 @@ def clean_domain(value: str | None, *, field: str, errors: list[FieldError]) -> 
             FieldError(field, ErrorCode.INVALID, f"'{text[:80]}' is not a valid domain name.")
         )
     return text
+
+
+EMAIL_MAX_LENGTH = 254
+_LOCAL_PART = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}$")
+
+
+def clean_email(value: str | None, *, field: str, errors: list[FieldError]) -> str:
+    """Trim and lower-case an e-mail address; record REQUIRED / TOO_LONG / INVALID."""
+    text = (value or "").strip().lower()
+    if not text:
+        errors.append(FieldError(field, ErrorCode.REQUIRED, "E-mail address is required."))
+        return text
+    if len(text) > EMAIL_MAX_LENGTH:
+        errors.append(
+            FieldError(
+                field,
+                ErrorCode.TOO_LONG,
+                f"E-mail address must be at most {EMAIL_MAX_LENGTH} characters.",
+            )
+        )
+        return text
+    local, sep, domain = text.rpartition("@")
+    if (
+        not sep
+        or not _LOCAL_PART.match(local)
+        or local.startswith(".")
+        or local.endswith(".")
+        or ".." in local
+        or not _DOMAIN.match(domain)
+    ):
+        errors.append(
+            FieldError(field, ErrorCode.INVALID, f"'{text[:80]}' is not a valid e-mail address.")
+        )
+    return text
+
+
+def email_domain(email: str) -> str:
+    return email.rpartition("@")[2]

@@ -1,9 +1,10 @@
 """`prism dev` (what `make run` starts): the whole system in one process.
 
-Migrates, loads the demo data, then runs the outbox relay and the sync worker in threads
-beside the GraphQL API. With no REDIS_URL the broker is in-process, which is why they share
-a process; with REDIS_URL set the same wiring runs on Redis (and `prism relay` / `prism worker`
-can run as processes of their own, as in docker-compose.yml).
+Migrates, loads the demo data, then runs the outbox relay, the sync worker, the mail sender
+and a local SMTP sink in threads beside the GraphQL API. With no REDIS_URL the broker is
+in-process, which is why they share a process; with REDIS_URL set the same wiring runs on
+Redis (and `prism relay` / `prism worker` / `prism mailer` can run as processes of their own,
+as in docker-compose.yml).
 """
 
 from __future__ import annotations
@@ -11,13 +12,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from contextlib import ExitStack
 
 import dramatiq
 import uvicorn
 
-from prism_graph.app import create_app
+from prism_graph.app import build_identity, create_app
 from prism_graph.database import Database
-from prism_graph.demo import load_demo_data
+from prism_graph.demo import DEMO_PASSWORD, DEMO_USERS, load_demo_data
+from prism_graph.identity.secrets import Passwords
+from prism_graph.mail.outbox import MailSignal
+from prism_graph.mail.runner import build_sender, start_dev_sink
+from prism_graph.mail.settings import MailSettings
 from prism_graph.outbox.relay import Relay
 from prism_graph.outbox.signal import OutboxSignal
 from prism_graph.settings import GraphSettings
@@ -32,25 +38,32 @@ from prism_syncer.worker import build_syncer
 log = logging.getLogger("prism.dev")
 
 
-def _seed(database_url: str) -> dict[str, int]:
+def seed(settings: GraphSettings) -> dict[str, int]:
+    passwords = Passwords(
+        time_cost=settings.password_hash_time_cost,
+        memory_kib=settings.password_hash_memory_kib,
+        parallelism=settings.password_hash_parallelism,
+    )
+
     async def run() -> dict[str, int]:
-        database = Database(make_async_engine(database_url))
+        database = Database(make_async_engine(settings.database_url))
         try:
-            return await load_demo_data(database)
+            return await load_demo_data(database, passwords)
         finally:
             await database.engine.dispose()
 
     return asyncio.run(run())
 
 
-def run_dev(*, seed: bool = True) -> int:
+def run_dev(*, seed_demo: bool = True) -> int:
     graph_settings = load_settings(GraphSettings)
     syncer_settings = load_settings(SyncerSettings)
+    mail_settings = load_settings(MailSettings)
     configure_logging(graph_settings.log_level)
 
     upgrade(graph_settings.database_url)
-    if seed:
-        created = _seed(graph_settings.database_url)
+    if seed_demo:
+        created = seed(graph_settings)
         log.info("demo data ready (%s)", ", ".join(f"{v} {k} created" for k, v in created.items()))
 
     broker = make_broker(graph_settings.redis_url)
@@ -59,19 +72,27 @@ def run_dev(*, seed: bool = True) -> int:
     worker = dramatiq.Worker(
         broker, worker_threads=syncer_settings.worker_threads, queues={EVENTS_QUEUE}
     )
-    signal = OutboxSignal()
+    outbox_signal, mail_signal = OutboxSignal(), MailSignal()
     relay = Relay(
         sync_engine,
         broker,
         batch_size=graph_settings.relay_batch_size,
         poll_interval=graph_settings.relay_poll_interval,
-        signal=signal,
+        signal=outbox_signal,
     )
+    sender = build_sender(mail_settings, sync_engine, signal=mail_signal)
     stop = threading.Event()
-    relay_thread = threading.Thread(target=relay.run, args=(stop,), name="outbox-relay")
-
-    database = Database(make_async_engine(graph_settings.database_url), signal=signal)
-    app = create_app(graph_settings, database=database, broker=broker)
+    threads = [
+        threading.Thread(target=relay.run, args=(stop,), name="outbox-relay"),
+        threading.Thread(target=sender.run, args=(stop,), name="mail-sender"),
+    ]
+    database = Database(make_async_engine(graph_settings.database_url), signal=outbox_signal)
+    app = create_app(
+        graph_settings,
+        database=database,
+        broker=broker,
+        identity=build_identity(graph_settings, mail_signal),
+    )
     server = uvicorn.Server(
         uvicorn.Config(
             app,
@@ -81,32 +102,48 @@ def run_dev(*, seed: bool = True) -> int:
             lifespan="on",
         )
     )
-    worker.start()
-    relay_thread.start()
-    _banner(graph_settings, broker)
-    try:
+    with ExitStack() as cleanup:
+        sink = start_dev_sink(mail_settings)
+        cleanup.callback(sink.stop)
+        worker.start()
+        cleanup.callback(worker.stop)
+        for thread in threads:
+            thread.start()
+
+        def stop_threads() -> None:
+            stop.set()
+            outbox_signal.notify()
+            sender.wake()
+            for thread in threads:
+                thread.join(timeout=10)
+
+        cleanup.callback(stop_threads)
+        cleanup.callback(sync_engine.dispose)
+        _banner(graph_settings, mail_settings, broker, sink.port)
         server.run()
-    finally:
-        stop.set()
-        relay_thread.join(timeout=10)
-        worker.stop()
-        sync_engine.dispose()
     return 0
 
 
-def _banner(settings: GraphSettings, broker: dramatiq.Broker) -> None:
+def _banner(
+    settings: GraphSettings, mail: MailSettings, broker: dramatiq.Broker, sink_port: int
+) -> None:
     base = settings.base_url
+    graphiql = "   (GraphiQL: open it in a browser)" if settings.graphiql_enabled else ""
+    logins = "\n".join(f"                {email}" for _, email, _, _ in DEMO_USERS)
     lines = [
         "",
-        "Prism is starting:",
-        f"  GraphQL API   {base}/graphql"
-        + ("   (GraphiQL: open it in a browser)" if settings.graphiql_enabled else ""),
+        "Prism is running:",
+        f"  GraphQL API   {base}/graphql{graphiql}",
         f"  health        {base}/healthz   readiness {base}/readyz",
         f"  database      {settings.database_url}",
-        f"  broker        {broker_kind(broker)}; outbox relay and sync worker run in this process",
-        "  demo data     partners 'Contoso Cloud Partners' and 'Northwind MSP' with customers",
-        "  try           curl -s " + base + "/graphql -H 'content-type: application/json' "
-        '-d \'{"query":"{ customers(first: 5) { edges { node { name owner { name } } } } }"}\'',
+        f"  broker        {broker_kind(broker)}; outbox relay, sync worker and mail sender run here",
+        f"  mail          local SMTP sink on 127.0.0.1:{sink_port}; see what arrived: "
+        f".venv/bin/prism mail list   (stored in {mail.mail_sink_dir})",
+        f"  demo logins   password '{DEMO_PASSWORD}' for each of:",
+        logins,
+        '  sign in       mutation { signIn(email: "admin@contoso-partners.example", '
+        f'password: "{DEMO_PASSWORD}") {{ accessToken }} }}',
+        "                then send 'Authorization: Bearer <accessToken>' with each request",
         "",
     ]
     print("\n".join(lines), flush=True)

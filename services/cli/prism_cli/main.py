@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 from collections.abc import Sequence
@@ -24,25 +23,12 @@ def _cmd_migrate(_: argparse.Namespace) -> int:
 
 
 def _cmd_seed(_: argparse.Namespace) -> int:
-    from prism_graph.database import Database
-    from prism_graph.demo import load_demo_data
+    from prism_cli.dev import seed
     from prism_graph.settings import GraphSettings
-    from prism_platform.db import make_async_engine
     from prism_platform.settings import load_settings
 
-    settings = load_settings(GraphSettings)
-
-    async def run() -> dict[str, int]:
-        database = Database(make_async_engine(settings.database_url))
-        try:
-            return await load_demo_data(database)
-        finally:
-            await database.engine.dispose()
-
-    created = asyncio.run(run())
-    print(
-        f"demo data: {created['organisations']} organisations, {created['customers']} customers created"
-    )
+    created = seed(load_settings(GraphSettings))
+    print("demo data: " + ", ".join(f"{v} {k} created" for k, v in created.items()))
     return 0
 
 
@@ -123,7 +109,41 @@ def _cmd_worker(args: argparse.Namespace) -> int:
 def _cmd_dev(args: argparse.Namespace) -> int:
     from prism_cli.dev import run_dev
 
-    return run_dev(seed=not args.no_seed)
+    return run_dev(seed_demo=not args.no_seed)
+
+
+def _cmd_mailer(_: argparse.Namespace) -> int:
+    import signal
+    import threading
+
+    from prism_graph.mail.runner import build_sender
+    from prism_graph.mail.settings import MailSettings
+    from prism_platform.db import make_sync_engine
+    from prism_platform.logging import configure_logging
+    from prism_platform.settings import load_settings
+
+    settings = load_settings(MailSettings)
+    configure_logging(settings.log_level)
+    sender = build_sender(settings, make_sync_engine(settings.database_url))
+    stop = threading.Event()
+
+    def shut_down(*_: object) -> None:
+        stop.set()
+        sender.wake()
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, shut_down)
+    sender.run(stop)
+    return 0
+
+
+def _cmd_mail_list(_: argparse.Namespace) -> int:
+    from prism_graph.mail.runner import received_mail_report
+    from prism_graph.mail.settings import MailSettings
+    from prism_platform.settings import load_settings
+
+    print(received_mail_report(load_settings(MailSettings)), end="")
+    return 0
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:
@@ -153,6 +173,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("graph", help="serve the GraphQL API").set_defaults(fn=_cmd_graph)
     sub.add_parser("relay", help="publish outbox events to Redis").set_defaults(fn=_cmd_relay)
     sub.add_parser("worker", help="run the sync worker (Dramatiq)").set_defaults(fn=_cmd_worker)
+    sub.add_parser("mailer", help="send queued e-mail over SMTP").set_defaults(fn=_cmd_mailer)
+    mail = sub.add_parser("mail", help="the development mail sink")
+    mail_sub = mail.add_subparsers(dest="mail_command", required=True, metavar="MAIL_COMMAND")
+    mail_sub.add_parser("list", help="list what the local sink received").set_defaults(
+        fn=_cmd_mail_list
+    )
     dev = sub.add_parser("dev", help="migrate, seed and run everything in one process")
     dev.add_argument("--no-seed", action="store_true", help="skip the demo data")
     dev.set_defaults(fn=_cmd_dev)

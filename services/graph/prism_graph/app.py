@@ -1,25 +1,39 @@
-"""Composition root of the GraphQL service: the Starlette app with /graphql and health."""
+"""Composition root of the GraphQL service: the Starlette app with /graphql, /oauth/token
+and health endpoints."""
 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
+from urllib.parse import quote
 
 import anyio
 import dramatiq
 from sqlalchemy import text
+from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
+from prism_domain.access import Principal
+from prism_graph.common.errors import ServiceUnavailable
 from prism_graph.context import Context
 from prism_graph.database import Database
-from prism_graph.schema import build_schema
+from prism_graph.identity.authn import AuthError, act_for, bearer_token, principal_for_token
+from prism_graph.identity.mailing import invitation_mailer
+from prism_graph.identity.oauth import token_endpoint
+from prism_graph.identity.secrets import Passwords
+from prism_graph.identity.service import IdentityConfig
+from prism_graph.identity.throttle import LoginThrottle, make_backend
+from prism_graph.mail.outbox import MailSignal
+from prism_graph.schema import SchemaLimits, build_schema
 from prism_graph.settings import GraphSettings
 from prism_platform.broker import broker_kind, ping
 from prism_platform.db import make_async_engine
@@ -27,32 +41,139 @@ from prism_platform.db import make_async_engine
 log = logging.getLogger(__name__)
 
 READY_TIMEOUT_S = 3.0
+ACTING_FOR_HEADER = "prism-acting-for"
+
+
+def build_identity(
+    settings: GraphSettings, mail_signal: MailSignal | None = None
+) -> IdentityConfig:
+    return IdentityConfig(
+        passwords=Passwords(
+            time_cost=settings.password_hash_time_cost,
+            memory_kib=settings.password_hash_memory_kib,
+            parallelism=settings.password_hash_parallelism,
+        ),
+        throttle=LoginThrottle(
+            make_backend(settings.redis_url),
+            per_account=settings.login_attempts_per_account,
+            per_address=settings.login_attempts_per_address,
+        ),
+        access_token_ttl=timedelta(minutes=settings.access_token_ttl_minutes),
+        invitation_ttl=timedelta(hours=settings.invitation_ttl_hours),
+        invitation_url=lambda token: f"{settings.base_url}/accept-invitation?token={quote(token)}",
+        send_invitation=invitation_mailer(mail_signal),
+    )
 
 
 class _GraphQLApp(GraphQL[Context, None]):
-    def __init__(self, database: Database, **kwargs: Any) -> None:
-        super().__init__(build_schema(), **kwargs)
+    def __init__(self, database: Database, identity: IdentityConfig, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
         self._database = database
+        self._identity = identity
 
     async def get_context(self, request: Any, response: Any) -> Context:
-        context = Context.for_request(self._database, request, response)
-        request.scope.setdefault("state", {})["prism_context"] = context
+        state = request.scope.setdefault("state", {})
+        client = request.scope.get("client")
+        context = Context.for_request(
+            self._database,
+            self._identity,
+            state.get("prism_principal"),
+            client_address=client[0] if client else None,
+            request=request,
+            response=response,
+        )
+        state["prism_context"] = context
         return context
 
 
-class _ClosingContext:
-    """Closes the request's read session once the GraphQL response is sent."""
+def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Any:
+    return JSONResponse(body, status_code=status, headers=headers)
 
-    def __init__(self, app: _GraphQLApp) -> None:
+
+class _GraphQLEndpoint:
+    """In front of strawberry: body size limit, authentication, acting-for, and closing the
+    request's read session once the response is sent."""
+
+    def __init__(self, app: _GraphQLApp, database: Database, max_bytes: int) -> None:
         self._app = app
+        self._database = database
+        self._max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope)
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > self._max_bytes):
+            await _json(
+                413,
+                _error_body(
+                    f"The request is larger than {self._max_bytes} bytes.", "REQUEST_TOO_LARGE"
+                ),
+            )(scope, receive, send)
+            return
         try:
-            await self._app(scope, receive, send)
+            principal = await self._authenticate(request)
+        except (OperationalError, InterfaceError) as exc:
+            unavailable = ServiceUnavailable.from_db_error(exc)
+            await _json(503, _error_body(str(unavailable), unavailable.code))(scope, receive, send)
+            return
+        except AuthError as exc:
+            headers = {"WWW-Authenticate": exc.www_authenticate()} if exc.status == 401 else {}
+            code = (
+                "UNAUTHENTICATED"
+                if exc.status == 401
+                else ("FORBIDDEN" if exc.status == 403 else "BAD_REQUEST")
+            )
+            await _json(exc.status, _error_body(exc.description, code), headers)(
+                scope, receive, send
+            )
+            return
+        scope.setdefault("state", {})["prism_principal"] = principal
+        try:
+            await self._app(scope, _limited(receive, self._max_bytes), send)
         finally:
             context = scope.get("state", {}).pop("prism_context", None)
             if context is not None:
                 await context.reader.close()
+
+    async def _authenticate(self, request: Request) -> Principal | None:
+        token = bearer_token(request.headers.get("authorization"))
+        acting_for = request.headers.get(ACTING_FOR_HEADER)
+        if token is None:
+            if acting_for:
+                raise AuthError("invalid_request", "Prism-Acting-For needs a signed-in user.", 400)
+            return None
+        reader = self._database.reader()
+        try:
+            principal = await principal_for_token(reader.session, token)
+            if acting_for:
+                principal = await act_for(reader.session, principal, acting_for)
+            return principal
+        finally:
+            await reader.close()
+
+
+def _error_body(message: str, code: str) -> dict[str, Any]:
+    return {"data": None, "errors": [{"message": message, "extensions": {"code": code}}]}
+
+
+def _limited(receive: Receive, max_bytes: int) -> Receive:
+    """Refuse bodies that grow past the limit even without a Content-Length."""
+    seen = 0
+
+    async def wrapped() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > max_bytes:
+                raise _TooLarge()
+        return message
+
+    return wrapped
+
+
+class _TooLarge(Exception):
+    pass
 
 
 def create_app(
@@ -60,10 +181,22 @@ def create_app(
     *,
     database: Database | None = None,
     broker: dramatiq.Broker | None = None,
+    identity: IdentityConfig | None = None,
 ) -> Starlette:
     database = database or Database(make_async_engine(settings.database_url))
+    identity = identity or build_identity(settings)
+    schema = build_schema(
+        SchemaLimits(
+            max_depth=settings.max_query_depth,
+            max_aliases=settings.max_aliases,
+            max_tokens=settings.max_tokens,
+            introspection=not settings.is_production,
+        )
+    )
     graphql = _GraphQLApp(
         database,
+        identity,
+        schema=schema,
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
         allow_queries_via_get=False,
     )
@@ -100,11 +233,16 @@ def create_app(
         yield
         await database.engine.dispose()
 
+    endpoint = _GraphQLEndpoint(graphql, database, settings.max_request_bytes)
     return Starlette(
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
-            Route("/graphql", _ClosingContext(graphql), methods=["GET", "POST"]),
+            Route("/graphql", endpoint, methods=["GET", "POST"]),
+            Route("/oauth/token", token_endpoint(database, identity), methods=["POST"]),
         ],
         lifespan=lifespan,
     )
+
+
+__all__ = ["build_identity", "create_app", "json"]

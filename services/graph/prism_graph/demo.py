@@ -10,10 +10,13 @@ import logging
 
 from sqlalchemy import select
 
+from prism_domain.access import UserRole
 from prism_domain.errors import ErrorCode
 from prism_domain.organisations import OrganisationKind
 from prism_graph.customers.service import create_customer
 from prism_graph.database import Database
+from prism_graph.identity.models import User, UserStatus
+from prism_graph.identity.secrets import Passwords
 from prism_graph.organisations.models import Organisation
 
 log = logging.getLogger(__name__)
@@ -38,9 +41,18 @@ PARTNERS: dict[str, tuple[str, list[tuple[str, str]]]] = {
 }
 DIRECT_CUSTOMERS = [("Blue Yonder Airlines", "blueyonderairlines.example")]
 
+# Demo logins, printed by `make run`: never used outside the demo data.
+DEMO_PASSWORD = "prism-demo-password"  # noqa: S105
+DEMO_USERS: list[tuple[str, str, str, UserRole]] = [
+    ("Prism Distribution", "admin@prism-distribution.example", "Dana Distributor", UserRole.ADMIN),
+    ("Contoso Cloud Partners", "admin@contoso-partners.example", "Carla Contoso", UserRole.ADMIN),
+    ("Contoso Cloud Partners", "sales@contoso-partners.example", "Sam Sales", UserRole.MEMBER),
+    ("Northwind MSP", "admin@northwind-msp.example", "Nina Northwind", UserRole.ADMIN),
+]
 
-async def load_demo_data(database: Database) -> dict[str, int]:
-    created = {"organisations": 0, "customers": 0}
+
+async def load_demo_data(database: Database, passwords: Passwords) -> dict[str, int]:
+    created = {"organisations": 0, "users": 0, "customers": 0}
     async with database.unit_of_work() as uow:
         session = uow.session
         existing = {(o.kind, o.name) for o in (await session.scalars(select(Organisation))).all()}
@@ -51,6 +63,23 @@ async def load_demo_data(database: Database) -> dict[str, int]:
             if (kind, name) not in existing:
                 session.add(Organisation(kind=kind, name=name, domain=domain))
                 created["organisations"] += 1
+        await session.flush()
+        by_name = {o.name: o.id for o in (await session.scalars(select(Organisation))).all()}
+        known = set((await session.scalars(select(User.email))).all())
+        password_hash = passwords.hash(DEMO_PASSWORD)
+        for org_name, email, display_name, role in DEMO_USERS:
+            if email not in known:
+                session.add(
+                    User(
+                        organisation_id=by_name[org_name],
+                        email=email,
+                        display_name=display_name,
+                        role=role,
+                        status=UserStatus.ACTIVE,
+                        password_hash=password_hash,
+                    )
+                )
+                created["users"] += 1
         await uow.commit()
         partners = {
             o.name: o.id

@@ -16,6 +16,19 @@ class GraphSettings(CommonSettings):
     relay_poll_interval: float = Field(0.25, gt=0, le=60)
     outbox_retention_days: int = Field(7, ge=1)
 
+    # Identity (T2) and protection (N2)
+    access_token_ttl_minutes: int = Field(60, ge=1, le=24 * 60, description="bearer token life")
+    invitation_ttl_hours: int = Field(72, ge=1, le=30 * 24, description="invitation link life")
+    password_hash_time_cost: int = Field(3, ge=1, description="argon2id iterations")
+    password_hash_memory_kib: int = Field(65536, ge=8, description="argon2id memory (KiB)")
+    password_hash_parallelism: int = Field(4, ge=1, description="argon2id lanes")
+    login_attempts_per_account: int = Field(10, ge=1, description="per 15 minutes")
+    login_attempts_per_address: int = Field(50, ge=1, description="per 15 minutes")
+    max_query_depth: int = Field(10, ge=2, le=50)
+    max_aliases: int = Field(15, ge=1, le=500)
+    max_tokens: int = Field(2000, ge=100, le=100_000)
+    max_request_bytes: int = Field(1_000_000, ge=1_000, description="largest accepted body")
+
     @property
     def graphiql_enabled(self) -> bool:
         return not self.is_production if self.graphiql is None else self.graphiql

@@ -44,6 +44,16 @@ class Page(Generic[T]):
     has_next_page: bool
     has_previous_page: bool
 
+    def page_info(self) -> Any:
+        from strawberry import relay
+
+        return relay.PageInfo(
+            has_next_page=self.has_next_page,
+            has_previous_page=self.has_previous_page,
+            start_cursor=self.cursors[0] if self.cursors else None,
+            end_cursor=self.cursors[-1] if self.cursors else None,
+        )
+
 
 def _encode(values: Sequence[Any]) -> str:
     plain = [v.isoformat() if isinstance(v, datetime) else v for v in values]

@@ -6,7 +6,9 @@ import strawberry
 from sqlalchemy import or_, select
 from strawberry import relay
 
-from prism_domain.errors import ErrorCode, FieldError
+from prism_domain.access import Permission
+from prism_domain.errors import FieldError
+from prism_graph.access import owner_for_new_customer, requires, visible_customers
 from prism_graph.common.errors import user_errors
 from prism_graph.common.pagination import Page, SortKey, paginate
 from prism_graph.context import Info
@@ -34,7 +36,10 @@ def _like_pattern(text: str) -> str:
 
 @strawberry.type
 class CustomerQueries:
-    @strawberry.field(description="Customers, searched by name or domain, paged by cursor.")
+    @strawberry.field(
+        permission_classes=[requires(Permission.VIEW_CUSTOMERS)],
+        description="Customers, searched by name or domain, paged by cursor.",
+    )
     async def customers(
         self,
         info: Info,
@@ -46,7 +51,7 @@ class CustomerQueries:
         before: str | None = None,
     ) -> CustomerConnection:
         order = order_by or CustomerOrder()
-        stmt = select(models.Customer)
+        stmt = select(models.Customer).where(visible_customers(info.context.scope))
         text = (search or "").strip().casefold()
         if text:
             pattern = _like_pattern(text)
@@ -80,7 +85,10 @@ class CustomerQueries:
             filtered=stmt,
         )
 
-    @strawberry.field(description="One customer by id; null when there is none.")
+    @strawberry.field(
+        permission_classes=[requires(Permission.VIEW_CUSTOMERS)],
+        description="One customer by id; null when there is none.",
+    )
     async def customer(self, info: Info, id: relay.GlobalID) -> Customer | None:
         if id.type_name != "Customer" or not id.node_id.isdigit():
             return None
@@ -90,24 +98,21 @@ class CustomerQueries:
 
 @strawberry.type
 class CustomerMutations:
-    @strawberry.mutation(description="Create a customer (a prospect until an order is submitted).")
+    @strawberry.mutation(
+        permission_classes=[requires(Permission.MANAGE_CUSTOMERS)],
+        description="Create a customer (a prospect until an order is submitted).",
+    )
     async def create_customer(
         self, info: Info, input: CreateCustomerInput
     ) -> CreateCustomerPayload:
-        partner_id: int | None = None
-        if input.partner_id is not None:
-            if (
-                input.partner_id.type_name != "Organisation"
-                or not input.partner_id.node_id.isdigit()
-            ):
-                return CreateCustomerPayload(
-                    customer=None,
-                    errors=user_errors(
-                        [FieldError("partnerId", ErrorCode.NOT_FOUND, "No such partner.")]
-                    ),
-                    client_mutation_id=input.client_mutation_id,
-                )
-            partner_id = int(input.partner_id.node_id)
+        assert info.context.principal is not None
+        partner_id = owner_for_new_customer(info.context.principal, input.partner_id)
+        if isinstance(partner_id, FieldError):
+            return CreateCustomerPayload(
+                customer=None,
+                errors=user_errors([partner_id]),
+                client_mutation_id=input.client_mutation_id,
+            )
         result = await service.create_customer(
             info.context.database, partner_id=partner_id, name=input.name, domain=input.domain
         )

@@ -11,6 +11,7 @@ from strawberry import relay
 
 from prism_domain.customers import CustomerStatus as DomainCustomerStatus
 from prism_graph.common.errors import UserError
+from prism_graph.common.ids import decode_id
 from prism_graph.context import Info
 from prism_graph.customers import models
 from prism_graph.organisations.types import Organisation
@@ -50,7 +51,7 @@ class Customer(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False, **_: Any
     ) -> list[Customer | None]:
-        ids = [int(i) if str(i).isdigit() else -1 for i in node_ids]
+        ids = [decode_id(i) for i in node_ids]
         rows = await info.context.loaders.customer_by_id.load_many(ids)
         return [cls.from_model(r) if r else None for r in rows]
 

@@ -1,0 +1,199 @@
+"""Who may see and do what (SPEC T1–T3, R7): the one source of truth for access rules.
+
+Three kinds of principal call the API: staff users (distributor or partner), API clients (a
+partner's machine credentials) and customer-account contacts. Each has a *scope*: the
+distributor sees every tenant (and may act for one partner at a time); a partner's users and
+clients see only that partner's data; a contact sees only its own customer. What a principal
+may *do* is a set of permissions; a contact's permissions follow from the applications its role
+opens (R7).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from prism_domain.organisations import OrganisationKind
+
+
+class UserRole(StrEnum):
+    ADMIN = "ADMIN"
+    MEMBER = "MEMBER"
+
+
+class ContactRole(StrEnum):
+    """R2: a customer-account contact's role; no role is UNASSIGNED."""
+
+    PRIMARY = "PRIMARY"
+    BILLING = "BILLING"
+    SUPPORT = "SUPPORT"
+    TECHNICAL = "TECHNICAL"
+    UNASSIGNED = "UNASSIGNED"
+
+
+class Application(StrEnum):
+    """R7: the customer-account applications a contact may open."""
+
+    NOTIFICATIONS = "NOTIFICATIONS"
+    CONTACT_MANAGER = "CONTACT_MANAGER"
+    ORDER_BOOK = "ORDER_BOOK"
+    PAYMENT_RECORD = "PAYMENT_RECORD"
+    LICENSE_EXTENSION = "LICENSE_EXTENSION"
+    DASHBOARDS = "DASHBOARDS"
+    HELP_DESK = "HELP_DESK"
+    BILL_DESK = "BILL_DESK"
+    DOCUMENTATION = "DOCUMENTATION"
+    PAYMENT_GATEWAY = "PAYMENT_GATEWAY"
+
+
+_A = Application
+_EVERYONE = {_A.NOTIFICATIONS, _A.DOCUMENTATION, _A.PAYMENT_GATEWAY}
+
+# R7, row by row from the seed's table (yes = may use it).
+APPLICATIONS_BY_ROLE: dict[ContactRole, frozenset[Application]] = {
+    ContactRole.PRIMARY: frozenset(_EVERYONE | {_A.CONTACT_MANAGER, _A.ORDER_BOOK, _A.DASHBOARDS}),
+    ContactRole.BILLING: frozenset(
+        _EVERYONE
+        | {
+            _A.ORDER_BOOK,
+            _A.PAYMENT_RECORD,
+            _A.LICENSE_EXTENSION,
+            _A.DASHBOARDS,
+            _A.BILL_DESK,
+        }
+    ),
+    ContactRole.SUPPORT: frozenset(_EVERYONE | {_A.DASHBOARDS, _A.HELP_DESK}),
+    ContactRole.TECHNICAL: frozenset(_EVERYONE | {_A.DASHBOARDS}),
+    ContactRole.UNASSIGNED: frozenset(_EVERYONE),
+}
+
+
+def applications_for(role: ContactRole) -> frozenset[Application]:
+    return APPLICATIONS_BY_ROLE[role]
+
+
+class Permission(StrEnum):
+    """What a resolver may require; granted by `permissions_of`."""
+
+    VIEW_ORGANISATIONS = "VIEW_ORGANISATIONS"
+    VIEW_CUSTOMERS = "VIEW_CUSTOMERS"
+    MANAGE_CUSTOMERS = "MANAGE_CUSTOMERS"
+    MANAGE_USERS = "MANAGE_USERS"
+    MANAGE_API_CLIENTS = "MANAGE_API_CLIENTS"
+    VIEW_AUDIT_LOG = "VIEW_AUDIT_LOG"
+    MANAGE_OWN_ACCOUNT = "MANAGE_OWN_ACCOUNT"  # password, logout
+    MANAGE_CUSTOMER_CONTACTS = "MANAGE_CUSTOMER_CONTACTS"
+    VIEW_ORDERS = "VIEW_ORDERS"
+    VIEW_BILLING = "VIEW_BILLING"
+
+
+class PrincipalKind(StrEnum):
+    USER = "USER"
+    API_CLIENT = "API_CLIENT"
+    CONTACT = "CONTACT"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """An authenticated caller.
+
+    `organisation_id` is the staff member's or client's organisation; `partner_id` is the
+    partner whose data the principal works on (None: the distributor, across all partners);
+    `customer_id` is set for contacts only.
+    """
+
+    kind: PrincipalKind
+    id: int
+    label: str
+    organisation_kind: OrganisationKind | None = None
+    organisation_id: int | None = None
+    partner_id: int | None = None
+    customer_id: int | None = None
+    user_role: UserRole | None = None
+    contact_role: ContactRole | None = None
+    acting_for_partner_id: int | None = None  # distributor staff acting for one partner
+    token_id: int | None = None
+
+    @property
+    def is_distributor(self) -> bool:
+        return self.organisation_kind is OrganisationKind.DISTRIBUTOR
+
+    def applications(self) -> frozenset[Application]:
+        if self.kind is PrincipalKind.CONTACT:
+            return applications_for(self.contact_role or ContactRole.UNASSIGNED)
+        return frozenset()
+
+
+# Permissions that follow from the applications a contact's role opens (R7).
+_CONTACT_PERMISSIONS: dict[Application, frozenset[Permission]] = {
+    Application.CONTACT_MANAGER: frozenset({Permission.MANAGE_CUSTOMER_CONTACTS}),
+    Application.ORDER_BOOK: frozenset({Permission.VIEW_ORDERS}),
+    Application.BILL_DESK: frozenset({Permission.VIEW_BILLING}),
+    Application.PAYMENT_RECORD: frozenset({Permission.VIEW_BILLING}),
+}
+
+_STAFF_BASE = frozenset(
+    {
+        Permission.VIEW_ORGANISATIONS,
+        Permission.VIEW_CUSTOMERS,
+        Permission.MANAGE_CUSTOMERS,
+        Permission.VIEW_ORDERS,
+        Permission.VIEW_BILLING,
+        Permission.MANAGE_CUSTOMER_CONTACTS,
+        Permission.MANAGE_OWN_ACCOUNT,
+    }
+)
+_ADMIN_EXTRA = frozenset(
+    {Permission.MANAGE_USERS, Permission.MANAGE_API_CLIENTS, Permission.VIEW_AUDIT_LOG}
+)
+# Machine access: the business data, not the partner's own staff and credentials.
+_API_CLIENT = frozenset(
+    {
+        Permission.VIEW_ORGANISATIONS,
+        Permission.VIEW_CUSTOMERS,
+        Permission.MANAGE_CUSTOMERS,
+        Permission.VIEW_ORDERS,
+        Permission.VIEW_BILLING,
+        Permission.MANAGE_CUSTOMER_CONTACTS,
+    }
+)
+
+
+def permissions_of(principal: Principal) -> frozenset[Permission]:
+    if principal.kind is PrincipalKind.API_CLIENT:
+        return _API_CLIENT
+    if principal.kind is PrincipalKind.USER:
+        if principal.user_role is UserRole.ADMIN:
+            return _STAFF_BASE | _ADMIN_EXTRA
+        return _STAFF_BASE
+    granted: set[Permission] = {Permission.VIEW_CUSTOMERS, Permission.MANAGE_OWN_ACCOUNT}
+    for application in principal.applications():
+        granted |= _CONTACT_PERMISSIONS.get(application, frozenset())
+    return frozenset(granted)
+
+
+def may(principal: Principal | None, permission: Permission) -> bool:
+    return principal is not None and permission in permissions_of(principal)
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """The tenants a principal reaches: every partner (`all_partners`), one partner's data
+    (`partner_id`), or one customer (`customer_id`)."""
+
+    all_partners: bool = False
+    partner_id: int | None = None
+    customer_id: int | None = None
+    # Distributor staff (not acting for a partner) also reach the distributor's own direct
+    # customers; partners never do.
+    distributor_id: int | None = None
+
+
+def scope_of(principal: Principal) -> Scope:
+    if principal.kind is PrincipalKind.CONTACT:
+        return Scope(customer_id=principal.customer_id)
+    if principal.is_distributor:
+        if principal.acting_for_partner_id is not None:
+            return Scope(partner_id=principal.acting_for_partner_id)
+        return Scope(all_partners=True, distributor_id=principal.organisation_id)
+    return Scope(partner_id=principal.partner_id)

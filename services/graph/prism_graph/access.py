@@ -1,0 +1,164 @@
+"""The policy layer (SPEC T3, STYLE habit 6): the one place where access is decided.
+
+- Every root field declares what it needs with `permission_classes=[requires(...)]` (or
+  `[public()]` for the few that anonymous callers use); a test walks the schema and fails
+  on a root field without one.
+- Rows are filtered by the caller's scope in SQL (`visible_*`); every data loader and list
+  goes through them, so an object of another tenant is simply not found: it behaves exactly
+  like an id that does not exist.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, false, or_, select, true
+from strawberry.permission import BasePermission
+
+from prism_domain.access import Permission, Principal, Scope, may, scope_of
+from prism_domain.errors import ErrorCode, FieldError
+from prism_domain.organisations import OrganisationKind
+from prism_graph.common.errors import PublicError
+from prism_graph.customers.models import Customer
+from prism_graph.identity.models import ApiClient, User
+from prism_graph.organisations.models import Organisation
+
+
+class AccessError(PublicError):
+    """Refused by the policy layer: shown to the client with its code."""
+
+    def __init__(self, message: str, code: str) -> None:
+        super().__init__(message)
+        self.extensions = {"code": code}
+
+
+def unauthenticated() -> AccessError:
+    return AccessError("Sign in first: this needs an access token.", "UNAUTHENTICATED")
+
+
+def forbidden() -> AccessError:
+    return AccessError("You are not allowed to do this.", "FORBIDDEN")
+
+
+class _Requires(BasePermission):
+    permission: Permission
+    message = "You are not allowed to do this."
+
+    def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
+        principal: Principal | None = info.context.principal
+        if principal is None:
+            raise unauthenticated()
+        if not may(principal, self.permission):
+            raise forbidden()
+        return True
+
+
+_cache: dict[Permission | None, type[BasePermission]] = {}
+
+
+def requires(permission: Permission) -> type[BasePermission]:
+    """The permission class for a field that needs `permission`."""
+    if permission not in _cache:
+        _cache[permission] = type(
+            f"Requires{permission.value.title().replace('_', '')}",
+            (_Requires,),
+            {"permission": permission},
+        )
+    return _cache[permission]
+
+
+class _Authenticated(BasePermission):
+    def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
+        if info.context.principal is None:
+            raise unauthenticated()
+        return True
+
+
+class _Public(BasePermission):
+    """Declares a field open to anonymous callers (sign-in, accepting an invitation)."""
+
+    def has_permission(self, source: Any, info: Any, **kwargs: Any) -> bool:
+        return True
+
+
+def authenticated() -> type[BasePermission]:
+    return _Authenticated
+
+
+def public() -> type[BasePermission]:
+    return _Public
+
+
+POLICY_CLASSES = (_Requires, _Authenticated, _Public)
+
+
+# Row filters -----------------------------------------------------------------------------
+
+
+def visible_customers(scope: Scope | None) -> ColumnElement[bool]:
+    if scope is None:
+        return false()
+    if scope.customer_id is not None:
+        return Customer.id == scope.customer_id
+    if scope.all_partners:
+        return true()
+    if scope.partner_id is not None:
+        return Customer.owner_id == scope.partner_id
+    return false()
+
+
+def visible_organisations(scope: Scope | None) -> ColumnElement[bool]:
+    """Everyone sees the distributor; partners see themselves; the distributor sees all."""
+    if scope is None:
+        return false()
+    is_distributor = Organisation.kind == OrganisationKind.DISTRIBUTOR
+    if scope.all_partners:
+        return true()
+    if scope.partner_id is not None:
+        return or_(is_distributor, Organisation.id == scope.partner_id)
+    if scope.customer_id is not None:
+        owner = select(Customer.owner_id).where(Customer.id == scope.customer_id).scalar_subquery()
+        return or_(is_distributor, Organisation.id == owner)
+    return false()
+
+
+def _own_organisation(scope: Scope | None, column: Any) -> ColumnElement[bool]:
+    if scope is None or scope.customer_id is not None:
+        return false()
+    if scope.all_partners:
+        return true()
+    if scope.partner_id is not None:
+        return and_(column == scope.partner_id)
+    return false()
+
+
+def visible_users(scope: Scope | None) -> ColumnElement[bool]:
+    return _own_organisation(scope, User.organisation_id)
+
+
+def visible_api_clients(scope: Scope | None) -> ColumnElement[bool]:
+    return _own_organisation(scope, ApiClient.organisation_id)
+
+
+def scope_for(principal: Principal | None) -> Scope | None:
+    return scope_of(principal) if principal is not None else None
+
+
+def owner_for_new_customer(principal: Principal, requested: Any) -> int | FieldError | None:
+    """The partner a new customer belongs to (None: a direct customer of the distributor).
+
+    A partner's staff and clients create for their own partner; naming any other partner
+    reads as a partner that does not exist. Distributor staff name the partner, or act for it.
+    """
+    not_found = FieldError("partnerId", ErrorCode.NOT_FOUND, "No such partner.")
+    wanted: int | None = None
+    if requested is not None:
+        if requested.type_name != "Organisation" or not requested.node_id.isdigit():
+            return not_found
+        wanted = int(requested.node_id)
+    own = principal.partner_id
+    if own is not None:
+        return own if wanted in (None, own) else not_found
+    if not principal.is_distributor:
+        return not_found
+    return wanted

@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from sqlalchemy import ColumnElement, false, select, true
+from strawberry import relay
+
+from prism_domain.access import Permission, Scope
+from prism_graph.access import requires
+from prism_graph.audit.models import AuditEvent as AuditEventRow
+from prism_graph.common.ids import decode_id
+from prism_graph.common.pagination import Page, SortKey, paginate
+from prism_graph.context import Info
+
+
+@strawberry.type(description="One mutation: who, acting for whom, what, on what, when, outcome.")
+class AuditEvent(relay.Node):
+    id: relay.NodeID[int]
+    occurred_at: datetime
+    actor_kind: str
+    actor_label: str
+    acting_for_partner: bool = strawberry.field(
+        description="True when distributor staff made it while acting for the partner."
+    )
+    operation: str
+    target: str | None
+    outcome: str = strawberry.field(description="SUCCESS, REFUSED (input errors), DENIED or ERROR.")
+    detail: str | None
+
+    @classmethod
+    def from_model(cls, row: AuditEventRow) -> AuditEvent:
+        return cls(
+            id=row.id,
+            occurred_at=row.occurred_at,
+            actor_kind=row.actor_kind,
+            actor_label=row.actor_label,
+            acting_for_partner=row.partner_id is not None
+            and row.actor_organisation_id != row.partner_id,
+            operation=row.operation,
+            target=row.target,
+            outcome=row.outcome,
+            detail=row.detail,
+        )
+
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False, **_: Any
+    ) -> list[AuditEvent | None]:
+        ids = [decode_id(i) for i in node_ids]
+        rows = await info.context.reader.scalars(
+            select(AuditEventRow).where(
+                AuditEventRow.id.in_(ids), visible_audit(info.context.scope)
+            )
+        )
+        found = {r.id: r for r in rows}
+        return [cls.from_model(found[i]) if i in found else None for i in ids]
+
+
+@strawberry.type
+class AuditEventConnection(relay.Connection[AuditEvent]):
+    pass
+
+
+def visible_audit(scope: Scope | None) -> ColumnElement[bool]:
+    if scope is None or scope.customer_id is not None:
+        return false()
+    if scope.all_partners:
+        return true()
+    return AuditEventRow.partner_id == scope.partner_id
+
+
+@strawberry.type
+class AuditQueries:
+    @strawberry.field(
+        permission_classes=[requires(Permission.VIEW_AUDIT_LOG)],
+        description="The audit log of the caller's partner, newest first.",
+    )
+    async def audit_log(
+        self,
+        info: Info,
+        operation: str | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> AuditEventConnection:
+        stmt = select(AuditEventRow).where(visible_audit(info.context.scope))
+        if operation:
+            stmt = stmt.where(AuditEventRow.operation == operation)
+        page: Page[AuditEventRow] = await paginate(
+            info.context.reader.scalars,
+            stmt,
+            SortKey((AuditEventRow.occurred_at, AuditEventRow.id), descending=True),
+            first=first,
+            after=after,
+        )
+        return AuditEventConnection(
+            edges=[
+                relay.Edge(node=AuditEvent.from_model(r), cursor=c)
+                for r, c in zip(page.items, page.cursors, strict=True)
+            ],
+            page_info=page.page_info(),
+        )

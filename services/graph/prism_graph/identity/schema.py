@@ -1,0 +1,441 @@
+"""Identity in GraphQL (SPEC T2): sign-in, `me`, users, invitations and API clients."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from sqlalchemy import or_, select
+from strawberry import relay
+
+from prism_domain.access import Application as DomainApplication
+from prism_domain.access import Permission, permissions_of
+from prism_domain.access import PrincipalKind as DomainPrincipalKind
+from prism_domain.access import UserRole as DomainUserRole
+from prism_domain.errors import ErrorCode, FieldError
+from prism_graph.access import authenticated, public, requires, visible_api_clients, visible_users
+from prism_graph.common.errors import UserError, user_errors
+from prism_graph.common.ids import decode_id
+from prism_graph.common.pagination import Page, SortKey, paginate
+from prism_graph.context import Info
+from prism_graph.identity import models, service
+from prism_graph.organisations.types import Organisation
+
+UserRole = strawberry.enum(DomainUserRole, name="UserRole")
+UserStatus = strawberry.enum(models.UserStatus, name="UserStatus")
+PrincipalKind = strawberry.enum(DomainPrincipalKind, name="PrincipalKind")
+Application = strawberry.enum(
+    DomainApplication, name="Application", description="Customer-account applications (R7)."
+)
+PermissionEnum = strawberry.enum(Permission, name="Permission")
+
+
+@strawberry.type(description="A member of the distributor's or a partner's staff.")
+class User(relay.Node):
+    id: relay.NodeID[int]
+    email: str
+    display_name: str
+    role: UserRole  # type: ignore[valid-type]
+    status: UserStatus  # type: ignore[valid-type]
+    created_at: datetime
+    last_login_at: datetime | None
+    organisation_id: strawberry.Private[int]
+
+    @strawberry.field
+    async def organisation(self, info: Info) -> Organisation | None:
+        row = await info.context.loaders.organisation_by_id.load(self.organisation_id)
+        return Organisation.from_model(row) if row else None
+
+    @classmethod
+    def from_model(cls, row: models.User) -> User:
+        return cls(
+            id=row.id,
+            email=row.email,
+            display_name=row.display_name,
+            role=row.role,
+            status=row.status,
+            created_at=row.created_at,
+            last_login_at=row.last_login_at,
+            organisation_id=row.organisation_id,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False, **_: Any
+    ) -> list[User | None]:
+        rows = await info.context.loaders.user_by_id.load_many([decode_id(i) for i in node_ids])
+        return [cls.from_model(r) if r else None for r in rows]
+
+
+@strawberry.type(description="A partner's machine credentials (the secret is never shown again).")
+class ApiClient(relay.Node):
+    id: relay.NodeID[int]
+    name: str
+    client_id: str
+    created_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+    @classmethod
+    def from_model(cls, row: models.ApiClient) -> ApiClient:
+        return cls(
+            id=row.id,
+            name=row.name,
+            client_id=row.client_id,
+            created_at=row.created_at,
+            revoked_at=row.revoked_at,
+            last_used_at=row.last_used_at,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False, **_: Any
+    ) -> list[ApiClient | None]:
+        loader = info.context.loaders.api_client_by_id
+        rows = await loader.load_many([decode_id(i) for i in node_ids])
+        return [cls.from_model(r) if r else None for r in rows]
+
+
+@strawberry.type(description="Who is calling, and what they may do.")
+class Me:
+    kind: PrincipalKind  # type: ignore[valid-type]
+    label: str
+    permissions: list[PermissionEnum]  # type: ignore[valid-type]
+    applications: list[Application] = strawberry.field(  # type: ignore[valid-type]
+        description="R7: the applications a customer-account contact may open (empty for staff)."
+    )
+    acting_for: Organisation | None
+    user: User | None
+    organisation: Organisation | None
+
+
+@strawberry.type(description="A page of users.")
+class UserConnection(relay.Connection[User]):
+    pass
+
+
+@strawberry.type
+class SignInPayload:
+    access_token: str | None = strawberry.field(
+        description="Send as `Authorization: Bearer <token>`."
+    )
+    expires_at: datetime | None
+    user: User | None
+    errors: list[UserError]
+
+
+@strawberry.type
+class UserPayload:
+    user: User | None
+    errors: list[UserError]
+
+
+@strawberry.type
+class ChangePasswordPayload:
+    access_token: str | None = strawberry.field(
+        description="A new token: every earlier session, this one too, has been signed out."
+    )
+    expires_at: datetime | None
+    errors: list[UserError]
+
+
+@strawberry.type
+class LogoutPayload:
+    errors: list[UserError]
+
+
+@strawberry.type
+class CreateApiClientPayload:
+    api_client: ApiClient | None
+    client_secret: str | None = strawberry.field(
+        description="Shown once, now: store it. Prism keeps only a hash."
+    )
+    errors: list[UserError]
+
+
+@strawberry.type
+class ApiClientPayload:
+    api_client: ApiClient | None
+    errors: list[UserError]
+
+
+@strawberry.input
+class InviteUserInput:
+    email: str
+    display_name: str
+    role: UserRole = DomainUserRole.MEMBER  # type: ignore[valid-type]
+    partner_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="Distributor staff only: the partner to invite into."
+    )
+
+
+def _partner_arg(value: relay.GlobalID | None) -> int | list[FieldError] | None:
+    if value is None:
+        return None
+    if value.type_name != "Organisation" or not value.node_id.isdigit():
+        return [FieldError("partnerId", ErrorCode.NOT_FOUND, "No such partner.")]
+    return int(value.node_id)
+
+
+def _node_pk(value: relay.GlobalID, type_name: str) -> int:
+    return int(value.node_id) if value.type_name == type_name and value.node_id.isdigit() else -1
+
+
+@strawberry.type
+class IdentityQueries:
+    @strawberry.field(permission_classes=[authenticated()], description="The caller.")
+    async def me(self, info: Info) -> Me:
+        principal = info.context.principal
+        assert principal is not None
+        user = None
+        if principal.kind is DomainPrincipalKind.USER:
+            row = await info.context.loaders.user_by_id.load(principal.id)
+            user = User.from_model(row) if row else None
+        org = None
+        if principal.organisation_id is not None:
+            org_row = await info.context.loaders.organisation_by_id.load(principal.organisation_id)
+            org = Organisation.from_model(org_row) if org_row else None
+        acting = None
+        if principal.acting_for_partner_id is not None:
+            acting_row = await info.context.loaders.organisation_by_id.load(
+                principal.acting_for_partner_id
+            )
+            acting = Organisation.from_model(acting_row) if acting_row else None
+        return Me(
+            kind=principal.kind,
+            label=principal.label,
+            permissions=sorted(permissions_of(principal)),
+            applications=sorted(principal.applications()),
+            acting_for=acting,
+            user=user,
+            organisation=org,
+        )
+
+    @strawberry.field(
+        permission_classes=[requires(Permission.MANAGE_USERS)],
+        description="Users of the caller's partner (all users for distributor staff).",
+    )
+    async def users(
+        self,
+        info: Info,
+        search: str | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> UserConnection:
+        stmt = select(models.User).where(visible_users(info.context.scope))
+        text = (search or "").strip().lower()
+        if text:
+            pattern = f"%{text.replace('%', '').replace('_', '')}%"
+            stmt = stmt.where(
+                or_(models.User.email.like(pattern), models.User.display_name.ilike(pattern))
+            )
+        page: Page[models.User] = await paginate(
+            info.context.reader.scalars,
+            stmt,
+            SortKey((models.User.email, models.User.id)),
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+        )
+        return UserConnection(
+            edges=[
+                relay.Edge(node=User.from_model(r), cursor=c)
+                for r, c in zip(page.items, page.cursors, strict=True)
+            ],
+            page_info=page.page_info(),
+        )
+
+    @strawberry.field(
+        permission_classes=[requires(Permission.MANAGE_API_CLIENTS)],
+        description="The partner's API clients, newest first (secrets are never returned).",
+    )
+    async def api_clients(self, info: Info, include_revoked: bool = False) -> list[ApiClient]:
+        stmt = select(models.ApiClient).where(visible_api_clients(info.context.scope))
+        if not include_revoked:
+            stmt = stmt.where(models.ApiClient.revoked_at.is_(None))
+        rows = await info.context.reader.scalars(
+            stmt.order_by(models.ApiClient.created_at.desc(), models.ApiClient.id.desc()).limit(200)
+        )
+        return [ApiClient.from_model(r) for r in rows]
+
+
+def _signed_in(result: Any) -> SignInPayload:
+    if isinstance(result, list):
+        return SignInPayload(
+            access_token=None, expires_at=None, user=None, errors=user_errors(result)
+        )
+    issued, user = result
+    return SignInPayload(
+        access_token=issued.token,
+        expires_at=issued.expires_at,
+        user=User.from_model(user),
+        errors=[],
+    )
+
+
+def _user_payload(result: models.User | list[FieldError]) -> UserPayload:
+    if isinstance(result, list):
+        return UserPayload(user=None, errors=user_errors(result))
+    return UserPayload(user=User.from_model(result), errors=[])
+
+
+@strawberry.type
+class IdentityMutations:
+    @strawberry.mutation(
+        permission_classes=[public()], description="Sign in with e-mail and password."
+    )
+    async def sign_in(self, info: Info, email: str, password: str) -> SignInPayload:
+        ctx = info.context
+        result = await service.login(
+            ctx.database,
+            ctx.identity,
+            email=email,
+            password=password,
+            address=ctx.client_address,
+        )
+        return _signed_in(result)
+
+    @strawberry.mutation(permission_classes=[authenticated()], description="Revoke this token.")
+    async def sign_out(self, info: Info) -> LogoutPayload:
+        assert info.context.principal is not None
+        await service.logout(info.context.database, info.context.principal)
+        return LogoutPayload(errors=[])
+
+    @strawberry.mutation(
+        permission_classes=[public()],
+        description="Set a password through an invitation link's token, and sign in.",
+    )
+    async def accept_invitation(self, info: Info, token: str, password: str) -> SignInPayload:
+        result = await service.accept_invitation(
+            info.context.database, info.context.identity, token=token, password=password
+        )
+        return _signed_in(result)
+
+    @strawberry.mutation(
+        permission_classes=[requires(Permission.MANAGE_USERS)],
+        description="Invite a user: they get an e-mail with a single-use link to set a password.",
+    )
+    async def invite_user(self, info: Info, input: InviteUserInput) -> UserPayload:
+        partner = _partner_arg(input.partner_id)
+        if isinstance(partner, list):
+            return _user_payload(partner)
+        assert info.context.principal is not None
+        result = await service.invite_user(
+            info.context.database,
+            info.context.identity,
+            info.context.principal,
+            email=input.email,
+            display_name=input.display_name,
+            role=input.role,
+            partner_id=partner,
+        )
+        return _user_payload(result)
+
+    @strawberry.mutation(
+        permission_classes=[requires(Permission.MANAGE_USERS)],
+        description="Send a fresh invitation link; earlier links stop working.",
+    )
+    async def resend_invitation(self, info: Info, id: relay.GlobalID) -> UserPayload:
+        assert info.context.principal is not None
+        result = await service.resend_invitation(
+            info.context.database,
+            info.context.identity,
+            info.context.principal,
+            _node_pk(id, "User"),
+        )
+        return _user_payload(result)
+
+    @strawberry.mutation(
+        permission_classes=[requires(Permission.MANAGE_USERS)],
+        description="Deactivate a user: their sessions end at once.",
+    )
+    async def deactivate_user(self, info: Info, id: relay.GlobalID) -> UserPayload:
+        assert info.context.principal is not None
+        return _user_payload(
+            await service.set_user_status(
+                info.context.database, info.context.principal, _node_pk(id, "User"), active=False
+            )
+        )
+
+    @strawberry.mutation(permission_classes=[requires(Permission.MANAGE_USERS)])
+    async def reactivate_user(self, info: Info, id: relay.GlobalID) -> UserPayload:
+        assert info.context.principal is not None
+        return _user_payload(
+            await service.set_user_status(
+                info.context.database, info.context.principal, _node_pk(id, "User"), active=True
+            )
+        )
+
+    @strawberry.mutation(permission_classes=[requires(Permission.MANAGE_USERS)])
+    async def set_user_role(self, info: Info, id: relay.GlobalID, role: UserRole) -> UserPayload:  # type: ignore[valid-type]
+        assert info.context.principal is not None
+        return _user_payload(
+            await service.set_user_role(
+                info.context.database, info.context.principal, _node_pk(id, "User"), role
+            )
+        )
+
+    @strawberry.mutation(
+        permission_classes=[requires(Permission.MANAGE_OWN_ACCOUNT)],
+        description="Change your password; every session is signed out and a new token issued.",
+    )
+    async def change_password(
+        self, info: Info, current_password: str, new_password: str
+    ) -> ChangePasswordPayload:
+        assert info.context.principal is not None
+        result = await service.change_password(
+            info.context.database,
+            info.context.identity,
+            info.context.principal,
+            current=current_password,
+            new=new_password,
+        )
+        if isinstance(result, list):
+            return ChangePasswordPayload(
+                access_token=None, expires_at=None, errors=user_errors(result)
+            )
+        return ChangePasswordPayload(
+            access_token=result.token, expires_at=result.expires_at, errors=[]
+        )
+
+    @strawberry.mutation(
+        permission_classes=[requires(Permission.MANAGE_API_CLIENTS)],
+        description='"Generate new credentials": a client id and a secret shown only once.',
+    )
+    async def create_api_client(
+        self, info: Info, name: str, partner_id: relay.GlobalID | None = None
+    ) -> CreateApiClientPayload:
+        partner = _partner_arg(partner_id)
+        if isinstance(partner, list):
+            return CreateApiClientPayload(
+                api_client=None, client_secret=None, errors=user_errors(partner, None)
+            )
+        assert info.context.principal is not None
+        result = await service.create_api_client(
+            info.context.database, info.context.principal, name=name, partner_id=partner
+        )
+        if isinstance(result, list):
+            return CreateApiClientPayload(
+                api_client=None, client_secret=None, errors=user_errors(result, None)
+            )
+        return CreateApiClientPayload(
+            api_client=ApiClient.from_model(result.client), client_secret=result.secret, errors=[]
+        )
+
+    @strawberry.mutation(
+        permission_classes=[requires(Permission.MANAGE_API_CLIENTS)],
+        description="Revoke an API client; its tokens stop working at once.",
+    )
+    async def revoke_api_client(self, info: Info, id: relay.GlobalID) -> ApiClientPayload:
+        assert info.context.principal is not None
+        result = await service.revoke_api_client(
+            info.context.database, info.context.principal, _node_pk(id, "ApiClient")
+        )
+        if isinstance(result, list):
+            return ApiClientPayload(api_client=None, errors=user_errors(result, None))
+        return ApiClientPayload(api_client=ApiClient.from_model(result), errors=[])
