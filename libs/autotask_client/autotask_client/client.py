@@ -21,7 +21,7 @@ from .errors import (
     error_from_response,
 )
 from .limits import NoLimiter, RequestLimiter
-from .models import PageDetails, ThresholdInfo, VersionInfo, ZoneInfo
+from .models import PageDetails, ThresholdInfo, VersionInfo, ZoneInfo, member
 from .query import MAX_IN_VALUES, MAX_RECORDS, Query, gt, split_in_lists
 from .resources import (
     BillingCodes,
@@ -143,7 +143,7 @@ class AutotaskClient:
             endpoint="VersionInformation",
             rezone=False,
         )
-        return [str(v) for v in (data or {}).get("apiVersions", [])]
+        return [str(v) for v in member(data, "apiVersions", [])]
 
     def version(self) -> VersionInfo:
         return VersionInfo.model_validate(self.request("GET", "Version"))
@@ -290,7 +290,7 @@ class AutotaskClient:
                     self.request("POST", f"{entity}/query", json=step.to_body(), endpoint=entity)
                 )
                 yield from page.items
-                ids = [int(i["id"]) for i in page.items if i.get("id") is not None]
+                ids = [int(member(i, "id")) for i in page.items if member(i, "id") is not None]
                 if not ids or (len(page.items) < page_size and not page.next_page_url):
                     break
                 last = max(ids)
@@ -319,7 +319,7 @@ class AutotaskClient:
         items = _require(data, "items", "query")
         if not isinstance(items, list):
             raise InvalidResponseError("query answer without an items list")
-        details = PageDetails.model_validate(data.get("pageDetails") or {"count": len(items)})
+        details = PageDetails.model_validate(member(data, "pageDetails") or {"count": len(items)})
         return Page(items, details)
 
 
@@ -335,9 +335,11 @@ def _decode(response: httpx.Response, method: str, path: str) -> Any:
 
 
 def _require(data: Any, key: str, what: str) -> Any:
-    if not isinstance(data, dict) or key not in data:
+    missing = object()
+    value = member(data, key, missing)
+    if value is missing:
         raise InvalidResponseError(f"{what} answer without {key!r}")
-    return data[key]
+    return value
 
 
 _CHILD_ENDPOINTS = {

@@ -154,7 +154,7 @@ def decode_errors(body: Any) -> tuple[list[str], int | None]:
     if not isinstance(body, dict):
         return [], None
     errors: list[str] = []
-    raw = body.get("errors")
+    raw = next((v for k, v in body.items() if str(k).lower() == "errors"), None)
     if isinstance(raw, list):
         errors = [str(e) for e in raw]
     elif isinstance(raw, str):
@@ -163,7 +163,7 @@ def decode_errors(body: Any) -> tuple[list[str], int | None]:
     for key in ("Message", "message"):
         if not errors and isinstance(body.get(key), str):
             errors = [body[key]]
-    error_id = body.get("errorId")
+    error_id = next((v for k, v in body.items() if str(k).lower() == "errorid"), None)
     return errors, error_id if isinstance(error_id, int) else None
 
 

@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer
+from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, model_validator
 from pydantic.alias_generators import to_camel
 
 from .dates import format_datetime, parse_datetime
@@ -42,6 +42,26 @@ UtcDatetime = Annotated[
 Money = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
 
 
+def member(data: Any, key: str, default: Any = None) -> Any:
+    """``data[key]`` matching the key case-insensitively.
+
+    The two official swaggers disagree on casing (SW24 PascalCase, SW26 camelCase) and
+    Autotask treats names case-insensitively, so answers are read the same way.
+    """
+    if not isinstance(data, dict):
+        return default
+    if key in data:
+        return data[key]
+    wanted = key.lower()
+    for k, v in data.items():
+        if isinstance(k, str) and k.lower() == wanted:
+            return v
+    return default
+
+
+_WIRE_NAMES: dict[type[BaseModel], dict[str, str]] = {}
+
+
 class WireModel(BaseModel):
     model_config = ConfigDict(
         alias_generator=wire_name,
@@ -49,6 +69,17 @@ class WireModel(BaseModel):
         extra="allow",
         frozen=False,
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _names_case_insensitively(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        names = _WIRE_NAMES.get(cls)
+        if names is None:
+            names = {(f.alias or n).lower(): f.alias or n for n, f in cls.model_fields.items()}
+            _WIRE_NAMES[cls] = names
+        return {names.get(k.lower(), k) if isinstance(k, str) else k: v for k, v in data.items()}
 
     def to_wire(self, *, exclude: set[str] | None = None) -> dict[str, Any]:
         """The fields that were set, as the API spells them."""
@@ -320,4 +351,5 @@ __all__ = [
     "VersionInfo",
     "WireModel",
     "ZoneInfo",
+    "member",
 ]

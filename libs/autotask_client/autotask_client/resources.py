@@ -26,6 +26,7 @@ from .models import (
     FieldInfo,
     Service,
     UdfInfo,
+    member,
 )
 from .query import MAX_RECORDS, Filter, Query, query
 from .retry import Idempotency
@@ -44,9 +45,10 @@ def _as_query(q: Query | Filter | None, filters: Iterable[Filter]) -> Query:
 
 
 def _item_id(data: Any) -> int | None:
-    if not isinstance(data, dict) or "itemId" not in data:
+    missing = object()
+    value = member(data, "itemId", missing)
+    if value is missing:
         raise InvalidResponseError("write answer without itemId")
-    value = data["itemId"]
     return int(value) if value is not None else None
 
 
@@ -74,7 +76,7 @@ class ReadOnlyResource(Generic[M]):
             data = self._client.request("GET", f"{self.entity}/{int(id)}", endpoint=self.entity)
         except NotFoundError:
             return None
-        item = data.get("item") if isinstance(data, dict) else None
+        item = member(data, "item")
         return self.model.model_validate(item) if item else None
 
     def query(self, q: Query | Filter | None = None, *filters: Filter) -> Iterator[M]:
@@ -100,21 +102,21 @@ class ReadOnlyResource(Generic[M]):
 
     def info(self) -> EntityInfo:
         data = self._client.request("GET", f"{self.entity}/entityInformation", endpoint=self.entity)
-        return EntityInfo.model_validate((data or {}).get("info") or {})
+        return EntityInfo.model_validate(member(data, "info") or {})
 
     def fields(self) -> EntityFields:
         """Field metadata with live picklists (codes differ per Autotask instance)."""
         data = self._client.request(
             "GET", f"{self.entity}/entityInformation/fields", endpoint=self.entity
         )
-        fields = [FieldInfo.model_validate(f) for f in (data or {}).get("fields", [])]
+        fields = [FieldInfo.model_validate(f) for f in member(data, "fields", [])]
         return EntityFields(self.entity, fields)
 
     def user_defined_fields(self) -> list[UdfInfo]:
         data = self._client.request(
             "GET", f"{self.entity}/entityInformation/userDefinedFields", endpoint=self.entity
         )
-        return [UdfInfo.model_validate(f) for f in (data or {}).get("fields", [])]
+        return [UdfInfo.model_validate(f) for f in member(data, "fields", [])]
 
 
 class WritableResource(ReadOnlyResource[M]):
@@ -240,7 +242,7 @@ class ContractServiceAdjustments:
             "GET", f"{self.entity}/entityInformation/fields", endpoint=self.entity
         )
         return EntityFields(
-            self.entity, [FieldInfo.model_validate(f) for f in (data or {}).get("fields", [])]
+            self.entity, [FieldInfo.model_validate(f) for f in member(data, "fields", [])]
         )
 
 

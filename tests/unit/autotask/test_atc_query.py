@@ -230,3 +230,42 @@ def test_created_at_naive_strings_are_utc() -> None:
     s = Service.model_validate({"id": 1, "createDate": "2016-03-30T13:10:35.563", "unitPrice": 1.1})
     assert s.create_date == datetime(2016, 3, 30, 13, 10, 35, 563000, tzinfo=UTC)
     assert s.unit_price == Decimal("1.1")
+
+
+def test_pascal_case_answers_read_like_camel_case(creds) -> None:
+    """SW24 spells everything PascalCase; the client reads either spelling."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        path = request.url.path.lower()
+        if path.endswith("zoneinformation"):
+            return httpx.Response(
+                200,
+                json={"ZoneName": "P", "Url": "https://ws14.autotask.net/ATServicesRest/", "CI": 1},
+            )
+        if path.endswith("/services/query"):
+            item = {"Id": 4, "Name": "PC_x", "UnitPrice": 2.5, "BillingCodeID": 9, "IsActive": True}
+            return httpx.Response(
+                200, json={"Items": [item], "PageDetails": {"Count": 1, "NextPageUrl": None}}
+            )
+        if path.endswith("/services") and request.method == "POST":
+            return httpx.Response(200, json={"ItemId": 12})
+        return httpx.Response(
+            500,
+            json={"Errors": ["Value does not exist for the required field name. "], "ErrorId": 3},
+        )
+
+    from autotask_client import AutotaskClient, ValidationError
+
+    client = AutotaskClient(creds, http=httpx.Client(transport=httpx.MockTransport(handler)))
+    assert client.zone().url.startswith("https://ws14.")
+    (service,) = client.services.query()
+    assert (service.id, service.name, service.billing_code_id, service.is_active) == (
+        4,
+        "PC_x",
+        9,
+        True,
+    )
+    assert client.services.create({"name": "PC_y"}) == 12
+    with pytest.raises(ValidationError) as caught:
+        client.services.update(4, {"name": ""})
+    assert caught.value.errors and caught.value.error_id == 3
