@@ -231,7 +231,10 @@ class Api:
             body = {}
         if method == "POST" and (entity in _TOP_LEVEL_WRITES or parent_id is not None):
             self._permit(entity, "create")
-            return {"itemId": self.rules.create(entity, body, parent_id=parent_id)}
+            new_id = self.rules.create(entity, body, parent_id=parent_id)
+            if entity == ADJUSTMENTS and self.config.adjustment_item_id != "id":
+                return {"itemId": None if self.config.adjustment_item_id == "null" else 0}
+            return {"itemId": new_id}
         updatable = CAPABILITIES[entity]["update"] and (
             entity in _TOP_LEVEL_WRITES or parent_id is not None
         )
@@ -268,6 +271,8 @@ class Api:
         self._permit(entity, "query")
         record = self.store.get(entity, record_id)
         if record is None:
+            if self.config.missing_item == "null":
+                return {"item": None}
             raise E.ApiFailure(404)
         return {"item": record}
 

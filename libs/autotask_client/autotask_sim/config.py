@@ -51,6 +51,10 @@ class SimConfig:
     service_name_length: int = 150
     #: UNCONFIRMED whether a 401 has a body.
     unauthorized_body: Literal["empty", "errors"] = "empty"
+    #: UNCONFIRMED: a missing id may be a 404 or a 200 with ``{"item": null}``.
+    missing_item: Literal["404", "null"] = "404"
+    #: UNCONFIRMED what itemId an adjustment create returns (one fixture shows null).
+    adjustment_item_id: Literal["id", "null", "zero"] = "id"
     #: Lock the API user after this many wrong secrets in a row (the seed's "The AutoTask
     #: API User is locked"); the real count is UNCONFIRMED, so it is off unless set.
     lockout_after_failures: int | None = None

@@ -413,3 +413,44 @@ def test_the_row_in_force_on_a_day(client) -> None:
     assert units.in_force(cs.id, date(2024, 1, 14)).units == 5
     assert units.in_force(cs.id, date(2024, 1, 15)).units == 7
     assert units.in_force(cs.id, date(2023, 12, 31)) is None
+
+
+@pytest.mark.parametrize(
+    ("variant", "expected"), [("id", int), ("null", type(None)), ("zero", int)]
+)
+def test_adjustment_item_id_variants_are_accepted_by_the_client(
+    tmp_path, creds, variant, expected
+) -> None:
+    from autotask_client import AutotaskClient
+    from autotask_sim import SimConfig, create_app
+    from autotask_sim.testing import sim_http_client
+
+    app = create_app(
+        SimConfig(adjustment_item_id=variant, threshold_latency=False), tmp_path / "v.sqlite3"
+    )
+    with sim_http_client(app) as http:
+        client = AutotaskClient(creds, http=http)
+        result = adjust(client, RECURRING_CONTRACT_ID, EXISTING_SERVICE_ID, 1, date(2024, 2, 1))
+        assert isinstance(result, expected)
+        assert client.contract_service_units.count(q.eq("serviceID", EXISTING_SERVICE_ID)) > 0
+    app.state.sim.close()
+
+
+def test_a_missing_item_may_be_a_null_item(tmp_path, creds) -> None:
+    from autotask_client import AutotaskClient
+    from autotask_sim import SimConfig, create_app
+    from autotask_sim.testing import sim_http_client
+
+    app = create_app(SimConfig(missing_item="null"), tmp_path / "n.sqlite3")
+    with sim_http_client(app) as http:
+        raw = http.get(
+            "https://webservices2.autotask.net/ATServicesRest/V1.0/Services/1",
+            headers={
+                "UserName": creds.username,
+                "Secret": creds.secret,
+                "ApiIntegrationCode": creds.integration_code,
+            },
+        )
+        assert (raw.status_code, raw.json()) == (200, {"item": None})
+        assert AutotaskClient(creds, http=http).services.get(1) is None
+    app.state.sim.close()
