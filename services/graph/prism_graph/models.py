@@ -1,6 +1,13 @@
 """Every table the API owns, imported in one place for migrations and tests."""
 
 from prism_graph.audit.models import AuditEvent
+from prism_graph.contacts.models import (
+    AccountContact,
+    AccountContactType,
+    AccountContactTypeMember,
+    CustomerContact,
+    CustomerContactLink,
+)
 from prism_graph.customers.models import Customer
 from prism_graph.identity.models import AccessToken, ApiClient, User, UserInvitation
 from prism_graph.mail.models import MailAttachment, MailMessage
@@ -9,9 +16,14 @@ from prism_graph.outbox.models import OutboxEvent
 
 __all__ = [
     "AccessToken",
+    "AccountContact",
+    "AccountContactType",
+    "AccountContactTypeMember",
     "ApiClient",
     "AuditEvent",
     "Customer",
+    "CustomerContact",
+    "CustomerContactLink",
     "MailAttachment",
     "MailMessage",
     "Organisation",
