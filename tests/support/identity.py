@@ -11,9 +11,13 @@ from prism_domain.access import PrincipalKind, UserRole
 from prism_domain.organisations import OrganisationKind
 from prism_graph.database import Database
 from prism_graph.identity.models import AccessToken, User, UserStatus
-from prism_graph.identity.secrets import new_token, token_hash
+from prism_graph.identity.secrets import Passwords, new_token, token_hash
 from prism_graph.organisations.models import Organisation
 from prism_platform.db import utcnow
+
+# Staff made here have a password nobody uses; argon2 at its cheapest keeps fixtures fast.
+FIXTURE_PASSWORD = "fixture-password-unused"
+_FIXTURE_HASH = Passwords(time_cost=1, memory_kib=8, parallelism=1).hash(FIXTURE_PASSWORD)
 
 
 def gid(type_name: str, pk: int) -> str:
@@ -63,7 +67,7 @@ async def add_staff(
             display_name=email.split("@")[0],
             role=role,
             status=UserStatus.ACTIVE,
-            password_hash=None,
+            password_hash=_FIXTURE_HASH,
         )
         uow.session.add(user)
         await uow.session.flush()

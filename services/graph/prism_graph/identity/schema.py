@@ -267,7 +267,7 @@ class IdentityQueries:
 def _signed_in(result: Any) -> SignInPayload:
     if isinstance(result, list):
         return SignInPayload(
-            access_token=None, expires_at=None, user=None, errors=user_errors(result)
+            access_token=None, expires_at=None, user=None, errors=user_errors(result, None)
         )
     issued, user = result
     return SignInPayload(
@@ -278,9 +278,10 @@ def _signed_in(result: Any) -> SignInPayload:
     )
 
 
-def _user_payload(result: models.User | list[FieldError]) -> UserPayload:
+def _user_payload(result: models.User | list[FieldError], prefix: str | None = None) -> UserPayload:
+    """`prefix`: "input" for mutations taking an input object, else errors name the argument."""
     if isinstance(result, list):
-        return UserPayload(user=None, errors=user_errors(result))
+        return UserPayload(user=None, errors=user_errors(result, prefix))
     return UserPayload(user=User.from_model(result), errors=[])
 
 
@@ -323,7 +324,7 @@ class IdentityMutations:
     async def invite_user(self, info: Info, input: InviteUserInput) -> UserPayload:
         partner = _partner_arg(input.partner_id)
         if isinstance(partner, list):
-            return _user_payload(partner)
+            return _user_payload(partner, "input")
         assert info.context.principal is not None
         result = await service.invite_user(
             info.context.database,
@@ -334,7 +335,7 @@ class IdentityMutations:
             role=input.role,
             partner_id=partner,
         )
-        return _user_payload(result)
+        return _user_payload(result, "input")
 
     @strawberry.mutation(
         permission_classes=[requires(Permission.MANAGE_USERS)],
@@ -397,7 +398,7 @@ class IdentityMutations:
         )
         if isinstance(result, list):
             return ChangePasswordPayload(
-                access_token=None, expires_at=None, errors=user_errors(result)
+                access_token=None, expires_at=None, errors=user_errors(result, None)
             )
         return ChangePasswordPayload(
             access_token=result.token, expires_at=result.expires_at, errors=[]
