@@ -24,6 +24,7 @@ import yaml
 from pydantic_settings import BaseSettings
 
 from prism_cli.main import build_parser
+from prism_graph.mail.settings import MailSettings
 from prism_graph.settings import GraphSettings
 from prism_syncer.settings import SyncerSettings
 
@@ -34,7 +35,7 @@ COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
 DOCKERFILE = REPO_ROOT / "Dockerfile"
 SCHEMA_FILE = Path(__file__).with_name("compose-spec.schema.json")
 
-TOPOLOGY = {"postgres", "redis", "migrate", "graph", "relay", "syncer"}
+TOPOLOGY = {"postgres", "redis", "migrate", "graph", "relay", "mailer", "syncer"}
 # The settings class each subcommand loads (see prism_cli.main); a new subcommand in the
 # compose file must be added here, which is the point.
 SETTINGS_OF_COMMAND: dict[str, type[BaseSettings]] = {
@@ -42,6 +43,7 @@ SETTINGS_OF_COMMAND: dict[str, type[BaseSettings]] = {
     "graph": GraphSettings,
     "relay": GraphSettings,
     "worker": SyncerSettings,
+    "mailer": MailSettings,
 }
 
 

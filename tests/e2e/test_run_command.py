@@ -37,6 +37,8 @@ def running_system(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         "PORT": str(port),
         "SMTP_PORT": str(free_port()),
         "MAIL_SINK_DIR": str(tmp_path / "mail"),
+        "AUTOTASK_SIM_PORT": "0",
+        "AUTOTASK_SIM_STATE": str(tmp_path / "autotask-sim.sqlite3"),
     }
     log = (tmp_path / "dev.log").open("w")
     process = subprocess.Popen(

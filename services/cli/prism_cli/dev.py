@@ -14,8 +14,14 @@ import logging
 import threading
 from contextlib import ExitStack
 
+from pathlib import Path
+
 import dramatiq
 import uvicorn
+from pydantic import Field
+
+from autotask_sim.config import DEFAULT_USERNAME
+from autotask_sim.server import serve_in_thread
 
 from prism_graph.app import build_identity, create_app
 from prism_graph.database import Database
@@ -31,11 +37,18 @@ from prism_platform.broker import EVENTS_QUEUE, broker_kind, make_broker
 from prism_platform.db import make_async_engine, make_sync_engine
 from prism_platform.logging import configure_logging
 from prism_platform.migrate import upgrade
-from prism_platform.settings import load_settings
+from prism_platform.settings import CommonSettings, load_settings
 from prism_syncer.settings import SyncerSettings
 from prism_syncer.worker import build_syncer
 
 log = logging.getLogger("prism.dev")
+
+
+class DevSettings(CommonSettings):
+    """What only `prism dev` starts: the local Autotask simulator."""
+
+    autotask_sim_port: int = Field(8081, ge=0, le=65535, description="0: any free port")
+    autotask_sim_state: Path = Field(Path("var/autotask-sim.sqlite3"))
 
 
 def seed(settings: GraphSettings) -> dict[str, int]:
@@ -59,6 +72,7 @@ def run_dev(*, seed_demo: bool = True) -> int:
     graph_settings = load_settings(GraphSettings)
     syncer_settings = load_settings(SyncerSettings)
     mail_settings = load_settings(MailSettings)
+    dev_settings = load_settings(DevSettings)
     configure_logging(graph_settings.log_level)
 
     upgrade(graph_settings.database_url)
@@ -105,6 +119,11 @@ def run_dev(*, seed_demo: bool = True) -> int:
     with ExitStack() as cleanup:
         sink = start_dev_sink(mail_settings)
         cleanup.callback(sink.stop)
+        dev_settings.autotask_sim_state.parent.mkdir(parents=True, exist_ok=True)
+        simulator = serve_in_thread(
+            "127.0.0.1", dev_settings.autotask_sim_port, dev_settings.autotask_sim_state
+        )
+        cleanup.callback(simulator.stop)
         worker.start()
         cleanup.callback(worker.stop)
         for thread in threads:
@@ -119,13 +138,17 @@ def run_dev(*, seed_demo: bool = True) -> int:
 
         cleanup.callback(stop_threads)
         cleanup.callback(sync_engine.dispose)
-        _banner(graph_settings, mail_settings, broker, sink.port)
+        _banner(graph_settings, mail_settings, broker, sink.port, simulator.url)
         server.run()
     return 0
 
 
 def _banner(
-    settings: GraphSettings, mail: MailSettings, broker: dramatiq.Broker, sink_port: int
+    settings: GraphSettings,
+    mail: MailSettings,
+    broker: dramatiq.Broker,
+    sink_port: int,
+    simulator_url: str,
 ) -> None:
     base = settings.base_url
     graphiql = "   (GraphiQL: open it in a browser)" if settings.graphiql_enabled else ""
@@ -139,6 +162,8 @@ def _banner(
         f"  broker        {broker_kind(broker)}; outbox relay, sync worker and mail sender run here",
         f"  mail          local SMTP sink on 127.0.0.1:{sink_port}; see what arrived: "
         f".venv/bin/prism mail list   (stored in {mail.mail_sink_dir})",
+        f"  Autotask      local simulator at {simulator_url} (user {DEFAULT_USERNAME}, "
+        "secret and integration code: docs/autotask.md)",
         f"  demo logins   password '{DEMO_PASSWORD}' for each of:",
         logins,
         '  sign in       mutation { signIn(email: "admin@contoso-partners.example", '
