@@ -46,21 +46,21 @@ class RequestReader:
         self.session = session
         self._lock = asyncio.Lock()
 
-    async def scalars(self, stmt: Select[Any]) -> Sequence[Any]:
+    async def scalars(self, stmt: Select[*tuple[Any, ...]]) -> Sequence[Any]:
         async with self._lock:
             try:
                 return (await self.session.scalars(stmt)).all()
             except _UNAVAILABLE as exc:
                 raise ServiceUnavailable.from_db_error(exc) from exc
 
-    async def scalar(self, stmt: Select[Any]) -> Any:
+    async def scalar(self, stmt: Select[*tuple[Any, ...]]) -> Any:
         async with self._lock:
             try:
                 return await self.session.scalar(stmt)
             except _UNAVAILABLE as exc:
                 raise ServiceUnavailable.from_db_error(exc) from exc
 
-    async def rows(self, stmt: Select[Any]) -> Sequence[Any]:
+    async def rows(self, stmt: Select[*tuple[Any, ...]]) -> Sequence[Any]:
         async with self._lock:
             try:
                 return list((await self.session.execute(stmt)).all())
