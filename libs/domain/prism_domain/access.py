@@ -85,6 +85,10 @@ class Permission(StrEnum):
     MANAGE_CUSTOMER_CONTACTS = "MANAGE_CUSTOMER_CONTACTS"
     VIEW_ORDERS = "VIEW_ORDERS"
     VIEW_BILLING = "VIEW_BILLING"
+    VIEW_CATALOGUE = "VIEW_CATALOGUE"  # programs, products, prices (P1): staff and clients
+    MANAGE_CATALOGUE = "MANAGE_CATALOGUE"  # the distributor's price lists (P1)
+    MANAGE_SUBSCRIPTIONS = "MANAGE_SUBSCRIPTIONS"  # quantities, cancellations (O7, P2)
+    MANAGE_BILLING = "MANAGE_BILLING"  # the distributor: billing runs, usage, credits (P3)
 
 
 class PrincipalKind(StrEnum):
@@ -141,6 +145,8 @@ _STAFF_BASE = frozenset(
         Permission.VIEW_BILLING,
         Permission.MANAGE_CUSTOMER_CONTACTS,
         Permission.MANAGE_OWN_ACCOUNT,
+        Permission.VIEW_CATALOGUE,
+        Permission.MANAGE_SUBSCRIPTIONS,
     }
 )
 _ADMIN_EXTRA = frozenset(
@@ -155,17 +161,22 @@ _API_CLIENT = frozenset(
         Permission.VIEW_ORDERS,
         Permission.VIEW_BILLING,
         Permission.MANAGE_CUSTOMER_CONTACTS,
+        Permission.VIEW_CATALOGUE,
+        Permission.MANAGE_SUBSCRIPTIONS,
     }
 )
+# The distributor's staff and clients run the catalogue and the billing; partners only read.
+_DISTRIBUTOR_EXTRA = frozenset({Permission.MANAGE_CATALOGUE, Permission.MANAGE_BILLING})
 
 
 def permissions_of(principal: Principal) -> frozenset[Permission]:
+    distributor = _DISTRIBUTOR_EXTRA if principal.is_distributor else frozenset()
     if principal.kind is PrincipalKind.API_CLIENT:
-        return _API_CLIENT
+        return _API_CLIENT | distributor
     if principal.kind is PrincipalKind.USER:
         if principal.user_role is UserRole.ADMIN:
-            return _STAFF_BASE | _ADMIN_EXTRA
-        return _STAFF_BASE
+            return _STAFF_BASE | _ADMIN_EXTRA | distributor
+        return _STAFF_BASE | distributor
     granted: set[Permission] = {Permission.VIEW_CUSTOMERS, Permission.MANAGE_OWN_ACCOUNT}
     for application in principal.applications():
         granted |= _CONTACT_PERMISSIONS.get(application, frozenset())

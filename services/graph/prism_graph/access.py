@@ -18,10 +18,13 @@ from strawberry.permission import BasePermission
 from prism_domain.access import Permission, Principal, Scope, may, scope_of
 from prism_domain.errors import ErrorCode, FieldError
 from prism_domain.organisations import OrganisationKind
+from prism_graph.billing.models import Invoice
 from prism_graph.common.errors import PublicError
 from prism_graph.customers.models import Customer
+from prism_graph.customers.tenant_models import Tenant
 from prism_graph.identity.models import ApiClient, User
 from prism_graph.organisations.models import Organisation
+from prism_graph.subscriptions.models import Subscription
 
 
 class AccessError(PublicError):
@@ -138,6 +141,42 @@ def visible_users(scope: Scope | None) -> ColumnElement[bool]:
 
 def visible_api_clients(scope: Scope | None) -> ColumnElement[bool]:
     return _own_organisation(scope, ApiClient.organisation_id)
+
+
+def visible_catalogue(scope: Scope | None) -> ColumnElement[bool]:
+    """Programs, products and prices: the whole price list for staff and clients (buy prices
+    are partner costs, so never for a customer's contacts)."""
+    if scope is None or scope.customer_id is not None:
+        return false()
+    return true()
+
+
+def _of_visible_customers(scope: Scope | None, column: Any) -> ColumnElement[bool]:
+    if scope is None:
+        return false()
+    if scope.all_partners:
+        return true()
+    visible: ColumnElement[bool] = column.in_(select(Customer.id).where(visible_customers(scope)))
+    return visible
+
+
+def visible_tenants(scope: Scope | None) -> ColumnElement[bool]:
+    return _of_visible_customers(scope, Tenant.customer_id)
+
+
+def visible_subscriptions(scope: Scope | None) -> ColumnElement[bool]:
+    return _of_visible_customers(scope, Subscription.customer_id)
+
+
+def visible_invoices(scope: Scope | None) -> ColumnElement[bool]:
+    """A partner's invoices (its costs) are its own; a customer's contacts never see them."""
+    if scope is None or scope.customer_id is not None:
+        return false()
+    if scope.all_partners:
+        return true()
+    if scope.partner_id is not None:
+        return Invoice.partner_id == scope.partner_id
+    return false()
 
 
 def scope_for(principal: Principal | None) -> Scope | None:

@@ -15,10 +15,14 @@ from strawberry.dataloader import DataLoader
 
 from prism_domain.access import Scope
 from prism_graph import access
+from prism_graph.billing.models import Invoice, InvoiceLine
+from prism_graph.catalogue.models import Product, ProductPrice, Program
 from prism_graph.customers.models import Customer
+from prism_graph.customers.tenant_models import Tenant
 from prism_graph.database import RequestReader
 from prism_graph.identity.models import ApiClient, User
 from prism_graph.organisations.models import Organisation
+from prism_graph.subscriptions.models import Subscription, SubscriptionQuantity
 
 M = TypeVar("M")
 
@@ -39,6 +43,27 @@ def by_id_loader(
     return DataLoader(load_fn=load)
 
 
+def grouped_loader(
+    reader: RequestReader,
+    model: type[M],
+    key: Any,
+    visible: ColumnElement[bool],
+    order_by: Sequence[Any],
+) -> DataLoader[int, list[M]]:
+    """`<Things>By<Parent>`: the visible rows of each parent id, in `order_by`, one statement."""
+
+    async def load(ids: Sequence[int]) -> list[list[M]]:
+        rows = await reader.scalars(
+            select(model).where(key.in_(set(ids)), visible).order_by(*order_by)
+        )
+        found: dict[int, list[M]] = {i: [] for i in ids}
+        for row in rows:
+            found[getattr(row, key.key)].append(row)
+        return [found[i] for i in ids]
+
+    return DataLoader(load_fn=load)
+
+
 class Loaders:
     """`<Thing>By<Key>` loaders, created fresh for every request."""
 
@@ -49,3 +74,44 @@ class Loaders:
         self.customer_by_id = by_id_loader(reader, Customer, access.visible_customers, scope)
         self.user_by_id = by_id_loader(reader, User, access.visible_users, scope)
         self.api_client_by_id = by_id_loader(reader, ApiClient, access.visible_api_clients, scope)
+        # Catalogue, tenants, subscriptions, invoices (O1, O7, P1-P3)
+        self.program_by_id = by_id_loader(reader, Program, access.visible_catalogue, scope)
+        self.product_by_id = by_id_loader(reader, Product, access.visible_catalogue, scope)
+        self.prices_by_product = grouped_loader(
+            reader,
+            ProductPrice,
+            ProductPrice.product_id,
+            access.visible_catalogue(scope),
+            (ProductPrice.effective_from,),
+        )
+        self.tenants_by_customer = grouped_loader(
+            reader, Tenant, Tenant.customer_id, access.visible_tenants(scope), (Tenant.id,)
+        )
+        self.subscription_by_id = by_id_loader(
+            reader, Subscription, access.visible_subscriptions, scope
+        )
+        self.subscriptions_by_customer = grouped_loader(
+            reader,
+            Subscription,
+            Subscription.customer_id,
+            access.visible_subscriptions(scope),
+            (Subscription.id,),
+        )
+        self.quantities_by_subscription = grouped_loader(
+            reader,
+            SubscriptionQuantity,
+            SubscriptionQuantity.subscription_id,
+            SubscriptionQuantity.subscription_id.in_(
+                select(Subscription.id).where(access.visible_subscriptions(scope))
+            ),
+            (SubscriptionQuantity.effective_from, SubscriptionQuantity.sequence),
+        )
+        self.invoice_by_id = by_id_loader(reader, Invoice, access.visible_invoices, scope)
+        self.lines_by_invoice = grouped_loader(
+            reader,
+            InvoiceLine,
+            InvoiceLine.invoice_id,
+            InvoiceLine.invoice_id.in_(select(Invoice.id).where(access.visible_invoices(scope))),
+            (InvoiceLine.position,),
+        )
+        # END catalogue loaders

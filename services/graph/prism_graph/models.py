@@ -1,6 +1,8 @@
 """Every table the API owns, imported in one place for migrations and tests."""
 
 from prism_graph.audit.models import AuditEvent
+from prism_graph.billing.models import Charge, Invoice, InvoiceLine, UsageRecord
+from prism_graph.catalogue.models import Product, ProductPrice, Program
 from prism_graph.contacts.models import (
     AccountContact,
     AccountContactType,
@@ -9,10 +11,12 @@ from prism_graph.contacts.models import (
     CustomerContactLink,
 )
 from prism_graph.customers.models import Customer
+from prism_graph.customers.tenant_models import Tenant
 from prism_graph.identity.models import AccessToken, ApiClient, User, UserInvitation
 from prism_graph.mail.models import MailAttachment, MailMessage
 from prism_graph.organisations.models import Organisation
 from prism_graph.outbox.models import OutboxEvent
+from prism_graph.subscriptions.models import Subscription, SubscriptionQuantity
 
 __all__ = [
     "AccessToken",
@@ -21,13 +25,23 @@ __all__ = [
     "AccountContactTypeMember",
     "ApiClient",
     "AuditEvent",
+    "Charge",
     "Customer",
     "CustomerContact",
     "CustomerContactLink",
+    "Invoice",
+    "InvoiceLine",
     "MailAttachment",
     "MailMessage",
     "Organisation",
     "OutboxEvent",
+    "Product",
+    "ProductPrice",
+    "Program",
+    "Subscription",
+    "SubscriptionQuantity",
+    "Tenant",
+    "UsageRecord",
     "User",
     "UserInvitation",
 ]

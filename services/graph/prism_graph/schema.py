@@ -21,6 +21,7 @@ from strawberry.schema.config import StrawberryConfig
 from prism_graph.access import authenticated
 from prism_graph.audit.extension import AuditMutations
 from prism_graph.audit.schema import AuditQueries
+from prism_graph.catalogue.schema import CatalogueMutations, CatalogueQueries
 from prism_graph.common.errors import should_mask
 from prism_graph.context import Info
 from prism_graph.customers.schema import CustomerMutations, CustomerQueries
@@ -28,7 +29,7 @@ from prism_graph.identity.schema import IdentityMutations, IdentityQueries
 
 
 @strawberry.type
-class Query(CustomerQueries, IdentityQueries, AuditQueries):
+class Query(CustomerQueries, IdentityQueries, AuditQueries, CatalogueQueries):
     @strawberry.field(
         permission_classes=[authenticated()],
         description="Any object by its global id; null when there is none you may see.",
@@ -41,7 +42,7 @@ class Query(CustomerQueries, IdentityQueries, AuditQueries):
 
 
 @strawberry.type
-class Mutation(CustomerMutations, IdentityMutations):
+class Mutation(CustomerMutations, IdentityMutations, CatalogueMutations):
     pass
 
 

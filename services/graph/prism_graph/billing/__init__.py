@@ -1,0 +1,1 @@
+"""The monthly billing run and its invoices (SPEC P3)."""

@@ -1,0 +1,1 @@
+"""Programs and their versioned price lists (SPEC P1)."""

@@ -1,0 +1,283 @@
+"""Catalogue queries and mutations (SPEC P1): partners read, the distributor manages."""
+
+from __future__ import annotations
+
+import strawberry
+from sqlalchemy import or_, select
+from strawberry import relay
+
+from prism_domain.access import Permission
+from prism_domain.catalogue import RowError as DomainRowError
+from prism_domain.errors import ErrorCode, FieldError
+from prism_graph.access import requires, visible_catalogue
+from prism_graph.catalogue import models, service
+from prism_graph.catalogue.types import (
+    ChangeProductPriceInput,
+    CreateProductInput,
+    CreateProgramInput,
+    ImportPriceListInput,
+    ImportPriceListPayload,
+    PriceChange,
+    Product,
+    ProductConnection,
+    ProductPayload,
+    Program,
+    ProgramPayload,
+    RowError,
+    UpdateProductInput,
+    price,
+)
+from prism_graph.common.errors import user_errors
+from prism_graph.common.pagination import Page, SortKey, paginate
+from prism_graph.context import Info
+
+
+def node_pk(value: relay.GlobalID | None, type_name: str) -> int:
+    """The primary key a global id names, or -1 (matches nothing) for any other id."""
+    if value is None or value.type_name != type_name or not value.node_id.isdigit():
+        return -1
+    return int(value.node_id) if len(value.node_id) < 19 else -1
+
+
+def like_pattern(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+async def _visible_product(info: Info, value: relay.GlobalID) -> int:
+    """The product a global id names. Anyone who may manage the catalogue sees all of it, so
+    no read is needed here; and none must be: the request's read session would then keep a
+    snapshot from before the mutation's commit for the payload."""
+    return node_pk(value, "Product")
+
+
+def _product_payload(
+    result: tuple[models.Product, list[FieldError]] | models.Product | list[FieldError],
+) -> ProductPayload:
+    if isinstance(result, list):
+        return ProductPayload(product=None, errors=user_errors(result))
+    row, warnings = result if isinstance(result, tuple) else (result, [])
+    return ProductPayload(
+        product=Product.from_model(row), errors=[], warnings=user_errors(warnings)
+    )
+
+
+def _row_errors(rows: tuple[DomainRowError, ...]) -> list[RowError]:
+    return [RowError(row=e.row, column=e.column, code=e.code, message=e.message) for e in rows]
+
+
+@strawberry.type
+class CatalogueQueries:
+    @strawberry.field(
+        permission_classes=[requires(Permission.VIEW_CATALOGUE)],
+        description="Every program, by name.",
+    )
+    async def programs(self, info: Info) -> list[Program]:
+        rows = await info.context.reader.scalars(
+            select(models.Program)
+            .where(visible_catalogue(info.context.scope))
+            .order_by(models.Program.name)
+        )
+        return [Program.from_model(r) for r in rows]
+
+    @strawberry.field(
+        permission_classes=[requires(Permission.VIEW_CATALOGUE)],
+        description="Products by name, searched by SKU or name, paged by cursor.",
+    )
+    async def products(
+        self,
+        info: Info,
+        program_id: relay.GlobalID | None = None,
+        search: str | None = None,
+        include_retired: bool = False,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> ProductConnection:
+        stmt = select(models.Product).where(visible_catalogue(info.context.scope))
+        if program_id is not None:
+            stmt = stmt.where(models.Product.program_id == node_pk(program_id, "Program"))
+        if not include_retired:
+            stmt = stmt.where(models.Product.retired.is_(False))
+        text = (search or "").strip().casefold()
+        if text:
+            pattern = like_pattern(text)
+            stmt = stmt.where(
+                or_(
+                    models.Product.sku_key.like(pattern, escape="\\"),
+                    models.Product.name_key.like(pattern, escape="\\"),
+                )
+            )
+        key = SortKey((models.Product.name_key, models.Product.id))
+        page: Page[models.Product] = await paginate(
+            info.context.reader.scalars,
+            stmt,
+            key,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+        )
+        return ProductConnection(
+            edges=[
+                relay.Edge(node=Product.from_model(row), cursor=cursor)
+                for row, cursor in zip(page.items, page.cursors, strict=True)
+            ],
+            page_info=page.page_info(),
+            filtered=stmt,
+        )
+
+    @strawberry.field(
+        permission_classes=[requires(Permission.VIEW_CATALOGUE)],
+        description="One product by id; null when there is none.",
+    )
+    async def product(self, info: Info, id: relay.GlobalID) -> Product | None:
+        pk = node_pk(id, "Product")
+        row = await info.context.loaders.product_by_id.load(pk) if pk > 0 else None
+        return Product.from_model(row) if row else None
+
+
+@strawberry.type
+class CatalogueMutations:
+    @strawberry.mutation(
+        permission_classes=[requires(Permission.MANAGE_CATALOGUE)],
+        description="Add a program (e.g. Microsoft CSP) with the currency of its prices.",
+    )
+    async def create_program(self, info: Info, input: CreateProgramInput) -> ProgramPayload:
+        result = await service.create_program(
+            info.context.database, name=input.name, currency=input.currency
+        )
+        if isinstance(result, list):
+            return ProgramPayload(program=None, errors=user_errors(result))
+        return ProgramPayload(program=Program.from_model(result), errors=[])
+
+    @strawberry.mutation(
+        permission_classes=[requires(Permission.MANAGE_CATALOGUE)],
+        description="Add a product to a program's price list with its first prices.",
+    )
+    async def create_product(self, info: Info, input: CreateProductInput) -> ProductPayload:
+        result = await service.create_product(
+            info.context.database,
+            service.NewProduct(
+                program_id=node_pk(input.program_id, "Program"),
+                sku=input.sku,
+                name=input.name,
+                description=input.description,
+                buy_price=input.buy_price,
+                rrp=input.rrp,
+                billing_term=input.billing_term,
+                kind=input.kind,
+                effective_from=input.effective_from,
+            ),
+        )
+        return _product_payload(result)
+
+    @strawberry.mutation(
+        permission_classes=[requires(Permission.MANAGE_CATALOGUE)],
+        description="Change a product's name or description (the SKU never changes).",
+    )
+    async def update_product(self, info: Info, input: UpdateProductInput) -> ProductPayload:
+        result = await service.update_product(
+            info.context.database,
+            await _visible_product(info, input.id),
+            name=input.name,
+            description=input.description,
+        )
+        return _product_payload(result)
+
+    @strawberry.mutation(
+        permission_classes=[requires(Permission.MANAGE_CATALOGUE)],
+        description="New prices from a date; raises `product.price_changed` (P1).",
+    )
+    async def change_product_price(
+        self, info: Info, input: ChangeProductPriceInput
+    ) -> ProductPayload:
+        result = await service.change_price(
+            info.context.database,
+            await _visible_product(info, input.id),
+            buy_price=input.buy_price,
+            rrp=input.rrp,
+            effective_from=input.effective_from,
+        )
+        return _product_payload(result)
+
+    @strawberry.mutation(
+        permission_classes=[requires(Permission.MANAGE_CATALOGUE)],
+        description="Take a product off the price list; its subscriptions keep billing.",
+    )
+    async def retire_product(self, info: Info, id: relay.GlobalID) -> ProductPayload:
+        result = await service.retire_product(
+            info.context.database, await _visible_product(info, id)
+        )
+        return _product_payload(result)
+
+    @strawberry.mutation(
+        permission_classes=[requires(Permission.MANAGE_CATALOGUE)],
+        description=(
+            "Import a CSV price list: a dry run (the default) reports what would change; "
+            "nothing is imported while any row is bad, unless `allowPartial`."
+        ),
+    )
+    async def import_price_list(
+        self, info: Info, input: ImportPriceListInput
+    ) -> ImportPriceListPayload:
+        result = await service.import_price_list(
+            info.context.database,
+            node_pk(input.program_id, "Program"),
+            csv_text=input.csv,
+            dry_run=input.dry_run,
+            allow_partial=input.allow_partial,
+            retire_missing=input.retire_missing,
+            effective_from=input.effective_from,
+        )
+        if isinstance(result, list):
+            return ImportPriceListPayload(
+                applied=False,
+                created=[],
+                price_changes=[],
+                updated=[],
+                retired=[],
+                unchanged_count=0,
+                row_errors=[],
+                warnings=[],
+                errors=user_errors(result),
+            )
+        diff = result.diff
+        errors = []
+        if result.parsed.errors:
+            errors.append(
+                FieldError(
+                    "csv",
+                    ErrorCode.INVALID,
+                    f"{len({e.row for e in result.parsed.errors})} row(s) of the file are bad; "
+                    + (
+                        "the good rows were imported."
+                        if result.applied
+                        else "nothing was imported (see rowErrors)."
+                    ),
+                )
+            )
+        return ImportPriceListPayload(
+            applied=result.applied,
+            created=[e.sku for e in diff.created],
+            price_changes=[
+                PriceChange(
+                    sku=c.sku,
+                    old_buy_price=price(c.before.buy_price.amount, c.before.currency),
+                    old_rrp=price(c.before.rrp.amount, c.before.currency),
+                    new_buy_price=price(c.after.buy_price.amount, c.after.currency),
+                    new_rrp=price(c.after.rrp.amount, c.after.currency),
+                )
+                for c in diff.price_changed
+            ],
+            updated=[e.sku for e in diff.updated],
+            retired=[e.sku for e in diff.retired],
+            unchanged_count=len(diff.unchanged),
+            row_errors=_row_errors(result.parsed.errors),
+            warnings=_row_errors(result.parsed.warnings),
+            errors=user_errors(errors),
+        )
+
+
+__all__ = ["CatalogueMutations", "CatalogueQueries"]

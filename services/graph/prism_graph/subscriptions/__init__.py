@@ -1,0 +1,1 @@
+"""Customers' subscriptions and their quantity history (SPEC O7, P2)."""
