@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from prism_platform.settings import CommonSettings
 
@@ -28,6 +28,25 @@ class GraphSettings(CommonSettings):
     max_aliases: int = Field(15, ge=1, le=500)
     max_tokens: int = Field(2000, ge=100, le=100_000)
     max_request_bytes: int = Field(1_000_000, ge=1_000, description="largest accepted body")
+
+    # Contacts (issue 4: R1, R4, T3)
+    customer_contact_limit: int = Field(
+        5, ge=1, le=100, description="contacts per customer account (R1)"
+    )
+    contact_verification_ttl_hours: int = Field(
+        72, ge=1, le=30 * 24, description="life of a contact's verification link"
+    )
+    contact_sign_in_ttl_minutes: int = Field(
+        15, ge=1, le=24 * 60, description="life of a contact's sign-in link"
+    )
+
+    @model_validator(mode="after")
+    def _argon2_memory_covers_its_lanes(self) -> GraphSettings:
+        if self.password_hash_memory_kib < 8 * self.password_hash_parallelism:
+            raise ValueError(
+                "PASSWORD_HASH_MEMORY_KIB must be at least 8 x PASSWORD_HASH_PARALLELISM"
+            )
+        return self
 
     @property
     def graphiql_enabled(self) -> bool:
