@@ -11,7 +11,10 @@ Two kinds of contact live side by side:
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
 from enum import StrEnum
 
 from prism_domain.access import ContactRole
@@ -194,3 +197,50 @@ def check_contact_deletion(role: ContactRole, *, confirmed: bool) -> FieldError 
             f"This contact holds the {role.value} role: delete it again with confirm: true.",
         )
     return None
+
+
+# Notices triggered by staff (C5): the inputs they carry, checked like any other (N1). -------
+
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+LINK_MAX_LENGTH = 2000
+PROGRAM_NAME_MAX_LENGTH = 200
+
+
+def clean_currency(value: str | None, *, field: str, errors: list[FieldError]) -> str:
+    text = (value or "").strip().upper()
+    if not _CURRENCY.match(text):
+        errors.append(
+            FieldError(field, ErrorCode.INVALID, "Give the currency as an ISO 4217 code (EUR).")
+        )
+    return text
+
+
+def check_amount(value: Decimal, *, field: str, errors: list[FieldError]) -> None:
+    if not value.is_finite() or value < 0:
+        errors.append(FieldError(field, ErrorCode.OUT_OF_RANGE, "The amount must be 0 or more."))
+
+
+def check_period(start: date, end: date, *, field: str, errors: list[FieldError]) -> None:
+    if end < start:
+        errors.append(
+            FieldError(field, ErrorCode.OUT_OF_RANGE, "The period must not end before it starts.")
+        )
+
+
+def clean_link(value: str | None, *, field: str, errors: list[FieldError]) -> str | None:
+    text = (value or "").strip()
+    if not text:
+        return None
+    if (
+        len(text) > LINK_MAX_LENGTH
+        or not text.startswith(("https://", "http://"))
+        or any(ch.isspace() or ord(ch) < 32 for ch in text)
+    ):
+        errors.append(
+            FieldError(
+                field,
+                ErrorCode.INVALID,
+                f"Give an http(s) address of at most {LINK_MAX_LENGTH} characters.",
+            )
+        )
+    return text

@@ -20,6 +20,7 @@ from prism_domain.errors import ErrorCode, FieldError
 from prism_domain.organisations import OrganisationKind
 from prism_graph.billing.models import Invoice
 from prism_graph.common.errors import PublicError
+from prism_graph.contacts.models import AccountContact, AccountContactType, CustomerContact
 from prism_graph.customers.models import Customer
 from prism_graph.customers.tenant_models import Tenant
 from prism_graph.identity.models import ApiClient, User
@@ -177,6 +178,55 @@ def visible_invoices(scope: Scope | None) -> ColumnElement[bool]:
     if scope.partner_id is not None:
         return Invoice.partner_id == scope.partner_id
     return false()
+
+
+def visible_partner_accounts(scope: Scope | None) -> ColumnElement[bool]:
+    """Partners whose own account data (their contacts by type, C1) the scope reaches: every
+    partner for the distributor, its own for a partner, none for a customer's contact."""
+    if scope is None or scope.customer_id is not None:
+        return false()
+    is_partner = Organisation.kind == OrganisationKind.PARTNER
+    if scope.all_partners:
+        return is_partner
+    if scope.partner_id is not None:
+        return and_(is_partner, Organisation.id == scope.partner_id)
+    return false()
+
+
+def _of_contact_account(
+    scope: Scope | None, organisation_column: Any, customer_column: Any
+) -> ColumnElement[bool]:
+    if scope is None:
+        return false()
+    if scope.all_partners:
+        return true()
+    return or_(
+        organisation_column.in_(select(Organisation.id).where(visible_partner_accounts(scope))),
+        customer_column.in_(select(Customer.id).where(visible_customers(scope))),
+    )
+
+
+def visible_account_contacts(scope: Scope | None) -> ColumnElement[bool]:
+    """Contacts by type (C1) of the partner and customer accounts the scope reaches."""
+    return _of_contact_account(scope, AccountContact.organisation_id, AccountContact.customer_id)
+
+
+def visible_account_contact_types(scope: Scope | None) -> ColumnElement[bool]:
+    return _of_contact_account(
+        scope, AccountContactType.organisation_id, AccountContactType.customer_id
+    )
+
+
+def visible_customer_contacts(scope: Scope | None) -> ColumnElement[bool]:
+    """Customer-account contacts (R1): of the customers the scope reaches; a contact sees
+    those of its own customer only."""
+    if scope is None:
+        return false()
+    if scope.customer_id is not None:
+        return CustomerContact.customer_id == scope.customer_id
+    if scope.all_partners:
+        return true()
+    return CustomerContact.customer_id.in_(select(Customer.id).where(visible_customers(scope)))
 
 
 def scope_for(principal: Principal | None) -> Scope | None:

@@ -24,6 +24,8 @@ from strawberry.asgi import GraphQL
 
 from prism_domain.access import Principal
 from prism_graph.common.errors import ServiceUnavailable
+from prism_graph.contacts.config import CONTEXT_KEY as CONTACTS_KEY
+from prism_graph.contacts.config import ContactsConfig, build_contacts_config
 from prism_graph.context import Context
 from prism_graph.database import Database
 from prism_graph.identity.authn import AuthError, act_for, bearer_token, principal_for_token
@@ -66,10 +68,17 @@ def build_identity(
 
 
 class _GraphQLApp(GraphQL[Context, None]):
-    def __init__(self, database: Database, identity: IdentityConfig, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        database: Database,
+        identity: IdentityConfig,
+        contacts: ContactsConfig | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self._database = database
         self._identity = identity
+        self._contacts = contacts or ContactsConfig()
 
     async def get_context(self, request: Any, response: Any) -> Context:
         state = request.scope.setdefault("state", {})
@@ -82,6 +91,7 @@ class _GraphQLApp(GraphQL[Context, None]):
             request=request,
             response=response,
         )
+        context.extra[CONTACTS_KEY] = self._contacts
         state["prism_context"] = context
         return context
 
@@ -196,6 +206,7 @@ def create_app(
     graphql = _GraphQLApp(
         database,
         identity,
+        build_contacts_config(settings),
         schema=schema,
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
         allow_queries_via_get=False,

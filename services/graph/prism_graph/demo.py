@@ -13,6 +13,7 @@ from sqlalchemy import select
 from prism_domain.access import UserRole
 from prism_domain.errors import ErrorCode
 from prism_domain.organisations import OrganisationKind
+from prism_graph.contacts.demo import load_demo_contacts
 from prism_graph.customers.service import create_customer
 from prism_graph.database import Database
 from prism_graph.identity.models import User, UserStatus
@@ -99,4 +100,5 @@ async def load_demo_data(database: Database, passwords: Passwords) -> dict[str, 
                 raise RuntimeError(f"demo customer {name!r} refused: {result}")
         else:
             created["customers"] += 1
+    created.update(await load_demo_contacts(database))  # C1, R1: contacts of every type
     return created

@@ -14,9 +14,16 @@ from sqlalchemy import ColumnElement, select
 from strawberry.dataloader import DataLoader
 
 from prism_domain.access import Scope
+from prism_domain.contacts import ContactType
 from prism_graph import access
 from prism_graph.billing.models import Invoice, InvoiceLine
 from prism_graph.catalogue.models import Product, ProductPrice, Program
+from prism_graph.contacts.models import (
+    AccountContact,
+    AccountContactType,
+    AccountContactTypeMember,
+    CustomerContact,
+)
 from prism_graph.customers.models import Customer
 from prism_graph.customers.tenant_models import Tenant
 from prism_graph.database import RequestReader
@@ -59,6 +66,32 @@ def grouped_loader(
         found: dict[int, list[M]] = {i: [] for i in ids}
         for row in rows:
             found[getattr(row, key.key)].append(row)
+        return [found[i] for i in ids]
+
+    return DataLoader(load_fn=load)
+
+
+def contact_types_loader(
+    reader: RequestReader, scope: Scope | None
+) -> DataLoader[int, list[ContactType]]:
+    """`ContactTypesByContact` (C1): the types each visible contact by type is attached to."""
+
+    async def load(ids: Sequence[int]) -> list[list[ContactType]]:
+        rows = await reader.rows(
+            select(AccountContactTypeMember.contact_id, AccountContactType.type)
+            .join(
+                AccountContactType,
+                AccountContactType.id == AccountContactTypeMember.contact_type_id,
+            )
+            .where(
+                AccountContactTypeMember.contact_id.in_(set(ids)),
+                access.visible_account_contact_types(scope),
+            )
+            .order_by(AccountContactType.type)
+        )
+        found: dict[int, list[ContactType]] = {i: [] for i in ids}
+        for contact_id, contact_type in rows:
+            found[contact_id].append(contact_type)
         return [found[i] for i in ids]
 
     return DataLoader(load_fn=load)
@@ -115,3 +148,11 @@ class Loaders:
             (InvoiceLine.position,),
         )
         # END catalogue loaders
+        # Contacts (C1, R1)
+        self.account_contact_by_id = by_id_loader(
+            reader, AccountContact, access.visible_account_contacts, scope
+        )
+        self.contact_types_by_contact = contact_types_loader(reader, scope)
+        self.customer_contact_by_id = by_id_loader(
+            reader, CustomerContact, access.visible_customer_contacts, scope
+        )

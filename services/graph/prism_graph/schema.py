@@ -21,6 +21,8 @@ from strawberry.schema.config import StrawberryConfig
 from prism_graph.access import authenticated
 from prism_graph.audit.extension import AuditMutations
 from prism_graph.audit.schema import AuditQueries
+from prism_graph.subscriptions.schema import SubscriptionMutations, SubscriptionQueries
+from prism_graph.customers.tenant_schema import TenantMutations
 from prism_graph.catalogue.schema import CatalogueMutations, CatalogueQueries
 from prism_graph.common.errors import should_mask
 from prism_graph.context import Info
@@ -29,7 +31,7 @@ from prism_graph.identity.schema import IdentityMutations, IdentityQueries
 
 
 @strawberry.type
-class Query(CustomerQueries, IdentityQueries, AuditQueries, CatalogueQueries):
+class Query(CustomerQueries, IdentityQueries, AuditQueries, CatalogueQueries, SubscriptionQueries):
     @strawberry.field(
         permission_classes=[authenticated()],
         description="Any object by its global id; null when there is none you may see.",
@@ -42,7 +44,9 @@ class Query(CustomerQueries, IdentityQueries, AuditQueries, CatalogueQueries):
 
 
 @strawberry.type
-class Mutation(CustomerMutations, IdentityMutations, CatalogueMutations):
+class Mutation(
+    CustomerMutations, IdentityMutations, CatalogueMutations, SubscriptionMutations, TenantMutations
+):
     pass
 
 

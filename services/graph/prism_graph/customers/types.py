@@ -10,11 +10,14 @@ from sqlalchemy import Select, func
 from strawberry import relay
 
 from prism_domain.customers import CustomerStatus as DomainCustomerStatus
+from prism_graph.catalogue.types import Program
 from prism_graph.common.errors import UserError
 from prism_graph.common.ids import decode_id
 from prism_graph.context import Info
 from prism_graph.customers import models
+from prism_graph.customers.tenant_types import Tenant
 from prism_graph.organisations.types import Organisation
+from prism_graph.subscriptions.types import Subscription
 
 CustomerStatus = strawberry.enum(DomainCustomerStatus, name="CustomerStatus")
 
@@ -34,6 +37,23 @@ class Customer(relay.Node):
         row = await info.context.loaders.organisation_by_id.load(self.owner_id)
         assert row is not None  # a foreign key guarantees it
         return Organisation.from_model(row)
+
+    @strawberry.field(description="The customer's accounts in programs (e.g. CSP tenants).")
+    async def tenants(self, info: Info) -> list[Tenant]:
+        rows = await info.context.loaders.tenants_by_customer.load(self.id)
+        return [Tenant.from_model(r) for r in rows]
+
+    @strawberry.field(description="The programs the customer has a tenant in.")
+    async def programs(self, info: Info) -> list[Program]:
+        rows = await info.context.loaders.tenants_by_customer.load(self.id)
+        ids = sorted({r.program_id for r in rows})
+        programs = await info.context.loaders.program_by_id.load_many(ids)
+        return [Program.from_model(p) for p in programs if p is not None]
+
+    @strawberry.field(description="The customer's subscriptions, oldest first (O7).")
+    async def subscriptions(self, info: Info) -> list[Subscription]:
+        rows = await info.context.loaders.subscriptions_by_customer.load(self.id)
+        return [Subscription.from_model(r) for r in rows]
 
     @classmethod
     def from_model(cls, row: models.Customer) -> Customer:

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from prism_domain.access import Principal, PrincipalKind
 from prism_domain.organisations import OrganisationKind
+from prism_graph.contacts.auth import contact_principal
 from prism_graph.identity.models import AccessToken, ApiClient, User, UserStatus
 from prism_graph.identity.secrets import token_hash
 from prism_graph.organisations.models import Organisation
@@ -63,6 +64,13 @@ async def principal_for_token(session: AsyncSession, token: str) -> Principal:
     if row is None:
         raise invalid
     access, user, client, organisation = row
+    if access.principal_kind is PrincipalKind.CONTACT:
+        # A customer-account contact (T3): scoped to its own customer, R7 by its role.
+        live = access.revoked_at is None and access.expires_at > utcnow()
+        contact = await contact_principal(session, access) if live else None
+        if contact is None:
+            raise invalid
+        return contact
     if access.revoked_at is not None or access.expires_at <= utcnow() or organisation is None:
         raise invalid
     partner_id = organisation.id if organisation.kind is OrganisationKind.PARTNER else None

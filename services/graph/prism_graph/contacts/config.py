@@ -1,0 +1,51 @@
+"""What the contact use cases need from the deployment (settings), built by the composition root."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+from urllib.parse import quote
+
+from prism_domain.contacts import DEFAULT_CUSTOMER_CONTACT_LIMIT
+from prism_graph.mail.outbox import MailSignal
+
+
+@dataclass(frozen=True)
+class ContactsConfig:
+    customer_contact_limit: int = DEFAULT_CUSTOMER_CONTACT_LIMIT  # R1
+    verification_ttl: timedelta = timedelta(hours=72)  # R4
+    sign_in_ttl: timedelta = timedelta(minutes=15)  # T3 magic links
+    access_token_ttl: timedelta = timedelta(minutes=60)
+    base_url: str = "http://127.0.0.1:8000"
+    wake: MailSignal | None = None  # an in-process mail sender to wake on commit
+
+    def verification_url(self, token: str) -> str:
+        return f"{self.base_url}/contacts/verify?token={quote(token)}"
+
+    def sign_in_url(self, token: str) -> str:
+        return f"{self.base_url}/contacts/sign-in?token={quote(token)}"
+
+    def usage_report_url(self) -> str:
+        return f"{self.base_url}/usage-reports"
+
+
+def build_contacts_config(settings: Any, mail_signal: MailSignal | None = None) -> ContactsConfig:
+    """From `GraphSettings` (CUSTOMER_CONTACT_LIMIT, CONTACT_*_TTL_*, ACCESS_TOKEN_TTL_MINUTES)."""
+    return ContactsConfig(
+        customer_contact_limit=settings.customer_contact_limit,
+        verification_ttl=timedelta(hours=settings.contact_verification_ttl_hours),
+        sign_in_ttl=timedelta(minutes=settings.contact_sign_in_ttl_minutes),
+        access_token_ttl=timedelta(minutes=settings.access_token_ttl_minutes),
+        base_url=settings.base_url,
+        wake=mail_signal,
+    )
+
+
+CONTEXT_KEY = "contacts"
+
+
+def contacts_config(context: Any) -> ContactsConfig:
+    """The request's contacts configuration (`Context.extra`), defaults when none was given."""
+    config = context.extra.get(CONTEXT_KEY)
+    return config if isinstance(config, ContactsConfig) else ContactsConfig()

@@ -1,0 +1,94 @@
+"""Subscription queries and mutations (O7, P2). Staff create them directly for now; submitted
+orders will create them later through the same use case."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry import relay
+
+from prism_domain.access import Permission
+from prism_domain.errors import FieldError
+from prism_graph.access import requires
+from prism_graph.catalogue.schema import node_pk
+from prism_graph.common.errors import user_errors
+from prism_graph.context import Info
+from prism_graph.subscriptions import models, service
+from prism_graph.subscriptions.types import (
+    CancelSubscriptionInput,
+    ChangeSubscriptionQuantityInput,
+    CreateSubscriptionInput,
+    Subscription,
+    SubscriptionPayload,
+)
+
+
+def _payload(result: models.Subscription | list[FieldError]) -> SubscriptionPayload:
+    if isinstance(result, list):
+        return SubscriptionPayload(subscription=None, errors=user_errors(result))
+    return SubscriptionPayload(subscription=Subscription.from_model(result), errors=[])
+
+
+@strawberry.type
+class SubscriptionQueries:
+    @strawberry.field(
+        permission_classes=[requires(Permission.VIEW_CUSTOMERS)],
+        description="One subscription by id; null when there is none.",
+    )
+    async def subscription(self, info: Info, id: relay.GlobalID) -> Subscription | None:
+        pk = node_pk(id, "Subscription")
+        row = await info.context.loaders.subscription_by_id.load(pk) if pk > 0 else None
+        return Subscription.from_model(row) if row else None
+
+
+@strawberry.type
+class SubscriptionMutations:
+    @strawberry.mutation(
+        permission_classes=[requires(Permission.MANAGE_SUBSCRIPTIONS)],
+        description="Give a customer a product from a start date (O7).",
+    )
+    async def create_subscription(
+        self, info: Info, input: CreateSubscriptionInput
+    ) -> SubscriptionPayload:
+        result = await service.create_subscription(
+            info.context.database,
+            info.context.scope,
+            service.NewSubscription(
+                customer_id=node_pk(input.customer_id, "Customer"),
+                product_id=node_pk(input.product_id, "Product"),
+                quantity=input.quantity,
+                start_date=input.start_date,
+                billing_term=input.billing_term,
+            ),
+        )
+        return _payload(result)
+
+    @strawberry.mutation(
+        permission_classes=[requires(Permission.MANAGE_SUBSCRIPTIONS)],
+        description="A new quantity from a date; the history is kept (P2).",
+    )
+    async def change_subscription_quantity(
+        self, info: Info, input: ChangeSubscriptionQuantityInput
+    ) -> SubscriptionPayload:
+        result = await service.change_quantity(
+            info.context.database,
+            info.context.scope,
+            node_pk(input.id, "Subscription"),
+            quantity=input.quantity,
+            effective_from=input.effective_from,
+        )
+        return _payload(result)
+
+    @strawberry.mutation(
+        permission_classes=[requires(Permission.MANAGE_SUBSCRIPTIONS)],
+        description="End a subscription: no service from `cancelledFrom` on.",
+    )
+    async def cancel_subscription(
+        self, info: Info, input: CancelSubscriptionInput
+    ) -> SubscriptionPayload:
+        result = await service.cancel(
+            info.context.database,
+            info.context.scope,
+            node_pk(input.id, "Subscription"),
+            cancelled_from=input.cancelled_from,
+        )
+        return _payload(result)
