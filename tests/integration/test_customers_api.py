@@ -261,3 +261,22 @@ async def test_unexpected_errors_are_masked_for_clients_and_logged(
     assert "hunter2" not in str(body)
     assert "Traceback" not in str(body)
     assert "secret internals" in caplog.text
+
+
+async def test_paging_by_creation_time_follows_the_cursor(
+    client: GraphQLClient, database: Database
+) -> None:
+    orgs = await add_organisations(database)
+    for i in range(5):
+        await create(client, name=f"Timed {i}", partnerId=orgs["Partner A"])
+    order = {"field": "CREATED_AT", "direction": "DESC"}
+
+    first = (await client.data(LIST, {"first": 2, "orderBy": order}))["customers"]
+    rest = (
+        await client.data(
+            LIST, {"first": 10, "after": first["pageInfo"]["endCursor"], "orderBy": order}
+        )
+    )["customers"]
+
+    names = [e["node"]["name"] for e in first["edges"] + rest["edges"]]
+    assert names == [f"Timed {i}" for i in reversed(range(5))]

@@ -17,6 +17,7 @@ from typing import Any, Generic, TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, or_
 from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.types import TypeDecorator
 
 from prism_graph.common.errors import BadRequest
 
@@ -61,6 +62,13 @@ def _encode(values: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def _python_type(col: InstrumentedAttribute[Any]) -> type:
+    column_type: Any = col.type
+    if isinstance(column_type, TypeDecorator):
+        column_type = column_type.impl_instance
+    return column_type.python_type  # type: ignore[no-any-return]
+
+
 def _decode(cursor: str, key: SortKey) -> list[Any]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
@@ -69,7 +77,7 @@ def _decode(cursor: str, key: SortKey) -> list[Any]:
             raise ValueError("wrong arity")
         decoded: list[Any] = []
         for col, value in zip(key.columns, values, strict=True):
-            python_type = col.type.python_type
+            python_type = _python_type(col)
             if python_type is datetime:
                 decoded.append(datetime.fromisoformat(value))
             elif python_type is int and not isinstance(value, int):
