@@ -21,17 +21,25 @@ from strawberry.schema.config import StrawberryConfig
 from prism_graph.access import authenticated
 from prism_graph.audit.extension import AuditMutations
 from prism_graph.audit.schema import AuditQueries
-from prism_graph.subscriptions.schema import SubscriptionMutations, SubscriptionQueries
-from prism_graph.customers.tenant_schema import TenantMutations
 from prism_graph.catalogue.schema import CatalogueMutations, CatalogueQueries
 from prism_graph.common.errors import should_mask
+from prism_graph.contacts.schema import ContactMutations, ContactQueries
 from prism_graph.context import Info
 from prism_graph.customers.schema import CustomerMutations, CustomerQueries
+from prism_graph.customers.tenant_schema import TenantMutations
 from prism_graph.identity.schema import IdentityMutations, IdentityQueries
+from prism_graph.subscriptions.schema import SubscriptionMutations, SubscriptionQueries
 
 
 @strawberry.type
-class Query(CustomerQueries, IdentityQueries, AuditQueries, CatalogueQueries, SubscriptionQueries):
+class Query(
+    CustomerQueries,
+    IdentityQueries,
+    AuditQueries,
+    CatalogueQueries,
+    ContactQueries,
+    SubscriptionQueries,
+):
     @strawberry.field(
         permission_classes=[authenticated()],
         description="Any object by its global id; null when there is none you may see.",
@@ -45,7 +53,12 @@ class Query(CustomerQueries, IdentityQueries, AuditQueries, CatalogueQueries, Su
 
 @strawberry.type
 class Mutation(
-    CustomerMutations, IdentityMutations, CatalogueMutations, SubscriptionMutations, TenantMutations
+    CustomerMutations,
+    IdentityMutations,
+    CatalogueMutations,
+    ContactMutations,
+    SubscriptionMutations,
+    TenantMutations,
 ):
     pass
 
