@@ -31,7 +31,9 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def settings(settings: Any) -> Any:
-    return settings.model_copy(update={"max_tokens": 100_000, "max_depth": 20, "max_aliases": 50})
+    return settings.model_copy(
+        update={"max_tokens": 100_000, "max_depth": 20, "max_aliases": 10_000}
+    )
 
 
 async def sign_in(anonymous: GraphQLClient, email: str) -> GraphQLClient:
