@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from prism_platform.settings import CommonSettings
 
@@ -39,6 +39,14 @@ class GraphSettings(CommonSettings):
     contact_sign_in_ttl_minutes: int = Field(
         15, ge=1, le=24 * 60, description="life of a contact's sign-in link"
     )
+
+    @model_validator(mode="after")
+    def _argon2_memory_covers_its_lanes(self) -> GraphSettings:
+        if self.password_hash_memory_kib < 8 * self.password_hash_parallelism:
+            raise ValueError(
+                "PASSWORD_HASH_MEMORY_KIB must be at least 8 x PASSWORD_HASH_PARALLELISM"
+            )
+        return self
 
     @property
     def graphiql_enabled(self) -> bool:
