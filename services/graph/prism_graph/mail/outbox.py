@@ -27,8 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from prism_graph.mail.models import MailAttachment, MailMessage, MailStatus
-from prism_graph.outbox.signal import OutboxSignal
 from prism_platform.db import utcnow
+from prism_platform.polling import WakeSignal
 
 # PostgreSQL channel `enqueue` NOTIFYs on (delivered only on commit) and senders LISTEN on.
 MAIL_NOTIFY_CHANNEL = "prism_mail"
@@ -38,7 +38,7 @@ MAX_ADDRESS_LENGTH = 320
 MESSAGE_ID_DOMAIN = "prism.mail"
 
 
-class MailSignal(OutboxSignal):
+class MailSignal(WakeSignal):
     """Wakes an in-process mail sender as soon as a transaction that enqueued mail commits."""
 
 

@@ -32,7 +32,6 @@ import re
 import smtplib
 import ssl
 import threading
-import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -42,19 +41,18 @@ from email.policy import SMTP as SMTP_POLICY
 from email.utils import format_datetime, parseaddr
 
 from sqlalchemy import Engine, delete, select, update
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, selectinload
 
 from prism_graph.mail.models import MailAttachment, MailMessage, MailStatus
 from prism_graph.mail.outbox import MAIL_NOTIFY_CHANNEL, MailSignal
 from prism_graph.mail.settings import MailSettings
 from prism_platform.db import utcnow, writer
+from prism_platform.polling import Poller
 
 log = logging.getLogger(__name__)
 
 # Headers and bodies in 7-bit (RFC 2047 words, quoted-printable/base64): any server takes it.
 MIME_POLICY = SMTP_POLICY.clone(cte_type="7bit")
-PRUNE_EVERY_S = 600.0
 MAX_ERROR_LENGTH = 2000
 OUTCOME_UNKNOWN = (
     "outcome unknown: the sender stopped while handing this message to the SMTP server; "
@@ -134,8 +132,14 @@ class MailSender:
         self._signal = signal or MailSignal()
         self._smtp_factory = smtp_factory or self._connect
         self._lease = timedelta(seconds=settings.mail_lease_seconds)
-        self._last_prune = 0.0
-        self.passes = 0  # completed passes of `run`, for monitoring and tests
+        self._poller = Poller(
+            "mail sender",
+            engine,
+            channel=MAIL_NOTIFY_CHANNEL,
+            signal=self._signal,
+            poll_interval=settings.mail_poll_interval,
+            housekeeping=self._prune_and_log,
+        )
         self.last_claimed = 0  # messages the last `send_pending` took on, whatever came of them
 
     # -- one pass ------------------------------------------------------------------------
@@ -407,48 +411,25 @@ class MailSender:
             ", STARTTLS" if s.smtp_starttls else "",
             f", user {s.smtp_username}" if s.smtp_username else "",
         )
-        listener = _Listener(self._engine) if self._engine.dialect.name == "postgresql" else None
-        if listener is not None:
-            listener.listen()  # before the first pass, so that no later commit goes unheard
-        failures = 0
-        try:
-            while not stop.is_set():
-                try:
-                    self.send_pending()
-                    self._maybe_prune()
-                    failures = 0
-                except DBAPIError as exc:
-                    failures += 1
-                    delay = min(30.0, 0.5 * 2**failures)
-                    log.warning(
-                        "mail sender: database unavailable (%s); retrying in %.1fs",
-                        type(exc.orig).__name__,
-                        delay,
-                    )
-                    stop.wait(delay)
-                    continue
-                self.passes += 1
-                if self.last_claimed >= s.mail_batch_size:
-                    continue  # more may be due
-                if listener is not None:
-                    listener.wait(s.mail_poll_interval, self._signal)
-                else:
-                    self._signal.wait(s.mail_poll_interval)
-        finally:
-            if listener is not None:
-                listener.close()
-            log.info("mail sender stopped")
+
+        def work() -> bool:
+            self.send_pending()
+            return self.last_claimed >= s.mail_batch_size  # more may be due
+
+        self._poller.run(stop, work)
+
+    @property
+    def passes(self) -> int:
+        return self._poller.passes
 
     def wake(self) -> None:
         """Make a running `run` loop do a pass now (e.g. from `stop` handlers or tests)."""
         self._signal.notify()
 
-    def _maybe_prune(self) -> None:
-        if time.monotonic() - self._last_prune >= PRUNE_EVERY_S:
-            self._last_prune = time.monotonic()
-            pruned = self.prune()
-            if pruned:
-                log.info("mail sender pruned %d sent messages", pruned)
+    def _prune_and_log(self) -> None:
+        pruned = self.prune()
+        if pruned:
+            log.info("mail sender pruned %d sent messages", pruned)
 
 
 def requeue(engine: Engine, idempotency_key: str, now: datetime | None = None) -> bool:
@@ -537,53 +518,3 @@ def _quietly_quit(smtp: smtplib.SMTP) -> None:
 
 def _rowcount(result: object) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
-
-
-class _Listener:
-    """LISTEN on PostgreSQL so that an enqueue's commit wakes the sender at once."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        self._conn: object | None = None
-
-    def listen(self) -> None:
-        if self._conn is None:
-            self._conn = self._connect()
-
-    def _connect(self) -> object | None:
-        import psycopg
-
-        url = self._engine.url.set(drivername="postgresql")
-        try:
-            conn = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
-            conn.execute(f"LISTEN {MAIL_NOTIFY_CHANNEL}")
-            return conn
-        except psycopg.Error as exc:
-            log.warning("mail sender: LISTEN failed (%s); polling instead", type(exc).__name__)
-            return None
-
-    def wait(self, timeout: float, signal: MailSignal) -> None:
-        import psycopg
-
-        self.listen()
-        if self._conn is None:
-            signal.wait(timeout)
-            return
-        conn: psycopg.Connection[object] = self._conn  # type: ignore[assignment]
-        # Wake on NOTIFY, or on the in-process signal within a short slice.
-        deadline = time.monotonic() + timeout
-        try:
-            while (left := deadline - time.monotonic()) > 0:
-                for _ in conn.notifies(timeout=min(left, 0.1), stop_after=1):
-                    return
-                if signal.wait(0):
-                    return
-        except psycopg.Error:
-            self.close()
-
-    def close(self) -> None:
-        if self._conn is not None:
-            try:
-                self._conn.close()  # type: ignore[attr-defined]
-            finally:
-                self._conn = None

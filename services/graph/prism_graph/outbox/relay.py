@@ -16,13 +16,13 @@ from datetime import datetime, timedelta
 
 import dramatiq
 from sqlalchemy import Engine, delete, select
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from prism_graph.outbox.models import OutboxEvent
 from prism_graph.outbox.signal import NOTIFY_CHANNEL, OutboxSignal
 from prism_platform.broker import event_message
 from prism_platform.db import utcnow, writer
+from prism_platform.polling import Poller
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,6 @@ DEFAULT_POLL_INTERVAL_S = 0.25
 # A failed publish is tried again after 1 s, 2 s, 4 s ... up to 5 minutes.
 RETRY_BASE_S = 1.0
 RETRY_MAX_S = 300.0
-PRUNE_EVERY_S = 600.0
 DEFAULT_RETENTION = timedelta(days=7)
 
 
@@ -55,11 +54,17 @@ class Relay:
         self._writer = writer(engine)
         self._broker = broker
         self._batch_size = batch_size
-        self._poll_interval = poll_interval
         self._signal = signal or OutboxSignal()
         self._retention = retention
-        self._last_prune = 0.0
-        self.passes = 0  # completed publish passes of `run`, for monitoring and tests
+        self._poller = Poller(
+            "outbox relay",
+            engine,
+            channel=NOTIFY_CHANNEL,
+            signal=self._signal,
+            # On PostgreSQL NOTIFY wakes it; the poll is a safety net for lost notifications.
+            poll_interval=poll_interval * (8 if engine.dialect.name == "postgresql" else 1),
+            housekeeping=self._prune_and_log,
+        )
 
     def publish_pending(self, now: datetime | None = None) -> int:
         """Publish one batch of due events; return how many were published."""
@@ -103,88 +108,17 @@ class Relay:
     def run(self, stop: threading.Event) -> None:
         """Publish until `stop` is set, sleeping between batches until woken or polled."""
         log.info("outbox relay started (%s)", self._engine.dialect.name)
-        listener = _Listener(self._engine) if self._engine.dialect.name == "postgresql" else None
-        if listener is not None:
-            listener.listen()  # before the first pass, so no commit after it goes unheard
-        failures = 0
-        try:
-            while not stop.is_set():
-                try:
-                    count = self.publish_pending()
-                    self._maybe_prune()
-                    failures = 0
-                except DBAPIError as exc:
-                    failures += 1
-                    delay = min(30.0, 0.5 * 2**failures)
-                    log.warning(
-                        "outbox relay: database unavailable (%s); retrying in %.1fs",
-                        type(exc.orig).__name__,
-                        delay,
-                    )
-                    stop.wait(delay)
-                    continue
-                self.passes += 1
-                if count == self._batch_size:
-                    continue  # more may be waiting
-                if listener is not None:
-                    listener.wait(self._poll_interval * 8)
-                else:
-                    self._signal.wait(self._poll_interval)
-        finally:
-            if listener is not None:
-                listener.close()
-            log.info("outbox relay stopped")
+        self._poller.run(stop, lambda: self.publish_pending() == self._batch_size)
 
-    def _maybe_prune(self) -> None:
-        import time
+    @property
+    def passes(self) -> int:
+        return self._poller.passes
 
-        if time.monotonic() - self._last_prune >= PRUNE_EVERY_S:
-            self._last_prune = time.monotonic()
-            pruned = self.prune()
-            if pruned:
-                log.info("outbox relay pruned %d published events", pruned)
+    def wake(self) -> None:
+        """Make a running `run` do a pass now (after a commit, or to see a stop)."""
+        self._signal.notify()
 
-
-class _Listener:
-    """LISTEN on PostgreSQL so that a commit wakes the relay at once; polls if it fails."""
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        self._conn: object | None = None
-
-    def listen(self) -> None:
-        if self._conn is None:
-            self._conn = self._connect()
-
-    def _connect(self) -> object | None:
-        import psycopg
-
-        url = self._engine.url.set(drivername="postgresql")
-        try:
-            conn = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
-            conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
-            return conn
-        except psycopg.Error as exc:
-            log.warning("outbox relay: LISTEN failed (%s); polling instead", exc)
-            return None
-
-    def wait(self, timeout: float) -> None:
-        import psycopg
-
-        self.listen()
-        if self._conn is None:
-            threading.Event().wait(timeout)  # LISTEN is unavailable: plain polling
-            return
-        conn: psycopg.Connection[object] = self._conn  # type: ignore[assignment]
-        try:
-            for _ in conn.notifies(timeout=timeout, stop_after=1):
-                break
-        except psycopg.Error:
-            self.close()
-
-    def close(self) -> None:
-        if self._conn is not None:
-            try:
-                self._conn.close()  # type: ignore[attr-defined]
-            finally:
-                self._conn = None
+    def _prune_and_log(self) -> None:
+        pruned = self.prune()
+        if pruned:
+            log.info("outbox relay pruned %d published events", pruned)
