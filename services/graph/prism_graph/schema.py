@@ -21,6 +21,7 @@ from strawberry.schema.config import StrawberryConfig
 from prism_graph.access import authenticated
 from prism_graph.audit.extension import AuditMutations
 from prism_graph.audit.schema import AuditQueries
+from prism_graph.billing.schema import BillingMutations, BillingQueries
 from prism_graph.catalogue.schema import CatalogueMutations, CatalogueQueries
 from prism_graph.common.errors import should_mask
 from prism_graph.contacts.schema import ContactMutations, ContactQueries
@@ -39,6 +40,7 @@ class Query(
     CatalogueQueries,
     ContactQueries,
     SubscriptionQueries,
+    BillingQueries,
 ):
     @strawberry.field(
         permission_classes=[authenticated()],
@@ -59,6 +61,7 @@ class Mutation(
     ContactMutations,
     SubscriptionMutations,
     TenantMutations,
+    BillingMutations,
 ):
     pass
 

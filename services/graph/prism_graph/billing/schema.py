@@ -1,0 +1,180 @@
+"""Billing queries and mutations (P3): the distributor runs billing and records what it bills;
+partners see their own invoices."""
+
+from __future__ import annotations
+
+import strawberry
+from sqlalchemy import select
+from strawberry import relay
+
+from prism_domain.access import Permission
+from prism_domain.errors import FieldError
+from prism_domain.periods import Period
+from prism_graph.access import requires, visible_invoices
+from prism_graph.billing import models, service
+from prism_graph.billing.types import (
+    AddAdjustmentInput,
+    AddOneTimeFeeInput,
+    Charge,
+    ChargePayload,
+    Invoice,
+    InvoiceConnection,
+    RecordUsageInput,
+    RunBillingPayload,
+    UsagePayload,
+    UsageRecord,
+)
+from prism_graph.catalogue.schema import node_pk
+from prism_graph.common.decimals import fixed
+from prism_graph.common.errors import BadRequest, user_errors
+from prism_graph.common.pagination import Page, SortKey, paginate
+from prism_graph.context import Info
+
+
+def _charge_payload(result: models.Charge | list[FieldError]) -> ChargePayload:
+    if isinstance(result, list):
+        return ChargePayload(charge=None, errors=user_errors(result))
+    return ChargePayload(
+        charge=Charge(
+            kind=result.kind,
+            day=result.day,
+            sku=result.sku,
+            quantity=result.quantity,
+            amount=fixed(result.unit_cost * result.quantity, 2),
+            description=result.description,
+        ),
+        errors=[],
+    )
+
+
+@strawberry.type
+class BillingQueries:
+    @strawberry.field(
+        permission_classes=[requires(Permission.VIEW_BILLING)],
+        description="Invoices, newest first; a partner sees its own.",
+    )
+    async def invoices(
+        self,
+        info: Info,
+        month: str | None = None,
+        program_id: relay.GlobalID | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> InvoiceConnection:
+        stmt = select(models.Invoice).where(visible_invoices(info.context.scope))
+        if month is not None:
+            try:
+                period = Period.parse_month(month)
+            except ValueError as exc:
+                raise BadRequest("`month` must look like 2026-10.") from exc
+            stmt = stmt.where(models.Invoice.period_start == period.start)
+        if program_id is not None:
+            stmt = stmt.where(models.Invoice.program_id == node_pk(program_id, "Program"))
+        key = SortKey((models.Invoice.id,), descending=True)
+        page: Page[models.Invoice] = await paginate(
+            info.context.reader.scalars,
+            stmt,
+            key,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+        )
+        return InvoiceConnection(
+            edges=[
+                relay.Edge(node=Invoice.from_model(row), cursor=cursor)
+                for row, cursor in zip(page.items, page.cursors, strict=True)
+            ],
+            page_info=page.page_info(),
+            filtered=stmt,
+        )
+
+    @strawberry.field(
+        permission_classes=[requires(Permission.VIEW_BILLING)],
+        description="One invoice with its lines; null when there is none.",
+    )
+    async def invoice(self, info: Info, id: relay.GlobalID) -> Invoice | None:
+        pk = node_pk(id, "Invoice")
+        row = await info.context.loaders.invoice_by_id.load(pk) if pk > 0 else None
+        return Invoice.from_model(row) if row else None
+
+
+@strawberry.type
+class BillingMutations:
+    @strawberry.mutation(
+        permission_classes=[requires(Permission.MANAGE_BILLING)],
+        description=(
+            "Issue the month's invoices, one per partner and program (P3); running it again "
+            "issues nothing twice."
+        ),
+    )
+    async def run_billing(self, info: Info, month: str) -> RunBillingPayload:
+        period = service.billable_period(month)
+        if isinstance(period, FieldError):
+            return RunBillingPayload(
+                issued=[], already_issued=0, errors=user_errors([period], None)
+            )
+        run = await service.run_billing(info.context.database, period)
+        return RunBillingPayload(
+            issued=[Invoice.from_model(r) for r in run.issued],
+            already_issued=run.already_issued,
+            errors=user_errors(run.errors, None),
+        )
+
+    @strawberry.mutation(
+        permission_classes=[requires(Permission.MANAGE_BILLING)],
+        description="Record a customer's use of a metered product on a day (e.g. Azure).",
+    )
+    async def record_usage(self, info: Info, input: RecordUsageInput) -> UsagePayload:
+        result = await service.record_usage(
+            info.context.database,
+            info.context.scope,
+            customer_id=node_pk(input.customer_id, "Customer"),
+            product_id=node_pk(input.product_id, "Product"),
+            day=input.day,
+            quantity=input.quantity,
+        )
+        if isinstance(result, list):
+            return UsagePayload(usage=None, errors=user_errors(result))
+        return UsagePayload(
+            usage=UsageRecord(
+                day=result.day,
+                quantity=fixed(result.quantity),
+                unit_cost=fixed(result.unit_cost, 2),
+                unit_price=fixed(result.unit_price, 2),
+            ),
+            errors=[],
+        )
+
+    @strawberry.mutation(
+        permission_classes=[requires(Permission.MANAGE_BILLING)],
+        description="Charge a one-time fee product once, on the invoice of its month.",
+    )
+    async def add_one_time_fee(self, info: Info, input: AddOneTimeFeeInput) -> ChargePayload:
+        result = await service.add_one_time_fee(
+            info.context.database,
+            info.context.scope,
+            customer_id=node_pk(input.customer_id, "Customer"),
+            product_id=node_pk(input.product_id, "Product"),
+            day=input.day,
+            quantity=input.quantity,
+        )
+        return _charge_payload(result)
+
+    @strawberry.mutation(
+        permission_classes=[requires(Permission.MANAGE_BILLING)],
+        description="A manual credit (negative) or charge: its own line kind, never synced.",
+    )
+    async def add_adjustment(self, info: Info, input: AddAdjustmentInput) -> ChargePayload:
+        result = await service.add_adjustment(
+            info.context.database,
+            info.context.scope,
+            customer_id=node_pk(input.customer_id, "Customer"),
+            program_id=node_pk(input.program_id, "Program"),
+            day=input.day,
+            amount=input.amount,
+            description=input.description,
+        )
+        return _charge_payload(result)

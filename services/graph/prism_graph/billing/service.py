@@ -1,0 +1,511 @@
+"""The monthly billing run and what feeds it (P3): usage records, one-time fees, adjustments.
+
+`run_billing` issues one invoice per partner and program for a calendar month, billed in
+arrears. Each invoice is its own transaction: the invoice and its lines, `invoice.issued` in
+the outbox and the mails to the partner's BILLING contacts (C5) commit together or not at
+all. The invoice key (partner, program, month) is unique, so a re-run, or two runs at once,
+issue nothing twice: the second finds the key taken (or loses the insert race) and skips it.
+Direct customers of the distributor are not invoiced: there is no partner to bill.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from prism_domain.access import Scope
+from prism_domain.catalogue import ProductKind
+from prism_domain.errors import DomainValidationError, ErrorCode, FieldError
+from prism_domain.invoicing import (
+    Adjustment,
+    Invoice,
+    LineKind,
+    OneTimeCharge,
+    UsageRecord,
+    build_invoice,
+)
+from prism_domain.money import Money, parse_amount
+from prism_domain.organisations import OrganisationKind
+from prism_domain.periods import Period
+from prism_domain.subscriptions import Subscription as DomainSubscription
+from prism_graph.access import visible_customers
+from prism_graph.billing import document, models
+from prism_graph.billing.notify import notify_invoice_issued
+from prism_graph.catalogue.models import Product, ProductPrice, Program
+from prism_graph.catalogue.service import money, to_domain, today
+from prism_graph.customers.models import Customer
+from prism_graph.database import Database
+from prism_graph.organisations.models import Organisation
+from prism_graph.subscriptions.models import Subscription, SubscriptionQuantity
+from prism_graph.subscriptions.service import to_domain as subscription_to_domain
+
+log = logging.getLogger(__name__)
+PAYMENT_TERMS_DAYS = 30
+
+
+def invoice_number(row: models.Invoice) -> str:
+    return document.invoice_number(row.period_start, row.id)
+
+
+@dataclass
+class ProgramData:
+    """Everything one program's invoices for one month are built from, by partner."""
+
+    program: Program
+    products: dict[str, object] = field(default_factory=dict)
+    subscriptions: dict[int, list[DomainSubscription]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    usage: dict[int, list[UsageRecord]] = field(default_factory=lambda: defaultdict(list))
+    one_time: dict[int, list[OneTimeCharge]] = field(default_factory=lambda: defaultdict(list))
+    adjustments: dict[int, list[Adjustment]] = field(default_factory=lambda: defaultdict(list))
+
+    def partners(self) -> list[int]:
+        return sorted(
+            set(self.subscriptions) | set(self.usage) | set(self.one_time) | set(self.adjustments)
+        )
+
+
+async def _load_program(session: AsyncSession, program: Program, period: Period) -> ProgramData:
+    data = ProgramData(program)
+    currency = program.currency
+    products = list(await session.scalars(select(Product).where(Product.program_id == program.id)))
+    prices: dict[int, list[ProductPrice]] = defaultdict(list)
+    for price in await session.scalars(
+        select(ProductPrice)
+        .join(Product, Product.id == ProductPrice.product_id)
+        .where(Product.program_id == program.id)
+        .order_by(ProductPrice.effective_from)
+    ):
+        prices[price.product_id].append(price)
+    by_id = {p.id: p for p in products}
+    data.products = {p.sku: to_domain(p, prices[p.id], currency) for p in products}
+
+    partner_customers = (
+        select(Customer.id, Customer.owner_id)
+        .join(Organisation, Organisation.id == Customer.owner_id)
+        .where(Organisation.kind == OrganisationKind.PARTNER)
+    )
+    owner_of = {cid: owner for cid, owner in (await session.execute(partner_customers)).all()}
+
+    subs = list(
+        await session.scalars(
+            select(Subscription)
+            .join(Product, Product.id == Subscription.product_id)
+            .where(
+                Product.program_id == program.id,
+                Subscription.start_date <= period.end,
+                or_(
+                    Subscription.cancelled_from.is_(None),
+                    Subscription.cancelled_from >= period.start,
+                ),
+            )
+        )
+    )
+    history: dict[int, list[SubscriptionQuantity]] = defaultdict(list)
+    if subs:
+        for change in await session.scalars(
+            select(SubscriptionQuantity)
+            .where(SubscriptionQuantity.subscription_id.in_([s.id for s in subs]))
+            .order_by(SubscriptionQuantity.effective_from, SubscriptionQuantity.sequence)
+        ):
+            history[change.subscription_id].append(change)
+    for sub in subs:
+        if sub.customer_id in owner_of:
+            data.subscriptions[owner_of[sub.customer_id]].append(
+                subscription_to_domain(sub, history[sub.id])
+            )
+
+    for record in await session.scalars(
+        select(models.UsageRecord).where(
+            models.UsageRecord.product_id.in_(list(by_id)),
+            models.UsageRecord.day >= period.start,
+            models.UsageRecord.day <= period.end,
+        )
+    ):
+        if record.customer_id in owner_of:
+            data.usage[owner_of[record.customer_id]].append(
+                UsageRecord(
+                    customer_id=record.customer_id,
+                    sku=by_id[record.product_id].sku,
+                    day=record.day,
+                    quantity=record.quantity,
+                    unit_cost=money(record.unit_cost, currency),
+                    unit_price=money(record.unit_price, currency),
+                )
+            )
+    for charge in await session.scalars(
+        select(models.Charge).where(
+            models.Charge.program_id == program.id,
+            models.Charge.day >= period.start,
+            models.Charge.day <= period.end,
+        )
+    ):
+        owner = owner_of.get(charge.customer_id)
+        if owner is None:
+            continue
+        if charge.kind is LineKind.ADJUSTMENT:
+            data.adjustments[owner].append(
+                Adjustment(
+                    customer_id=charge.customer_id,
+                    day=charge.day,
+                    amount=Money(charge.unit_cost, currency),
+                    description=charge.description,
+                    sku=charge.sku,
+                )
+            )
+        else:
+            data.one_time[owner].append(
+                OneTimeCharge(
+                    customer_id=charge.customer_id,
+                    sku=charge.sku or "",
+                    day=charge.day,
+                    quantity=charge.quantity,
+                    unit_cost=money(charge.unit_cost, currency),
+                    unit_price=money(charge.unit_price, currency),
+                )
+            )
+    return data
+
+
+@dataclass
+class BillingRun:
+    issued: list[models.Invoice] = field(default_factory=list)
+    already_issued: int = 0
+    errors: list[FieldError] = field(default_factory=list)
+
+
+async def run_billing(database: Database, period: Period) -> BillingRun:
+    """P3: issue every invoice of the month that is not issued yet."""
+    result = BillingRun()
+    reader = database.reader()
+    try:
+        programs = list(await reader.session.scalars(select(Program).order_by(Program.id)))
+        loaded = [await _load_program(reader.session, p, period) for p in programs]
+    finally:
+        await reader.close()
+    for data in loaded:
+        for partner_id in data.partners():
+            await _issue(database, data, partner_id, period, result)
+    return result
+
+
+async def _issue(
+    database: Database, data: ProgramData, partner_id: int, period: Period, result: BillingRun
+) -> None:
+    program = data.program
+    try:
+        invoice = build_invoice(
+            invoice_id=0,
+            partner_id=partner_id,
+            program_id=program.id,
+            period=period,
+            currency=program.currency,
+            subscriptions=data.subscriptions.get(partner_id, ()),
+            products=data.products,  # type: ignore[arg-type]
+            usage=data.usage.get(partner_id, ()),
+            one_time=data.one_time.get(partner_id, ()),
+            adjustments=data.adjustments.get(partner_id, ()),
+        )
+    except DomainValidationError as exc:
+        result.errors.extend(
+            FieldError("month", e.code, f"{program.name}, partner {partner_id}: {e.message}")
+            for e in exc.errors
+        )
+        return
+    if not invoice.lines:
+        return
+    async with database.unit_of_work() as uow:
+        session = uow.session
+        taken = await session.scalar(
+            select(models.Invoice.id).where(models.Invoice.key == invoice.key)
+        )
+        if taken is not None:
+            result.already_issued += 1
+            return
+        row = models.Invoice(
+            key=invoice.key,
+            partner_id=partner_id,
+            program_id=program.id,
+            period_start=period.start,
+            period_end=period.end,
+            currency=program.currency,
+            total=invoice.total.amount,
+        )
+        session.add(row)
+        try:
+            await session.flush()
+        except IntegrityError:
+            result.already_issued += 1  # a concurrent run issued it first
+            return
+        issued = replace(invoice, id=row.id)
+        session.add_all(
+            models.InvoiceLine(
+                invoice_id=row.id,
+                position=position,
+                customer_id=line.customer_id,
+                subscription_id=line.subscription_id,
+                sku=line.sku,
+                kind=line.kind,
+                billing_term=line.billing_term,
+                period_start=line.period.start,
+                period_end=line.period.end,
+                quantity=line.quantity,
+                unit_cost=line.unit_cost.amount,
+                unit_price=line.unit_price.amount,
+                amount=line.amount.amount,
+                description=line.description,
+            )
+            for position, line in enumerate(issued.lines, start=1)
+        )
+        uow.record(issued.issued_event())
+        await notify_invoice_issued(
+            session,
+            issued,
+            number=invoice_number(row),
+            program_name=program.name,
+            document=await _document(session, row, issued),
+            due_date=row.issued_at.date() + timedelta(days=PAYMENT_TERMS_DAYS),
+        )
+        await uow.commit()
+        result.issued.append(row)
+
+
+async def _document(session: AsyncSession, row: models.Invoice, invoice: Invoice) -> bytes:
+    partner = await session.get(Organisation, row.partner_id)
+    ids = sorted({int(line.customer_id) for line in invoice.lines})
+    rows = await session.execute(select(Customer.id, Customer.name).where(Customer.id.in_(ids)))
+    names = {int(cid): str(name) for cid, name in rows.all()}
+    program = await session.get(Program, row.program_id)
+    return document.render_csv(
+        number=invoice_number(row),
+        partner=partner.name if partner else "",
+        program=program.name if program else "",
+        invoice=invoice,
+        customer_names=names,
+    )
+
+
+# --- what the run bills besides subscriptions ---------------------------------------------
+
+
+async def _billable_customer(
+    session: AsyncSession, scope: Scope | None, customer_id: int
+) -> Customer | None:
+    customer: Customer | None = await session.scalar(
+        select(Customer).where(Customer.id == customer_id, visible_customers(scope))
+    )
+    return customer
+
+
+async def _invoiced(session: AsyncSession, owner_id: int, program_id: int, day: date) -> bool:
+    found = await session.scalar(
+        select(models.Invoice.id).where(
+            models.Invoice.partner_id == owner_id,
+            models.Invoice.program_id == program_id,
+            models.Invoice.period_start <= day,
+            models.Invoice.period_end >= day,
+        )
+    )
+    return found is not None
+
+
+def _already_invoiced(field: str, day: date) -> FieldError:
+    return FieldError(
+        field, ErrorCode.CONFLICT, f"The month of {day} is already invoiced for this program."
+    )
+
+
+async def record_usage(
+    database: Database,
+    scope: Scope | None,
+    *,
+    customer_id: int,
+    product_id: int,
+    day: date,
+    quantity: Decimal,
+) -> models.UsageRecord | list[FieldError]:
+    """P3: a customer's use of a USAGE product on a day, at the prices in force that day.
+    Recording the same customer, product and day again replaces it until it is invoiced."""
+    errors: list[FieldError] = []
+    amount = parse_amount(format(quantity, "f"), field="quantity", label="Quantity", errors=errors)
+    if errors or amount is None:
+        return errors
+    async with database.unit_of_work() as uow:
+        session = uow.session
+        customer = await _billable_customer(session, scope, customer_id)
+        product = await session.get(Product, product_id)
+        if customer is None:
+            errors.append(FieldError("customerId", ErrorCode.NOT_FOUND, "No such customer."))
+        if product is None:
+            errors.append(FieldError("productId", ErrorCode.NOT_FOUND, "No such product."))
+        elif product.kind is not ProductKind.USAGE:
+            errors.append(
+                FieldError("productId", ErrorCode.INVALID, f"SKU {product.sku} is not metered.")
+            )
+        if errors or customer is None or product is None:
+            return errors
+        program = await session.get(Program, product.program_id)
+        assert program is not None
+        prices = list(
+            await session.scalars(
+                select(ProductPrice)
+                .where(ProductPrice.product_id == product.id)
+                .order_by(ProductPrice.effective_from)
+            )
+        )
+        version = to_domain(product, prices, program.currency).price_on(day)
+        if version is None:
+            return [
+                FieldError("day", ErrorCode.NOT_FOUND, f"SKU {product.sku} has no price on {day}.")
+            ]
+        if await _invoiced(session, customer.owner_id, program.id, day):
+            return [_already_invoiced("day", day)]
+        row = await session.scalar(
+            select(models.UsageRecord).where(
+                models.UsageRecord.customer_id == customer.id,
+                models.UsageRecord.product_id == product.id,
+                models.UsageRecord.day == day,
+            )
+        )
+        if row is None:
+            row = models.UsageRecord(customer_id=customer.id, product_id=product.id, day=day)
+            session.add(row)
+        row.quantity = amount
+        row.unit_cost = version.buy_price.amount
+        row.unit_price = version.rrp.amount
+        await uow.commit()
+        return row
+
+
+async def add_one_time_fee(
+    database: Database,
+    scope: Scope | None,
+    *,
+    customer_id: int,
+    product_id: int,
+    day: date,
+    quantity: int,
+) -> models.Charge | list[FieldError]:
+    """P3: a ONE_TIME_FEE product charged once, at its prices on `day`."""
+    errors: list[FieldError] = []
+    if quantity < 1:
+        errors.append(
+            FieldError("quantity", ErrorCode.OUT_OF_RANGE, "Quantity must be at least 1.")
+        )
+    async with database.unit_of_work() as uow:
+        session = uow.session
+        customer = await _billable_customer(session, scope, customer_id)
+        product = await session.get(Product, product_id)
+        if customer is None:
+            errors.insert(0, FieldError("customerId", ErrorCode.NOT_FOUND, "No such customer."))
+        if product is None:
+            errors.append(FieldError("productId", ErrorCode.NOT_FOUND, "No such product."))
+        elif product.kind is not ProductKind.ONE_TIME_FEE:
+            errors.append(
+                FieldError("productId", ErrorCode.INVALID, f"SKU {product.sku} is not a fee.")
+            )
+        if errors or customer is None or product is None:
+            return errors
+        program = await session.get(Program, product.program_id)
+        assert program is not None
+        prices = list(
+            await session.scalars(
+                select(ProductPrice)
+                .where(ProductPrice.product_id == product.id)
+                .order_by(ProductPrice.effective_from)
+            )
+        )
+        version = to_domain(product, prices, program.currency).price_on(day)
+        if version is None:
+            return [
+                FieldError("day", ErrorCode.NOT_FOUND, f"SKU {product.sku} has no price on {day}.")
+            ]
+        if await _invoiced(session, customer.owner_id, program.id, day):
+            return [_already_invoiced("day", day)]
+        row = models.Charge(
+            kind=LineKind.ONE_TIME_FEE,
+            customer_id=customer.id,
+            program_id=program.id,
+            product_id=product.id,
+            sku=product.sku,
+            day=day,
+            quantity=quantity,
+            unit_cost=version.buy_price.amount,
+            unit_price=version.rrp.amount,
+            description=product.name,
+        )
+        session.add(row)
+        await uow.commit()
+        return row
+
+
+async def add_adjustment(
+    database: Database,
+    scope: Scope | None,
+    *,
+    customer_id: int,
+    program_id: int,
+    day: date,
+    amount: Decimal,
+    description: str,
+) -> models.Charge | list[FieldError]:
+    """P3: a manual credit (negative) or charge (positive), a line kind of its own."""
+    errors: list[FieldError] = []
+    value = parse_amount(
+        format(amount, "f"), field="amount", label="Amount", errors=errors, allow_negative=True
+    )
+    text = " ".join(description.split())
+    if not text:
+        errors.append(FieldError("description", ErrorCode.REQUIRED, "Say what it is for."))
+    elif len(text) > 500:
+        errors.append(FieldError("description", ErrorCode.TOO_LONG, "At most 500 characters."))
+    async with database.unit_of_work() as uow:
+        session = uow.session
+        customer = await _billable_customer(session, scope, customer_id)
+        program = await session.get(Program, program_id)
+        if customer is None:
+            errors.insert(0, FieldError("customerId", ErrorCode.NOT_FOUND, "No such customer."))
+        if program is None:
+            errors.append(FieldError("programId", ErrorCode.NOT_FOUND, "No such program."))
+        if errors or customer is None or program is None or value is None:
+            return errors
+        if value == 0:
+            return [FieldError("amount", ErrorCode.OUT_OF_RANGE, "An adjustment cannot be zero.")]
+        if await _invoiced(session, customer.owner_id, program.id, day):
+            return [_already_invoiced("day", day)]
+        row = models.Charge(
+            kind=LineKind.ADJUSTMENT,
+            customer_id=customer.id,
+            program_id=program.id,
+            day=day,
+            quantity=1,
+            unit_cost=value,
+            unit_price=value,
+            description=text,
+        )
+        session.add(row)
+        await uow.commit()
+        return row
+
+
+def billable_period(month: str) -> Period | FieldError:
+    """A calendar month that is over (billing is in arrears)."""
+    try:
+        period = Period.parse_month(month)
+    except ValueError:
+        return FieldError("month", ErrorCode.INVALID, "Give the month as YYYY-MM, e.g. 2026-10.")
+    if period.end >= today():
+        return FieldError(
+            "month",
+            ErrorCode.OUT_OF_RANGE,
+            f"{month} is not over yet; bill it from {period.end_exclusive}.",
+        )
+    return period

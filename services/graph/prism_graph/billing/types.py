@@ -1,0 +1,250 @@
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Annotated, Any
+
+import strawberry
+from sqlalchemy import Select, func
+from strawberry import relay
+
+from prism_domain.invoicing import Invoice as DomainInvoice
+from prism_domain.invoicing import InvoiceLine as DomainLine
+from prism_domain.invoicing import LineKind as DomainLineKind
+from prism_domain.money import Money, minor_units
+from prism_domain.periods import Period
+from prism_graph.billing import document, models
+from prism_graph.billing.document import invoice_number
+from prism_graph.catalogue.types import BillingTerm, Program
+from prism_graph.common.decimals import fixed
+from prism_graph.common.errors import UserError
+from prism_graph.common.ids import decode_id
+from prism_graph.context import Info
+from prism_graph.organisations.types import Organisation
+
+if TYPE_CHECKING:
+    from prism_graph.customers.types import Customer
+
+LineKind = strawberry.enum(
+    DomainLineKind,
+    name="InvoiceLineKind",
+    description="ADJUSTMENT: a manual credit (negative) or charge, never synced (S5).",
+)
+
+
+def to_domain(row: models.Invoice, lines: Sequence[models.InvoiceLine]) -> DomainInvoice:
+    c = row.currency
+
+    def m(value: Decimal) -> Money:
+        return Money(fixed(value, minor_units(c)), c)
+
+    return DomainInvoice(
+        id=row.id,
+        partner_id=row.partner_id,
+        program_id=row.program_id,
+        period=Period(row.period_start, row.period_end),
+        currency=c,
+        lines=tuple(
+            DomainLine(
+                customer_id=line.customer_id,
+                subscription_id=line.subscription_id,
+                sku=line.sku,
+                kind=line.kind,
+                billing_term=line.billing_term,
+                period=Period(line.period_start, line.period_end),
+                quantity=fixed(line.quantity),
+                unit_cost=m(line.unit_cost),
+                unit_price=m(line.unit_price),
+                amount=m(line.amount),
+                description=line.description,
+            )
+            for line in lines
+        ),
+    )
+
+
+@strawberry.type(description="One line of an invoice (P3); amounts at the partner's cost.")
+class InvoiceLine:
+    kind: LineKind  # type: ignore[valid-type]
+    sku: str | None
+    description: str
+    billing_term: BillingTerm | None  # type: ignore[valid-type]
+    period_start: date
+    period_end: date
+    quantity: Decimal
+    unit_cost: Decimal
+    unit_price: Decimal = strawberry.field(description="RRP, for the PSA (S3, S5).")
+    amount: Decimal = strawberry.field(description="Prorated by days, rounded once, half up.")
+    subscription_id: relay.GlobalID | None
+    customer_id: strawberry.Private[int]
+
+    @strawberry.field
+    async def customer(
+        self, info: Info
+    ) -> Annotated[Customer, strawberry.lazy("prism_graph.customers.types")] | None:
+        from prism_graph.customers.types import Customer
+
+        row = await info.context.loaders.customer_by_id.load(self.customer_id)
+        return Customer.from_model(row) if row else None
+
+    @classmethod
+    def from_model(cls, row: models.InvoiceLine, currency: str) -> InvoiceLine:
+        places = minor_units(currency)
+        return cls(
+            kind=row.kind,
+            sku=row.sku,
+            description=row.description,
+            billing_term=row.billing_term,
+            period_start=row.period_start,
+            period_end=row.period_end,
+            quantity=fixed(row.quantity),
+            unit_cost=fixed(row.unit_cost, places),
+            unit_price=fixed(row.unit_price, places),
+            amount=fixed(row.amount, places),
+            subscription_id=relay.GlobalID("Subscription", str(row.subscription_id))
+            if row.subscription_id
+            else None,
+            customer_id=row.customer_id,
+        )
+
+
+@strawberry.type(description="One partner's invoice for one program and month (P3).")
+class Invoice(relay.Node):
+    id: relay.NodeID[int]
+    number: str
+    period_start: date
+    period_end: date
+    currency: str
+    total: Decimal = strawberry.field(description="The sum of the rounded line amounts.")
+    issued_at: datetime
+    partner_id: strawberry.Private[int]
+    program_id: strawberry.Private[int]
+    row: strawberry.Private[models.Invoice]
+
+    @strawberry.field
+    async def partner(self, info: Info) -> Organisation | None:
+        row = await info.context.loaders.organisation_by_id.load(self.partner_id)
+        return Organisation.from_model(row) if row else None
+
+    @strawberry.field
+    async def program(self, info: Info) -> Program | None:
+        row = await info.context.loaders.program_by_id.load(self.program_id)
+        return Program.from_model(row) if row else None
+
+    @strawberry.field
+    async def lines(self, info: Info) -> list[InvoiceLine]:
+        rows = await info.context.loaders.lines_by_invoice.load(self.id)
+        return [InvoiceLine.from_model(r, self.currency) for r in rows]
+
+    @strawberry.field(description="The invoice as CSV, as attached to the BILLING mail.")
+    async def document(self, info: Info) -> str:
+        lines = await info.context.loaders.lines_by_invoice.load(self.id)
+        customers = await info.context.loaders.customer_by_id.load_many(
+            sorted({line.customer_id for line in lines})
+        )
+        partner = await info.context.loaders.organisation_by_id.load(self.partner_id)
+        program = await info.context.loaders.program_by_id.load(self.program_id)
+        return document.render_csv(
+            number=self.number,
+            partner=partner.name if partner else "",
+            program=program.name if program else "",
+            invoice=to_domain(self.row, lines),
+            customer_names={c.id: c.name for c in customers if c is not None},
+        ).decode()
+
+    @classmethod
+    def from_model(cls, row: models.Invoice) -> Invoice:
+        return cls(
+            id=row.id,
+            number=invoice_number(row.period_start, row.id),
+            period_start=row.period_start,
+            period_end=row.period_end,
+            currency=row.currency,
+            total=fixed(row.total, minor_units(row.currency)),
+            issued_at=row.issued_at,
+            partner_id=row.partner_id,
+            program_id=row.program_id,
+            row=row,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False, **_: Any
+    ) -> list[Invoice | None]:
+        rows = await info.context.loaders.invoice_by_id.load_many([decode_id(i) for i in node_ids])
+        return [cls.from_model(r) if r else None for r in rows]
+
+
+@strawberry.type(description="A page of invoices.")
+class InvoiceConnection(relay.Connection[Invoice]):
+    filtered: strawberry.Private[Select[Any]]
+
+    @strawberry.field(description="How many invoices match, on all pages.")
+    async def total_count(self, info: Info) -> int:
+        count = await info.context.reader.scalar(
+            self.filtered.with_only_columns(func.count(), maintain_column_froms=True).order_by(None)
+        )
+        return int(count or 0)
+
+
+@strawberry.type
+class RunBillingPayload:
+    issued: list[Invoice] = strawberry.field(description="Invoices issued by this run.")
+    already_issued: int = strawberry.field(description="Invoices of the month issued before.")
+    errors: list[UserError]
+
+
+@strawberry.input
+class RecordUsageInput:
+    customer_id: relay.GlobalID
+    product_id: relay.GlobalID
+    day: date
+    quantity: Decimal = strawberry.field(description="Units used that day, e.g. 12.5.")
+
+
+@strawberry.type(description="Metered use of a product by a customer on a day.")
+class UsageRecord:
+    day: date
+    quantity: Decimal
+    unit_cost: Decimal
+    unit_price: Decimal
+
+
+@strawberry.type
+class UsagePayload:
+    usage: UsageRecord | None
+    errors: list[UserError]
+
+
+@strawberry.input
+class AddOneTimeFeeInput:
+    customer_id: relay.GlobalID
+    product_id: relay.GlobalID
+    day: date
+    quantity: int = 1
+
+
+@strawberry.input
+class AddAdjustmentInput:
+    customer_id: relay.GlobalID
+    program_id: relay.GlobalID
+    day: date
+    amount: Decimal = strawberry.field(description="Negative for a credit.")
+    description: str
+
+
+@strawberry.type(description="A one-time fee or a manual adjustment, billed in its month.")
+class Charge:
+    kind: LineKind  # type: ignore[valid-type]
+    day: date
+    sku: str | None
+    quantity: int
+    amount: Decimal = strawberry.field(description="Unit cost x quantity, or the adjustment.")
+    description: str
+
+
+@strawberry.type
+class ChargePayload:
+    charge: Charge | None
+    errors: list[UserError]

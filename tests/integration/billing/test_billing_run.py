@@ -1,0 +1,281 @@
+"""The monthly billing run through the API (P3, C5): one invoice per partner and program,
+prorated lines, usage, fees and adjustments, `invoice.issued` in the outbox, the BILLING
+contacts' mail with the invoice attached, and nothing issued twice."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from prism_domain.periods import Period
+from prism_graph.billing import service
+from prism_graph.billing.models import Invoice
+from prism_graph.database import Database
+from prism_graph.mail.models import MailAttachment, MailMessage
+from prism_graph.outbox.models import OutboxEvent
+from tests.support.catalogue import create_customer, create_product, create_program
+from tests.support.graphql import GraphQLClient
+from tests.support.identity import Tenants
+
+pytestmark = pytest.mark.integration
+
+MONTH = "2026-10"
+
+RUN = """
+mutation($month: String!) {
+  runBilling(month: $month) {
+    issued { id number partner { name } total }
+    alreadyIssued
+    errors { field code message }
+  }
+}
+"""
+
+INVOICES = """
+query { invoices(first: 10) { totalCount edges { node {
+  number periodStart periodEnd currency total partner { name } program { name }
+  lines { kind sku customer { name } periodStart periodEnd quantity unitCost unitPrice amount
+          description }
+} } } }
+"""
+
+
+async def mutate(client: GraphQLClient, name: str, input: dict[str, Any]) -> dict[str, Any]:
+    data = await client.data(
+        f"mutation($input: {name[0].upper()}{name[1:]}Input!) {{ {name}(input: $input) "
+        "{ errors { field code message } } }",
+        {"input": input},
+    )
+    payload: dict[str, Any] = data[name]
+    assert payload["errors"] == [], payload["errors"]
+    return payload
+
+
+async def subscribe(
+    client: GraphQLClient, customer: str, product: str, quantity: int, start: str
+) -> str:
+    data = await client.data(
+        "mutation($input: CreateSubscriptionInput!) { createSubscription(input: $input) {"
+        " subscription { id } errors { field code message } } }",
+        {
+            "input": {
+                "customerId": customer,
+                "productId": product,
+                "quantity": quantity,
+                "startDate": start,
+            }
+        },
+    )
+    assert data["createSubscription"]["errors"] == []
+    sub_id: str = data["createSubscription"]["subscription"]["id"]
+    return sub_id
+
+
+@pytest.fixture
+async def month_of_activity(client: GraphQLClient, tenants: Tenants) -> dict[str, str]:
+    """Given partner A's customer with a licence changed mid-month, Azure usage, a set-up fee
+    and a credit, and partner B's customer with one licence, all in October 2026."""
+    program = await create_program(client, "Microsoft CSP", "AUD")
+    licence = await create_product(
+        client,
+        program,
+        sku="M365-BP",
+        name="Microsoft 365 Business Premium",
+        buy_price="10.00",
+        rrp="12.00",
+    )
+    azure = await create_product(
+        client,
+        program,
+        sku="AZURE-PLAN",
+        name="Azure plan",
+        kind="USAGE",
+        buy_price="1.00",
+        rrp="1.00",
+    )
+    fee = await create_product(
+        client,
+        program,
+        sku="ONBOARD",
+        name="Onboarding",
+        kind="ONE_TIME_FEE",
+        buy_price="99.00",
+        rrp="150.00",
+    )
+    fabrikam = await create_customer(client, tenants.a.gid, "Fabrikam")
+    litware = await create_customer(client, tenants.b.gid, "Litware")
+    sub = await subscribe(client, fabrikam, licence, 10, "2026-10-01")
+    await mutate(
+        client,
+        "changeSubscriptionQuantity",
+        {"id": sub, "quantity": 15, "effectiveFrom": "2026-10-16"},
+    )
+    await subscribe(client, litware, licence, 1, "2026-10-01")
+    for day, quantity in (("2026-10-03", "12.5"), ("2026-10-04", "7.25")):
+        await mutate(
+            client,
+            "recordUsage",
+            {"customerId": fabrikam, "productId": azure, "day": day, "quantity": quantity},
+        )
+    await mutate(
+        client, "addOneTimeFee", {"customerId": fabrikam, "productId": fee, "day": "2026-10-01"}
+    )
+    await mutate(
+        client,
+        "addAdjustment",
+        {
+            "customerId": fabrikam,
+            "programId": program,
+            "day": "2026-10-20",
+            "amount": "-5.00",
+            "description": "Goodwill credit",
+        },
+    )
+    await mutate(
+        client,
+        "addAccountContact",
+        {
+            "accountId": tenants.a.gid,
+            "firstName": "Bill",
+            "lastName": "Ing",
+            "email": f"billing@{tenants.a.domain}",
+            "type": "BILLING",
+        },
+    )
+    return {"program": program, "subscription": sub, "fabrikam": fabrikam}
+
+
+async def count(database: Database, model: Any, *where: Any) -> int:
+    async with AsyncSession(database.engine) as session:
+        return int(await session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+
+async def test_a_run_issues_one_invoice_per_partner_with_prorated_lines(
+    client: GraphQLClient, tenants: Tenants, database: Database, month_of_activity: dict[str, str]
+) -> None:
+    run = await client.data(RUN, {"month": MONTH})
+
+    assert run["runBilling"]["errors"] == []
+    assert sorted(i["partner"]["name"] for i in run["runBilling"]["issued"]) == [
+        "Partner A",
+        "Partner B",
+    ]
+    listed = await client.as_(tenants.a.admin).data(INVOICES)
+    assert listed["invoices"]["totalCount"] == 1  # a partner sees its own invoice only
+    invoice = listed["invoices"]["edges"][0]["node"]
+    assert (invoice["periodStart"], invoice["periodEnd"]) == ("2026-10-01", "2026-10-31")
+    lines = [
+        (ln["kind"], ln["sku"], ln["periodStart"], ln["periodEnd"], ln["quantity"], ln["amount"])
+        for ln in invoice["lines"]
+    ]
+    assert lines == [
+        # 10 x 10.00 x 15/31 = 48.387 and 15 x 10.00 x 16/31 = 77.419, each rounded once
+        ("SUBSCRIPTION", "M365-BP", "2026-10-01", "2026-10-15", "10", "48.39"),
+        ("SUBSCRIPTION", "M365-BP", "2026-10-16", "2026-10-31", "15", "77.42"),
+        ("USAGE", "AZURE-PLAN", "2026-10-01", "2026-10-31", "19.75", "19.75"),
+        ("ONE_TIME_FEE", "ONBOARD", "2026-10-01", "2026-10-01", "1", "99.00"),
+        ("ADJUSTMENT", None, "2026-10-20", "2026-10-20", "1", "-5.00"),
+    ]
+    assert invoice["total"] == "239.56"
+    assert invoice["lines"][0]["customer"] == {"name": "Fabrikam"}
+    assert await count(database, OutboxEvent, OutboxEvent.type == "invoice.issued") == 2
+
+
+async def test_the_billing_contacts_get_the_invoice_attached(
+    client: GraphQLClient, tenants: Tenants, database: Database, month_of_activity: dict[str, str]
+) -> None:
+    await client.data(RUN, {"month": MONTH})
+
+    async with AsyncSession(database.engine) as session:
+        mail = (
+            await session.scalars(
+                select(MailMessage).where(MailMessage.template == "invoice_issued")
+            )
+        ).one()
+        attachment = (await session.scalars(select(MailAttachment))).one()
+    assert mail.to_addresses == [f"billing@{tenants.a.domain}"]
+    assert attachment.content_type == "text/csv"
+    text = attachment.content.decode()
+    assert "M365-BP" in text and "48.39" in text and "TOTAL" in text and "239.56" in text
+
+
+async def test_running_a_month_again_issues_nothing_twice(
+    client: GraphQLClient, database: Database, month_of_activity: dict[str, str]
+) -> None:
+    await client.data(RUN, {"month": MONTH})
+
+    again = await client.data(RUN, {"month": MONTH})
+
+    assert again["runBilling"]["issued"] == []
+    assert again["runBilling"]["alreadyIssued"] == 2
+    assert await count(database, Invoice) == 2
+    assert await count(database, OutboxEvent, OutboxEvent.type == "invoice.issued") == 2
+    assert await count(database, MailMessage, MailMessage.template == "invoice_issued") == 1
+
+
+async def test_two_runs_at_once_issue_each_invoice_once(
+    database: Database, month_of_activity: dict[str, str]
+) -> None:
+    period = Period.parse_month(MONTH)
+
+    runs = await asyncio.gather(
+        service.run_billing(database, period), service.run_billing(database, period)
+    )
+
+    assert sum(len(r.issued) for r in runs) == 2
+    assert sum(r.already_issued for r in runs) == 2
+    assert await count(database, Invoice) == 2
+    assert await count(database, OutboxEvent, OutboxEvent.type == "invoice.issued") == 2
+
+
+async def test_an_invoiced_month_is_closed_to_changes(
+    client: GraphQLClient, month_of_activity: dict[str, str]
+) -> None:
+    await client.data(RUN, {"month": MONTH})
+
+    data = await client.data(
+        "mutation($input: ChangeSubscriptionQuantityInput!) { changeSubscriptionQuantity("
+        "input: $input) { errors { field code } } }",
+        {
+            "input": {
+                "id": month_of_activity["subscription"],
+                "quantity": 1,
+                "effectiveFrom": "2026-10-20",
+            }
+        },
+    )
+
+    assert data["changeSubscriptionQuantity"]["errors"] == [
+        {"field": "input.effectiveFrom", "code": "CONFLICT"}
+    ]
+
+
+async def test_only_the_distributor_runs_billing_and_only_for_a_month_that_is_over(
+    client: GraphQLClient, tenants: Tenants
+) -> None:
+    refused = await client.as_(tenants.a.admin).post(RUN, {"month": MONTH})
+    future = await client.data(RUN, {"month": "2099-01"})
+    garbled = await client.data(RUN, {"month": "October"})
+
+    assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert [e["code"] for e in future["runBilling"]["errors"]] == ["OUT_OF_RANGE"]
+    assert [e["code"] for e in garbled["runBilling"]["errors"]] == ["INVALID"]
+
+
+async def test_the_invoice_document_is_the_same_csv_through_the_api(
+    client: GraphQLClient, month_of_activity: dict[str, str]
+) -> None:
+    run = await client.data(RUN, {"month": MONTH})
+    first = run["runBilling"]["issued"][0]["id"]
+
+    data = await client.data(
+        "query($id: ID!) { invoice(id: $id) { number document } }", {"id": first}
+    )
+
+    document = data["invoice"]["document"]
+    assert document.splitlines()[0].startswith("invoice,partner,program,customer,kind")
+    assert data["invoice"]["number"] in document
