@@ -130,6 +130,8 @@ async def test_the_answer_is_the_same_for_unknown_and_unverified_addresses(
 
     assert answers[0] == answers[1] == answers[2]
     assert [m.rcpt_tos for m in mailbox.deliver()] == [("ann@fabrikam.example",)]
+    malformed = await mutate(anonymous, REQUEST_SIGN_IN, email="not an address")
+    assert malformed["errors"] == [{"code": "INVALID"}]
 
 
 async def test_a_sign_in_link_works_once_and_not_after_it_expires(

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from prism_graph.database import Database
 from tests.integration.contacts.support import (
     ACCOUNT_CONTACTS,
     ADD_ACCOUNT_CONTACT,
@@ -18,6 +19,7 @@ from tests.integration.contacts.support import (
 )
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import Tenants
+from tests.support.sql import count_statements
 
 pytestmark = pytest.mark.integration
 
@@ -184,3 +186,17 @@ async def test_another_tenants_account_and_contacts_are_not_found(
     node = await partner_a.data("query($id: ID!) { node(id: $id) { id } }", {"id": b_contact["id"]})
     assert node == {"node": None}
     assert len((await listing(client, tenants.b.gid))["BILLING"]) == 2
+
+
+async def test_listing_costs_the_same_statements_for_two_or_eight_contacts(
+    client: GraphQLClient, tenants: Tenants, database: Database
+) -> None:
+    costs = []
+    for account, size in ((tenants.a.gid, 2), (tenants.b.gid, 8)):
+        for n in range(size):
+            await add(client, account, f"c{n}@x.example", "BILLING")
+        with count_statements(database.engine) as log:
+            listed = await listing(client, account)
+        assert len(listed["BILLING"]) == size
+        costs.append(len(log.selects()))
+    assert costs[0] == costs[1]

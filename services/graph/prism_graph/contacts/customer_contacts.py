@@ -140,16 +140,18 @@ async def verify(database: Database, token: str) -> CustomerContact | list[Field
         return found
 
 
-async def request_sign_in(database: Database, config: ContactsConfig, email: str | None) -> None:
+async def request_sign_in(
+    database: Database, config: ContactsConfig, email: str | None
+) -> list[FieldError]:
     """T3: mail a sign-in link to every verified contact with this address (one per customer).
 
-    The caller answers the same whatever happens here, so nobody learns whether the address
-    is known.
+    The answer is the same whether or not the address is known, so nobody learns which
+    addresses are; only an address that cannot be one (N1) is refused.
     """
     errors: list[FieldError] = []
     address = clean_email(email, field="email", errors=errors)
     if errors:
-        return
+        return errors
     async with database.unit_of_work() as uow:
         session = uow.session
         rows = (
@@ -163,6 +165,7 @@ async def request_sign_in(database: Database, config: ContactsConfig, email: str
         for contact, customer_name in rows:
             await _send_link(session, config, contact, customer_name, LinkPurpose.SIGN_IN)
         await uow.commit()
+    return []
 
 
 async def sign_in(

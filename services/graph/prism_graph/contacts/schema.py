@@ -8,7 +8,7 @@ from sqlalchemy import select
 from strawberry import relay
 
 from prism_domain.access import ContactRole as DomainContactRole
-from prism_domain.access import Permission
+from prism_domain.access import Permission, Scope
 from prism_domain.contacts import (
     PROGRAM_NAME_MAX_LENGTH,
     check_amount,
@@ -19,7 +19,7 @@ from prism_domain.contacts import (
 from prism_domain.contacts import ContactType as DomainContactType
 from prism_domain.errors import ErrorCode, FieldError
 from prism_domain.text import clean_name
-from prism_graph.access import public, requires
+from prism_graph.access import public, requires, visible_customer_contacts
 from prism_graph.common.errors import user_errors
 from prism_graph.contacts import by_type, customer_contacts, notify
 from prism_graph.contacts.accounts import AccountRef, account_name_query
@@ -84,7 +84,7 @@ def _contact_payload(result: CustomerContactRow | list[FieldError]) -> CustomerC
     return CustomerContactPayload(contact=CustomerContact.from_model(result), errors=[])
 
 
-def _scope(info: Info):  # type: ignore[no-untyped-def]
+def _scope(info: Info) -> Scope:
     scope = info.context.scope
     assert scope is not None  # the permission classes let no anonymous caller in
     return scope
@@ -129,8 +129,6 @@ class ContactQueries:
     async def customer_contacts(
         self, info: Info, customer_id: relay.GlobalID
     ) -> list[CustomerContact]:
-        from prism_graph.access import visible_customer_contacts
-
         rows = await info.context.reader.scalars(
             select(CustomerContactRow)
             .where(
@@ -399,8 +397,8 @@ class ContactMutations:
                     None,
                 ),
             )
-        await customer_contacts.request_sign_in(ctx.database, contacts_config(ctx), email)
-        return RequestContactSignInPayload(message=SIGN_IN_ANSWER, errors=[])
+        errors = await customer_contacts.request_sign_in(ctx.database, contacts_config(ctx), email)
+        return RequestContactSignInPayload(message=SIGN_IN_ANSWER, errors=user_errors(errors, None))
 
     @strawberry.mutation(
         permission_classes=[public()],
