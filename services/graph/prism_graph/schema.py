@@ -28,6 +28,7 @@ from prism_graph.contacts.schema import ContactMutations, ContactQueries
 from prism_graph.context import Info
 from prism_graph.customers.schema import CustomerMutations, CustomerQueries
 from prism_graph.customers.tenant_schema import TenantMutations
+from prism_graph.customers.update import CustomerUpdateMutations
 from prism_graph.identity.schema import IdentityMutations, IdentityQueries
 from prism_graph.subscriptions.schema import SubscriptionMutations, SubscriptionQueries
 
@@ -62,6 +63,7 @@ class Mutation(
     SubscriptionMutations,
     TenantMutations,
     BillingMutations,
+    CustomerUpdateMutations,
 ):
     pass
 

@@ -1,0 +1,118 @@
+"""Updating a customer (O1): name, domain and status, validated like a new customer.
+
+Status only moves forward (PROSPECT -> IN_PROGRESS -> ACTIVE): submitting an order makes a
+prospect a customer in progress (O2), onboarding makes it active; nothing turns it back.
+"""
+
+from __future__ import annotations
+
+import strawberry
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from strawberry import relay
+
+from prism_domain.access import Permission, Scope
+from prism_domain.customers import CustomerStatus as DomainStatus
+from prism_domain.customers import NewCustomer
+from prism_domain.errors import DomainValidationError, ErrorCode, FieldError
+from prism_graph.access import requires, visible_customers
+from prism_graph.catalogue.schema import node_pk
+from prism_graph.common.errors import UserError, user_errors
+from prism_graph.context import Info
+from prism_graph.customers.models import Customer, name_key
+from prism_graph.customers.types import Customer as CustomerType
+from prism_graph.customers.types import CustomerStatus
+from prism_graph.database import Database
+
+_ORDER = [DomainStatus.PROSPECT, DomainStatus.IN_PROGRESS, DomainStatus.ACTIVE]
+
+
+async def update_customer(
+    database: Database,
+    scope: Scope | None,
+    customer_id: int,
+    *,
+    name: str | None,
+    domain: str | None,
+    status: DomainStatus | None,
+) -> Customer | list[FieldError]:
+    async with database.unit_of_work() as uow:
+        session = uow.session
+        customer = await session.scalar(
+            select(Customer).where(Customer.id == customer_id, visible_customers(scope))
+        )
+        if customer is None:
+            return [FieldError("id", ErrorCode.NOT_FOUND, "No such customer.")]
+        try:
+            new = NewCustomer.parse(
+                name=customer.name if name is None else name,
+                domain=customer.domain if domain is None else domain,
+            )
+        except DomainValidationError as exc:
+            return exc.errors
+        if status is not None and _ORDER.index(status) < _ORDER.index(customer.status):
+            return [
+                FieldError(
+                    "status",
+                    ErrorCode.INVALID,
+                    f"A customer {customer.status.value} cannot go back to {status.value}.",
+                )
+            ]
+        duplicate = FieldError(
+            "name", ErrorCode.DUPLICATE, f"A customer named '{new.name}' already exists."
+        )
+        taken = await session.scalar(
+            select(Customer.id).where(
+                Customer.owner_id == customer.owner_id,
+                Customer.name_key == name_key(new.name),
+                Customer.id != customer.id,
+            )
+        )
+        if taken is not None:
+            return [duplicate]
+        customer.name, customer.name_key = new.name, name_key(new.name)
+        customer.domain = new.domain
+        if status is not None:
+            customer.status = status
+        try:
+            await session.flush()
+        except IntegrityError:
+            return [duplicate]
+        await uow.commit()
+        return customer
+
+
+@strawberry.input
+class UpdateCustomerInput:
+    id: relay.GlobalID
+    name: str | None = None
+    domain: str | None = strawberry.field(default=None, description="'' removes the domain.")
+    status: CustomerStatus | None = None  # type: ignore[valid-type]
+
+
+@strawberry.type
+class UpdateCustomerPayload:
+    customer: CustomerType | None
+    errors: list[UserError]
+
+
+@strawberry.type
+class CustomerUpdateMutations:
+    @strawberry.mutation(
+        permission_classes=[requires(Permission.MANAGE_CUSTOMERS)],
+        description="Change a customer's name, domain or status (forward only).",
+    )
+    async def update_customer(
+        self, info: Info, input: UpdateCustomerInput
+    ) -> UpdateCustomerPayload:
+        result = await update_customer(
+            info.context.database,
+            info.context.scope,
+            node_pk(input.id, "Customer"),
+            name=input.name,
+            domain=input.domain,
+            status=input.status,
+        )
+        if isinstance(result, list):
+            return UpdateCustomerPayload(customer=None, errors=user_errors(result))
+        return UpdateCustomerPayload(customer=CustomerType.from_model(result), errors=[])
