@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import unquote
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from prism_graph.mail.sender import MailSender
 from prism_graph.mail.settings import MailSettings
@@ -52,6 +52,18 @@ def mailbox(database_url: str, sync_engine: Engine, smtp_server: SmtpServer) -> 
         mail_smtp_timeout=5,
     )
     return Mailbox(smtp_server, MailSender(sync_engine, settings))
+
+
+def waiting_on_a_lock(engine: Engine) -> bool:
+    """PostgreSQL: some session of this database waits for a row lock right now."""
+    with engine.connect() as conn:
+        waiting = conn.scalar(
+            text(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            )
+        )
+    return bool(waiting)
 
 
 def text_of(message: EmailMessage) -> str:

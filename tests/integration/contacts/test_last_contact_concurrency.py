@@ -11,7 +11,7 @@ import time
 import uuid
 
 import pytest
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, func, select
 
 from prism_domain.access import Scope
 from prism_domain.contacts import ContactType
@@ -20,6 +20,7 @@ from prism_graph.contacts import by_type
 from prism_graph.contacts.accounts import AccountRef
 from prism_graph.contacts.models import AccountContactTypeMember
 from prism_graph.database import Database
+from tests.integration.contacts.support import waiting_on_a_lock
 from tests.support.backends import postgres_requested
 from tests.support.identity import Tenants
 
@@ -50,17 +51,6 @@ async def billing_members(database: Database) -> int:
     async with database.engine.connect() as conn:
         count = await conn.scalar(select(func.count()).select_from(AccountContactTypeMember))
     return int(count or 0)
-
-
-def waiting_on_a_lock(engine: Engine) -> bool:
-    with engine.connect() as conn:
-        waiting = conn.scalar(
-            text(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND wait_event_type = 'Lock'"
-            )
-        )
-    return bool(waiting)
 
 
 @pytest.mark.skipif(not postgres_requested(), reason="real row locks: PostgreSQL only")
