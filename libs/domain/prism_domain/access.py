@@ -89,6 +89,8 @@ class Permission(StrEnum):
     MANAGE_CATALOGUE = "MANAGE_CATALOGUE"  # the distributor's price lists (P1)
     MANAGE_SUBSCRIPTIONS = "MANAGE_SUBSCRIPTIONS"  # quantities, cancellations (O7, P2)
     MANAGE_BILLING = "MANAGE_BILLING"  # the distributor: billing runs, usage, credits (P3)
+    VIEW_PSA_SYNC = "VIEW_PSA_SYNC"  # connection status, sync settings, runs (S1, S2, S7)
+    MANAGE_PSA_SYNC = "MANAGE_PSA_SYNC"  # credentials, settings, mappings, syncs (S1-S3)
 
 
 class PrincipalKind(StrEnum):
@@ -147,10 +149,16 @@ _STAFF_BASE = frozenset(
         Permission.MANAGE_OWN_ACCOUNT,
         Permission.VIEW_CATALOGUE,
         Permission.MANAGE_SUBSCRIPTIONS,
+        Permission.VIEW_PSA_SYNC,
     }
 )
 _ADMIN_EXTRA = frozenset(
-    {Permission.MANAGE_USERS, Permission.MANAGE_API_CLIENTS, Permission.VIEW_AUDIT_LOG}
+    {
+        Permission.MANAGE_USERS,
+        Permission.MANAGE_API_CLIENTS,
+        Permission.VIEW_AUDIT_LOG,
+        Permission.MANAGE_PSA_SYNC,
+    }
 )
 # Machine access: the business data, not the partner's own staff and credentials.
 _API_CLIENT = frozenset(

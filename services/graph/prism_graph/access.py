@@ -26,6 +26,8 @@ from prism_graph.customers.tenant_models import Tenant
 from prism_graph.identity.models import ApiClient, User
 from prism_graph.organisations.models import Organisation
 from prism_graph.subscriptions.models import Subscription
+from prism_syncer.products.models import ProductSyncRun
+from prism_syncer.psa.models import ProgramSyncSettings, PsaConnection
 
 
 class AccessError(PublicError):
@@ -227,6 +229,26 @@ def visible_customer_contacts(scope: Scope | None) -> ColumnElement[bool]:
     if scope.all_partners:
         return true()
     return CustomerContact.customer_id.in_(select(Customer.id).where(visible_customers(scope)))
+
+
+def _of_own_partner(scope: Scope | None, column: Any) -> ColumnElement[bool]:
+    """PSA sync rows (S1-S3, S7) belong to one partner: its own staff and clients, and the
+    distributor acting for it, reach them; a customer's contacts never do."""
+    if scope is None or scope.customer_id is not None or scope.partner_id is None:
+        return false()
+    return and_(column == scope.partner_id)
+
+
+def visible_psa_connections(scope: Scope | None) -> ColumnElement[bool]:
+    return _of_own_partner(scope, PsaConnection.partner_id)
+
+
+def visible_program_sync_settings(scope: Scope | None) -> ColumnElement[bool]:
+    return _of_own_partner(scope, ProgramSyncSettings.partner_id)
+
+
+def visible_product_sync_runs(scope: Scope | None) -> ColumnElement[bool]:
+    return _of_own_partner(scope, ProductSyncRun.partner_id)
 
 
 def scope_for(principal: Principal | None) -> Scope | None:

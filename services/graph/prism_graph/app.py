@@ -35,10 +35,13 @@ from prism_graph.identity.secrets import Passwords
 from prism_graph.identity.service import IdentityConfig
 from prism_graph.identity.throttle import LoginThrottle, make_backend
 from prism_graph.mail.outbox import MailSignal
+from prism_graph.psa.config import CONTEXT_KEY as PSA_KEY
+from prism_graph.psa.config import build_psa_config
 from prism_graph.schema import SchemaLimits, build_schema
 from prism_graph.settings import GraphSettings
 from prism_platform.broker import broker_kind, ping
 from prism_platform.db import make_async_engine
+from prism_syncer.psa.connections import PsaConfig
 
 log = logging.getLogger(__name__)
 
@@ -73,12 +76,14 @@ class _GraphQLApp(GraphQL[Context, None]):
         database: Database,
         identity: IdentityConfig,
         contacts: ContactsConfig | None = None,
+        psa: PsaConfig | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self._database = database
         self._identity = identity
         self._contacts = contacts or ContactsConfig()
+        self._psa = psa
 
     async def get_context(self, request: Any, response: Any) -> Context:
         state = request.scope.setdefault("state", {})
@@ -92,6 +97,7 @@ class _GraphQLApp(GraphQL[Context, None]):
             response=response,
         )
         context.extra[CONTACTS_KEY] = self._contacts
+        context.extra[PSA_KEY] = self._psa
         state["prism_context"] = context
         return context
 
@@ -207,6 +213,7 @@ def create_app(
         database,
         identity,
         build_contacts_config(settings),
+        build_psa_config(settings),
         schema=schema,
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
         allow_queries_via_get=False,

@@ -30,6 +30,7 @@ from prism_graph.database import RequestReader
 from prism_graph.identity.models import ApiClient, User
 from prism_graph.organisations.models import Organisation
 from prism_graph.subscriptions.models import Subscription, SubscriptionQuantity
+from prism_syncer.products.models import ProductSyncRun, ProductSyncRunItem
 
 M = TypeVar("M")
 
@@ -148,6 +149,19 @@ class Loaders:
             (InvoiceLine.position,),
         )
         # END catalogue loaders
+        # PSA sync runs (S7)
+        self.product_sync_run_by_id = by_id_loader(
+            reader, ProductSyncRun, access.visible_product_sync_runs, scope
+        )
+        self.items_by_product_sync_run = grouped_loader(
+            reader,
+            ProductSyncRunItem,
+            ProductSyncRunItem.run_id,
+            ProductSyncRunItem.run_id.in_(
+                select(ProductSyncRun.id).where(access.visible_product_sync_runs(scope))
+            ),
+            (ProductSyncRunItem.sku, ProductSyncRunItem.id),
+        )
         # Contacts (C1, R1)
         self.account_contact_by_id = by_id_loader(
             reader, AccountContact, access.visible_account_contacts, scope

@@ -30,6 +30,7 @@ from prism_graph.customers.schema import CustomerMutations, CustomerQueries
 from prism_graph.customers.tenant_schema import TenantMutations
 from prism_graph.customers.update import CustomerUpdateMutations
 from prism_graph.identity.schema import IdentityMutations, IdentityQueries
+from prism_graph.psa.schema import PsaMutations, PsaQueries
 from prism_graph.subscriptions.schema import SubscriptionMutations, SubscriptionQueries
 
 
@@ -42,6 +43,7 @@ class Query(
     ContactQueries,
     SubscriptionQueries,
     BillingQueries,
+    PsaQueries,
 ):
     @strawberry.field(
         permission_classes=[authenticated()],
@@ -64,6 +66,7 @@ class Mutation(
     TenantMutations,
     BillingMutations,
     CustomerUpdateMutations,
+    PsaMutations,
 ):
     pass
 

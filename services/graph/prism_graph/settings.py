@@ -40,6 +40,11 @@ class GraphSettings(CommonSettings):
         15, ge=1, le=24 * 60, description="life of a contact's sign-in link"
     )
 
+    # PSA sync (issue 7: S1, S2)
+    autotask_zone_probe_url: str | None = Field(
+        None, description="Autotask zone lookup root; unset: webservices2.autotask.net"
+    )
+
     @model_validator(mode="after")
     def _argon2_memory_covers_its_lanes(self) -> GraphSettings:
         if self.password_hash_memory_kib < 8 * self.password_hash_parallelism:

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import logging
+from collections import ChainMap
+from collections.abc import Mapping
 
 from sqlalchemy.orm import Session
 
 from prism_domain.customers import CustomerCreated
 from prism_domain.events import Envelope
 from prism_syncer.inbox import Handler
+from prism_syncer.products.handlers import product_handlers
+from prism_syncer.psa.connections import PsaConfig
+from prism_syncer.settings import SyncerSettings
 
 log = logging.getLogger(__name__)
 
@@ -26,3 +31,14 @@ def on_customer_created(session: Session, envelope: Envelope) -> None:
 HANDLERS: dict[str, Handler] = {
     CustomerCreated.type: on_customer_created,
 }
+
+
+def handlers_for(settings: SyncerSettings) -> Mapping[str, Handler]:
+    """Every handler, those needing configuration (the PSA's key and address) included.
+
+    A live view over `HANDLERS` (a ChainMap), so that a handler replaced there is used.
+    """
+    config = PsaConfig.from_settings(
+        settings.secret_key.get_secret_value(), settings.autotask_zone_probe_url
+    )
+    return ChainMap(product_handlers(config), HANDLERS)

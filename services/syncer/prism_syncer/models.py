@@ -24,3 +24,21 @@ class ProcessedEvent(Base):
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
     processed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     outcome: Mapped[str] = mapped_column(String(20))
+
+
+# Issue 7 (S1-S3, S7): imported here so that migrations and tests see every syncer table.
+from prism_syncer.products.models import (  # noqa: E402
+    ProductServiceLink,
+    ProductSyncRun,
+    ProductSyncRunItem,
+)
+from prism_syncer.psa.models import ProgramSyncSettings, PsaConnection  # noqa: E402
+
+__all__ = [
+    "ProcessedEvent",
+    "ProductServiceLink",
+    "ProductSyncRun",
+    "ProductSyncRunItem",
+    "ProgramSyncSettings",
+    "PsaConnection",
+]

@@ -10,3 +10,6 @@ class SyncerSettings(CommonSettings):
 
     worker_processes: int = Field(1, ge=1, le=64, description="Dramatiq worker processes")
     worker_threads: int = Field(4, ge=1, le=64, description="threads per worker process")
+    autotask_zone_probe_url: str | None = Field(
+        None, description="Autotask zone lookup root; unset: webservices2.autotask.net"
+    )

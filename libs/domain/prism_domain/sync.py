@@ -1,0 +1,136 @@
+"""PSA sync settings and events (SPEC S1-S3, S7), in PSA-neutral terms."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from prism_domain.errors import DomainValidationError, ErrorCode, FieldError
+from prism_domain.events import DomainEvent, register
+from prism_domain.text import clean_email
+
+#: The seed's service name: "PC_" followed by the product SKU (S3).
+SERVICE_NAME_PREFIX = "PC_"
+MAX_NOTIFICATION_ADDRESSES = 20
+
+
+def service_name(sku: str) -> str:
+    return f"{SERVICE_NAME_PREFIX}{sku}"
+
+
+class ProductSyncMode(StrEnum):
+    """S2: every product of the program, or only those on invoices of synced customers."""
+
+    ALL = "ALL"
+    IN_USE = "IN_USE"
+
+
+class SyncTrigger(StrEnum):
+    MANUAL = "MANUAL"
+    PRICE_CHANGED = "PRICE_CHANGED"
+
+
+class ConnectionStatus(StrEnum):
+    UNTESTED = "UNTESTED"
+    OK = "OK"
+    FAILING = "FAILING"
+
+
+class ConnectionProblem(StrEnum):
+    """Which part of the credentials the PSA refused (S1 "test")."""
+
+    UNKNOWN_USER = "UNKNOWN_USER"  # no zone for this username
+    WRONG_SECRET = "WRONG_SECRET"  # noqa: S105 - unauthorised: wrong secret or locked user
+    INVALID_INTEGRATION_CODE = "INVALID_INTEGRATION_CODE"
+    PERMISSION_DENIED = "PERMISSION_DENIED"  # security level
+    UNREACHABLE = "UNREACHABLE"
+    UNEXPECTED = "UNEXPECTED"
+
+
+PROBLEM_MESSAGES: dict[ConnectionProblem, str] = {
+    ConnectionProblem.UNKNOWN_USER: (
+        "Autotask knows no API user with this username (no zone found): check the API Username."
+    ),
+    ConnectionProblem.WRONG_SECRET: (
+        "Autotask refused the username and secret: check the Password (Secret), and that the "
+        "API user is not locked (Admin > Resources, Edit, uncheck Locked)."
+    ),
+    ConnectionProblem.INVALID_INTEGRATION_CODE: (
+        "Autotask refused the integration code (API tracking identifier): copy it again from "
+        "the API user's Tracking Identifier."
+    ),
+    ConnectionProblem.PERMISSION_DENIED: (
+        "The API user's security level does not allow this: give it the API User (API-only) "
+        "security level described in the setup guide."
+    ),
+    ConnectionProblem.UNREACHABLE: "Autotask could not be reached; try again shortly.",
+    ConnectionProblem.UNEXPECTED: "Autotask answered with an unexpected error; try again.",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Credentials:
+    """S1: the partner's Autotask API user, cleaned."""
+
+    username: str
+    secret: str
+    integration_code: str
+
+    @classmethod
+    def parse(
+        cls, *, username: str | None, secret: str | None, integration_code: str | None
+    ) -> Credentials:
+        errors: list[FieldError] = []
+        values: dict[str, str] = {}
+        for name, value, limit in (
+            ("username", username, 200),
+            ("secret", secret, 200),
+            ("integrationCode", integration_code, 100),
+        ):
+            text = (value or "").strip()
+            if not text:
+                errors.append(FieldError(name, ErrorCode.REQUIRED, "Required."))
+            elif len(text) > limit:
+                errors.append(FieldError(name, ErrorCode.TOO_LONG, f"At most {limit} characters."))
+            values[name] = text
+        if errors:
+            raise DomainValidationError(errors)
+        return cls(values["username"], values["secret"], values["integrationCode"])
+
+    def __repr__(self) -> str:
+        return f"Credentials(username={self.username!r})"
+
+
+def clean_notification_emails(values: list[str] | None) -> list[str]:
+    """S2: optional addresses for sync errors and price-change warnings; each validated."""
+    errors: list[FieldError] = []
+    cleaned: list[str] = []
+    for i, value in enumerate(values or []):
+        email = clean_email(value, field=f"notificationEmails.{i}", errors=errors)
+        if email and email.casefold() not in {e.casefold() for e in cleaned}:
+            cleaned.append(email)
+    if len(cleaned) > MAX_NOTIFICATION_ADDRESSES:
+        errors.append(
+            FieldError(
+                "notificationEmails",
+                ErrorCode.TOO_LONG,
+                f"At most {MAX_NOTIFICATION_ADDRESSES} addresses.",
+            )
+        )
+    if errors:
+        raise DomainValidationError(errors)
+    return cleaned
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class ProductSyncRequested(DomainEvent):
+    """S3: a partner asked for the product sync of one program (or a price change did)."""
+
+    type = "product_sync.requested"
+    version = 1
+    aggregate_type = "product_sync"
+
+    partner_id: int
+    program_id: int
+    trigger: str = SyncTrigger.MANUAL.value

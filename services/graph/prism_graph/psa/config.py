@@ -1,0 +1,23 @@
+"""The PSA configuration a request uses, put in the context by the composition root."""
+
+from __future__ import annotations
+
+from prism_graph.common.errors import ServiceUnavailable
+from prism_graph.context import Info
+from prism_graph.settings import GraphSettings
+from prism_syncer.psa.connections import PsaConfig
+
+CONTEXT_KEY = "psa"
+
+
+def build_psa_config(settings: GraphSettings) -> PsaConfig:
+    return PsaConfig.from_settings(
+        settings.secret_key.get_secret_value(), settings.autotask_zone_probe_url
+    )
+
+
+def psa_config(info: Info) -> PsaConfig:
+    config = info.context.extra.get(CONTEXT_KEY)
+    if not isinstance(config, PsaConfig):
+        raise ServiceUnavailable("PSA sync is not configured on this server.")
+    return config

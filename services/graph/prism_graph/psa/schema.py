@@ -1,0 +1,369 @@
+"""PSA sync queries and mutations (S1-S3, S7). Everything is the caller's partner's: its
+staff and API clients, or the distributor acting for it (T3)."""
+
+from __future__ import annotations
+
+import strawberry
+from sqlalchemy import Select, select
+from strawberry import relay
+
+from prism_domain.access import Permission
+from prism_domain.errors import ErrorCode, FieldError
+from prism_domain.sync import ConnectionProblem, ProductSyncMode
+from prism_graph.access import (
+    requires,
+    visible_product_sync_runs,
+    visible_program_sync_settings,
+    visible_psa_connections,
+)
+from prism_graph.catalogue.schema import node_pk
+from prism_graph.common.errors import PublicError, user_errors
+from prism_graph.context import Info
+from prism_graph.psa import service
+from prism_graph.psa.config import psa_config
+from prism_graph.psa.types import (
+    MapProductToServiceInput,
+    MapProductToServicePayload,
+    ProductSyncOverview,
+    ProductSyncPlanItem,
+    ProductSyncPreviewPayload,
+    ProductSyncRun,
+    ProgramSyncSettings,
+    ProgramSyncSettingsInput,
+    ProgramSyncSettingsPayload,
+    PsaChoice,
+    PsaConnection,
+    PsaConnectionPayload,
+    PsaCredentialsInput,
+    SyncProductsPayload,
+    TestPsaConnectionPayload,
+)
+from prism_syncer.products.models import ProductSyncRun as RunRow
+from prism_syncer.products.planning import Action
+from prism_syncer.products.sync import RunStatus
+from prism_syncer.psa.models import ProgramSyncSettings as SettingsRow
+from prism_syncer.psa.models import PsaConnection as ConnectionRow
+from prism_syncer.psa.port import Choice
+
+MAX_RUNS = 100
+
+
+class PsaUnavailable(PublicError):
+    code = "PSA_UNAVAILABLE"
+
+
+def _partner(info: Info) -> int | None:
+    scope = info.context.scope
+    if scope is None or scope.customer_id is not None:
+        return None
+    return scope.partner_id
+
+
+def _choices(result: list[Choice] | FieldError) -> list[PsaChoice]:
+    if isinstance(result, FieldError):
+        raise PsaUnavailable(result.message)
+    return [PsaChoice.of(c) for c in result]
+
+
+def _run(row: RunRow) -> ProductSyncRun:
+    return ProductSyncRun.from_row(row)
+
+
+@strawberry.type
+class PsaQueries:
+    @strawberry.field(
+        permission_classes=[requires(Permission.VIEW_PSA_SYNC)],
+        description="Your partner's Autotask connection and its status (S1); null if none.",
+    )
+    async def psa_connection(self, info: Info) -> PsaConnection | None:
+        row = await info.context.reader.scalar(
+            select(ConnectionRow).where(visible_psa_connections(info.context.scope))
+        )
+        return PsaConnection.from_row(row) if row else None
+
+    @strawberry.field(
+        permission_classes=[requires(Permission.VIEW_PSA_SYNC)],
+        description="How a program syncs to your PSA (S2); null until set up.",
+    )
+    async def program_sync_settings(
+        self, info: Info, program_id: relay.GlobalID
+    ) -> ProgramSyncSettings | None:
+        row = await info.context.reader.scalar(
+            select(SettingsRow).where(
+                visible_program_sync_settings(info.context.scope),
+                SettingsRow.program_id == node_pk(program_id, "Program"),
+            )
+        )
+        return ProgramSyncSettings.from_row(row, str(program_id)) if row else None
+
+    @strawberry.field(
+        permission_classes=[requires(Permission.MANAGE_PSA_SYNC)],
+        description="Billing codes for the program settings, live from Autotask: active "
+        "Recurring Contract Service codes only (S2).",
+    )
+    async def psa_billing_codes(self, info: Info) -> list[PsaChoice]:
+        partner = _partner(info)
+        if partner is None:
+            return []
+        return _choices(
+            await service.live(
+                info.context.database,
+                psa_config(info),
+                partner,
+                lambda psa: psa.recurring_billing_codes(),
+            )
+        )
+
+    @strawberry.field(
+        permission_classes=[requires(Permission.MANAGE_PSA_SYNC)],
+        description="Active Autotask companies, live, searched by name (at most 50); "
+        "vendorsOnly for the program's vendor (S2), all for customer mapping (S4).",
+    )
+    async def psa_companies(
+        self, info: Info, search: str | None = None, vendors_only: bool = False
+    ) -> list[PsaChoice]:
+        partner = _partner(info)
+        if partner is None:
+            return []
+        return _choices(
+            await service.live(
+                info.context.database,
+                psa_config(info),
+                partner,
+                lambda psa: psa.companies(search, vendors_only=vendors_only),
+            )
+        )
+
+    @strawberry.field(
+        permission_classes=[requires(Permission.MANAGE_PSA_SYNC)],
+        description="Active Recurring Service contracts, live, of a company and/or searched "
+        "by name (at most 50), for customer mapping (S4).",
+    )
+    async def psa_contracts(
+        self, info: Info, company_id: int | None = None, search: str | None = None
+    ) -> list[PsaChoice]:
+        partner = _partner(info)
+        if partner is None:
+            return []
+        return _choices(
+            await service.live(
+                info.context.database,
+                psa_config(info),
+                partner,
+                lambda psa: psa.recurring_contracts(company_id, search),
+            )
+        )
+
+    @strawberry.field(
+        permission_classes=[requires(Permission.MANAGE_PSA_SYNC)],
+        description="What a product sync of the program would do now, without writing (S3).",
+    )
+    async def product_sync_preview(
+        self, info: Info, program_id: relay.GlobalID
+    ) -> ProductSyncPreviewPayload:
+        partner = _partner(info)
+        pk = node_pk(program_id, "Program")
+        if partner is None:
+            return _preview_error(service.NO_PARTNER)
+        if not await service.program_exists(info.context.database, pk):
+            return _preview_error(FieldError("programId", ErrorCode.NOT_FOUND, "No such program."))
+        plan = await service.preview(info.context.database, psa_config(info), partner, pk)
+        if isinstance(plan, FieldError):
+            return _preview_error(plan)
+        return ProductSyncPreviewPayload(
+            items=[ProductSyncPlanItem.of(i) for i in plan.items],
+            creates=sum(i.action in (Action.CREATE, Action.RECREATE) for i in plan.items),
+            updates=sum(i.action is Action.UPDATE_PRICE for i in plan.items),
+            failures=sum(i.action is Action.ERROR for i in plan.items),
+            errors=[],
+        )
+
+    @strawberry.field(
+        permission_classes=[requires(Permission.VIEW_PSA_SYNC)],
+        description="Product sync history of a program, newest first (S7).",
+    )
+    async def product_sync_runs(
+        self, info: Info, program_id: relay.GlobalID, first: int = 20
+    ) -> list[ProductSyncRun]:
+        if not 1 <= first <= MAX_RUNS:
+            raise PublicError(f"first must be between 1 and {MAX_RUNS}.")
+        rows = await info.context.reader.scalars(
+            _runs(info, program_id)
+            .order_by(RunRow.started_at.desc(), RunRow.id.desc())
+            .limit(first)
+        )
+        return [_run(r) for r in rows]
+
+    @strawberry.field(
+        permission_classes=[requires(Permission.VIEW_PSA_SYNC)],
+        description="One product sync run with its items (S7 Sync Status); null if none.",
+    )
+    async def product_sync_run(self, info: Info, id: strawberry.ID) -> ProductSyncRun | None:
+        text = str(id)
+        pk = int(text) if text.isdigit() and len(text) < 19 else -1
+        row = await info.context.loaders.product_sync_run_by_id.load(pk)
+        return _run(row) if row else None
+
+    @strawberry.field(
+        permission_classes=[requires(Permission.VIEW_PSA_SYNC)],
+        description="The products card: last successful sync and the last run (S7).",
+    )
+    async def product_sync_overview(
+        self, info: Info, program_id: relay.GlobalID
+    ) -> ProductSyncOverview:
+        runs = _runs(info, program_id).order_by(RunRow.started_at.desc(), RunRow.id.desc())
+        last = await info.context.reader.scalar(runs.limit(1))
+        good = await info.context.reader.scalar(
+            runs.where(
+                RunRow.status.in_(
+                    [RunStatus.SUCCESS.value, RunStatus.WARNING.value, RunStatus.NO_CHANGE.value]
+                )
+            ).limit(1)
+        )
+        return ProductSyncOverview(
+            last_successful_at=good.started_at if good else None,
+            last_run=_run(last) if last else None,
+        )
+
+
+def _runs(info: Info, program_id: relay.GlobalID) -> Select[RunRow]:
+    return select(RunRow).where(
+        visible_product_sync_runs(info.context.scope),
+        RunRow.program_id == node_pk(program_id, "Program"),
+    )
+
+
+def _preview_error(error: FieldError) -> ProductSyncPreviewPayload:
+    return ProductSyncPreviewPayload(
+        items=[], creates=0, updates=0, failures=0, errors=user_errors([error])
+    )
+
+
+@strawberry.type
+class PsaMutations:
+    @strawberry.mutation(
+        permission_classes=[requires(Permission.MANAGE_PSA_SYNC)],
+        description="Check Autotask credentials against the API without saving them (S1).",
+    )
+    async def test_psa_connection(
+        self, info: Info, input: PsaCredentialsInput
+    ) -> TestPsaConnectionPayload:
+        credentials = service.parse_credentials(
+            input.username, input.secret, input.integration_code
+        )
+        if isinstance(credentials, list):
+            return TestPsaConnectionPayload(
+                ok=False, zone_url=None, problem=None, errors=user_errors(credentials)
+            )
+        outcome = await service.check_credentials(psa_config(info), credentials)
+        if isinstance(outcome, ConnectionProblem):
+            return TestPsaConnectionPayload(
+                ok=False,
+                zone_url=None,
+                problem=outcome,
+                errors=user_errors([service.problem_error(outcome)]),
+            )
+        return TestPsaConnectionPayload(ok=True, zone_url=outcome, problem=None, errors=[])
+
+    @strawberry.mutation(
+        permission_classes=[requires(Permission.MANAGE_PSA_SYNC)],
+        description="Test and save your partner's Autotask credentials (S1); nothing is "
+        "saved when Autotask refuses them.",
+    )
+    async def save_psa_connection(
+        self, info: Info, input: PsaCredentialsInput
+    ) -> PsaConnectionPayload:
+        partner = _partner(info)
+        if partner is None:
+            return PsaConnectionPayload(connection=None, errors=user_errors([service.NO_PARTNER]))
+        credentials = service.parse_credentials(
+            input.username, input.secret, input.integration_code
+        )
+        if isinstance(credentials, list):
+            return PsaConnectionPayload(connection=None, errors=user_errors(credentials))
+        result = await service.save_connection(
+            info.context.database, psa_config(info), partner, credentials
+        )
+        if isinstance(result, list):
+            return PsaConnectionPayload(connection=None, errors=user_errors(result))
+        return PsaConnectionPayload(connection=PsaConnection.from_row(result), errors=[])
+
+    @strawberry.mutation(
+        permission_classes=[requires(Permission.MANAGE_PSA_SYNC)],
+        description="Test the stored credentials again and record the status (S1).",
+    )
+    async def retest_psa_connection(self, info: Info) -> PsaConnectionPayload:
+        partner = _partner(info)
+        if partner is None:
+            return PsaConnectionPayload(connection=None, errors=user_errors([service.NO_PARTNER]))
+        result = await service.retest_connection(info.context.database, psa_config(info), partner)
+        if isinstance(result, list):
+            return PsaConnectionPayload(connection=None, errors=user_errors(result))
+        return PsaConnectionPayload(connection=PsaConnection.from_row(result), errors=[])
+
+    @strawberry.mutation(
+        permission_classes=[requires(Permission.MANAGE_PSA_SYNC)],
+        description="Save a program's sync settings (S2).",
+    )
+    async def save_program_sync_settings(
+        self, info: Info, input: ProgramSyncSettingsInput
+    ) -> ProgramSyncSettingsPayload:
+        partner = _partner(info)
+        if partner is None:
+            return ProgramSyncSettingsPayload(
+                settings=None, errors=user_errors([service.NO_PARTNER])
+            )
+        result = await service.save_settings(
+            info.context.database,
+            psa_config(info),
+            partner,
+            program_id=node_pk(input.program_id, "Program"),
+            sync_enabled=input.sync_enabled,
+            mode=ProductSyncMode(input.product_sync_mode),
+            sync_azure_usage=input.sync_azure_usage,
+            billing_code_id=input.billing_code_id,
+            vendor_company_id=input.vendor_company_id,
+            notification_emails=list(input.notification_emails),
+        )
+        if isinstance(result, list):
+            return ProgramSyncSettingsPayload(settings=None, errors=user_errors(result))
+        return ProgramSyncSettingsPayload(
+            settings=ProgramSyncSettings.from_row(result, str(input.program_id)), errors=[]
+        )
+
+    @strawberry.mutation(
+        permission_classes=[requires(Permission.MANAGE_PSA_SYNC)],
+        description="Sync the program's products to your PSA now (S3); the run is recorded "
+        "in productSyncRuns (S7).",
+    )
+    async def sync_products(self, info: Info, program_id: relay.GlobalID) -> SyncProductsPayload:
+        partner = _partner(info)
+        if partner is None:
+            return SyncProductsPayload(requested=False, errors=user_errors([service.NO_PARTNER]))
+        errors = await service.request_product_sync(
+            info.context.database, partner, node_pk(program_id, "Program")
+        )
+        return SyncProductsPayload(requested=not errors, errors=user_errors(errors))
+
+    @strawberry.mutation(
+        permission_classes=[requires(Permission.MANAGE_PSA_SYNC)],
+        description="Map a retired product by hand to an existing PSA service (S3).",
+    )
+    async def map_product_to_service(
+        self, info: Info, input: MapProductToServiceInput
+    ) -> MapProductToServicePayload:
+        partner = _partner(info)
+        if partner is None:
+            return MapProductToServicePayload(
+                service=None, errors=user_errors([service.NO_PARTNER])
+            )
+        result = await service.map_product(
+            info.context.database,
+            psa_config(info),
+            partner,
+            node_pk(input.product_id, "Product"),
+            input.service_id,
+        )
+        if isinstance(result, list):
+            return MapProductToServicePayload(service=None, errors=user_errors(result))
+        return MapProductToServicePayload(service=PsaChoice.of(result), errors=[])

@@ -1,0 +1,372 @@
+"""Use cases of the PSA sync screens (S1-S3): validate, talk to the PSA live (in a worker
+thread: the client is synchronous), write, record events, commit."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TypeVar
+
+import anyio
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from prism_domain.errors import DomainValidationError, ErrorCode, FieldError
+from prism_domain.sync import (
+    PROBLEM_MESSAGES,
+    ConnectionProblem,
+    ConnectionStatus,
+    Credentials,
+    ProductSyncMode,
+    ProductSyncRequested,
+    SyncTrigger,
+    clean_notification_emails,
+)
+from prism_graph.catalogue.models import Product, Program
+from prism_graph.database import Database
+from prism_syncer.products import sync as product_sync
+from prism_syncer.products.models import ProductServiceLink
+from prism_syncer.products.planning import Plan
+from prism_syncer.psa.autotask import AutotaskPsa
+from prism_syncer.psa.connections import AUTOTASK, PsaConfig
+from prism_syncer.psa.models import ProgramSyncSettings, PsaConnection
+from prism_syncer.psa.port import Choice, ConnectionCheckFailed, PsaError
+from prism_syncer.psa.secrets import UnreadableSecret
+
+T = TypeVar("T")
+
+_PROBLEM_ERRORS: dict[ConnectionProblem, tuple[str | None, ErrorCode]] = {
+    ConnectionProblem.UNKNOWN_USER: ("username", ErrorCode.PSA_UNKNOWN_USER),
+    ConnectionProblem.WRONG_SECRET: ("secret", ErrorCode.PSA_WRONG_SECRET),
+    ConnectionProblem.INVALID_INTEGRATION_CODE: (
+        "integrationCode",
+        ErrorCode.PSA_INVALID_INTEGRATION_CODE,
+    ),
+    ConnectionProblem.PERMISSION_DENIED: (None, ErrorCode.PSA_PERMISSION_DENIED),
+    ConnectionProblem.UNREACHABLE: (None, ErrorCode.PSA_UNAVAILABLE),
+    ConnectionProblem.UNEXPECTED: (None, ErrorCode.PSA_UNAVAILABLE),
+}
+NOT_CONNECTED = FieldError(
+    None, ErrorCode.PSA_NOT_CONNECTED, "Connect to Autotask first (Connections screen)."
+)
+NO_PARTNER = FieldError(
+    None, ErrorCode.NOT_FOUND, "PSA sync belongs to a partner: act for one partner first."
+)
+
+
+def problem_error(problem: ConnectionProblem) -> FieldError:
+    field, code = _PROBLEM_ERRORS[problem]
+    return FieldError(field, code, PROBLEM_MESSAGES[problem])
+
+
+async def _with_psa(
+    config: PsaConfig, credentials: Credentials, work: Callable[[AutotaskPsa], T]
+) -> T:
+    def run() -> T:
+        psa = config.autotask(credentials)
+        try:
+            return work(psa)
+        finally:
+            psa.client.close()
+
+    return await anyio.to_thread.run_sync(run)
+
+
+async def check_credentials(config: PsaConfig, credentials: Credentials) -> str | ConnectionProblem:
+    """The zone's URL when Autotask accepts the credentials, else which part it refused."""
+    try:
+        return await _with_psa(config, credentials, lambda psa: psa.check())
+    except ConnectionCheckFailed as exc:
+        return exc.problem
+
+
+def parse_credentials(
+    username: str | None, secret: str | None, integration_code: str | None
+) -> Credentials | list[FieldError]:
+    try:
+        return Credentials.parse(
+            username=username, secret=secret, integration_code=integration_code
+        )
+    except DomainValidationError as exc:
+        return exc.errors
+
+
+async def _connection(session: AsyncSession, partner_id: int) -> PsaConnection | None:
+    return await session.scalar(
+        select(PsaConnection).where(
+            PsaConnection.partner_id == partner_id, PsaConnection.psa == AUTOTASK
+        )
+    )
+
+
+async def save_connection(
+    database: Database, config: PsaConfig, partner_id: int, credentials: Credentials
+) -> PsaConnection | list[FieldError]:
+    """S1: test against the API, then store (secret and integration code encrypted)."""
+    outcome = await check_credentials(config, credentials)
+    if isinstance(outcome, ConnectionProblem):
+        return [problem_error(outcome)]
+    async with database.unit_of_work() as uow:
+        row = await _connection(uow.session, partner_id)
+        if row is None:
+            row = PsaConnection(partner_id=partner_id, psa=AUTOTASK)
+            uow.session.add(row)
+        row.username = credentials.username
+        row.secret_encrypted = config.cipher.encrypt(credentials.secret)
+        row.integration_code_encrypted = config.cipher.encrypt(credentials.integration_code)
+        row.zone_url = outcome
+        row.status = ConnectionStatus.OK.value
+        row.problem = None
+        row.status_message = None
+        row.tested_at = datetime.now(UTC)
+        await uow.commit()
+        return row
+
+
+async def stored_credentials(
+    database: Database, config: PsaConfig, partner_id: int
+) -> Credentials | FieldError:
+    async with AsyncSession(database.engine) as session:
+        row = await _connection(session, partner_id)
+    if row is None:
+        return NOT_CONNECTED
+    try:
+        return config.credentials_of(row)
+    except UnreadableSecret:
+        return FieldError(
+            None,
+            ErrorCode.PSA_NOT_CONNECTED,
+            "The stored credentials cannot be read any more: enter them again.",
+        )
+
+
+async def retest_connection(
+    database: Database, config: PsaConfig, partner_id: int
+) -> PsaConnection | list[FieldError]:
+    """S1 status: test the stored credentials again; ok, or failing with the reason."""
+    credentials = await stored_credentials(database, config, partner_id)
+    if isinstance(credentials, FieldError):
+        return [credentials]
+    outcome = await check_credentials(config, credentials)
+    async with database.unit_of_work() as uow:
+        row = await _connection(uow.session, partner_id)
+        if row is None:
+            return [NOT_CONNECTED]
+        row.tested_at = datetime.now(UTC)
+        if isinstance(outcome, ConnectionProblem):
+            row.status = ConnectionStatus.FAILING.value
+            row.problem = outcome.value
+            row.status_message = PROBLEM_MESSAGES[outcome]
+        else:
+            row.status = ConnectionStatus.OK.value
+            row.problem = None
+            row.status_message = None
+            row.zone_url = outcome
+        await uow.commit()
+        return row
+
+
+async def live(
+    database: Database, config: PsaConfig, partner_id: int, work: Callable[[AutotaskPsa], T]
+) -> T | FieldError:
+    """Run `work` on the partner's PSA; a refusal or outage is a field error, not a crash."""
+    credentials = await stored_credentials(database, config, partner_id)
+    if isinstance(credentials, FieldError):
+        return credentials
+    try:
+        return await _with_psa(config, credentials, work)
+    except PsaError as exc:
+        return FieldError(None, ErrorCode.PSA_UNAVAILABLE, str(exc))
+
+
+async def program_exists(database: Database, program_id: int) -> bool:
+    async with AsyncSession(database.engine) as session:
+        return (
+            await session.scalar(select(Program.id).where(Program.id == program_id))
+        ) is not None
+
+
+async def save_settings(
+    database: Database,
+    config: PsaConfig,
+    partner_id: int,
+    *,
+    program_id: int,
+    sync_enabled: bool,
+    mode: ProductSyncMode,
+    sync_azure_usage: bool,
+    billing_code_id: int | None,
+    vendor_company_id: int | None,
+    notification_emails: list[str],
+) -> ProgramSyncSettings | list[FieldError]:
+    """S2: the program's sync options; billing code and vendor checked live in Autotask."""
+    errors: list[FieldError] = []
+    try:
+        emails = clean_notification_emails(notification_emails)
+    except DomainValidationError as exc:
+        errors.extend(exc.errors)
+        emails = []
+    if not await program_exists(database, program_id):
+        errors.append(FieldError("programId", ErrorCode.NOT_FOUND, "No such program."))
+    if sync_enabled and billing_code_id is None:
+        errors.append(
+            FieldError("billingCodeId", ErrorCode.REQUIRED, "Choose a billing code to sync.")
+        )
+    if errors:
+        return errors
+    code_name: str | None = None
+    vendor_name: str | None = None
+    if billing_code_id is not None or vendor_company_id is not None:
+
+        def look_up(psa: AutotaskPsa) -> tuple[Choice | None, Choice | None]:
+            code = None
+            if billing_code_id is not None:
+                code = next(
+                    (c for c in psa.recurring_billing_codes() if c.id == billing_code_id), None
+                )
+            vendor = psa.company(vendor_company_id) if vendor_company_id is not None else None
+            return code, vendor
+
+        found = await live(database, config, partner_id, look_up)
+        if isinstance(found, FieldError):
+            return [found]
+        code, vendor = found
+        if billing_code_id is not None and code is None:
+            errors.append(
+                FieldError(
+                    "billingCodeId",
+                    ErrorCode.NOT_FOUND,
+                    "No active Recurring Contract Service billing code with this id in Autotask.",
+                )
+            )
+        if vendor_company_id is not None and vendor is None:
+            errors.append(
+                FieldError(
+                    "vendorCompanyId", ErrorCode.NOT_FOUND, "No active company with this id."
+                )
+            )
+        if errors:
+            return errors
+        code_name = code.name if code else None
+        vendor_name = vendor.name if vendor else None
+    async with database.unit_of_work() as uow:
+        row = await uow.session.scalar(
+            select(ProgramSyncSettings).where(
+                ProgramSyncSettings.partner_id == partner_id,
+                ProgramSyncSettings.program_id == program_id,
+            )
+        )
+        if row is None:
+            row = ProgramSyncSettings(partner_id=partner_id, program_id=program_id)
+            uow.session.add(row)
+        row.sync_enabled = sync_enabled
+        row.product_sync_mode = mode.value
+        row.sync_azure_usage = sync_azure_usage
+        row.billing_code_id = billing_code_id
+        row.billing_code_name = code_name
+        row.vendor_company_id = vendor_company_id
+        row.vendor_company_name = vendor_name
+        row.notification_emails = emails
+        await uow.commit()
+        return row
+
+
+async def request_product_sync(
+    database: Database, partner_id: int, program_id: int
+) -> list[FieldError]:
+    """S3: ask the syncer for a run, through the outbox (the run is recorded there, S7)."""
+    async with database.unit_of_work() as uow:
+        settings = await uow.session.scalar(
+            select(ProgramSyncSettings).where(
+                ProgramSyncSettings.partner_id == partner_id,
+                ProgramSyncSettings.program_id == program_id,
+            )
+        )
+        if settings is None:
+            return [FieldError("programId", ErrorCode.NOT_FOUND, "This program is not set up.")]
+        if not settings.sync_enabled:
+            return [
+                FieldError(
+                    "programId",
+                    ErrorCode.NOT_ALLOWED,
+                    "Sync is off for this program: turn it on in the program's sync settings.",
+                )
+            ]
+        if await _connection(uow.session, partner_id) is None:
+            return [NOT_CONNECTED]
+        uow.record(
+            ProductSyncRequested(
+                aggregate_id=f"{partner_id}:{program_id}",
+                partner_id=partner_id,
+                program_id=program_id,
+                trigger=SyncTrigger.MANUAL.value,
+            )
+        )
+        await uow.commit()
+        return []
+
+
+async def preview(
+    database: Database, config: PsaConfig, partner_id: int, program_id: int
+) -> Plan | FieldError:
+    """S3 preview: exactly what a sync would create and update; reads only."""
+    now = datetime.now(UTC)
+    async with AsyncSession(database.engine) as session:
+
+        def gather(sync_session: object) -> product_sync.Inputs:
+            from sqlalchemy.orm import Session
+
+            assert isinstance(sync_session, Session)
+            row = product_sync.settings_of(sync_session, partner_id, program_id)
+            mode = ProductSyncMode(row.product_sync_mode) if row else ProductSyncMode.ALL
+            return product_sync.gather(sync_session, partner_id, program_id, mode, now)
+
+        inputs = await session.run_sync(gather)
+    return await live(database, config, partner_id, lambda psa: product_sync.make_plan(psa, inputs))
+
+
+async def map_product(
+    database: Database, config: PsaConfig, partner_id: int, product_id: int, service_id: int
+) -> Choice | list[FieldError]:
+    """S3: map a (retired) product by hand to a service that exists in the PSA."""
+    async with AsyncSession(database.engine) as session:
+        product = await session.get(Product, product_id) if product_id > 0 else None
+    if product is None:
+        return [FieldError("productId", ErrorCode.NOT_FOUND, "No such product.")]
+    if not product.retired:
+        return [
+            FieldError(
+                "productId",
+                ErrorCode.NOT_ALLOWED,
+                "Only retired products are mapped by hand; products on the price list get "
+                "their own PC_ service from the product sync.",
+            )
+        ]
+    found = await live(database, config, partner_id, lambda psa: psa.service(service_id))
+    if isinstance(found, FieldError):
+        return [found]
+    if found is None:
+        return [
+            FieldError("serviceId", ErrorCode.NOT_FOUND, "No service with this id in Autotask.")
+        ]
+    async with database.unit_of_work() as uow:
+        link = await uow.session.scalar(
+            select(ProductServiceLink).where(
+                ProductServiceLink.partner_id == partner_id,
+                ProductServiceLink.psa == AUTOTASK,
+                ProductServiceLink.product_id == product_id,
+            )
+        )
+        if link is None:
+            link = ProductServiceLink(
+                partner_id=partner_id,
+                psa=AUTOTASK,
+                program_id=product.program_id,
+                product_id=product_id,
+                sku=product.sku,
+            )
+            uow.session.add(link)
+        link.service_id = found.id
+        link.origin = "MANUAL"
+        await uow.commit()
+    return Choice(found.id, found.name)

@@ -1,0 +1,87 @@
+"""Event handlers of the product sync: a partner's request (`product_sync.requested`) and a
+price change (`product.price_changed`), each a run recorded in the handler's transaction."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from prism_domain.events import Envelope
+from prism_domain.sync import SyncTrigger
+from prism_syncer.inbox import Handler
+from prism_syncer.products.models import ProductSyncRun
+from prism_syncer.products.sync import fail_run, settings_of, start_run, sync_products
+from prism_syncer.psa.connections import PsaConfig, connection_of
+from prism_syncer.psa.models import ProgramSyncSettings
+from prism_syncer.psa.secrets import UnreadableSecret
+
+log = logging.getLogger(__name__)
+
+NOT_CONNECTED = "No Autotask connection: connect to Autotask on the Connections screen."
+UNREADABLE = (
+    "The stored Autotask credentials cannot be read (the server's key changed): enter them "
+    "again on the Connections screen."
+)
+
+
+def run_product_sync(
+    session: Session,
+    config: PsaConfig,
+    partner_id: int,
+    program_id: int,
+    trigger: SyncTrigger,
+) -> ProductSyncRun | None:
+    """One run for one partner and program; None when the program's sync is off (S9)."""
+    settings = settings_of(session, partner_id, program_id)
+    if settings is None or not settings.sync_enabled:
+        log.info("product sync of program %s is off for partner %s", program_id, partner_id)
+        return None
+    now = datetime.now(UTC)
+    connection = connection_of(session, partner_id)
+    if connection is None:
+        return fail_run(start_run(session, partner_id, program_id, trigger, now), NOT_CONNECTED)
+    try:
+        credentials = config.credentials_of(connection)
+    except UnreadableSecret:
+        return fail_run(start_run(session, partner_id, program_id, trigger, now), UNREADABLE)
+    psa = config.autotask(credentials)
+    try:
+        return sync_products(
+            session, psa, partner_id=partner_id, program_id=program_id, trigger=trigger, now=now
+        )
+    finally:
+        psa.client.close()
+
+
+def product_handlers(config: PsaConfig) -> dict[str, Handler]:
+    from prism_domain.catalogue import ProductPriceChanged
+    from prism_domain.sync import ProductSyncRequested
+
+    def on_requested(session: Session, envelope: Envelope) -> None:
+        payload = envelope.payload
+        run_product_sync(
+            session,
+            config,
+            int(payload["partner_id"]),
+            int(payload["program_id"]),
+            SyncTrigger(payload.get("trigger", SyncTrigger.MANUAL.value)),
+        )
+
+    def on_price_changed(session: Session, envelope: Envelope) -> None:
+        program_id = int(envelope.payload["program_id"])
+        partners = session.scalars(
+            select(ProgramSyncSettings.partner_id).where(
+                ProgramSyncSettings.program_id == program_id,
+                ProgramSyncSettings.sync_enabled.is_(True),
+            )
+        ).all()
+        for partner_id in partners:
+            run_product_sync(session, config, partner_id, program_id, SyncTrigger.PRICE_CHANGED)
+
+    return {
+        ProductSyncRequested.type: on_requested,
+        ProductPriceChanged.type: on_price_changed,
+    }

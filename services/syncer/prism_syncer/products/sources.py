@@ -1,0 +1,119 @@
+"""What the product sync reads from the API's tables (ADR-7: shared database, read-only).
+
+The syncer does not import the API's models (ADR-1: neither service imports the other); it
+names the few columns it reads with SQLAlchemy's lightweight `table()`/`column()`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import column, select, table
+from sqlalchemy.orm import Session
+
+from prism_syncer.products.planning import CatalogueItem
+
+products = table(
+    "products",
+    column("id"),
+    column("program_id"),
+    column("sku"),
+    column("name"),
+    column("description"),
+    column("retired"),
+)
+product_prices = table(
+    "product_prices",
+    column("product_id"),
+    column("effective_from"),
+    column("buy_price"),
+    column("rrp"),
+)
+invoices = table("invoices", column("id"), column("partner_id"), column("program_id"))
+invoice_lines = table("invoice_lines", column("invoice_id"), column("customer_id"), column("sku"))
+
+
+def _decimal(value: object) -> Decimal:
+    return Decimal(str(value))
+
+
+def price_list(session: Session, program_id: int, day: date) -> list[CatalogueItem]:
+    """Every product of the program with the prices in force on `day` (None: no price yet)."""
+    rows = session.execute(
+        select(
+            products.c.id,
+            products.c.sku,
+            products.c.name,
+            products.c.description,
+            products.c.retired,
+        )
+        .where(products.c.program_id == program_id)
+        .order_by(products.c.sku)
+    ).all()
+    prices: dict[int, tuple[date, Decimal, Decimal]] = {}
+    for product_id, effective_from, buy, rrp in session.execute(
+        select(
+            product_prices.c.product_id,
+            product_prices.c.effective_from,
+            product_prices.c.buy_price,
+            product_prices.c.rrp,
+        ).where(
+            product_prices.c.product_id.in_(
+                select(products.c.id).where(products.c.program_id == program_id)
+            )
+        )
+    ).all():
+        start = (
+            effective_from
+            if isinstance(effective_from, date)
+            else date.fromisoformat(str(effective_from))
+        )
+        if start > day:
+            continue
+        if product_id not in prices or prices[product_id][0] < start:
+            prices[product_id] = (start, _decimal(buy), _decimal(rrp))
+    return [
+        CatalogueItem(
+            product_id=int(r.id),
+            sku=str(r.sku),
+            name=str(r.name),
+            description=str(r.description or ""),
+            retired=bool(r.retired),
+            buy_price=prices[r.id][1] if r.id in prices else None,
+            rrp=prices[r.id][2] if r.id in prices else None,
+        )
+        for r in rows
+    ]
+
+
+def synced_customer_ids(
+    session: Session, partner_id: int, program_id: int
+) -> Collection[int] | None:
+    """HOOK (S2 IN_USE, S4): the customers whose invoices decide which products are "in use".
+
+    Customer mapping (S4: a customer mapped to a PSA company and contract, sync on) is not
+    stored yet, so this answers None: every customer on the partner's invoices of the
+    program counts. When the mapping table exists, answer the ids of mapped customers with
+    sync on; nothing else changes.
+    """
+    return None
+
+
+def in_use_skus(session: Session, partner_id: int, program_id: int) -> set[str]:
+    """S2 IN_USE: SKUs on the partner's invoices of the program, for synced customers."""
+    stmt = (
+        select(invoice_lines.c.sku)
+        .distinct()
+        .select_from(invoice_lines.join(invoices, invoices.c.id == invoice_lines.c.invoice_id))
+        .where(
+            invoices.c.partner_id == partner_id,
+            invoices.c.program_id == program_id,
+            invoice_lines.c.sku.is_not(None),
+        )
+    )
+    customers = synced_customer_ids(session, partner_id, program_id)
+    if customers is not None:
+        stmt = stmt.where(invoice_lines.c.customer_id.in_(list(customers)))
+    return {str(s).casefold() for s in session.scalars(stmt)}

@@ -1,0 +1,316 @@
+"""Product sync: gather, plan, apply through the PSA port, record the run (S3, S7).
+
+Reads first (one query for the linked services by id, one for the names it may create),
+then writes only what the plan says: a sync with nothing changed writes nothing (N3). Each
+item's failure is recorded and the others go on; a refusal of the credentials stops the run.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from prism_domain.sync import ProductSyncMode, SyncTrigger
+from prism_syncer.products import sources
+from prism_syncer.products.models import ProductServiceLink, ProductSyncRun, ProductSyncRunItem
+from prism_syncer.products.planning import (
+    NAME_CLASH,
+    Action,
+    CatalogueItem,
+    Link,
+    Plan,
+    PlannedItem,
+    needs_name_lookup,
+    plan_products,
+)
+from prism_syncer.psa.models import ProgramSyncSettings
+from prism_syncer.psa.port import (
+    NewService,
+    PsaError,
+    PsaNameClash,
+    PsaPort,
+    PsaUnauthorized,
+    PsaUnavailable,
+)
+
+log = logging.getLogger(__name__)
+
+AUTOTASK = "AUTOTASK"
+NO_BILLING_CODE = (
+    "No billing code is set for this program: choose one in the program's sync settings."
+)
+NOT_ATTEMPTED = "Not attempted: the run stopped at an earlier error ({reason})."
+
+
+class RunStatus(StrEnum):
+    NO_CHANGE = "NO_CHANGE"
+    SUCCESS = "SUCCESS"
+    WARNING = "WARNING"
+    FAILURE = "FAILURE"
+
+
+class ItemOutcome(StrEnum):
+    NO_CHANGE = "NO_CHANGE"
+    SUCCESS = "SUCCESS"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
+
+
+@dataclass(frozen=True)
+class Inputs:
+    items: list[CatalogueItem]
+    links: dict[int, Link]
+
+
+def _links(session: Session, partner_id: int, program_id: int) -> dict[int, ProductServiceLink]:
+    rows = session.scalars(
+        select(ProductServiceLink).where(
+            ProductServiceLink.partner_id == partner_id,
+            ProductServiceLink.psa == AUTOTASK,
+            ProductServiceLink.program_id == program_id,
+        )
+    )
+    return {r.product_id: r for r in rows}
+
+
+def gather(
+    session: Session, partner_id: int, program_id: int, mode: ProductSyncMode, now: datetime
+) -> Inputs:
+    """The products this sync is about, and their stored links.
+
+    ALL: the price list (products not retired). IN_USE: those of them on the invoices of
+    synced customers. Either way, retired products that are linked or still invoiced are
+    kept in view, so that they are reported rather than silently dropped; a product gone
+    from the price list never loses its service.
+    """
+    catalogue = sources.price_list(session, program_id, now.date())
+    rows = _links(session, partner_id, program_id)
+    in_use = sources.in_use_skus(session, partner_id, program_id)
+    chosen = []
+    for item in catalogue:
+        used = item.sku.casefold() in in_use
+        if item.retired:
+            if item.product_id in rows or used:
+                chosen.append(item)
+        elif mode is ProductSyncMode.ALL or used:
+            chosen.append(item)
+    links = {
+        r.product_id: Link(r.product_id, r.service_id, manual=r.origin == "MANUAL")
+        for r in rows.values()
+    }
+    return Inputs(chosen, links)
+
+
+def make_plan(psa: PsaPort, inputs: Inputs) -> Plan:
+    """Read the PSA (two queries at most) and plan; writes nothing."""
+    by_id = psa.services_by_id(link.service_id for link in inputs.links.values())
+    names = needs_name_lookup(inputs.items, inputs.links, by_id)
+    by_name = psa.services_by_name(names)
+    return plan_products(inputs.items, inputs.links, by_id, by_name, psa.limits())
+
+
+def settings_of(session: Session, partner_id: int, program_id: int) -> ProgramSyncSettings | None:
+    return session.scalar(
+        select(ProgramSyncSettings).where(
+            ProgramSyncSettings.partner_id == partner_id,
+            ProgramSyncSettings.program_id == program_id,
+        )
+    )
+
+
+def preview(
+    session: Session, psa: PsaPort, partner_id: int, program_id: int, now: datetime
+) -> Plan:
+    settings = settings_of(session, partner_id, program_id)
+    mode = ProductSyncMode(settings.product_sync_mode) if settings else ProductSyncMode.ALL
+    return make_plan(psa, gather(session, partner_id, program_id, mode, now))
+
+
+def _money(value: Decimal | None) -> str | None:
+    return format(value, "f") if value is not None else None
+
+
+class _Recorder:
+    def __init__(self, session: Session, run: ProductSyncRun) -> None:
+        self.session = session
+        self.run = run
+
+    def item(
+        self,
+        planned: PlannedItem,
+        action: Action,
+        outcome: ItemOutcome,
+        message: str | None,
+        service_id: int | None = None,
+    ) -> None:
+        run = self.run
+        if outcome is ItemOutcome.ERROR:
+            run.failed += 1
+        elif outcome is ItemOutcome.NO_CHANGE:
+            run.unchanged += 1
+        else:
+            run.products_synced += 1
+            if action in (Action.CREATE, Action.RECREATE):
+                run.created += 1
+            else:
+                run.updated += 1
+            if outcome is ItemOutcome.WARNING:
+                run.warnings += 1
+        self.session.add(
+            ProductSyncRunItem(
+                run_id=run.id,
+                product_id=planned.product_id,
+                sku=planned.sku,
+                product_name=planned.product_name[:255],
+                action=action.value,
+                outcome=outcome.value,
+                service_id=service_id if service_id is not None else planned.service_id,
+                service_name=planned.service_name,
+                unit_price=_money(planned.unit_price),
+                unit_cost=_money(planned.unit_cost),
+                message=message,
+            )
+        )
+
+
+def _status(run: ProductSyncRun) -> RunStatus:
+    if run.failed:
+        return RunStatus.FAILURE
+    if run.warnings:
+        return RunStatus.WARNING
+    if run.products_synced:
+        return RunStatus.SUCCESS
+    return RunStatus.NO_CHANGE
+
+
+def start_run(
+    session: Session, partner_id: int, program_id: int, trigger: SyncTrigger, now: datetime
+) -> ProductSyncRun:
+    run = ProductSyncRun(
+        partner_id=partner_id,
+        program_id=program_id,
+        trigger=trigger.value,
+        status=RunStatus.NO_CHANGE.value,
+        started_at=now,
+    )
+    session.add(run)
+    session.flush()
+    return run
+
+
+def fail_run(run: ProductSyncRun, message: str) -> ProductSyncRun:
+    run.status = RunStatus.FAILURE.value
+    run.message = message
+    run.finished_at = datetime.now(UTC)
+    return run
+
+
+def sync_products(
+    session: Session,
+    psa: PsaPort,
+    *,
+    partner_id: int,
+    program_id: int,
+    trigger: SyncTrigger,
+    now: datetime | None = None,
+) -> ProductSyncRun:
+    """Run one product sync and record it; returns the run (flushed, not committed)."""
+    now = now or datetime.now(UTC)
+    run = start_run(session, partner_id, program_id, trigger, now)
+    settings = settings_of(session, partner_id, program_id)
+    if settings is None or settings.billing_code_id is None:
+        return fail_run(run, NO_BILLING_CODE)
+    mode = ProductSyncMode(settings.product_sync_mode)
+    try:
+        plan = make_plan(psa, gather(session, partner_id, program_id, mode, now))
+    except PsaError as exc:
+        return fail_run(run, str(exc))
+    run.products_considered = len(plan.items)
+    recorder = _Recorder(session, run)
+    links = _links(session, partner_id, program_id)
+    stopped: str | None = None
+    for planned in plan.items:
+        if stopped is not None and planned.writes:
+            recorder.item(
+                planned, planned.action, ItemOutcome.ERROR, NOT_ATTEMPTED.format(reason=stopped)
+            )
+            continue
+        if planned.action is Action.SKIP:
+            recorder.item(planned, Action.SKIP, ItemOutcome.NO_CHANGE, planned.message)
+            continue
+        if planned.action is Action.ERROR:
+            recorder.item(planned, Action.ERROR, ItemOutcome.ERROR, planned.message)
+            continue
+        try:
+            service_id = _apply(psa, planned, settings)
+        except PsaNameClash:
+            message = NAME_CLASH.format(name=planned.service_name)
+            recorder.item(planned, planned.action, ItemOutcome.ERROR, message)
+            continue
+        except (PsaUnauthorized, PsaUnavailable) as exc:
+            stopped = str(exc)
+            recorder.item(planned, planned.action, ItemOutcome.ERROR, str(exc))
+            continue
+        except PsaError as exc:
+            recorder.item(planned, planned.action, ItemOutcome.ERROR, str(exc))
+            continue
+        if planned.action in (Action.CREATE, Action.RECREATE):
+            link = links.get(planned.product_id)
+            if link is None:
+                link = ProductServiceLink(
+                    partner_id=partner_id,
+                    psa=AUTOTASK,
+                    program_id=program_id,
+                    product_id=planned.product_id,
+                    sku=planned.sku,
+                    service_id=service_id,
+                    origin="CREATED",
+                )
+                session.add(link)
+                links[planned.product_id] = link
+            else:
+                link.service_id = service_id
+                link.origin = "CREATED"
+        outcome = ItemOutcome.WARNING if planned.warnings else ItemOutcome.SUCCESS
+        recorder.item(
+            planned, planned.action, outcome, " ".join(planned.warnings) or None, service_id
+        )
+    run.status = _status(run).value
+    if stopped is not None:
+        run.message = stopped
+    run.finished_at = datetime.now(UTC)
+    session.flush()
+    log.info(
+        "product sync run %s (partner %s, program %s): %s",
+        run.id,
+        partner_id,
+        program_id,
+        run.status,
+    )
+    return run
+
+
+def _apply(psa: PsaPort, planned: PlannedItem, settings: ProgramSyncSettings) -> int:
+    assert planned.unit_price is not None and planned.unit_cost is not None
+    if planned.action is Action.UPDATE_PRICE:
+        assert planned.service_id is not None
+        psa.update_service_prices(planned.service_id, planned.unit_price, planned.unit_cost)
+        return planned.service_id
+    assert planned.service_name is not None and settings.billing_code_id is not None
+    return psa.create_service(
+        NewService(
+            name=planned.service_name,
+            description=planned.description or "",
+            invoice_description=planned.invoice_description or "",
+            unit_price=planned.unit_price,
+            unit_cost=planned.unit_cost,
+            billing_code_id=settings.billing_code_id,
+            vendor_company_id=settings.vendor_company_id,
+        )
+    )

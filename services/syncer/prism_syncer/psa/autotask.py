@@ -1,0 +1,238 @@
+"""The Autotask adapter behind `PsaPort` and `PsaDirectory` (issue 7 item 11).
+
+Every call goes through `autotask_client`; its errors become the port's `PsaError` tree, with
+the seed's texts and actions (S6). Reads are batched (one query per 500 ids or names), so a
+sync costs the fewest calls its work allows (N3).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from decimal import Decimal
+from itertools import islice
+
+from autotask_client import (
+    AuthenticationError,
+    AutotaskClient,
+    AutotaskError,
+    DuplicateKeyError,
+    EntityFields,
+    InvalidIntegrationCodeError,
+    PermissionDeniedError,
+    RateLimitError,
+    ServerError,
+    Service,
+    TransportError,
+    ValidationError,
+    ZoneNotFoundError,
+)
+from autotask_client import query as q
+from prism_domain.sync import ConnectionProblem
+from prism_syncer.psa.port import (
+    Choice,
+    ConnectionCheckFailed,
+    FieldLimits,
+    NewService,
+    PsaError,
+    PsaNameClash,
+    PsaRuleError,
+    PsaService,
+    PsaUnauthorized,
+    PsaUnavailable,
+)
+
+#: The seed's limits of Service.description and Service.invoiceDescription ("AutoTask Service
+#: field is truncated"); constant, so a sync spends no call on metadata to learn them.
+AUTOTASK_LIMITS = FieldLimits(description=400, invoice_description=1000)
+RECURRING_SERVICE_CONTRACT = 7  # documented: Contract.contractType 7 = Recurring Service
+RECURRING_CODE_LABEL = "Recurring Contract Service Code"
+VENDOR_LABEL = "Vendor"
+ACTIVE_CONTRACT_STATUS = 1
+PICKER_SIZE = 50
+
+UNAUTHORIZED_MESSAGE = (
+    "Autotask answered Unauthorized. The API user may not be authorised because its "
+    "credentials changed, the user is locked, or its security level is not configured "
+    "correctly: check the Autotask credentials on the Connections screen and that the API "
+    "user is not locked (Admin > Resources (Users), Edit, uncheck Locked, Save & Close)."
+)
+
+
+def _service(raw: Service) -> PsaService:
+    return PsaService(
+        id=int(raw.id or 0),
+        name=raw.name or "",
+        unit_price=Decimal(str(raw.unit_price)) if raw.unit_price is not None else None,
+        unit_cost=Decimal(str(raw.unit_cost)) if raw.unit_cost is not None else None,
+        active=raw.is_active is not False,
+    )
+
+
+@contextmanager
+def translated() -> Iterator[None]:
+    """Autotask's errors as the port's; messages never include credentials."""
+    try:
+        yield
+    except AuthenticationError as exc:
+        raise PsaUnauthorized(UNAUTHORIZED_MESSAGE) from exc
+    except (ZoneNotFoundError, InvalidIntegrationCodeError, PermissionDeniedError) as exc:
+        raise PsaUnauthorized(UNAUTHORIZED_MESSAGE) from exc
+    except DuplicateKeyError as exc:
+        raise PsaNameClash("; ".join(exc.errors) or str(exc)) from exc
+    except ValidationError as exc:
+        raise PsaRuleError("; ".join(exc.errors) or str(exc)) from exc
+    except (RateLimitError, TransportError, ServerError) as exc:
+        raise PsaUnavailable(f"Autotask is unavailable ({type(exc).__name__}).") from exc
+    except AutotaskError as exc:
+        raise PsaError(f"An unexpected error occurred ({type(exc).__name__}).") from exc
+
+
+class AutotaskPsa:
+    """`PsaPort` and `PsaDirectory` on one Autotask API user."""
+
+    def __init__(self, client: AutotaskClient) -> None:
+        self.client = client
+        self._fields: dict[str, EntityFields] = {}
+
+    def _meta(self, entity: str) -> EntityFields:
+        if entity not in self._fields:
+            if entity == "Services":
+                self._fields[entity] = self.client.services.fields()
+            elif entity == "BillingCodes":
+                self._fields[entity] = self.client.billing_codes.fields()
+            else:
+                self._fields[entity] = self.client.companies.fields()
+        return self._fields[entity]
+
+    def _code(self, entity: str, field: str, label: str, default: int) -> int:
+        try:
+            return self._meta(entity).value_for(field, label)
+        except KeyError:
+            return default
+
+    # -- PsaPort ---------------------------------------------------------------------------
+
+    def limits(self) -> FieldLimits:
+        return AUTOTASK_LIMITS
+
+    def services_by_id(self, ids: Iterable[int]) -> dict[int, PsaService]:
+        wanted = sorted({int(i) for i in ids})
+        if not wanted:
+            return {}
+        with translated():
+            return {
+                s.id: s
+                for s in (_service(r) for r in self.client.services.query(q.in_("id", wanted)))
+            }
+
+    def services_by_name(self, names: Iterable[str]) -> dict[str, PsaService]:
+        wanted = sorted({n for n in names})
+        if not wanted:
+            return {}
+        with translated():
+            found = (_service(r) for r in self.client.services.query(q.in_("name", wanted)))
+            return {s.name.strip().casefold(): s for s in found}
+
+    def create_service(self, new: NewService) -> int:
+        with translated():
+            monthly = self._code("Services", "periodType", "Monthly", 1)
+            record = Service(
+                name=new.name,
+                description=new.description,
+                invoice_description=new.invoice_description,
+                billing_code_id=new.billing_code_id,
+                period_type=monthly,
+                unit_price=new.unit_price,
+                unit_cost=new.unit_cost,
+                is_active=True,
+            )
+            if new.vendor_company_id is not None:
+                record.vendor_company_id = new.vendor_company_id
+            return self.client.services.create(record)
+
+    def update_service_prices(self, id: int, unit_price: Decimal, unit_cost: Decimal) -> None:
+        with translated():
+            self.client.services.update(id, Service(unit_price=unit_price, unit_cost=unit_cost))
+
+    # -- PsaDirectory ----------------------------------------------------------------------
+
+    def check(self) -> str:
+        try:
+            zone = self.client.zone(refresh=True)
+            self.client.test_connection()
+        except ZoneNotFoundError as exc:
+            raise ConnectionCheckFailed(ConnectionProblem.UNKNOWN_USER) from exc
+        except AuthenticationError as exc:
+            raise ConnectionCheckFailed(ConnectionProblem.WRONG_SECRET) from exc
+        except InvalidIntegrationCodeError as exc:
+            raise ConnectionCheckFailed(ConnectionProblem.INVALID_INTEGRATION_CODE) from exc
+        except PermissionDeniedError as exc:
+            raise ConnectionCheckFailed(ConnectionProblem.PERMISSION_DENIED) from exc
+        except (TransportError, RateLimitError) as exc:
+            raise ConnectionCheckFailed(ConnectionProblem.UNREACHABLE) from exc
+        except AutotaskError as exc:
+            raise ConnectionCheckFailed(ConnectionProblem.UNEXPECTED) from exc
+        return zone.url
+
+    def recurring_billing_codes(self) -> list[Choice]:
+        with translated():
+            recurring = self._code("BillingCodes", "useType", RECURRING_CODE_LABEL, 5)
+            codes = self.client.billing_codes.query(
+                q.eq("useType", recurring), q.eq("isActive", True)
+            )
+            return sorted(
+                (Choice(int(c.id or 0), c.name or "", c.description) for c in codes),
+                key=lambda c: c.name.casefold(),
+            )
+
+    def companies(self, search: str | None, *, vendors_only: bool = False) -> list[Choice]:
+        with translated():
+            filters = [q.eq("isActive", True)]
+            if search and search.strip():
+                filters.append(q.contains("companyName", search.strip()))
+            if vendors_only:
+                filters.append(
+                    q.eq("companyType", self._code("Companies", "companyType", VENDOR_LABEL, 7))
+                )
+            found = islice(self.client.companies.query(*filters), PICKER_SIZE)
+            return sorted(
+                (Choice(int(c.id or 0), c.company_name or "", c.company_number) for c in found),
+                key=lambda c: c.name.casefold(),
+            )
+
+    def recurring_contracts(self, company_id: int | None, search: str | None) -> list[Choice]:
+        """Active Recurring Service contracts only (S4): the kind invoices can sync to."""
+        with translated():
+            today = datetime.now(UTC).date()
+            filters = [
+                q.eq("contractType", RECURRING_SERVICE_CONTRACT),
+                q.eq("status", ACTIVE_CONTRACT_STATUS),
+                q.gte("endDate", today),
+            ]
+            if company_id is not None:
+                filters.append(q.eq("companyID", int(company_id)))
+            if search and search.strip():
+                filters.append(q.contains("contractName", search.strip()))
+            found = islice(self.client.contracts.query(*filters), PICKER_SIZE)
+            return sorted(
+                (
+                    Choice(int(c.id or 0), c.contract_name or "", c.contract_number)
+                    for c in found
+                    if c.start_date is None or c.start_date.date() <= today
+                ),
+                key=lambda c: c.name.casefold(),
+            )
+
+    def company(self, id: int) -> Choice | None:
+        with translated():
+            raw = self.client.companies.get(id)
+            if raw is None or raw.is_active is False:
+                return None
+            return Choice(int(raw.id or 0), raw.company_name or "", raw.company_number)
+
+    def service(self, id: int) -> PsaService | None:
+        with translated():
+            raw = self.client.services.get(id)
+            return _service(raw) if raw is not None else None

@@ -1,0 +1,52 @@
+"""A partner's PSA connection (S1) and its per-program sync settings (S2).
+
+These rows are the partner's configuration: the API writes them (a mutation, after testing
+the credentials live), the syncer reads them. The secret and the integration code are stored
+encrypted (`psa.secrets`), never in clear.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from prism_platform.db import Base, UTCDateTime, utcnow
+
+
+class PsaConnection(Base):
+    __tablename__ = "sync_psa_connections"
+    __table_args__ = (UniqueConstraint("partner_id", "psa"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    psa: Mapped[str] = mapped_column(String(20), default="AUTOTASK")
+    username: Mapped[str] = mapped_column(String(200))
+    secret_encrypted: Mapped[str] = mapped_column(Text)
+    integration_code_encrypted: Mapped[str] = mapped_column(Text)
+    zone_url: Mapped[str | None] = mapped_column(String(300))
+    status: Mapped[str] = mapped_column(String(20), default="UNTESTED")
+    problem: Mapped[str | None] = mapped_column(String(40))
+    status_message: Mapped[str | None] = mapped_column(Text)
+    tested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class ProgramSyncSettings(Base):
+    __tablename__ = "sync_program_settings"
+    __table_args__ = (UniqueConstraint("partner_id", "program_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"))
+    sync_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    product_sync_mode: Mapped[str] = mapped_column(String(10), default="ALL")
+    sync_azure_usage: Mapped[bool] = mapped_column(Boolean, default=False)
+    billing_code_id: Mapped[int | None] = mapped_column(Integer)
+    billing_code_name: Mapped[str | None] = mapped_column(String(200))
+    vendor_company_id: Mapped[int | None] = mapped_column(Integer)
+    vendor_company_name: Mapped[str | None] = mapped_column(String(200))
+    notification_emails: Mapped[list[str]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

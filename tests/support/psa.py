@@ -1,0 +1,147 @@
+"""Helpers for PSA sync tests (issue 7): the Autotask simulator on loopback, a partner's
+catalogue, connection and settings written straight to the shared database."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from autotask_sim import DEFAULT_INTEGRATION_CODE, DEFAULT_SECRET, DEFAULT_USERNAME, SimHandle
+from prism_domain.catalogue import BillingTerm, ProductKind
+from prism_domain.organisations import OrganisationKind
+from prism_graph.catalogue.models import Product, ProductPrice, Program
+from prism_graph.organisations.models import Organisation
+from prism_syncer.psa.connections import PsaConfig
+from prism_syncer.psa.models import ProgramSyncSettings, PsaConnection
+from prism_syncer.psa.secrets import CredentialCipher
+
+TEST_SECRET_KEY = "test-secret-key-for-psa-credentials-0123456789"
+RECURRING_CODE_ID = 29682801  # autotask_sim.seed
+VENDOR_COMPANY_ID = 174
+
+
+def probe_url(handle: SimHandle) -> str:
+    return handle.url + "/ATServicesRest/"
+
+
+def psa_config(handle: SimHandle) -> PsaConfig:
+    return PsaConfig(CredentialCipher(TEST_SECRET_KEY), zone_probe_url=probe_url(handle))
+
+
+@dataclass
+class Catalogue:
+    partner_id: int
+    program_id: int
+    products: dict[str, int]  # sku -> id
+
+
+def add_partner(engine: Engine, name: str = "Partner") -> int:
+    with Session(engine) as session, session.begin():
+        org = Organisation(
+            kind=OrganisationKind.PARTNER, name=name, domain=f"{uuid.uuid4().hex[:8]}.example"
+        )
+        session.add(org)
+        session.flush()
+        return org.id
+
+
+def add_program(engine: Engine) -> int:
+    with Session(engine) as session, session.begin():
+        program = Program(name=f"Microsoft CSP {uuid.uuid4().hex[:6]}", currency="AUD")
+        session.add(program)
+        session.flush()
+        return program.id
+
+
+def add_product(
+    engine: Engine,
+    program_id: int,
+    sku: str,
+    *,
+    buy: str = "8.10",
+    rrp: str = "9.00",
+    description: str = "",
+    retired: bool = False,
+    effective_from: date = date(2026, 1, 1),
+) -> int:
+    with Session(engine) as session, session.begin():
+        product = Product(
+            program_id=program_id,
+            sku=sku,
+            sku_key=sku.casefold(),
+            name=f"Product {sku}",
+            name_key=f"product {sku}".casefold(),
+            description=description,
+            billing_term=BillingTerm.MONTHLY,
+            kind=ProductKind.LICENCE,
+            retired=retired,
+        )
+        session.add(product)
+        session.flush()
+        session.add(
+            ProductPrice(
+                product_id=product.id,
+                effective_from=effective_from,
+                buy_price=Decimal(buy),
+                rrp=Decimal(rrp),
+            )
+        )
+        return product.id
+
+
+def set_price(engine: Engine, product_id: int, *, buy: str, rrp: str, day: date) -> None:
+    with Session(engine) as session, session.begin():
+        session.add(
+            ProductPrice(
+                product_id=product_id, effective_from=day, buy_price=Decimal(buy), rrp=Decimal(rrp)
+            )
+        )
+
+
+def connect(
+    engine: Engine,
+    partner_id: int,
+    *,
+    secret: str = DEFAULT_SECRET,
+    username: str = DEFAULT_USERNAME,
+) -> None:
+    cipher = CredentialCipher(TEST_SECRET_KEY)
+    with Session(engine) as session, session.begin():
+        session.add(
+            PsaConnection(
+                partner_id=partner_id,
+                psa="AUTOTASK",
+                username=username,
+                secret_encrypted=cipher.encrypt(secret),
+                integration_code_encrypted=cipher.encrypt(DEFAULT_INTEGRATION_CODE),
+                status="OK",
+            )
+        )
+
+
+def configure(
+    engine: Engine,
+    partner_id: int,
+    program_id: int,
+    *,
+    mode: str = "ALL",
+    enabled: bool = True,
+    billing_code_id: int | None = RECURRING_CODE_ID,
+) -> None:
+    with Session(engine) as session, session.begin():
+        session.add(
+            ProgramSyncSettings(
+                partner_id=partner_id,
+                program_id=program_id,
+                sync_enabled=enabled,
+                product_sync_mode=mode,
+                sync_azure_usage=False,
+                billing_code_id=billing_code_id,
+                notification_emails=[],
+            )
+        )
