@@ -96,7 +96,9 @@ def test_run_serves_graphql_with_demo_customers(running_system: tuple[str, Path]
         import sqlite3
 
         with sqlite3.connect(db) as conn:
-            (n,) = conn.execute("SELECT count(*) FROM sync_processed_events").fetchone()
+            (n,) = conn.execute(
+                "SELECT count(*) FROM sync_processed_events WHERE type = 'customer.created'"
+            ).fetchone()
         return int(n) == customers["totalCount"]  # type: ignore[index]
 
     wait_until(all_handled, timeout=20, what="the demo events to be handled")

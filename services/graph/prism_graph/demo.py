@@ -13,6 +13,7 @@ from sqlalchemy import select
 from prism_domain.access import UserRole
 from prism_domain.errors import ErrorCode
 from prism_domain.organisations import OrganisationKind
+from prism_graph.catalogue.demo import load_demo_catalogue
 from prism_graph.contacts.demo import load_demo_contacts
 from prism_graph.customers.service import create_customer
 from prism_graph.database import Database
@@ -101,4 +102,5 @@ async def load_demo_data(database: Database, passwords: Passwords) -> dict[str, 
         else:
             created["customers"] += 1
     created.update(await load_demo_contacts(database))  # C1, R1: contacts of every type
+    created.update(await load_demo_catalogue(database))  # P1, O7: CSP price list, subscriptions
     return created
