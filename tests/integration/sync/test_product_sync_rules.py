@@ -343,3 +343,59 @@ def add_invoice_line(engine: Engine, partner: int, program: int, code: str) -> N
                 amount=Decimal("9.00"),
             )
         )
+
+
+def test_a_create_whose_answer_is_lost_is_found_by_name_and_linked_not_repeated(
+    sync_engine: Engine, autotask: SimHandle, partner: int, program: int
+) -> None:
+    from autotask_sim import Fault
+
+    code = sku()
+    add_product(sync_engine, program, code)
+    # Autotask creates the service, then the answer is lost (502)
+    autotask.sim.add_fault(Fault("lost_response", method="POST", path=r"/Services$", status=502))
+
+    result = run(sync_engine, autotask, partner, program)
+
+    matching = [name for name in services(autotask) if name == f"PC_{code}"]
+    assert matching == [f"PC_{code}"]
+    assert (result.status, result.created) == ("SUCCESS", 1)
+    again = run(sync_engine, autotask, partner, program)
+    assert again.status == "NO_CHANGE"
+
+
+def test_a_burst_of_price_changes_costs_one_run(
+    sync_engine: Engine, autotask: SimHandle, partner: int, program: int
+) -> None:
+    from datetime import UTC, datetime
+
+    from prism_domain.catalogue import ProductPriceChanged
+    from prism_syncer.products.handlers import product_handlers
+
+    products = [add_product(sync_engine, program, sku()) for _ in range(3)]
+    handle = product_handlers(psa_config(autotask))[ProductPriceChanged.type]
+    changed_at = datetime.now(UTC)
+    events = [
+        ProductPriceChanged(
+            aggregate_id=str(p),
+            occurred_at=changed_at,
+            program_id=program,
+            sku="x",
+            currency="AUD",
+            effective_from="2026-01-01",
+            old_buy_price=None,
+            old_rrp=None,
+            new_buy_price="8.10",
+            new_rrp="9.00",
+        ).envelope()
+        for p in products
+    ]
+
+    for envelope in events:
+        with Session(sync_engine) as session, session.begin():
+            handle(session, envelope)
+
+    with Session(sync_engine) as session:
+        runs = session.scalars(select(ProductSyncRun.trigger)).all()
+    assert runs == ["PRICE_CHANGED"]
+    assert len([n for n in services(autotask) if n.startswith("PC_")]) == 3

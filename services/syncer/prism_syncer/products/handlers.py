@@ -79,7 +79,20 @@ def product_handlers(config: PsaConfig) -> dict[str, Handler]:
             )
         ).all()
         for partner_id in partners:
-            run_product_sync(session, config, partner_id, program_id, SyncTrigger.PRICE_CHANGED)
+            # A run that started after the change already synced the new price: a price list
+            # import raising hundreds of changes costs one run, not hundreds (N3).
+            later = session.scalar(
+                select(ProductSyncRun.id)
+                .where(
+                    ProductSyncRun.partner_id == partner_id,
+                    ProductSyncRun.program_id == program_id,
+                    ProductSyncRun.started_at >= envelope.occurred_at,
+                    ProductSyncRun.status != "FAILURE",
+                )
+                .limit(1)
+            )
+            if later is None:
+                run_product_sync(session, config, partner_id, program_id, SyncTrigger.PRICE_CHANGED)
 
     return {
         ProductSyncRequested.type: on_requested,

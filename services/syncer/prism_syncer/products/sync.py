@@ -249,11 +249,18 @@ def sync_products(
             continue
         try:
             service_id = _apply(psa, planned, settings)
+        except PsaUnavailable as exc:
+            adopted = _created_despite(psa, planned, exc)
+            if adopted is None:
+                stopped = str(exc)
+                recorder.item(planned, planned.action, ItemOutcome.ERROR, str(exc))
+                continue
+            service_id = adopted
         except PsaNameClash:
             message = NAME_CLASH.format(name=planned.service_name)
             recorder.item(planned, planned.action, ItemOutcome.ERROR, message)
             continue
-        except (PsaUnauthorized, PsaUnavailable) as exc:
+        except PsaUnauthorized as exc:
             stopped = str(exc)
             recorder.item(planned, planned.action, ItemOutcome.ERROR, str(exc))
             continue
@@ -294,6 +301,25 @@ def sync_products(
         run.status,
     )
     return run
+
+
+def _created_despite(psa: PsaPort, planned: PlannedItem, failure: PsaUnavailable) -> int | None:
+    """After a create whose answer was lost (timeout, 502): the service it may have made.
+
+    The plan saw the name free moments ago, so a service with that name now is this create's
+    (STYLE: read before writing again; creates are never retried blindly).
+    """
+    if planned.action not in (Action.CREATE, Action.RECREATE) or planned.service_name is None:
+        return None
+    try:
+        found = psa.services_by_name([planned.service_name])
+    except PsaError:
+        return None
+    service = found.get(planned.service_name.casefold())
+    if service is None:
+        return None
+    log.warning("service %s created despite a lost answer (%s); linked", service.id, failure)
+    return service.id
 
 
 def _apply(psa: PsaPort, planned: PlannedItem, settings: ProgramSyncSettings) -> int:
