@@ -295,3 +295,40 @@ async def test_preview_lists_what_a_sync_would_do_and_the_sync_records_its_run(
         {"id": run["id"], "p": program},
     )
     assert hidden == {"productSyncRun": None, "productSyncRuns": []}
+
+
+MAP = """mutation($input: MapProductToServiceInput!) { mapProductToService(input: $input) {
+  service { id name } errors { field code message } } }"""
+
+
+async def test_a_retired_product_is_mapped_by_hand_and_never_changed_by_the_sync(
+    api: GraphQLClient, client: GraphQLClient, tenants: Tenants, sync_engine: Engine
+) -> None:
+    await connect_a(api, tenants)
+    program = await create_program(client)
+    retired = await create_product(client, program, sku="SKU-OLD")
+    listed = await create_product(client, program, sku="SKU-NEW")
+    with sync_engine.begin() as conn:
+        conn.execute(text("UPDATE products SET retired = :t WHERE sku = 'SKU-OLD'"), {"t": True})
+    a = api.as_(tenants.a.admin)
+    existing_service = 29683401  # "Desktop Maintenance" in the simulator's seed
+
+    refused = await a.data(MAP, {"input": {"productId": listed, "serviceId": existing_service}})
+    missing = await a.data(MAP, {"input": {"productId": retired, "serviceId": 999}})
+    mapped = await a.data(MAP, {"input": {"productId": retired, "serviceId": existing_service}})
+
+    assert [e["code"] for e in refused["mapProductToService"]["errors"]] == ["NOT_ALLOWED"]
+    assert [e["field"] for e in missing["mapProductToService"]["errors"]] == ["input.serviceId"]
+    assert mapped["mapProductToService"]["service"] == {
+        "id": existing_service,
+        "name": "Desktop Maintenance",
+    }
+    preview = (await a.data(PREVIEW, {"p": program}))["productSyncPreview"]
+    by_sku = {i["sku"]: i for i in preview["items"]}
+    assert by_sku["SKU-OLD"]["action"] == "SKIP"
+    assert "Mapped by hand" in by_sku["SKU-OLD"]["message"]
+    assert by_sku["SKU-NEW"]["action"] == "CREATE"
+    other = await api.as_(tenants.b.admin).data(
+        MAP, {"input": {"productId": retired, "serviceId": existing_service}}
+    )
+    assert other["mapProductToService"]["errors"][0]["code"] == "PSA_NOT_CONNECTED"
