@@ -24,6 +24,7 @@ from tests.integration.contacts.support import (
     Mailbox,
     create_customer,
     fields,
+    fresh_sign_in_throttle,
     link_token,
     mailbox,
     mutate,
@@ -35,7 +36,7 @@ from tests.support.identity import Tenants
 
 pytestmark = pytest.mark.e2e
 
-__all__ = ["mailbox", "smtp_server"]  # fixtures
+__all__ = ["fresh_sign_in_throttle", "mailbox", "smtp_server"]  # fixtures
 
 STATEMENT_DUE = """
 mutation($input: StatementDueInput!) {

@@ -1,3 +1,3 @@
-from tests.integration.contacts.support import mailbox, smtp_server
+from tests.integration.contacts.support import fresh_sign_in_throttle, mailbox, smtp_server
 
-__all__ = ["mailbox", "smtp_server"]
+__all__ = ["fresh_sign_in_throttle", "mailbox", "smtp_server"]

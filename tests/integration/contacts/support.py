@@ -9,11 +9,14 @@ from typing import Any
 from urllib.parse import unquote
 
 import pytest
+import redis
 from sqlalchemy import Engine, text
 
+from prism_graph.contacts.config import THROTTLE_NAMESPACE
 from prism_graph.mail.sender import MailSender
 from prism_graph.mail.settings import MailSettings
 from tests.integration.mail.conftest import Received, SmtpServer, free_port
+from tests.support.backends import redis_requested
 from tests.support.graphql import GraphQLClient
 
 
@@ -31,6 +34,19 @@ class Mailbox:
         new = self.server.received[self.seen :]
         self.seen = len(self.server.received)
         return list(new)
+
+
+@pytest.fixture(autouse=True)
+def fresh_sign_in_throttle() -> Iterator[None]:
+    """Sign-in link requests of earlier tests (and runs) do not count against this one."""
+    url = redis_requested()
+    if url is not None:
+        client = redis.Redis.from_url(url)
+        keys = client.keys(f"{THROTTLE_NAMESPACE}:*")
+        if keys:
+            client.delete(*keys)
+        client.close()
+    yield
 
 
 @pytest.fixture

@@ -3,14 +3,18 @@ the applications of their role (SPEC T3, R5, R7)."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
+import httpx
 import pytest
 from sqlalchemy import update
 
 from prism_domain.access import APPLICATIONS_BY_ROLE, ContactRole
+from prism_graph.app import create_app
 from prism_graph.contacts.models import CustomerContactLink
 from prism_graph.database import Database
+from prism_graph.settings import GraphSettings
 from prism_platform.db import utcnow
 from tests.integration.contacts.support import (
     ADD_CUSTOMER_CONTACT,
@@ -213,3 +217,25 @@ async def test_a_deleted_contacts_token_stops_working(
     assert deleted == {"deletedId": contact}
     response = await anonymous.as_(token).raw(ME)
     assert response.status_code == 401
+
+
+async def test_link_requests_are_throttled_apart_from_staff_sign_in(
+    settings: GraphSettings, database: Database, tenants: Tenants
+) -> None:
+    tight = settings.model_copy(update={"login_attempts_per_account": 2})
+    app = create_app(tight, database=database)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://prism.test") as http:
+        anonymous = GraphQLClient(http)
+        email = f"x-{uuid.uuid4().hex[:8]}@fabrikam.example"
+        answers = [await mutate(anonymous, REQUEST_SIGN_IN, email=email) for _ in range(3)]
+        staff = await mutate(
+            anonymous,
+            'mutation($e: String!) { signIn(email: $e, password: "wrong-password-1")'
+            " { errors { code } } }",
+            e=email,
+        )
+
+    assert [a["errors"] for a in answers] == [[], [], [{"code": "THROTTLED"}]]
+    assert len({a["message"] for a in answers}) == 1
+    assert staff["errors"] == [{"code": "INVALID_CREDENTIALS"}]

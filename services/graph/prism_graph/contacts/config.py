@@ -8,7 +8,12 @@ from typing import Any
 from urllib.parse import quote
 
 from prism_domain.contacts import DEFAULT_CUSTOMER_CONTACT_LIMIT
+from prism_graph.identity.throttle import LoginThrottle, make_backend
 from prism_graph.mail.outbox import MailSignal
+
+# Sign-in link requests are counted apart from staff sign-ins, so that contacts asking for
+# links never use up the staff's budget (and the other way round).
+THROTTLE_NAMESPACE = "prism:contact-links"
 
 
 @dataclass(frozen=True)
@@ -19,6 +24,8 @@ class ContactsConfig:
     access_token_ttl: timedelta = timedelta(minutes=60)
     base_url: str = "http://127.0.0.1:8000"
     wake: MailSignal | None = None  # an in-process mail sender to wake on commit
+    # N2: sign-in link requests per address and per client (None: the staff sign-in throttle)
+    throttle: LoginThrottle | None = None
 
     def verification_url(self, token: str) -> str:
         return f"{self.base_url}/contacts/verify?token={quote(token)}"
@@ -31,7 +38,8 @@ class ContactsConfig:
 
 
 def build_contacts_config(settings: Any, mail_signal: MailSignal | None = None) -> ContactsConfig:
-    """From `GraphSettings` (CUSTOMER_CONTACT_LIMIT, CONTACT_*_TTL_*, ACCESS_TOKEN_TTL_MINUTES)."""
+    """From `GraphSettings` (CUSTOMER_CONTACT_LIMIT, CONTACT_*_TTL_*, ACCESS_TOKEN_TTL_MINUTES,
+    LOGIN_ATTEMPTS_PER_*, REDIS_URL)."""
     return ContactsConfig(
         customer_contact_limit=settings.customer_contact_limit,
         verification_ttl=timedelta(hours=settings.contact_verification_ttl_hours),
@@ -39,6 +47,12 @@ def build_contacts_config(settings: Any, mail_signal: MailSignal | None = None) 
         access_token_ttl=timedelta(minutes=settings.access_token_ttl_minutes),
         base_url=settings.base_url,
         wake=mail_signal,
+        throttle=LoginThrottle(
+            make_backend(settings.redis_url),
+            per_account=settings.login_attempts_per_account,
+            per_address=settings.login_attempts_per_address,
+            namespace=THROTTLE_NAMESPACE,
+        ),
     )
 
 

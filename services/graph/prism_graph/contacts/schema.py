@@ -385,10 +385,10 @@ class ContactMutations:
     )
     async def request_contact_sign_in(self, info: Info, email: str) -> RequestContactSignInPayload:
         ctx = info.context
+        config = contacts_config(ctx)
+        throttle = config.throttle or ctx.identity.throttle
         key = f"contact:{(email or '').strip().lower()[:254]}"
-        allowed = await anyio.to_thread.run_sync(
-            ctx.identity.throttle.allow, key, ctx.client_address
-        )
+        allowed = await anyio.to_thread.run_sync(throttle.allow, key, ctx.client_address)
         if not allowed:
             return RequestContactSignInPayload(
                 message=SIGN_IN_ANSWER,
@@ -397,7 +397,7 @@ class ContactMutations:
                     None,
                 ),
             )
-        errors = await customer_contacts.request_sign_in(ctx.database, contacts_config(ctx), email)
+        errors = await customer_contacts.request_sign_in(ctx.database, config, email)
         return RequestContactSignInPayload(message=SIGN_IN_ANSWER, errors=user_errors(errors, None))
 
     @strawberry.mutation(
