@@ -14,6 +14,7 @@ from prism_domain.sync import SyncTrigger
 from prism_graph.billing.models import Invoice, InvoiceLine
 from prism_syncer.products.handlers import run_product_sync
 from prism_syncer.products.models import ProductServiceLink, ProductSyncRun, ProductSyncRunItem
+from prism_syncer.psa.models import PsaConnection
 from tests.support.psa import (
     RECURRING_CODE_ID,
     add_partner,
@@ -284,6 +285,10 @@ def test_a_wrong_secret_fails_the_run_with_the_unauthorised_action(
 
     assert result.status == "FAILURE"
     assert "uncheck Locked" in (result.message or "")
+    with Session(sync_engine) as session:
+        connection = session.scalars(select(PsaConnection)).one()
+    assert (connection.status, connection.problem) == ("FAILING", "WRONG_SECRET")
+    assert connection.status_message == result.message
 
 
 def test_a_disabled_program_is_not_synced(

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from prism_domain.events import Envelope
-from prism_domain.sync import SyncTrigger
+from prism_domain.sync import ConnectionProblem, ConnectionStatus, SyncTrigger
 from prism_syncer.inbox import Handler
 from prism_syncer.products.models import ProductSyncRun
 from prism_syncer.products.sync import fail_run, settings_of, start_run, sync_products
@@ -48,9 +48,22 @@ def run_product_sync(
     except UnreadableSecret:
         return fail_run(start_run(session, partner_id, program_id, trigger, now), UNREADABLE)
     psa = config.autotask(credentials)
+
+    def refused(message: str) -> None:
+        connection.status = ConnectionStatus.FAILING.value
+        connection.problem = ConnectionProblem.WRONG_SECRET.value
+        connection.status_message = message
+        connection.tested_at = datetime.now(UTC)
+
     try:
         return sync_products(
-            session, psa, partner_id=partner_id, program_id=program_id, trigger=trigger, now=now
+            session,
+            psa,
+            partner_id=partner_id,
+            program_id=program_id,
+            trigger=trigger,
+            now=now,
+            on_unauthorized=refused,
         )
     finally:
         psa.client.close()

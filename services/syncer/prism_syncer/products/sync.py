@@ -8,6 +8,7 @@ item's failure is recorded and the others go on; a refusal of the credentials st
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -219,8 +220,13 @@ def sync_products(
     program_id: int,
     trigger: SyncTrigger,
     now: datetime | None = None,
+    on_unauthorized: Callable[[str], None] | None = None,
 ) -> ProductSyncRun:
-    """Run one product sync and record it; returns the run (flushed, not committed)."""
+    """Run one product sync and record it; returns the run (flushed, not committed).
+
+    `on_unauthorized` hears of the PSA refusing the credentials (to show it in the
+    connection's status, S1).
+    """
     now = now or datetime.now(UTC)
     run = start_run(session, partner_id, program_id, trigger, now)
     settings = settings_of(session, partner_id, program_id)
@@ -230,6 +236,8 @@ def sync_products(
     try:
         plan = make_plan(psa, gather(session, partner_id, program_id, mode, now))
     except PsaError as exc:
+        if isinstance(exc, PsaUnauthorized) and on_unauthorized is not None:
+            on_unauthorized(str(exc))
         return fail_run(run, str(exc))
     run.products_considered = len(plan.items)
     recorder = _Recorder(session, run)
@@ -262,6 +270,8 @@ def sync_products(
             continue
         except PsaUnauthorized as exc:
             stopped = str(exc)
+            if on_unauthorized is not None:
+                on_unauthorized(stopped)
             recorder.item(planned, planned.action, ItemOutcome.ERROR, str(exc))
             continue
         except PsaError as exc:
