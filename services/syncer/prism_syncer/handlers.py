@@ -39,6 +39,8 @@ def handlers_for(settings: SyncerSettings) -> Mapping[str, Handler]:
     A live view over `HANDLERS` (a ChainMap), so that a handler replaced there is used.
     """
     config = PsaConfig.from_settings(
-        settings.secret_key.get_secret_value(), settings.autotask_zone_probe_url
+        settings.secret_key.get_secret_value(),
+        settings.autotask_zone_probe_url,
+        settings.redis_url,
     )
     return ChainMap(product_handlers(config), HANDLERS)

@@ -12,7 +12,9 @@ CONTEXT_KEY = "psa"
 
 def build_psa_config(settings: GraphSettings) -> PsaConfig:
     return PsaConfig.from_settings(
-        settings.secret_key.get_secret_value(), settings.autotask_zone_probe_url
+        settings.secret_key.get_secret_value(),
+        settings.autotask_zone_probe_url,
+        settings.redis_url,
     )
 
 

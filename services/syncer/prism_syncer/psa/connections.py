@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from dramatiq.rate_limits import RateLimiterBackend
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from autotask_client import DEFAULT_ZONE_PROBE_URL, AutotaskClient, Credentials, ZoneCache
 from prism_domain.sync import Credentials as PartnerCredentials
 from prism_syncer.psa.autotask import AutotaskPsa
+from prism_syncer.psa.limits import DramatiqLimiter, integration_key, make_backend
 from prism_syncer.psa.models import PsaConnection
 from prism_syncer.psa.secrets import CredentialCipher
 
@@ -29,10 +31,18 @@ class PsaConfig:
     zone_probe_url: str = DEFAULT_ZONE_PROBE_URL
     timeout: float = DEFAULT_TIMEOUT_SECONDS
     zone_cache: ZoneCache = field(default_factory=ZoneCache)
+    #: Where the request budget and slots are counted (N3); None: the client does not limit.
+    limits: RateLimiterBackend | None = None
 
     @classmethod
-    def from_settings(cls, secret_key: str, zone_probe_url: str | None) -> PsaConfig:
-        return cls(CredentialCipher(secret_key), zone_probe_url or DEFAULT_ZONE_PROBE_URL)
+    def from_settings(
+        cls, secret_key: str, zone_probe_url: str | None, redis_url: str | None = None
+    ) -> PsaConfig:
+        return cls(
+            CredentialCipher(secret_key),
+            zone_probe_url or DEFAULT_ZONE_PROBE_URL,
+            limits=make_backend(redis_url),
+        )
 
     def autotask(self, credentials: PartnerCredentials) -> AutotaskPsa:
         client = AutotaskClient(
@@ -41,6 +51,12 @@ class PsaConfig:
             zone_cache=self.zone_cache,
             timeout=self.timeout,
         )
+        if self.limits is not None:
+            client.limiter = DramatiqLimiter(
+                self.limits,
+                database_key=lambda: str(client.zone().ci),
+                integration=integration_key(credentials.integration_code),
+            )
         return AutotaskPsa(client)
 
     def credentials_of(self, row: PsaConnection) -> PartnerCredentials:

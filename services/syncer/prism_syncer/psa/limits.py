@@ -1,0 +1,104 @@
+"""Autotask's limits held across every worker process (N3), with Dramatiq's rate limiters.
+
+The `RequestLimiter` the client asks around each authenticated request: a rolling-hour
+budget per Autotask database (keyed on the zone's `ci`, shared by every partner user of that
+database) and at most 3 requests at a time per integration and endpoint. With REDIS_URL the
+counters live in Redis, so they hold across processes and hosts; without it, in the process.
+Keys carry a hash of the integration code, never the code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
+
+from dramatiq.rate_limits import (
+    ConcurrentRateLimiter,
+    RateLimiterBackend,
+    RateLimitExceeded,
+    WindowRateLimiter,
+)
+from dramatiq.rate_limits.backends import RedisBackend, StubBackend
+
+from autotask_client import BudgetExhaustedError, RateLimitError
+
+#: Below Autotask's 10,000 so that other integrations on the database keep some room.
+HOURLY_BUDGET = 9_000
+WINDOW_SECONDS = 3600
+PER_ENDPOINT_CONCURRENCY = 3
+SLOT_TTL_MS = 120_000  # a crashed worker's slot frees itself after this
+SLOT_WAIT_SECONDS = 30.0
+SLOT_POLL_SECONDS = 0.05
+KEY_PREFIX = "prism:autotask"
+
+
+def make_backend(redis_url: str | None) -> RateLimiterBackend:
+    return RedisBackend(url=redis_url) if redis_url else StubBackend()  # type: ignore[no-untyped-call]
+
+
+def integration_key(integration_code: str) -> str:
+    return hashlib.sha256(integration_code.encode()).hexdigest()[:16]
+
+
+class DramatiqLimiter:
+    def __init__(
+        self,
+        backend: RateLimiterBackend,
+        *,
+        database_key: Callable[[], str],
+        integration: str,
+        budget: int = HOURLY_BUDGET,
+        window_seconds: int = WINDOW_SECONDS,
+        concurrency: int = PER_ENDPOINT_CONCURRENCY,
+        slot_wait_seconds: float = SLOT_WAIT_SECONDS,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.backend = backend
+        self.database_key = database_key
+        self.integration = integration
+        self.budget = budget
+        self.window_seconds = window_seconds
+        self.concurrency = concurrency
+        self.slot_wait_seconds = slot_wait_seconds
+        self._sleep = sleep
+
+    def acquire(self, endpoint: str) -> AbstractContextManager[object]:
+        return self._acquire(endpoint)
+
+    @contextmanager
+    def _acquire(self, endpoint: str) -> Iterator[object]:
+        slot = ConcurrentRateLimiter(  # type: ignore[no-untyped-call]
+            self.backend,
+            f"{KEY_PREFIX}:{self.integration}:{endpoint.lower()}",
+            limit=self.concurrency,
+            ttl=SLOT_TTL_MS,
+        )
+        budget = WindowRateLimiter(  # type: ignore[no-untyped-call]
+            self.backend,
+            f"{KEY_PREFIX}:db:{self.database_key()}",
+            limit=self.budget,
+            window=self.window_seconds,
+        )
+        with ExitStack() as stack:
+            waited = 0.0
+            while True:
+                try:
+                    stack.enter_context(slot.acquire())
+                    break
+                except RateLimitExceeded:
+                    if waited >= self.slot_wait_seconds:
+                        raise RateLimitError(
+                            f"no free request slot for endpoint {endpoint}"
+                        ) from None
+                    self._sleep(SLOT_POLL_SECONDS)
+                    waited += SLOT_POLL_SECONDS
+            try:
+                stack.enter_context(budget.acquire())
+            except RateLimitExceeded:
+                raise BudgetExhaustedError(
+                    f"request budget of {self.budget} per {self.window_seconds}s spent",
+                    retry_after=float(self.window_seconds),
+                ) from None
+            yield None
