@@ -24,6 +24,7 @@ from prism_graph.contacts.models import AccountContact, AccountContactType, Cust
 from prism_graph.customers.models import Customer
 from prism_graph.customers.tenant_models import Tenant
 from prism_graph.identity.models import ApiClient, User
+from prism_graph.orders.models import CustomerAttachment, Order, RfiRequest
 from prism_graph.organisations.models import Organisation
 from prism_graph.subscriptions.models import Subscription
 from prism_syncer.products.models import ProductSyncRun
@@ -249,6 +250,26 @@ def visible_program_sync_settings(scope: Scope | None) -> ColumnElement[bool]:
 
 def visible_product_sync_runs(scope: Scope | None) -> ColumnElement[bool]:
     return _of_own_partner(scope, ProductSyncRun.partner_id)
+
+
+def _of_customers_for_staff(scope: Scope | None, column: Any) -> ColumnElement[bool]:
+    """Orders, their addenda and RFIs (O2-O6) show the partner's costs: staff and clients of
+    the customers' partner (and the distributor) reach them, a customer's contacts never."""
+    if scope is None or scope.customer_id is not None:
+        return false()
+    return _of_visible_customers(scope, column)
+
+
+def visible_orders(scope: Scope | None) -> ColumnElement[bool]:
+    return _of_customers_for_staff(scope, Order.customer_id)
+
+
+def visible_customer_attachments(scope: Scope | None) -> ColumnElement[bool]:
+    return _of_customers_for_staff(scope, CustomerAttachment.customer_id)
+
+
+def visible_rfi_requests(scope: Scope | None) -> ColumnElement[bool]:
+    return _of_customers_for_staff(scope, RfiRequest.customer_id)
 
 
 def scope_for(principal: Principal | None) -> Scope | None:

@@ -28,6 +28,7 @@ from prism_graph.customers.models import Customer
 from prism_graph.customers.tenant_models import Tenant
 from prism_graph.database import RequestReader
 from prism_graph.identity.models import ApiClient, User
+from prism_graph.orders.models import CustomerAttachment, Order, OrderLine, RfiRequest
 from prism_graph.organisations.models import Organisation
 from prism_graph.subscriptions.models import Subscription, SubscriptionQuantity
 from prism_syncer.products.models import ProductSyncRun, ProductSyncRunItem
@@ -98,6 +99,36 @@ def contact_types_loader(
     return DataLoader(load_fn=load)
 
 
+def by_key_loader(
+    reader: RequestReader, model: type[M], key: Any, visible: ColumnElement[bool]
+) -> DataLoader[int, M | None]:
+    """`<Thing>By<UniqueKey>`: the visible row whose unique `key` is each id, or None."""
+
+    async def load(ids: Sequence[int]) -> list[M | None]:
+        rows = await reader.scalars(select(model).where(key.in_(set(ids)), visible))
+        found = {getattr(row, key.key): row for row in rows}
+        return [found.get(i) for i in ids]
+
+    return DataLoader(load_fn=load)
+
+
+def attachment_content_loader(
+    reader: RequestReader, scope: Scope | None
+) -> DataLoader[int, bytes | None]:
+    """`AttachmentContentById` (O5): the bytes, only when asked for."""
+
+    async def load(ids: Sequence[int]) -> list[bytes | None]:
+        rows = await reader.rows(
+            select(CustomerAttachment.id, CustomerAttachment.content).where(
+                CustomerAttachment.id.in_(set(ids)), access.visible_customer_attachments(scope)
+            )
+        )
+        found = {pk: bytes(content) for pk, content in rows}
+        return [found.get(i) for i in ids]
+
+    return DataLoader(load_fn=load)
+
+
 class Loaders:
     """`<Thing>By<Key>` loaders, created fresh for every request."""
 
@@ -148,6 +179,13 @@ class Loaders:
             InvoiceLine.invoice_id.in_(select(Invoice.id).where(access.visible_invoices(scope))),
             (InvoiceLine.position,),
         )
+        self.customer_contacts_by_customer = grouped_loader(
+            reader,
+            CustomerContact,
+            CustomerContact.customer_id,
+            access.visible_customer_contacts(scope),
+            (CustomerContact.created_at, CustomerContact.id),
+        )
         # END catalogue loaders
         # PSA sync runs (S7)
         self.product_sync_run_by_id = by_id_loader(
@@ -161,6 +199,35 @@ class Loaders:
                 select(ProductSyncRun.id).where(access.visible_product_sync_runs(scope))
             ),
             (ProductSyncRunItem.sku, ProductSyncRunItem.id),
+        )
+        # Orders, attachments, RFIs (O2-O6)
+        self.order_by_id = by_id_loader(reader, Order, access.visible_orders, scope)
+        self.lines_by_order = grouped_loader(
+            reader,
+            OrderLine,
+            OrderLine.order_id,
+            OrderLine.order_id.in_(select(Order.id).where(access.visible_orders(scope))),
+            (OrderLine.position,),
+        )
+        self.attachment_by_id = by_id_loader(
+            reader, CustomerAttachment, access.visible_customer_attachments, scope
+        )
+        self.attachments_by_customer = grouped_loader(
+            reader,
+            CustomerAttachment,
+            CustomerAttachment.customer_id,
+            access.visible_customer_attachments(scope),
+            (CustomerAttachment.id.desc(),),
+        )
+        self.attachment_by_order = by_key_loader(
+            reader,
+            CustomerAttachment,
+            CustomerAttachment.order_id,
+            access.visible_customer_attachments(scope),
+        )
+        self.attachment_content_by_id = attachment_content_loader(reader, scope)
+        self.rfi_by_order = by_key_loader(
+            reader, RfiRequest, RfiRequest.order_id, access.visible_rfi_requests(scope)
         )
         # Contacts (C1, R1)
         self.account_contact_by_id = by_id_loader(

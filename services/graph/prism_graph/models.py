@@ -14,6 +14,7 @@ from prism_graph.customers.models import Customer
 from prism_graph.customers.tenant_models import Tenant
 from prism_graph.identity.models import AccessToken, ApiClient, User, UserInvitation
 from prism_graph.mail.models import MailAttachment, MailMessage
+from prism_graph.orders.models import CustomerAttachment, Order, OrderLine, RfiRequest
 from prism_graph.organisations.models import Organisation
 from prism_graph.outbox.models import OutboxEvent
 from prism_graph.subscriptions.models import Subscription, SubscriptionQuantity
@@ -27,17 +28,21 @@ __all__ = [
     "AuditEvent",
     "Charge",
     "Customer",
+    "CustomerAttachment",
     "CustomerContact",
     "CustomerContactLink",
     "Invoice",
     "InvoiceLine",
     "MailAttachment",
     "MailMessage",
+    "Order",
+    "OrderLine",
     "Organisation",
     "OutboxEvent",
     "Product",
     "ProductPrice",
     "Program",
+    "RfiRequest",
     "Subscription",
     "SubscriptionQuantity",
     "Tenant",

@@ -30,6 +30,7 @@ from prism_graph.customers.schema import CustomerMutations, CustomerQueries
 from prism_graph.customers.tenant_schema import TenantMutations
 from prism_graph.customers.update import CustomerUpdateMutations
 from prism_graph.identity.schema import IdentityMutations, IdentityQueries
+from prism_graph.orders.schema import OrderMutations, OrderQueries
 from prism_graph.psa.schema import PsaMutations, PsaQueries
 from prism_graph.subscriptions.schema import SubscriptionMutations, SubscriptionQueries
 
@@ -44,6 +45,7 @@ class Query(
     SubscriptionQueries,
     BillingQueries,
     PsaQueries,
+    OrderQueries,
 ):
     @strawberry.field(
         permission_classes=[authenticated()],
@@ -65,8 +67,9 @@ class Mutation(
     SubscriptionMutations,
     TenantMutations,
     BillingMutations,
-    CustomerUpdateMutations,
     PsaMutations,
+    CustomerUpdateMutations,
+    OrderMutations,
 ):
     pass
 

@@ -31,6 +31,18 @@ SAMPLE: dict[str, Any] = {
     "currency": "EUR",
     "due_date": date(2026, 12, 15),
     "statement_date": date(2026, 12, 1),
+    # Orders (O5, O6)
+    "msp_name": "Partner & Co",
+    "company_name": "Contoso",
+    "order_reference": "ORD-000042",
+    "order_number": "PO-7781",
+    "start_date": date(2026, 11, 24),
+    "permitted_users": 25,
+    "ongoing_monthly_payment": Decimal("202.50"),
+    "one_time_fees": Decimal("150"),
+    "first_payment": Decimal("197.50"),
+    "implementation_lead": "Lee Chen <lee@contoso.example>",
+    "lead_name": "Lee Chen",
 }
 
 

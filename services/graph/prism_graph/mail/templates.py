@@ -68,6 +68,29 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
         "due_date",
         "link",
     ),
+    # O5: the order addendum (attached) to the MSP that submitted the order.
+    "order_submitted": (
+        "msp_name",
+        "company_name",
+        "order_reference",
+        "order_number",
+        "start_date",
+        "permitted_users",
+        "currency",
+        "ongoing_monthly_payment",
+        "one_time_fees",
+        "first_payment",
+        "implementation_lead",
+    ),
+    # O5, O6: the Request for Information link to the customer's implementation lead.
+    "rfi_requested": (
+        "lead_name",
+        "msp_name",
+        "company_name",
+        "order_reference",
+        "link",
+        "expires_at",
+    ),
 }
 
 

@@ -1,0 +1,112 @@
+"""From stored rows to the domain's order rules (O3, O4): price lines, translate field names.
+
+The price of a line is the partner's contracted price: the program price list's buy price in
+force on the order's start date (today while no start date is set). Once an order is
+submitted, each line keeps the unit price it was priced at, so the order, the addendum and the
+mails keep showing what was agreed even after the price list changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+
+from prism_domain.catalogue import PriceListEntry
+from prism_domain.errors import ErrorCode, FieldError
+from prism_domain.orders import OrderLine as DomainLine
+from prism_domain.orders import OrderQuote, price_order
+from prism_graph.catalogue.models import Product, ProductPrice, Program
+from prism_graph.catalogue.service import money
+from prism_graph.catalogue.types import in_force
+from prism_graph.orders.models import Order, OrderLine
+
+
+def today() -> date:
+    return datetime.now(UTC).date()
+
+
+@dataclass(frozen=True)
+class PricedOrder:
+    lines: list[DomainLine]
+    currency: str | None
+    errors: list[FieldError]
+
+    def quote(self, order: Order) -> OrderQuote | None:
+        """The quote, when the order has what pricing needs (no errors, lines, start, users)."""
+        if self.errors or self.currency is None or not self.lines:
+            return None
+        users = order.permitted_users
+        if users is None or order.start_date is None:
+            return None
+        return price_order(
+            lines=self.lines,
+            start_date=order.start_date,
+            permitted_users=users,
+            currency=self.currency,
+        )
+
+
+def price_lines(
+    order: Order,
+    lines: Sequence[OrderLine],
+    products: Mapping[int, Product],
+    prices: Mapping[int, Sequence[ProductPrice]],
+    programs: Mapping[int, Program],
+) -> PricedOrder:
+    """The domain's order lines with the contracted prices; a line without a price in force
+    on the day is an error on that line."""
+    day = order.start_date or today()
+    result: list[DomainLine] = []
+    errors: list[FieldError] = []
+    currency: str | None = order.currency
+    for index, line in enumerate(sorted(lines, key=lambda item: item.position)):
+        product = products.get(line.product_id)
+        if product is None:
+            errors.append(
+                FieldError(f"lines[{index}].productId", ErrorCode.NOT_FOUND, "No such product.")
+            )
+            continue
+        line_currency = programs[product.program_id].currency
+        currency = currency or line_currency
+        version = in_force(prices.get(product.id, ()), day)
+        if version is None:
+            errors.append(
+                FieldError(
+                    f"lines[{index}].productId",
+                    ErrorCode.NOT_FOUND,
+                    f"{product.sku} has no price in force on {day}.",
+                )
+            )
+            continue
+        buy = line.unit_price if line.unit_price is not None else version.buy_price
+        entry = PriceListEntry(
+            sku=product.sku,
+            name=product.name,
+            description=product.description,
+            buy_price=money(buy, line_currency),
+            rrp=money(version.rrp, line_currency),
+            billing_term=product.billing_term,
+            kind=product.kind,
+            # A submitted order keeps its lines even if a product is retired later.
+            retired=product.retired and order.submitted_at is None,
+        )
+        result.append(DomainLine(product=entry, quantity=line.quantity))
+    return PricedOrder(lines=result, currency=currency, errors=errors)
+
+
+_FIELDS = {
+    "permitted_users": "permittedUsers",
+    "order_number": "orderNumber",
+    "msa_acknowledged": "msaAcknowledged",
+    "authorised_acknowledged": "authorisedAcknowledged",
+    "start_date": "startDate",
+}
+
+
+def api_field(error: FieldError) -> FieldError:
+    """The domain's field names as the API's input names (`lines[0].sku` -> `.productId`)."""
+    field = error.field or ""
+    if field.startswith("lines[") and field.endswith(".sku"):
+        field = field.removesuffix(".sku") + ".productId"
+    return FieldError(_FIELDS.get(field, field) or None, error.code, error.message)

@@ -1,0 +1,246 @@
+"""Order, attachment and RFI queries and mutations (SPEC O2-O7).
+
+Orders carry the partner's costs, so partner and distributor staff and API clients reach them
+(scoped to the customers they see); customers' contacts do not. The RFI link is the one
+anonymous path: its token is the credential.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from sqlalchemy import select
+from strawberry import relay
+
+from prism_domain.access import Permission
+from prism_domain.errors import FieldError
+from prism_graph.access import public, requires, visible_orders
+from prism_graph.catalogue.schema import node_pk
+from prism_graph.common.errors import user_errors
+from prism_graph.common.pagination import Page, SortKey, paginate
+from prism_graph.contacts.config import contacts_config
+from prism_graph.context import Info
+from prism_graph.orders import models, service
+from prism_graph.orders.types import (
+    CompleteOrderRfiInput,
+    CreateOrderInput,
+    CustomerAttachment,
+    Order,
+    OrderConnection,
+    OrderFieldsInput,
+    OrderPayload,
+    OrderStatus,
+    RfiAnswers,
+    RfiForm,
+    RfiFormPayload,
+    SaveOrderInput,
+    SubmitOrderInput,
+    SubmitRfiInput,
+)
+
+CONTEXT_KEY = "orders"
+
+
+def orders_config(context: Any) -> service.OrdersConfig:
+    """The deployment's order settings; by default the public URL and mail wake-up of the
+    contacts' configuration (one PUBLIC_URL for every link Prism mails)."""
+    config = context.extra.get(CONTEXT_KEY)
+    if isinstance(config, service.OrdersConfig):
+        return config
+    contacts = contacts_config(context)
+    return service.OrdersConfig(base_url=contacts.base_url, wake=contacts.wake)
+
+
+def _changes(input: OrderFieldsInput) -> service.OrderChanges:
+    return service.OrderChanges(
+        permitted_users=input.permitted_users,
+        start_date=input.start_date,
+        lines=(
+            None
+            if input.lines is None
+            else [
+                service.NewLine(
+                    product_id=node_pk(line.product_id, "Product"), quantity=line.quantity
+                )
+                for line in input.lines
+            ]
+        ),
+        order_number=input.order_number,
+        order_number_not_required=input.order_number_not_required,
+        msa_acknowledged=input.msa_acknowledged,
+        authorised_acknowledged=input.authorised_acknowledged,
+        implementation_lead_name=input.implementation_lead_name,
+        implementation_lead_email=input.implementation_lead_email,
+    )
+
+
+def _payload(result: models.Order | list[FieldError]) -> OrderPayload:
+    if isinstance(result, list):
+        return OrderPayload(order=None, errors=user_errors(result))
+    return OrderPayload(order=Order.from_model(result), errors=[])
+
+
+def _form(view: service.RfiView) -> RfiForm:
+    return RfiForm(
+        company_name=view.company_name,
+        msp_name=view.msp_name,
+        order_reference=service.reference(view.order_id),
+        implementation_lead_name=view.implementation_lead_name,
+        expires_at=view.expires_at,
+        completed_at=view.completed_at,
+        answers=RfiAnswers.from_json(view.answers) if view.answers else None,
+    )
+
+
+def _form_payload(result: service.RfiView | list[FieldError]) -> RfiFormPayload:
+    if isinstance(result, list):
+        return RfiFormPayload(form=None, errors=user_errors(result))
+    return RfiFormPayload(form=_form(result), errors=[])
+
+
+@strawberry.type
+class OrderQueries:
+    @strawberry.field(
+        permission_classes=[requires(Permission.VIEW_ORDERS)],
+        description="One order by id; null when there is none.",
+    )
+    async def order(self, info: Info, id: relay.GlobalID) -> Order | None:
+        pk = node_pk(id, "Order")
+        row = await info.context.loaders.order_by_id.load(pk) if pk > 0 else None
+        return Order.from_model(row) if row else None
+
+    @strawberry.field(
+        permission_classes=[requires(Permission.VIEW_ORDERS)],
+        description="Orders, newest first; of one customer, or in one status (e.g. drafts).",
+    )
+    async def orders(
+        self,
+        info: Info,
+        customer_id: relay.GlobalID | None = None,
+        status: OrderStatus | None = None,  # type: ignore[valid-type]
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> OrderConnection:
+        stmt = select(models.Order).where(visible_orders(info.context.scope))
+        if customer_id is not None:
+            stmt = stmt.where(models.Order.customer_id == node_pk(customer_id, "Customer"))
+        if status is not None:
+            stmt = stmt.where(models.Order.status == status)
+        key = SortKey((models.Order.created_at, models.Order.id), descending=True)
+        page: Page[models.Order] = await paginate(
+            info.context.reader.scalars,
+            stmt,
+            key,
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+        )
+        return OrderConnection(
+            edges=[
+                relay.Edge(node=Order.from_model(row), cursor=cursor)
+                for row, cursor in zip(page.items, page.cursors, strict=True)
+            ],
+            page_info=page.page_info(),
+        )
+
+    @strawberry.field(
+        permission_classes=[requires(Permission.VIEW_ORDERS)],
+        description="A customer's attachments (e.g. order addenda), newest first (O5).",
+    )
+    async def customer_attachments(
+        self, info: Info, customer_id: relay.GlobalID
+    ) -> list[CustomerAttachment]:
+        pk = node_pk(customer_id, "Customer")
+        rows = await info.context.loaders.attachments_by_customer.load(pk) if pk > 0 else []
+        return [CustomerAttachment.from_model(r) for r in rows]
+
+    @strawberry.field(
+        permission_classes=[public()],
+        description="The Request for Information behind an e-mailed link (anonymous: the token "
+        "is the credential). A used, expired or unknown token answers with an error.",
+    )
+    async def rfi_form(self, info: Info, token: str) -> RfiFormPayload:
+        return _form_payload(await service.rfi_by_token(info.context.database, token))
+
+
+@strawberry.type
+class OrderMutations:
+    @strawberry.mutation(
+        permission_classes=[requires(Permission.MANAGE_CUSTOMERS)],
+        description="Create an order for a prospect or customer, saved as a draft (O2).",
+    )
+    async def create_order(self, info: Info, input: CreateOrderInput) -> OrderPayload:
+        return _payload(
+            await service.create_order(
+                info.context.database,
+                info.context.scope,
+                node_pk(input.customer_id, "Customer"),
+                _changes(input),
+            )
+        )
+
+    @strawberry.mutation(
+        permission_classes=[requires(Permission.MANAGE_CUSTOMERS)],
+        description="Save changes to a draft order; a prospect stays a prospect (O2).",
+    )
+    async def save_order(self, info: Info, input: SaveOrderInput) -> OrderPayload:
+        return _payload(
+            await service.save_order(
+                info.context.database,
+                info.context.scope,
+                node_pk(input.id, "Order"),
+                _changes(input),
+            )
+        )
+
+    @strawberry.mutation(
+        permission_classes=[requires(Permission.MANAGE_CUSTOMERS)],
+        description="Submit an order (with any last changes): the prospect becomes an "
+        "in-progress customer, subscriptions are created, the addendum and the RFI link are "
+        "mailed (O2-O7). Submitting a submitted order changes nothing and returns it.",
+    )
+    async def submit_order(self, info: Info, input: SubmitOrderInput) -> OrderPayload:
+        assert info.context.principal is not None
+        return _payload(
+            await service.submit_order(
+                info.context.database,
+                info.context.scope,
+                node_pk(input.id, "Order"),
+                _changes(input),
+                service.SubmitContext(info.context.principal, orders_config(info.context)),
+            )
+        )
+
+    @strawberry.mutation(
+        permission_classes=[public()],
+        description="Answer the Request for Information through its e-mailed link (O6); the "
+        "link is then spent.",
+    )
+    async def submit_rfi(self, info: Info, input: SubmitRfiInput) -> RfiFormPayload:
+        return _form_payload(
+            await service.submit_rfi_by_token(
+                info.context.database, input.token, input.answers.to_raw()
+            )
+        )
+
+    @strawberry.mutation(
+        permission_classes=[requires(Permission.MANAGE_CUSTOMERS)],
+        description="Complete a submitted order's Request for Information for the customer "
+        "(O6), e.g. right after ordering.",
+    )
+    async def complete_order_rfi(self, info: Info, input: CompleteOrderRfiInput) -> OrderPayload:
+        assert info.context.principal is not None
+        result = await service.complete_rfi(
+            info.context.database,
+            info.context.scope,
+            node_pk(input.order_id, "Order"),
+            input.answers.to_raw(),
+            info.context.principal,
+        )
+        if isinstance(result, list):
+            return OrderPayload(order=None, errors=user_errors(result))
+        return OrderPayload(order=Order.from_model(result.order), errors=[])

@@ -1,0 +1,424 @@
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterable
+from dataclasses import field as dataclass_field
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+import strawberry
+from strawberry import relay
+
+from prism_domain.money import Money, minor_units
+from prism_domain.orders import OrderQuote, PricedLine
+from prism_domain.rfi import MailPlatform as DomainMailPlatform
+from prism_domain.rfi import RfiAnswers as DomainRfiAnswers
+from prism_graph.catalogue.types import BillingTerm, Product, ProductKind
+from prism_graph.common.decimals import fixed
+from prism_graph.common.errors import UserError
+from prism_graph.common.ids import decode_id
+from prism_graph.context import Info
+from prism_graph.customers.types import Customer
+from prism_graph.orders import models
+from prism_graph.orders.pricing import PricedOrder, price_lines
+from prism_graph.orders.service import reference
+from prism_graph.organisations.types import Organisation
+from prism_graph.subscriptions.types import Subscription
+
+OrderStatus = strawberry.enum(models.OrderStatus, name="OrderStatus")
+MailPlatform = strawberry.enum(DomainMailPlatform, name="MailPlatform")
+
+
+def _amount(value: Money) -> Decimal:
+    return fixed(value.amount, minor_units(value.currency))
+
+
+@strawberry.type(description="A document kept on a customer, e.g. an order addendum (O5).")
+class CustomerAttachment(relay.Node):
+    id: relay.NodeID[int]
+    filename: str
+    content_type: str
+    size: int = strawberry.field(description="In bytes.")
+    created_at: datetime
+    customer_id: strawberry.Private[int]
+
+    @strawberry.field(description="The document itself, base64-encoded (at most a few MB).")
+    async def content_base64(self, info: Info) -> str:
+        content = await info.context.loaders.attachment_content_by_id.load(self.id)
+        return base64.b64encode(content or b"").decode()
+
+    @classmethod
+    def from_model(cls, row: models.CustomerAttachment) -> CustomerAttachment:
+        return cls(
+            id=row.id,
+            filename=row.filename,
+            content_type=row.content_type,
+            size=row.size,
+            created_at=row.created_at,
+            customer_id=row.customer_id,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False, **_: Any
+    ) -> list[CustomerAttachment | None]:
+        rows = await info.context.loaders.attachment_by_id.load_many(
+            [decode_id(i) for i in node_ids]
+        )
+        return [cls.from_model(r) if r else None for r in rows]
+
+
+@strawberry.type(description="A product on an order, priced at the partner's contracted price.")
+class OrderLine:
+    sku: str
+    name: str
+    kind: ProductKind  # type: ignore[valid-type]
+    billing_term: BillingTerm  # type: ignore[valid-type]
+    quantity: int
+    unit_price: Decimal = strawberry.field(description="The partner's buy price per term.")
+    amount: Decimal | None = strawberry.field(
+        description="Per billing term (month or year); once for a one-time fee. Null until "
+        "the order has permitted users and a start date."
+    )
+    first_payment_amount: Decimal | None = strawberry.field(
+        description="In the first payment: prorated by days for monthly lines."
+    )
+    product_id: strawberry.Private[int]
+    subscription_id: strawberry.Private[int | None]
+
+    @strawberry.field
+    async def product(self, info: Info) -> Product | None:
+        row = await info.context.loaders.product_by_id.load(self.product_id)
+        return Product.from_model(row) if row else None
+
+    @strawberry.field(description="The subscription it created, once the order is submitted.")
+    async def subscription(self, info: Info) -> Subscription | None:
+        if self.subscription_id is None:
+            return None
+        row = await info.context.loaders.subscription_by_id.load(self.subscription_id)
+        return Subscription.from_model(row) if row else None
+
+
+@strawberry.type(description="The Request for Information's answers (O6).")
+class RfiAnswers:
+    technical_contact_name: str
+    technical_contact_email: str
+    technical_contact_phone: str | None
+    domains: list[str]
+    user_count: int
+    mail_platform: MailPlatform  # type: ignore[valid-type]
+    migrate_archive: bool
+    archive_source: str | None
+    archive_size_gb: int | None
+    preferred_go_live: date | None
+    notes: str | None
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> RfiAnswers:
+        answers = DomainRfiAnswers.from_json(raw)
+        return cls(
+            technical_contact_name=answers.technical_contact_name,
+            technical_contact_email=answers.technical_contact_email,
+            technical_contact_phone=answers.technical_contact_phone,
+            domains=list(answers.domains),
+            user_count=answers.user_count,
+            mail_platform=answers.mail_platform,
+            migrate_archive=answers.migrate_archive,
+            archive_source=answers.archive_source,
+            archive_size_gb=answers.archive_size_gb,
+            preferred_go_live=answers.preferred_go_live,
+            notes=answers.notes,
+        )
+
+
+@strawberry.type(description="An order's Request for Information: sent, completed or not.")
+class Rfi:
+    expires_at: datetime = strawberry.field(description="When the e-mailed link stops working.")
+    completed_at: datetime | None
+    completed_by: str | None
+    answers: RfiAnswers | None
+
+    @classmethod
+    def from_model(cls, row: models.RfiRequest) -> Rfi:
+        return cls(
+            expires_at=row.expires_at,
+            completed_at=row.completed_at,
+            completed_by=row.completed_by,
+            answers=RfiAnswers.from_json(row.answers) if row.answers else None,
+        )
+
+
+@strawberry.type(
+    description="An order for a prospect or customer (O2-O4): a draft until submitted. The "
+    "amounts are the partner's contracted prices; null while the order lacks what pricing "
+    "needs (products, permitted users, a start date)."
+)
+class Order(relay.Node):
+    id: relay.NodeID[int]
+    reference: str
+    status: OrderStatus  # type: ignore[valid-type]
+    permitted_users: int | None
+    start_date: date | None
+    order_number: str | None
+    order_number_not_required: bool
+    msa_acknowledged: bool = strawberry.field(
+        description="Governed by the Master Service Provider Agreement in effect."
+    )
+    authorised_acknowledged: bool = strawberry.field(
+        description="The submitter is authorised to place the order."
+    )
+    implementation_lead_name: str | None
+    implementation_lead_email: str | None
+    submitted_at: datetime | None
+    submitted_by: str | None
+    created_at: datetime
+    updated_at: datetime
+    customer_id: strawberry.Private[int]
+    row: strawberry.Private[models.Order]
+    cache: strawberry.Private[dict[str, Any]] = dataclass_field(default_factory=dict)
+
+    @strawberry.field(description="The prospect or customer ordered for.")
+    async def customer(self, info: Info) -> Customer | None:
+        row = await info.context.loaders.customer_by_id.load(self.customer_id)
+        return Customer.from_model(row) if row else None
+
+    @strawberry.field(description="The company name, from the prospect.")
+    async def company_name(self, info: Info) -> str | None:
+        row = await info.context.loaders.customer_by_id.load(self.customer_id)
+        return row.name if row else None
+
+    @strawberry.field(description="The MSP (partner) the order is placed by.")
+    async def msp(self, info: Info) -> Organisation | None:
+        customer = await info.context.loaders.customer_by_id.load(self.customer_id)
+        if customer is None:
+            return None
+        row = await info.context.loaders.organisation_by_id.load(customer.owner_id)
+        return Organisation.from_model(row) if row else None
+
+    async def _priced(self, info: Info) -> tuple[PricedOrder, list[PricedLine], OrderQuote | None]:
+        if "priced" not in self.cache:
+            loaders = info.context.loaders
+            lines = await loaders.lines_by_order.load(self.id)
+            ids = [line.product_id for line in lines]
+            products = {p.id: p for p in await loaders.product_by_id.load_many(ids) if p}
+            prices = dict(zip(ids, await loaders.prices_by_product.load_many(ids), strict=True))
+            program_ids = sorted({p.program_id for p in products.values()})
+            programs = {p.id: p for p in await loaders.program_by_id.load_many(program_ids) if p}
+            priced = price_lines(self.row, lines, products, prices, programs)
+            quote = priced.quote(self.row)
+            self.cache["lines"] = lines
+            self.cache["priced"] = (priced, quote)
+        priced, quote = self.cache["priced"]
+        return priced, list(quote.lines) if quote else [], quote
+
+    @strawberry.field(description="The products ordered, with their prices.")
+    async def lines(self, info: Info) -> list[OrderLine]:
+        priced, quoted, _ = await self._priced(info)
+        rows = self.cache["lines"]
+        result = []
+        # Lines that could not be priced (no price in force yet) are left out of the amounts.
+        for index, (row, line) in enumerate(zip(rows, priced.lines, strict=False)):
+            entry = line.product
+            quoted_line = quoted[index] if index < len(quoted) else None
+            result.append(
+                OrderLine(
+                    sku=entry.sku,
+                    name=entry.name,
+                    kind=entry.kind,
+                    billing_term=entry.billing_term,
+                    quantity=line.quantity,
+                    unit_price=fixed(entry.buy_price.amount, minor_units(entry.currency)),
+                    amount=_amount(quoted_line.amount) if quoted_line else None,
+                    first_payment_amount=(
+                        _amount(quoted_line.first_payment_amount) if quoted_line else None
+                    ),
+                    product_id=row.product_id,
+                    subscription_id=row.subscription_id,
+                )
+            )
+        return result
+
+    @strawberry.field(description="The currency of the prices (the programs').")
+    async def currency(self, info: Info) -> str | None:
+        priced, _, _ = await self._priced(info)
+        return priced.currency
+
+    @strawberry.field(description="Monthly licences: quantity x unit price, per month.")
+    async def ongoing_monthly_payment(self, info: Info) -> Decimal | None:
+        _, _, quote = await self._priced(info)
+        return _amount(quote.ongoing_monthly_payment) if quote else None
+
+    @strawberry.field(description="Annual licences, per year, charged up front.")
+    async def annual_payment(self, info: Info) -> Decimal | None:
+        _, _, quote = await self._priced(info)
+        return _amount(quote.annual_payment) if quote else None
+
+    @strawberry.field(description="One time (up front) fees.")
+    async def one_time_fees(self, info: Info) -> Decimal | None:
+        _, _, quote = await self._priced(info)
+        return _amount(quote.one_time_fees) if quote else None
+
+    @strawberry.field(
+        description="One-time fees, annual lines, and the monthly lines prorated by days from "
+        "the start date to the end of its month."
+    )
+    async def first_payment(self, info: Info) -> Decimal | None:
+        _, _, quote = await self._priced(info)
+        return _amount(quote.first_payment) if quote else None
+
+    @strawberry.field(description="The days the first payment covers for monthly lines.")
+    async def first_period_end(self, info: Info) -> date | None:
+        _, _, quote = await self._priced(info)
+        return quote.first_period.end if quote else None
+
+    @strawberry.field(description="The order addendum, once submitted (O5).")
+    async def addendum(self, info: Info) -> CustomerAttachment | None:
+        row = await info.context.loaders.attachment_by_order.load(self.id)
+        return CustomerAttachment.from_model(row) if row else None
+
+    @strawberry.field(description="The Request for Information, once submitted (O5, O6).")
+    async def rfi(self, info: Info) -> Rfi | None:
+        row = await info.context.loaders.rfi_by_order.load(self.id)
+        return Rfi.from_model(row) if row else None
+
+    @classmethod
+    def from_model(cls, row: models.Order) -> Order:
+        return cls(
+            id=row.id,
+            reference=reference(row.id),
+            status=row.status,
+            permitted_users=row.permitted_users,
+            start_date=row.start_date,
+            order_number=row.order_number,
+            order_number_not_required=row.order_number_not_required,
+            msa_acknowledged=row.msa_acknowledged,
+            authorised_acknowledged=row.authorised_acknowledged,
+            implementation_lead_name=row.implementation_lead_name,
+            implementation_lead_email=row.implementation_lead_email,
+            submitted_at=row.submitted_at,
+            submitted_by=row.submitted_by,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            customer_id=row.customer_id,
+            row=row,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False, **_: Any
+    ) -> list[Order | None]:
+        rows = await info.context.loaders.order_by_id.load_many([decode_id(i) for i in node_ids])
+        return [cls.from_model(r) if r else None for r in rows]
+
+
+@strawberry.type(description="A page of orders.")
+class OrderConnection(relay.Connection[Order]):
+    pass
+
+
+@strawberry.input
+class OrderLineInput:
+    product_id: relay.GlobalID
+    quantity: int
+
+
+@strawberry.input(description="Order fields; on save and submit, an omitted field is unchanged.")
+class OrderFieldsInput:
+    permitted_users: int | None = None
+    start_date: date | None = strawberry.field(
+        default=None, description="When the subscriptions start; not in the past at submit."
+    )
+    lines: list[OrderLineInput] | None = strawberry.field(
+        default=None, description="Every product of the order (replaces the lines saved)."
+    )
+    order_number: str | None = strawberry.field(default=None, description="Purchase order number.")
+    order_number_not_required: bool | None = None
+    msa_acknowledged: bool | None = None
+    authorised_acknowledged: bool | None = None
+    implementation_lead_name: str | None = None
+    implementation_lead_email: str | None = strawberry.field(
+        default=None, description="The RFI link is sent to this address on submit."
+    )
+
+
+@strawberry.input
+class CreateOrderInput(OrderFieldsInput):
+    customer_id: relay.GlobalID = strawberry.field(description="A prospect or a customer.")
+
+
+@strawberry.input
+class SaveOrderInput(OrderFieldsInput):
+    id: relay.GlobalID
+
+
+@strawberry.input
+class SubmitOrderInput(OrderFieldsInput):
+    id: relay.GlobalID
+
+
+@strawberry.type
+class OrderPayload:
+    order: Order | None
+    errors: list[UserError]
+
+
+@strawberry.input(description="The Request for Information form (O6).")
+class RfiAnswersInput:
+    technical_contact_name: str
+    technical_contact_email: str
+    technical_contact_phone: str | None = None
+    domains: list[str] = strawberry.field(description="The mail domains, e.g. contoso.com.")
+    user_count: int
+    mail_platform: MailPlatform  # type: ignore[valid-type]
+    migrate_archive: bool = False
+    archive_source: str | None = strawberry.field(
+        default=None, description="Required when migrating: e.g. Exchange journal, PST files."
+    )
+    archive_size_gb: int | None = None
+    preferred_go_live: date | None = None
+    notes: str | None = None
+
+    def to_raw(self) -> dict[str, Any]:
+        return {
+            "technical_contact_name": self.technical_contact_name,
+            "technical_contact_email": self.technical_contact_email,
+            "technical_contact_phone": self.technical_contact_phone,
+            "domains": list(self.domains),
+            "user_count": self.user_count,
+            "mail_platform": self.mail_platform,
+            "migrate_archive": self.migrate_archive,
+            "archive_source": self.archive_source,
+            "archive_size_gb": self.archive_size_gb,
+            "preferred_go_live": self.preferred_go_live,
+            "notes": self.notes,
+        }
+
+
+@strawberry.input
+class SubmitRfiInput:
+    token: str = strawberry.field(description="The token of the e-mailed link.")
+    answers: RfiAnswersInput
+
+
+@strawberry.input
+class CompleteOrderRfiInput:
+    order_id: relay.GlobalID
+    answers: RfiAnswersInput
+
+
+@strawberry.type(description="The RFI form behind a link: what it is about, and its answers.")
+class RfiForm:
+    company_name: str
+    msp_name: str
+    order_reference: str
+    implementation_lead_name: str | None
+    expires_at: datetime
+    completed_at: datetime | None
+    answers: RfiAnswers | None
+
+
+@strawberry.type
+class RfiFormPayload:
+    form: RfiForm | None
+    errors: list[UserError]
