@@ -223,15 +223,15 @@ async def load_demo_catalogue(database: Database) -> dict[str, int]:
                     )
         await uow.commit()
     for name, wanted in DEMO_SUBSCRIPTIONS.items():
-        customer = customers.get(name)
-        if customer is None or customer.id in subscribed:
+        holder = customers.get(name)
+        if holder is None or holder.id in subscribed:
             continue
         for family, term, quantity, start in wanted:
             result = await create_subscription(
                 database,
                 Scope(all_partners=True),  # trusted seeding code
                 NewSubscription(
-                    customer_id=customer.id,
+                    customer_id=holder.id,
                     product_id=products[(family, term)],
                     quantity=quantity,
                     start_date=start,

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from sqlalchemy import Select, func
@@ -18,6 +18,9 @@ from prism_graph.customers import models
 from prism_graph.customers.tenant_types import Tenant
 from prism_graph.organisations.types import Organisation
 from prism_graph.subscriptions.types import Subscription
+
+if TYPE_CHECKING:
+    from prism_graph.contacts.types import CustomerContact
 
 CustomerStatus = strawberry.enum(DomainCustomerStatus, name="CustomerStatus")
 
@@ -54,6 +57,15 @@ class Customer(relay.Node):
     async def subscriptions(self, info: Info) -> list[Subscription]:
         rows = await info.context.loaders.subscriptions_by_customer.load(self.id)
         return [Subscription.from_model(r) for r in rows]
+
+    @strawberry.field(description="The customer account's contacts (R1), oldest first.")
+    async def contacts(
+        self, info: Info
+    ) -> list[Annotated[CustomerContact, strawberry.lazy("prism_graph.contacts.types")]]:
+        from prism_graph.contacts.types import CustomerContact
+
+        rows = await info.context.loaders.customer_contacts_by_customer.load(self.id)
+        return [CustomerContact.from_model(r) for r in rows]
 
     @classmethod
     def from_model(cls, row: models.Customer) -> Customer:

@@ -1,0 +1,322 @@
+"""Benchmark (issue 6 "Performance"): a page of customers with their tenants, contacts and
+subscriptions through the GraphQL API, against a hand-written SQL + JSON baseline doing the
+same reads.
+
+    .venv/bin/python bench/graphql.py [--customers 300] [--requests 30]
+
+Prints, for pages of 10 and 100 customers: SQL statements per request (they must not grow
+with the page size) and milliseconds per request, then the GraphQL / baseline time ratio.
+Runs on a scratch SQLite file by default, or on DATABASE_URL (an empty, disposable database:
+it is migrated and filled). A benchmark, not a test: nothing here asserts a time.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# This file is named like the `graphql` package strawberry imports: keep its folder off the
+# import path, and put the repository root on it instead.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path.insert(0, str(_HERE.parent))
+
+import argparse  # noqa: E402
+import asyncio  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import statistics  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from datetime import date  # noqa: E402
+from typing import Any  # noqa: E402
+
+import httpx  # noqa: E402
+from dramatiq.brokers.stub import StubBroker  # noqa: E402
+from sqlalchemy import event, select  # noqa: E402
+from sqlalchemy.ext.asyncio import AsyncEngine  # noqa: E402
+
+from prism_domain.access import PrincipalKind, UserRole  # noqa: E402
+from prism_domain.catalogue import BillingTerm, ProductKind  # noqa: E402
+from prism_domain.customers import CustomerStatus  # noqa: E402
+from prism_domain.organisations import OrganisationKind  # noqa: E402
+from prism_graph.app import create_app  # noqa: E402
+from prism_graph.catalogue.models import Product, Program  # noqa: E402
+from prism_graph.contacts.models import CustomerContact  # noqa: E402
+from prism_graph.customers.models import Customer  # noqa: E402
+from prism_graph.customers.tenant_models import Tenant  # noqa: E402
+from prism_graph.database import Database  # noqa: E402
+from prism_graph.identity.models import AccessToken, User, UserStatus  # noqa: E402
+from prism_graph.identity.secrets import new_token, token_hash  # noqa: E402
+from prism_graph.organisations.models import Organisation  # noqa: E402
+from prism_graph.settings import GraphSettings  # noqa: E402
+from prism_graph.subscriptions.models import Subscription, SubscriptionQuantity  # noqa: E402
+from prism_platform.db import make_async_engine, utcnow  # noqa: E402
+from prism_platform.migrate import upgrade  # noqa: E402
+
+QUERY = """
+query Page($first: Int!) {
+  customers(first: $first) {
+    edges { node {
+      id name domain status
+      tenants { id domain }
+      contacts { id displayName email role }
+      subscriptions { id sku billingTerm startDate quantity cancelledFrom }
+    } }
+  }
+}
+"""
+
+
+async def seed(database: Database, customers: int) -> str:
+    """A partner with `customers` customers, each with 2 tenants, 2 contacts and 3
+    subscriptions; returns a bearer token of the partner's admin."""
+    from datetime import timedelta
+
+    async with database.unit_of_work() as uow:
+        s = uow.session
+        partner = Organisation(
+            kind=OrganisationKind.PARTNER, name="Bench MSP", domain="bench.example"
+        )
+        s.add_all([Organisation(kind=OrganisationKind.DISTRIBUTOR, name="Dist"), partner])
+        program = Program(name="Microsoft CSP", currency="AUD")
+        s.add(program)
+        await s.flush()
+        products = [
+            Product(
+                program_id=program.id,
+                sku=f"SKU-{i}",
+                sku_key=f"sku-{i}",
+                name=f"Product {i}",
+                name_key=f"product {i}",
+                description="",
+                billing_term=BillingTerm.MONTHLY,
+                kind=ProductKind.LICENCE,
+                retired=False,
+            )
+            for i in range(3)
+        ]
+        s.add_all(products)
+        user = User(
+            organisation_id=partner.id,
+            email="admin@bench.example",
+            display_name="Admin",
+            role=UserRole.ADMIN,
+            status=UserStatus.ACTIVE,
+            password_hash=None,
+        )
+        s.add(user)
+        await s.flush()
+        token = new_token("prism_at")
+        s.add(
+            AccessToken(
+                token_hash=token_hash(token),
+                principal_kind=PrincipalKind.USER,
+                user_id=user.id,
+                expires_at=utcnow() + timedelta(hours=1),
+            )
+        )
+        for n in range(customers):
+            c = Customer(
+                owner_id=partner.id,
+                name=f"Customer {n:04d}",
+                name_key=f"customer {n:04d}",
+                domain=f"c{n}.example",
+                status=CustomerStatus.ACTIVE,
+            )
+            s.add(c)
+            await s.flush()
+            s.add_all(
+                [
+                    Tenant(
+                        customer_id=c.id, program_id=program.id, domain=f"c{n}-{t}.onmicrosoft.com"
+                    )
+                    for t in range(2)
+                ]
+                + [
+                    CustomerContact(
+                        customer_id=c.id, display_name=f"Contact {k}", email=f"k{k}@c{n}.example"
+                    )
+                    for k in range(2)
+                ]
+            )
+            for p in products:
+                sub = Subscription(
+                    customer_id=c.id,
+                    product_id=p.id,
+                    sku=p.sku,
+                    billing_term=p.billing_term,
+                    start_date=date(2026, 10, 1),
+                    quantity=5,
+                )
+                s.add(sub)
+                await s.flush()
+                s.add(
+                    SubscriptionQuantity(
+                        subscription_id=sub.id,
+                        effective_from=sub.start_date,
+                        quantity=5,
+                        sequence=0,
+                    )
+                )
+        await uow.commit()
+    return token
+
+
+async def baseline(engine: AsyncEngine, partner_id: int, first: int) -> bytes:
+    """The same reads by hand: one statement per table, rows into dicts, dicts into JSON."""
+    async with engine.connect() as conn:
+        customers = (
+            await conn.execute(
+                select(Customer.id, Customer.name, Customer.domain, Customer.status)
+                .where(Customer.owner_id == partner_id)
+                .order_by(Customer.name_key, Customer.id)
+                .limit(first + 1)
+            )
+        ).all()[:first]
+        ids = [c.id for c in customers]
+        nodes: dict[int, dict[str, Any]] = {
+            c.id: {
+                "id": c.id,
+                "name": c.name,
+                "domain": c.domain,
+                "status": c.status,
+                "tenants": [],
+                "contacts": [],
+                "subscriptions": [],
+            }
+            for c in customers
+        }
+        for t in await conn.execute(
+            select(Tenant.id, Tenant.customer_id, Tenant.domain)
+            .where(Tenant.customer_id.in_(ids))
+            .order_by(Tenant.id)
+        ):
+            nodes[t.customer_id]["tenants"].append({"id": t.id, "domain": t.domain})
+        for k in await conn.execute(
+            select(
+                CustomerContact.id,
+                CustomerContact.customer_id,
+                CustomerContact.display_name,
+                CustomerContact.email,
+                CustomerContact.role,
+            )
+            .where(CustomerContact.customer_id.in_(ids))
+            .order_by(CustomerContact.created_at, CustomerContact.id)
+        ):
+            nodes[k.customer_id]["contacts"].append(
+                {"id": k.id, "displayName": k.display_name, "email": k.email, "role": k.role}
+            )
+        for s in await conn.execute(
+            select(
+                Subscription.id,
+                Subscription.customer_id,
+                Subscription.sku,
+                Subscription.billing_term,
+                Subscription.start_date,
+                Subscription.quantity,
+                Subscription.cancelled_from,
+            )
+            .where(Subscription.customer_id.in_(ids))
+            .order_by(Subscription.id)
+        ):
+            nodes[s.customer_id]["subscriptions"].append(
+                {
+                    "id": s.id,
+                    "sku": s.sku,
+                    "billingTerm": s.billing_term,
+                    "startDate": s.start_date.isoformat(),
+                    "quantity": s.quantity,
+                    "cancelledFrom": s.cancelled_from.isoformat() if s.cancelled_from else None,
+                }
+            )
+    body = {"data": {"customers": {"edges": [{"node": n} for n in nodes.values()]}}}
+    return json.dumps(body).encode()
+
+
+class Counter:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.count = 0
+        event.listen(engine.sync_engine, "before_cursor_execute", self._on)
+
+    def _on(self, *args: Any) -> None:
+        statement = str(args[2]).strip().upper()
+        if statement not in {"BEGIN", "BEGIN IMMEDIATE", "COMMIT", "ROLLBACK"}:
+            self.count += 1
+
+
+async def timed(n: int, call: Any) -> float:
+    samples = []
+    for _ in range(n):
+        start = time.perf_counter()
+        await call()
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples) * 1000
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=300)
+    parser.add_argument("--requests", type=int, default=30)
+    args = parser.parse_args()
+    scratch = tempfile.TemporaryDirectory(prefix="prism-bench-")
+    url = os.environ.get("DATABASE_URL") or f"sqlite:///{scratch.name}/bench.sqlite3"
+    upgrade(url)
+    engine = make_async_engine(url)
+    database = Database(engine)
+    token = await seed(database, args.customers)
+    async with engine.connect() as conn:
+        partner_id = (
+            await conn.execute(select(Organisation.id).where(Organisation.name == "Bench MSP"))
+        ).scalar_one()
+    settings = GraphSettings(database_url=url, prism_env="test", max_tokens=5000)
+    app = create_app(settings, database=database, broker=StubBroker())
+    counter = Counter(engine)
+    headers = {"Authorization": f"Bearer {token}"}
+    print(
+        f"prism bench: {engine.dialect.name}, {args.customers} customers, "
+        f"median of {args.requests} requests"
+    )
+    print(
+        f"{'page':>5} {'graphql stmts':>14} {'baseline stmts':>15} {'graphql ms':>11} "
+        f"{'baseline ms':>12} {'ratio':>6}"
+    )
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://bench"
+    ) as http:
+        for first in (10, 100):
+
+            async def graphql(first: int = first) -> None:
+                response = await http.post(
+                    "/graphql",
+                    json={"query": QUERY, "variables": {"first": first}},
+                    headers=headers,
+                )
+                body = response.json()
+                assert not body.get("errors"), body
+                assert len(body["data"]["customers"]["edges"]) == first
+
+            async def hand(first: int = first) -> None:
+                await baseline(engine, partner_id, first)
+
+            await graphql()
+            await hand()  # warm both up
+            counter.count = 0
+            await graphql()
+            graphql_statements = counter.count
+            counter.count = 0
+            await hand()
+            baseline_statements = counter.count
+            graphql_ms = await timed(args.requests, graphql)
+            baseline_ms = await timed(args.requests, hand)
+            print(
+                f"{first:>5} {graphql_statements:>14} {baseline_statements:>15} "
+                f"{graphql_ms:>11.1f} {baseline_ms:>12.1f} {graphql_ms / baseline_ms:>6.2f}"
+            )
+    print("graphql statements include authenticating the bearer token; the baseline's do not.")
+    await engine.dispose()
+    scratch.cleanup()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
