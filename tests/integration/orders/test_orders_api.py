@@ -302,7 +302,7 @@ async def test_the_partner_completes_the_rfi_and_an_expired_link_is_refused(
     )
     assert expired["rfiForm"]["form"] is None
     (error,) = expired["rfiForm"]["errors"]
-    assert (error["field"], error["code"]) == ("input.token", "EXPIRED")
+    assert (error["field"], error["code"]) == ("token", "EXPIRED")
     assert "expired" in error["message"]
     unknown = await anonymous.data(f'query {{ rfiForm(token: "prism_rfi_nope") {{ {ERRORS} }} }}')
     assert [e["code"] for e in unknown["rfiForm"]["errors"]] == ["NOT_FOUND"]

@@ -93,9 +93,11 @@ def _form(view: service.RfiView) -> RfiForm:
     )
 
 
-def _form_payload(result: service.RfiView | list[FieldError]) -> RfiFormPayload:
+def _form_payload(
+    result: service.RfiView | list[FieldError], prefix: str | None = "input"
+) -> RfiFormPayload:
     if isinstance(result, list):
-        return RfiFormPayload(form=None, errors=user_errors(result))
+        return RfiFormPayload(form=None, errors=user_errors(result, prefix))
     return RfiFormPayload(form=_form(result), errors=[])
 
 
@@ -164,7 +166,8 @@ class OrderQueries:
         "is the credential). A used, expired or unknown token answers with an error.",
     )
     async def rfi_form(self, info: Info, token: str) -> RfiFormPayload:
-        return _form_payload(await service.rfi_by_token(info.context.database, token))
+        # Errors name the argument itself (`token`), as for any field without an input.
+        return _form_payload(await service.rfi_by_token(info.context.database, token), None)
 
 
 @strawberry.type
