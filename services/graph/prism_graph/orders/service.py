@@ -35,7 +35,7 @@ from prism_graph.catalogue.models import Product, ProductPrice, Program
 from prism_graph.contacts.models import AccountContact, AccountContactType, AccountContactTypeMember
 from prism_graph.customers.models import Customer
 from prism_graph.database import Database, UnitOfWork
-from prism_graph.identity.models import User
+from prism_graph.identity.models import ApiClient, User
 from prism_graph.identity.secrets import new_token, token_hash
 from prism_graph.mail.outbox import Attachment, MailSignal, enqueue
 from prism_graph.mail.templates import compose
@@ -549,6 +549,10 @@ async def _submitter(session: AsyncSession, principal: Principal) -> tuple[str, 
         user = await session.get(User, principal.id)
         if user is not None:
             return f"{user.display_name} <{user.email}>", user.email
+    if principal.kind is PrincipalKind.API_CLIENT:
+        client = await session.get(ApiClient, principal.id)
+        if client is not None:
+            return f"{client.name} (API client {client.client_id})", None
     return principal.label, None
 
 
