@@ -171,6 +171,7 @@ _API_CLIENT = frozenset(
         Permission.MANAGE_CUSTOMER_CONTACTS,
         Permission.VIEW_CATALOGUE,
         Permission.MANAGE_SUBSCRIPTIONS,
+        Permission.VIEW_PSA_SYNC,
     }
 )
 # The distributor's staff and clients run the catalogue and the billing; partners only read.
