@@ -114,8 +114,10 @@ async def test_good_credentials_are_saved_encrypted_and_the_secret_never_shows(
         assert secret not in caplog.text
     with sync_engine.connect() as conn:
         stored = conn.execute(text("SELECT * FROM sync_psa_connections")).one()
+        audit = conn.execute(text("SELECT * FROM audit_events")).all()
     assert DEFAULT_SECRET not in str(tuple(stored))
     assert DEFAULT_INTEGRATION_CODE not in str(tuple(stored))
+    assert audit and DEFAULT_SECRET not in str(audit)
 
 
 async def test_wrong_credentials_are_not_saved_and_a_later_failure_shows_in_the_status(
