@@ -198,9 +198,9 @@ async def test_the_billing_contacts_get_the_invoice_attached(
         ).one()
         attachment = (await session.scalars(select(MailAttachment))).one()
     assert mail.to_addresses == [f"billing@{tenants.a.domain}"]
-    assert attachment.content_type == "text/csv"
-    text = attachment.content.decode()
-    assert "M365-BP" in text and "48.39" in text and "TOTAL" in text and "239.56" in text
+    assert attachment.content_type == "application/pdf"
+    assert attachment.filename.endswith(".pdf")
+    assert attachment.content.startswith(b"%PDF-")
 
 
 async def test_running_a_month_again_issues_nothing_twice(

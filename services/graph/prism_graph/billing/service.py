@@ -36,7 +36,7 @@ from prism_domain.organisations import OrganisationKind
 from prism_domain.periods import Period
 from prism_domain.subscriptions import Subscription as DomainSubscription
 from prism_graph.access import visible_customers
-from prism_graph.billing import document, models
+from prism_graph.billing import document, models, pdf
 from prism_graph.billing.notify import notify_invoice_issued
 from prism_graph.catalogue.models import Product, ProductPrice, Program
 from prism_graph.catalogue.service import money, to_domain, today
@@ -266,30 +266,32 @@ async def _issue(
             for position, line in enumerate(issued.lines, start=1)
         )
         uow.record(issued.issued_event())
+        due = row.issued_at.date() + timedelta(days=PAYMENT_TERMS_DAYS)
         await notify_invoice_issued(
             session,
             issued,
             number=invoice_number(row),
             program_name=program.name,
-            document=await _document(session, row, issued),
-            due_date=row.issued_at.date() + timedelta(days=PAYMENT_TERMS_DAYS),
+            pdf=await _pdf(session, row, issued, due),
+            due_date=due,
         )
         await uow.commit()
         result.issued.append(row)
 
 
-async def _document(session: AsyncSession, row: models.Invoice, invoice: Invoice) -> bytes:
+async def _pdf(session: AsyncSession, row: models.Invoice, invoice: Invoice, due: date) -> bytes:
     partner = await session.get(Organisation, row.partner_id)
+    program = await session.get(Program, row.program_id)
     ids = sorted({int(line.customer_id) for line in invoice.lines})
     rows = await session.execute(select(Customer.id, Customer.name).where(Customer.id.in_(ids)))
-    names = {int(cid): str(name) for cid, name in rows.all()}
-    program = await session.get(Program, row.program_id)
-    return document.render_csv(
+    return pdf.render_pdf(
         number=invoice_number(row),
         partner=partner.name if partner else "",
         program=program.name if program else "",
         invoice=invoice,
-        customer_names=names,
+        customer_names={int(cid): str(name) for cid, name in rows.all()},
+        issued_on=row.issued_at.date(),
+        due_date=due,
     )
 
 

@@ -1,0 +1,83 @@
+"""The invoice as a PDF (C5), made with fpdf2 (a dependency of the project since the order
+addendum): header, one row per line, the total. Core fonts are Latin-1 only, so other
+characters in names are replaced rather than failing an invoice over a customer's name."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+
+from fpdf import FPDF
+
+from prism_domain.invoicing import Invoice
+from prism_domain.money import Money, format_money
+
+CONTENT_TYPE = "application/pdf"
+# (heading, width in mm, alignment) on an A4 landscape page (277 mm between margins)
+_COLUMNS = (
+    ("Customer", 48, "L"),
+    ("Kind", 26, "L"),
+    ("SKU", 38, "L"),
+    ("Description", 60, "L"),
+    ("Period", 40, "L"),
+    ("Qty", 15, "R"),
+    ("Unit cost", 25, "R"),
+    ("Amount", 25, "R"),
+)
+
+
+def _text(value: str, width: int | None = None) -> str:
+    text = value.encode("latin-1", "replace").decode("latin-1")
+    return text if width is None or len(text) <= width else text[: width - 1] + "~"
+
+
+def render_pdf(
+    *,
+    number: str,
+    partner: str,
+    program: str,
+    invoice: Invoice,
+    customer_names: Mapping[int, str],
+    issued_on: date,
+    due_date: date,
+) -> bytes:
+    pdf = FPDF(orientation="L", format="A4")
+    pdf.set_auto_page_break(auto=True, margin=12)
+    pdf.set_title(_text(f"Invoice {number}"))
+    pdf.add_page()
+    pdf.set_font("Helvetica", "B", 16)
+    pdf.cell(0, 10, _text(f"Invoice {number}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", size=10)
+    for label, value in (
+        ("Partner", partner),
+        ("Program", program),
+        ("Period", f"{invoice.period.start.isoformat()} to {invoice.period.end.isoformat()}"),
+        ("Issued", issued_on.isoformat()),
+        ("Due", due_date.isoformat()),
+    ):
+        pdf.cell(30, 6, label)
+        pdf.cell(0, 6, _text(value), new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(4)
+    pdf.set_font("Helvetica", "B", 9)
+    for heading, width, align in _COLUMNS:
+        pdf.cell(width, 7, heading, border="B", align=align)
+    pdf.ln()
+    pdf.set_font("Helvetica", size=8)
+    for line in invoice.lines:
+        cells = (
+            _text(customer_names.get(int(line.customer_id), str(line.customer_id)), 30),
+            line.kind.value,
+            _text(line.sku or "", 24),
+            _text(line.description, 38),
+            f"{line.period.start.isoformat()} - {line.period.end.isoformat()}",
+            format(line.quantity, "f"),
+            format(line.unit_cost.amount, "f"),
+            format(line.amount.amount, "f"),
+        )
+        for (_, width, align), value in zip(_COLUMNS, cells, strict=True):
+            pdf.cell(width, 6, value, align=align)
+        pdf.ln()
+    pdf.set_font("Helvetica", "B", 10)
+    total: Money = invoice.total
+    pdf.cell(0, 9, _text(f"Total {format_money(total)}"), border="T", align="R")
+    return bytes(pdf.output())
