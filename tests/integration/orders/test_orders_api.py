@@ -29,6 +29,7 @@ from tests.integration.orders.support import (
     start_next_month,
     submit_order,
 )
+from tests.support.catalogue import create_product, create_program
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import Tenants, gid
 
@@ -354,3 +355,26 @@ async def test_partner_b_neither_sees_nor_submits_partner_a_orders(
         assert conn.execute(select(Order.status)).scalars().all() == ["DRAFT"]
     # an id of B reads as not found on A's side too
     assert gid("Order", 10**9) != order["id"]
+
+
+async def test_a_product_without_a_price_in_force_on_the_start_date_is_a_line_error(
+    client: GraphQLClient, anonymous: GraphQLClient, tenants: Tenants
+) -> None:
+    program = await create_program(client)
+    future = await create_product(client, program, effective_from="2099-01-01")
+    a_admin = anonymous.as_(tenants.a.admin)
+    prospect = await new_prospect(a_admin, tenants)
+
+    refused = await create_order(
+        a_admin,
+        prospect,
+        permittedUsers=5,
+        startDate=start_next_month().isoformat(),
+        lines=[{"productId": future, "quantity": 5}],
+    )
+
+    assert refused["order"] is None
+    assert [(e["field"], e["code"]) for e in refused["errors"]] == [
+        ("input.lines[0].productId", "NOT_FOUND")
+    ]
+    assert "no price in force" in refused["errors"][0]["message"]

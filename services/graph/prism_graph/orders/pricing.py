@@ -31,6 +31,7 @@ class PricedOrder:
     lines: list[DomainLine]
     currency: str | None
     errors: list[FieldError]
+    rows: list[OrderLine]  # the stored lines that could be priced, aligned with `lines`
 
     def quote(self, order: Order) -> OrderQuote | None:
         """The quote, when the order has what pricing needs (no errors, lines, start, users)."""
@@ -58,6 +59,7 @@ def price_lines(
     on the day is an error on that line."""
     day = order.start_date or today()
     result: list[DomainLine] = []
+    priced_rows: list[OrderLine] = []
     errors: list[FieldError] = []
     currency: str | None = order.currency
     for index, line in enumerate(sorted(lines, key=lambda item: item.position)):
@@ -92,7 +94,8 @@ def price_lines(
             retired=product.retired and order.submitted_at is None,
         )
         result.append(DomainLine(product=entry, quantity=line.quantity))
-    return PricedOrder(lines=result, currency=currency, errors=errors)
+        priced_rows.append(line)
+    return PricedOrder(lines=result, currency=currency, errors=errors, rows=priced_rows)
 
 
 _FIELDS = {

@@ -346,12 +346,12 @@ async def submit_order(
             select(Customer).where(Customer.id == order.customer_id).with_for_update()
         )
         assert customer is not None  # a foreign key guarantees it
-        errors = await _create_subscriptions(uow, database, scope, order, lines, priced)
+        errors = await _create_subscriptions(uow, database, scope, order, priced)
         if errors:
             return errors
         now = utcnow()
         submitter, submitter_email = await _submitter(session, context.principal)
-        _freeze(order, lines, priced, quote, now, submitter, context.principal)
+        _freeze(order, priced, quote, now, submitter, context.principal)
         if customer.status is CustomerStatus.PROSPECT:
             customer.status = CustomerStatus.IN_PROGRESS
         owner = await session.get(Organisation, customer.owner_id)
@@ -487,14 +487,13 @@ async def _create_subscriptions(
     database: Database,
     scope: Scope | None,
     order: Order,
-    lines: Sequence[OrderLine],
     priced: PricedOrder,
 ) -> list[FieldError]:
     """O7: one subscription per licence or usage line; one-time fees are charged once."""
     enlisted = _EnlistedDatabase(uow, database)
     assert order.start_date is not None
     errors: list[FieldError] = []
-    for index, (line, domain_line) in enumerate(zip(lines, priced.lines, strict=True)):
+    for index, (line, domain_line) in enumerate(zip(priced.rows, priced.lines, strict=True)):
         if domain_line.product.kind is ProductKind.ONE_TIME_FEE:
             continue
         result = await subscriptions.create_subscription(
@@ -523,14 +522,13 @@ def _line_field(error: FieldError, index: int) -> FieldError:
 
 def _freeze(
     order: Order,
-    lines: Sequence[OrderLine],
     priced: PricedOrder,
     quote: OrderQuote,
     now: datetime,
     submitter: str,
     principal: Principal,
 ) -> None:
-    for line, domain_line in zip(lines, priced.lines, strict=True):
+    for line, domain_line in zip(priced.rows, priced.lines, strict=True):
         line.unit_price = domain_line.product.buy_price.amount
     order.status = OrderStatus.SUBMITTED
     order.currency = priced.currency

@@ -207,7 +207,6 @@ class Order(relay.Node):
             programs = {p.id: p for p in await loaders.program_by_id.load_many(program_ids) if p}
             priced = price_lines(self.row, lines, products, prices, programs)
             quote = priced.quote(self.row)
-            self.cache["lines"] = lines
             self.cache["priced"] = (priced, quote)
         priced, quote = self.cache["priced"]
         return priced, list(quote.lines) if quote else [], quote
@@ -215,10 +214,9 @@ class Order(relay.Node):
     @strawberry.field(description="The products ordered, with their prices.")
     async def lines(self, info: Info) -> list[OrderLine]:
         priced, quoted, _ = await self._priced(info)
-        rows = self.cache["lines"]
         result = []
-        # Lines that could not be priced (no price in force yet) are left out of the amounts.
-        for index, (row, line) in enumerate(zip(rows, priced.lines, strict=False)):
+        # A line that cannot be priced (no price in force on the day) is not shown.
+        for index, (row, line) in enumerate(zip(priced.rows, priced.lines, strict=True)):
             entry = line.product
             quoted_line = quoted[index] if index < len(quoted) else None
             result.append(
