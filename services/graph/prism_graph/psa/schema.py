@@ -18,6 +18,7 @@ from prism_graph.access import (
 )
 from prism_graph.catalogue.schema import node_pk
 from prism_graph.common.errors import PublicError, user_errors
+from prism_graph.common.pagination import Page, SortKey, paginate
 from prism_graph.context import Info
 from prism_graph.psa import service
 from prism_graph.psa.config import psa_config
@@ -28,6 +29,7 @@ from prism_graph.psa.types import (
     ProductSyncPlanItem,
     ProductSyncPreviewPayload,
     ProductSyncRun,
+    ProductSyncRunConnection,
     ProgramSyncSettings,
     ProgramSyncSettingsInput,
     ProgramSyncSettingsPayload,
@@ -44,8 +46,6 @@ from prism_syncer.products.sync import RunStatus
 from prism_syncer.psa.models import ProgramSyncSettings as SettingsRow
 from prism_syncer.psa.models import PsaConnection as ConnectionRow
 from prism_syncer.psa.port import Choice
-
-MAX_RUNS = 100
 
 
 class PsaUnavailable(PublicError):
@@ -183,25 +183,38 @@ class PsaQueries:
         description="Product sync history of a program, newest first (S7).",
     )
     async def product_sync_runs(
-        self, info: Info, program_id: relay.GlobalID, first: int = 20
-    ) -> list[ProductSyncRun]:
-        if not 1 <= first <= MAX_RUNS:
-            raise PublicError(f"first must be between 1 and {MAX_RUNS}.")
-        rows = await info.context.reader.scalars(
-            _runs(info, program_id)
-            .order_by(RunRow.started_at.desc(), RunRow.id.desc())
-            .limit(first)
+        self,
+        info: Info,
+        program_id: relay.GlobalID,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> ProductSyncRunConnection:
+        page: Page[RunRow] = await paginate(
+            info.context.reader.scalars,
+            _runs(info, program_id),
+            SortKey((RunRow.id,), descending=True),
+            first=first,
+            after=after,
+            last=last,
+            before=before,
         )
-        return [_run(r) for r in rows]
+        return ProductSyncRunConnection(
+            edges=[
+                relay.Edge(node=_run(row), cursor=cursor)
+                for row, cursor in zip(page.items, page.cursors, strict=True)
+            ],
+            page_info=page.page_info(),
+        )
 
     @strawberry.field(
         permission_classes=[requires(Permission.VIEW_PSA_SYNC)],
         description="One product sync run with its items (S7 Sync Status); null if none.",
     )
-    async def product_sync_run(self, info: Info, id: strawberry.ID) -> ProductSyncRun | None:
-        text = str(id)
-        pk = int(text) if text.isdigit() and len(text) < 19 else -1
-        row = await info.context.loaders.product_sync_run_by_id.load(pk)
+    async def product_sync_run(self, info: Info, id: relay.GlobalID) -> ProductSyncRun | None:
+        pk = node_pk(id, "ProductSyncRun")
+        row = await info.context.loaders.product_sync_run_by_id.load(pk) if pk > 0 else None
         return _run(row) if row else None
 
     @strawberry.field(

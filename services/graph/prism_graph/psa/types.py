@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 import strawberry
+from strawberry import relay
 
 from prism_domain.sync import ConnectionProblem, ConnectionStatus, ProductSyncMode
 from prism_graph.common.errors import UserError
+from prism_graph.common.ids import decode_id
 from prism_graph.context import Info
 from prism_syncer.products.models import ProductSyncRun as RunRow
 from prism_syncer.products.models import ProductSyncRunItem as RunItemRow
@@ -232,8 +236,8 @@ class ProductSyncRunItem:
 
 
 @strawberry.type(description="One product sync run (S7): when, why, how it went, counts.")
-class ProductSyncRun:
-    id: strawberry.ID
+class ProductSyncRun(relay.Node):
+    id: relay.NodeID[int]
     trigger: ProductSyncTrigger  # type: ignore[valid-type]
     status: ProductSyncStatus  # type: ignore[valid-type]
     started_at: datetime
@@ -246,17 +250,11 @@ class ProductSyncRun:
     failed: int
     warnings: int
     message: str | None
-    row_id: strawberry.Private[int]
-
-    @strawberry.field(description="The run's products, by SKU (S7 Sync Status screen).")
-    async def items(self, info: Info) -> list[ProductSyncRunItem]:
-        rows = await info.context.loaders.items_by_product_sync_run.load(self.row_id)
-        return [ProductSyncRunItem.from_row(r) for r in rows]
 
     @classmethod
     def from_row(cls, row: RunRow) -> ProductSyncRun:
         return cls(
-            id=strawberry.ID(str(row.id)),
+            id=row.id,
             trigger=ProductSyncTriggerKind(row.trigger),
             status=RunStatus(row.status),
             started_at=row.started_at,
@@ -269,8 +267,25 @@ class ProductSyncRun:
             failed=row.failed,
             warnings=row.warnings,
             message=row.message,
-            row_id=row.id,
         )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False, **_: Any
+    ) -> list[ProductSyncRun | None]:
+        loader = info.context.loaders.product_sync_run_by_id
+        rows = await loader.load_many([decode_id(i) for i in node_ids])
+        return [cls.from_row(r) if r else None for r in rows]
+
+    @strawberry.field(description="The run's products, by SKU (S7 Sync Status screen).")
+    async def items(self, info: Info) -> list[ProductSyncRunItem]:
+        rows = await info.context.loaders.items_by_product_sync_run.load(self.id)
+        return [ProductSyncRunItem.from_row(r) for r in rows]
+
+
+@strawberry.type(description="A page of product sync runs, newest first (S7 history).")
+class ProductSyncRunConnection(relay.Connection[ProductSyncRun]):
+    pass
 
 
 @strawberry.type(description="The products card (S7): last successful sync and last run.")
