@@ -13,7 +13,6 @@ import asyncio
 import logging
 import threading
 from contextlib import ExitStack
-
 from pathlib import Path
 
 import dramatiq
@@ -22,7 +21,6 @@ from pydantic import Field
 
 from autotask_sim.config import DEFAULT_USERNAME
 from autotask_sim.server import serve_in_thread
-
 from prism_graph.app import build_identity, create_app
 from prism_graph.database import Database
 from prism_graph.demo import DEMO_PASSWORD, DEMO_USERS, load_demo_data
