@@ -9,7 +9,8 @@ from typing import Any
 import dramatiq
 from sqlalchemy import Engine
 
-from prism_domain.events import EVENT_TYPES, EnvelopeError
+from prism_domain.all_events import EVENT_TYPES
+from prism_domain.events import EnvelopeError
 from prism_platform.broker import (
     EVENT_MAX_BACKOFF_MS,
     EVENT_MAX_RETRIES,

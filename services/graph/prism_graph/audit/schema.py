@@ -45,7 +45,6 @@ class AuditEvent(relay.Node):
             detail=row.detail,
         )
 
-
     @classmethod
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False, **_: Any
