@@ -80,7 +80,12 @@ FAST_HASHING = {
 @pytest.fixture
 def settings(database_url: str) -> GraphSettings:
     return GraphSettings(
-        database_url=database_url, redis_url=redis_requested(), prism_env="test", **FAST_HASHING
+        database_url=database_url,
+        redis_url=redis_requested(),
+        prism_env="test",
+        # A fresh throttle per test: runs sharing one Redis never use up each other's budget.
+        rate_limit_namespace=f"prism-test-{uuid.uuid4().hex[:10]}",
+        **FAST_HASHING,
     )
 
 

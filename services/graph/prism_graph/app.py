@@ -62,6 +62,7 @@ def build_identity(
             make_backend(settings.redis_url),
             per_account=settings.login_attempts_per_account,
             per_address=settings.login_attempts_per_address,
+            namespace=settings.rate_limit_namespace,
         ),
         access_token_ttl=timedelta(minutes=settings.access_token_ttl_minutes),
         invitation_ttl=timedelta(hours=settings.invitation_ttl_hours),

@@ -23,6 +23,7 @@ class GraphSettings(CommonSettings):
     password_hash_memory_kib: int = Field(65536, ge=8, description="argon2id memory (KiB)")
     password_hash_parallelism: int = Field(4, ge=1, description="argon2id lanes")
     login_attempts_per_account: int = Field(10, ge=1, description="per 15 minutes")
+    rate_limit_namespace: str = Field("prism", description="key prefix of the login throttle")
     login_attempts_per_address: int = Field(50, ge=1, description="per 15 minutes")
     max_query_depth: int = Field(10, ge=2, le=50)
     max_aliases: int = Field(15, ge=1, le=500)
