@@ -162,3 +162,13 @@ async def test_errors_never_carry_stack_traces(client: GraphQLClient) -> None:
     body = await client.post('{ customers(after: "!!") { totalCount } }')
     assert "Traceback" not in str(body)
     assert "stacktrace" not in str(body).lower()
+
+
+async def test_a_bad_enum_in_variables_is_explained_not_masked(client: GraphQLClient) -> None:
+    body = await client.post(
+        "query($o: CustomerOrder) { customers(orderBy: $o) { totalCount } }",
+        {"o": {"field": "SHOE_SIZE"}},
+    )
+    (error,) = body["errors"]
+    assert error["message"] != "Unexpected error."
+    assert "SHOE_SIZE" in error["message"]

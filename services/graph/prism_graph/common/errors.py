@@ -67,8 +67,10 @@ class ServiceUnavailable(PublicError):
 
 def should_mask(error: GraphQLError) -> bool:
     original = error.original_error
-    if original is None:
-        return False  # syntax and validation errors from the GraphQL engine itself
+    if original is None or error.path is None:
+        # Syntax, validation and variable errors from the GraphQL engine itself: they come
+        # before any resolver and say what is wrong with the request (e.g. an unknown enum).
+        return False
     if isinstance(original, PublicError):
         error.extensions = {**(error.extensions or {}), **original.extensions}
         return False
