@@ -19,7 +19,7 @@ from prism_graph.billing.document import invoice_number
 from prism_graph.catalogue.types import BillingTerm, Program
 from prism_graph.common.decimals import fixed
 from prism_graph.common.errors import UserError
-from prism_graph.common.ids import decode_id
+from prism_graph.common.nodes import load_nodes
 from prism_graph.context import Info
 from prism_graph.organisations.types import Organisation
 
@@ -172,8 +172,7 @@ class Invoice(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False, **_: Any
     ) -> list[Invoice | None]:
-        rows = await info.context.loaders.invoice_by_id.load_many([decode_id(i) for i in node_ids])
-        return [cls.from_model(r) if r else None for r in rows]
+        return await load_nodes(info.context.loaders.invoice_by_id, node_ids, cls.from_model)
 
 
 @strawberry.type(description="A page of invoices.")

@@ -15,7 +15,7 @@ from prism_domain.money import minor_units
 from prism_graph.catalogue import models
 from prism_graph.common.decimals import fixed
 from prism_graph.common.errors import ErrorCode, UserError
-from prism_graph.common.ids import decode_id
+from prism_graph.common.nodes import load_nodes
 from prism_graph.context import Info
 
 BillingTerm = strawberry.enum(DomainBillingTerm, name="BillingTerm")
@@ -44,8 +44,7 @@ class Program(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False, **_: Any
     ) -> list[Program | None]:
-        rows = await info.context.loaders.program_by_id.load_many([decode_id(i) for i in node_ids])
-        return [cls.from_model(r) if r else None for r in rows]
+        return await load_nodes(info.context.loaders.program_by_id, node_ids, cls.from_model)
 
 
 @strawberry.type(description="Prices in force from `effectiveFrom` until the next version.")
@@ -124,8 +123,7 @@ class Product(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False, **_: Any
     ) -> list[Product | None]:
-        rows = await info.context.loaders.product_by_id.load_many([decode_id(i) for i in node_ids])
-        return [cls.from_model(r) if r else None for r in rows]
+        return await load_nodes(info.context.loaders.product_by_id, node_ids, cls.from_model)
 
 
 @strawberry.type(description="A page of products.")

@@ -13,7 +13,7 @@ from strawberry import relay
 from prism_domain.access import ContactRole as DomainContactRole
 from prism_domain.contacts import ContactType as DomainContactType
 from prism_graph.common.errors import UserError
-from prism_graph.common.ids import decode_id
+from prism_graph.common.nodes import load_nodes
 from prism_graph.contacts import models
 from prism_graph.context import Info
 from prism_graph.customers.types import Customer
@@ -59,9 +59,9 @@ class AccountContact(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False, **_: Any
     ) -> list[AccountContact | None]:
-        loader = info.context.loaders.account_contact_by_id
-        rows = await loader.load_many([decode_id(i) for i in node_ids])
-        return [cls.from_model(r) if r else None for r in rows]
+        return await load_nodes(
+            info.context.loaders.account_contact_by_id, node_ids, cls.from_model
+        )
 
 
 @strawberry.type(description="C4: the active contacts of one contact type.")
@@ -113,9 +113,9 @@ class CustomerContact(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False, **_: Any
     ) -> list[CustomerContact | None]:
-        loader = info.context.loaders.customer_contact_by_id
-        rows = await loader.load_many([decode_id(i) for i in node_ids])
-        return [cls.from_model(r) if r else None for r in rows]
+        return await load_nodes(
+            info.context.loaders.customer_contact_by_id, node_ids, cls.from_model
+        )
 
 
 # Inputs -----------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from strawberry import relay
 from prism_domain.customers import CustomerStatus as DomainCustomerStatus
 from prism_graph.catalogue.types import Program
 from prism_graph.common.errors import UserError
-from prism_graph.common.ids import decode_id
+from prism_graph.common.nodes import load_nodes
 from prism_graph.context import Info
 from prism_graph.customers import models
 from prism_graph.customers.tenant_types import Tenant
@@ -83,9 +83,7 @@ class Customer(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False, **_: Any
     ) -> list[Customer | None]:
-        ids = [decode_id(i) for i in node_ids]
-        rows = await info.context.loaders.customer_by_id.load_many(ids)
-        return [cls.from_model(r) if r else None for r in rows]
+        return await load_nodes(info.context.loaders.customer_by_id, node_ids, cls.from_model)
 
 
 @strawberry.enum(description="What a customer list is ordered by.")

@@ -17,7 +17,7 @@ from prism_domain.access import UserRole as DomainUserRole
 from prism_domain.errors import ErrorCode, FieldError
 from prism_graph.access import authenticated, public, requires, visible_api_clients, visible_users
 from prism_graph.common.errors import UserError, user_errors
-from prism_graph.common.ids import decode_id
+from prism_graph.common.nodes import load_nodes
 from prism_graph.common.pagination import Page, SortKey, paginate
 from prism_graph.context import Info
 from prism_graph.identity import models, service
@@ -65,8 +65,7 @@ class User(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False, **_: Any
     ) -> list[User | None]:
-        rows = await info.context.loaders.user_by_id.load_many([decode_id(i) for i in node_ids])
-        return [cls.from_model(r) if r else None for r in rows]
+        return await load_nodes(info.context.loaders.user_by_id, node_ids, cls.from_model)
 
 
 @strawberry.type(description="A partner's machine credentials (the secret is never shown again).")
@@ -93,9 +92,7 @@ class ApiClient(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False, **_: Any
     ) -> list[ApiClient | None]:
-        loader = info.context.loaders.api_client_by_id
-        rows = await loader.load_many([decode_id(i) for i in node_ids])
-        return [cls.from_model(r) if r else None for r in rows]
+        return await load_nodes(info.context.loaders.api_client_by_id, node_ids, cls.from_model)
 
 
 @strawberry.type(description="Who is calling, and what they may do.")

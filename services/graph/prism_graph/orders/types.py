@@ -18,6 +18,7 @@ from prism_graph.catalogue.types import BillingTerm, Product, ProductKind
 from prism_graph.common.decimals import fixed
 from prism_graph.common.errors import UserError
 from prism_graph.common.ids import decode_id
+from prism_graph.common.nodes import load_nodes
 from prism_graph.context import Info
 from prism_graph.customers.types import Customer
 from prism_graph.orders import models
@@ -306,8 +307,7 @@ class Order(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False, **_: Any
     ) -> list[Order | None]:
-        rows = await info.context.loaders.order_by_id.load_many([decode_id(i) for i in node_ids])
-        return [cls.from_model(r) if r else None for r in rows]
+        return await load_nodes(info.context.loaders.order_by_id, node_ids, cls.from_model)
 
 
 @strawberry.type(description="A page of orders.")

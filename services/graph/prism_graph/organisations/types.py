@@ -7,7 +7,7 @@ import strawberry
 from strawberry import relay
 
 from prism_domain.organisations import OrganisationKind as DomainOrganisationKind
-from prism_graph.common.ids import decode_id
+from prism_graph.common.nodes import load_nodes
 from prism_graph.context import Info
 from prism_graph.organisations import models
 
@@ -29,6 +29,4 @@ class Organisation(relay.Node):
     async def resolve_nodes(  # type: ignore[override]
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False, **_: Any
     ) -> list[Organisation | None]:
-        ids = [decode_id(i) for i in node_ids]
-        rows = await info.context.loaders.organisation_by_id.load_many(ids)
-        return [cls.from_model(r) if r else None for r in rows]
+        return await load_nodes(info.context.loaders.organisation_by_id, node_ids, cls.from_model)
