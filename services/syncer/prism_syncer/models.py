@@ -27,14 +27,27 @@ class ProcessedEvent(Base):
 
 
 # Issue 7 (S1-S3, S7): imported here so that migrations and tests see every syncer table.
+from prism_syncer.invoices.models import (  # noqa: E402
+    InvoiceSyncReconciliation,
+    InvoiceSyncRun,
+    InvoiceSyncRunItem,
+)
 from prism_syncer.products.models import (  # noqa: E402
     ProductServiceLink,
     ProductSyncRun,
     ProductSyncRunItem,
 )
-from prism_syncer.psa.models import ProgramSyncSettings, PsaConnection  # noqa: E402
+from prism_syncer.psa.models import (  # noqa: E402
+    CustomerMapping,
+    ProgramSyncSettings,
+    PsaConnection,
+)
 
 __all__ = [
+    "CustomerMapping",
+    "InvoiceSyncReconciliation",
+    "InvoiceSyncRun",
+    "InvoiceSyncRunItem",
     "ProcessedEvent",
     "ProductServiceLink",
     "ProductSyncRun",

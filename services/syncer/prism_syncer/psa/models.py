@@ -50,3 +50,27 @@ class ProgramSyncSettings(Base):
     vendor_company_name: Mapped[str | None] = mapped_column(String(200))
     notification_emails: Mapped[list[str]] = mapped_column(JSON, default=list)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class CustomerMapping(Base):
+    """S4: a Prism customer (its tenant of the program) → PSA company and Recurring Service
+    contract, with the customer's own sync switch (S9). Written by the API after the company
+    and contract were checked live; read by the invoice sync."""
+
+    __tablename__ = "sync_customer_mappings"
+    __table_args__ = (UniqueConstraint("partner_id", "program_id", "customer_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"))
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("customers.id", ondelete="CASCADE"), index=True
+    )
+    psa: Mapped[str] = mapped_column(String(20), default="AUTOTASK")
+    company_id: Mapped[int] = mapped_column(Integer)
+    company_name: Mapped[str] = mapped_column(String(200))
+    contract_id: Mapped[int] = mapped_column(Integer)
+    contract_name: Mapped[str] = mapped_column(String(200))
+    sync_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)

@@ -1,0 +1,98 @@
+"""The invoice sync's record (S5-S7): every run, its per-customer and per-subscription
+outcomes, and the reconciliation of invoice quantities against the PSA's units after it.
+
+Money and quantities are stored as exact Decimal text (the same on every database), as in the
+product sync's items.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from prism_platform.db import Base, UTCDateTime, utcnow
+
+
+class InvoiceSyncRun(Base):
+    """One sync of one invoice (or of one customer's latest invoice: "save and sync now").
+
+    status: PENDING / RUNNING while under way, then NO_CHANGE / SUCCESS / WARNING / FAILURE
+    (S7). trigger: INVOICE_ISSUED, MANUAL, SAVE_AND_SYNC, SAFETY_CHECK.
+    """
+
+    __tablename__ = "sync_invoice_runs"
+    __table_args__ = (
+        Index("ix_sync_invoice_runs_partner_program", "partner_id", "program_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"))
+    invoice_id: Mapped[int | None] = mapped_column(
+        ForeignKey("invoices.id", ondelete="CASCADE"), index=True
+    )
+    customer_id: Mapped[int | None] = mapped_column(Integer)  # set: a one-customer run
+    trigger: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    customers_considered: Mapped[int] = mapped_column(Integer, default=0)
+    customers_synced: Mapped[int] = mapped_column(Integer, default=0)
+    customers_failed: Mapped[int] = mapped_column(Integer, default=0)
+    subscriptions_synced: Mapped[int] = mapped_column(Integer, default=0)
+    adjustments_applied: Mapped[int] = mapped_column(Integer, default=0)
+    warnings: Mapped[int] = mapped_column(Integer, default=0)
+    message: Mapped[str | None] = mapped_column(Text)
+
+
+class InvoiceSyncRunItem(Base):
+    """One customer's outcome (subscription_id and sku empty) or one line's (S6, S7).
+
+    outcome: SYNCED, UNCHANGED, SKIPPED, WARNING, ERROR; code: the reason (an
+    `invoices.planning.Outcome`, or UNAUTHORIZED / UNEXPECTED ...); message: what to do.
+    """
+
+    __tablename__ = "sync_invoice_run_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("sync_invoice_runs.id", ondelete="CASCADE"), index=True
+    )
+    customer_id: Mapped[int] = mapped_column(Integer)
+    customer_name: Mapped[str] = mapped_column(String(255), default="")
+    subscription_id: Mapped[int | None] = mapped_column(Integer)
+    sku: Mapped[str | None] = mapped_column(String(64))
+    product_name: Mapped[str | None] = mapped_column(String(255))
+    period_start: Mapped[date | None] = mapped_column(Date)
+    period_end: Mapped[date | None] = mapped_column(Date)
+    effective_date: Mapped[date | None] = mapped_column(Date)
+    quantity: Mapped[str | None] = mapped_column(String(40))
+    unit_cost: Mapped[str | None] = mapped_column(String(40))
+    unit_price: Mapped[str | None] = mapped_column(String(40))
+    unit_change: Mapped[int | None] = mapped_column(Integer)
+    contract_id: Mapped[int | None] = mapped_column(Integer)
+    contract_service_id: Mapped[int | None] = mapped_column(Integer)
+    outcome: Mapped[str] = mapped_column(String(20))
+    code: Mapped[str | None] = mapped_column(String(40))
+    message: Mapped[str | None] = mapped_column(Text)
+
+
+class InvoiceSyncReconciliation(Base):
+    """After a run: per customer and service, the invoice's units vs the PSA's on `as_of`."""
+
+    __tablename__ = "sync_invoice_reconciliation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(
+        ForeignKey("sync_invoice_runs.id", ondelete="CASCADE"), index=True
+    )
+    customer_id: Mapped[int] = mapped_column(Integer)
+    sku: Mapped[str] = mapped_column(String(64))
+    contract_id: Mapped[int] = mapped_column(Integer)
+    contract_service_id: Mapped[int | None] = mapped_column(Integer)
+    as_of: Mapped[date] = mapped_column(Date)
+    invoice_units: Mapped[int] = mapped_column(Integer)
+    psa_units: Mapped[int | None] = mapped_column(Integer)
+    matches: Mapped[bool] = mapped_column(Boolean)
