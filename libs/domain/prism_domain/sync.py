@@ -28,6 +28,9 @@ class ProductSyncMode(StrEnum):
 class SyncTrigger(StrEnum):
     MANUAL = "MANUAL"
     PRICE_CHANGED = "PRICE_CHANGED"
+    INVOICE_ISSUED = "INVOICE_ISSUED"  # S5: `invoice.issued`
+    SAVE_AND_SYNC = "SAVE_AND_SYNC"  # S4: "save and sync now" on a customer mapping
+    SAFETY_CHECK = "SAFETY_CHECK"  # S5: the periodic check for issued invoices not yet synced
 
 
 class ConnectionStatus(StrEnum):
@@ -133,4 +136,22 @@ class ProductSyncRequested(DomainEvent):
 
     partner_id: int
     program_id: int
+    trigger: str = SyncTrigger.MANUAL.value
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class InvoiceSyncRequested(DomainEvent):
+    """S4, S5: sync a program's invoices now: one invoice (`invoice_id`), or the latest issued
+    invoice of one customer (`customer_id`, "save and sync now"), or, with neither, the
+    latest issued invoice of the program."""
+
+    type = "invoice_sync.requested"
+    version = 1
+    aggregate_type = "invoice_sync"
+
+    partner_id: int
+    program_id: int
+    customer_id: int | None = None
+    invoice_id: int | None = None
     trigger: str = SyncTrigger.MANUAL.value
