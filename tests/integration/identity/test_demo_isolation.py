@@ -66,7 +66,7 @@ async def test_contoso_cannot_reach_northwind_and_the_log_shows_the_demo(
         customer_ids={c.id for c in customers},
         user_ids={u.id for u in users},
         client_ids=set(),
-        partner_id=northwind.id,
+        partner_ids={northwind.id},
     )
     before = snapshot(sync_engine, foreign)
 

@@ -3,11 +3,14 @@
 Every root field must declare a policy. Then every query and every mutation is called as
 partner A (an admin, and distributor staff acting for A) with the ids of partner B's objects
 and of a customer that is not A's, in every ID argument and input field: no answer may show
-any of B's data, and none of B's rows may change. A field added later is walked too.
+any of B's data, and none of B's rows may change. The same walk runs as the primary contact
+of one of A's customers (R7), for whom A's other customers, A's staff and A's own settings are
+foreign too. A field added later is walked too.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from dataclasses import dataclass
@@ -30,8 +33,9 @@ from graphql import (
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.orm import Session
 
-from prism_domain.access import PrincipalKind
+from prism_domain.access import ContactRole, PrincipalKind
 from prism_graph.access import POLICY_CLASSES
+from prism_graph.contacts.models import CustomerContact
 from prism_graph.database import Database
 from prism_graph.identity.models import AccessToken
 from prism_graph.identity.secrets import new_token, token_hash
@@ -71,7 +75,8 @@ class Foreign:
     customer_ids: set[int]
     user_ids: set[int]
     client_ids: set[int]
-    partner_id: int
+    partner_ids: set[int]  # organisations whose own rows must not change
+    own_customer_ids: set[int] = dataclasses.field(default_factory=set)  # the caller's: may change
 
 
 async def make_foreign_data(anonymous: GraphQLClient, tenants: Tenants) -> Foreign:
@@ -109,7 +114,7 @@ async def make_foreign_data(anonymous: GraphQLClient, tenants: Tenants) -> Forei
         customer_ids=customers,
         user_ids=set(tenants.b.users.values()),
         client_ids=set(),
-        partner_id=tenants.b.id,
+        partner_ids={tenants.b.id},
     )
 
 
@@ -224,8 +229,12 @@ def operations(kind: str, foreign_ids: list[str]) -> list[tuple[str, str]]:
 
 def belongs_to_b(table: str, row: dict[str, Any], foreign: Foreign) -> bool:
     if table == "organisations":
-        return row["id"] == foreign.partner_id
-    if any(row.get(c) == foreign.partner_id for c in OWNER_COLUMNS):
+        return row["id"] in foreign.partner_ids
+    if table == "customers" and row["id"] in foreign.own_customer_ids:
+        return False
+    if row.get("customer_id") in foreign.own_customer_ids:
+        return False
+    if any(row.get(c) in foreign.partner_ids for c in OWNER_COLUMNS):
         return True
     if row.get("customer_id") in foreign.customer_ids or (
         table == "customers" and row["id"] in foreign.customer_ids
@@ -251,14 +260,17 @@ def snapshot(engine: Engine, foreign: Foreign) -> dict[str, list[str]]:
     return shot
 
 
-async def fresh_token(database: Database, user_id: int) -> str:
+async def fresh_token(
+    database: Database, user_id: int | None = None, *, contact_id: int | None = None
+) -> str:
     token = new_token("prism_at")
     async with database.unit_of_work() as uow:
         uow.session.add(
             AccessToken(
                 token_hash=token_hash(token),
-                principal_kind=PrincipalKind.USER,
+                principal_kind=PrincipalKind.CONTACT if contact_id else PrincipalKind.USER,
                 user_id=user_id,
+                contact_id=contact_id,
                 expires_at=utcnow().replace(year=utcnow().year + 1),
             )
         )
@@ -274,7 +286,52 @@ def settings(settings: Any) -> Any:
     )
 
 
-@pytest.mark.parametrize("caller", ["partner admin", "distributor acting for A"])
+async def contact_of_a(
+    anonymous: GraphQLClient, database: Database, tenants: Tenants, foreign: Foreign
+) -> int:
+    """A verified PRIMARY contact of one of A's customers (the caller), and a customer of A
+    that is foreign to it, as are A's staff and A's own rows (R7: a contact reaches only its
+    own customer). Returns the contact's id."""
+    a_admin = anonymous.as_(tenants.a.admin)
+    marker = foreign.secrets[0]
+    created = await a_admin.data(
+        "mutation($n: String!) { createCustomer(input: {name: $n}) { customer { id } } }",
+        {"n": f"{marker} sibling customer"},
+    )
+    sibling = created["createCustomer"]["customer"]["id"]
+    own = await a_admin.data(
+        'mutation { createCustomer(input: {name: "Own customer"}) { customer { id } } }'
+    )
+    own_pk = int(_decode(own["createCustomer"]["customer"]["id"])[2])
+    async with database.unit_of_work() as uow:
+        contact = CustomerContact(
+            customer_id=own_pk,
+            display_name="Pat",
+            email=f"pat@{tenants.a.domain}",
+            role=ContactRole.PRIMARY,
+            verified_at=utcnow(),
+        )
+        uow.session.add(contact)
+        await uow.session.flush()
+        contact_id = contact.id
+        await uow.commit()
+    # The sibling first: the walk tries the first id of each type.
+    foreign.ids[:0] = [
+        sibling,
+        tenants.a.gid,
+        *(gid("User", pk) for pk in tenants.a.users.values()),
+    ]
+    foreign.secrets += [f"admin@{tenants.a.domain}", f"member@{tenants.a.domain}"]
+    foreign.customer_ids.add(int(_decode(sibling)[2]))
+    foreign.user_ids |= set(tenants.a.users.values())
+    foreign.partner_ids.add(tenants.a.id)
+    foreign.own_customer_ids.add(own_pk)
+    return contact_id
+
+
+@pytest.mark.parametrize(
+    "caller", ["partner admin", "distributor acting for A", "primary contact of A's customer"]
+)
 async def test_nothing_of_another_tenant_can_be_read_or_changed(
     anonymous: GraphQLClient,
     database: Database,
@@ -283,12 +340,17 @@ async def test_nothing_of_another_tenant_can_be_read_or_changed(
     caller: str,
 ) -> None:
     foreign = await make_foreign_data(anonymous, tenants)
+    contact_id = None
+    if caller.startswith("primary contact"):
+        contact_id = await contact_of_a(anonymous, database, tenants, foreign)
     before = snapshot(sync_engine, foreign)
     assert before["customers"] and before["users"] and before["api_clients"]
 
     async def as_caller() -> GraphQLClient:
         if caller == "partner admin":
             return anonymous.as_(await fresh_token(database, tenants.a.users["ADMIN"]))
+        if contact_id is not None:
+            return anonymous.as_(await fresh_token(database, contact_id=contact_id))
         token = await fresh_token(database, tenants.distributor.users["ADMIN"])
         return anonymous.as_(token, prism_acting_for=tenants.a.gid)
 
