@@ -150,8 +150,13 @@ async def create_subscription(
 async def _load(
     session: AsyncSession, scope: Scope | None, subscription_id: int
 ) -> tuple[Subscription, Customer, Product, list[SubscriptionQuantity]] | None:
+    # The row lock serialises writers of one subscription (PostgreSQL; SQLite's write lock
+    # already does): a second change waits, then reads the first one's history row and
+    # numbers itself after it rather than colliding on (effective_from, sequence).
     row = await session.scalar(
-        select(Subscription).where(Subscription.id == subscription_id, visible_subscriptions(scope))
+        select(Subscription)
+        .where(Subscription.id == subscription_id, visible_subscriptions(scope))
+        .with_for_update(of=Subscription)
     )
     if row is None:
         return None
