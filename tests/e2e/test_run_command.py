@@ -26,8 +26,10 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def running_system(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+@pytest.fixture(scope="module")
+def running_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """One `prism dev` process for the module's tests (each start costs seconds)."""
+    tmp_path = tmp_path_factory.mktemp("prism-dev")
     port = free_port()
     env = {
         k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "PRISM_ENV"}
@@ -102,3 +104,40 @@ def test_run_serves_graphql_with_demo_customers(running_system: tuple[str, Path]
         return int(n) == customers["totalCount"]  # type: ignore[index]
 
     wait_until(all_handled, timeout=20, what="the demo events to be handled")
+
+
+def test_run_points_the_psa_connection_at_the_local_simulator(
+    running_system: tuple[str, Path],
+) -> None:
+    """S1 in development: the simulator's documented credentials pass the connection test."""
+    from autotask_sim.config import DEFAULT_INTEGRATION_CODE, DEFAULT_SECRET, DEFAULT_USERNAME
+
+    base, _ = running_system
+    signed_in = httpx.post(
+        f"{base}/graphql",
+        json={
+            "query": 'mutation { signIn(email: "admin@contoso-partners.example", '
+            'password: "prism-demo-password") { accessToken } }'
+        },
+        timeout=10,
+    ).json()
+    token = signed_in["data"]["signIn"]["accessToken"]
+    tested = httpx.post(
+        f"{base}/graphql",
+        json={
+            "query": "mutation($i: PsaCredentialsInput!) { testPsaConnection(input: $i) "
+            "{ ok zoneUrl errors { code message } } }",
+            "variables": {
+                "i": {
+                    "username": DEFAULT_USERNAME,
+                    "secret": DEFAULT_SECRET,
+                    "integrationCode": DEFAULT_INTEGRATION_CODE,
+                }
+            },
+        },
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=30,
+    ).json()
+    result = tested["data"]["testPsaConnection"]
+    assert result["errors"] == [] and result["ok"] is True, tested
+    assert result["zoneUrl"].startswith("http://127.0.0.1:")

@@ -78,6 +78,35 @@ def run_dev(*, seed_demo: bool = True) -> int:
         created = seed(graph_settings)
         log.info("demo data ready (%s)", ", ".join(f"{v} {k} created" for k, v in created.items()))
 
+    with ExitStack() as cleanup:
+        dev_settings.autotask_sim_state.parent.mkdir(parents=True, exist_ok=True)
+        simulator = serve_in_thread(
+            "127.0.0.1", dev_settings.autotask_sim_port, dev_settings.autotask_sim_state
+        )
+        cleanup.callback(simulator.stop)
+        # Unless told otherwise, Autotask is the local simulator: the connection test, the
+        # pickers and the sync all find their zone there (S1).
+        probe = {"autotask_zone_probe_url": simulator_probe_url(simulator.url)}
+        if graph_settings.autotask_zone_probe_url is None:
+            graph_settings = graph_settings.model_copy(update=probe)
+        if syncer_settings.autotask_zone_probe_url is None:
+            syncer_settings = syncer_settings.model_copy(update=probe)
+        _serve(graph_settings, syncer_settings, mail_settings, simulator.url, cleanup)
+    return 0
+
+
+def simulator_probe_url(simulator_url: str) -> str:
+    """Where the Autotask client asks the simulator for a user's zone (as it asks Autotask)."""
+    return simulator_url.rstrip("/") + "/ATServicesRest/"
+
+
+def _serve(
+    graph_settings: GraphSettings,
+    syncer_settings: SyncerSettings,
+    mail_settings: MailSettings,
+    simulator_url: str,
+    cleanup: ExitStack,
+) -> None:
     broker = make_broker(graph_settings.redis_url)
     sync_engine = make_sync_engine(graph_settings.database_url)
     build_syncer(syncer_settings, broker=broker, engine=sync_engine)
@@ -114,31 +143,24 @@ def run_dev(*, seed_demo: bool = True) -> int:
             lifespan="on",
         )
     )
-    with ExitStack() as cleanup:
-        sink = start_dev_sink(mail_settings)
-        cleanup.callback(sink.stop)
-        dev_settings.autotask_sim_state.parent.mkdir(parents=True, exist_ok=True)
-        simulator = serve_in_thread(
-            "127.0.0.1", dev_settings.autotask_sim_port, dev_settings.autotask_sim_state
-        )
-        cleanup.callback(simulator.stop)
-        worker.start()
-        cleanup.callback(worker.stop)
+    sink = start_dev_sink(mail_settings)
+    cleanup.callback(sink.stop)
+    worker.start()
+    cleanup.callback(worker.stop)
+    for thread in threads:
+        thread.start()
+
+    def stop_threads() -> None:
+        stop.set()
+        outbox_signal.notify()
+        sender.wake()
         for thread in threads:
-            thread.start()
+            thread.join(timeout=10)
 
-        def stop_threads() -> None:
-            stop.set()
-            outbox_signal.notify()
-            sender.wake()
-            for thread in threads:
-                thread.join(timeout=10)
-
-        cleanup.callback(stop_threads)
-        cleanup.callback(sync_engine.dispose)
-        _banner(graph_settings, mail_settings, broker, sink.port, simulator.url)
-        server.run()
-    return 0
+    cleanup.callback(stop_threads)
+    cleanup.callback(sync_engine.dispose)
+    _banner(graph_settings, mail_settings, broker, sink.port, simulator_url)
+    server.run()
 
 
 def _banner(
