@@ -19,6 +19,7 @@ import hashlib
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -50,6 +51,34 @@ async def _recipients(
     return name, await contacts_of_type(session, account, contact_type)
 
 
+async def _notify_type(
+    session: AsyncSession,
+    account: AccountRef,
+    contact_type: ContactType,
+    template: str,
+    key: str,
+    *,
+    wake: MailSignal | None,
+    attachments: Sequence[Attachment] = (),
+    **values: Any,
+) -> int:
+    """One `template` mail to each contact of `contact_type`, keyed `{key}:{contact id}`."""
+    name, contacts = await _recipients(session, account, contact_type)
+    sent = 0
+    for contact in contacts:
+        message = compose(
+            template,
+            to=[contact.email],
+            idempotency_key=f"{key}:{contact.id}",
+            attachments=list(attachments),
+            contact_name=_full_name(contact),
+            account_name=name,
+            **values,
+        )
+        sent += await enqueue(session, message, wake=wake) is not None
+    return sent
+
+
 async def notify_invoice_issued(
     session: AsyncSession,
     account: AccountRef,
@@ -67,27 +96,23 @@ async def notify_invoice_issued(
     wake: MailSignal | None = None,
 ) -> int:
     """C1/C5 BILLING: the new invoice, with a copy attached, to each billing contact."""
-    name, contacts = await _recipients(session, account, ContactType.BILLING)
-    sent = 0
-    for contact in contacts:
-        message = compose(
-            "invoice_issued",
-            to=[contact.email],
-            idempotency_key=f"invoice-issued:{invoice_id}:{contact.id}",
-            attachments=[document],
-            contact_name=_full_name(contact),
-            account_name=name,
-            invoice_number=invoice_number,
-            program_name=program_name,
-            period_start=period_start,
-            period_end=period_end,
-            total=total,
-            currency=currency,
-            due_date=due_date,
-            link=link,
-        )
-        sent += await enqueue(session, message, wake=wake) is not None
-    return sent
+    return await _notify_type(
+        session,
+        account,
+        ContactType.BILLING,
+        "invoice_issued",
+        f"invoice-issued:{invoice_id}",
+        wake=wake,
+        attachments=[document],
+        invoice_number=invoice_number,
+        program_name=program_name,
+        period_start=period_start,
+        period_end=period_end,
+        total=total,
+        currency=currency,
+        due_date=due_date,
+        link=link,
+    )
 
 
 async def notify_statement_due(
@@ -102,25 +127,19 @@ async def notify_statement_due(
     wake: MailSignal | None = None,
 ) -> int:
     """C1/C5 STATEMENT: a statement of account with an outstanding balance."""
-    name, contacts = await _recipients(session, account, ContactType.STATEMENT)
-    sent = 0
-    for contact in contacts:
-        message = compose(
-            "statement_due",
-            to=[contact.email],
-            idempotency_key=(
-                f"statement-due:{account.key}:{statement_date.isoformat()}:{contact.id}"
-            ),
-            contact_name=_full_name(contact),
-            account_name=name,
-            statement_date=statement_date,
-            amount_due=amount_due,
-            currency=currency,
-            due_date=due_date,
-            link=link,
-        )
-        sent += await enqueue(session, message, wake=wake) is not None
-    return sent
+    return await _notify_type(
+        session,
+        account,
+        ContactType.STATEMENT,
+        "statement_due",
+        f"statement-due:{account.key}:{statement_date.isoformat()}",
+        wake=wake,
+        statement_date=statement_date,
+        amount_due=amount_due,
+        currency=currency,
+        due_date=due_date,
+        link=link,
+    )
 
 
 async def notify_usage_report_requested(
@@ -135,26 +154,22 @@ async def notify_usage_report_requested(
     wake: MailSignal | None = None,
 ) -> int:
     """C1/C5 USAGE_REPORTING: a request to submit a program's usage report for a period."""
-    name, contacts = await _recipients(session, account, ContactType.USAGE_REPORTING)
     request = hashlib.sha256(
         f"{program_name}|{period_start.isoformat()}|{period_end.isoformat()}".encode()
     ).hexdigest()[:32]
-    sent = 0
-    for contact in contacts:
-        message = compose(
-            "usage_report_requested",
-            to=[contact.email],
-            idempotency_key=f"usage-report-requested:{account.key}:{request}:{contact.id}",
-            contact_name=_full_name(contact),
-            account_name=name,
-            program_name=program_name,
-            period_start=period_start,
-            period_end=period_end,
-            due_date=due_date,
-            link=link,
-        )
-        sent += await enqueue(session, message, wake=wake) is not None
-    return sent
+    return await _notify_type(
+        session,
+        account,
+        ContactType.USAGE_REPORTING,
+        "usage_report_requested",
+        f"usage-report-requested:{account.key}:{request}",
+        wake=wake,
+        program_name=program_name,
+        period_start=period_start,
+        period_end=period_end,
+        due_date=due_date,
+        link=link,
+    )
 
 
 async def notify_visible_account(
