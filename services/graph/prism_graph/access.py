@@ -27,8 +27,9 @@ from prism_graph.identity.models import ApiClient, User
 from prism_graph.orders.models import CustomerAttachment, Order, RfiRequest
 from prism_graph.organisations.models import Organisation
 from prism_graph.subscriptions.models import Subscription
+from prism_syncer.invoices.models import InvoiceSyncRun
 from prism_syncer.products.models import ProductSyncRun
-from prism_syncer.psa.models import ProgramSyncSettings, PsaConnection
+from prism_syncer.psa.models import CustomerMapping, ProgramSyncSettings, PsaConnection
 
 
 class AccessError(PublicError):
@@ -250,6 +251,14 @@ def visible_program_sync_settings(scope: Scope | None) -> ColumnElement[bool]:
 
 def visible_product_sync_runs(scope: Scope | None) -> ColumnElement[bool]:
     return _of_own_partner(scope, ProductSyncRun.partner_id)
+
+
+def visible_customer_mappings(scope: Scope | None) -> ColumnElement[bool]:
+    return _of_own_partner(scope, CustomerMapping.partner_id)
+
+
+def visible_invoice_sync_runs(scope: Scope | None) -> ColumnElement[bool]:
+    return _of_own_partner(scope, InvoiceSyncRun.partner_id)
 
 
 def _of_customers_for_staff(scope: Scope | None, column: Any) -> ColumnElement[bool]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, func, select
 from strawberry.dataloader import DataLoader
 
 from prism_domain.access import Scope
@@ -31,7 +31,13 @@ from prism_graph.identity.models import ApiClient, User
 from prism_graph.orders.models import CustomerAttachment, Order, OrderLine, RfiRequest
 from prism_graph.organisations.models import Organisation
 from prism_graph.subscriptions.models import Subscription, SubscriptionQuantity
+from prism_syncer.invoices.models import (
+    InvoiceSyncReconciliation,
+    InvoiceSyncRun,
+    InvoiceSyncRunItem,
+)
 from prism_syncer.products.models import ProductSyncRun, ProductSyncRunItem
+from prism_syncer.psa.models import CustomerMapping
 
 M = TypeVar("M")
 
@@ -129,6 +135,42 @@ def attachment_content_loader(
     return DataLoader(load_fn=load)
 
 
+def last_customer_sync_loader(
+    reader: RequestReader, scope: Scope | None
+) -> DataLoader[tuple[int, int], tuple[InvoiceSyncRunItem, InvoiceSyncRun] | None]:
+    """`LastInvoiceSyncByProgramAndCustomer` (S4, S7): the customer's own item (not a
+    subscription's) of the newest finished invoice sync run of the program that included it."""
+    unfinished = ("PENDING", "RUNNING")
+
+    async def load(
+        keys: Sequence[tuple[int, int]],
+    ) -> list[tuple[InvoiceSyncRunItem, InvoiceSyncRun] | None]:
+        programs = {p for p, _ in keys}
+        customers = {c for _, c in keys}
+        newest = (
+            select(func.max(InvoiceSyncRunItem.id))
+            .join(InvoiceSyncRun, InvoiceSyncRun.id == InvoiceSyncRunItem.run_id)
+            .where(
+                access.visible_invoice_sync_runs(scope),
+                InvoiceSyncRun.program_id.in_(programs),
+                InvoiceSyncRun.status.not_in(unfinished),
+                InvoiceSyncRunItem.customer_id.in_(customers),
+                InvoiceSyncRunItem.subscription_id.is_(None),
+                InvoiceSyncRunItem.sku.is_(None),
+            )
+            .group_by(InvoiceSyncRun.program_id, InvoiceSyncRunItem.customer_id)
+        )
+        rows = await reader.rows(
+            select(InvoiceSyncRunItem, InvoiceSyncRun)
+            .join(InvoiceSyncRun, InvoiceSyncRun.id == InvoiceSyncRunItem.run_id)
+            .where(InvoiceSyncRunItem.id.in_(newest))
+        )
+        found = {(run.program_id, item.customer_id): (item, run) for item, run in rows}
+        return [found.get(key) for key in keys]
+
+    return DataLoader(load_fn=load)
+
+
 class Loaders:
     """`<Thing>By<Key>` loaders, created fresh for every request."""
 
@@ -200,6 +242,43 @@ class Loaders:
             ),
             (ProductSyncRunItem.sku, ProductSyncRunItem.id),
         )
+        # Customer mapping and invoice sync runs (S4, S7)
+        self.customer_mappings_by_customer = grouped_loader(
+            reader,
+            CustomerMapping,
+            CustomerMapping.customer_id,
+            access.visible_customer_mappings(scope),
+            (CustomerMapping.program_id, CustomerMapping.id),
+        )
+        self.invoice_sync_run_by_id = by_id_loader(
+            reader, InvoiceSyncRun, access.visible_invoice_sync_runs, scope
+        )
+        visible_invoice_runs = select(InvoiceSyncRun.id).where(
+            access.visible_invoice_sync_runs(scope)
+        )
+        self.items_by_invoice_sync_run = grouped_loader(
+            reader,
+            InvoiceSyncRunItem,
+            InvoiceSyncRunItem.run_id,
+            InvoiceSyncRunItem.run_id.in_(visible_invoice_runs),
+            (
+                InvoiceSyncRunItem.customer_name,
+                InvoiceSyncRunItem.customer_id,
+                InvoiceSyncRunItem.id,
+            ),
+        )
+        self.reconciliation_by_invoice_sync_run = grouped_loader(
+            reader,
+            InvoiceSyncReconciliation,
+            InvoiceSyncReconciliation.run_id,
+            InvoiceSyncReconciliation.run_id.in_(visible_invoice_runs),
+            (
+                InvoiceSyncReconciliation.customer_id,
+                InvoiceSyncReconciliation.sku,
+                InvoiceSyncReconciliation.id,
+            ),
+        )
+        self.last_invoice_sync_by_customer = last_customer_sync_loader(reader, scope)
         # Orders, attachments, RFIs (O2-O6)
         self.order_by_id = by_id_loader(reader, Order, access.visible_orders, scope)
         self.lines_by_order = grouped_loader(

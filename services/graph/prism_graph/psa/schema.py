@@ -1,5 +1,6 @@
-"""PSA sync queries and mutations (S1-S3, S7). Everything is the caller's partner's: its
-staff and API clients, or the distributor acting for it (T3)."""
+"""PSA sync queries and mutations (S1-S3, S7; the customer mapping and the invoice sync's
+history, S4-S7, are in `invoice_schema`). Everything is the caller's partner's: its staff
+and API clients, or the distributor acting for it (T3)."""
 
 from __future__ import annotations
 
@@ -17,11 +18,13 @@ from prism_graph.access import (
     visible_psa_connections,
 )
 from prism_graph.catalogue.schema import node_pk
-from prism_graph.common.errors import PublicError, user_errors
+from prism_graph.common.errors import user_errors
 from prism_graph.common.pagination import Page, SortKey, paginate
 from prism_graph.context import Info
 from prism_graph.psa import service
+from prism_graph.psa.common import PsaUnavailable, partner_of
 from prism_graph.psa.config import psa_config
+from prism_graph.psa.invoice_schema import InvoiceSyncMutations, InvoiceSyncQueries
 from prism_graph.psa.types import (
     MapProductToServiceInput,
     MapProductToServicePayload,
@@ -47,16 +50,7 @@ from prism_syncer.psa.models import ProgramSyncSettings as SettingsRow
 from prism_syncer.psa.models import PsaConnection as ConnectionRow
 from prism_syncer.psa.port import Choice
 
-
-class PsaUnavailable(PublicError):
-    code = "PSA_UNAVAILABLE"
-
-
-def _partner(info: Info) -> int | None:
-    scope = info.context.scope
-    if scope is None or scope.customer_id is not None:
-        return None
-    return scope.partner_id
+_partner = partner_of
 
 
 def _choices(result: list[Choice] | FieldError) -> list[PsaChoice]:
@@ -70,7 +64,7 @@ def _run(row: RunRow) -> ProductSyncRun:
 
 
 @strawberry.type
-class PsaQueries:
+class PsaQueries(InvoiceSyncQueries):
     @strawberry.field(
         permission_classes=[requires(Permission.VIEW_PSA_SYNC)],
         description="Your partner's Autotask connection and its status (S1); null if none.",
@@ -253,7 +247,7 @@ def _preview_error(error: FieldError) -> ProductSyncPreviewPayload:
 
 
 @strawberry.type
-class PsaMutations:
+class PsaMutations(InvoiceSyncMutations):
     @strawberry.mutation(
         permission_classes=[requires(Permission.MANAGE_PSA_SYNC)],
         description="Check Autotask credentials against the API without saving them (S1).",

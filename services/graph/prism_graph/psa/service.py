@@ -11,6 +11,7 @@ import anyio
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from autotask_client import AutotaskError
 from prism_domain.errors import DomainValidationError, ErrorCode, FieldError
 from prism_domain.sync import (
     PROBLEM_MESSAGES,
@@ -29,6 +30,7 @@ from prism_syncer.products.models import ProductServiceLink
 from prism_syncer.products.planning import Plan
 from prism_syncer.psa.autotask import AutotaskPsa
 from prism_syncer.psa.connections import AUTOTASK, PsaConfig
+from prism_syncer.psa.limits import BudgetUse, budget_use
 from prism_syncer.psa.models import ProgramSyncSettings, PsaConnection
 from prism_syncer.psa.port import Choice, ConnectionCheckFailed, PsaError
 from prism_syncer.psa.secrets import UnreadableSecret
@@ -370,3 +372,25 @@ async def map_product(
         link.origin = "MANUAL"
         await uow.commit()
     return Choice(found.id, found.name)
+
+
+async def request_budget(
+    database: Database, config: PsaConfig, partner_id: int
+) -> BudgetUse | None:
+    """N3: the requests counted against the partner's Autotask database in the current
+    window, read from the same limiter every worker counts in; None when not connected or
+    the zone (which names the database) cannot be found. Spends no request of the budget."""
+    if config.limits is None:
+        return None
+    backend = config.limits
+    credentials = await stored_credentials(database, config, partner_id)
+    if isinstance(credentials, FieldError):
+        return None
+
+    def read(psa: AutotaskPsa) -> BudgetUse | None:
+        return budget_use(backend, str(psa.client.zone().ci))
+
+    try:
+        return await _with_psa(config, credentials, read)
+    except AutotaskError:
+        return None

@@ -15,6 +15,8 @@ from prism_domain.sync import ConnectionProblem, ConnectionStatus, ProductSyncMo
 from prism_graph.common.errors import UserError
 from prism_graph.common.ids import decode_id
 from prism_graph.context import Info
+from prism_graph.psa import service
+from prism_graph.psa.config import psa_config
 from prism_syncer.products.models import ProductSyncRun as RunRow
 from prism_syncer.products.models import ProductSyncRunItem as RunItemRow
 from prism_syncer.products.planning import Action, PlannedItem
@@ -53,10 +55,28 @@ class PsaConnection:
     status_message: str | None
     last_tested_at: datetime | None
     updated_at: datetime
+    partner_pk: strawberry.Private[int]
+
+    @strawberry.field(
+        description="The Autotask request budget in use now (N3): the requests every worker "
+        "and screen of Prism counted against this Autotask database in the rolling window; "
+        "null when it cannot be read (zone unknown, or a limiter store without reads)."
+    )
+    async def request_budget(self, info: Info) -> PsaRequestBudget | None:
+        use = await service.request_budget(info.context.database, psa_config(info), self.partner_pk)
+        if use is None:
+            return None
+        return PsaRequestBudget(
+            used=use.used,
+            limit=use.limit,
+            remaining=use.remaining,
+            window_seconds=use.window_seconds,
+        )
 
     @classmethod
     def from_row(cls, row: ConnectionRow) -> PsaConnection:
         return cls(
+            partner_pk=row.partner_id,
             psa=row.psa,
             username=row.username,
             zone_url=row.zone_url,
@@ -66,6 +86,14 @@ class PsaConnection:
             last_tested_at=row.tested_at,
             updated_at=row.updated_at,
         )
+
+
+@strawberry.type(description="Autotask requests counted in the rolling window (N3).")
+class PsaRequestBudget:
+    used: int = strawberry.field(description="Requests counted in the current window.")
+    limit: int = strawberry.field(description="Prism's share of Autotask's hourly limit.")
+    remaining: int
+    window_seconds: int
 
 
 @strawberry.input(description="An Autotask API user (S1).")

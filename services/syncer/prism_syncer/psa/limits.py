@@ -13,6 +13,7 @@ import hashlib
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
+from dataclasses import dataclass
 
 from dramatiq.rate_limits import (
     ConcurrentRateLimiter,
@@ -102,3 +103,46 @@ class DramatiqLimiter:
                     retry_after=float(self.window_seconds),
                 ) from None
             yield None
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetUse:
+    """How much of a database's rolling-window request budget is spent now (N3)."""
+
+    used: int
+    limit: int
+    window_seconds: int
+
+    @property
+    def remaining(self) -> int:
+        return max(self.limit - self.used, 0)
+
+
+def budget_use(
+    backend: RateLimiterBackend,
+    database_key: str,
+    *,
+    budget: int = HOURLY_BUDGET,
+    window_seconds: int = WINDOW_SECONDS,
+) -> BudgetUse | None:
+    """The requests `DramatiqLimiter` counted for `database_key` over the current window.
+
+    Dramatiq's `WindowRateLimiter` keeps one counter per second, `<key>@<unix second>`, each
+    expiring after the window; its own `_get_keys()` lists the window's keys, and its
+    `_acquire` sums exactly those. This reads the same keys (one MGET on Redis) without
+    counting a request. None for a backend whose counters cannot be read (e.g. memcached).
+    """
+    window = WindowRateLimiter(  # type: ignore[no-untyped-call]
+        backend, f"{KEY_PREFIX}:db:{database_key}", limit=budget, window=window_seconds
+    )
+    keys: list[str] = window._get_keys()  # type: ignore[no-untyped-call]
+    if isinstance(backend, RedisBackend):
+        values: list[bytes | None] = backend.client.mget(keys)
+        used = sum(int(v) for v in values if v)
+    elif isinstance(backend, StubBackend):
+        used = 0
+        for key in keys:
+            used += int(backend._get(key, default=0))  # type: ignore[no-untyped-call]
+    else:
+        return None
+    return BudgetUse(used=used, limit=budget, window_seconds=window_seconds)

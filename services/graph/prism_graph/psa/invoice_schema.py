@@ -1,0 +1,363 @@
+"""Customer mapping (S4, S9) and invoice sync (S5, S7) queries and mutations. Like the rest
+of the PSA screens, everything is the caller's partner's (T3): its staff and API clients, or
+the distributor acting for it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from sqlalchemy import Select, Subquery, and_, case, exists, func, or_, select
+from strawberry import relay
+
+from prism_domain.access import Permission
+from prism_graph.access import (
+    requires,
+    visible_customer_mappings,
+    visible_customers,
+    visible_invoice_sync_runs,
+)
+from prism_graph.billing.types import Invoice
+from prism_graph.catalogue.schema import like_pattern, node_pk
+from prism_graph.common.errors import user_errors
+from prism_graph.common.pagination import Page, SortKey, paginate
+from prism_graph.context import Info
+from prism_graph.customers.models import Customer
+from prism_graph.customers.tenant_models import Tenant
+from prism_graph.customers.types import SortDirection
+from prism_graph.psa import mapping, service
+from prism_graph.psa.common import PsaUnavailable, partner_of
+from prism_graph.psa.config import psa_config
+from prism_graph.psa.invoice_types import (
+    FINISHED,
+    SUCCESSFUL,
+    CustomerMapping,
+    CustomerMappingPayload,
+    CustomerMappingSuggestion,
+    InvoiceSyncOverview,
+    InvoiceSyncRun,
+    InvoiceSyncRunConnection,
+    RemoveCustomerMappingInput,
+    RemoveCustomerMappingPayload,
+    SaveCustomerMappingInput,
+    SetCustomerSyncInput,
+    SyncCustomer,
+    SyncCustomerConnection,
+    SyncCustomerEdge,
+    SyncCustomerOrder,
+    SyncCustomerSortField,
+    SyncInvoicesInput,
+    SyncInvoicesPayload,
+)
+from prism_syncer.invoices.models import InvoiceSyncRun as RunRow
+from prism_syncer.psa.models import CustomerMapping as MappingRow
+
+MAX_SUGGESTIONS = 20
+_SORT_COLUMNS = {
+    SyncCustomerSortField.NAME: "name_key",
+    SyncCustomerSortField.TENANT: "tenant_domain",
+    SyncCustomerSortField.COMPANY: "company_key",
+    SyncCustomerSortField.CONTRACT: "contract_key",
+    SyncCustomerSortField.SYNC: "sync",
+}
+
+
+_partner = partner_of
+
+
+def _sync_customers(info: Info, partner: int, program: int, search: str | None) -> Subquery:
+    """One flat row per listed customer with its sort columns (never NULL, so that keyset
+    paging compares them): the partner's customers with a tenant in the program, and those
+    mapped in it (a mapping never disappears from the screen)."""
+    scope = info.context.scope
+    in_program = and_(Tenant.customer_id == Customer.id, Tenant.program_id == program)
+    first_tenant = (
+        select(func.min(Tenant.domain)).where(in_program).correlate(Customer).scalar_subquery()
+    )
+    stmt = (
+        select(
+            Customer.id.label("id"),
+            Customer.name_key.label("name_key"),
+            func.coalesce(first_tenant, "").label("tenant_domain"),
+            func.coalesce(func.lower(MappingRow.company_name), "").label("company_key"),
+            func.coalesce(func.lower(MappingRow.contract_name), "").label("contract_key"),
+            case((MappingRow.sync_enabled.is_(True), 1), else_=0).label("sync"),
+        )
+        .select_from(Customer)
+        .outerjoin(
+            MappingRow,
+            and_(
+                MappingRow.customer_id == Customer.id,
+                MappingRow.program_id == program,
+                visible_customer_mappings(scope),
+            ),
+        )
+        .where(
+            visible_customers(scope),
+            Customer.owner_id == partner,
+            or_(exists().where(in_program), MappingRow.id.is_not(None)),
+        )
+    )
+    text = (search or "").strip().casefold()
+    if text:
+        pattern = like_pattern(text)
+        stmt = stmt.where(
+            or_(
+                Customer.name_key.like(pattern, escape="\\"),
+                exists().where(in_program, func.lower(Tenant.domain).like(pattern, escape="\\")),
+            )
+        )
+    return stmt.subquery("sync_customers")
+
+
+def _runs(info: Info, program_id: relay.GlobalID) -> Select[Any]:
+    return select(RunRow).where(
+        visible_invoice_sync_runs(info.context.scope),
+        RunRow.program_id == node_pk(program_id, "Program"),
+    )
+
+
+@strawberry.type
+class InvoiceSyncQueries:
+    @strawberry.field(
+        permission_classes=[requires(Permission.VIEW_PSA_SYNC)],
+        description="The program's customers for mapping (S4 Customers screen): tenant, "
+        "mapping, sync switch and last invoice sync; searched by name or tenant domain.",
+    )
+    async def sync_customers(
+        self,
+        info: Info,
+        program_id: relay.GlobalID,
+        search: str | None = None,
+        order_by: SyncCustomerOrder | None = None,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> SyncCustomerConnection:
+        partner = _partner(info)
+        program = node_pk(program_id, "Program")
+        table = _sync_customers(info, partner if partner is not None else -1, program, search)
+        order = order_by or SyncCustomerOrder()
+        columns: Any = (table.c[_SORT_COLUMNS[order.field]], table.c.id)
+        stmt = select(table)
+        page: Page[Any] = await paginate(
+            info.context.reader.rows,
+            stmt,
+            SortKey(columns, descending=order.direction == SortDirection.DESC),
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+        )
+        return SyncCustomerConnection(
+            edges=[
+                SyncCustomerEdge(
+                    node=SyncCustomer(program_pk=program, customer_pk=row.id), cursor=cursor
+                )
+                for row, cursor in zip(page.items, page.cursors, strict=True)
+            ],
+            page_info=page.page_info(),
+            filtered=stmt,
+        )
+
+    @strawberry.field(
+        permission_classes=[requires(Permission.MANAGE_PSA_SYNC)],
+        description="The Autotask companies most likely to be the customer (S4), live, best "
+        "first, each with its score and why; empty for an unknown customer. Only shown: "
+        "nothing is mapped until saveCustomerMapping.",
+    )
+    async def customer_mapping_suggestions(
+        self,
+        info: Info,
+        program_id: relay.GlobalID,
+        customer_id: relay.GlobalID,
+        limit: int = 5,
+    ) -> list[CustomerMappingSuggestion]:
+        partner = _partner(info)
+        if partner is None:
+            return []
+        found = await mapping.suggestions(
+            info.context.database,
+            psa_config(info),
+            partner,
+            node_pk(program_id, "Program"),
+            node_pk(customer_id, "Customer"),
+            max(1, min(limit, MAX_SUGGESTIONS)),
+        )
+        if found is None:
+            return []
+        if not isinstance(found, list):
+            raise PsaUnavailable(found.message)
+        return [CustomerMappingSuggestion.of(s) for s in found]
+
+    @strawberry.field(
+        permission_classes=[requires(Permission.VIEW_PSA_SYNC)],
+        description="Invoice sync history of a program, newest first (S7 Sync History).",
+    )
+    async def invoice_sync_runs(
+        self,
+        info: Info,
+        program_id: relay.GlobalID,
+        first: int | None = None,
+        after: str | None = None,
+        last: int | None = None,
+        before: str | None = None,
+    ) -> InvoiceSyncRunConnection:
+        page: Page[RunRow] = await paginate(
+            info.context.reader.scalars,
+            _runs(info, program_id),
+            SortKey((RunRow.id,), descending=True),
+            first=first,
+            after=after,
+            last=last,
+            before=before,
+        )
+        return InvoiceSyncRunConnection(
+            edges=[
+                relay.Edge(node=InvoiceSyncRun.from_row(row), cursor=cursor)
+                for row, cursor in zip(page.items, page.cursors, strict=True)
+            ],
+            page_info=page.page_info(),
+        )
+
+    @strawberry.field(
+        permission_classes=[requires(Permission.VIEW_PSA_SYNC)],
+        description="One invoice sync run with its customers, subscriptions and "
+        "reconciliation (S7 Sync Status); null if none.",
+    )
+    async def invoice_sync_run(self, info: Info, id: relay.GlobalID) -> InvoiceSyncRun | None:
+        pk = node_pk(id, "InvoiceSyncRun")
+        row = await info.context.loaders.invoice_sync_run_by_id.load(pk) if pk > 0 else None
+        return InvoiceSyncRun.from_row(row) if row else None
+
+    @strawberry.field(
+        permission_classes=[requires(Permission.VIEW_PSA_SYNC)],
+        description="The customers card (S7): last successful sync and the last run's counts.",
+    )
+    async def invoice_sync_overview(
+        self, info: Info, program_id: relay.GlobalID
+    ) -> InvoiceSyncOverview:
+        runs = _runs(info, program_id).order_by(RunRow.started_at.desc(), RunRow.id.desc())
+        last = await info.context.reader.scalar(
+            runs.where(RunRow.status.in_([s.value for s in FINISHED])).limit(1)
+        )
+        good = await info.context.reader.scalar(
+            runs.where(RunRow.status.in_([s.value for s in SUCCESSFUL])).limit(1)
+        )
+        busy = await info.context.reader.scalar(
+            runs.where(RunRow.status.not_in([s.value for s in FINISHED])).limit(1)
+        )
+        return InvoiceSyncOverview(
+            last_successful_at=good.started_at if good else None,
+            last_run=InvoiceSyncRun.from_row(last) if last else None,
+            in_progress=busy is not None,
+            errors=last.customers_failed if last else 0,
+            warnings=last.warnings if last else 0,
+        )
+
+
+@strawberry.type
+class InvoiceSyncMutations:
+    @strawberry.mutation(
+        permission_classes=[requires(Permission.MANAGE_PSA_SYNC)],
+        description="Link a customer with an Autotask company and an active Recurring Service "
+        "contract of it (S4), both checked live; with syncNow, its latest invoice is synced "
+        'right after ("SAVE AND SYNC NOW"). Nothing is saved when anything is refused.',
+    )
+    async def save_customer_mapping(
+        self, info: Info, input: SaveCustomerMappingInput
+    ) -> CustomerMappingPayload:
+        partner = _partner(info)
+        if partner is None:
+            return CustomerMappingPayload(
+                mapping=None, sync_requested=False, errors=user_errors([service.NO_PARTNER])
+            )
+        result = await mapping.save_mapping(
+            info.context.database,
+            psa_config(info),
+            partner,
+            program_id=node_pk(input.program_id, "Program"),
+            customer_id=node_pk(input.customer_id, "Customer"),
+            company_id=input.company_id,
+            contract_id=input.contract_id,
+            sync_enabled=input.sync_enabled,
+            sync_now=input.sync_now,
+        )
+        if isinstance(result, list):
+            return CustomerMappingPayload(
+                mapping=None, sync_requested=False, errors=user_errors(result)
+            )
+        return CustomerMappingPayload(
+            mapping=CustomerMapping.from_row(result.mapping),
+            sync_requested=result.sync_requested,
+            errors=[],
+        )
+
+    @strawberry.mutation(
+        permission_classes=[requires(Permission.MANAGE_PSA_SYNC)],
+        description="Turn a mapped customer's sync on or off, keeping its mapping (S9).",
+    )
+    async def set_customer_sync(
+        self, info: Info, input: SetCustomerSyncInput
+    ) -> CustomerMappingPayload:
+        partner = _partner(info)
+        if partner is None:
+            return CustomerMappingPayload(
+                mapping=None, sync_requested=False, errors=user_errors([service.NO_PARTNER])
+            )
+        result = await mapping.set_customer_sync(
+            info.context.database,
+            partner,
+            node_pk(input.program_id, "Program"),
+            node_pk(input.customer_id, "Customer"),
+            input.sync_enabled,
+        )
+        if isinstance(result, list):
+            return CustomerMappingPayload(
+                mapping=None, sync_requested=False, errors=user_errors(result)
+            )
+        return CustomerMappingPayload(
+            mapping=CustomerMapping.from_row(result), sync_requested=False, errors=[]
+        )
+
+    @strawberry.mutation(
+        permission_classes=[requires(Permission.MANAGE_PSA_SYNC)],
+        description="Unmap a customer: it is no longer synced; what was synced stays in the PSA.",
+    )
+    async def remove_customer_mapping(
+        self, info: Info, input: RemoveCustomerMappingInput
+    ) -> RemoveCustomerMappingPayload:
+        partner = _partner(info)
+        if partner is None:
+            return RemoveCustomerMappingPayload(
+                removed=False, errors=user_errors([service.NO_PARTNER])
+            )
+        errors = await mapping.remove_mapping(
+            info.context.database,
+            partner,
+            node_pk(input.program_id, "Program"),
+            node_pk(input.customer_id, "Customer"),
+        )
+        return RemoveCustomerMappingPayload(removed=not errors, errors=user_errors(errors))
+
+    @strawberry.mutation(
+        permission_classes=[requires(Permission.MANAGE_PSA_SYNC)],
+        description="Sync an invoice of the program to your PSA now (S5): the given one, or the "
+        "latest issued; the run is recorded in invoiceSyncRuns (S7).",
+    )
+    async def sync_invoices(self, info: Info, input: SyncInvoicesInput) -> SyncInvoicesPayload:
+        partner = _partner(info)
+        if partner is None:
+            return SyncInvoicesPayload(
+                requested=False, invoice=None, errors=user_errors([service.NO_PARTNER])
+            )
+        invoice_id = None
+        if input.invoice_id is not None:
+            invoice_id = max(node_pk(input.invoice_id, "Invoice"), 0)
+        result = await mapping.request_invoice_sync(
+            info.context.database, partner, node_pk(input.program_id, "Program"), invoice_id
+        )
+        if isinstance(result, list):
+            return SyncInvoicesPayload(requested=False, invoice=None, errors=user_errors(result))
+        return SyncInvoicesPayload(requested=True, invoice=Invoice.from_model(result), errors=[])
