@@ -34,6 +34,7 @@ from tests.integration.sync.mapping_support import (
 from tests.support.catalogue import create_program
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import Tenants
+from tests.support.sql import count_statements
 
 pytestmark = pytest.mark.integration
 
@@ -316,3 +317,20 @@ def _pk(global_id: str) -> str:
     import base64
 
     return base64.b64decode(global_id).decode().partition(":")[2]
+
+
+async def test_a_page_of_customers_costs_the_same_statements_whatever_its_size(
+    api: GraphQLClient, tenants: Tenants, setup: Setup, database: Database
+) -> None:
+    a = api.as_(tenants.a.admin)
+    await a.data(SAVE, mapping_input(setup, "Contoso", CONTOSO, CONTOSO_CONTRACT))
+    page = """query($p: ID!, $first: Int) { syncCustomers(programId: $p, first: $first) {
+      edges { node { customer { name owner { name } } tenantDomain
+        mapping { company { name } } lastInvoiceSync { outcome run { status } } } } } }"""
+
+    with count_statements(database.engine) as one:
+        await a.data(page, {"p": setup.program, "first": 1})
+    with count_statements(database.engine) as three:
+        await a.data(page, {"p": setup.program, "first": 3})
+
+    assert three.count == one.count
