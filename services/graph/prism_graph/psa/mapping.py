@@ -17,6 +17,7 @@ from datetime import UTC, date, datetime
 from itertools import islice
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from autotask_client import query as q
@@ -294,7 +295,18 @@ async def save_mapping(
             uow.record(
                 _request(partner_id, program_id, SyncTrigger.SAVE_AND_SYNC, customer_id=customer_id)
             )
-        await uow.commit()
+        try:
+            await uow.commit()
+        except IntegrityError:
+            # Another save of the same customer won the race (PostgreSQL; SQLite's write lock
+            # serialises the read above), or the customer went meanwhile: nothing was written.
+            return [
+                FieldError(
+                    "customerId",
+                    ErrorCode.CONFLICT,
+                    "The customer's mapping changed while saving: load it again and save.",
+                )
+            ]
         return Saved(row, sync_now)
 
 
