@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 from prism_domain.customers import CustomerCreated
 from prism_domain.events import Envelope
 from prism_syncer.inbox import Handler
+from prism_syncer.invoices.handlers import invoice_handlers
+from prism_syncer.invoices.notices import Links
 from prism_syncer.products.handlers import product_handlers
 from prism_syncer.psa.connections import PsaConfig
 from prism_syncer.settings import SyncerSettings
@@ -43,4 +45,5 @@ def handlers_for(settings: SyncerSettings) -> Mapping[str, Handler]:
         settings.autotask_zone_probe_url,
         settings.redis_url,
     )
-    return ChainMap(product_handlers(config), HANDLERS)
+    links = Links(settings.public_url)
+    return ChainMap(invoice_handlers(config, links), product_handlers(config, links), HANDLERS)

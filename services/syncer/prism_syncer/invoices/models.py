@@ -8,8 +8,19 @@ product sync's items.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from prism_platform.db import Base, UTCDateTime, utcnow
@@ -96,3 +107,87 @@ class InvoiceSyncReconciliation(Base):
     invoice_units: Mapped[int] = mapped_column(Integer)
     psa_units: Mapped[int | None] = mapped_column(Integer)
     matches: Mapped[bool] = mapped_column(Boolean)
+
+
+class InvoiceSyncJob(Base):
+    """One contract service's share of a run (S10): the targets it must reach, and how it went.
+
+    Jobs are planned once per run (the run moves PENDING -> RUNNING in the same transaction),
+    then executed outside any long transaction, each under its contract service's lease.
+    status: PENDING (to do, or to resume), RUNNING (a worker holds it until `lease_until`),
+    DONE. outcome: SYNCED, UNCHANGED, ERROR, SKIPPED.
+    """
+
+    __tablename__ = "sync_invoice_jobs"
+    __table_args__ = (
+        UniqueConstraint("run_id", "contract_id", "service_id"),
+        Index("ix_sync_invoice_jobs_status", "status", "run_id"),
+        Index("ix_sync_invoice_jobs_contract_service", "partner_id", "contract_id", "service_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("sync_invoice_runs.id", ondelete="CASCADE"))
+    partner_id: Mapped[int] = mapped_column(Integer)
+    customer_id: Mapped[int] = mapped_column(Integer)
+    contract_id: Mapped[int] = mapped_column(Integer)
+    service_id: Mapped[int] = mapped_column(Integer)
+    sku: Mapped[str] = mapped_column(String(64))
+    until: Mapped[date] = mapped_column(Date)
+    # [{"effective": "2026-11-01", "units": 5, "unit_price": "36.00", "unit_cost": "32.40",
+    #   "usage": false}, ...] in date order
+    targets: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    # The invoice lines this job stands for (for the per-subscription items).
+    lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20), default="PENDING")
+    outcome: Mapped[str | None] = mapped_column(String(20))
+    code: Mapped[str | None] = mapped_column(String(40))
+    message: Mapped[str | None] = mapped_column(Text)
+    contract_service_id: Mapped[int | None] = mapped_column(Integer)
+    adjustments_applied: Mapped[int] = mapped_column(Integer, default=0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    worker: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class InvoiceSyncIntent(Base):
+    """An adjustment about to be written, committed before the PSA call (S10).
+
+    status: INTENDED (written before the call; if it stays so, the call's fate is unknown),
+    APPLIED (the PSA answered), CONFIRMED (its answer was lost, and re-reading the PSA showed
+    the change there), NOT_APPLIED (re-reading showed it missing: recomputed, never replayed),
+    REFUSED (the PSA refused it).
+    """
+
+    __tablename__ = "sync_invoice_intents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[int] = mapped_column(
+        ForeignKey("sync_invoice_jobs.id", ondelete="CASCADE"), index=True
+    )
+    contract_id: Mapped[int] = mapped_column(Integer)
+    service_id: Mapped[int] = mapped_column(Integer)
+    effective_date: Mapped[date] = mapped_column(Date)
+    unit_change: Mapped[int] = mapped_column(Integer)
+    unit_price: Mapped[str] = mapped_column(String(40))
+    unit_cost: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20), default="INTENDED")
+    adjustment_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ContractServiceLease(Base):
+    """One worker at a time per contract service, across every process (S10, STYLE habit 3).
+
+    Taken with one upsert that only replaces an expired lease or the holder's own, so it works
+    the same on PostgreSQL (row lock of ON CONFLICT) and SQLite (the writer's BEGIN IMMEDIATE).
+    """
+
+    __tablename__ = "sync_contract_service_leases"
+
+    partner_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    contract_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    service_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from prism_domain.events import Envelope
 from prism_domain.sync import ConnectionProblem, ConnectionStatus, SyncTrigger
 from prism_syncer.inbox import Handler
-from prism_syncer.products.models import ProductSyncRun
+from prism_syncer.invoices import notices
+from prism_syncer.products.models import ProductSyncRun, ProductSyncRunItem
 from prism_syncer.products.sync import fail_run, settings_of, start_run, sync_products
 from prism_syncer.psa.connections import PsaConfig, connection_of
 from prism_syncer.psa.models import ProgramSyncSettings
@@ -69,19 +70,69 @@ def run_product_sync(
         psa.client.close()
 
 
-def product_handlers(config: PsaConfig) -> dict[str, Handler]:
+def notify(session: Session, run: ProductSyncRun | None, links: notices.Links) -> None:
+    """S8: a failed run mails its status link; a run a price change caused mails the
+    price-change warning (one per run, listing every product whose prices were updated)."""
+    if run is None:
+        return
+    session.flush()
+    items = session.scalars(
+        select(ProductSyncRunItem).where(ProductSyncRunItem.run_id == run.id)
+    ).all()
+    if run.status == "FAILURE":
+        notices.run_failed(
+            session,
+            kind="product",
+            run_id=run.id,
+            partner_id=run.partner_id,
+            program_id=run.program_id,
+            started_at=run.started_at,
+            message=run.message,
+            link=links.product_run(run.id),
+            counts=[
+                ("Products synced", run.products_synced),
+                ("Products failed", run.failed),
+            ],
+            errors=[i.message for i in items if i.outcome == "ERROR" and i.message],
+        )
+    if run.trigger == SyncTrigger.PRICE_CHANGED.value:
+        changes = [
+            {
+                "sku": i.sku,
+                "service_id": i.service_id,
+                "service_name": i.service_name,
+                "unit_price": i.unit_price,
+                "unit_cost": i.unit_cost,
+            }
+            for i in items
+            if i.action == "UPDATE_PRICE" and i.outcome in ("SUCCESS", "WARNING")
+        ]
+        notices.prices_changed(
+            session,
+            run_id=run.id,
+            partner_id=run.partner_id,
+            program_id=run.program_id,
+            changes=changes,
+            link=links.product_run(run.id),
+        )
+
+
+def product_handlers(config: PsaConfig, links: notices.Links | None = None) -> dict[str, Handler]:
     from prism_domain.catalogue import ProductPriceChanged
     from prism_domain.sync import ProductSyncRequested
 
+    links = links or notices.Links()
+
     def on_requested(session: Session, envelope: Envelope) -> None:
         payload = envelope.payload
-        run_product_sync(
+        run = run_product_sync(
             session,
             config,
             int(payload["partner_id"]),
             int(payload["program_id"]),
             SyncTrigger(payload.get("trigger", SyncTrigger.MANUAL.value)),
         )
+        notify(session, run, links)
 
     def on_price_changed(session: Session, envelope: Envelope) -> None:
         program_id = int(envelope.payload["program_id"])
@@ -105,7 +156,10 @@ def product_handlers(config: PsaConfig) -> dict[str, Handler]:
                 .limit(1)
             )
             if later is None:
-                run_product_sync(session, config, partner_id, program_id, SyncTrigger.PRICE_CHANGED)
+                run = run_product_sync(
+                    session, config, partner_id, program_id, SyncTrigger.PRICE_CHANGED
+                )
+                notify(session, run, links)
 
     return {
         ProductSyncRequested.type: on_requested,

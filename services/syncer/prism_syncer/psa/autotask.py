@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from itertools import islice
 
@@ -17,6 +17,9 @@ from autotask_client import (
     AuthenticationError,
     AutotaskClient,
     AutotaskError,
+    ContractRuleError,
+    ContractService,
+    ContractServiceAdjustment,
     DuplicateKeyError,
     EntityFields,
     InvalidIntegrationCodeError,
@@ -33,14 +36,20 @@ from prism_domain.sync import ConnectionProblem
 from prism_syncer.psa.port import (
     Choice,
     ConnectionCheckFailed,
+    ErrorCode,
     FieldLimits,
+    NewAdjustment,
     NewService,
+    PsaContract,
+    PsaContractRule,
+    PsaContractService,
     PsaError,
     PsaNameClash,
     PsaRuleError,
     PsaService,
     PsaUnauthorized,
     PsaUnavailable,
+    UnitRow,
 )
 
 #: The seed's limits of Service.description and Service.invoiceDescription ("AutoTask Service
@@ -58,6 +67,28 @@ UNAUTHORIZED_MESSAGE = (
     "correctly: check the Autotask credentials on the Connections screen and that the API "
     "user is not locked (Admin > Resources (Users), Edit, uncheck Locked, Save & Close)."
 )
+SECURITY_LEVEL_MESSAGE = (
+    "Autotask refused the request: the API user's security level does not allow it. Give the "
+    "API user the security level described in the setup guide (Contracts: 'Can modify "
+    "Service/Bundle on contract changes'; Admin: Products, Services, & Inventory). "
+    + UNAUTHORIZED_MESSAGE
+)
+CONTRACT_DATES_MESSAGE = (
+    "Autotask: {error} Prism can only operate with active 'Recurring Service' Autotask "
+    "contracts: an active contract has 'Active' set and the date between its start and end "
+    "dates. Review the contract in Autotask (extend its dates) or map the customer to a "
+    "contract that covers the invoice period."
+)
+CONTRACT_UNUSABLE_MESSAGE = (
+    "Autotask: {error} Prism can only operate with active 'Recurring Service' Autotask "
+    "contracts. Review the contract in Autotask, or map the customer to an active Recurring "
+    "Service contract."
+)
+UNEXPECTED_MESSAGE = (
+    "An unexpected error occurred ({detail}). Please contact the Prism operations team."
+)
+#: Rows per page of a query (Autotask's cap), hence contracts per `in` list of unit reads.
+PAGE_ROWS = 500
 
 
 def _service(raw: Service) -> PsaService:
@@ -76,17 +107,32 @@ def translated() -> Iterator[None]:
     try:
         yield
     except AuthenticationError as exc:
-        raise PsaUnauthorized(UNAUTHORIZED_MESSAGE) from exc
-    except (ZoneNotFoundError, InvalidIntegrationCodeError, PermissionDeniedError) as exc:
-        raise PsaUnauthorized(UNAUTHORIZED_MESSAGE) from exc
+        raise PsaUnauthorized(UNAUTHORIZED_MESSAGE, ConnectionProblem.WRONG_SECRET) from exc
+    except ZoneNotFoundError as exc:
+        raise PsaUnauthorized(UNAUTHORIZED_MESSAGE, ConnectionProblem.UNKNOWN_USER) from exc
+    except InvalidIntegrationCodeError as exc:
+        raise PsaUnauthorized(
+            UNAUTHORIZED_MESSAGE, ConnectionProblem.INVALID_INTEGRATION_CODE
+        ) from exc
+    except PermissionDeniedError as exc:
+        raise PsaUnauthorized(SECURITY_LEVEL_MESSAGE, ConnectionProblem.PERMISSION_DENIED) from exc
     except DuplicateKeyError as exc:
         raise PsaNameClash("; ".join(exc.errors) or str(exc)) from exc
+    except ContractRuleError as exc:
+        error = " ".join(exc.errors) or str(exc)
+        if "effectivedate must be between" in error.lower():
+            raise PsaContractRule(
+                CONTRACT_DATES_MESSAGE.format(error=error), ErrorCode.DATE_OUTSIDE_CONTRACT
+            ) from exc
+        raise PsaContractRule(
+            CONTRACT_UNUSABLE_MESSAGE.format(error=error), ErrorCode.CONTRACT_NOT_USABLE
+        ) from exc
     except ValidationError as exc:
         raise PsaRuleError("; ".join(exc.errors) or str(exc)) from exc
     except (RateLimitError, TransportError, ServerError) as exc:
         raise PsaUnavailable(f"Autotask is unavailable ({type(exc).__name__}).") from exc
     except AutotaskError as exc:
-        raise PsaError(f"An unexpected error occurred ({type(exc).__name__}).") from exc
+        raise PsaError(UNEXPECTED_MESSAGE.format(detail=type(exc).__name__)) from exc
 
 
 class AutotaskPsa:
@@ -155,6 +201,108 @@ class AutotaskPsa:
     def update_service_prices(self, id: int, unit_price: Decimal, unit_cost: Decimal) -> None:
         with translated():
             self.client.services.update(id, Service(unit_price=unit_price, unit_cost=unit_cost))
+
+    # -- ContractPort (invoice sync) -------------------------------------------------------
+
+    def contracts_by_id(self, ids: Iterable[int]) -> dict[int, PsaContract]:
+        wanted = sorted({int(i) for i in ids})
+        if not wanted:
+            return {}
+        with translated():
+            found = self.client.contracts.query(
+                q.query(
+                    q.in_("id", wanted),
+                    include=("id", "contractType", "status", "startDate", "endDate"),
+                )
+            )
+            return {
+                int(c.id or 0): PsaContract(
+                    id=int(c.id or 0),
+                    active=c.status == ACTIVE_CONTRACT_STATUS,
+                    recurring=c.contract_type == RECURRING_SERVICE_CONTRACT,
+                    start=c.start_date.date() if c.start_date else None,
+                    end=c.end_date.date() if c.end_date else None,
+                )
+                for c in found
+            }
+
+    def contract_services(self, contract_ids: Iterable[int]) -> list[PsaContractService]:
+        wanted = sorted({int(i) for i in contract_ids})
+        if not wanted:
+            return []
+        with translated():
+            found = self.client.contract_services.query(
+                q.query(q.in_("contractID", wanted), include=("id", "contractID", "serviceID"))
+            )
+            return [
+                PsaContractService(
+                    int(cs.id or 0), int(cs.contract_id or 0), int(cs.service_id or 0)
+                )
+                for cs in found
+            ]
+
+    def unit_rows(self, contract_ids: Iterable[int], start: date, end: date) -> list[UnitRow]:
+        wanted = sorted({int(i) for i in contract_ids})
+        if not wanted:
+            return []
+        with translated():
+            found = self.client.contract_service_units.query(
+                q.query(
+                    q.in_("contractID", wanted),
+                    q.lte("startDate", end),
+                    q.gte("endDate", start),
+                    include=(
+                        "id",
+                        "contractID",
+                        "contractServiceID",
+                        "serviceID",
+                        "startDate",
+                        "endDate",
+                        "units",
+                    ),
+                )
+            )
+            return [
+                UnitRow(
+                    contract_service_id=int(u.contract_service_id or 0),
+                    contract_id=int(u.contract_id or 0),
+                    service_id=int(u.service_id or 0),
+                    start=u.start_date.date(),
+                    end=u.end_date.date(),
+                    units=int(u.units or 0),
+                )
+                for u in found
+                if u.start_date is not None and u.end_date is not None
+            ]
+
+    def create_contract_service(
+        self, contract_id: int, service_id: int, unit_price: Decimal, unit_cost: Decimal
+    ) -> int:
+        with translated():
+            return self.client.contract_services.create(
+                contract_id,
+                ContractService(service_id=service_id, unit_price=unit_price, unit_cost=unit_cost),
+            )
+
+    def create_adjustment(self, new: NewAdjustment) -> int | None:
+        with translated():
+            record = ContractServiceAdjustment(
+                contract_id=new.contract_id,
+                service_id=new.service_id,
+                effective_date=datetime(
+                    new.effective.year, new.effective.month, new.effective.day, tzinfo=UTC
+                ),
+                unit_change=new.unit_change,
+                adjusted_unit_price=new.unit_price,
+                adjusted_unit_cost=new.unit_cost,
+            )
+            if new.contract_service_id is not None:
+                # Left out otherwise: Autotask then adds the service to the contract (DOC).
+                record.contract_service_id = new.contract_service_id
+            return self.client.contract_service_adjustments.create(record)
+
+    def close(self) -> None:
+        self.client.close()
 
     # -- PsaDirectory ----------------------------------------------------------------------
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
+from enum import StrEnum
 from typing import Protocol
 
 from prism_domain.sync import ConnectionProblem
@@ -54,12 +56,83 @@ class Choice:
     detail: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class PsaContract:
+    """What the invoice sync needs to know of a contract (S4, S6)."""
+
+    id: int
+    active: bool
+    recurring: bool
+    start: date | None
+    end: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class PsaContractService:
+    """A service on a contract (Autotask: a ContractService)."""
+
+    id: int
+    contract_id: int
+    service_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class UnitRow:
+    """The units a contract service bills from `start` to `end` (inclusive)."""
+
+    contract_service_id: int
+    contract_id: int
+    service_id: int
+    start: date
+    end: date
+    units: int
+
+
+@dataclass(frozen=True, slots=True)
+class NewAdjustment:
+    """A unit change of a service on a contract from `effective` on (a delta: never repeat it
+    blindly). Without `contract_service_id`, the PSA adds the service to the contract."""
+
+    contract_id: int
+    service_id: int
+    contract_service_id: int | None
+    effective: date
+    unit_change: int
+    unit_price: Decimal
+    unit_cost: Decimal
+
+
+class ErrorCode(StrEnum):
+    """The S6 error kinds an item can end with; each has its action in the message."""
+
+    DATE_OUTSIDE_CONTRACT = "DATE_OUTSIDE_CONTRACT"
+    CONTRACT_NOT_USABLE = "CONTRACT_NOT_USABLE"
+    UNAUTHORIZED = "UNAUTHORIZED"
+    PRODUCT_NOT_FOUND = "PRODUCT_NOT_FOUND"
+    PSA_RULE = "PSA_RULE"
+    UNAVAILABLE = "UNAVAILABLE"
+    UNEXPECTED = "UNEXPECTED"
+
+
 class PsaError(Exception):
     """A PSA call failed; `message` is for the partner, never carries credentials."""
 
+    code: ErrorCode = ErrorCode.UNEXPECTED
+
 
 class PsaUnauthorized(PsaError):
-    """The PSA refused the credentials mid-sync (changed, user locked, security level)."""
+    """The PSA refused the credentials mid-sync (changed, user locked, security level).
+
+    `problem` says which part was refused, for the connection's status (S1).
+    """
+
+    code = ErrorCode.UNAUTHORIZED
+
+    def __init__(
+        self, message: str, problem: ConnectionProblem = ConnectionProblem.WRONG_SECRET
+    ) -> None:
+        super().__init__(message)
+        self.problem = problem
 
 
 class PsaNameClash(PsaError):
@@ -69,9 +142,24 @@ class PsaNameClash(PsaError):
 class PsaRuleError(PsaError):
     """The PSA refused the record by one of its rules."""
 
+    code = ErrorCode.PSA_RULE
+
+
+class PsaContractRule(PsaRuleError):
+    """The contract refused a unit change: its dates, its status or its type (S6)."""
+
+    def __init__(self, message: str, code: ErrorCode) -> None:
+        super().__init__(message)
+        self.code = code
+
 
 class PsaUnavailable(PsaError):
-    """The PSA could not be reached or throttled us; the run may be retried."""
+    """The PSA could not be reached or throttled us; the run may be retried.
+
+    For a write, the PSA may have done it anyway (a lost answer): read before writing again.
+    """
+
+    code = ErrorCode.UNAVAILABLE
 
 
 class ConnectionCheckFailed(PsaError):
@@ -95,6 +183,29 @@ class PsaPort(Protocol):
     def update_service_prices(self, id: int, unit_price: Decimal, unit_cost: Decimal) -> None:
         """Only price and cost; activity, name and texts stay as the partner left them."""
         ...
+
+
+class ContractPort(Protocol):
+    """What the invoice sync reads and writes (S5, S10). Reads are batched: one query per
+    500 rows, whatever the number of contracts, services or days asked about (N3)."""
+
+    def contracts_by_id(self, ids: Iterable[int]) -> dict[int, PsaContract]: ...
+
+    def contract_services(self, contract_ids: Iterable[int]) -> list[PsaContractService]: ...
+
+    def unit_rows(self, contract_ids: Iterable[int], start: date, end: date) -> list[UnitRow]:
+        """Every unit row of those contracts' services overlapping [start, end]."""
+        ...
+
+    def create_contract_service(
+        self, contract_id: int, service_id: int, unit_price: Decimal, unit_cost: Decimal
+    ) -> int: ...
+
+    def create_adjustment(self, new: NewAdjustment) -> int | None:
+        """Never retried by the adapter: on `PsaUnavailable` the change may be there."""
+        ...
+
+    def close(self) -> None: ...
 
 
 class PsaDirectory(Protocol):

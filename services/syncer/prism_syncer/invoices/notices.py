@@ -1,0 +1,153 @@
+"""The sync's notices to a program's notification addresses (S2, S8).
+
+- A run (invoice or product sync) that ends FAILURE mails a link to its status.
+- A price change mails one warning per product sync run it caused, listing every product
+  whose service prices were updated (a price list import of hundreds of changes is one
+  mail, not hundreds: the changes are coalesced into one run by `products.handlers`).
+
+Mail goes through the shared mail outbox (`prism_platform.mail.enqueue_sync`), in the
+transaction that records the run: the notice exists exactly when the run's outcome does,
+and its idempotency key (one per run) means a repeated finalisation never mails twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from sqlalchemy import column, select, table
+from sqlalchemy.orm import Session
+
+from prism_platform.mail import OutgoingMail, enqueue_sync
+from prism_syncer.psa.models import ProgramSyncSettings
+
+TEMPLATE_DIR = Path(__file__).with_name("templates")
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+
+programs = table("programs", column("id"), column("name"))
+
+
+def day(value: date | datetime | str) -> str:
+    if isinstance(value, datetime):
+        return f"{value.day} {value:%B %Y, %H:%M} UTC"
+    if isinstance(value, date):
+        return f"{value.day} {value:%B %Y}"
+    return value
+
+
+@cache
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATE_DIR),
+        autoescape=select_autoescape(enabled_extensions=("html",), default=False),
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["day"] = day
+    return env
+
+
+def compose(
+    template: str, *, to: Sequence[str], idempotency_key: str, **context: Any
+) -> OutgoingMail:
+    env = environment()
+    context.setdefault("product_name", "Prism")
+    subject = env.get_template(f"{template}.subject.txt").render(context)
+    text = env.get_template(f"{template}.txt").render(context)
+    html = env.get_template(f"{template}.html").render(context)
+    return OutgoingMail(
+        to=to,
+        subject=" ".join(subject.split()),
+        text=text.strip() + "\n",
+        html=html,
+        idempotency_key=idempotency_key,
+        template=template,
+    )
+
+
+@dataclass(frozen=True)
+class Links:
+    """Where the portal shows a run's status (PUBLIC_URL, the address users reach Prism at)."""
+
+    public_url: str = DEFAULT_PUBLIC_URL
+
+    def invoice_run(self, run_id: int) -> str:
+        return f"{self.public_url.rstrip('/')}/psa-sync/invoice-runs/{run_id}"
+
+    def product_run(self, run_id: int) -> str:
+        return f"{self.public_url.rstrip('/')}/psa-sync/product-runs/{run_id}"
+
+
+def _addresses(session: Session, partner_id: int, program_id: int) -> tuple[list[str], str]:
+    emails = session.scalar(
+        select(ProgramSyncSettings.notification_emails).where(
+            ProgramSyncSettings.partner_id == partner_id,
+            ProgramSyncSettings.program_id == program_id,
+        )
+    )
+    name = session.scalar(select(programs.c.name).where(programs.c.id == program_id))
+    return list(emails or []), str(name or f"program {program_id}")
+
+
+def run_failed(
+    session: Session,
+    *,
+    kind: str,
+    run_id: int,
+    partner_id: int,
+    program_id: int,
+    started_at: datetime,
+    message: str | None,
+    link: str,
+    counts: Sequence[tuple[str, int]] = (),
+    errors: Sequence[str] = (),
+) -> int | None:
+    """S8: mail the program's notification addresses that a run failed; None: no addresses
+    (or already mailed)."""
+    to, program_name = _addresses(session, partner_id, program_id)
+    if not to:
+        return None
+    mail = compose(
+        "sync_failed",
+        to=to,
+        idempotency_key=f"sync:{kind}-run:{run_id}:failed",
+        sync_kind=kind,
+        program_name=program_name,
+        started_at=started_at,
+        message=message or "",
+        counts=list(counts),
+        errors=list(dict.fromkeys(errors))[:10],
+        link=link,
+    )
+    return enqueue_sync(session, mail)
+
+
+def prices_changed(
+    session: Session,
+    *,
+    run_id: int,
+    partner_id: int,
+    program_id: int,
+    changes: Sequence[dict[str, Any]],
+    link: str,
+) -> int | None:
+    """S8: the price-change warning of one product sync run (one mail per run)."""
+    to, program_name = _addresses(session, partner_id, program_id)
+    if not to or not changes:
+        return None
+    mail = compose(
+        "price_change_warning",
+        to=to,
+        idempotency_key=f"sync:price-change:product-run:{run_id}",
+        program_name=program_name,
+        changes=list(changes),
+        link=link,
+    )
+    return enqueue_sync(session, mail)

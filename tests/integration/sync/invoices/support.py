@@ -1,0 +1,350 @@
+"""A partner with a program, customers mapped to Autotask contracts, invoices, and the
+simulator's view of the units: the world the invoice sync tests are written in."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from autotask_sim import SimHandle
+from autotask_sim.metadata import CONTRACTS, ID_START
+from prism_domain.catalogue import BillingTerm
+from prism_domain.customers import CustomerStatus
+from prism_domain.invoicing import LineKind
+from prism_domain.sync import SyncTrigger
+from prism_graph.billing.models import Invoice, InvoiceLine
+from prism_graph.customers.models import Customer
+from prism_graph.subscriptions.models import Subscription
+from prism_syncer.invoices.handlers import failure_notifier, mark_refused, psa_opener
+from prism_syncer.invoices.models import InvoiceSyncRun, InvoiceSyncRunItem
+from prism_syncer.invoices.notices import Links
+from prism_syncer.invoices.sync import Hooks, InvoiceSync, start_run
+from prism_syncer.products.handlers import run_product_sync
+from prism_syncer.products.models import ProductServiceLink
+from prism_syncer.psa.models import CustomerMapping, ProgramSyncSettings
+from tests.support.psa import add_partner, add_product, add_program, configure, connect, psa_config
+
+NOV = date(2026, 11, 1)
+
+
+def month_end(start: date) -> date:
+    nxt = (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return nxt - timedelta(days=1)
+
+
+@dataclass
+class Line:
+    customer: int
+    sku: str
+    quantity: str | int
+    start: date
+    end: date
+    subscription: int | None = None
+    kind: LineKind = LineKind.SUBSCRIPTION
+    term: BillingTerm | None = BillingTerm.MONTHLY
+    price: str = "36.00"
+    cost: str = "32.40"
+
+
+@dataclass
+class World:
+    engine: Engine
+    autotask: SimHandle
+    partner: int = 0
+    program: int = 0
+    products: dict[str, int] = field(default_factory=dict)
+    contracts: dict[int, int] = field(default_factory=dict)  # customer -> contract
+    subscriptions: dict[tuple[int, str], int] = field(default_factory=dict)
+
+    @classmethod
+    def create(
+        cls, engine: Engine, autotask: SimHandle, skus: Iterable[str] = ("M365-E3",)
+    ) -> World:
+        world = cls(engine, autotask)
+        world.partner = add_partner(engine)
+        connect(engine, world.partner)
+        world.program = add_program(engine)
+        configure(engine, world.partner, world.program)
+        suffix = uuid.uuid4().hex[:6].upper()
+        for sku in skus:
+            world.products[sku] = add_product(engine, world.program, f"{sku}-{suffix}")
+        world.product_sync()
+        world.emails(["ops@partner.example"])
+        return world
+
+    def sku(self, short: str) -> str:
+        with Session(self.engine) as session:
+            return str(
+                session.scalar(
+                    select(ProductServiceLink.sku).where(
+                        ProductServiceLink.product_id == self.products[short]
+                    )
+                )
+            )
+
+    def service_id(self, short: str) -> int:
+        with Session(self.engine) as session:
+            return int(
+                session.scalar(
+                    select(ProductServiceLink.service_id).where(
+                        ProductServiceLink.product_id == self.products[short]
+                    )
+                )
+                or 0
+            )
+
+    def product_sync(self) -> None:
+        with Session(self.engine) as session, session.begin():
+            run_product_sync(
+                session, psa_config(self.autotask), self.partner, self.program, SyncTrigger.MANUAL
+            )
+
+    def settings(self, **values: Any) -> None:
+        with Session(self.engine) as session, session.begin():
+            row = session.scalar(
+                select(ProgramSyncSettings).where(
+                    ProgramSyncSettings.partner_id == self.partner,
+                    ProgramSyncSettings.program_id == self.program,
+                )
+            )
+            assert row is not None
+            for key, value in values.items():
+                setattr(row, key, value)
+
+    def emails(self, addresses: list[str]) -> None:
+        self.settings(notification_emails=addresses)
+
+    def add_contract(
+        self,
+        *,
+        start: date = date(2025, 1, 1),
+        end: date = date(2030, 12, 31),
+        status: int = 1,
+        contract_type: int = 7,
+    ) -> int:
+        """A contract as a person would make it in Autotask's UI."""
+        sim = self.autotask.sim
+        with sim.store.transaction():
+            record = sim.rules.blank(CONTRACTS)
+            contract_id = sim.store.next_id(CONTRACTS, ID_START[CONTRACTS])
+            record.update(
+                {
+                    "id": contract_id,
+                    "companyID": 175,
+                    "contractName": f"Recurring {contract_id}",
+                    "contractNumber": f"K-{contract_id}",
+                    "contractType": contract_type,
+                    "contractCategory": 1,
+                    "contractPeriodType": 1,
+                    "status": status,
+                    "startDate": f"{start.isoformat()}T00:00:00",
+                    "endDate": f"{end.isoformat()}T00:00:00",
+                    "isDefaultContract": False,
+                }
+            )
+            sim.store.put(CONTRACTS, record)
+        return contract_id
+
+    def customer(self, *, contract: int | None = None, enabled: bool = True) -> int:
+        contract_id = contract if contract is not None else self.add_contract()
+        with Session(self.engine) as session, session.begin():
+            name = f"Customer {uuid.uuid4().hex[:8]}"
+            customer = Customer(
+                owner_id=self.partner,
+                name=name,
+                name_key=name.casefold(),
+                status=CustomerStatus.ACTIVE,
+            )
+            session.add(customer)
+            session.flush()
+            session.add(
+                CustomerMapping(
+                    partner_id=self.partner,
+                    program_id=self.program,
+                    customer_id=customer.id,
+                    psa="AUTOTASK",
+                    company_id=175,
+                    company_name="Contoso Pty Ltd",
+                    contract_id=contract_id,
+                    contract_name=f"Recurring {contract_id}",
+                    sync_enabled=enabled,
+                )
+            )
+            self.contracts[customer.id] = contract_id
+            return customer.id
+
+    def map_customer(self, customer: int, **values: Any) -> None:
+        with Session(self.engine) as session, session.begin():
+            row = session.scalar(
+                select(CustomerMapping).where(CustomerMapping.customer_id == customer)
+            )
+            assert row is not None
+            for key, value in values.items():
+                setattr(row, key, value)
+
+    def subscription(self, customer: int, short: str, term: BillingTerm) -> int:
+        key = (customer, short)
+        if key not in self.subscriptions:
+            with Session(self.engine) as session, session.begin():
+                sub = Subscription(
+                    customer_id=customer,
+                    product_id=self.products[short],
+                    sku=self.sku(short),
+                    billing_term=term,
+                    start_date=date(2026, 1, 1),
+                    quantity=1,
+                )
+                session.add(sub)
+                session.flush()
+                self.subscriptions[key] = sub.id
+        return self.subscriptions[key]
+
+    def invoice(self, start: date, lines: list[Line]) -> int:
+        end = month_end(start)
+        prepared = []
+        for line in lines:
+            sub = line.subscription
+            if (
+                sub is None
+                and line.sku in self.products
+                and line.kind in (LineKind.SUBSCRIPTION, LineKind.USAGE)
+            ):
+                sub = self.subscription(line.customer, line.sku, line.term or BillingTerm.MONTHLY)
+            sku = self.sku(line.sku) if line.sku in self.products else line.sku
+            prepared.append((line, sub if line.kind is not LineKind.ADJUSTMENT else None, sku))
+        with Session(self.engine) as session, session.begin():
+            invoice = Invoice(
+                key=f"{self.partner}:{self.program}:{start:%Y-%m}:{uuid.uuid4().hex[:6]}",
+                partner_id=self.partner,
+                program_id=self.program,
+                period_start=start,
+                period_end=end,
+                currency="AUD",
+                total=Decimal(0),
+                issued_at=datetime.now(UTC),
+            )
+            session.add(invoice)
+            session.flush()
+            for position, (line, sub, sku) in enumerate(prepared):
+                session.add(
+                    InvoiceLine(
+                        invoice_id=invoice.id,
+                        position=position,
+                        customer_id=line.customer,
+                        subscription_id=sub,
+                        sku=sku,
+                        kind=line.kind,
+                        billing_term=line.term,
+                        period_start=line.start,
+                        period_end=line.end,
+                        quantity=Decimal(str(line.quantity)),
+                        unit_cost=Decimal(line.cost),
+                        unit_price=Decimal(line.price),
+                        amount=Decimal(0),
+                    )
+                )
+            return invoice.id
+
+    # -- running ---------------------------------------------------------------------------
+
+    def syncer(self, **kw: Any) -> InvoiceSync:
+        kw.setdefault("hooks", Hooks())
+        return InvoiceSync(
+            engine=self.engine,
+            open_psa=psa_opener(self.engine, psa_config(self.autotask)),
+            on_unauthorized=mark_refused(self.engine),
+            notify_failure=failure_notifier(Links()),
+            **kw,
+        )
+
+    def start(
+        self,
+        invoice_id: int,
+        trigger: SyncTrigger = SyncTrigger.INVOICE_ISSUED,
+        customer: int | None = None,
+    ) -> int:
+        with Session(self.engine) as session, session.begin():
+            return start_run(
+                session,
+                partner_id=self.partner,
+                program_id=self.program,
+                trigger=trigger.value,
+                invoice_id=invoice_id,
+                customer_id=customer,
+            ).id
+
+    def sync(self, invoice_id: int, **kw: Any) -> InvoiceSyncRun:
+        run_id = self.start(invoice_id)
+        self.syncer(**kw).drive(run_id)
+        return self.run(run_id)
+
+    def run(self, run_id: int) -> InvoiceSyncRun:
+        with Session(self.engine) as session:
+            run = session.get(InvoiceSyncRun, run_id)
+            assert run is not None
+            session.expunge(run)
+            return run
+
+    def items(self, run_id: int) -> list[InvoiceSyncRunItem]:
+        with Session(self.engine) as session:
+            rows = session.scalars(
+                select(InvoiceSyncRunItem)
+                .where(InvoiceSyncRunItem.run_id == run_id)
+                .order_by(InvoiceSyncRunItem.id)
+            ).all()
+            session.expunge_all()
+            return list(rows)
+
+    # -- the simulator's side ----------------------------------------------------------------
+
+    def contract_service(self, customer: int, short: str) -> int | None:
+        contract_id, service_id = self.contracts[customer], self.service_id(short)
+        for cs in self.autotask.sim.records("ContractServices"):
+            if cs["contractID"] == contract_id and cs["serviceID"] == service_id:
+                return int(cs["id"])
+        return None
+
+    def units_on(self, customer: int, short: str, day: date) -> int:
+        cs = self.contract_service(customer, short)
+        if cs is None:
+            return 0
+        for row in self.autotask.sim.units(cs):
+            if str(row["startDate"])[:10] <= day.isoformat() <= str(row["endDate"])[:10]:
+                return int(row["units"])
+        return 0
+
+    def month_units(self, customer: int, short: str, start: date) -> list[int]:
+        days = (month_end(start) - start).days + 1
+        return [self.units_on(customer, short, start + timedelta(days=i)) for i in range(days)]
+
+    def adjustments(self) -> list[dict[str, Any]]:
+        return list(self.autotask.sim.records("ContractServiceAdjustments"))
+
+    def writes(self) -> list[str]:
+        """The invoice sync's writes: everything sent to a contract (not the product sync's)."""
+        return [
+            f"{method} {path}"
+            for method, path, _ in self.autotask.sim.request_log
+            if method in ("POST", "PATCH", "PUT")
+            and not path.lower().endswith("/query")
+            and "/contracts/" in path.lower()
+        ]
+
+
+def expected(steps: list[tuple[int, int]], days: int = 30) -> list[int]:
+    """Units per day from (first day offset, units) steps."""
+    out = []
+    for i in range(days):
+        current = 0
+        for offset, units in steps:
+            if offset <= i:
+                current = units
+        out.append(current)
+    return out

@@ -1,0 +1,261 @@
+"""S5-S7, S9 against the Autotask simulator: the invoice sync's rules, one test each."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from autotask_sim import SimHandle
+from autotask_sim.faults import Fault
+from prism_domain.catalogue import BillingTerm
+from prism_domain.invoicing import LineKind
+from prism_platform.mail import MailMessage
+from prism_syncer.invoices.models import InvoiceSyncReconciliation
+from prism_syncer.psa.models import PsaConnection
+from tests.integration.sync.invoices.support import NOV, Line, World, expected
+
+pytestmark = pytest.mark.integration
+
+DEC = date(2026, 12, 1)
+NOV_30 = date(2026, 11, 30)
+
+
+@pytest.fixture
+def world(database_url: str, sync_engine: Engine, autotask: SimHandle) -> World:
+    return World.create(sync_engine, autotask, skus=("E3", "E5", "AZURE", "VISIO"))
+
+
+def test_first_sync_adds_the_services_to_an_existing_contract_with_the_invoice_units(
+    world: World,
+) -> None:
+    customer = world.customer()
+    invoice = world.invoice(
+        NOV,
+        [
+            Line(customer, "E3", 5, NOV, date(2026, 11, 14)),
+            Line(customer, "E3", 8, date(2026, 11, 15), NOV_30),
+            Line(customer, "E5", 2, NOV, NOV_30, price="60.00", cost="54.00"),
+        ],
+    )
+
+    run = world.sync(invoice)
+
+    assert run.status == "SUCCESS"
+    assert world.month_units(customer, "E3", NOV) == expected([(0, 5), (14, 8)])
+    assert world.month_units(customer, "E5", NOV) == expected([(0, 2)])
+    # One write per change: the adjustments add the services to the contract themselves.
+    assert len(world.writes()) == 3
+    assert (run.customers_considered, run.customers_synced, run.customers_failed) == (1, 1, 0)
+    assert (run.subscriptions_synced, run.adjustments_applied) == (3, 3)
+    lines = [i for i in world.items(run.id) if i.sku]
+    assert {(i.quantity, i.outcome) for i in lines} == {
+        ("5", "SYNCED"),
+        ("8", "SYNCED"),
+        ("2", "SYNCED"),
+    }
+    assert all(i.contract_id == world.contracts[customer] for i in lines)
+    with Session(world.engine) as session:
+        checks = session.scalars(
+            select(InvoiceSyncReconciliation).where(InvoiceSyncReconciliation.run_id == run.id)
+        ).all()
+    assert checks and all(c.matches for c in checks)
+    assert {(c.as_of, c.invoice_units, c.psa_units) for c in checks if c.sku.startswith("E3")} == {
+        (NOV, 5, 5),
+        (date(2026, 11, 15), 8, 8),
+        (NOV_30, 8, 8),
+    }
+
+
+def test_a_resync_with_nothing_changed_writes_nothing(world: World) -> None:
+    customer = world.customer()
+    invoice = world.invoice(NOV, [Line(customer, "E3", 5, NOV, NOV_30)])
+    world.sync(invoice)
+    before = len(world.writes())
+
+    again = world.sync(invoice)
+
+    assert again.status == "NO_CHANGE"
+    assert len(world.writes()) == before
+    assert again.subscriptions_synced == 0 and again.customers_synced == 1
+
+
+def test_manual_edits_in_autotask_are_corrected_by_the_next_invoice(world: World) -> None:
+    customer = world.customer()
+    world.sync(world.invoice(NOV, [Line(customer, "E3", 5, NOV, NOV_30)]))
+    contract, service = world.contracts[customer], world.service_id("E3")
+    # Someone adds 3 units from 10 December and removes 1 from 20 December in Autotask.
+    world.autotask.sim.adjust_units(contract, service, 3, "2026-12-10")
+    world.autotask.sim.adjust_units(contract, service, -1, "2026-12-20")
+
+    run = world.sync(world.invoice(DEC, [Line(customer, "E3", 6, DEC, date(2026, 12, 31))]))
+
+    assert run.status == "SUCCESS"
+    assert world.month_units(customer, "E3", DEC) == [6] * 31
+    assert world.month_units(customer, "E3", NOV) == [5] * 30
+
+
+def test_a_quantity_change_next_month_is_one_adjustment(world: World) -> None:
+    customer = world.customer()
+    world.sync(world.invoice(NOV, [Line(customer, "E3", 5, NOV, NOV_30)]))
+    writes = len(world.writes())
+
+    world.sync(world.invoice(DEC, [Line(customer, "E3", 2, DEC, date(2026, 12, 31))]))
+
+    assert len(world.writes()) == writes + 1
+    assert world.month_units(customer, "E3", DEC) == [2] * 31
+
+
+def test_what_is_not_synced_is_reported_and_the_rest_is_synced(world: World) -> None:
+    customer = world.customer()
+    unmapped = world.customer(enabled=False)
+    invoice = world.invoice(
+        NOV,
+        [
+            Line(customer, "E3", 5, NOV, NOV_30),
+            Line(customer, "VISIO", 1, NOV, NOV_30, term=BillingTerm.ANNUAL),
+            Line(customer, "E3", -2, NOV, NOV_30, kind=LineKind.ADJUSTMENT, term=None),
+            Line(customer, "AZURE", "12.5", NOV, NOV_30, kind=LineKind.USAGE, term=None),
+            Line(unmapped, "E3", 4, NOV, NOV_30),
+        ],
+    )
+
+    run = world.sync(invoice)
+
+    assert run.status == "SUCCESS"
+    codes = {(i.sku and i.sku.split("-")[0], i.outcome, i.code) for i in world.items(run.id)}
+    assert ("VISIO", "SKIPPED", "ANNUAL_SKIPPED") in codes
+    assert ("E3", "SKIPPED", "NOT_SYNCED_KIND") in codes
+    assert ("AZURE", "SKIPPED", "USAGE_SYNC_OFF") in codes
+    assert ("E3", "SKIPPED", "CUSTOMER_NOT_SYNCED") in codes
+    assert world.month_units(customer, "VISIO", NOV) == [0] * 30
+    assert world.month_units(unmapped, "E3", NOV) == [0] * 30
+    assert world.month_units(customer, "E3", NOV) == [5] * 30
+
+
+def test_azure_usage_is_one_unit_at_the_months_price_then_zero_next_month(world: World) -> None:
+    world.settings(sync_azure_usage=True)
+    customer = world.customer()
+    usage = Line(
+        customer, "AZURE", "120.5", NOV, NOV_30, kind=LineKind.USAGE, term=None, price="0.10"
+    )
+
+    run = world.sync(world.invoice(NOV, [usage]))
+
+    assert run.status == "SUCCESS"
+    assert world.month_units(customer, "AZURE", NOV) == [1] * 30
+    assert world.units_on(customer, "AZURE", DEC) == 0
+    units = world.autotask.sim.units(world.contract_service(customer, "AZURE") or 0)
+    november = next(u for u in units if str(u["startDate"]).startswith("2026-11-01"))
+    assert november["price"] == pytest.approx(12.05)
+
+
+def test_each_contract_error_is_an_item_while_other_customers_sync(world: World) -> None:
+    good = world.customer()
+    inactive = world.customer(contract=world.add_contract(status=0))
+    not_recurring = world.customer(contract=world.add_contract(contract_type=1))
+    ended = world.customer(contract=world.add_contract(end=date(2026, 11, 10)))
+    invoice = world.invoice(
+        NOV,
+        [
+            Line(good, "E3", 5, NOV, NOV_30),
+            Line(inactive, "E3", 5, NOV, NOV_30),
+            Line(not_recurring, "E3", 5, NOV, NOV_30),
+            Line(ended, "E3", 5, NOV, date(2026, 11, 14)),
+            Line(ended, "E3", 7, date(2026, 11, 15), NOV_30),
+            Line(good, "NO-SUCH-SKU", 1, NOV, NOV_30),
+        ],
+    )
+
+    run = world.sync(invoice)
+
+    assert run.status == "FAILURE"
+    assert world.month_units(good, "E3", NOV) == [5] * 30
+    by_customer = {
+        i.customer_id: i for i in world.items(run.id) if i.sku is None and i.subscription_id is None
+    }
+    assert by_customer[inactive].outcome == "ERROR"
+    codes = {(i.customer_id, i.code) for i in world.items(run.id) if i.code}
+    assert (inactive, "CONTRACT_NOT_USABLE") in codes
+    assert (not_recurring, "CONTRACT_NOT_USABLE") in codes
+    assert (ended, "DATE_OUTSIDE_CONTRACT") in codes
+    assert (good, "PRODUCT_NOT_FOUND") in codes
+    assert run.customers_failed == 4
+    messages = " ".join(i.message or "" for i in world.items(run.id))
+    assert "Recurring Service" in messages and "product sync" in messages
+
+
+def test_a_refusal_of_autotask_while_writing_is_an_item_with_its_action(world: World) -> None:
+    first, second = world.customer(), world.customer()
+    invoice = world.invoice(
+        NOV, [Line(first, "E3", 5, NOV, NOV_30), Line(second, "E3", 3, NOV, NOV_30)]
+    )
+    world.autotask.sim.add_fault(
+        Fault(
+            "error",
+            method="POST",
+            path=rf"Contracts/{world.contracts[first]}/ServiceAdjustments",
+            status=500,
+            body={
+                "errors": [
+                    "ContractServiceAdjustment effectiveDate must be between the start date "
+                    "and end date of the Contract referenced by contractID."
+                ]
+            },
+        )
+    )
+
+    run = world.sync(invoice)
+
+    assert run.status == "FAILURE"
+    item = next(i for i in world.items(run.id) if i.customer_id == first and i.sku)
+    assert item.code == "DATE_OUTSIDE_CONTRACT"
+    assert "Review the contract in Autotask" in (item.message or "")
+    assert world.month_units(second, "E3", NOV) == [3] * 30
+
+
+def test_unauthorized_fails_the_run_marks_the_connection_and_mails_the_status(
+    world: World,
+) -> None:
+    customer = world.customer()
+    invoice = world.invoice(NOV, [Line(customer, "E3", 5, NOV, NOV_30)])
+    world.autotask.sim.lock_user()
+
+    run = world.sync(invoice)
+
+    assert run.status == "FAILURE"
+    item = next(i for i in world.items(run.id) if i.sku)
+    assert item.code == "UNAUTHORIZED" or "Unauthorized" in (run.message or "")
+    with Session(world.engine) as session:
+        connection = session.scalar(
+            select(PsaConnection).where(PsaConnection.partner_id == world.partner)
+        )
+        assert connection is not None and connection.status == "FAILING"
+        mails = session.scalars(
+            select(MailMessage).where(
+                MailMessage.idempotency_key == f"sync:invoice-run:{run.id}:failed"
+            )
+        ).all()
+    assert len(mails) == 1
+    assert f"/psa-sync/invoice-runs/{run.id}" in mails[0].text_body
+    assert mails[0].to_addresses == ["ops@partner.example"]
+
+
+def test_sync_turned_off_for_a_customer_writes_nothing_and_on_again_is_safe(
+    world: World,
+) -> None:
+    customer = world.customer()
+    invoice = world.invoice(NOV, [Line(customer, "E3", 5, NOV, NOV_30)])
+    world.map_customer(customer, sync_enabled=False)
+
+    off = world.sync(invoice)
+    assert off.status == "NO_CHANGE" and world.writes()[-1:] != ["POST"]
+    assert world.month_units(customer, "E3", NOV) == [0] * 30
+
+    world.map_customer(customer, sync_enabled=True)
+    on = world.sync(invoice)
+    again = world.sync(invoice)
+    assert on.status == "SUCCESS" and again.status == "NO_CHANGE"
+    assert world.month_units(customer, "E3", NOV) == [5] * 30
