@@ -143,7 +143,15 @@ class LeaseLost(Exception):
 
 
 def _money(value: Decimal) -> str:
+    """Exact, without the database's padding (PostgreSQL gives 36.000000): at least cents."""
+    value = value.normalize()
+    if value.as_tuple().exponent > -2:  # type: ignore[operator]
+        value = value.quantize(Decimal("0.01"))
     return format(value, "f")
+
+
+def _quantity(value: Decimal) -> str:
+    return format(value.normalize(), "f") if value else "0"
 
 
 def _targets_json(targets: list[Target]) -> list[dict[str, Any]]:
@@ -183,7 +191,7 @@ def _line_json(line: InvoiceLine) -> dict[str, Any]:
         "subscription_id": line.subscription_id,
         "period_start": line.period_start.isoformat(),
         "period_end": line.period_end.isoformat(),
-        "quantity": _money(line.quantity),
+        "quantity": _quantity(line.quantity),
         "unit_cost": _money(line.unit_cost),
         "unit_price": _money(line.unit_price),
     }
@@ -1031,7 +1039,7 @@ def _line_item(
         sku=line.sku or None,
         period_start=line.period_start,
         period_end=line.period_end,
-        quantity=_money(line.quantity),
+        quantity=_quantity(line.quantity),
         unit_cost=_money(line.unit_cost),
         unit_price=_money(line.unit_price),
         outcome=outcome.value,

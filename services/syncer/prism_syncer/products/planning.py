@@ -10,6 +10,8 @@ database, so every rule is a unit test.
   service found by its stored id; the partner may rename it or set it inactive (it stays so).
 - A product gone from the price list (retired, or not in use) never deletes its service.
 - A name taken by a service Prism did not create is an item error saying how to fix it.
+  A `PC_` service Prism did create, but whose link was lost (a crash after Autotask
+  committed the create, before our commit), is adopted: see `is_own_lost_create`.
 - A retired product is synced only through a link a person made by hand.
 """
 
@@ -87,6 +89,8 @@ class PlannedItem:
     unit_cost: Decimal | None = None
     warnings: tuple[str, ...] = ()
     message: str | None = None
+    #: The service is Prism's own lost create, found by name: link it (no new service).
+    adopted: bool = False
 
     @property
     def writes(self) -> bool:
@@ -143,10 +147,31 @@ def plan_products(
 ) -> Plan:
     """The actions a sync takes, one per product (ordered by SKU)."""
     planned: list[PlannedItem] = []
+    linked = {link.service_id for link in links.values()}
     for item in sorted(items, key=lambda i: i.sku.casefold()):
         link = links.get(item.product_id)
-        planned.append(_plan_one(item, link, services_by_id, services_by_name, limits))
+        planned.append(_plan_one(item, link, services_by_id, services_by_name, limits, linked))
     return Plan(tuple(planned))
+
+
+ADOPTED = (
+    "Linked to the existing service {name}: Prism created it in a sync that was interrupted "
+    "before it could record the link."
+)
+
+
+def is_own_lost_create(
+    service: PsaService, description: str, invoice_description: str, linked: set[int]
+) -> bool:
+    """Whether a service holding a product's `PC_` name is Prism's own create whose link was
+    lost: no product links to it, and both its texts are exactly what Prism writes for this
+    product (a service a person made, or one Prism created and a person then edited, is not
+    adopted: that stays a name clash for a person to resolve)."""
+    return (
+        service.id not in linked
+        and (service.description or "") == description
+        and (service.invoice_description or "") == invoice_description
+    )
 
 
 def _plan_one(
@@ -155,6 +180,7 @@ def _plan_one(
     services_by_id: Mapping[int, PsaService],
     services_by_name: Mapping[str, PsaService],
     limits: FieldLimits,
+    linked: set[int] | None = None,
 ) -> PlannedItem:
     base = PlannedItem(item.product_id, item.sku, item.name, Action.SKIP)
     existing = services_by_id.get(link.service_id) if link else None
@@ -182,7 +208,26 @@ def _plan_one(
     if item.retired:
         return replace(base, action=Action.ERROR, message=RETIRED_UNMAPPED)
     name = service_name(item.sku)
+    warnings: list[str] = []
+    text = item.description.strip() or item.name
+    description = _fit(text, limits.description, "Description", warnings)
+    invoice_description = _fit(text, limits.invoice_description, "Invoice description", warnings)
     clash = services_by_name.get(name.casefold())
+    if clash is not None and is_own_lost_create(
+        clash, description, invoice_description, linked or set()
+    ):
+        adopted = replace(
+            base,
+            service_id=clash.id,
+            service_name=clash.name,
+            unit_price=item.rrp,
+            unit_cost=item.buy_price,
+            adopted=True,
+            message=ADOPTED.format(name=clash.name),
+        )
+        if same_money(clash.unit_price, item.rrp) and same_money(clash.unit_cost, item.buy_price):
+            return adopted
+        return replace(adopted, action=Action.UPDATE_PRICE)
     if clash is not None:
         return replace(
             base,
@@ -191,14 +236,12 @@ def _plan_one(
             service_name=name,
             message=NAME_CLASH.format(name=name),
         )
-    warnings: list[str] = []
-    text = item.description.strip() or item.name
     return replace(
         base,
         action=Action.RECREATE if link is not None else Action.CREATE,
         service_name=name,
-        description=_fit(text, limits.description, "Description", warnings),
-        invoice_description=_fit(text, limits.invoice_description, "Invoice description", warnings),
+        description=description,
+        invoice_description=invoice_description,
         unit_price=item.rrp,
         unit_cost=item.buy_price,
         warnings=tuple(warnings),

@@ -250,6 +250,8 @@ def sync_products(
             )
             continue
         if planned.action is Action.SKIP:
+            if planned.adopted and planned.service_id is not None:
+                _link(session, links, partner_id, program_id, planned, planned.service_id)
             recorder.item(planned, Action.SKIP, ItemOutcome.NO_CHANGE, planned.message)
             continue
         if planned.action is Action.ERROR:
@@ -277,26 +279,12 @@ def sync_products(
         except PsaError as exc:
             recorder.item(planned, planned.action, ItemOutcome.ERROR, str(exc))
             continue
-        if planned.action in (Action.CREATE, Action.RECREATE):
-            link = links.get(planned.product_id)
-            if link is None:
-                link = ProductServiceLink(
-                    partner_id=partner_id,
-                    psa=AUTOTASK,
-                    program_id=program_id,
-                    product_id=planned.product_id,
-                    sku=planned.sku,
-                    service_id=service_id,
-                    origin="CREATED",
-                )
-                session.add(link)
-                links[planned.product_id] = link
-            else:
-                link.service_id = service_id
-                link.origin = "CREATED"
+        if planned.action in (Action.CREATE, Action.RECREATE) or planned.adopted:
+            _link(session, links, partner_id, program_id, planned, service_id)
         outcome = ItemOutcome.WARNING if planned.warnings else ItemOutcome.SUCCESS
+        notes = [*planned.warnings, *([planned.message] if planned.adopted else [])]
         recorder.item(
-            planned, planned.action, outcome, " ".join(planned.warnings) or None, service_id
+            planned, planned.action, outcome, " ".join(n for n in notes if n) or None, service_id
         )
     run.status = _status(run).value
     if stopped is not None:
@@ -311,6 +299,32 @@ def sync_products(
         run.status,
     )
     return run
+
+
+def _link(
+    session: Session,
+    links: dict[int, ProductServiceLink],
+    partner_id: int,
+    program_id: int,
+    planned: PlannedItem,
+    service_id: int,
+) -> None:
+    link = links.get(planned.product_id)
+    if link is None:
+        link = ProductServiceLink(
+            partner_id=partner_id,
+            psa=AUTOTASK,
+            program_id=program_id,
+            product_id=planned.product_id,
+            sku=planned.sku,
+            service_id=service_id,
+            origin="CREATED",
+        )
+        session.add(link)
+        links[planned.product_id] = link
+    else:
+        link.service_id = service_id
+        link.origin = "CREATED"
 
 
 def _created_despite(psa: PsaPort, planned: PlannedItem, failure: PsaUnavailable) -> int | None:

@@ -98,6 +98,8 @@ def _service(raw: Service) -> PsaService:
         unit_price=Decimal(str(raw.unit_price)) if raw.unit_price is not None else None,
         unit_cost=Decimal(str(raw.unit_cost)) if raw.unit_cost is not None else None,
         active=raw.is_active is not False,
+        description=raw.description,
+        invoice_description=raw.invoice_description,
     )
 
 

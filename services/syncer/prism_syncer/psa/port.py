@@ -26,6 +26,8 @@ class PsaService:
     unit_price: Decimal | None
     unit_cost: Decimal | None
     active: bool
+    description: str | None = None
+    invoice_description: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
