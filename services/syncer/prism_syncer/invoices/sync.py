@@ -268,6 +268,8 @@ class InvoiceSync:
     batch_size: int = DEFAULT_BATCH
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     hooks: Hooks = field(default_factory=Hooks)
+    #: Unit histories that needed no write, reused for the reconciliation (no second read).
+    _unchanged: dict[int, UnitHistory] = field(default_factory=dict, init=False, repr=False)
 
     # -- driving -----------------------------------------------------------------------------
 
@@ -660,6 +662,7 @@ class InvoiceSync:
             )
             self._resolve_uncertain(job, adjustments)
             if not adjustments:
+                self._unchanged[job.id] = history
                 self._finish(job, None, None, None, history.contract_service_id)
                 return
             lost = False
@@ -875,6 +878,7 @@ class InvoiceSync:
                 session, {job.customer_id for job in jobs} | {i.customer_id for i in skipped}
             )
             items = list(skipped)
+            cs_of = {(c.contract_id, c.sku): c.contract_service_id for c in checks}
             for job in jobs:
                 for line in job.lines:
                     item = InvoiceSyncRunItem(
@@ -889,7 +893,8 @@ class InvoiceSync:
                         unit_cost=line["unit_cost"],
                         unit_price=line["unit_price"],
                         contract_id=job.contract_id,
-                        contract_service_id=job.contract_service_id,
+                        contract_service_id=job.contract_service_id
+                        or cs_of.get((job.contract_id, job.sku)),
                         outcome=job.outcome or ItemOutcome.ERROR.value,
                         code=job.code if job.outcome == ItemOutcome.ERROR else None,
                         message=job.message,
@@ -961,8 +966,9 @@ class InvoiceSync:
         """Invoice units vs the PSA's, per customer and service, on each change's date and
         the period's last day (S7); the PSA's side unknown (None) if it cannot be read."""
         checked = [job for job in jobs if job.outcome != ItemOutcome.SKIPPED]
-        histories: dict[int, UnitHistory] = {}
-        if psa is not None and checked:
+        histories = {j.id: self._unchanged[j.id] for j in checked if j.id in self._unchanged}
+        to_read = [job for job in checked if job.id not in histories]
+        if psa is not None and to_read:
             views = [
                 JobView(
                     j.id,
@@ -975,10 +981,10 @@ class InvoiceSync:
                     list(j.targets),
                     j.attempts,
                 )
-                for j in checked
+                for j in to_read
             ]
             try:
-                histories = self._read(psa, views)
+                histories |= self._read(psa, views)
             except PsaError as exc:
                 log.warning("run %s: reconciliation unreadable (%s)", run_id, exc)
         rows = []
