@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Select
+from sqlalchemy import CompoundSelect, Select
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -64,6 +64,18 @@ class RequestReader:
         async with self._lock:
             try:
                 return list((await self.session.execute(stmt)).all())
+            except _UNAVAILABLE as exc:
+                raise ServiceUnavailable.from_db_error(exc) from exc
+
+    async def core_rows(
+        self, stmt: Select[*tuple[Any, ...]] | CompoundSelect[Any]
+    ) -> Sequence[Any]:
+        """Plain rows on the session's connection, without the ORM's result handling (which
+        a statement naming mapped attributes would get, even for bare columns)."""
+        async with self._lock:
+            try:
+                connection = await self.session.connection()
+                return (await connection.execute(stmt)).all()
             except _UNAVAILABLE as exc:
                 raise ServiceUnavailable.from_db_error(exc) from exc
 

@@ -7,10 +7,29 @@ of another tenant loads as missing, on every path (node, nested edge, mutation i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import asyncio
+import functools
+from collections import namedtuple
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from operator import attrgetter
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Dialect,
+    Select,
+    cast,
+    func,
+    literal,
+    null,
+    select,
+    type_coerce,
+    union_all,
+)
+from sqlalchemy.orm import ColumnProperty
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import UnaryExpression
+from sqlalchemy.types import NullType
 from strawberry.dataloader import DataLoader
 
 from prism_domain.access import Scope
@@ -40,6 +59,20 @@ from prism_syncer.products.models import ProductSyncRun, ProductSyncRunItem
 from prism_syncer.psa.models import CustomerMapping
 
 M = TypeVar("M")
+R = TypeVar("R")
+
+
+@functools.cache
+def record_columns(model: type) -> tuple[Any, ...]:
+    """The columns a read needs of `model`'s rows: every mapped column but the deferred ones
+    (large values loaded only when asked for)."""
+    mapper: Any = model.__mapper__  # type: ignore[attr-defined]
+    columns = []
+    for prop in mapper.column_attrs:
+        if isinstance(prop, ColumnProperty) and not prop.deferred:
+            column = prop.columns[0]  # the table's column: rows, not entities, come back
+            columns.append(column if column.key == prop.key else column.label(prop.key))
+    return tuple(columns)
 
 
 def by_id_loader(
@@ -77,6 +110,177 @@ def grouped_loader(
         return [found[i] for i in ids]
 
     return DataLoader(load_fn=load)
+
+
+class GroupedRows(DataLoader[int, list[Any]]):
+    """`<Things>By<Parent>` as plain rows: the visible rows of each parent id, in `order_by`.
+
+    Rows, not session entities: the types read a row's columns by name and never change it,
+    and a row costs a fraction of an entity to build. Several of these for the same page can
+    be read in one statement (`load_together`).
+    """
+
+    def __init__(
+        self,
+        reader: RequestReader,
+        model: type,
+        key: Any,
+        visible: ColumnElement[bool],
+        order_by: Sequence[Any],
+    ) -> None:
+        super().__init__(load_fn=self._load)
+        self.reader = reader
+        self.columns = record_columns(model)
+        self.record = _record_type(model)
+        self.key = key
+        self.visible = visible
+        self.order_by = tuple(order_by)
+        self._sort_keys = [_sort_key(element) for element in reversed(self.order_by)]
+
+    def statement(self, ids: Iterable[int]) -> Select[Any]:
+        return select(*self.columns).where(self.key.in_(set(ids)), self.visible)
+
+    def group(self, ids: Sequence[int], rows: Iterable[Any]) -> dict[int, list[Any]]:
+        found: dict[int, list[Any]] = {i: [] for i in ids}
+        for row in rows:
+            found[getattr(row, self.key.key)].append(row)
+        return found
+
+    async def rows_of(self, ids: Sequence[int]) -> Sequence[Any]:
+        return await self.reader.core_rows(self.statement(ids).order_by(*self.order_by))
+
+    def in_order(self, rows: list[Any]) -> list[Any]:
+        """`rows` in `order_by` (stable sorts from the last key to the first)."""
+        for name, descending in self._sort_keys:
+            rows.sort(key=attrgetter(name), reverse=descending)
+        return rows
+
+    def converter(self, dialect: Dialect) -> Callable[[Sequence[Any]], Any]:
+        """Raw column values (in `columns` order) to a row, converted by the column types."""
+        processors = [
+            c.type.dialect_impl(dialect).result_processor(dialect, None) for c in self.columns
+        ]
+        make = self.record._make
+
+        def convert(values: Sequence[Any]) -> Any:
+            return make(
+                [
+                    value if process is None or value is None else process(value)
+                    for process, value in zip(processors, values, strict=True)
+                ]
+            )
+
+        return convert
+
+    async def _load(self, ids: Sequence[int]) -> list[list[Any]]:
+        found = self.group(ids, await self.rows_of(ids))
+        return [found[i] for i in ids]
+
+
+async def load_together(
+    reader: RequestReader, ids: Sequence[int], loaders: Sequence[GroupedRows]
+) -> None:
+    """Read the rows of several `GroupedRows` loaders for the same parent ids in one statement
+    and prime the loaders with them, so that the fields that ask next find them loaded.
+
+    The reads are glued with UNION ALL: each loader's columns get their own slots (NULL, typed
+    as the column, in the other loaders' rows), a member number and a position from the
+    loader's own order (`row_number()`), so each loader gets back exactly its rows, in its
+    order, still filtered by its visibility rule. Values are converted from the database's
+    form by each loader's own column types, for its own slots only.
+    """
+    loaders = list(dict.fromkeys(loaders))
+    if not ids or not loaders:
+        return
+    if len(loaders) == 1:
+        loader = loaders[0]
+        loader.prime_many(loader.group(ids, await loader.rows_of(ids)))
+        return
+    dialect = reader.session.get_bind().dialect
+    # Slots are shared between loaders by SQL type (an INTEGER slot holds a tenant's id in
+    # tenant rows and a subscription's quantity in subscription rows), so a row is as wide
+    # as the widest need per type, not the sum of every loader's columns.
+    slot_types: list[tuple[str, Any]] = []
+    placements: list[list[int]] = []
+    for loader in loaders:
+        taken: list[int] = []
+        for column in loader.columns:
+            kind = _sql_kind(column, dialect)
+            slot = next(
+                (i for i, (k, _) in enumerate(slot_types) if k == kind and i not in taken), None
+            )
+            if slot is None:
+                slot = len(slot_types)
+                slot_types.append((kind, column.type))
+            taken.append(slot)
+        placements.append(taken)
+    # Raw values on the way out (the types are the loaders' own, converted below), and each
+    # loader's order is restored in Python: ordering inside a compound statement (a window
+    # per member) costs SQLite more than the whole read.
+    members = []
+    for number, (loader, taken) in enumerate(zip(loaders, placements, strict=True)):
+        own = dict(zip(taken, loader.columns, strict=True))
+        members.append(
+            loader.statement(ids).with_only_columns(
+                literal(number).label("prism_member"),
+                *(
+                    type_coerce(own[i] if i in own else cast(null(), type_), NullType()).label(
+                        f"c{i}"
+                    )
+                    for i, (_, type_) in enumerate(slot_types)
+                ),
+                maintain_column_froms=True,
+            )
+        )
+    rows = await reader.core_rows(union_all(*members))
+    converters = [loader.converter(dialect) for loader in loaders]
+    picks = [[slot + 1 for slot in taken] for taken in placements]  # after the member
+    by_member: list[list[Any]] = [[] for _ in loaders]
+    for row in rows:
+        number = row[0]
+        by_member[number].append(converters[number]([row[i] for i in picks[number]]))
+    for loader, member_rows in zip(loaders, by_member, strict=True):
+        loader.prime_many(loader.group(ids, loader.in_order(member_rows)))
+
+
+@functools.cache
+def _record_type(model: type) -> Any:
+    """A named tuple of `model`'s record columns (made once per model, not per request)."""
+    return namedtuple(model.__name__ + "Row", [c.key for c in record_columns(model)])
+
+
+def _sort_key(element: Any) -> tuple[str, bool]:
+    """(attribute, descending) of an `order_by` element: a mapped column, maybe `.desc()`."""
+    descending = getattr(element, "modifier", None) is operators.desc_op
+    column = element.element if isinstance(element, UnaryExpression) else element
+    return str(column.key), descending
+
+
+def _sql_kind(column: Any, dialect: Dialect) -> str:
+    """The SQL type of a column without its length or precision ("VARCHAR", "INTEGER")."""
+    compiled = dialect.type_compiler_instance.process(column.type.dialect_impl(dialect))
+    return compiled.partition("(")[0].strip().upper()
+
+
+def now_or_later(
+    loader: DataLoader[int, R], key: int, convert: Callable[[R], M]
+) -> M | Awaitable[M]:
+    """What `loader` holds for `key`, converted: at once when it is already loaded (primed by
+    `load_together`), else once it is. A field resolver that returns this is synchronous on
+    the fast path, which spares the executor a coroutine and a task per object."""
+    future = loader.load(key)
+    if (
+        isinstance(future, asyncio.Future)
+        and future.done()
+        and not future.cancelled()
+        and future.exception() is None
+    ):
+        return convert(future.result())
+    return _converted(future, convert)
+
+
+async def _converted(future: Awaitable[R], convert: Callable[[R], M]) -> M:
+    return convert(await future)
 
 
 def contact_types_loader(
@@ -175,6 +379,7 @@ class Loaders:
     """`<Thing>By<Key>` loaders, created fresh for every request."""
 
     def __init__(self, reader: RequestReader, scope: Scope | None) -> None:
+        self.reader = reader
         self.organisation_by_id = by_id_loader(
             reader, Organisation, access.visible_organisations, scope
         )
@@ -191,20 +396,20 @@ class Loaders:
             access.visible_catalogue(scope),
             (ProductPrice.effective_from,),
         )
-        self.tenants_by_customer = grouped_loader(
+        self.tenants_by_customer = GroupedRows(
             reader, Tenant, Tenant.customer_id, access.visible_tenants(scope), (Tenant.id,)
         )
         self.subscription_by_id = by_id_loader(
             reader, Subscription, access.visible_subscriptions, scope
         )
-        self.subscriptions_by_customer = grouped_loader(
+        self.subscriptions_by_customer = GroupedRows(
             reader,
             Subscription,
             Subscription.customer_id,
             access.visible_subscriptions(scope),
             (Subscription.id,),
         )
-        self.quantities_by_subscription = grouped_loader(
+        self.quantities_by_subscription = GroupedRows(
             reader,
             SubscriptionQuantity,
             SubscriptionQuantity.subscription_id,
@@ -221,7 +426,7 @@ class Loaders:
             InvoiceLine.invoice_id.in_(select(Invoice.id).where(access.visible_invoices(scope))),
             (InvoiceLine.position,),
         )
-        self.customer_contacts_by_customer = grouped_loader(
+        self.customer_contacts_by_customer = GroupedRows(
             reader,
             CustomerContact,
             CustomerContact.customer_id,

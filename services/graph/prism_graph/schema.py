@@ -5,21 +5,28 @@ audit log of every mutation."""
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import strawberry
+from graphql import GraphQLObjectType
 from strawberry import relay
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaskErrors,
     MaxAliasesLimiter,
     MaxTokensLimiter,
+    ParserCache,
     QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 
 from prism_graph.access import authenticated
-from prism_graph.audit.extension import AuditMutations
+from prism_graph.audit.extension import audit_mutations
 from prism_graph.audit.schema import AuditQueries
 from prism_graph.billing.schema import BillingMutations, BillingQueries
 from prism_graph.catalogue.schema import CatalogueMutations, CatalogueQueries
@@ -82,23 +89,69 @@ class SchemaLimits:
     introspection: bool = True
 
 
+# Parsed and validated documents are kept (bounded LRU, keyed by the query text and the
+# limits' rules): clients send the same few documents again and again.
+DOCUMENT_CACHE_SIZE = 256
+
+
 @functools.cache
 def build_schema(limits: SchemaLimits = SchemaLimits()) -> strawberry.Schema:
-    extensions = [
-        lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
-        lambda: QueryDepthLimiter(max_depth=limits.max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=limits.max_aliases),
-        AuditMutations,
-        lambda: MaskErrors(should_mask_error=should_mask),
+    # The limits' validation rules are made once per schema, not per request, so that a
+    # validated document can be found again in the cache (the rules are part of its key).
+    rules = [
+        *QueryDepthLimiter(max_depth=limits.max_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=limits.max_aliases).validation_rules,
     ]
     if not limits.introspection:
-        extensions.insert(0, DisableIntrospection)
-    return strawberry.Schema(
+        rules = [*DisableIntrospection().validation_rules, *rules]
+    extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
+        lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
+        lambda: AddValidationRules(rules),
+        lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
+        lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
+        lambda: MaskErrors(should_mask_error=should_mask),
+    ]
+    audit_mutations(Mutation)
+    schema = strawberry.Schema(
         query=Query,
         mutation=Mutation,
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),
     )
+    fast_node_ids(schema)
+    return schema
+
+
+def fast_node_ids(schema: strawberry.Schema) -> None:
+    """`id` of every relay Node type read straight from the row's id attribute.
+
+    strawberry resolves `Node.id` through a general resolver (an `Info` object, argument
+    conversion, the type's `resolve_id` and `resolve_typename`) for every object of every
+    page: on a page of 100 customers with their contacts and subscriptions that is 600 calls
+    and a fifth of the request. For our types, which override neither hook, the answer is
+    the same `GlobalID(type name, str(row id))`, so the resolver is replaced by exactly that.
+    """
+    for name, graphql_type in schema._schema.type_map.items():
+        if not isinstance(graphql_type, GraphQLObjectType):
+            continue
+        definition = schema.get_type_by_name(name)
+        origin = getattr(definition, "origin", None)
+        if not (isinstance(origin, type) and issubclass(origin, relay.Node)):
+            continue
+        if any(
+            getattr(getattr(origin, hook), "__func__", None)
+            is not getattr(getattr(relay.Node, hook), "__func__", None)
+            for hook in ("resolve_id", "resolve_typename")
+        ):
+            continue  # a type with its own idea of its id keeps strawberry's resolver
+        graphql_type.fields["id"].resolve = _id_resolver(name, origin.resolve_id_attr())
+
+
+def _id_resolver(type_name: str, attr: str) -> Callable[..., relay.GlobalID]:
+    def resolve(root: Any, _info: Any) -> relay.GlobalID:
+        return relay.GlobalID(type_name, str(getattr(root, attr)))
+
+    return resolve
 
 
 def sdl() -> str:

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from strawberry.extensions import SchemaExtension
+from strawberry.extensions import FieldExtension
 from strawberry.relay import GlobalID
 from strawberry.utils.await_maybe import await_maybe
 
@@ -38,21 +38,17 @@ def _target(result: Any, kwargs: dict[str, Any]) -> str | None:
     return None
 
 
-class AuditMutations(SchemaExtension):
-    def resolve(
-        self, _next: Callable[..., Any], root: Any, info: Any, *args: Any, **kwargs: Any
-    ) -> Any:
-        # Synchronous for every other field: an async hook would make each field of every
-        # read awaitable, which costs several times the whole query on large pages.
-        if info.parent_type.name != "Mutation" or info.path.prev is not None:
-            return _next(root, info, *args, **kwargs)
-        return self._audited(_next, root, info, *args, **kwargs)
+class AuditMutation(FieldExtension):
+    """Added to every root mutation field (`audit_mutations`), outermost, so that it also sees
+    the policy layer's refusals. A field extension rather than a schema extension's `resolve`
+    hook: that hook wraps every field of every read (graphql-core middleware), which on a page
+    of 100 customers costs more than the rows themselves."""
 
-    async def _audited(
-        self, _next: Callable[..., Any], root: Any, info: Any, *args: Any, **kwargs: Any
+    async def resolve_async(
+        self, next_: Callable[..., Any], source: Any, info: Any, **kwargs: Any
     ) -> Any:
         try:
-            result = await await_maybe(_next(root, info, *args, **kwargs))
+            result = await await_maybe(next_(source, info, **kwargs))
         except AccessError as exc:
             await self._record(info, kwargs, None, "DENIED", str(exc))
             raise
@@ -94,3 +90,10 @@ class AuditMutations(SchemaExtension):
 def _anonymous_label(info: Any, kwargs: dict[str, Any]) -> str:
     email = kwargs.get("email")
     return f"anonymous ({str(email)[:200]})" if email else "anonymous"
+
+
+def audit_mutations(mutation_type: type) -> None:
+    """Audit every field of the root mutation type (once, however many schemas are built)."""
+    for field in mutation_type.__strawberry_definition__.fields:  # type: ignore[attr-defined]
+        if not any(isinstance(e, AuditMutation) for e in field.extensions):
+            field.extensions.append(AuditMutation())  # last is outermost

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import strawberry
 from sqlalchemy import or_, select
 from strawberry import relay
@@ -11,6 +13,7 @@ from prism_domain.errors import FieldError
 from prism_graph.access import owner_for_new_customer, requires, visible_customers
 from prism_graph.common.errors import user_errors
 from prism_graph.common.pagination import Page, SortKey, paginate
+from prism_graph.common.selection import selected_below
 from prism_graph.context import Info
 from prism_graph.customers import models, service
 from prism_graph.customers.types import (
@@ -21,7 +24,9 @@ from prism_graph.customers.types import (
     CustomerOrder,
     CustomerSortField,
     SortDirection,
+    prefetch_children,
 )
+from prism_graph.loaders import record_columns
 
 _SORT_COLUMNS = {
     CustomerSortField.NAME: (models.Customer.name_key, models.Customer.id),
@@ -51,7 +56,7 @@ class CustomerQueries:
         before: str | None = None,
     ) -> CustomerConnection:
         order = order_by or CustomerOrder()
-        stmt = select(models.Customer).where(visible_customers(info.context.scope))
+        stmt = select(*record_columns(models.Customer)).where(visible_customers(info.context.scope))
         text = (search or "").strip().casefold()
         if text:
             pattern = _like_pattern(text)
@@ -62,14 +67,19 @@ class CustomerQueries:
                 )
             )
         key = SortKey(_SORT_COLUMNS[order.field], descending=order.direction == SortDirection.DESC)
-        page: Page[models.Customer] = await paginate(
-            info.context.reader.scalars,
+        page: Page[Any] = await paginate(
+            info.context.reader.core_rows,
             stmt,
             key,
             first=first,
             after=after,
             last=last,
             before=before,
+        )
+        await prefetch_children(
+            info.context.loaders,
+            [row.id for row in page.items],
+            selected_below(info.selected_fields, ("customers", "edges", "node")),
         )
         return CustomerConnection(
             edges=[

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from sqlalchemy import Select, func
 from strawberry import relay
+from strawberry.utils.await_maybe import AwaitableOrValue
 
 from prism_domain.customers import CustomerStatus as DomainCustomerStatus
 from prism_graph.catalogue.types import Program
@@ -16,6 +17,7 @@ from prism_graph.common.nodes import load_nodes
 from prism_graph.context import Info
 from prism_graph.customers import models
 from prism_graph.customers.tenant_types import Tenant
+from prism_graph.loaders import GroupedRows, Loaders, load_together, now_or_later
 from prism_graph.organisations.types import Organisation
 from prism_graph.subscriptions.types import Subscription
 
@@ -23,6 +25,21 @@ if TYPE_CHECKING:
     from prism_graph.contacts.types import CustomerContact
 
 CustomerStatus = strawberry.enum(DomainCustomerStatus, name="CustomerStatus")
+
+# The customer fields whose rows can be read together with a page of customers.
+_CHILD_LOADERS: dict[str, Callable[[Loaders], GroupedRows]] = {
+    "tenants": lambda loaders: loaders.tenants_by_customer,
+    "programs": lambda loaders: loaders.tenants_by_customer,
+    "subscriptions": lambda loaders: loaders.subscriptions_by_customer,
+    "contacts": lambda loaders: loaders.customer_contacts_by_customer,
+}
+
+
+async def prefetch_children(loaders: Loaders, ids: Sequence[int], fields: set[str]) -> None:
+    """Read the rows of every one-to-many field of `fields` for the customers `ids` in one
+    statement (still filtered by the caller's scope), before the fields ask for them."""
+    wanted = [_CHILD_LOADERS[name](loaders) for name in sorted(fields & _CHILD_LOADERS.keys())]
+    await load_together(loaders.reader, ids, wanted)
 
 
 @strawberry.type(description="An end customer of a partner, or directly of the distributor.")
@@ -41,10 +58,18 @@ class Customer(relay.Node):
         assert row is not None  # a foreign key guarantees it
         return Organisation.from_model(row)
 
-    @strawberry.field(description="The customer's accounts in programs (e.g. CSP tenants).")
-    async def tenants(self, info: Info) -> list[Tenant]:
-        rows = await info.context.loaders.tenants_by_customer.load(self.id)
-        return [Tenant.from_model(r) for r in rows]
+    # The list fields below are synchronous when the page already read their rows
+    # (`prefetch_children`) and wait for their loader otherwise.
+    @strawberry.field(
+        description="The customer's accounts in programs (e.g. CSP tenants).",
+        graphql_type=list[Tenant],
+    )
+    def tenants(self, info: Info) -> AwaitableOrValue[list[Tenant]]:
+        return now_or_later(
+            info.context.loaders.tenants_by_customer,
+            self.id,
+            lambda rows: [Tenant.from_model(r) for r in rows],
+        )
 
     @strawberry.field(description="The programs the customer has a tenant in.")
     async def programs(self, info: Info) -> list[Program]:
@@ -53,19 +78,31 @@ class Customer(relay.Node):
         programs = await info.context.loaders.program_by_id.load_many(ids)
         return [Program.from_model(p) for p in programs if p is not None]
 
-    @strawberry.field(description="The customer's subscriptions, oldest first (O7).")
-    async def subscriptions(self, info: Info) -> list[Subscription]:
-        rows = await info.context.loaders.subscriptions_by_customer.load(self.id)
-        return [Subscription.from_model(r) for r in rows]
+    @strawberry.field(
+        description="The customer's subscriptions, oldest first (O7).",
+        graphql_type=list[Subscription],
+    )
+    def subscriptions(self, info: Info) -> AwaitableOrValue[list[Subscription]]:
+        return now_or_later(
+            info.context.loaders.subscriptions_by_customer,
+            self.id,
+            lambda rows: [Subscription.from_model(r) for r in rows],
+        )
 
-    @strawberry.field(description="The customer account's contacts (R1), oldest first.")
-    async def contacts(
-        self, info: Info
-    ) -> list[Annotated[CustomerContact, strawberry.lazy("prism_graph.contacts.types")]]:
+    @strawberry.field(
+        description="The customer account's contacts (R1), oldest first.",
+        graphql_type=list[
+            Annotated["CustomerContact", strawberry.lazy("prism_graph.contacts.types")]
+        ],
+    )
+    def contacts(self, info: Info) -> AwaitableOrValue[list[CustomerContact]]:
         from prism_graph.contacts.types import CustomerContact
 
-        rows = await info.context.loaders.customer_contacts_by_customer.load(self.id)
-        return [CustomerContact.from_model(r) for r in rows]
+        return now_or_later(
+            info.context.loaders.customer_contacts_by_customer,
+            self.id,
+            lambda rows: [CustomerContact.from_model(r) for r in rows],
+        )
 
     @classmethod
     def from_model(cls, row: models.Customer) -> Customer:
