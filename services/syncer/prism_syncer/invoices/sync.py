@@ -1042,7 +1042,7 @@ def _line_item(
         customer_id=line.customer_id,
         customer_name=names.get(line.customer_id, "")[:255],
         subscription_id=line.subscription_id,
-        sku=line.sku or None,
+        sku=line.sku,  # "" for a line without a SKU: only customer items have None
         period_start=line.period_start,
         period_end=line.period_end,
         quantity=_quantity(line.quantity),
