@@ -8,15 +8,17 @@ from sqlalchemy import select
 from strawberry import relay
 
 from prism_domain.access import Permission
-from prism_domain.errors import FieldError
+from prism_domain.errors import ErrorCode, FieldError
 from prism_domain.periods import Period
 from prism_graph.access import requires, visible_invoices
-from prism_graph.billing import models, service
+from prism_graph.billing import models, service, usage_import
 from prism_graph.billing.types import (
     AddAdjustmentInput,
     AddOneTimeFeeInput,
     Charge,
     ChargePayload,
+    ImportUsageInput,
+    ImportUsagePayload,
     Invoice,
     InvoiceConnection,
     RecordUsageInput,
@@ -25,6 +27,7 @@ from prism_graph.billing.types import (
     UsageRecord,
 )
 from prism_graph.catalogue.schema import node_pk
+from prism_graph.catalogue.types import RowError
 from prism_graph.common.decimals import fixed
 from prism_graph.common.errors import BadRequest, user_errors
 from prism_graph.common.pagination import Page, SortKey, paginate
@@ -121,6 +124,61 @@ class BillingMutations:
             issued=[Invoice.from_model(r) for r in run.issued],
             already_issued=run.already_issued,
             errors=user_errors(run.errors, None),
+        )
+
+    @strawberry.mutation(
+        permission_classes=[requires(Permission.MANAGE_BILLING)],
+        description=(
+            "Import usage records from a CSV file: a dry run (the default) reports what would "
+            "be recorded; nothing is recorded while any row is bad, unless `allowPartial`. A "
+            "row replaces the customer's usage of that SKU on that day, so a file imported "
+            "twice counts once."
+        ),
+    )
+    async def import_usage(self, info: Info, input: ImportUsageInput) -> ImportUsagePayload:
+        result = await usage_import.import_usage(
+            info.context.database,
+            info.context.scope,
+            node_pk(input.program_id, "Program"),
+            csv_text=input.csv,
+            dry_run=input.dry_run,
+            allow_partial=input.allow_partial,
+        )
+        if isinstance(result, list):
+            return ImportUsagePayload(
+                applied=False,
+                rows=0,
+                created=0,
+                replaced=0,
+                unchanged=0,
+                row_errors=[],
+                errors=user_errors(result),
+            )
+        errors = []
+        if result.row_errors:
+            errors.append(
+                FieldError(
+                    "csv",
+                    ErrorCode.INVALID,
+                    f"{len({e.row for e in result.row_errors})} row(s) of the file are bad; "
+                    + (
+                        "the good rows were recorded."
+                        if result.applied
+                        else "nothing was recorded (see rowErrors)."
+                    ),
+                )
+            )
+        return ImportUsagePayload(
+            applied=result.applied,
+            rows=result.rows,
+            created=result.created,
+            replaced=result.replaced,
+            unchanged=result.unchanged,
+            row_errors=[
+                RowError(row=e.row, column=e.column, code=e.code, message=e.message)
+                for e in result.row_errors
+            ],
+            errors=user_errors(errors),
         )
 
     @strawberry.mutation(

@@ -16,7 +16,7 @@ from prism_domain.money import Money, minor_units
 from prism_domain.periods import Period
 from prism_graph.billing import document, models
 from prism_graph.billing.document import invoice_number
-from prism_graph.catalogue.types import BillingTerm, Program
+from prism_graph.catalogue.types import BillingTerm, Program, RowError
 from prism_graph.common.decimals import fixed
 from prism_graph.common.errors import UserError
 from prism_graph.common.nodes import load_nodes
@@ -208,6 +208,37 @@ class UsageRecord:
     quantity: Decimal
     unit_cost: Decimal
     unit_price: Decimal
+
+
+@strawberry.input
+class ImportUsageInput:
+    program_id: relay.GlobalID = strawberry.field(description="The program the SKUs are in.")
+    csv: str = strawberry.field(
+        description=(
+            "Header row customer,sku,day,quantity; customer is the customer's id or domain, "
+            "day YYYY-MM-DD; one row per customer, SKU and day (the day's total)."
+        )
+    )
+    dry_run: bool = strawberry.field(
+        default=True, description="Only report what would be recorded (the default)."
+    )
+    allow_partial: bool = strawberry.field(
+        default=False,
+        description="Record the good rows even when some are bad (they are reported).",
+    )
+
+
+@strawberry.type(description="What a usage import recorded, or would record on a dry run.")
+class ImportUsagePayload:
+    applied: bool = strawberry.field(
+        description="False on a dry run, when rows are bad, or when nothing changes."
+    )
+    rows: int = strawberry.field(description="Good rows in the file.")
+    created: int = strawberry.field(description="Customer, SKU and day not recorded before.")
+    replaced: int = strawberry.field(description="Recorded before with another quantity.")
+    unchanged: int = strawberry.field(description="Recorded before exactly so (a re-import).")
+    row_errors: list[RowError]
+    errors: list[UserError]
 
 
 @strawberry.type
