@@ -213,3 +213,34 @@ async def test_two_imports_of_one_file_at_once_record_it_once(
     assert [r["errors"] for r in results] == [[], [], []]
     assert all(r["rows"] == 10 for r in results)
     assert await usage_count(database) == 10
+
+
+async def test_simultaneous_recordings_of_one_day_keep_one_record(
+    client: GraphQLClient, database: Database, usage: dict[str, str]
+) -> None:
+    products = await client.data(
+        'query { products(first: 10, search: "AZURE") { edges { node { id sku } } } }'
+    )
+    azure = products["products"]["edges"][0]["node"]["id"]
+
+    results = await asyncio.gather(
+        *(
+            client.data(
+                "mutation($input: RecordUsageInput!) { recordUsage(input: $input) {"
+                " usage { quantity } errors { code } } }",
+                {
+                    "input": {
+                        "customerId": usage["fabrikam"],
+                        "productId": azure,
+                        "day": "2026-10-07",
+                        "quantity": str(quantity),
+                    }
+                },
+            )
+            for quantity in (1, 2, 3)
+        )
+    )
+
+    assert [r["recordUsage"]["errors"] for r in results] == [[], [], []]
+    assert [r["recordUsage"]["usage"]["quantity"] for r in results] == ["1", "2", "3"]
+    assert await usage_count(database) == 1

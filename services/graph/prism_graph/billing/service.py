@@ -15,8 +15,10 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -45,6 +47,7 @@ from prism_graph.database import Database
 from prism_graph.organisations.models import Organisation
 from prism_graph.subscriptions.models import Subscription, SubscriptionQuantity
 from prism_graph.subscriptions.service import to_domain as subscription_to_domain
+from prism_platform.db import utcnow
 
 log = logging.getLogger(__name__)
 PAYMENT_TERMS_DAYS = 30
@@ -319,6 +322,22 @@ async def _invoiced(session: AsyncSession, owner_id: int, program_id: int, day: 
     return found is not None
 
 
+def upsert_usage(session: AsyncSession) -> Any:
+    """INSERT ... ON CONFLICT (customer, product, day) DO UPDATE of a usage record, on
+    either backend: a record is replaced, never doubled, whoever writes it first."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    stmt = insert(models.UsageRecord)
+    return stmt.on_conflict_do_update(
+        index_elements=["customer_id", "product_id", "day"],
+        set_={
+            "quantity": stmt.excluded.quantity,
+            "unit_cost": stmt.excluded.unit_cost,
+            "unit_price": stmt.excluded.unit_price,
+            "recorded_at": stmt.excluded.recorded_at,
+        },
+    )
+
+
 def _already_invoiced(field: str, day: date) -> FieldError:
     return FieldError(
         field, ErrorCode.CONFLICT, f"The month of {day} is already invoiced for this program."
@@ -370,19 +389,32 @@ async def record_usage(
             ]
         if await _invoiced(session, customer.owner_id, program.id, day):
             return [_already_invoiced("day", day)]
+        # An upsert on (customer, product, day): two recordings at once both succeed and the
+        # later one wins, as it would one after the other.
+        await session.execute(
+            upsert_usage(session),
+            [
+                {
+                    "customer_id": customer.id,
+                    "product_id": product.id,
+                    "day": day,
+                    "quantity": amount,
+                    "unit_cost": version.buy_price.amount,
+                    "unit_price": version.rrp.amount,
+                    "recorded_at": utcnow(),
+                }
+            ],
+        )
         row = await session.scalar(
-            select(models.UsageRecord).where(
+            select(models.UsageRecord)
+            .where(
                 models.UsageRecord.customer_id == customer.id,
                 models.UsageRecord.product_id == product.id,
                 models.UsageRecord.day == day,
             )
+            .execution_options(populate_existing=True)
         )
-        if row is None:
-            row = models.UsageRecord(customer_id=customer.id, product_id=product.id, day=day)
-            session.add(row)
-        row.quantity = amount
-        row.unit_cost = version.buy_price.amount
-        row.unit_price = version.rrp.amount
+        assert row is not None
         await uow.commit()
         return row
 

@@ -19,7 +19,6 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prism_domain.access import Scope
@@ -28,6 +27,7 @@ from prism_domain.errors import ErrorCode, FieldError
 from prism_domain.usage import UsageImport, UsageLine, parse_usage_csv
 from prism_graph.access import visible_customers
 from prism_graph.billing import models
+from prism_graph.billing.service import upsert_usage
 from prism_graph.catalogue.models import Product, ProductPrice, Program, text_key
 from prism_graph.catalogue.service import to_domain
 from prism_graph.customers.models import Customer
@@ -198,21 +198,6 @@ async def _resolve(
     return rows, errors
 
 
-def _upsert(session: AsyncSession) -> Any:
-    """INSERT ... ON CONFLICT (customer, product, day) DO UPDATE, on either backend."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    stmt = insert(models.UsageRecord)
-    return stmt.on_conflict_do_update(
-        index_elements=["customer_id", "product_id", "day"],
-        set_={
-            "quantity": stmt.excluded.quantity,
-            "unit_cost": stmt.excluded.unit_cost,
-            "unit_price": stmt.excluded.unit_price,
-            "recorded_at": stmt.excluded.recorded_at,
-        },
-    )
-
-
 async def import_usage(
     database: Database,
     scope: Scope | None,
@@ -263,7 +248,7 @@ async def import_usage(
             return report
         now = utcnow()
         await session.execute(
-            _upsert(session),
+            upsert_usage(session),
             [
                 {
                     "customer_id": row.customer_id,
