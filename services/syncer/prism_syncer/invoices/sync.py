@@ -719,11 +719,21 @@ class InvoiceSync:
         with Session(writer(self.engine)) as session, session.begin():
             if not self._lease(session, *job.key, now):
                 raise LeaseLost(job.id)
-            session.execute(
+            # Still ours: a worker that took the job over after our lease expired (and may
+            # have finished it and dropped the lease since) has made our read stale.
+            ours = session.execute(
                 update(InvoiceSyncJob)
-                .where(InvoiceSyncJob.id == job.id)
+                .where(
+                    InvoiceSyncJob.id == job.id,
+                    InvoiceSyncJob.status == JobStatus.RUNNING,
+                    InvoiceSyncJob.worker == self.worker,
+                    InvoiceSyncJob.attempts == job.attempts,
+                )
                 .values(lease_until=now + timedelta(seconds=self.lease_seconds))
-            )
+                .returning(InvoiceSyncJob.id)
+            ).first()
+            if ours is None:
+                raise LeaseLost(job.id)
             intent = InvoiceSyncIntent(
                 job_id=job.id,
                 contract_id=new.contract_id,
@@ -795,6 +805,12 @@ class InvoiceSync:
         with Session(writer(self.engine)) as session, session.begin():
             row = session.get(InvoiceSyncJob, job.id)
             assert row is not None
+            if (row.status, row.worker, row.attempts) != (
+                JobStatus.RUNNING,
+                self.worker,
+                job.attempts,
+            ):
+                return  # taken over after our lease expired: the other worker records it
             if outcome is None:
                 outcome = ItemOutcome.SYNCED if row.adjustments_applied else ItemOutcome.UNCHANGED
             row.status = JobStatus.DONE.value
@@ -810,7 +826,11 @@ class InvoiceSync:
         with Session(writer(self.engine)) as session, session.begin():
             session.execute(
                 update(InvoiceSyncJob)
-                .where(InvoiceSyncJob.id == job.id, InvoiceSyncJob.status == JobStatus.RUNNING)
+                .where(
+                    InvoiceSyncJob.id == job.id,
+                    InvoiceSyncJob.status == JobStatus.RUNNING,
+                    InvoiceSyncJob.worker == self.worker,
+                )
                 .values(
                     status=JobStatus.PENDING.value,
                     lease_until=None,

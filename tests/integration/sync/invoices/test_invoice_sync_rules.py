@@ -12,10 +12,15 @@ from autotask_sim import SimHandle
 from autotask_sim.faults import Fault
 from prism_domain.catalogue import BillingTerm
 from prism_domain.invoicing import LineKind
+from prism_domain.sync import InvoiceSyncRequested, SyncTrigger
 from prism_platform.mail import MailMessage
+from prism_syncer.inbox import process_event
+from prism_syncer.invoices.handlers import invoice_handlers
 from prism_syncer.invoices.models import InvoiceSyncReconciliation
+from prism_syncer.invoices.notices import Links
 from prism_syncer.psa.models import PsaConnection
 from tests.integration.sync.invoices.support import NOV, Line, World, expected
+from tests.support.psa import psa_config
 
 pytestmark = pytest.mark.integration
 
@@ -258,4 +263,41 @@ def test_sync_turned_off_for_a_customer_writes_nothing_and_on_again_is_safe(
     on = world.sync(invoice)
     again = world.sync(invoice)
     assert on.status == "SUCCESS" and again.status == "NO_CHANGE"
+    assert world.month_units(customer, "E3", NOV) == [5] * 30
+
+
+def test_a_security_level_refusal_names_its_cause_on_the_connection(world: World) -> None:
+    customer = world.customer()
+    invoice = world.invoice(NOV, [Line(customer, "E3", 5, NOV, NOV_30)])
+    world.autotask.sim.deny("ContractServiceAdjustments", "create")
+
+    run = world.sync(invoice)
+
+    assert run.status == "FAILURE"
+    item = next(i for i in world.items(run.id) if i.sku)
+    assert item.code == "UNAUTHORIZED" and "security level" in (item.message or "")
+    with Session(world.engine) as session:
+        connection = session.scalar(
+            select(PsaConnection).where(PsaConnection.partner_id == world.partner)
+        )
+    assert connection is not None
+    assert (connection.status, connection.problem) == ("FAILING", "PERMISSION_DENIED")
+
+
+def test_the_safety_check_request_syncs_an_invoice_whose_event_never_arrived(
+    world: World,
+) -> None:
+    customer = world.customer()
+    world.invoice(date.today().replace(day=1), [Line(customer, "E3", 5, NOV, NOV_30)])
+    check = InvoiceSyncRequested(
+        aggregate_id=str(world.program),
+        partner_id=world.partner,
+        program_id=world.program,
+        trigger=SyncTrigger.SAFETY_CHECK.value,
+    ).envelope()
+
+    process_event(
+        world.engine, check.to_dict(), invoice_handlers(psa_config(world.autotask), Links())
+    )
+
     assert world.month_units(customer, "E3", NOV) == [5] * 30

@@ -242,3 +242,23 @@ def test_two_workers_on_the_same_runs_at_once_write_each_change_once(
     with Session(world.engine) as session:
         jobs = session.scalars(select(InvoiceSyncJob)).all()
     assert all(j.status == "DONE" for j in jobs)
+
+
+def test_a_worker_whose_lease_expired_writes_nothing_after_another_took_over(
+    world: World,
+) -> None:
+    a, b, invoice = two_customer_invoice(world)
+    run_id = world.start(invoice)
+    took_over: list[str | None] = []
+
+    def stall(_: NewAdjustment) -> None:
+        # The first worker stalls past its lease; another finishes the whole run meanwhile.
+        if not took_over:
+            took_over.append(resume_later(world, run_id))
+
+    world.syncer(hooks=Hooks(before_intent=stall)).drive(run_id)
+
+    assert took_over == ["SUCCESS"]
+    assert world.run(run_id).status == "SUCCESS"
+    assert_invoice_state(world, a, b)
+    assert len(world.adjustments()) == 4
