@@ -12,7 +12,13 @@ from dramatiq.rate_limits import RateLimiterBackend
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from autotask_client import DEFAULT_ZONE_PROBE_URL, AutotaskClient, Credentials, ZoneCache
+from autotask_client import (
+    DEFAULT_ZONE_PROBE_URL,
+    AutotaskClient,
+    Credentials,
+    RetryPolicy,
+    ZoneCache,
+)
 from prism_domain.sync import Credentials as PartnerCredentials
 from prism_syncer.psa.autotask import AutotaskPsa
 from prism_syncer.psa.limits import DramatiqLimiter, integration_key, make_backend
@@ -33,6 +39,8 @@ class PsaConfig:
     zone_cache: ZoneCache = field(default_factory=ZoneCache)
     #: Where the request budget and slots are counted (N3); None: the client does not limit.
     limits: RateLimiterBackend | None = None
+    #: The client's retries of idempotent calls; None: the client's defaults.
+    retry: RetryPolicy | None = None
 
     @classmethod
     def from_settings(
@@ -50,6 +58,7 @@ class PsaConfig:
             zone_probe_url=self.zone_probe_url,
             zone_cache=self.zone_cache,
             timeout=self.timeout,
+            retry=self.retry,
         )
         if self.limits is not None:
             client.limiter = DramatiqLimiter(

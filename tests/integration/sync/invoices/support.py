@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from autotask_client import RetryPolicy
 from autotask_sim import SimHandle
 from autotask_sim.metadata import CONTRACTS, ID_START
 from prism_domain.catalogue import BillingTerm
@@ -256,9 +257,11 @@ class World:
 
     def syncer(self, **kw: Any) -> InvoiceSync:
         kw.setdefault("hooks", Hooks())
+        config = psa_config(self.autotask)
+        config.retry = RetryPolicy(sleep=lambda _: None)  # retried reads without waiting
         return InvoiceSync(
             engine=self.engine,
-            open_psa=psa_opener(self.engine, psa_config(self.autotask)),
+            open_psa=psa_opener(self.engine, config),
             on_unauthorized=mark_refused(self.engine),
             notify_failure=failure_notifier(Links()),
             **kw,
