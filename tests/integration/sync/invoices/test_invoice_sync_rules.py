@@ -16,7 +16,7 @@ from prism_domain.sync import InvoiceSyncRequested, SyncTrigger
 from prism_platform.mail import MailMessage
 from prism_syncer.inbox import process_event
 from prism_syncer.invoices.handlers import invoice_handlers
-from prism_syncer.invoices.models import InvoiceSyncReconciliation
+from prism_syncer.invoices.models import InvoiceSyncReconciliation, InvoiceSyncRun
 from prism_syncer.invoices.notices import Links
 from prism_syncer.psa.models import PsaConnection
 from tests.integration.sync.invoices.support import NOV, Line, World, expected
@@ -301,3 +301,40 @@ def test_the_safety_check_request_syncs_an_invoice_whose_event_never_arrived(
     )
 
     assert world.month_units(customer, "E3", NOV) == [5] * 30
+
+
+def test_program_sync_turned_off_after_planning_stops_the_writes(world: World) -> None:
+    customer = world.customer()
+    invoice = world.invoice(NOV, [Line(customer, "E3", 5, NOV, NOV_30)])
+    run_id = world.start(invoice)
+    sync = world.syncer()
+    psa = sync.open_psa(world.partner)
+    sync.plan(run_id, psa)
+    psa.close()
+
+    world.settings(sync_enabled=False)  # S9: off at any time
+    status = sync.drive(run_id)
+
+    assert status == "NO_CHANGE"
+    assert world.writes() == []
+    item = next(i for i in world.items(run_id) if i.sku)
+    assert item.outcome == "SKIPPED" and "turned off" in (item.message or "")
+
+
+def test_no_run_is_recorded_for_a_program_whose_sync_is_off(world: World) -> None:
+    customer = world.customer()
+    invoice = world.invoice(NOV, [Line(customer, "E3", 5, NOV, NOV_30)])
+    world.settings(sync_enabled=False)
+    handlers = invoice_handlers(psa_config(world.autotask), Links())
+    event = InvoiceSyncRequested(
+        aggregate_id=str(world.program),
+        partner_id=world.partner,
+        program_id=world.program,
+        invoice_id=invoice,
+    ).envelope()
+
+    process_event(world.engine, event.to_dict(), handlers)
+
+    with Session(world.engine) as session:
+        assert session.scalars(select(InvoiceSyncRun)).all() == []
+    assert world.writes() == []
