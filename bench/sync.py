@@ -8,8 +8,10 @@ Three syncs: the first invoice (every subscription is new to its contract), the 
 (a fraction of the subscriptions change quantity mid-month) and that invoice again (nothing
 changed: nothing may be written). For each: requests made, the minimum (one write per
 change plus one query per 500 rows read), their ratio, and wall time with the simulator's
-limit of 3 concurrent requests per endpoint (`--workers` drivers share the run through the
-contract-service leases). Then whether a month of 1,000 customers x 10 subscriptions fits
+limit of 3 concurrent requests per endpoint. `--workers` drivers share each run through the
+contract-service leases: jobs are claimed 500 at a time, so extra workers speed up runs of
+more than 500 contract services, and each extra driver costs one read of the contracts
+while planning (only one plan is kept). Then whether a month of 1,000 customers x 10 subscriptions fits
 in Autotask's 10,000 requests per hour, measured or (by default) projected from the counts.
 
 The simulator keeps every record as JSON and filters in Python, so its cost grows with the
