@@ -7,7 +7,7 @@ the face of a broker that is down and of a relay killed between publishing and m
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import dramatiq
@@ -22,6 +22,7 @@ from prism_graph.database import Database
 from prism_graph.organisations.models import Organisation
 from prism_graph.outbox.models import OutboxEvent
 from prism_graph.outbox.relay import Relay
+from prism_graph.outbox.schedule import Periodic, Scheduler, safety_check_schedule
 from prism_graph.outbox.signal import OutboxSignal
 from prism_platform.db import utcnow
 from tests.support.waiting import wait_until
@@ -234,3 +235,52 @@ def test_published_events_are_pruned_after_the_retention(
         )
     assert Relay(sync_engine, broker, retention=timedelta(days=7)).prune() == 1
     assert count(sync_engine, OutboxEvent) == 2
+
+
+HOUR = timedelta(hours=1)
+T0 = datetime(2026, 11, 29, 10, 7, tzinfo=UTC)
+
+
+def test_periodic_slots_are_aligned_so_every_process_agrees() -> None:
+    (hourly,) = safety_check_schedule(3600)
+    assert hourly.slot(T0) == datetime(2026, 11, 29, 10, tzinfo=UTC)
+    assert hourly.slot(T0 + timedelta(minutes=52, seconds=59)) == hourly.slot(T0)
+    assert hourly.slot(T0 + timedelta(minutes=53)) == datetime(2026, 11, 29, 11, tzinfo=UTC)
+    assert Periodic(timedelta(minutes=15), hourly.make).slot(T0) == T0.replace(minute=0)
+    assert safety_check_schedule(0) == ()  # turned off
+
+
+def test_schedulers_stage_each_slot_of_a_periodic_event_once(
+    sync_engine: Engine, database_url: str
+) -> None:
+    # Three relays (or one restarted twice) see the same slot: one event in the outbox.
+    schedulers = [Scheduler(sync_engine, safety_check_schedule(3600)) for _ in range(3)]
+    assert [s.stage_due(T0) for s in schedulers] == [1, 0, 0]
+    assert schedulers[0].stage_due(T0 + timedelta(minutes=30)) == 0  # same slot: no write
+    assert [s.stage_due(T0 + HOUR) for s in schedulers] == [1, 0, 0]
+
+    rows = outbox_rows(sync_engine)
+    assert [(r.type, r.payload["slot_start"]) for r in rows] == [
+        ("invoice_sync.safety_check_due", "2026-11-29T10:00:00+00:00"),
+        ("invoice_sync.safety_check_due", "2026-11-29T11:00:00+00:00"),
+    ]
+    assert len({r.event_id for r in rows}) == 2
+
+
+def test_a_running_relay_stages_and_publishes_the_safety_check(
+    sync_engine: Engine, broker: dramatiq.Broker, database_url: str
+) -> None:
+    recording = RecordingBroker(broker)
+    relay = Relay(sync_engine, recording, schedules=safety_check_schedule(3600))  # type: ignore[arg-type]
+    stop = threading.Event()
+    thread = threading.Thread(target=relay.run, args=(stop,))
+    thread.start()
+    try:
+        wait_until(lambda: len(recording.sent) == 1, timeout=10, what="the safety check")
+    finally:
+        stop.set()
+        relay.wake()
+        thread.join(timeout=10)
+    (row,) = outbox_rows(sync_engine)
+    assert row.type == "invoice_sync.safety_check_due" and row.published_at is not None
+    assert recording.sent == [row.event_id]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from prism_domain.errors import DomainValidationError, ErrorCode, FieldError
@@ -155,3 +157,35 @@ class InvoiceSyncRequested(DomainEvent):
     customer_id: int | None = None
     invoice_id: int | None = None
     trigger: str = SyncTrigger.MANUAL.value
+
+
+#: Names the safety check's slots, so every scheduler derives the same event id for a slot.
+SAFETY_CHECK_NAMESPACE = uuid.UUID("6f1c2f4e-7a43-4bd5-9c0e-5a3d2b9e8f10")
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class InvoiceSyncSafetyCheckDue(DomainEvent):
+    """S5, S10: time for the periodic safety check (resume runs a crash left unfinished, sync
+    issued invoices whose `invoice.issued` never led to a run).
+
+    One per time slot: the event id is derived from the slot's start, so any number of
+    schedulers stage it once (the outbox's event id is unique) and the syncer's inbox handles
+    it once.
+    """
+
+    type = "invoice_sync.safety_check_due"
+    version = 1
+    aggregate_type = "invoice_sync"
+
+    slot_start: str  # ISO 8601, UTC
+
+    @classmethod
+    def for_slot(cls, start: datetime) -> InvoiceSyncSafetyCheckDue:
+        stamp = start.isoformat()
+        return cls(
+            aggregate_id="safety-check",
+            event_id=uuid.uuid5(SAFETY_CHECK_NAMESPACE, f"{cls.type}/{stamp}"),
+            occurred_at=start,
+            slot_start=stamp,
+        )

@@ -15,6 +15,12 @@ class GraphSettings(CommonSettings):
     relay_batch_size: int = Field(100, ge=1, le=10_000)
     relay_poll_interval: float = Field(0.25, gt=0, le=60)
     outbox_retention_days: int = Field(7, ge=1)
+    safety_check_interval: int = Field(
+        3600,
+        ge=0,
+        le=7 * 24 * 3600,
+        description="seconds between the invoice sync's safety checks (S5); 0 turns them off",
+    )
 
     # Identity (T2) and protection (N2)
     access_token_ttl_minutes: int = Field(60, ge=1, le=24 * 60, description="bearer token life")

@@ -5,6 +5,9 @@ PostgreSQL each claims its batch with `FOR UPDATE SKIP LOCKED`; on SQLite the tr
 takes the write lock up front. A relay that dies after publishing but before committing
 leaves the rows unsent, so they are published again: delivery is at least once, and
 consumers dedupe by `event_id`.
+
+A relay also stages periodic events (`schedule.Periodic`, e.g. the invoice sync's safety
+check) when their time slot comes, before publishing.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
 from prism_graph.outbox.models import OutboxEvent
+from prism_graph.outbox.schedule import Periodic, Scheduler
 from prism_graph.outbox.signal import NOTIFY_CHANNEL, OutboxSignal
 from prism_platform.broker import event_message
 from prism_platform.db import utcnow, writer
@@ -49,6 +53,7 @@ class Relay:
         poll_interval: float = DEFAULT_POLL_INTERVAL_S,
         signal: OutboxSignal | None = None,
         retention: timedelta = DEFAULT_RETENTION,
+        schedules: tuple[Periodic, ...] = (),
     ) -> None:
         self._engine = engine
         self._writer = writer(engine)
@@ -56,6 +61,7 @@ class Relay:
         self._batch_size = batch_size
         self._signal = signal or OutboxSignal()
         self._retention = retention
+        self._scheduler = Scheduler(engine, schedules)
         self._poller = Poller(
             "outbox relay",
             engine,
@@ -108,7 +114,12 @@ class Relay:
     def run(self, stop: threading.Event) -> None:
         """Publish until `stop` is set, sleeping between batches until woken or polled."""
         log.info("outbox relay started (%s)", self._engine.dialect.name)
-        self._poller.run(stop, lambda: self.publish_pending() == self._batch_size)
+        self._poller.run(stop, self._pass)
+
+    def _pass(self) -> bool:
+        """Stage what is due, publish a batch; True when more may be waiting."""
+        self._scheduler.stage_due(utcnow())
+        return self.publish_pending() == self._batch_size
 
     @property
     def passes(self) -> int:

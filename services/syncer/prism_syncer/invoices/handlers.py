@@ -135,7 +135,7 @@ def after_commit(session: Session, work: Callable[[], object]) -> None:
 
 def invoice_handlers(config: PsaConfig, links: notices.Links | None = None) -> dict[str, Handler]:
     from prism_domain.invoicing import InvoiceIssued
-    from prism_domain.sync import InvoiceSyncRequested
+    from prism_domain.sync import InvoiceSyncRequested, InvoiceSyncSafetyCheckDue
 
     make = sync_factory(config, links or notices.Links())
 
@@ -201,7 +201,15 @@ def invoice_handlers(config: PsaConfig, links: notices.Links | None = None) -> d
 
         after_commit(session, drive)
 
-    return {InvoiceIssued.type: on_issued, InvoiceSyncRequested.type: on_requested}
+    def on_safety_check_due(session: Session, envelope: Envelope) -> None:
+        engine = _engine_of(session)
+        after_commit(session, lambda: safety_check(engine, make(engine)))
+
+    return {
+        InvoiceIssued.type: on_issued,
+        InvoiceSyncRequested.type: on_requested,
+        InvoiceSyncSafetyCheckDue.type: on_safety_check_due,
+    }
 
 
 __all__ = ["connection_of", "invoice_handlers", "psa_opener"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from sqlalchemy import Engine, select
@@ -12,7 +12,7 @@ from autotask_sim import SimHandle
 from autotask_sim.faults import Fault
 from prism_domain.catalogue import BillingTerm
 from prism_domain.invoicing import LineKind
-from prism_domain.sync import InvoiceSyncRequested, SyncTrigger
+from prism_domain.sync import InvoiceSyncRequested, InvoiceSyncSafetyCheckDue, SyncTrigger
 from prism_platform.mail import MailMessage
 from prism_syncer.inbox import process_event
 from prism_syncer.invoices.handlers import invoice_handlers
@@ -301,6 +301,23 @@ def test_the_safety_check_request_syncs_an_invoice_whose_event_never_arrived(
     )
 
     assert world.month_units(customer, "E3", NOV) == [5] * 30
+
+
+def test_the_scheduled_safety_check_syncs_an_unsynced_invoice_once_however_often_delivered(
+    world: World,
+) -> None:
+    customer = world.customer()
+    world.invoice(date.today().replace(day=1), [Line(customer, "E3", 5, NOV, NOV_30)])
+    due = InvoiceSyncSafetyCheckDue.for_slot(datetime(2026, 11, 29, 10, tzinfo=UTC))
+    handlers = invoice_handlers(psa_config(world.autotask), Links())
+
+    for _ in range(2):  # redelivered, or staged by two relays: the same event id
+        process_event(world.engine, due.envelope().to_dict(), handlers)
+
+    assert world.month_units(customer, "E3", NOV) == [5] * 30
+    with Session(world.engine) as session:
+        runs = session.scalars(select(InvoiceSyncRun)).all()
+    assert [(r.trigger, r.status) for r in runs] == [("SAFETY_CHECK", "SUCCESS")]
 
 
 def test_program_sync_turned_off_after_planning_stops_the_writes(world: World) -> None:
