@@ -242,20 +242,23 @@ def test_long_texts_are_truncated_to_400_and_1000_with_a_warning(
     assert result.status == "WARNING"
 
 
-def test_in_use_mode_syncs_only_products_on_the_partners_invoices(
+def test_in_use_mode_syncs_only_products_on_the_invoices_of_synced_customers(
     sync_engine: Engine, autotask: SimHandle, partner: int
 ) -> None:
     program = add_program(sync_engine)
     configure(sync_engine, partner, program, mode="IN_USE")
-    used, unused = sku(), sku()
-    add_product(sync_engine, program, used)
-    add_product(sync_engine, program, unused)
+    used, unused, unmapped, off = sku(), sku(), sku(), sku()
+    for code in (used, unused, unmapped, off):
+        add_product(sync_engine, program, code)
     add_invoice_line(sync_engine, partner, program, used)
+    add_invoice_line(sync_engine, partner, program, unmapped, mapping=None)  # S4: not mapped
+    add_invoice_line(sync_engine, partner, program, off, mapping=False)  # S9: sync off
 
     run(sync_engine, autotask, partner, program)
 
     names = services(autotask)
-    assert f"PC_{used}" in names and f"PC_{unused}" not in names
+    assert f"PC_{used}" in names
+    assert not {f"PC_{unused}", f"PC_{unmapped}", f"PC_{off}"} & names.keys()
 
 
 def test_a_retired_product_still_invoiced_asks_for_a_mapping_by_hand(
@@ -306,10 +309,15 @@ def test_a_disabled_program_is_not_synced(
     assert services(autotask).keys() == {"Desktop Maintenance"}
 
 
-def add_invoice_line(engine: Engine, partner: int, program: int, code: str) -> None:
+def add_invoice_line(
+    engine: Engine, partner: int, program: int, code: str, *, mapping: bool | None = True
+) -> None:
+    """An invoice line of `code` for a new customer, mapped to a PSA contract with sync on
+    (`mapping=True`), off (False), or not mapped (None)."""
     from decimal import Decimal
 
     from prism_graph.customers.models import Customer
+    from prism_syncer.psa.models import CustomerMapping
 
     with Session(engine) as session, session.begin():
         customer = Customer(
@@ -348,6 +356,19 @@ def add_invoice_line(engine: Engine, partner: int, program: int, code: str) -> N
                 amount=Decimal("9.00"),
             )
         )
+        if mapping is not None:
+            session.add(
+                CustomerMapping(
+                    partner_id=partner,
+                    program_id=program,
+                    customer_id=customer.id,
+                    company_id=175,
+                    company_name="Contoso Pty Ltd",
+                    contract_id=29683001,
+                    contract_name="Contoso Managed Services",
+                    sync_enabled=mapping,
+                )
+            )
 
 
 def test_a_create_whose_answer_is_lost_is_found_by_name_and_linked_not_repeated(

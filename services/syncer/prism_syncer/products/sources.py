@@ -6,7 +6,6 @@ names the few columns it reads with SQLAlchemy's lightweight `table()`/`column()
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from datetime import date
 from decimal import Decimal
 
@@ -14,6 +13,7 @@ from sqlalchemy import column, select, table
 from sqlalchemy.orm import Session
 
 from prism_syncer.products.planning import CatalogueItem
+from prism_syncer.psa.models import CustomerMapping
 
 products = table(
     "products",
@@ -88,19 +88,6 @@ def price_list(session: Session, program_id: int, day: date) -> list[CatalogueIt
     ]
 
 
-def synced_customer_ids(
-    session: Session, partner_id: int, program_id: int
-) -> Collection[int] | None:
-    """HOOK (S2 IN_USE, S4): the customers whose invoices decide which products are "in use".
-
-    Customer mapping (S4: a customer mapped to a PSA company and contract, sync on) is not
-    stored yet, so this answers None: every customer on the partner's invoices of the
-    program counts. When the mapping table exists, answer the ids of mapped customers with
-    sync on; nothing else changes.
-    """
-    return None
-
-
 def in_use_skus(session: Session, partner_id: int, program_id: int) -> set[str]:
     """S2 IN_USE: SKUs on the partner's invoices of the program, for synced customers."""
     stmt = (
@@ -113,7 +100,11 @@ def in_use_skus(session: Session, partner_id: int, program_id: int) -> set[str]:
             invoice_lines.c.sku.is_not(None),
         )
     )
-    customers = synced_customer_ids(session, partner_id, program_id)
-    if customers is not None:
-        stmt = stmt.where(invoice_lines.c.customer_id.in_(list(customers)))
+    # S4, S9: only customers mapped to a PSA company and contract with sync on count.
+    synced = select(CustomerMapping.customer_id).where(
+        CustomerMapping.partner_id == partner_id,
+        CustomerMapping.program_id == program_id,
+        CustomerMapping.sync_enabled.is_(True),
+    )
+    stmt = stmt.where(invoice_lines.c.customer_id.in_(synced))
     return {str(s).casefold() for s in session.scalars(stmt)}
