@@ -47,3 +47,19 @@ def test_a_busy_endpoint_gives_up_after_waiting_for_a_slot() -> None:
 
 def test_keys_never_carry_the_integration_code() -> None:
     assert "SIMPRISM" not in integration_key("SIMPRISMINTEGRATIONCODE0001")
+
+
+def test_without_redis_the_api_and_the_worker_of_one_process_count_one_budget() -> None:
+    """`prism dev` builds a PsaConfig for the API and one for the worker: the requests the
+    worker makes show in the API's budget (N3)."""
+    from prism_syncer.psa.connections import PsaConfig
+    from prism_syncer.psa.limits import budget_use
+
+    api = PsaConfig.from_settings("k" * 32, None, None)
+    worker = PsaConfig.from_settings("k" * 32, None, None)
+    assert api.limits is not None and api.limits is worker.limits
+    before = budget_use(api.limits, "2600001")
+    with limiter(worker.limits).acquire("Services"):  # type: ignore[arg-type]
+        pass
+    after = budget_use(api.limits, "2600001")
+    assert before is not None and after is not None and after.used == before.used + 1

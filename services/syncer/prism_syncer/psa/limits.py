@@ -9,6 +9,7 @@ Keys carry a hash of the integration code, never the code.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import time
 from collections.abc import Callable, Iterator
@@ -36,7 +37,14 @@ KEY_PREFIX = "prism:autotask"
 
 
 def make_backend(redis_url: str | None) -> RateLimiterBackend:
-    return RedisBackend(url=redis_url) if redis_url else StubBackend()  # type: ignore[no-untyped-call]
+    """Redis when configured; else the process's one in-memory backend, so that the API and
+    the worker of one `prism dev` process count the same budget (and the API shows it)."""
+    return RedisBackend(url=redis_url) if redis_url else _in_process_backend()  # type: ignore[no-untyped-call]
+
+
+@functools.cache
+def _in_process_backend() -> RateLimiterBackend:
+    return StubBackend()  # type: ignore[no-untyped-call]
 
 
 def integration_key(integration_code: str) -> str:
