@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -141,3 +142,108 @@ def test_run_points_the_psa_connection_at_the_local_simulator(
     result = tested["data"]["testPsaConnection"]
     assert result["errors"] == [] and result["ok"] is True, tested
     assert result["zoneUrl"].startswith("http://127.0.0.1:")
+
+
+DEMO_SYNC_QUERY = """
+query($program: ID!) {
+  invoiceSyncOverview(programId: $program) {
+    lastSuccessfulAt inProgress errors lastRun { id }
+  }
+  invoiceSyncRuns(programId: $program, first: 10) {
+    edges { node {
+      id trigger status customersSynced customersFailed subscriptionsSynced adjustmentsApplied
+      summary invoice { number }
+      customers { customer { name } outcome subscriptions { sku quantity outcome } }
+      reconciliation { customerId sku asOf invoiceUnits psaUnits matches }
+    } }
+  }
+  productSyncRuns(programId: $program, first: 10) {
+    edges { node { trigger status created updated } }
+  }
+}
+"""
+
+
+def test_run_syncs_the_demo_invoice_into_the_simulator(running_system: tuple[str, Path]) -> None:
+    """Issue 7 "It must show": the demo partner's invoice, with a mid-month change, lands in
+    the local simulator; the API shows the history, status and reconciliation, and the
+    price-change warning arrived in the mail sink (S3, S5, S7, S8)."""
+    base, db = running_system
+    token = httpx.post(
+        f"{base}/graphql",
+        json={
+            "query": 'mutation { signIn(email: "admin@contoso-partners.example", '
+            'password: "prism-demo-password") { accessToken } }'
+        },
+        timeout=10,
+    ).json()["data"]["signIn"]["accessToken"]
+
+    def ask(query: str, variables: dict[str, object] | None = None) -> dict[str, Any]:
+        body = httpx.post(
+            f"{base}/graphql",
+            json={"query": query, "variables": variables or {}},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        ).json()
+        assert "errors" not in body, body
+        return dict(body["data"])
+
+    programs = ask("{ programs { id name } }")["programs"]
+    program = next(p["id"] for p in programs if p["name"] == "Microsoft CSP")
+
+    # invoice.issued, or the safety check the relay stages at start if it gets there first:
+    # either way the invoice is synced by exactly one run (S5, S10).
+    whole_invoice = {"INVOICE_ISSUED", "SAFETY_CHECK"}
+
+    def synced() -> bool:
+        data = ask(DEMO_SYNC_QUERY, {"program": program})
+        runs = [e["node"] for e in data["invoiceSyncRuns"]["edges"]]
+        return any(r["trigger"] in whole_invoice and r["status"] == "SUCCESS" for r in runs)
+
+    wait_until(synced, timeout=60, what="the demo invoice to be synced")
+    data = ask(DEMO_SYNC_QUERY, {"program": program})
+    runs = [e["node"] for e in data["invoiceSyncRuns"]["edges"]]
+    (run,) = [r for r in runs if r["trigger"] in whole_invoice and r["invoice"]]
+    assert (run["customersSynced"], run["customersFailed"]) == (2, 0)
+    assert run["adjustmentsApplied"] >= 3 and run["invoice"]["number"].startswith("INV-")
+    outcomes = {c["customer"]["name"]: c["outcome"] for c in run["customers"]}
+    assert outcomes["Fabrikam, Inc."] == outcomes["Tailspin Toys"] == "SYNCED", outcomes
+    assert outcomes.get("Adventure Works Cycles", "NOT_MAPPED") != "SYNCED"  # never mapped
+    # The reconciliation: every customer's invoice units equal the simulator's, the mid-month
+    # change included (Fabrikam's Microsoft 365 seats move to 30 on the 16th).
+    rows = run["reconciliation"]
+    assert rows and all(r["matches"] and r["invoiceUnits"] == r["psaUnits"] for r in rows)
+    assert any(r["asOf"].endswith("-16") and r["invoiceUnits"] == 30 for r in rows)
+    overview = data["invoiceSyncOverview"]
+    assert overview["lastSuccessfulAt"] and overview["errors"] == 0
+    assert overview["lastRun"] is not None
+
+    # The price rise the demo makes after its product sync: a PRICE_CHANGED run and its mail.
+    def price_synced() -> bool:
+        products = ask(DEMO_SYNC_QUERY, {"program": program})["productSyncRuns"]["edges"]
+        return any(e["node"]["trigger"] == "PRICE_CHANGED" for e in products)
+
+    wait_until(price_synced, timeout=30, what="the price change to be synced")
+    products = [
+        e["node"] for e in ask(DEMO_SYNC_QUERY, {"program": program})["productSyncRuns"]["edges"]
+    ]
+    assert {(p["trigger"], p["status"]) for p in products} >= {
+        ("MANUAL", "SUCCESS"),
+        ("PRICE_CHANGED", "SUCCESS"),
+    }
+
+    def mail_list() -> str:
+        env = {**os.environ, "MAIL_SINK_DIR": str(db.parent / "mail")}
+        return subprocess.run(
+            [sys.executable, "-m", "prism_cli", "mail", "list"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+
+    wait_until(lambda: "prices changed" in mail_list(), timeout=30, what="the price mail")
+    received = mail_list()
+    warning = received[received.index("prices changed") :]
+    assert "psa-alerts@contoso-partners.example" in warning.split("key")[0]
+    assert "Invoice INV-" in received and "accounts@contoso-partners.example" in received

@@ -13,6 +13,7 @@ import asyncio
 import logging
 import threading
 from contextlib import ExitStack
+from datetime import date, timedelta
 from pathlib import Path
 
 import dramatiq
@@ -21,6 +22,7 @@ from pydantic import Field
 
 from autotask_sim.config import DEFAULT_USERNAME
 from autotask_sim.server import serve_in_thread
+from prism_cli import demo_sync
 from prism_graph.app import build_identity, create_app
 from prism_graph.database import Database
 from prism_graph.demo import DEMO_PASSWORD, DEMO_USERS, load_demo_data
@@ -29,7 +31,9 @@ from prism_graph.mail.outbox import MailSignal
 from prism_graph.mail.runner import build_sender, start_dev_sink
 from prism_graph.mail.settings import MailSettings
 from prism_graph.outbox.relay import Relay
+from prism_graph.outbox.schedule import safety_check_schedule
 from prism_graph.outbox.signal import OutboxSignal
+from prism_graph.psa.config import build_psa_config
 from prism_graph.settings import GraphSettings
 from prism_platform.broker import EVENTS_QUEUE, broker_kind, make_broker
 from prism_platform.db import make_async_engine, make_sync_engine
@@ -91,8 +95,31 @@ def run_dev(*, seed_demo: bool = True) -> int:
             graph_settings = graph_settings.model_copy(update=probe)
         if syncer_settings.autotask_zone_probe_url is None:
             syncer_settings = syncer_settings.model_copy(update=probe)
+        if seed_demo:
+            seed_demo_sync(graph_settings)
         _serve(graph_settings, syncer_settings, mail_settings, simulator.url, cleanup)
     return 0
+
+
+def seed_demo_sync(settings: GraphSettings) -> None:
+    """The demo partner's connection, mappings, last month's invoice and a price rise (see
+    `demo_sync`); the worker syncs the invoice and the new price once it starts."""
+    config = build_psa_config(settings)
+    today = date.today()
+
+    async def run() -> None:
+        database = Database(make_async_engine(settings.database_url))
+        engine = make_sync_engine(settings.database_url)
+        try:
+            demo = await demo_sync.prepare(database, config, today)
+            if demo is not None:
+                await asyncio.to_thread(demo_sync.sync_products, engine, config, demo)
+                await demo_sync.raise_price(database, today)
+        finally:
+            await database.engine.dispose()
+            engine.dispose()
+
+    asyncio.run(run())
 
 
 def simulator_probe_url(simulator_url: str) -> str:
@@ -120,6 +147,8 @@ def _serve(
         batch_size=graph_settings.relay_batch_size,
         poll_interval=graph_settings.relay_poll_interval,
         signal=outbox_signal,
+        retention=timedelta(days=graph_settings.outbox_retention_days),
+        schedules=safety_check_schedule(graph_settings.safety_check_interval),
     )
     sender = build_sender(mail_settings, sync_engine, signal=mail_signal)
     stop = threading.Event()

@@ -1,0 +1,229 @@
+"""The demo's PSA sync (issue 7, "It must show"): what `prism dev` does so that the demo
+partner's invoice lands in the local Autotask simulator.
+
+Through the same use cases as the API, Contoso Cloud Partners is connected to the simulator
+(its documented credentials, S1), the Microsoft CSP program's sync is switched on (S2), two of
+Contoso's customers are mapped to the simulator's companies and Recurring Service contracts
+(S4), Fabrikam's Microsoft 365 seats change mid-month, and last month is billed (P3). The
+products on that invoice are synced at once (S3, IN_USE); the invoice's `invoice.issued`
+then waits in the outbox until the relay and the worker start, and the worker syncs it into
+the simulator (S5). Then Microsoft raises the price of that Microsoft 365 product from the
+first of this month (P1): its `product.price_changed` makes the worker update the service's
+price in the simulator and mail the program's notification address a price-change warning
+(S3, S8). Every step is skipped when already done, so restarting changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from sqlalchemy import Engine, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
+
+from autotask_sim import seed as sim
+from autotask_sim.config import DEFAULT_INTEGRATION_CODE, DEFAULT_SECRET, DEFAULT_USERNAME
+from prism_domain.access import Scope
+from prism_domain.periods import Period
+from prism_domain.sync import Credentials, ProductSyncMode, SyncTrigger
+from prism_graph.billing.models import Invoice
+from prism_graph.billing.service import run_billing
+from prism_graph.catalogue.models import Product, Program
+from prism_graph.catalogue.service import change_price
+from prism_graph.customers.models import Customer
+from prism_graph.database import Database
+from prism_graph.organisations.models import Organisation
+from prism_graph.psa import mapping, service
+from prism_graph.subscriptions.models import Subscription, SubscriptionQuantity
+from prism_graph.subscriptions.service import change_quantity
+from prism_syncer.products.handlers import run_product_sync
+from prism_syncer.products.models import ProductSyncRun
+from prism_syncer.psa.connections import PsaConfig
+from prism_syncer.psa.models import CustomerMapping, ProgramSyncSettings, PsaConnection
+
+log = logging.getLogger("prism.dev")
+
+PARTNER = "Contoso Cloud Partners"
+PROGRAM = "Microsoft CSP"
+NOTIFY = "psa-alerts@contoso-partners.example"
+# Prism customer -> (simulator company, its Recurring Service contract); Adventure Works
+# stays unmapped, as a partner's new customer would.
+MAPPINGS = {
+    "Fabrikam, Inc.": (sim.CUSTOMER_IDS[1], sim.SECOND_RECURRING_CONTRACT_ID),
+    "Tailspin Toys": (sim.CUSTOMER_IDS[0], sim.RECURRING_CONTRACT_ID),
+}
+# A mid-month change on the billed month: (customer, product, day of month, new quantity).
+CHANGE = ("Fabrikam, Inc.", "Microsoft 365 Business Premium", 16, 30)
+# The new prices of that subscription's product from the first of this month: (buy, RRP).
+NEW_PRICES = (Decimal("29.30"), Decimal("34.50"))
+
+
+@dataclass(frozen=True)
+class DemoSync:
+    partner_id: int
+    program_id: int
+    month: Period
+
+
+def last_month(today: date) -> Period:
+    return Period.parse_month((today.replace(day=1) - timedelta(days=1)).strftime("%Y-%m"))
+
+
+async def prepare(database: Database, config: PsaConfig, today: date) -> DemoSync | None:
+    """Connection, settings, mappings, the mid-month change and last month's invoice."""
+    async with AsyncSession(database.engine) as session:
+        partner_id = await session.scalar(
+            select(Organisation.id).where(Organisation.name == PARTNER)
+        )
+        program_id = await session.scalar(select(Program.id).where(Program.name == PROGRAM))
+        connected = await session.scalar(
+            select(PsaConnection.id).where(PsaConnection.partner_id == partner_id)
+        )
+        configured = await session.scalar(
+            select(ProgramSyncSettings.id).where(
+                ProgramSyncSettings.partner_id == partner_id,
+                ProgramSyncSettings.program_id == program_id,
+            )
+        )
+        mapped = set(
+            await session.scalars(
+                select(Customer.name)
+                .join(CustomerMapping, CustomerMapping.customer_id == Customer.id)
+                .where(CustomerMapping.partner_id == partner_id)
+            )
+        )
+        customers = {
+            c.name: c.id
+            for c in await session.scalars(select(Customer).where(Customer.owner_id == partner_id))
+        }
+    if partner_id is None or program_id is None:
+        log.warning("demo sync skipped: no demo partner or program")
+        return None
+    if connected is None:
+        credentials = Credentials(DEFAULT_USERNAME, DEFAULT_SECRET, DEFAULT_INTEGRATION_CODE)
+        _ok(await service.save_connection(database, config, partner_id, credentials))
+    if configured is None:
+        _ok(
+            await service.save_settings(
+                database,
+                config,
+                partner_id,
+                program_id=program_id,
+                sync_enabled=True,
+                mode=ProductSyncMode.IN_USE,
+                sync_azure_usage=True,
+                billing_code_id=sim.RECURRING_CODE_ID,
+                vendor_company_id=sim.VENDOR_COMPANY_ID,
+                notification_emails=[NOTIFY],
+            )
+        )
+    for name, (company_id, contract_id) in MAPPINGS.items():
+        if name not in mapped and name in customers:
+            _ok(
+                await mapping.save_mapping(
+                    database,
+                    config,
+                    partner_id,
+                    program_id=program_id,
+                    customer_id=customers[name],
+                    company_id=company_id,
+                    contract_id=contract_id,
+                    sync_enabled=True,
+                    sync_now=False,
+                )
+            )
+    month = last_month(today)
+    if not await _billed(database, partner_id, program_id, month):
+        await _change_mid_month(database, customers.get(CHANGE[0]), month)
+        billed = await run_billing(database, month)
+        log.info(
+            "demo billing of %s: %d invoice(s) issued", f"{month.start:%Y-%m}", len(billed.issued)
+        )
+    return DemoSync(partner_id, program_id, month)
+
+
+def sync_products(engine: Engine, config: PsaConfig, demo: DemoSync) -> None:
+    """The products on the demo invoice, in the simulator before the invoice sync needs them."""
+    with Session(engine) as session:
+        done = session.scalar(
+            select(ProductSyncRun.id).where(
+                ProductSyncRun.partner_id == demo.partner_id,
+                ProductSyncRun.status.in_(("SUCCESS", "WARNING", "NO_CHANGE")),
+            )
+        )
+        if done is None:
+            run = run_product_sync(
+                session, config, demo.partner_id, demo.program_id, SyncTrigger.MANUAL
+            )
+            session.commit()
+            if run is not None:
+                log.info("demo product sync: %s, %d created", run.status, run.created)
+
+
+async def raise_price(database: Database, today: date) -> None:
+    """The price rise of the changed subscription's product (the same version on a restart)."""
+    customer, product_name, _, _ = CHANGE
+    async with AsyncSession(database.engine) as session:
+        product_id = await session.scalar(
+            select(Subscription.product_id)
+            .join(Product, Product.id == Subscription.product_id)
+            .join(Customer, Customer.id == Subscription.customer_id)
+            .where(Customer.name == customer, Product.name == product_name)
+            .limit(1)
+        )
+    if product_id is None:
+        return
+    buy, rrp = NEW_PRICES
+    changed = await change_price(
+        database, product_id, buy_price=buy, rrp=rrp, effective_from=today.replace(day=1)
+    )
+    _ok(changed)
+
+
+async def _billed(database: Database, partner_id: int, program_id: int, month: Period) -> bool:
+    async with AsyncSession(database.engine) as session:
+        found = await session.scalar(
+            select(Invoice.id).where(
+                Invoice.partner_id == partner_id,
+                Invoice.program_id == program_id,
+                Invoice.period_start == month.start,
+            )
+        )
+        return found is not None
+
+
+async def _change_mid_month(database: Database, customer_id: int | None, month: Period) -> None:
+    _, product_name, day, quantity = CHANGE
+    effective = month.start.replace(day=day)
+    async with AsyncSession(database.engine) as session:
+        found = (
+            await session.execute(
+                select(Subscription.id, SubscriptionQuantity.id)
+                .join(Product, Product.id == Subscription.product_id)
+                .outerjoin(
+                    SubscriptionQuantity,
+                    (SubscriptionQuantity.subscription_id == Subscription.id)
+                    & (SubscriptionQuantity.effective_from == effective),
+                )
+                .where(Subscription.customer_id == customer_id, Product.name == product_name)
+            )
+        ).first()
+    if found is None or found[1] is not None:
+        return
+    _ok(
+        await change_quantity(
+            database,
+            Scope(all_partners=True),  # trusted seeding code
+            found[0],
+            quantity=quantity,
+            effective_from=effective,
+        )
+    )
+
+
+def _ok(result: object) -> None:
+    if isinstance(result, list):
+        raise RuntimeError(f"demo sync set-up refused: {result}")
