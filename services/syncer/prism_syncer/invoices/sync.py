@@ -35,7 +35,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Engine, and_, delete, or_, select, update
+from sqlalchemy import Engine, and_, case, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -273,8 +273,16 @@ class InvoiceSync:
 
     # -- driving -----------------------------------------------------------------------------
 
-    def drive(self, run_id: int, *, _seen: set[int] | None = None) -> str | None:
-        """Take a run as far as it can go now; its status afterwards (None: no such run)."""
+    def drive(
+        self,
+        run_id: int,
+        *,
+        on_progress: Callable[[int, int], None] | None = None,
+        _seen: set[int] | None = None,
+    ) -> str | None:
+        """Take a run as far as it can go now; its status afterwards (None: no such run).
+
+        `on_progress(done, total)` hears of this run's jobs done (see `execute`)."""
         seen = _seen if _seen is not None else set()
         seen.add(run_id)
         with Session(self.engine) as session:
@@ -294,7 +302,7 @@ class InvoiceSync:
         try:
             if status == RunStatus.PENDING:
                 self.plan(run_id, psa)
-            touched = self.execute(run_id, psa)
+            touched = self.execute(run_id, psa, on_progress)
             result = self.finalize(run_id, psa)
         finally:
             psa.close()
@@ -462,18 +470,33 @@ class InvoiceSync:
 
     # -- 3. executing ------------------------------------------------------------------------
 
-    def execute(self, run_id: int, psa: ContractPort) -> set[tuple[int, int, int]]:
-        """Work the run's jobs in batches until none can be claimed; the keys it held."""
+    def execute(
+        self,
+        run_id: int,
+        psa: ContractPort,
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> set[tuple[int, int, int]]:
+        """Work the run's jobs in batches until none can be claimed; the keys it held.
+
+        `on_progress(done, total)`: the run's jobs (one per contract service) done, counted
+        again after each job this worker works on (only when given: one query each)."""
         touched: set[tuple[int, int, int]] = set()
         tried: set[int] = set()  # a job put back (PSA unavailable) waits for a later drive
+
+        def progress() -> None:
+            if on_progress is not None:
+                on_progress(*self._jobs_done(run_id))
+
+        progress()
         while True:
             batch = self._claim(run_id, tried)
             if not batch:
+                progress()
                 return touched
             touched |= {job.key for job in batch}
             tried |= {job.id for job in batch}
             try:
-                self._work(batch, psa)
+                self._work(batch, psa, progress)
             finally:
                 self._release([job.key for job in batch])
 
@@ -564,6 +587,15 @@ class InvoiceSync:
                     )
                 )
 
+    def _jobs_done(self, run_id: int) -> tuple[int, int]:
+        with Session(self.engine) as session:
+            done, total = session.execute(
+                select(
+                    func.count(case((InvoiceSyncJob.status == JobStatus.DONE, 1))), func.count()
+                ).where(InvoiceSyncJob.run_id == run_id)
+            ).one()
+        return int(done), int(total)
+
     def _waiting_runs(self, keys: set[tuple[int, int, int]], exclude: set[int]) -> list[int]:
         if not keys:
             return []
@@ -604,11 +636,15 @@ class InvoiceSync:
                     ok.add(job.id)
             return ok
 
-    def _work(self, batch: list[JobView], psa: ContractPort) -> None:
+    def _work(
+        self, batch: list[JobView], psa: ContractPort, job_done: Callable[[], None] = lambda: None
+    ) -> None:
         enabled = self._still_synced(batch)
         for job in batch:
             if job.id not in enabled:
                 self._finish(job, ItemOutcome.SKIPPED, None, SYNC_TURNED_OFF)
+        if len(enabled) < len(batch):
+            job_done()
         batch = [job for job in batch if job.id in enabled]
         if not batch:
             return
@@ -629,6 +665,7 @@ class InvoiceSync:
                 return
             except LeaseLost:
                 log.warning("job %s: lease lost to another worker; left to it", job.id)
+            job_done()
 
     def _read(self, psa: ContractPort, jobs: list[JobView]) -> dict[int, UnitHistory]:
         """Two batched reads for the whole batch: contract services, then unit rows (N3)."""

@@ -4,6 +4,7 @@ price change (`product.price_changed`), each a run recorded in the handler's tra
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -34,8 +35,11 @@ def run_product_sync(
     partner_id: int,
     program_id: int,
     trigger: SyncTrigger,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> ProductSyncRun | None:
-    """One run for one partner and program; None when the program's sync is off (S9)."""
+    """One run for one partner and program; None when the program's sync is off (S9).
+
+    `on_progress(done, total)`: products recorded so far (see `sync_products`)."""
     settings = settings_of(session, partner_id, program_id)
     if settings is None or not settings.sync_enabled:
         log.info("product sync of program %s is off for partner %s", program_id, partner_id)
@@ -65,6 +69,7 @@ def run_product_sync(
             trigger=trigger,
             now=now,
             on_unauthorized=refused,
+            on_progress=on_progress,
         )
     finally:
         psa.client.close()

@@ -138,9 +138,18 @@ def _money(value: Decimal | None) -> str | None:
 
 
 class _Recorder:
-    def __init__(self, session: Session, run: ProductSyncRun) -> None:
+    def __init__(
+        self,
+        session: Session,
+        run: ProductSyncRun,
+        on_progress: Callable[[int, int], None] | None = None,
+        total: int = 0,
+    ) -> None:
         self.session = session
         self.run = run
+        self.on_progress = on_progress
+        self.total = total
+        self.done = 0
 
     def item(
         self,
@@ -178,6 +187,9 @@ class _Recorder:
                 message=message,
             )
         )
+        self.done += 1  # every planned item is recorded exactly once
+        if self.on_progress is not None:
+            self.on_progress(self.done, self.total)
 
 
 def _status(run: ProductSyncRun) -> RunStatus:
@@ -221,11 +233,13 @@ def sync_products(
     trigger: SyncTrigger,
     now: datetime | None = None,
     on_unauthorized: Callable[[str], None] | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
 ) -> ProductSyncRun:
     """Run one product sync and record it; returns the run (flushed, not committed).
 
     `on_unauthorized` hears of the PSA refusing the credentials (to show it in the
-    connection's status, S1).
+    connection's status, S1); `on_progress(done, total)` of each planned product recorded
+    (first with 0 done, once planned: the CLI's progress bar).
     """
     now = now or datetime.now(UTC)
     run = start_run(session, partner_id, program_id, trigger, now)
@@ -240,7 +254,9 @@ def sync_products(
             on_unauthorized(str(exc))
         return fail_run(run, str(exc))
     run.products_considered = len(plan.items)
-    recorder = _Recorder(session, run)
+    recorder = _Recorder(session, run, on_progress, len(plan.items))
+    if on_progress is not None:
+        on_progress(0, len(plan.items))
     links = _links(session, partner_id, program_id)
     stopped: str | None = None
     for planned in plan.items:
