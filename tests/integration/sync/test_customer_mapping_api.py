@@ -135,6 +135,27 @@ async def test_save_stores_the_names_and_save_and_sync_now_requests_exactly_one_
     assert row["lastInvoiceSync"] is None
 
 
+async def test_a_contract_mapped_to_one_customer_is_refused_for_another(
+    api: GraphQLClient, tenants: Tenants, setup: Setup, sync_engine: Engine
+) -> None:
+    """Two customers' invoices on one contract would overwrite each other's units (S4, S5)."""
+    a = api.as_(tenants.a.admin)
+    first = await a.data(SAVE, mapping_input(setup, "Contoso", CONTOSO, CONTOSO_CONTRACT))
+    assert first["saveCustomerMapping"]["errors"] == []
+
+    second = await a.data(SAVE, mapping_input(setup, "Fabrikam", CONTOSO, CONTOSO_CONTRACT))
+    again = await a.data(SAVE, mapping_input(setup, "Contoso", CONTOSO, CONTOSO_CONTRACT))
+
+    payload = second["saveCustomerMapping"]
+    assert payload["mapping"] is None
+    assert [(e["field"], e["code"]) for e in payload["errors"]] == [
+        ("input.contractId", "CONFLICT")
+    ]
+    assert "already mapped to Contoso" in payload["errors"][0]["message"]
+    assert mappings_stored(sync_engine) == 1
+    assert again["saveCustomerMapping"]["errors"] == []  # its own contract, saved again
+
+
 async def test_sync_now_needs_the_customers_sync_on_and_the_programs(
     api: GraphQLClient,
     client: GraphQLClient,

@@ -274,6 +274,23 @@ async def save_mapping(
         return checked
     company_name, contract_name = checked
     async with database.unit_of_work() as uow:
+        # One save of the partner's mappings at a time (PostgreSQL: the connection row's lock;
+        # SQLite: the write lock), so that the contract check below cannot race.
+        await uow.session.execute(
+            select(PsaConnection.id).where(PsaConnection.partner_id == partner_id).with_for_update()
+        )
+        holder = await uow.session.scalar(
+            select(Customer.name)
+            .join(CustomerMapping, CustomerMapping.customer_id == Customer.id)
+            .where(
+                CustomerMapping.partner_id == partner_id,
+                CustomerMapping.contract_id == contract_id,
+                CustomerMapping.customer_id != customer_id,
+            )
+            .limit(1)
+        )
+        if holder is not None:
+            return [_contract_taken(contract_name, holder)]
         row = await uow.session.scalar(
             select(CustomerMapping).where(
                 CustomerMapping.partner_id == partner_id,
@@ -308,6 +325,18 @@ async def save_mapping(
                 )
             ]
         return Saved(row, sync_now)
+
+
+def _contract_taken(contract_name: str, holder: str) -> FieldError:
+    """A contract's services carry one customer's quantities: a second customer's invoice
+    lines would overwrite the first's units (S4, S5)."""
+    return FieldError(
+        "contractId",
+        ErrorCode.CONFLICT,
+        f"The contract {contract_name} is already mapped to {holder}: a contract's services "
+        "carry one customer's quantities. Choose this customer's own contract, or remove the "
+        "other mapping first.",
+    )
 
 
 async def _mapping_of(
