@@ -53,8 +53,10 @@ def _cmd_graph(_: argparse.Namespace) -> int:
 def _cmd_relay(_: argparse.Namespace) -> int:
     import signal
     import threading
+    from datetime import timedelta
 
     from prism_graph.outbox.relay import Relay
+    from prism_graph.outbox.schedule import safety_check_schedule
     from prism_graph.settings import GraphSettings
     from prism_platform.broker import make_broker
     from prism_platform.db import make_sync_engine
@@ -76,6 +78,8 @@ def _cmd_relay(_: argparse.Namespace) -> int:
         make_broker(settings.redis_url),
         batch_size=settings.relay_batch_size,
         poll_interval=settings.relay_poll_interval,
+        retention=timedelta(days=settings.outbox_retention_days),
+        schedules=safety_check_schedule(settings.safety_check_interval),
     )
     relay.run(stop)
     return 0

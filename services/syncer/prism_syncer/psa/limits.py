@@ -39,7 +39,7 @@ KEY_PREFIX = "prism:autotask"
 def make_backend(redis_url: str | None) -> RateLimiterBackend:
     """Redis when configured; else the process's one in-memory backend, so that the API and
     the worker of one `prism dev` process count the same budget (and the API shows it)."""
-    return RedisBackend(url=redis_url) if redis_url else _in_process_backend()  # type: ignore[no-untyped-call]
+    return RedisBackend(url=redis_url) if redis_url else _in_process_backend()
 
 
 @functools.cache
