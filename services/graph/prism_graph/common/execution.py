@@ -1,0 +1,189 @@
+"""Execution of plain leaf fields without graphql-core's per-field machinery.
+
+Most fields of a page are leaves that only read an attribute of their parent object (a
+customer's `name`, a subscription's `startDate`): no resolver of ours, no argument, no
+permission class, no field extension. graphql-core still runs its whole path for each of
+them (a path entry, a resolve info object, the middleware chain, strawberry's resolver
+wrapper, two awaitable checks, value completion through the non-null wrapper), which on a
+page of 100 customers with their children was most of the request. For those fields the
+answer is `coerce(read(parent))`, so that is all `PlainLeafExecutionContext` does before
+handing the object's other fields to graphql-core. An object with any leaf value that is
+not plainly valid (null for a non-null field, a value its scalar refuses, an error), and
+every object of a schema with resolve middleware (a schema extension hooking `resolve`),
+goes through graphql-core's path whole, which then answers or reports the error exactly as
+it always did.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, cast
+
+import strawberry
+from graphql import (
+    GraphQLField,
+    GraphQLObjectType,
+    get_nullable_type,
+    is_leaf_type,
+    is_non_null_type,
+)
+from graphql.pyutils import Path, Undefined
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.field import StrawberryField
+
+# Where a field's plan is kept: in the GraphQL field's own `extensions` (data for tools,
+# never shown in the SDL or by introspection), so that it lives and dies with its schema.
+PLAIN_LEAF = "prism-plain-leaf"
+
+
+# What `PlainLeaf.answer` returns for a value only graphql-core may complete.
+NOT_PLAIN: Any = object()
+
+
+@dataclass(frozen=True, slots=True)
+class PlainLeaf:
+    """How to answer a leaf field: its value is `coerce(read(parent))`."""
+
+    read: Callable[[Any], Any]
+    coerce: Callable[[Any], Any]
+    nullable: bool
+
+    def answer(self, parent: Any) -> Any:
+        try:
+            value = self.read(parent)
+            if value is None:
+                return None if self.nullable else NOT_PLAIN
+            if value is Undefined or isinstance(value, Exception):
+                return NOT_PLAIN
+            coerced = self.coerce(value)
+        except Exception:
+            return NOT_PLAIN
+        return NOT_PLAIN if coerced is None or coerced is Undefined else coerced
+
+
+def plain_leaf(field: GraphQLField, read: Callable[[Any], Any]) -> PlainLeaf | None:
+    """The plan of a scalar or enum field answered by `read(parent)`; None for other types."""
+    if not is_leaf_type(get_nullable_type(field.type)):
+        return None  # lists and objects go through graphql-core
+    leaf_type: Any = get_nullable_type(field.type)
+    return PlainLeaf(
+        read=read, coerce=leaf_type.coerce_output_value, nullable=not is_non_null_type(field.type)
+    )
+
+
+def mark_plain_leaves(schema: strawberry.Schema) -> None:
+    """Give every field of `schema` that only reads an attribute into a scalar or enum its
+    plan. Strawberry calls such a field "basic": no resolver, no extension and no permission
+    class (permission classes are field extensions), read with the default resolver."""
+    for graphql_type in schema._schema.type_map.values():
+        if not isinstance(graphql_type, GraphQLObjectType):
+            continue
+        for field in graphql_type.fields.values():
+            definition = field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+            if (
+                isinstance(definition, StrawberryField)
+                and definition.is_basic_field
+                and definition.default_resolver is getattr
+                and getattr(field.resolve, "_is_default", False)
+                and not field.args
+                and definition.python_name
+            ):
+                plan = plain_leaf(field, operator.attrgetter(definition.python_name))
+                if plan is not None:
+                    field.extensions[PLAIN_LEAF] = plan
+
+
+def _probe(*_: Any) -> None:
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class _Split:
+    """A selection's fields: the plain leaves, the others (for graphql-core) and the order."""
+
+    fields: dict[str, Any]  # the selection itself, kept alive while its id is a cache key
+    leaves: list[tuple[str, PlainLeaf]]
+    others: dict[str, Any]
+    order: list[tuple[str, bool]]  # (response name, is a plain leaf)
+
+
+class PlainLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    """Strawberry's execution context, answering plain leaf fields directly (see the module
+    docstring); everything else is graphql-core's."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # A schema extension that hooks `resolve` must see every field: then no shortcut.
+        middleware = self.middleware_manager
+        self._plain = middleware is None or middleware.get_field_resolver(_probe) is _probe
+        # graphql-core collects the fields of a list's items once for all of them, so the
+        # same selection comes back for each item: split it once (per request).
+        self._splits: dict[tuple[GraphQLObjectType, int], _Split] = {}
+
+    def execute_fields(
+        self,
+        parent_type: GraphQLObjectType,
+        source_value: Any,
+        path: Path | None,
+        grouped_field_set: Any,
+        position_context: Any,
+    ) -> Any:
+        split = self._split(parent_type, grouped_field_set) if self._plain else None
+        if split is None or not split.leaves:
+            return super().execute_fields(
+                parent_type, source_value, path, grouped_field_set, position_context
+            )
+        answers = {}
+        for name, leaf in split.leaves:
+            answer = leaf.answer(source_value)
+            if answer is NOT_PLAIN:  # graphql-core decides, for the whole object
+                return super().execute_fields(
+                    parent_type, source_value, path, grouped_field_set, position_context
+                )
+            answers[name] = answer
+        if not split.others:
+            return answers
+        others = super().execute_fields(
+            parent_type, source_value, path, split.others, position_context
+        )
+        if self.is_awaitable(others):
+
+            async def merged() -> dict[str, Any]:
+                return _merge(split.order, answers, await others)
+
+            return merged()
+        return _merge(split.order, answers, cast("dict[str, Any]", others))
+
+    def _split(self, parent_type: GraphQLObjectType, fields: dict[str, Any]) -> _Split:
+        key = (parent_type, id(fields))
+        split = self._splits.get(key)
+        if split is None:
+            leaves: list[tuple[str, PlainLeaf]] = []
+            others: dict[str, Any] = {}
+            order: list[tuple[str, bool]] = []
+            for name, details in fields.items():
+                field = self.schema.get_field(parent_type, details[0].node.name.value)
+                leaf = field.extensions.get(PLAIN_LEAF) if field is not None else None
+                if leaf is not None:
+                    leaves.append((name, leaf))
+                else:
+                    others[name] = details
+                order.append((name, leaf is not None))
+            split = self._splits[key] = _Split(fields, leaves, others, order)
+        return split
+
+
+def _merge(
+    order: list[tuple[str, bool]], answers: dict[str, Any], others: dict[str, Any]
+) -> dict[str, Any]:
+    """One object's answers in the order of its selection (the order of the response)."""
+    results = {}
+    for name, is_leaf in order:
+        if is_leaf:
+            results[name] = answers[name]
+        elif name in others:  # graphql-core leaves out fields the type does not have
+            results[name] = others[name]
+    return results
