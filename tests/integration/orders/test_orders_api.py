@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import Engine, func, select, update
 
+from prism_graph import billing
+from prism_graph.billing.models import Charge
 from prism_graph.mail.models import MailMessage
 from prism_graph.orders.models import CustomerAttachment, Order, RfiRequest
 from prism_graph.subscriptions.models import Subscription
@@ -226,6 +229,40 @@ async def test_a_submitted_order_makes_a_customer_subscriptions_an_addendum_and_
     assert seen["order"]["rfi"]["answers"] == {"technicalContactEmail": "sam.ortiz@contoso.example"}
 
 
+async def test_the_first_invoice_bills_what_the_order_quoted_one_time_fee_included(
+    client: GraphQLClient,
+    anonymous: GraphQLClient,
+    tenants: Tenants,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """O4, P3: the order's one-time fees are charged once, on the start date, so the first
+    month's invoice carries them at the quoted amount."""
+    catalogue = await make_catalogue(client)
+    a_admin = anonymous.as_(tenants.a.admin)
+    prospect = await new_prospect(a_admin, tenants)
+    start = start_next_month(10)
+    order = (await create_order(a_admin, prospect, **order_input(catalogue, start)))["order"]
+    submitted = await submit_order(a_admin, order["id"], **SUBMIT_DETAILS)
+    assert submitted["errors"] == []
+
+    month_end = start.replace(day=days_in_month(start))
+    monkeypatch.setattr(billing.service, "today", lambda: month_end + timedelta(days=1))
+    billed = await client.data(
+        "mutation($m: String!) { runBilling(month: $m) { issued { id } errors { message } } }",
+        {"m": f"{start:%Y-%m}"},
+    )
+    assert billed["runBilling"]["errors"] == []
+    (issued,) = billed["runBilling"]["issued"]
+    invoice = await a_admin.data(
+        "query($id: ID!) { invoice(id: $id) { lines { kind sku periodStart quantity amount } } }",
+        {"id": issued["id"]},
+    )
+    fees = [line for line in invoice["invoice"]["lines"] if line["kind"] == "ONE_TIME_FEE"]
+    assert [(f["periodStart"], f["quantity"], f["amount"]) for f in fees] == [
+        (start.isoformat(), "1", submitted["order"]["oneTimeFees"])
+    ]
+
+
 async def test_submitting_twice_or_concurrently_creates_nothing_twice(
     client: GraphQLClient, anonymous: GraphQLClient, tenants: Tenants, sync_engine: Engine
 ) -> None:
@@ -253,6 +290,7 @@ async def test_submitting_twice_or_concurrently_creates_nothing_twice(
         == third["order"]["submittedAt"]
     )
     assert _count(sync_engine, select(func.count()).select_from(Subscription)) == 2
+    assert _count(sync_engine, select(func.count()).select_from(Charge)) == 1  # the fee
     assert _count(sync_engine, select(func.count()).select_from(CustomerAttachment)) == 1
     assert _count(sync_engine, select(func.count()).select_from(RfiRequest)) == 1
     assert _count(sync_engine, select(func.count()).select_from(MailMessage)) == 2

@@ -31,6 +31,7 @@ from prism_domain.organisations import OrganisationKind
 from prism_domain.rfi import RfiAnswers, check_link
 from prism_domain.text import clean_email, clean_name
 from prism_graph.access import visible_customers
+from prism_graph.billing import service as billing
 from prism_graph.catalogue.models import Product, ProductPrice, Program
 from prism_graph.contacts.models import AccountContact, AccountContactType, AccountContactTypeMember
 from prism_graph.customers.models import Customer
@@ -489,12 +490,23 @@ async def _create_subscriptions(
     order: Order,
     priced: PricedOrder,
 ) -> list[FieldError]:
-    """O7: one subscription per licence or usage line; one-time fees are charged once."""
+    """O7: one subscription per licence or usage line; one-time fees are charged once, on
+    the start date, so that the first month's invoice carries them (P3)."""
     enlisted = _EnlistedDatabase(uow, database)
     assert order.start_date is not None
     errors: list[FieldError] = []
     for index, (line, domain_line) in enumerate(zip(priced.rows, priced.lines, strict=True)):
         if domain_line.product.kind is ProductKind.ONE_TIME_FEE:
+            charged = await billing.add_one_time_fee(
+                enlisted,
+                scope,
+                customer_id=order.customer_id,
+                product_id=line.product_id,
+                day=order.start_date,
+                quantity=line.quantity,
+            )
+            if isinstance(charged, list):
+                errors += [_line_field(e, index) for e in charged]
             continue
         result = await subscriptions.create_subscription(
             enlisted,
