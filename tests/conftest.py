@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import dramatiq
@@ -13,6 +14,7 @@ from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 from sqlalchemy import Engine, delete
 
+from autotask_sim import SimConfig, SimHandle, serve_in_thread
 from prism_graph.app import create_app
 from prism_graph.database import Database
 from prism_graph.outbox.relay import Relay
@@ -171,3 +173,13 @@ async def tenants(database: Database) -> Tenants:
 def client(anonymous: GraphQLClient, tenants: Tenants) -> GraphQLClient:
     """Signed in as a distributor admin, who reaches every partner."""
     return anonymous.as_(tenants.distributor.admin)
+
+
+@pytest.fixture
+def autotask(tmp_path: Path) -> Iterator[SimHandle]:
+    """A fresh Autotask simulator on a free loopback port."""
+    handle = serve_in_thread(
+        "127.0.0.1", 0, tmp_path / "autotask.sqlite3", config=SimConfig(threshold_latency=False)
+    )
+    yield handle
+    handle.stop()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -13,7 +12,7 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from autotask_sim import SimConfig, SimHandle, serve_in_thread
+from autotask_sim import SimHandle
 from prism_cli.main import main
 from prism_domain.sync import SyncTrigger
 from prism_graph.billing.document import invoice_number
@@ -35,15 +34,6 @@ from tests.support.psa import (
 pytestmark = pytest.mark.e2e
 
 NOV_30 = date(2026, 11, 30)
-
-
-@pytest.fixture
-def autotask(tmp_path: Path) -> Iterator[SimHandle]:
-    handle = serve_in_thread(
-        "127.0.0.1", 0, tmp_path / "autotask.sqlite3", config=SimConfig(threshold_latency=False)
-    )
-    yield handle
-    handle.stop()
 
 
 @pytest.fixture
