@@ -193,48 +193,36 @@ async def test_an_order_billed_over_two_months_lands_in_the_contract_unit_for_un
     )
     assert mapped["saveCustomerMapping"]["errors"] == []
 
-    # Seats go up to 14 on the 20th; the month is billed and its invoice.issued synced
-    changed = await msp.data(
-        CHANGE_QUANTITY,
-        {
-            "input": {
-                "id": monthly,
-                "quantity": 14,
-                "effectiveFrom": start.replace(day=20).isoformat(),
-            }
-        },
-    )
-    assert changed["changeSubscriptionQuantity"]["errors"] == []
-    first_month, first_end = month_of(start)
-    # Billing is in arrears and orders start in the future: the calendar moves on.
-    monkeypatch.setattr(billing.service, "today", lambda: first_end + timedelta(days=1))
-    billed = await distributor.data(
-        "mutation($m: String!) { runBilling(month: $m) { issued { id } errors { message } } }",
-        {"m": f"{first_month:%Y-%m}"},
-    )
-    assert billed["runBilling"]["errors"] == []
-    deliver()
+    async def change_then_bill(quantity: int, effective: date) -> dict[str, Any]:
+        """A quantity change, then the month billed once it is over (billing is in arrears
+        and orders start in the future: the calendar moves on), and the events delivered."""
+        changed = await msp.data(
+            CHANGE_QUANTITY,
+            {
+                "input": {
+                    "id": monthly,
+                    "quantity": quantity,
+                    "effectiveFrom": effective.isoformat(),
+                }
+            },
+        )
+        assert changed["changeSubscriptionQuantity"]["errors"] == []
+        month, end = month_of(effective)
+        monkeypatch.setattr(billing.service, "today", lambda: end + timedelta(days=1))
+        billed = await distributor.data(
+            "mutation($m: String!) { runBilling(month: $m) { issued { id } errors { message } } }",
+            {"m": f"{month:%Y-%m}"},
+        )
+        assert billed["runBilling"]["errors"] == []
+        deliver()
+        return billed
 
+    # Seats go up to 14 on the 20th; the month is billed and its invoice.issued synced
+    first_month = month_of(start)[0]
+    billed = await change_then_bill(14, start.replace(day=20))
     # Next month: down to 12 seats from the 5th, billed and synced
-    next_month, next_end = month_of(first_month + timedelta(days=32))
-    monkeypatch.setattr(billing.service, "today", lambda: next_end + timedelta(days=1))
-    changed = await msp.data(
-        CHANGE_QUANTITY,
-        {
-            "input": {
-                "id": monthly,
-                "quantity": 12,
-                "effectiveFrom": next_month.replace(day=5).isoformat(),
-            }
-        },
-    )
-    assert changed["changeSubscriptionQuantity"]["errors"] == []
-    billed_next = await distributor.data(
-        "mutation($m: String!) { runBilling(month: $m) { issued { id } errors { message } } }",
-        {"m": f"{next_month:%Y-%m}"},
-    )
-    assert billed_next["runBilling"]["errors"] == []
-    deliver()
+    next_month = month_of(first_month + timedelta(days=32))[0]
+    billed_next = await change_then_bill(12, next_month.replace(day=5))
 
     # Then, for both months, the simulator's units on every day equal the invoice's quantity
     invoices = []
@@ -279,4 +267,7 @@ async def test_an_order_billed_over_two_months_lands_in_the_contract_unit_for_un
     # reported as skipped, with the reason (S5).
     (first_run,) = [r for r in runs if r["invoice"]["id"] == invoices[0]["id"]]
     skipped = [s for s in first_run["customers"][0]["subscriptions"] if s["outcome"] == "SKIPPED"]
-    assert len(skipped) == 2 and all(s["message"] for s in skipped), (first_run["customers"], invoices[0])
+    assert len(skipped) == 2 and all(s["message"] for s in skipped), (
+        first_run["customers"],
+        invoices[0],
+    )
