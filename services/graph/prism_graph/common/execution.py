@@ -16,22 +16,28 @@ it always did.
 
 from __future__ import annotations
 
+import contextlib
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from enum import Enum
 from typing import Any, cast
 
 import strawberry
 from graphql import (
     GraphQLField,
+    GraphQLID,
+    GraphQLList,
     GraphQLObjectType,
+    GraphQLResolveInfo,
+    GraphQLString,
     get_nullable_type,
     is_leaf_type,
     is_non_null_type,
 )
 from graphql.pyutils import Path, Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
-from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.schema.schema_converter import CustomGraphQLEnumType, GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
 # Where a field's plan is kept: in the GraphQL field's own `extensions` (data for tools,
@@ -50,12 +56,18 @@ class PlainLeaf:
     read: Callable[[Any], Any]
     coerce: Callable[[Any], Any]
     nullable: bool
+    # Values whose answer is known without calling `coerce` (what it returns for them):
+    # a `str` is its own answer for String and ID, an enum member its name.
+    known_type: type | None = None
+    known: Mapping[Any, Any] | None = None
 
     def answer(self, parent: Any) -> Any:
         try:
             value = self.read(parent)
             if value is None:
                 return None if self.nullable else NOT_PLAIN
+            if type(value) is self.known_type:
+                return value if self.known is None else self.known[value]
             if value is Undefined or isinstance(value, Exception):
                 return NOT_PLAIN
             coerced = self.coerce(value)
@@ -69,8 +81,22 @@ def plain_leaf(field: GraphQLField, read: Callable[[Any], Any]) -> PlainLeaf | N
     if not is_leaf_type(get_nullable_type(field.type)):
         return None  # lists and objects go through graphql-core
     leaf_type: Any = get_nullable_type(field.type)
+    known_type: type | None = None
+    known: dict[Any, Any] | None = None
+    if leaf_type is GraphQLString or leaf_type is GraphQLID:
+        known_type = str  # both answer a str with itself
+    elif isinstance(leaf_type, CustomGraphQLEnumType) and issubclass(leaf_type.wrapped_cls, Enum):
+        known_type = leaf_type.wrapped_cls
+        known = {}
+        for member in leaf_type.wrapped_cls:
+            with contextlib.suppress(Exception):  # a member it refuses stays graphql-core's
+                known[member] = leaf_type.coerce_output_value(member)
     return PlainLeaf(
-        read=read, coerce=leaf_type.coerce_output_value, nullable=not is_non_null_type(field.type)
+        read=read,
+        coerce=leaf_type.coerce_output_value,
+        nullable=not is_non_null_type(field.type),
+        known_type=known_type,
+        known=known,
     )
 
 
@@ -156,6 +182,65 @@ class PlainLeafExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
             return merged()
         return _merge(split.order, answers, cast("dict[str, Any]", others))
+
+    def complete_list_value(
+        self,
+        return_type: GraphQLList[Any],
+        field_details_list: Any,
+        info: GraphQLResolveInfo[Any],
+        path: Path,
+        result: Any,
+        position_context: Any,
+    ) -> Any:
+        """A list of objects of which only plain leaves are selected (a customer's tenants,
+        contacts or subscriptions) is answered in one loop, without completing each item
+        and each of its fields one by one."""
+        items = self._plain_items(return_type, field_details_list, info, path, result)
+        if items is not None:
+            return items
+        return super().complete_list_value(
+            return_type, field_details_list, info, path, result, position_context
+        )
+
+    def _plain_items(
+        self,
+        return_type: GraphQLList[Any],
+        field_details_list: Any,
+        info: GraphQLResolveInfo[Any],
+        path: Path,
+        result: Any,
+    ) -> list[dict[str, Any]] | None:
+        """The answers of a list whose items are plain (see `complete_list_value`), or None
+        for graphql-core to complete it: not a list, not a list of objects, streamed or
+        deferred, a selection with other fields, or any item not plainly valid."""
+        item_type = get_nullable_type(return_type.of_type)
+        if not (
+            self._plain
+            and type(result) is list
+            and isinstance(item_type, GraphQLObjectType)
+            and self.get_stream_usage(field_details_list, path) is None
+        ):
+            return None
+        collected = self.collect_subfields(item_type, field_details_list)
+        if collected.new_defer_usages or collected.forbidden_directive_instances:
+            return None
+        split = self._split(item_type, collected.grouped_field_set)
+        if split.others:
+            return None
+        is_type_of = item_type.is_type_of
+        leaves = split.leaves
+        answered = []
+        for item in result:
+            if item is None or (is_type_of is not None and is_type_of(item, info) is not True):
+                return None
+            answers = {}
+            for name, leaf in leaves:
+                answer = leaf.answer(item)
+                if answer is NOT_PLAIN:
+                    return None
+                answers[name] = answer
+            answered.append(answers)
+        return answered
 
     def _split(self, parent_type: GraphQLObjectType, fields: dict[str, Any]) -> _Split:
         key = (parent_type, id(fields))
