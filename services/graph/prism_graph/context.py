@@ -1,12 +1,15 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import strawberry
 from strawberry.types import Info as StrawberryInfo
 
 from prism_domain.access import Principal, Scope
 from prism_graph.access import scope_for
+from prism_graph.common.execution import CONTEXT_RESOLVER
 from prism_graph.database import Database, RequestReader
 from prism_graph.loaders import Loaders
 
@@ -56,3 +59,18 @@ class Context:
 
 
 Info = StrawberryInfo[Context, None]
+
+
+def context_field(resolve: Callable[[Any, Context], Any], **options: Any) -> Any:
+    """A field answered by `resolve(parent, context)`, for resolvers that need nothing else
+    of `info` (e.g. a relationship read through the context's loaders). The schema calls
+    `resolve` directly (`prism_graph.common.execution.direct_resolvers`), which spares the
+    field strawberry's per-call wrapper; `options` are `strawberry.field`'s (`graphql_type`,
+    `description`, ...), and a permission class keeps the field on strawberry's path."""
+
+    def resolver(self: Any, info: StrawberryInfo) -> Any:
+        return resolve(self, info.context)
+
+    resolver.__name__ = resolve.__name__.lstrip("_")
+    metadata = {**options.pop("metadata", {}), CONTEXT_RESOLVER: resolve}
+    return strawberry.field(resolver=resolver, metadata=metadata, **options)

@@ -35,6 +35,7 @@ from prism_graph.common.errors import should_mask
 from prism_graph.common.execution import (
     PLAIN_LEAF,
     PlainLeafExecutionContext,
+    direct_resolvers,
     mark_plain_leaves,
     plain_leaf,
 )
@@ -127,6 +128,7 @@ def build_schema(limits: SchemaLimits = SchemaLimits()) -> strawberry.Schema:
         execution_context_class=PlainLeafExecutionContext,
     )
     mark_plain_leaves(schema)
+    direct_resolvers(schema)
     fast_node_ids(schema)
     return schema
 

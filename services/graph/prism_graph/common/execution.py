@@ -40,6 +40,10 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import CustomGraphQLEnumType, GraphQLCoreConverter
 from strawberry.types.field import StrawberryField
 
+# The `metadata` key of a strawberry field answered by `resolve(parent, context)` (see
+# `direct_resolvers`).
+CONTEXT_RESOLVER = "prism-context-resolver"
+
 # Where a field's plan is kept: in the GraphQL field's own `extensions` (data for tools,
 # never shown in the SDL or by introspection), so that it lives and dies with its schema.
 PLAIN_LEAF = "prism-plain-leaf"
@@ -120,6 +124,31 @@ def mark_plain_leaves(schema: strawberry.Schema) -> None:
                 plan = plain_leaf(field, operator.attrgetter(definition.python_name))
                 if plan is not None:
                     field.extensions[PLAIN_LEAF] = plan
+
+
+def direct_resolvers(schema: strawberry.Schema) -> None:
+    """Call the fields declared with a context resolver (`prism_graph.context.context_field`)
+    straight from graphql-core, without strawberry's wrapper around every resolver call (an
+    `Info` object, argument conversion, the field extension chain): such a resolver needs
+    the parent and the request's context only. A field with an argument or an extension (a
+    permission class is one) keeps strawberry's path; resolve middleware still wraps it."""
+    for graphql_type in schema._schema.type_map.values():
+        if not isinstance(graphql_type, GraphQLObjectType):
+            continue
+        for field in graphql_type.fields.values():
+            definition = field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+            if not isinstance(definition, StrawberryField):
+                continue
+            resolve = definition.metadata.get(CONTEXT_RESOLVER)
+            if resolve is not None and not definition.extensions and not field.args:
+                field.resolve = _calling(resolve)
+
+
+def _calling(resolve: Callable[[Any, Any], Any]) -> Callable[..., Any]:
+    def resolver(parent: Any, info: GraphQLResolveInfo[Any]) -> Any:
+        return resolve(parent, info.context)
+
+    return resolver
 
 
 def _probe(*_: Any) -> None:

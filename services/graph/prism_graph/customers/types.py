@@ -8,13 +8,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 import strawberry
 from sqlalchemy import Select, func
 from strawberry import relay
-from strawberry.utils.await_maybe import AwaitableOrValue
 
 from prism_domain.customers import CustomerStatus as DomainCustomerStatus
 from prism_graph.catalogue.types import Program
 from prism_graph.common.errors import UserError
 from prism_graph.common.nodes import load_nodes
-from prism_graph.context import Info
+from prism_graph.context import Info, context_field
 from prism_graph.customers import models
 from prism_graph.customers.tenant_types import Tenant
 from prism_graph.loaders import GroupedRows, Loaders, load_together, now_or_later
@@ -59,17 +58,15 @@ class Customer(relay.Node):
         return Organisation.from_model(row)
 
     # The list fields below are synchronous when the page already read their rows
-    # (`prefetch_children`) and wait for their loader otherwise.
-    @strawberry.field(
+    # (`prefetch_children`) and wait for their loader otherwise; they need nothing of `info`
+    # but the context, so the schema calls them directly (`context_field`).
+    tenants = context_field(
+        lambda customer, context: now_or_later(
+            context.loaders.tenants_by_customer, customer.id, _tenants
+        ),
         description="The customer's accounts in programs (e.g. CSP tenants).",
         graphql_type=list[Tenant],
     )
-    def tenants(self, info: Info) -> AwaitableOrValue[list[Tenant]]:
-        return now_or_later(
-            info.context.loaders.tenants_by_customer,
-            self.id,
-            lambda rows: [Tenant.from_model(r) for r in rows],
-        )
 
     @strawberry.field(description="The programs the customer has a tenant in.")
     async def programs(self, info: Info) -> list[Program]:
@@ -78,31 +75,23 @@ class Customer(relay.Node):
         programs = await info.context.loaders.program_by_id.load_many(ids)
         return [Program.from_model(p) for p in programs if p is not None]
 
-    @strawberry.field(
+    subscriptions = context_field(
+        lambda customer, context: now_or_later(
+            context.loaders.subscriptions_by_customer, customer.id, _subscriptions
+        ),
         description="The customer's subscriptions, oldest first (O7).",
         graphql_type=list[Subscription],
     )
-    def subscriptions(self, info: Info) -> AwaitableOrValue[list[Subscription]]:
-        return now_or_later(
-            info.context.loaders.subscriptions_by_customer,
-            self.id,
-            lambda rows: [Subscription.from_model(r) for r in rows],
-        )
 
-    @strawberry.field(
+    contacts = context_field(
+        lambda customer, context: now_or_later(
+            context.loaders.customer_contacts_by_customer, customer.id, _contacts
+        ),
         description="The customer account's contacts (R1), oldest first.",
         graphql_type=list[
             Annotated["CustomerContact", strawberry.lazy("prism_graph.contacts.types")]
         ],
     )
-    def contacts(self, info: Info) -> AwaitableOrValue[list[CustomerContact]]:
-        from prism_graph.contacts.types import CustomerContact
-
-        return now_or_later(
-            info.context.loaders.customer_contacts_by_customer,
-            self.id,
-            lambda rows: [CustomerContact.from_model(r) for r in rows],
-        )
 
     @classmethod
     def from_model(cls, row: models.Customer) -> Customer:
@@ -121,6 +110,20 @@ class Customer(relay.Node):
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False, **_: Any
     ) -> list[Customer | None]:
         return await load_nodes(info.context.loaders.customer_by_id, node_ids, cls.from_model)
+
+
+def _tenants(rows: Iterable[Any]) -> list[Tenant]:
+    return [Tenant.from_model(r) for r in rows]
+
+
+def _subscriptions(rows: Iterable[Any]) -> list[Subscription]:
+    return [Subscription.from_model(r) for r in rows]
+
+
+def _contacts(rows: Iterable[Any]) -> list[CustomerContact]:
+    from prism_graph.contacts.types import CustomerContact
+
+    return [CustomerContact.from_model(r) for r in rows]
 
 
 @strawberry.enum(description="What a customer list is ordered by.")
