@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,11 +39,12 @@ from prism_domain.periods import Period
 from prism_domain.subscriptions import Subscription as DomainSubscription
 from prism_graph.access import visible_customers
 from prism_graph.billing import document, models, pdf
+from prism_graph.billing.locks import lock_billing
 from prism_graph.billing.notify import notify_invoice_issued
 from prism_graph.catalogue.models import Product, ProductPrice, Program
 from prism_graph.catalogue.service import money, to_domain, today
 from prism_graph.customers.models import Customer
-from prism_graph.database import Database
+from prism_graph.database import Database, UnitOfWork
 from prism_graph.organisations.models import Organisation
 from prism_graph.subscriptions.models import Subscription, SubscriptionQuantity
 from prism_graph.subscriptions.service import to_domain as subscription_to_domain
@@ -76,7 +77,10 @@ class ProgramData:
         )
 
 
-async def _load_program(session: AsyncSession, program: Program, period: Period) -> ProgramData:
+async def _load_program(
+    session: AsyncSession, program: Program, period: Period, owner: int | None = None
+) -> ProgramData:
+    """What the program's invoices of `period` are built from: every partner's, or one's."""
     data = ProgramData(program)
     currency = program.currency
     products = list(await session.scalars(select(Product).where(Product.program_id == program.id)))
@@ -96,6 +100,8 @@ async def _load_program(session: AsyncSession, program: Program, period: Period)
         .join(Organisation, Organisation.id == Customer.owner_id)
         .where(Organisation.kind == OrganisationKind.PARTNER)
     )
+    if owner is not None:
+        partner_customers = partner_customers.where(Customer.owner_id == owner)
     owner_of = {cid: owner for cid, owner in (await session.execute(partner_customers)).all()}
 
     subs = list(
@@ -104,6 +110,7 @@ async def _load_program(session: AsyncSession, program: Program, period: Period)
             .join(Product, Product.id == Subscription.product_id)
             .where(
                 Product.program_id == program.id,
+                Subscription.customer_id.in_(list(owner_of)) if owner is not None else true(),
                 Subscription.start_date <= period.end,
                 or_(
                     Subscription.cancelled_from.is_(None),
@@ -196,12 +203,23 @@ async def run_billing(database: Database, period: Period) -> BillingRun:
         await reader.close()
     for data in loaded:
         for partner_id in data.partners():
-            await _issue(database, data, partner_id, period, result)
+            await _issue(database, data.program, partner_id, period, result)
     return result
 
 
 async def _issue(
-    database: Database, data: ProgramData, partner_id: int, period: Period, result: BillingRun
+    database: Database, program: Program, partner_id: int, period: Period, result: BillingRun
+) -> None:
+    """One partner's invoice of the program, read and written under the billing lock."""
+    async with database.unit_of_work() as uow:
+        session = uow.session
+        await lock_billing(session, [partner_id])
+        data = await _load_program(session, program, period, owner=partner_id)
+        await _write_invoice(uow, data, partner_id, period, result)
+
+
+async def _write_invoice(
+    uow: UnitOfWork, data: ProgramData, partner_id: int, period: Period, result: BillingRun
 ) -> None:
     program = data.program
     try:
@@ -225,61 +243,58 @@ async def _issue(
         return
     if not invoice.lines:
         return
-    async with database.unit_of_work() as uow:
-        session = uow.session
-        taken = await session.scalar(
-            select(models.Invoice.id).where(models.Invoice.key == invoice.key)
+    session = uow.session
+    taken = await session.scalar(select(models.Invoice.id).where(models.Invoice.key == invoice.key))
+    if taken is not None:
+        result.already_issued += 1
+        return
+    row = models.Invoice(
+        key=invoice.key,
+        partner_id=partner_id,
+        program_id=program.id,
+        period_start=period.start,
+        period_end=period.end,
+        currency=program.currency,
+        total=invoice.total.amount,
+    )
+    session.add(row)
+    try:
+        await session.flush()
+    except IntegrityError:
+        result.already_issued += 1  # a concurrent run issued it first
+        return
+    issued = replace(invoice, id=row.id)
+    session.add_all(
+        models.InvoiceLine(
+            invoice_id=row.id,
+            position=position,
+            customer_id=line.customer_id,
+            subscription_id=line.subscription_id,
+            sku=line.sku,
+            kind=line.kind,
+            billing_term=line.billing_term,
+            period_start=line.period.start,
+            period_end=line.period.end,
+            quantity=line.quantity,
+            unit_cost=line.unit_cost.amount,
+            unit_price=line.unit_price.amount,
+            amount=line.amount.amount,
+            description=line.description,
         )
-        if taken is not None:
-            result.already_issued += 1
-            return
-        row = models.Invoice(
-            key=invoice.key,
-            partner_id=partner_id,
-            program_id=program.id,
-            period_start=period.start,
-            period_end=period.end,
-            currency=program.currency,
-            total=invoice.total.amount,
-        )
-        session.add(row)
-        try:
-            await session.flush()
-        except IntegrityError:
-            result.already_issued += 1  # a concurrent run issued it first
-            return
-        issued = replace(invoice, id=row.id)
-        session.add_all(
-            models.InvoiceLine(
-                invoice_id=row.id,
-                position=position,
-                customer_id=line.customer_id,
-                subscription_id=line.subscription_id,
-                sku=line.sku,
-                kind=line.kind,
-                billing_term=line.billing_term,
-                period_start=line.period.start,
-                period_end=line.period.end,
-                quantity=line.quantity,
-                unit_cost=line.unit_cost.amount,
-                unit_price=line.unit_price.amount,
-                amount=line.amount.amount,
-                description=line.description,
-            )
-            for position, line in enumerate(issued.lines, start=1)
-        )
-        uow.record(issued.issued_event())
-        due = row.issued_at.date() + timedelta(days=PAYMENT_TERMS_DAYS)
-        await notify_invoice_issued(
-            session,
-            issued,
-            number=invoice_number(row),
-            program_name=program.name,
-            pdf=await _pdf(session, row, issued, due),
-            due_date=due,
-        )
-        await uow.commit()
-        result.issued.append(row)
+        for position, line in enumerate(issued.lines, start=1)
+    )
+    uow.record(issued.issued_event())
+    due = row.issued_at.date() + timedelta(days=PAYMENT_TERMS_DAYS)
+    await notify_invoice_issued(
+        session,
+        issued,
+        number=invoice_number(row),
+        program_name=program.name,
+        pdf=await _pdf(session, row, issued, due),
+        due_date=due,
+    )
+    await uow.commit()
+    result.issued.append(row)
 
 
 async def _pdf(session: AsyncSession, row: models.Invoice, invoice: Invoice, due: date) -> bytes:
@@ -311,6 +326,7 @@ async def _billable_customer(
 
 
 async def _invoiced(session: AsyncSession, owner_id: int, program_id: int, day: date) -> bool:
+    await lock_billing(session, [owner_id])  # until the caller's change commits
     found = await session.scalar(
         select(models.Invoice.id).where(
             models.Invoice.partner_id == owner_id,

@@ -27,6 +27,7 @@ from prism_domain.errors import ErrorCode, FieldError
 from prism_domain.usage import UsageImport, UsageLine, parse_usage_csv
 from prism_graph.access import visible_customers
 from prism_graph.billing import models
+from prism_graph.billing.locks import lock_billing
 from prism_graph.billing.service import upsert_usage
 from prism_graph.catalogue.models import Product, ProductPrice, Program, text_key
 from prism_graph.catalogue.service import to_domain
@@ -151,7 +152,9 @@ async def _resolve(
     ):
         prices[price.product_id].append(price)
     catalogue = {p.id: to_domain(p, prices[p.id], program.currency) for p in products.values()}
-    invoiced = await _invoiced_periods(session, program.id, {c.owner_id for c in by_pk.values()})
+    owners = {c.owner_id for c in by_pk.values()}
+    await lock_billing(session, owners)  # until the import commits
+    invoiced = await _invoiced_periods(session, program.id, owners)
     rows: list[UsageRow] = []
     errors: list[RowError] = []
     for line in lines:

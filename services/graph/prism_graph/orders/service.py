@@ -344,7 +344,7 @@ async def submit_order(
         if errors or quote is None or priced.currency is None:
             return errors or [FieldError(None, ErrorCode.INVALID, "The order is incomplete.")]
         customer = await session.scalar(
-            select(Customer).where(Customer.id == order.customer_id).with_for_update()
+            select(Customer).where(Customer.id == order.customer_id).with_for_update(key_share=True)
         )
         assert customer is not None  # a foreign key guarantees it
         errors = await _create_subscriptions(uow, database, scope, order, priced)

@@ -20,6 +20,7 @@ from prism_domain.errors import DomainValidationError, ErrorCode, FieldError
 from prism_domain.subscriptions import QuantityChange
 from prism_domain.subscriptions import Subscription as DomainSubscription
 from prism_graph.access import visible_customers, visible_subscriptions
+from prism_graph.billing.locks import lock_billing
 from prism_graph.billing.models import Invoice
 from prism_graph.catalogue.models import Product
 from prism_graph.customers.models import Customer
@@ -57,6 +58,7 @@ async def _invoiced_through(session: AsyncSession, partner_id: int, program_id: 
 async def _check_not_invoiced(
     session: AsyncSession, customer: Customer, product: Product, day: date, field: str
 ) -> list[FieldError]:
+    await lock_billing(session, [customer.owner_id])  # until this change commits
     through = await _invoiced_through(session, customer.owner_id, product.program_id)
     if through is not None and day <= through:
         return [
@@ -152,11 +154,13 @@ async def _load(
 ) -> tuple[Subscription, Customer, Product, list[SubscriptionQuantity]] | None:
     # The row lock serialises writers of one subscription (PostgreSQL; SQLite's write lock
     # already does): a second change waits, then reads the first one's history row and
-    # numbers itself after it rather than colliding on (effective_from, sequence).
+    # numbers itself after it rather than colliding on (effective_from, sequence). It is
+    # FOR NO KEY UPDATE, so that it never conflicts with a billing run's foreign key checks
+    # (see billing.locks).
     row = await session.scalar(
         select(Subscription)
         .where(Subscription.id == subscription_id, visible_subscriptions(scope))
-        .with_for_update(of=Subscription)
+        .with_for_update(of=Subscription, key_share=True)
     )
     if row is None:
         return None
