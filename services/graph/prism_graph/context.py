@@ -71,6 +71,5 @@ def context_field(resolve: Callable[[Any, Context], Any], **options: Any) -> Any
     def resolver(self: Any, info: StrawberryInfo) -> Any:
         return resolve(self, info.context)
 
-    resolver.__name__ = resolve.__name__.lstrip("_")
     metadata = {**options.pop("metadata", {}), CONTEXT_RESOLVER: resolve}
     return strawberry.field(resolver=resolver, metadata=metadata, **options)

@@ -1,4 +1,5 @@
-"""Execution of plain leaf fields without graphql-core's per-field machinery.
+"""Fields executed without graphql-core's and strawberry's per-field machinery where it
+adds nothing.
 
 Most fields of a page are leaves that only read an attribute of their parent object (a
 customer's `name`, a subscription's `startDate`): no resolver of ours, no argument, no
@@ -7,11 +8,16 @@ them (a path entry, a resolve info object, the middleware chain, strawberry's re
 wrapper, two awaitable checks, value completion through the non-null wrapper), which on a
 page of 100 customers with their children was most of the request. For those fields the
 answer is `coerce(read(parent))`, so that is all `PlainLeafExecutionContext` does before
-handing the object's other fields to graphql-core. An object with any leaf value that is
-not plainly valid (null for a non-null field, a value its scalar refuses, an error), and
-every object of a schema with resolve middleware (a schema extension hooking `resolve`),
-goes through graphql-core's path whole, which then answers or reports the error exactly as
-it always did.
+handing the object's other fields to graphql-core, and a list of objects of which only
+such leaves are selected is answered in one loop. An object or list with any value that
+is not plainly valid (null for a non-null field, a value its scalar refuses, an error, an
+item of another type), and everything in a schema with resolve middleware (a schema
+extension hooking `resolve`), goes through graphql-core's path whole, which then answers or
+reports the error exactly as it always did.
+
+`direct_resolvers` does the same for resolvers that need only their parent and the
+request's context (`prism_graph.context.context_field`): graphql-core calls them without
+strawberry's wrapper.
 """
 
 from __future__ import annotations
