@@ -1,7 +1,8 @@
 """The production topology (docker-compose.yml) as real processes: `prism graph`, `prism relay`
 and `prism worker` (Dramatiq's CLI) on PostgreSQL and Redis, with the Autotask simulator as
-its own process. A partner connects, maps a customer, and an invoice is synced across the
-processes; the request budget the worker spends shows in the API through Redis (S1-S7, N3).
+its own process, and `prism mailer` sending to a local SMTP server. A partner connects, maps a
+customer, and an invoice is synced across the processes; a failed run's notice is mailed;
+the request budget the worker spends shows in the API through Redis (S1-S8, N3).
 
 It needs Redis (separate processes share no in-process broker): it runs in `make test`'s pass
 on the real services, and CI requires them.
@@ -24,6 +25,7 @@ import pytest
 
 from autotask_sim import DEFAULT_INTEGRATION_CODE, DEFAULT_SECRET, DEFAULT_USERNAME
 from tests.e2e.test_run_command import free_port
+from tests.integration.mail.conftest import SmtpServer
 from tests.support.backends import postgres_requested, redis_requested
 from tests.support.waiting import wait_until
 
@@ -31,12 +33,14 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 FABRIKAM_COMPANY, FABRIKAM_CONTRACT = 176, 29683002  # autotask_sim.seed
 PASSWORD = "prism-demo-password"
+ALERTS = "psa-alerts@contoso-partners.example"
 
 
 class Topology:
-    def __init__(self, base: str, logs: Path) -> None:
+    def __init__(self, base: str, logs: Path, smtp: SmtpServer) -> None:
         self.base = base
         self.logs = logs
+        self.smtp = smtp
         self.tokens: dict[str, str] = {}
 
     def sign_in(self, email: str) -> None:
@@ -73,6 +77,8 @@ def topology(database_url: str, tmp_path: Path) -> Iterator[Topology]:
     if redis_url is None or postgres_requested() is None:
         pytest.skip("the separate processes need PostgreSQL and Redis (make test's second pass)")
     port, sim_port = free_port(), free_port()
+    smtp = SmtpServer(free_port())
+    smtp.start()
     env = {k: v for k, v in os.environ.items() if k not in {"PRISM_ENV"}} | {
         "DATABASE_URL": database_url,
         "REDIS_URL": redis_url,
@@ -83,6 +89,9 @@ def topology(database_url: str, tmp_path: Path) -> Iterator[Topology]:
         "WORKER_PROCESSES": "1",
         "WORKER_THREADS": "2",
         "RATE_LIMIT_NAMESPACE": f"prism-topology-{port}",
+        "SMTP_HOST": smtp.host,
+        "SMTP_PORT": str(smtp.port),
+        "PUBLIC_URL": "https://prism.example",
     }
     seeded = subprocess.run(
         [sys.executable, "-m", "prism_cli", "seed"],
@@ -99,9 +108,11 @@ def topology(database_url: str, tmp_path: Path) -> Iterator[Topology]:
         "graph": [sys.executable, "-m", "prism_cli", "graph"],
         "relay": [sys.executable, "-m", "prism_cli", "relay"],
         "worker": [sys.executable, "-m", "prism_cli", "worker"],
+        "mailer": [sys.executable, "-m", "prism_cli", "mailer"],
     }
     base = f"http://127.0.0.1:{port}"
     with ExitStack() as stack:
+        stack.callback(smtp.stop)
         for name, argv in commands.items():
             log = stack.enter_context((tmp_path / f"{name}.log").open("w"))
             process = subprocess.Popen(
@@ -121,7 +132,7 @@ def topology(database_url: str, tmp_path: Path) -> Iterator[Topology]:
                 return False
 
         wait_until(ready, timeout=60, what="prism graph to be ready")
-        yield Topology(base, tmp_path)
+        yield Topology(base, tmp_path, smtp)
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
@@ -171,6 +182,7 @@ def test_an_invoice_syncs_across_the_production_processes(topology: Topology) ->
                 "syncEnabled": True,
                 "productSyncMode": "IN_USE",
                 "billingCodeId": 29682801,
+                "notificationEmails": [ALERTS],
             }
         },
     )
@@ -220,6 +232,15 @@ def test_an_invoice_syncs_across_the_production_processes(topology: Topology) ->
     )
     codes = {s["code"] for s in fabrikam_result["subscriptions"]}
     assert "PRODUCT_NOT_FOUND" in codes, failed
+
+    # The mailer process delivers the failure notice, with the link to the run's status (S8).
+    def notice() -> list[Any]:
+        return [r.message for r in topology.smtp.received if ALERTS in r.rcpt_tos]
+
+    wait_until(lambda: bool(notice()), timeout=30, what="the failure notice")
+    (mail,) = notice()
+    body = mail.get_body(preferencelist=("plain",))
+    assert body is not None and "https://prism.example/psa-sync/invoice-runs/" in body.get_content()
 
     # The products are synced, then the invoice again: now every unit is in the contract.
     requested = ask(
