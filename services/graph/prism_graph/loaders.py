@@ -376,148 +376,254 @@ def last_customer_sync_loader(
 
 
 class Loaders:
-    """`<Thing>By<Key>` loaders, created fresh for every request."""
+    """`<Thing>By<Key>` loaders, created fresh for every request, each on first use: a page
+    uses a few of them, and building them all cost more than reading its children."""
 
     def __init__(self, reader: RequestReader, scope: Scope | None) -> None:
         self.reader = reader
-        self.organisation_by_id = by_id_loader(
-            reader, Organisation, access.visible_organisations, scope
-        )
-        self.customer_by_id = by_id_loader(reader, Customer, access.visible_customers, scope)
-        self.user_by_id = by_id_loader(reader, User, access.visible_users, scope)
-        self.api_client_by_id = by_id_loader(reader, ApiClient, access.visible_api_clients, scope)
-        # Catalogue, tenants, subscriptions, invoices (O1, O7, P1-P3)
-        self.program_by_id = by_id_loader(reader, Program, access.visible_catalogue, scope)
-        self.product_by_id = by_id_loader(reader, Product, access.visible_catalogue, scope)
-        self.prices_by_product = grouped_loader(
-            reader,
+        self.scope = scope
+
+    @functools.cached_property
+    def organisation_by_id(self) -> DataLoader[int, Organisation | None]:
+        return by_id_loader(self.reader, Organisation, access.visible_organisations, self.scope)
+
+    @functools.cached_property
+    def customer_by_id(self) -> DataLoader[int, Customer | None]:
+        return by_id_loader(self.reader, Customer, access.visible_customers, self.scope)
+
+    @functools.cached_property
+    def user_by_id(self) -> DataLoader[int, User | None]:
+        return by_id_loader(self.reader, User, access.visible_users, self.scope)
+
+    @functools.cached_property
+    def api_client_by_id(self) -> DataLoader[int, ApiClient | None]:
+        return by_id_loader(self.reader, ApiClient, access.visible_api_clients, self.scope)
+
+    # Catalogue, tenants, subscriptions, invoices (O1, O7, P1-P3)
+
+    @functools.cached_property
+    def program_by_id(self) -> DataLoader[int, Program | None]:
+        return by_id_loader(self.reader, Program, access.visible_catalogue, self.scope)
+
+    @functools.cached_property
+    def product_by_id(self) -> DataLoader[int, Product | None]:
+        return by_id_loader(self.reader, Product, access.visible_catalogue, self.scope)
+
+    @functools.cached_property
+    def prices_by_product(self) -> DataLoader[int, list[ProductPrice]]:
+        return grouped_loader(
+            self.reader,
             ProductPrice,
             ProductPrice.product_id,
-            access.visible_catalogue(scope),
+            access.visible_catalogue(self.scope),
             (ProductPrice.effective_from,),
         )
-        self.tenants_by_customer = GroupedRows(
-            reader, Tenant, Tenant.customer_id, access.visible_tenants(scope), (Tenant.id,)
+
+    @functools.cached_property
+    def tenants_by_customer(self) -> GroupedRows:
+        return GroupedRows(
+            self.reader,
+            Tenant,
+            Tenant.customer_id,
+            access.visible_tenants(self.scope),
+            (Tenant.id,),
         )
-        self.subscription_by_id = by_id_loader(
-            reader, Subscription, access.visible_subscriptions, scope
-        )
-        self.subscriptions_by_customer = GroupedRows(
-            reader,
+
+    @functools.cached_property
+    def subscription_by_id(self) -> DataLoader[int, Subscription | None]:
+        return by_id_loader(self.reader, Subscription, access.visible_subscriptions, self.scope)
+
+    @functools.cached_property
+    def subscriptions_by_customer(self) -> GroupedRows:
+        return GroupedRows(
+            self.reader,
             Subscription,
             Subscription.customer_id,
-            access.visible_subscriptions(scope),
+            access.visible_subscriptions(self.scope),
             (Subscription.id,),
         )
-        self.quantities_by_subscription = GroupedRows(
-            reader,
+
+    @functools.cached_property
+    def quantities_by_subscription(self) -> GroupedRows:
+        return GroupedRows(
+            self.reader,
             SubscriptionQuantity,
             SubscriptionQuantity.subscription_id,
             SubscriptionQuantity.subscription_id.in_(
-                select(Subscription.id).where(access.visible_subscriptions(scope))
+                select(Subscription.id).where(access.visible_subscriptions(self.scope))
             ),
             (SubscriptionQuantity.effective_from, SubscriptionQuantity.sequence),
         )
-        self.invoice_by_id = by_id_loader(reader, Invoice, access.visible_invoices, scope)
-        self.lines_by_invoice = grouped_loader(
-            reader,
+
+    @functools.cached_property
+    def invoice_by_id(self) -> DataLoader[int, Invoice | None]:
+        return by_id_loader(self.reader, Invoice, access.visible_invoices, self.scope)
+
+    @functools.cached_property
+    def lines_by_invoice(self) -> DataLoader[int, list[InvoiceLine]]:
+        return grouped_loader(
+            self.reader,
             InvoiceLine,
             InvoiceLine.invoice_id,
-            InvoiceLine.invoice_id.in_(select(Invoice.id).where(access.visible_invoices(scope))),
+            InvoiceLine.invoice_id.in_(
+                select(Invoice.id).where(access.visible_invoices(self.scope))
+            ),
             (InvoiceLine.position,),
         )
-        self.customer_contacts_by_customer = GroupedRows(
-            reader,
+
+    @functools.cached_property
+    def customer_contacts_by_customer(self) -> GroupedRows:
+        return GroupedRows(
+            self.reader,
             CustomerContact,
             CustomerContact.customer_id,
-            access.visible_customer_contacts(scope),
+            access.visible_customer_contacts(self.scope),
             (CustomerContact.created_at, CustomerContact.id),
         )
-        # END catalogue loaders
-        # PSA sync runs (S7)
-        self.product_sync_run_by_id = by_id_loader(
-            reader, ProductSyncRun, access.visible_product_sync_runs, scope
+
+    # PSA sync runs (S7)
+
+    @functools.cached_property
+    def product_sync_run_by_id(self) -> DataLoader[int, ProductSyncRun | None]:
+        return by_id_loader(
+            self.reader, ProductSyncRun, access.visible_product_sync_runs, self.scope
         )
-        self.items_by_product_sync_run = grouped_loader(
-            reader,
+
+    @functools.cached_property
+    def items_by_product_sync_run(self) -> DataLoader[int, list[ProductSyncRunItem]]:
+        return grouped_loader(
+            self.reader,
             ProductSyncRunItem,
             ProductSyncRunItem.run_id,
             ProductSyncRunItem.run_id.in_(
-                select(ProductSyncRun.id).where(access.visible_product_sync_runs(scope))
+                select(ProductSyncRun.id).where(access.visible_product_sync_runs(self.scope))
             ),
             (ProductSyncRunItem.sku, ProductSyncRunItem.id),
         )
-        # Customer mapping and invoice sync runs (S4, S7)
-        self.customer_mappings_by_customer = grouped_loader(
-            reader,
+
+    # Customer mapping and invoice sync runs (S4, S7)
+
+    @functools.cached_property
+    def customer_mappings_by_customer(self) -> DataLoader[int, list[CustomerMapping]]:
+        return grouped_loader(
+            self.reader,
             CustomerMapping,
             CustomerMapping.customer_id,
-            access.visible_customer_mappings(scope),
+            access.visible_customer_mappings(self.scope),
             (CustomerMapping.program_id, CustomerMapping.id),
         )
-        self.invoice_sync_run_by_id = by_id_loader(
-            reader, InvoiceSyncRun, access.visible_invoice_sync_runs, scope
+
+    @functools.cached_property
+    def invoice_sync_run_by_id(self) -> DataLoader[int, InvoiceSyncRun | None]:
+        return by_id_loader(
+            self.reader, InvoiceSyncRun, access.visible_invoice_sync_runs, self.scope
         )
-        visible_invoice_runs = select(InvoiceSyncRun.id).where(
-            access.visible_invoice_sync_runs(scope)
-        )
-        self.items_by_invoice_sync_run = grouped_loader(
-            reader,
+
+    @functools.cached_property
+    def items_by_invoice_sync_run(self) -> DataLoader[int, list[InvoiceSyncRunItem]]:
+        return grouped_loader(
+            self.reader,
             InvoiceSyncRunItem,
             InvoiceSyncRunItem.run_id,
-            InvoiceSyncRunItem.run_id.in_(visible_invoice_runs),
+            InvoiceSyncRunItem.run_id.in_(_visible_invoice_runs(self.scope)),
             (
                 InvoiceSyncRunItem.customer_name,
                 InvoiceSyncRunItem.customer_id,
                 InvoiceSyncRunItem.id,
             ),
         )
-        self.reconciliation_by_invoice_sync_run = grouped_loader(
-            reader,
+
+    @functools.cached_property
+    def reconciliation_by_invoice_sync_run(
+        self,
+    ) -> DataLoader[int, list[InvoiceSyncReconciliation]]:
+        return grouped_loader(
+            self.reader,
             InvoiceSyncReconciliation,
             InvoiceSyncReconciliation.run_id,
-            InvoiceSyncReconciliation.run_id.in_(visible_invoice_runs),
+            InvoiceSyncReconciliation.run_id.in_(_visible_invoice_runs(self.scope)),
             (
                 InvoiceSyncReconciliation.customer_id,
                 InvoiceSyncReconciliation.sku,
                 InvoiceSyncReconciliation.id,
             ),
         )
-        self.last_invoice_sync_by_customer = last_customer_sync_loader(reader, scope)
-        # Orders, attachments, RFIs (O2-O6)
-        self.order_by_id = by_id_loader(reader, Order, access.visible_orders, scope)
-        self.lines_by_order = grouped_loader(
-            reader,
+
+    @functools.cached_property
+    def last_invoice_sync_by_customer(
+        self,
+    ) -> DataLoader[tuple[int, int], tuple[InvoiceSyncRunItem, InvoiceSyncRun] | None]:
+        return last_customer_sync_loader(self.reader, self.scope)
+
+    # Orders, attachments, RFIs (O2-O6)
+
+    @functools.cached_property
+    def order_by_id(self) -> DataLoader[int, Order | None]:
+        return by_id_loader(self.reader, Order, access.visible_orders, self.scope)
+
+    @functools.cached_property
+    def lines_by_order(self) -> DataLoader[int, list[OrderLine]]:
+        return grouped_loader(
+            self.reader,
             OrderLine,
             OrderLine.order_id,
-            OrderLine.order_id.in_(select(Order.id).where(access.visible_orders(scope))),
+            OrderLine.order_id.in_(select(Order.id).where(access.visible_orders(self.scope))),
             (OrderLine.position,),
         )
-        self.attachment_by_id = by_id_loader(
-            reader, CustomerAttachment, access.visible_customer_attachments, scope
+
+    @functools.cached_property
+    def attachment_by_id(self) -> DataLoader[int, CustomerAttachment | None]:
+        return by_id_loader(
+            self.reader, CustomerAttachment, access.visible_customer_attachments, self.scope
         )
-        self.attachments_by_customer = grouped_loader(
-            reader,
+
+    @functools.cached_property
+    def attachments_by_customer(self) -> DataLoader[int, list[CustomerAttachment]]:
+        return grouped_loader(
+            self.reader,
             CustomerAttachment,
             CustomerAttachment.customer_id,
-            access.visible_customer_attachments(scope),
+            access.visible_customer_attachments(self.scope),
             (CustomerAttachment.id.desc(),),
         )
-        self.attachment_by_order = by_key_loader(
-            reader,
+
+    @functools.cached_property
+    def attachment_by_order(self) -> DataLoader[int, CustomerAttachment | None]:
+        return by_key_loader(
+            self.reader,
             CustomerAttachment,
             CustomerAttachment.order_id,
-            access.visible_customer_attachments(scope),
+            access.visible_customer_attachments(self.scope),
         )
-        self.attachment_content_by_id = attachment_content_loader(reader, scope)
-        self.rfi_by_order = by_key_loader(
-            reader, RfiRequest, RfiRequest.order_id, access.visible_rfi_requests(scope)
+
+    @functools.cached_property
+    def attachment_content_by_id(self) -> DataLoader[int, bytes | None]:
+        return attachment_content_loader(self.reader, self.scope)
+
+    @functools.cached_property
+    def rfi_by_order(self) -> DataLoader[int, RfiRequest | None]:
+        return by_key_loader(
+            self.reader, RfiRequest, RfiRequest.order_id, access.visible_rfi_requests(self.scope)
         )
-        # Contacts (C1, R1)
-        self.account_contact_by_id = by_id_loader(
-            reader, AccountContact, access.visible_account_contacts, scope
+
+    # Contacts (C1, R1)
+
+    @functools.cached_property
+    def account_contact_by_id(self) -> DataLoader[int, AccountContact | None]:
+        return by_id_loader(
+            self.reader, AccountContact, access.visible_account_contacts, self.scope
         )
-        self.contact_types_by_contact = contact_types_loader(reader, scope)
-        self.customer_contact_by_id = by_id_loader(
-            reader, CustomerContact, access.visible_customer_contacts, scope
+
+    @functools.cached_property
+    def contact_types_by_contact(self) -> DataLoader[int, list[ContactType]]:
+        return contact_types_loader(self.reader, self.scope)
+
+    @functools.cached_property
+    def customer_contact_by_id(self) -> DataLoader[int, CustomerContact | None]:
+        return by_id_loader(
+            self.reader, CustomerContact, access.visible_customer_contacts, self.scope
         )
+
+
+def _visible_invoice_runs(scope: Scope | None) -> Select[int]:
+    return select(InvoiceSyncRun.id).where(access.visible_invoice_sync_runs(scope))
