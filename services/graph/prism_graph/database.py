@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -68,14 +68,17 @@ class RequestReader:
                 raise ServiceUnavailable.from_db_error(exc) from exc
 
     async def core_rows(
-        self, stmt: Select[*tuple[Any, ...]] | CompoundSelect[Any]
+        self,
+        stmt: Select[*tuple[Any, ...]] | CompoundSelect[Any],
+        parameters: Mapping[str, Any] | None = None,
     ) -> Sequence[Any]:
         """Plain rows on the session's connection, without the ORM's result handling (which
-        a statement naming mapped attributes would get, even for bare columns)."""
+        a statement naming mapped attributes would get, even for bare columns); `parameters`
+        are the values of the statement's own bind parameters (e.g. an expanding IN)."""
         async with self._lock:
             try:
                 connection = await self.session.connection()
-                return (await connection.execute(stmt)).all()
+                return (await connection.execute(stmt, parameters)).all()
             except _UNAVAILABLE as exc:
                 raise ServiceUnavailable.from_db_error(exc) from exc
 

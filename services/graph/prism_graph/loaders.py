@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections import namedtuple
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections import OrderedDict, namedtuple
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from operator import attrgetter
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
+    CompoundSelect,
     Dialect,
     Select,
+    bindparam,
     cast,
     func,
     literal,
@@ -60,6 +62,7 @@ from prism_syncer.psa.models import CustomerMapping
 
 M = TypeVar("M")
 R = TypeVar("R")
+V = TypeVar("V")
 
 
 @functools.cache
@@ -112,6 +115,11 @@ def grouped_loader(
     return DataLoader(load_fn=load)
 
 
+# The parent ids of a `GroupedRows` read are an expanding bind parameter, so that a statement
+# built once serves every request and SQLAlchemy finds its compiled form in its cache.
+_PARENT_IDS = "prism_parent_ids"
+
+
 class GroupedRows(DataLoader[int, list[Any]]):
     """`<Things>By<Parent>` as plain rows: the visible rows of each parent id, in `order_by`.
 
@@ -135,10 +143,21 @@ class GroupedRows(DataLoader[int, list[Any]]):
         self.key = key
         self.visible = visible
         self.order_by = tuple(order_by)
-        self._sort_keys = [_sort_key(element) for element in reversed(self.order_by)]
+        sort_keys = tuple(_sort_key(element) for element in self.order_by)
+        self._sort_keys = sort_keys[::-1]
+        # What the read is, apart from the caller's scope (`filter_key` adds that).
+        self.shape: Hashable = (model, str(key.key), sort_keys)
 
-    def statement(self, ids: Iterable[int]) -> Select[Any]:
-        return select(*self.columns).where(self.key.in_(set(ids)), self.visible)
+    @functools.cached_property
+    def filter_key(self) -> Hashable | None:
+        """The visibility filter as a value: equal keys are the same SQL condition, bound
+        values (the scope's ids) included; None when it cannot be told apart safely."""
+        return _condition_key(self.visible)
+
+    def statement(self) -> Select[Any]:
+        """The visible rows whose key is one of the ids bound as `_PARENT_IDS`, unordered."""
+        ids = bindparam(_PARENT_IDS, expanding=True, type_=self.key.type)
+        return select(*self.columns).where(self.key.in_(ids), self.visible)
 
     def group(self, ids: Sequence[int], rows: Iterable[Any]) -> dict[int, list[Any]]:
         found: dict[int, list[Any]] = {i: [] for i in ids}
@@ -147,7 +166,12 @@ class GroupedRows(DataLoader[int, list[Any]]):
         return found
 
     async def rows_of(self, ids: Sequence[int]) -> Sequence[Any]:
-        return await self.reader.core_rows(self.statement(ids).order_by(*self.order_by))
+        filters = self.filter_key
+        statement = _STATEMENTS.get(
+            None if filters is None else ("rows", self.shape, filters),
+            lambda: self.statement().order_by(*self.order_by),
+        )
+        return await self.reader.core_rows(statement, {_PARENT_IDS: list(set(ids))})
 
     def in_order(self, rows: list[Any]) -> list[Any]:
         """`rows` in `order_by` (stable sorts from the last key to the first)."""
@@ -155,26 +179,137 @@ class GroupedRows(DataLoader[int, list[Any]]):
             rows.sort(key=attrgetter(name), reverse=descending)
         return rows
 
-    def converter(self, dialect: Dialect) -> Callable[[Sequence[Any]], Any]:
-        """Raw column values (in `columns` order) to a row, converted by the column types."""
-        processors = [
-            c.type.dialect_impl(dialect).result_processor(dialect, None) for c in self.columns
-        ]
-        make = self.record._make
-
-        def convert(values: Sequence[Any]) -> Any:
-            return make(
-                [
-                    value if process is None or value is None else process(value)
-                    for process, value in zip(processors, values, strict=True)
-                ]
-            )
-
-        return convert
-
     async def _load(self, ids: Sequence[int]) -> list[list[Any]]:
         found = self.group(ids, await self.rows_of(ids))
         return [found[i] for i in ids]
+
+
+class _Reused(Generic[V]):
+    """Things built once and reused, by a key of everything they are made of (bounded, the
+    least recently used dropped first); a `None` key (a part that cannot be keyed) builds
+    afresh. Statements are kept here, with the values bound in their filters, never rows."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._entries: OrderedDict[Hashable, V] = OrderedDict()
+
+    def get(self, key: Hashable | None, build: Callable[[], V]) -> V:
+        if key is None:
+            return build()
+        entries = self._entries
+        try:
+            entries.move_to_end(key)
+            return entries[key]
+        except KeyError:
+            pass
+        built = entries[key] = build()
+        if len(entries) > self._size:
+            entries.popitem(last=False)
+        return built
+
+
+# Statements by what they are made of: a loader's shape, a plan, the filters (the scope's
+# bound values included, so each scope has its own), never the parent ids.
+_STATEMENTS: _Reused[Any] = _Reused(size=256)
+
+
+def _condition_key(condition: ColumnElement[bool]) -> Hashable | None:
+    """`condition` as a hashable value: SQLAlchemy's cache key of its structure (columns,
+    operators, subqueries, bind parameter types) with the values bound in it, each with its
+    type, so that two keys are equal only for the same SQL condition over the same values."""
+    cache_key = condition._generate_cache_key()
+    if cache_key is None:
+        return None
+    try:
+        key = (cache_key.key, tuple(_frozen(p.effective_value) for p in cache_key.bindparams))
+        hash(key)
+    except TypeError:  # a value that cannot be hashed: no reuse
+        return None
+    return key
+
+
+def _frozen(value: Any) -> Hashable:
+    """`value` with its type, lists (an IN's values) as tuples, sets as frozensets."""
+    if isinstance(value, list | tuple):
+        return (type(value), tuple(_frozen(v) for v in value))
+    if isinstance(value, set | frozenset):
+        return (type(value), frozenset(_frozen(v) for v in value))
+    return (type(value), value)
+
+
+class _Plan:
+    """How several `GroupedRows` reads share one UNION ALL on a dialect, and how to read each
+    one's rows back: what does not depend on the request."""
+
+    def __init__(self, loaders: Sequence[GroupedRows], dialect: Dialect) -> None:
+        # Slots are shared between loaders by SQL type (an INTEGER slot holds a tenant's id in
+        # tenant rows and a subscription's quantity in subscription rows), so a row is as wide
+        # as the widest need per type, not the sum of every loader's columns.
+        slot_types: list[tuple[str, Any]] = []
+        placements: list[list[int]] = []
+        for loader in loaders:
+            taken: list[int] = []
+            for column in loader.columns:
+                kind = _sql_kind(column, dialect)
+                slot = next(
+                    (i for i, (k, _) in enumerate(slot_types) if k == kind and i not in taken),
+                    None,
+                )
+                if slot is None:
+                    slot = len(slot_types)
+                    slot_types.append((kind, column.type))
+                taken.append(slot)
+            placements.append(taken)
+        self.slot_types = tuple(slot_types)
+        self.placements = tuple(tuple(taken) for taken in placements)
+        # Raw values come back; each member's own are converted by its own column types.
+        self.readers = tuple(
+            _row_reader(loader, [slot + 1 for slot in taken], dialect)  # after the member
+            for loader, taken in zip(loaders, placements, strict=True)
+        )
+
+    def statement(self, loaders: Sequence[GroupedRows]) -> CompoundSelect[Any]:
+        # Raw values on the way out (the types are the loaders' own, converted on reading),
+        # and each loader's order is restored in Python: ordering inside a compound statement
+        # (a window per member) costs SQLite more than the whole read.
+        members = []
+        for number, (loader, taken) in enumerate(zip(loaders, self.placements, strict=True)):
+            own = dict(zip(taken, loader.columns, strict=True))
+            members.append(
+                loader.statement().with_only_columns(
+                    literal(number).label("prism_member"),
+                    *(
+                        type_coerce(own[i] if i in own else cast(null(), type_), NullType()).label(
+                            f"c{i}"
+                        )
+                        for i, (_, type_) in enumerate(self.slot_types)
+                    ),
+                    maintain_column_froms=True,
+                )
+            )
+        return union_all(*members)
+
+
+def _row_reader(
+    loader: GroupedRows, picks: Sequence[int], dialect: Dialect
+) -> Callable[[Sequence[Any]], Any]:
+    """A row of the union to one of `loader`'s rows: its own slots (`picks`, in its column
+    order), converted from the database's form by its column types."""
+    processors = [
+        c.type.dialect_impl(dialect).result_processor(dialect, None) for c in loader.columns
+    ]
+    make = loader.record._make
+    steps = tuple(zip(picks, processors, strict=True))
+
+    def read(row: Sequence[Any]) -> Any:
+        return make(
+            [
+                process(value) if (value := row[i]) is not None and process else value
+                for i, process in steps
+            ]
+        )
+
+    return read
 
 
 async def load_together(
@@ -184,10 +319,12 @@ async def load_together(
     and prime the loaders with them, so that the fields that ask next find them loaded.
 
     The reads are glued with UNION ALL: each loader's columns get their own slots (NULL, typed
-    as the column, in the other loaders' rows), a member number and a position from the
-    loader's own order (`row_number()`), so each loader gets back exactly its rows, in its
-    order, still filtered by its visibility rule. Values are converted from the database's
-    form by each loader's own column types, for its own slots only.
+    as the column, in the other loaders' rows) and a member number, so each loader gets back
+    exactly its rows, still filtered by its visibility rule, and puts them in its own order.
+    Values are converted from the database's form by each loader's own column types, for its
+    own slots only. The plan is made once per set of loaders and dialect, and the statement
+    once per plan and visibility filters (the filters' bound values, i.e. the scope, are part
+    of its key): the parent ids are its only parameter.
     """
     loaders = list(dict.fromkeys(loaders))
     if not ids or not loaders:
@@ -197,50 +334,25 @@ async def load_together(
         loader.prime_many(loader.group(ids, await loader.rows_of(ids)))
         return
     dialect = reader.session.get_bind().dialect
-    # Slots are shared between loaders by SQL type (an INTEGER slot holds a tenant's id in
-    # tenant rows and a subscription's quantity in subscription rows), so a row is as wide
-    # as the widest need per type, not the sum of every loader's columns.
-    slot_types: list[tuple[str, Any]] = []
-    placements: list[list[int]] = []
-    for loader in loaders:
-        taken: list[int] = []
-        for column in loader.columns:
-            kind = _sql_kind(column, dialect)
-            slot = next(
-                (i for i, (k, _) in enumerate(slot_types) if k == kind and i not in taken), None
-            )
-            if slot is None:
-                slot = len(slot_types)
-                slot_types.append((kind, column.type))
-            taken.append(slot)
-        placements.append(taken)
-    # Raw values on the way out (the types are the loaders' own, converted below), and each
-    # loader's order is restored in Python: ordering inside a compound statement (a window
-    # per member) costs SQLite more than the whole read.
-    members = []
-    for number, (loader, taken) in enumerate(zip(loaders, placements, strict=True)):
-        own = dict(zip(taken, loader.columns, strict=True))
-        members.append(
-            loader.statement(ids).with_only_columns(
-                literal(number).label("prism_member"),
-                *(
-                    type_coerce(own[i] if i in own else cast(null(), type_), NullType()).label(
-                        f"c{i}"
-                    )
-                    for i, (_, type_) in enumerate(slot_types)
-                ),
-                maintain_column_froms=True,
-            )
-        )
-    rows = await reader.core_rows(union_all(*members))
-    converters = [loader.converter(dialect) for loader in loaders]
-    picks = [[slot + 1 for slot in taken] for taken in placements]  # after the member
+    shapes = tuple(loader.shape for loader in loaders)
+    plan_key = (shapes, dialect)
+    plan = _PLANS.get(plan_key, lambda: _Plan(loaders, dialect))
+    filters = tuple(loader.filter_key for loader in loaders)
+    statement = _STATEMENTS.get(
+        None if any(f is None for f in filters) else ("union", plan_key, filters),
+        lambda: plan.statement(loaders),
+    )
+    rows = await reader.core_rows(statement, {_PARENT_IDS: list(set(ids))})
+    readers = plan.readers
     by_member: list[list[Any]] = [[] for _ in loaders]
     for row in rows:
         number = row[0]
-        by_member[number].append(converters[number]([row[i] for i in picks[number]]))
+        by_member[number].append(readers[number](row))
     for loader, member_rows in zip(loaders, by_member, strict=True):
         loader.prime_many(loader.group(ids, loader.in_order(member_rows)))
+
+
+_PLANS: _Reused[_Plan] = _Reused(size=64)
 
 
 @functools.cache
