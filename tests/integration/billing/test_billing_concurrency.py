@@ -61,19 +61,19 @@ async def bill(client: GraphQLClient) -> dict[str, Any]:
     return result
 
 
-async def test_a_change_committed_while_the_run_reads_is_on_the_invoice(
+async def test_a_change_committed_while_the_run_is_under_way_is_on_the_invoice(
     client: GraphQLClient,
     tenants: Tenants,
     database: Database,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     _, pk = await september_subscription(client, tenants)
-    load = billing._load_program
+    find = billing._partners_to_bill
     changed: list[object] = []
 
-    async def load_then_change(*args: Any, **kwargs: Any) -> billing.ProgramData:
-        data = await load(*args, **kwargs)
-        if not changed:  # the run has read; now a change commits before it writes
+    async def find_then_change(*args: Any) -> list[int]:
+        partners = await find(*args)
+        if not changed:  # the run has started; now a change commits before it bills
             changed.append(
                 await change_quantity(
                     database,
@@ -83,9 +83,9 @@ async def test_a_change_committed_while_the_run_reads_is_on_the_invoice(
                     effective_from=billing.Period.parse_month(MONTH).start.replace(day=11),
                 )
             )
-        return data
+        return partners
 
-    monkeypatch.setattr(billing, "_load_program", load_then_change)
+    monkeypatch.setattr(billing, "_partners_to_bill", find_then_change)
     run = await bill(client)
 
     assert not isinstance(changed[0], list), changed  # the change was accepted...

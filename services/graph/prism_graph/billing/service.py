@@ -17,7 +17,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import or_, select, true
+from sqlalchemy import ColumnElement, and_, or_, select, union
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -60,7 +60,7 @@ def invoice_number(row: models.Invoice) -> str:
 
 @dataclass
 class ProgramData:
-    """Everything one program's invoices for one month are built from, by partner."""
+    """Everything a partner's invoice of a program for one month is built from."""
 
     program: Program
     products: dict[str, object] = field(default_factory=dict)
@@ -71,18 +71,16 @@ class ProgramData:
     one_time: dict[int, list[OneTimeCharge]] = field(default_factory=lambda: defaultdict(list))
     adjustments: dict[int, list[Adjustment]] = field(default_factory=lambda: defaultdict(list))
 
-    def partners(self) -> list[int]:
-        return sorted(
-            set(self.subscriptions) | set(self.usage) | set(self.one_time) | set(self.adjustments)
-        )
+
+@dataclass(frozen=True)
+class Catalogue:
+    """A program's products by id and, with their price versions, by SKU."""
+
+    by_id: dict[int, Product]
+    by_sku: dict[str, object]
 
 
-async def _load_program(
-    session: AsyncSession, program: Program, period: Period, owner: int | None = None
-) -> ProgramData:
-    """What the program's invoices of `period` are built from: every partner's, or one's."""
-    data = ProgramData(program)
-    currency = program.currency
+async def _catalogue(session: AsyncSession, program: Program) -> Catalogue:
     products = list(await session.scalars(select(Product).where(Product.program_id == program.id)))
     prices: dict[int, list[ProductPrice]] = defaultdict(list)
     for price in await session.scalars(
@@ -92,30 +90,68 @@ async def _load_program(
         .order_by(ProductPrice.effective_from)
     ):
         prices[price.product_id].append(price)
-    by_id = {p.id: p for p in products}
-    data.products = {p.sku: to_domain(p, prices[p.id], currency) for p in products}
-
-    partner_customers = (
-        select(Customer.id, Customer.owner_id)
-        .join(Organisation, Organisation.id == Customer.owner_id)
-        .where(Organisation.kind == OrganisationKind.PARTNER)
+    return Catalogue(
+        by_id={p.id: p for p in products},
+        by_sku={p.sku: to_domain(p, prices[p.id], program.currency) for p in products},
     )
-    if owner is not None:
-        partner_customers = partner_customers.where(Customer.owner_id == owner)
-    owner_of = {cid: owner for cid, owner in (await session.execute(partner_customers)).all()}
+
+
+def _subscriptions_billed(program_id: int, period: Period) -> ColumnElement[bool]:
+    """Subscriptions of the program alive at some point of `period`."""
+    return and_(
+        Product.program_id == program_id,
+        Subscription.start_date <= period.end,
+        or_(Subscription.cancelled_from.is_(None), Subscription.cancelled_from >= period.start),
+    )
+
+
+async def _partners_to_bill(session: AsyncSession, program: Program, period: Period) -> list[int]:
+    """The partners with something to bill in the program's `period`: a subscription, usage
+    or a charge of one of their customers."""
+    owners = union(
+        select(Customer.owner_id)
+        .join(Subscription, Subscription.customer_id == Customer.id)
+        .join(Product, Product.id == Subscription.product_id)
+        .where(_subscriptions_billed(program.id, period)),
+        select(Customer.owner_id)
+        .join(models.UsageRecord, models.UsageRecord.customer_id == Customer.id)
+        .join(Product, Product.id == models.UsageRecord.product_id)
+        .where(
+            Product.program_id == program.id,
+            models.UsageRecord.day.between(period.start, period.end),
+        ),
+        select(Customer.owner_id)
+        .join(models.Charge, models.Charge.customer_id == Customer.id)
+        .where(
+            models.Charge.program_id == program.id,
+            models.Charge.day.between(period.start, period.end),
+        ),
+    ).subquery()
+    partners = await session.scalars(
+        select(Organisation.id)
+        .where(Organisation.id.in_(select(owners.c.owner_id)))
+        .where(Organisation.kind == OrganisationKind.PARTNER)
+        .order_by(Organisation.id)
+    )
+    return list(partners)
+
+
+async def _load_partner(
+    session: AsyncSession, program: Program, catalogue: Catalogue, period: Period, partner_id: int
+) -> ProgramData:
+    """What one partner's invoice of the program for `period` is built from."""
+    data = ProgramData(program, products=catalogue.by_sku)
+    currency = program.currency
+    by_id = catalogue.by_id
+    customers = select(Customer.id).where(Customer.owner_id == partner_id)
 
     subs = list(
         await session.scalars(
             select(Subscription)
             .join(Product, Product.id == Subscription.product_id)
             .where(
-                Product.program_id == program.id,
-                Subscription.customer_id.in_(list(owner_of)) if owner is not None else true(),
-                Subscription.start_date <= period.end,
-                or_(
-                    Subscription.cancelled_from.is_(None),
-                    Subscription.cancelled_from >= period.start,
-                ),
+                _subscriptions_billed(program.id, period),
+                Subscription.customer_id.in_(customers),
             )
         )
     )
@@ -127,42 +163,34 @@ async def _load_program(
             .order_by(SubscriptionQuantity.effective_from, SubscriptionQuantity.sequence)
         ):
             history[change.subscription_id].append(change)
-    for sub in subs:
-        if sub.customer_id in owner_of:
-            data.subscriptions[owner_of[sub.customer_id]].append(
-                subscription_to_domain(sub, history[sub.id])
-            )
+    data.subscriptions[partner_id] = [subscription_to_domain(sub, history[sub.id]) for sub in subs]
 
-    for record in await session.scalars(
-        select(models.UsageRecord).where(
-            models.UsageRecord.product_id.in_(list(by_id)),
-            models.UsageRecord.day >= period.start,
-            models.UsageRecord.day <= period.end,
+    data.usage[partner_id] = [
+        UsageRecord(
+            customer_id=record.customer_id,
+            sku=by_id[record.product_id].sku,
+            day=record.day,
+            quantity=record.quantity,
+            unit_cost=money(record.unit_cost, currency),
+            unit_price=money(record.unit_price, currency),
         )
-    ):
-        if record.customer_id in owner_of:
-            data.usage[owner_of[record.customer_id]].append(
-                UsageRecord(
-                    customer_id=record.customer_id,
-                    sku=by_id[record.product_id].sku,
-                    day=record.day,
-                    quantity=record.quantity,
-                    unit_cost=money(record.unit_cost, currency),
-                    unit_price=money(record.unit_price, currency),
-                )
+        for record in await session.scalars(
+            select(models.UsageRecord).where(
+                models.UsageRecord.product_id.in_(list(by_id)),
+                models.UsageRecord.customer_id.in_(customers),
+                models.UsageRecord.day.between(period.start, period.end),
             )
+        )
+    ]
     for charge in await session.scalars(
         select(models.Charge).where(
             models.Charge.program_id == program.id,
-            models.Charge.day >= period.start,
-            models.Charge.day <= period.end,
+            models.Charge.customer_id.in_(customers),
+            models.Charge.day.between(period.start, period.end),
         )
     ):
-        owner = owner_of.get(charge.customer_id)
-        if owner is None:
-            continue
         if charge.kind is LineKind.ADJUSTMENT:
-            data.adjustments[owner].append(
+            data.adjustments[partner_id].append(
                 Adjustment(
                     customer_id=charge.customer_id,
                     day=charge.day,
@@ -172,7 +200,7 @@ async def _load_program(
                 )
             )
         else:
-            data.one_time[owner].append(
+            data.one_time[partner_id].append(
                 OneTimeCharge(
                     customer_id=charge.customer_id,
                     sku=charge.sku or "",
@@ -198,23 +226,31 @@ async def run_billing(database: Database, period: Period) -> BillingRun:
     reader = database.reader()
     try:
         programs = list(await reader.session.scalars(select(Program).order_by(Program.id)))
-        loaded = [await _load_program(reader.session, p, period) for p in programs]
+        work = [
+            (program, await _catalogue(reader.session, program), partner_id)
+            for program in programs
+            for partner_id in await _partners_to_bill(reader.session, program, period)
+        ]
     finally:
         await reader.close()
-    for data in loaded:
-        for partner_id in data.partners():
-            await _issue(database, data.program, partner_id, period, result)
+    for program, catalogue, partner_id in work:
+        await _issue(database, program, catalogue, partner_id, period, result)
     return result
 
 
 async def _issue(
-    database: Database, program: Program, partner_id: int, period: Period, result: BillingRun
+    database: Database,
+    program: Program,
+    catalogue: Catalogue,
+    partner_id: int,
+    period: Period,
+    result: BillingRun,
 ) -> None:
     """One partner's invoice of the program, read and written under the billing lock."""
     async with database.unit_of_work() as uow:
         session = uow.session
         await lock_billing(session, [partner_id])
-        data = await _load_program(session, program, period, owner=partner_id)
+        data = await _load_partner(session, program, catalogue, period, partner_id)
         await _write_invoice(uow, data, partner_id, period, result)
 
 
