@@ -6,6 +6,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from prism_domain.events import DomainEvent
 from prism_platform.db import Base, UTCDateTime, utcnow
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a bigint identity.
@@ -39,6 +40,20 @@ class OutboxEvent(Base):
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+    @staticmethod
+    def values_of(event: DomainEvent) -> dict[str, Any]:
+        """The row's columns for `event` (its envelope, made of JSON primitives)."""
+        envelope = event.envelope().to_dict()
+        return {
+            "event_id": envelope["event_id"],
+            "type": envelope["type"],
+            "version": envelope["version"],
+            "aggregate_type": envelope["aggregate_type"],
+            "aggregate_id": envelope["aggregate_id"],
+            "occurred_at": event.occurred_at,
+            "payload": envelope["payload"],
+        }
 
     def envelope(self) -> dict[str, Any]:
         return {

@@ -44,19 +44,12 @@ def safety_check_schedule(interval_seconds: int) -> tuple[Periodic, ...]:
 
 def stage(engine: Engine, event: DomainEvent) -> bool:
     """Stage `event` in the outbox unless an event with its id is already there."""
-    envelope = event.envelope().to_dict()
-    values = {
-        "event_id": envelope["event_id"],
-        "type": envelope["type"],
-        "version": envelope["version"],
-        "aggregate_type": envelope["aggregate_type"],
-        "aggregate_id": envelope["aggregate_id"],
-        "occurred_at": event.occurred_at,
-        "payload": envelope["payload"],
-    }
     insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
     statement = (
-        insert(OutboxEvent).values(**values).on_conflict_do_nothing().returning(OutboxEvent.id)
+        insert(OutboxEvent)
+        .values(**OutboxEvent.values_of(event))
+        .on_conflict_do_nothing()
+        .returning(OutboxEvent.id)
     )
     with Session(writer(engine)) as session, session.begin():
         return session.scalar(statement) is not None

@@ -12,20 +12,7 @@ from prism_graph.outbox.signal import NOTIFY_CHANNEL
 
 async def append(session: AsyncSession, events: Iterable[DomainEvent]) -> int:
     """Stage events in the caller's transaction: they exist exactly when its data does."""
-    rows = []
-    for event in events:
-        envelope = event.envelope().to_dict()
-        rows.append(
-            OutboxEvent(
-                event_id=envelope["event_id"],
-                type=envelope["type"],
-                version=envelope["version"],
-                aggregate_type=envelope["aggregate_type"],
-                aggregate_id=envelope["aggregate_id"],
-                occurred_at=event.occurred_at,
-                payload=envelope["payload"],
-            )
-        )
+    rows = [OutboxEvent(**OutboxEvent.values_of(event)) for event in events]
     if not rows:
         return 0
     session.add_all(rows)
