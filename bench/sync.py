@@ -4,9 +4,10 @@ Autotask simulator, counting Autotask requests against the fewest the work needs
     .venv/bin/python bench/sync.py [--customers 40] [--subscriptions 5] [--changed 0.2]
                                    [--workers 1]
 
-Three syncs: the first invoice (every subscription is new to its contract), the next month's
-(a fraction of the subscriptions change quantity mid-month) and that invoice again (nothing
-changed: nothing may be written). For each: requests made, the minimum (one write per
+Four syncs: the first invoice (every subscription is new to its contract), the next month's
+(a fraction of the subscriptions change quantity mid-month), that invoice again and the first
+invoice again (nothing changed: nothing may be written; re-syncing the older invoice plans to
+the end of the latest one and reads as much as the latest's re-sync). For each: requests made, the minimum (one write per
 change plus one query per 500 rows read), their ratio, and wall time with the simulator's
 limit of 3 concurrent requests per endpoint. `--workers` drivers share each run through the
 contract-service leases: jobs are claimed 500 at a time, so extra workers speed up runs of
@@ -387,6 +388,13 @@ def main() -> None:
             t3 = sync(engine, handle.url, partner, program, second, args.workers)
             report("same invoice again (no change)", *t3)
             print(f"re-sync with nothing changed wrote {t3[0].writes} (must be 0)")
+            t4 = sync(engine, handle.url, partner, program, first, args.workers)
+            report("older invoice again (no change)", *t4)
+            print(
+                f"re-syncing the older invoice read {t4[0].total - t4[0].writes} times for "
+                f"{n} contract services over 2 months of history (the latest: "
+                f"{t3[0].total - t3[0].writes}); it wrote {t4[0].writes} (must be 0)"
+            )
 
             # A month at 1,000 x 10: writes scale with changes, reads with rows / 500.
             scale = (1000 * 10) / n

@@ -252,14 +252,20 @@ class ContractServiceUnits(ReadOnlyResource[ContractServiceUnit]):
     def in_force(self, contract_service_id: int, day: date) -> ContractServiceUnit | None:
         """The row that bills ``day``: what an adjustment effective that day starts from.
 
-        One query, so the syncer can compute the unit change that makes the contract
-        match an invoice before it writes (rules S5, S10).
+        Autotask ends a row split by an adjustment *at* the adjustment's effective date, so
+        two rows may cover a change day: the one with the latest start on or before ``day``
+        is in force. One query (at most two rows), so the syncer can compute the unit change
+        that makes the contract match an invoice before it writes (rules S5, S10).
         """
-        return self.first(
-            q.eq("contractServiceID", int(contract_service_id)),
-            q.lte("startDate", day),
-            q.gte("endDate", day),
+        rows = self.query(
+            q.query(
+                q.eq("contractServiceID", int(contract_service_id)),
+                q.lte("startDate", day),
+                q.gte("endDate", day),
+            )
         )
+        dated = [r for r in rows if r.start_date is not None]
+        return max(dated, key=lambda r: (r.start_date, r.id or 0), default=None)
 
     def for_contract(self, contract_id: int) -> Iterator[ContractServiceUnit]:
         for raw in self._client.child_items(

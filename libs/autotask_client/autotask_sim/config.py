@@ -60,6 +60,10 @@ class SimConfig:
     lockout_after_failures: int | None = None
     #: Assumption: an adjustment that takes units below zero is refused.
     allow_negative_units: bool = False
+    #: Where a ContractServiceUnits row split by an adjustment ends. Autotask documents that
+    #: "the previous row ends there" (at the adjustment's effective date, so two rows cover
+    #: the change day); which day real rows show is UNCONFIRMED, so both are played.
+    unit_row_end: Literal["day_before", "at_next"] = "day_before"
     #: Fault ``timeout`` holds a request at most this long, then answers 504.
     max_hang_seconds: float = 30.0
 
@@ -85,6 +89,8 @@ class SimConfig:
             cfg.lockout_after_failures = int(env["AUTOTASK_SIM_LOCKOUT_AFTER"])
         if env.get("AUTOTASK_SIM_RATE_LIMIT_STATUS") == "500":
             cfg.rate_limit_status = 500
+        if env.get("AUTOTASK_SIM_UNIT_ROW_END") == "at_next":
+            cfg.unit_row_end = "at_next"
         if env.get("AUTOTASK_SIM_BACKDOOR", "1") in ("0", "false", "no"):
             cfg.enable_backdoor = False
         return cfg

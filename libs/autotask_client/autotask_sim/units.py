@@ -22,8 +22,10 @@ class UnitRows:
     def recompute(self, contract_service_id: int) -> None:
         """Rebuild the per-period unit rows of one contract service from its adjustments.
 
-        One row per billing period; an adjustment inside a period ends the row the day
-        before its effective date and starts a new one (DOC ContractServiceUnitsEntity.htm).
+        One row per billing period; an adjustment inside a period ends the row and starts a
+        new one on its effective date (DOC ContractServiceUnitsEntity.htm). The old row ends
+        the day before (`unit_row_end="day_before"`) or on that day, as the documentation
+        words it (`"at_next"`): which one real Autotask shows is unconfirmed.
         ``price``/``cost`` are per unit, from the latest adjustment that set them, else the
         contract service's. Ids of rows that keep their start date are kept.
         """
@@ -81,8 +83,9 @@ class UnitRows:
             if p_end < first:
                 continue
             cuts = [p_start] + [d for d in effective if p_start < d <= p_end]
+            overlap = ONE_DAY if self.config.unit_row_end == "day_before" else ONE_DAY * 0
             for i, seg_start in enumerate(cuts):
-                seg_end = cuts[i + 1] - ONE_DAY if i + 1 < len(cuts) else p_end
+                seg_end = cuts[i + 1] - overlap if i + 1 < len(cuts) else p_end
                 rows.append(self._row(cs, service, adjustments, seg_start, seg_end))
         return rows
 

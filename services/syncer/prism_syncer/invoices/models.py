@@ -138,6 +138,12 @@ class InvoiceSyncJob(Base):
     targets: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     # The invoice lines this job stands for (for the per-subscription items).
     lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    # The reconciliation checks every day from `check_from` to `until` against `expected`:
+    # the desired timeline from all issued invoices ([{"effective", "units"}, ...]); the
+    # targets above are its part from the synced invoice's first day on (None: jobs planned
+    # before the desired timeline, checked against their targets).
+    check_from: Mapped[date | None] = mapped_column(Date)
+    expected: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(20), default="PENDING")
     outcome: Mapped[str | None] = mapped_column(String(20))
     code: Mapped[str | None] = mapped_column(String(40))

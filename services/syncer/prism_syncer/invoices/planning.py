@@ -10,6 +10,15 @@ holds at that moment (`delta`), so a retried, duplicated or interrupted sync wri
 is still missing and never applies a change twice (S10). Manual edits made in the PSA are
 corrected the same way: the next invoice's targets win (S5).
 
+The desired timeline (S11). What a contract service must hold on a day follows from *all*
+issued invoices of the partner and program, not only from the invoice being synced: on a day
+an invoice covers, that invoice's quantity of the product (0 when it has no line for it that
+day); between invoices and after the latest one, the last quantity carries on (Azure usage:
+back to 0). A run plans the timeline from the first day of the invoice it syncs onwards, for
+every product Prism has billed to each synced customer (so a product that left the invoice is
+set to 0), and checks it from the first day Prism ever synced that contract service. So any
+invoice can be synced in any order, any number of times, and every day ends right.
+
 Not synced, and reported as such: annual subscriptions, one-time fees, manual credits and
 adjustments, customers that are not mapped or have sync off, and Azure usage when the
 program's "sync Azure usage" is off.
@@ -18,7 +27,7 @@ program's "sync Azure usage" is off.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -146,10 +155,42 @@ class Skipped:
         return MESSAGES[self.outcome]
 
 
+@dataclass(frozen=True)
+class Step:
+    """From `effective` on (until the next step), `units` at this price and cost."""
+
+    effective: date
+    units: int
+    unit_price: Decimal = Decimal(0)
+    unit_cost: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True)
+class IssuedPeriod:
+    """An issued invoice's period and its lines: one source of the desired timeline."""
+
+    id: int
+    start: date
+    end: date  # inclusive
+    lines: tuple[InvoiceLine, ...] = ()
+
+
+@dataclass(frozen=True)
+class Check:
+    """What the reconciliation compares one contract service with: every day from `start`
+    to `until`, the desired timeline `expected` (its steps from `start` on)."""
+
+    start: date
+    until: date
+    expected: tuple[Step, ...]
+
+
 @dataclass
 class Plan:
     targets: list[Target] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    #: Per contract service (contract ref, service ref) with targets: what to check.
+    checks: dict[tuple[str, str], Check] = field(default_factory=dict)
 
     def by_contract_service(self) -> dict[tuple[str, str], list[Target]]:
         """Targets grouped per contract service, in date order: one job per group."""
@@ -165,47 +206,194 @@ def plan_invoice(
     contracts: Mapping[int, Contract],
     services: Mapping[str, str | None],
     sync_usage: bool,
+    period: IssuedPeriod | None = None,
+    invoices: Sequence[IssuedPeriod] = (),
+    billed: Mapping[int, Mapping[str, LineKind]] | None = None,
+    checked_from: Mapping[tuple[str, str], date] | None = None,
 ) -> Plan:
-    """Targets for every synced customer's monthly lines; the rest skipped with the reason.
+    """Targets for every synced customer's products from the synced invoice's first day on,
+    following the desired timeline; the invoice's lines not synced skipped with the reason.
 
-    `contracts`: synced customers only (customer id -> contract); `services`: the PSA service
-    of each SKU (None or absent: no service found).
+    `lines`: the synced invoice's lines (for one customer in a one-customer run); `period`:
+    that invoice (default: the span of `lines`); `invoices`: every issued invoice of the
+    partner and program that ends on or after the earliest day to check (the synced one
+    included), with their lines; `billed`: per synced customer, every product Prism has ever
+    billed it (SKU -> line kind), so that a product that left the invoice is set to 0;
+    `checked_from`: per contract service, the first day an earlier run synced (the
+    reconciliation checks from there). `contracts`: synced customers only (customer id ->
+    contract); `services`: the PSA service of each SKU (None or absent: no service found).
     """
+    lines = list(lines)
+    if period is None:
+        period = IssuedPeriod(
+            0,
+            min((ln.period_start for ln in lines), default=date.min),
+            max((ln.period_end for ln in lines), default=date.min),
+            tuple(lines),
+        )
+    sources = sorted({*invoices, period}, key=lambda i: (i.start, i.id)) if invoices else [period]
+    latest_end = max(i.end for i in sources)
     plan = Plan()
-    monthly: dict[tuple[int, str], list[InvoiceLine]] = defaultdict(list)
+    keys: dict[tuple[int, str], LineKind] = {}
+    fractional: set[tuple[int, str]] = set()
     for line in lines:
         reason = _skip_reason(line, contracts, services, sync_usage)
         if reason is not None:
             plan.skipped.append(Skipped(line.customer_id, line.sku, reason, line.subscription_id))
+            if reason is Outcome.FRACTIONAL_QUANTITY:
+                fractional.add((line.customer_id, line.sku))
         else:
-            monthly[(line.customer_id, line.sku)].append(line)
-    for (customer_id, sku), group in sorted(monthly.items()):
+            keys[(line.customer_id, line.sku)] = line.kind
+    for customer_id, products in (billed or {}).items():
+        contract = contracts.get(customer_id)
+        if contract is None or not contract.active or not contract.recurring:
+            continue
+        for sku, kind in products.items():
+            usable = kind is LineKind.SUBSCRIPTION or (kind is LineKind.USAGE and sync_usage)
+            if usable and services.get(sku):
+                keys.setdefault((customer_id, sku), kind)
+    for (customer_id, sku), kind in sorted(keys.items()):
+        if (customer_id, sku) in fractional:
+            continue  # the PSA cannot hold it: left as it is, with the line's warning
         contract = contracts[customer_id]
         service_ref = services[sku]
         assert service_ref is not None
-        steps = (
-            _usage_steps(group) if group[0].kind is LineKind.USAGE else _subscription_steps(group)
-        )
-        for effective, units, price, cost in steps:
-            if not contract.covers(effective):
-                # Setting usage back to zero after the contract ended needs no change.
-                if not (units == 0 and contract.end is not None and effective > contract.end):
+        usage = kind is LineKind.USAGE
+        timeline = desired_steps(sources, customer_id, sku, sync_usage=sync_usage)
+        wanted: list[Target] = []
+        for step in steps_from(timeline, period.start):
+            if not contract.covers(step.effective):
+                # Only the synced invoice's own days are its errors; zero after the contract
+                # ended needs no change.
+                after_end = contract.end is not None and step.effective > contract.end
+                if step.effective <= period.end and not (step.units == 0 and after_end):
                     plan.skipped.append(Skipped(customer_id, sku, Outcome.DATE_OUTSIDE_CONTRACT))
                 continue
-            plan.targets.append(
+            wanted.append(
                 Target(
                     customer_id=customer_id,
                     contract_ref=contract.ref,
                     service_ref=service_ref,
                     sku=sku,
-                    effective=effective,
-                    units=units,
-                    unit_price=price,
-                    unit_cost=cost,
-                    usage=group[0].kind is LineKind.USAGE,
+                    effective=step.effective,
+                    units=step.units,
+                    unit_price=step.unit_price,
+                    unit_cost=step.unit_cost,
+                    usage=usage,
                 )
             )
+        if not wanted:
+            continue
+        plan.targets.extend(wanted)
+        until = max(latest_end, wanted[-1].effective)
+        if contract.end is not None:
+            until = min(until, contract.end)
+        first = min(
+            wanted[0].effective, (checked_from or {}).get((contract.ref, service_ref), period.start)
+        )
+        if contract.start is not None:
+            first = max(first, contract.start)
+        plan.checks[(contract.ref, service_ref)] = Check(
+            first, until, tuple(s for s in steps_from(timeline, first) if s.effective <= until)
+        )
     return plan
+
+
+def syncable(line: InvoiceLine, *, sync_usage: bool) -> bool:
+    """A line the PSA's contract units stand for: monthly whole-unit licences, usage if on."""
+    if line.kind is LineKind.SUBSCRIPTION:
+        return line.term is Term.MONTHLY and line.quantity == line.quantity.to_integral_value()
+    return line.kind is LineKind.USAGE and sync_usage
+
+
+def desired_steps(
+    invoices: Sequence[IssuedPeriod], customer_id: int, sku: str, *, sync_usage: bool
+) -> list[Step]:
+    """The desired timeline of one customer's product, from the first invoice's start (S11).
+
+    On a day an invoice covers, its units that day (0 without a line); where invoices overlap,
+    the later one (by start, then id) wins from its start; between invoices and after the
+    latest, the last units carry on (usage: 0 after its period).
+    """
+    ordered = sorted(invoices, key=lambda i: (i.start, i.id))
+    steps: list[Step] = []
+
+    def put(step: Step) -> None:
+        if steps and steps[-1].effective == step.effective:
+            steps.pop()
+        if steps and (steps[-1].units, steps[-1].unit_price, steps[-1].unit_cost) == (
+            step.units,
+            step.unit_price,
+            step.unit_cost,
+        ):
+            return
+        steps.append(step)
+
+    for k, invoice in enumerate(ordered):
+        following = ordered[k + 1].start if k + 1 < len(ordered) else None
+        last = invoice.end if following is None else min(invoice.end, following - ONE_DAY)
+        if last < invoice.start:
+            continue  # a later invoice of the same period replaces it
+        mine = [
+            ln
+            for ln in invoice.lines
+            if ln.customer_id == customer_id
+            and ln.sku == sku
+            and syncable(ln, sync_usage=sync_usage)
+        ]
+        for step in _period_steps(mine, invoice.start, invoice.end):
+            carry = step.effective == invoice.end + ONE_DAY
+            if step.effective <= last or (
+                carry and (following is None or following > last + ONE_DAY)
+            ):
+                put(step)
+    return steps
+
+
+def steps_from(steps: Sequence[Step], day: date) -> list[Step]:
+    """The same timeline from `day` on: its first step says what is in force on `day`."""
+    before = [s for s in steps if s.effective <= day]
+    head = before[-1] if before else Step(day, 0)
+    return [Step(day, head.units, head.unit_price, head.unit_cost)] + [
+        s for s in steps if s.effective > day
+    ]
+
+
+def units_of(steps: Sequence[Step], day: date) -> int:
+    current = 0
+    for step in steps:
+        if step.effective > day:
+            break
+        current = step.units
+    return current
+
+
+ONE_DAY = timedelta(days=1)
+
+
+def _period_steps(lines: list[InvoiceLine], start: date, end: date) -> list[Step]:
+    """One invoice's steps for one product over its period [start, end], and the step after
+    it when the units change there (usage going back to 0)."""
+    if lines and lines[0].kind is LineKind.USAGE:
+        steps = [Step(start, 0)]
+        steps += [Step(day, units, price, cost) for day, units, price, cost in _usage_steps(lines)]
+        return [s for s in steps if start <= s.effective <= end + ONE_DAY]
+    days = {start} | {ln.period_start for ln in lines} | {ln.period_end + ONE_DAY for ln in lines}
+    steps = []
+    for day in sorted(d for d in days if start <= d <= end):
+        steps.append(Step(day, *_units_on(lines, day)))
+    return steps
+
+
+def _units_on(lines: list[InvoiceLine], day: date) -> tuple[int, Decimal, Decimal]:
+    """Units of the lines in force on `day` (several subscriptions of one product add up) at
+    the price of the most recently started one (ties: the highest price)."""
+    in_force = [ln for ln in lines if ln.period_start <= day <= ln.period_end]
+    units = int(sum((ln.quantity for ln in in_force), Decimal(0)))
+    priced = max(in_force, key=lambda ln: (ln.period_start, ln.unit_price), default=None)
+    if priced is None or units == 0:
+        return units, Decimal(0), Decimal(0)
+    return units, priced.unit_price, priced.unit_cost
 
 
 def _skip_reason(
@@ -232,31 +420,10 @@ def _skip_reason(
     return None
 
 
-Step = tuple[date, int, Decimal, Decimal]
+_RawStep = tuple[date, int, Decimal, Decimal]
 
 
-def _subscription_steps(lines: list[InvoiceLine]) -> list[Step]:
-    """Units of one product for one customer from each date a quantity changed.
-
-    Several subscriptions of the same product add up (one contract service per product);
-    the first step always asserts the invoiced units, which corrects manual edits.
-    """
-    dates = sorted({line.period_start for line in lines})
-    steps: list[Step] = []
-    for day in dates:
-        in_force = [ln for ln in lines if ln.period_start <= day <= ln.period_end]
-        units = int(sum((ln.quantity for ln in in_force), Decimal(0)))
-        # The price of the most recently started line in force (ties: highest price).
-        priced = max(in_force, key=lambda ln: (ln.period_start, ln.unit_price), default=None)
-        price = priced.unit_price if priced else Decimal(0)
-        cost = priced.unit_cost if priced else Decimal(0)
-        if steps and steps[-1][1] == units and steps[-1][2:] == (price, cost):
-            continue
-        steps.append((day, units, price, cost))
-    return steps
-
-
-def _usage_steps(lines: list[InvoiceLine]) -> list[Step]:
+def _usage_steps(lines: list[InvoiceLine]) -> list[_RawStep]:
     """Azure usage: one unit at the month's usage price from the period start, back to zero
     from the day after the period (S5)."""
     start = min(ln.period_start for ln in lines)
@@ -319,3 +486,45 @@ def reconcile(
             adjustments.append(Adjustment(day, change, target.unit_price, target.unit_cost))
             applied += change
     return adjustments
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Days `start`..`end` on which the desired units and the PSA's stay the same."""
+
+    start: date
+    end: date
+    expected: int
+    actual: int | None  # None: the PSA could not be read
+
+    @property
+    def matches(self) -> bool:
+        return self.actual is not None and self.actual == self.expected
+
+
+def compare(
+    check: Check,
+    *,
+    units_on: Callable[[date], int | None] | None,
+    change_dates: Callable[[date, date], Iterable[date]],
+) -> list[Segment]:
+    """Every day of `check` (from its start to its until), desired units vs the PSA's, as
+    segments of days where neither changes. `units_on` None: the PSA was not readable."""
+    start, until = check.start, check.until
+    if until < start:
+        return []
+    days = {start} | {s.effective for s in check.expected if start < s.effective <= until}
+    if units_on is not None:
+        days |= {d for d in change_dates(start, until) if start < d <= until}
+    ordered = sorted(days)
+    segments: list[Segment] = []
+    for i, day in enumerate(ordered):
+        expected = units_of(check.expected, day)
+        actual = (units_on(day) or 0) if units_on is not None else None
+        end = ordered[i + 1] - ONE_DAY if i + 1 < len(ordered) else until
+        if segments and (segments[-1].expected, segments[-1].actual) == (expected, actual):
+            last = segments.pop()
+            segments.append(Segment(last.start, end, expected, actual))
+        else:
+            segments.append(Segment(day, end, expected, actual))
+    return segments

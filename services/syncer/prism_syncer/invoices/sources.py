@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import column, select, table
+from sqlalchemy import and_, column, func, or_, select, table
 from sqlalchemy.orm import Session
 
-from prism_syncer.invoices.planning import InvoiceLine
+from prism_syncer.invoices.models import InvoiceSyncJob, InvoiceSyncRun
+from prism_syncer.invoices.planning import InvoiceLine, IssuedPeriod, LineKind, Term
 from prism_syncer.products.models import ProductServiceLink
 from prism_syncer.psa.models import CustomerMapping, ProgramSyncSettings
 
@@ -115,18 +116,7 @@ def lines_of(session: Session, invoice_id: int, customer_id: int | None) -> list
     stmt = select(invoice_lines).where(invoice_lines.c.invoice_id == invoice_id)
     if customer_id is not None:
         stmt = stmt.where(invoice_lines.c.customer_id == customer_id)
-    rows = session.execute(stmt.order_by(invoice_lines.c.position)).mappings().all()
-    return [
-        InvoiceLine.from_payload(
-            {
-                **row,
-                "sku": row["sku"] or "",
-                "period_start": str(row["period_start"])[:10],
-                "period_end": str(row["period_end"])[:10],
-            }
-        )
-        for row in rows
-    ]
+    return _lines_from_rows(session.execute(stmt.order_by(invoice_lines.c.position)).mappings())
 
 
 def settings_of(session: Session, partner_id: int, program_id: int) -> ProgramSyncSettings | None:
@@ -175,3 +165,114 @@ def customer_names(session: Session, ids: Collection[int]) -> dict[int, str]:
 def program_name(session: Session, program_id: int) -> str:
     name = session.scalar(select(programs.c.name).where(programs.c.id == program_id))
     return str(name) if name is not None else f"program {program_id}"
+
+
+# -- the desired timeline's sources (S11) ------------------------------------------------------
+
+
+def _lines_from_rows(rows: Any) -> list[InvoiceLine]:
+    return [
+        InvoiceLine.from_payload(
+            {
+                **row,
+                "sku": row["sku"] or "",
+                "period_start": str(row["period_start"])[:10],
+                "period_end": str(row["period_end"])[:10],
+            }
+        )
+        for row in rows
+    ]
+
+
+def issued_periods(
+    session: Session,
+    partner_id: int,
+    program_id: int,
+    since: date,
+    customer_ids: Collection[int] | None = None,
+) -> list[IssuedPeriod]:
+    """Every issued invoice of the partner and program that ends on or after `since`, with
+    its lines (of `customer_ids` only, when given), in period order: two queries."""
+    heads = session.execute(
+        select(invoices.c.id, invoices.c.period_start, invoices.c.period_end)
+        .where(
+            invoices.c.partner_id == partner_id,
+            invoices.c.program_id == program_id,
+            invoices.c.period_end >= since,
+        )
+        .order_by(invoices.c.period_start, invoices.c.id)
+    ).all()
+    if not heads:
+        return []
+    stmt = select(invoice_lines).where(invoice_lines.c.invoice_id.in_([h.id for h in heads]))
+    if customer_ids is not None:
+        stmt = stmt.where(invoice_lines.c.customer_id.in_(list(customer_ids)))
+    rows = session.execute(stmt.order_by(invoice_lines.c.position)).mappings().all()
+    by_invoice: dict[int, list[Any]] = {}
+    for row in rows:
+        by_invoice.setdefault(int(row["invoice_id"]), []).append(row)
+    return [
+        IssuedPeriod(
+            int(h.id),
+            _day(h.period_start),
+            _day(h.period_end),
+            tuple(_lines_from_rows(by_invoice.get(int(h.id), []))),
+        )
+        for h in heads
+    ]
+
+
+def billed_products(
+    session: Session, partner_id: int, program_id: int, customer_ids: Collection[int]
+) -> dict[int, dict[str, LineKind]]:
+    """Per customer, every product Prism has billed it in the program as a monthly licence
+    or as usage: the products whose contract services Prism manages (S3, S11)."""
+    if not customer_ids:
+        return {}
+    rows = session.execute(
+        select(invoice_lines.c.customer_id, invoice_lines.c.sku, invoice_lines.c.kind)
+        .distinct()
+        .join(invoices, invoices.c.id == invoice_lines.c.invoice_id)
+        .where(
+            invoices.c.partner_id == partner_id,
+            invoices.c.program_id == program_id,
+            invoice_lines.c.customer_id.in_(list(customer_ids)),
+            invoice_lines.c.sku.is_not(None),
+            or_(
+                and_(
+                    invoice_lines.c.kind == LineKind.SUBSCRIPTION.value,
+                    or_(
+                        invoice_lines.c.billing_term.is_(None),
+                        invoice_lines.c.billing_term == Term.MONTHLY.value,
+                    ),
+                ),
+                invoice_lines.c.kind == LineKind.USAGE.value,
+            ),
+        )
+    ).all()
+    out: dict[int, dict[str, LineKind]] = {}
+    for customer_id, sku, kind in rows:
+        out.setdefault(int(customer_id), {})[str(sku)] = LineKind(kind)
+    return out
+
+
+def first_synced_days(
+    session: Session, partner_id: int, contract_ids: Collection[int]
+) -> dict[tuple[int, int], date]:
+    """Per contract service of those contracts, the first day an earlier run synced it
+    (a job that ended synced or unchanged): where its reconciliation starts."""
+    if not contract_ids:
+        return {}
+    first = func.min(func.coalesce(InvoiceSyncJob.check_from, invoices.c.period_start))
+    rows = session.execute(
+        select(InvoiceSyncJob.contract_id, InvoiceSyncJob.service_id, first)
+        .join(InvoiceSyncRun, InvoiceSyncRun.id == InvoiceSyncJob.run_id)
+        .join(invoices, invoices.c.id == InvoiceSyncRun.invoice_id)
+        .where(
+            InvoiceSyncJob.partner_id == partner_id,
+            InvoiceSyncJob.contract_id.in_(list(contract_ids)),
+            InvoiceSyncJob.outcome.in_(["SYNCED", "UNCHANGED"]),
+        )
+        .group_by(InvoiceSyncJob.contract_id, InvoiceSyncJob.service_id)
+    ).all()
+    return {(int(c), int(s)): _day(d) for c, s, d in rows if d is not None}

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -52,14 +53,25 @@ from prism_syncer.invoices.models import (
 from prism_syncer.invoices.planning import (
     MESSAGES,
     Adjustment,
+    Check,
     Contract,
     InvoiceLine,
+    IssuedPeriod,
     Outcome,
     Plan,
+    Segment,
+    Step,
     Target,
+    compare,
     plan_invoice,
     reconcile,
-    target_on,
+)
+from prism_syncer.invoices.status import (
+    FINAL,
+    ItemOutcome,
+    RunStatus,
+    customer_outcome,
+    run_status,
 )
 from prism_syncer.psa.port import (
     ContractPort,
@@ -85,32 +97,24 @@ SYNC_TURNED_OFF = (
 )
 GAVE_UP = "Gave up after {n} attempts: {reason} Please contact the Prism operations team."
 NOT_ATTEMPTED = "Not attempted: {reason}"
-
-
-class RunStatus(StrEnum):
-    PENDING = "PENDING"
-    RUNNING = "RUNNING"
-    NO_CHANGE = "NO_CHANGE"
-    SUCCESS = "SUCCESS"
-    WARNING = "WARNING"
-    FAILURE = "FAILURE"
-
-
-FINAL = {RunStatus.NO_CHANGE, RunStatus.SUCCESS, RunStatus.WARNING, RunStatus.FAILURE}
+NOT_ON_INVOICE = (
+    "Not on this invoice: its contract service was set to the units the invoices say (0 "
+    "unless a later invoice bills it)."
+)
+RECONCILE_FAILED = (
+    "Autotask still differs from the invoices after this run: {days}. It changed while the "
+    "run wrote, or refused a change: sync this invoice again."
+)
+DIFFERS_BEFORE = (
+    "Autotask differs from the invoices before this invoice's period: {days}. Sync the "
+    "invoice of that month to correct it."
+)
 
 
 class JobStatus(StrEnum):
     PENDING = "PENDING"
     RUNNING = "RUNNING"
     DONE = "DONE"
-
-
-class ItemOutcome(StrEnum):
-    SYNCED = "SYNCED"
-    UNCHANGED = "UNCHANGED"
-    SKIPPED = "SKIPPED"
-    WARNING = "WARNING"
-    ERROR = "ERROR"
 
 
 class IntentStatus(StrEnum):
@@ -210,10 +214,16 @@ class JobView:
     until: date
     targets: list[dict[str, Any]]
     attempts: int
+    check_from: date | None = None
 
     @property
     def first(self) -> date:
         return min(date.fromisoformat(t["effective"]) for t in self.targets)
+
+    @property
+    def read_from(self) -> date:
+        """The first day read: the reconciliation's, so that one read serves both."""
+        return min(self.first, self.check_from or self.first)
 
     @property
     def key(self) -> tuple[int, int, int]:
@@ -221,22 +231,32 @@ class JobView:
 
 
 class UnitHistory:
-    """The PSA's units of one contract service, from its unit rows (None: not on contract)."""
+    """The PSA's units of one contract service, from its unit rows (None: not on contract).
+
+    The units in force on a day are those of the row with the latest start on or before it
+    (and not ended before it): Autotask documents that a row ends *at* the next adjustment's
+    effective date, so on a change day two rows cover the day and the newer one counts.
+    """
 
     def __init__(self, contract_service_id: int | None, rows: Iterable[UnitRow]) -> None:
         self.contract_service_id = contract_service_id
         self.rows = sorted(rows, key=lambda r: r.start)
+        self._starts = [r.start for r in self.rows]
 
     def units_on(self, day: date) -> int | None:
         if self.contract_service_id is None:
             return None
-        for row in self.rows:
-            if row.start <= day <= row.end:
-                return row.units
-        return 0
+        i = bisect_right(self._starts, day)
+        if i == 0:
+            return 0
+        row = self.rows[i - 1]
+        return row.units if day <= row.end else 0
 
     def change_dates(self, start: date, end: date) -> list[date]:
-        return [r.start for r in self.rows if start <= r.start <= end]
+        """Days in [start, end] on which the units may change: row starts, and the day after a
+        row that no other row follows at once."""
+        days = {r.start for r in self.rows} | {r.end + timedelta(days=1) for r in self.rows}
+        return sorted(d for d in days if start <= d <= end)
 
 
 def ordered_for_writing(adjustments: list[Adjustment]) -> list[Adjustment]:
@@ -318,17 +338,32 @@ class InvoiceSync:
             run = session.get(InvoiceSyncRun, run_id)
             assert run is not None and run.invoice_id is not None
             partner_id, program_id = run.partner_id, run.program_id
+            only = run.customer_id
             settings = sources.settings_of(session, partner_id, program_id)
             maps = sources.mappings(session, partner_id, program_id)
             links = sources.service_ids(session, partner_id, program_id)
-            lines = sources.lines_of(session, run.invoice_id, run.customer_id)
+            lines = sources.lines_of(session, run.invoice_id, only)
             invoice = sources.invoice(session, run.invoice_id)
-            names = sources.customer_names(session, {ln.customer_id for ln in lines})
-        assert invoice is not None
-        program_on = settings is not None and settings.sync_enabled
-        synced = {c: m for c, m in maps.items() if program_on and m.sync_enabled}
-        in_scope = {ln.customer_id for ln in lines}
-        wanted = {synced[c].contract_id for c in in_scope if c in synced}
+            assert invoice is not None
+            program_on = settings is not None and settings.sync_enabled
+            synced = {
+                c: m
+                for c, m in maps.items()
+                if program_on and m.sync_enabled and (only is None or c == only)
+            }
+            # Every synced customer whose products Prism manages, on this invoice or not (S11).
+            billed = sources.billed_products(session, partner_id, program_id, synced.keys())
+            in_scope = {ln.customer_id for ln in lines}
+            managed = in_scope | billed.keys()
+            checked = sources.first_synced_days(
+                session, partner_id, {synced[c].contract_id for c in managed if c in synced}
+            )
+            since = min([invoice.period_start, *checked.values()])
+            periods = sources.issued_periods(
+                session, partner_id, program_id, since, managed & synced.keys()
+            )
+            names = sources.customer_names(session, managed)
+        wanted = {synced[c].contract_id for c in managed if c in synced}
         try:
             found = psa.contracts_by_id(wanted)
         except PsaUnauthorized as exc:
@@ -339,7 +374,7 @@ class InvoiceSync:
             log.warning("invoice sync run %s: contracts unreadable (%s); will resume", run_id, exc)
             return
         contracts: dict[int, Contract] = {}
-        for customer_id in in_scope & synced.keys():
+        for customer_id in managed & synced.keys():
             contract_id = synced[customer_id].contract_id
             c = found.get(contract_id)
             contracts[customer_id] = (
@@ -347,12 +382,18 @@ class InvoiceSync:
                 if c is not None
                 else Contract(str(contract_id), active=False)
             )
-        services = {ln.sku: links.get(ln.sku.casefold()) for ln in lines}
+        skus = {ln.sku for ln in lines} | {sku for products in billed.values() for sku in products}
+        services = {sku: links.get(sku.casefold()) for sku in skus}
+        this = next((p for p in periods if p.id == invoice.id), None)
         plan = plan_invoice(
             lines,
             contracts=contracts,
             services=services,
             sync_usage=bool(settings and settings.sync_azure_usage),
+            period=this or IssuedPeriod(invoice.id, invoice.period_start, invoice.period_end),
+            invoices=periods,
+            billed={c: billed.get(c, {}) for c in contracts},
+            checked_from={(str(c), str(s)): day for (c, s), day in checked.items()},
         )
         self._record_plan(run_id, invoice, lines, plan, names, in_scope)
 
@@ -451,6 +492,7 @@ class InvoiceSync:
                 )
             for (contract_ref, service_ref), targets in plan.by_contract_service().items():
                 customer_id, sku = targets[0].customer_id, targets[0].sku
+                check = plan.checks[(contract_ref, service_ref)]
                 session.add(
                     InvoiceSyncJob(
                         run_id=run_id,
@@ -459,7 +501,12 @@ class InvoiceSync:
                         contract_id=int(contract_ref),
                         service_id=int(service_ref),
                         sku=sku,
-                        until=max([invoice.period_end, *(t.effective for t in targets)]),
+                        until=check.until,
+                        check_from=check.start,
+                        expected=[
+                            {"effective": s.effective.isoformat(), "units": s.units}
+                            for s in check.expected
+                        ],
                         targets=_targets_json(targets),
                         lines=[_line_json(ln) for ln in planned.get((customer_id, sku), [])],
                         status=JobStatus.PENDING.value,
@@ -548,6 +595,7 @@ class InvoiceSync:
                         job.until,
                         list(job.targets),
                         job.attempts,
+                        job.check_from,
                     )
                 )
             return claimed
@@ -678,7 +726,7 @@ class InvoiceSync:
         }
         rows: dict[int, list[UnitRow]] = defaultdict(list)
         if present:
-            start = min(job.first for job in jobs)
+            start = min(job.read_from for job in jobs)
             end = max(job.until for job in jobs)
             for row in psa.unit_rows(present, start, end):
                 rows[row.contract_service_id].append(row)
@@ -922,7 +970,7 @@ class InvoiceSync:
             invoice = sources.invoice(session, run.invoice_id) if run.invoice_id else None
             session.expunge_all()
         assert invoice is not None
-        checks = self._reconciliation(run_id, jobs, invoice.period_end, psa)
+        checks, differences = self._reconciliation(run_id, jobs, psa)
         with Session(writer(self.engine)) as session, session.begin():
             run = session.get(InvoiceSyncRun, run_id)
             assert run is not None
@@ -937,6 +985,9 @@ class InvoiceSync:
             items = list(skipped)
             cs_of = {(c.contract_id, c.sku): c.contract_service_id for c in checks}
             for job in jobs:
+                contract_service_id = job.contract_service_id or cs_of.get(
+                    (job.contract_id, job.sku)
+                )
                 for line in job.lines:
                     item = InvoiceSyncRunItem(
                         run_id=run_id,
@@ -950,14 +1001,20 @@ class InvoiceSync:
                         unit_cost=line["unit_cost"],
                         unit_price=line["unit_price"],
                         contract_id=job.contract_id,
-                        contract_service_id=job.contract_service_id
-                        or cs_of.get((job.contract_id, job.sku)),
+                        contract_service_id=contract_service_id,
                         outcome=job.outcome or ItemOutcome.ERROR.value,
                         code=job.code if job.outcome == ItemOutcome.ERROR else None,
                         message=job.message,
                     )
                     session.add(item)
                     items.append(item)
+                extra = _job_item(job, differences.get(job.id, []), invoice, run.invoice_id)
+                if extra is not None:
+                    extra.run_id = run_id
+                    extra.customer_name = names.get(job.customer_id, "")[:255]
+                    extra.contract_service_id = contract_service_id
+                    session.add(extra)
+                    items.append(extra)
             session.add_all(checks)
             self._summarise(session, run, jobs, items, names)
             if run.status == RunStatus.FAILURE and self.notify_failure is not None:
@@ -977,17 +1034,16 @@ class InvoiceSync:
             by_customer[item.customer_id].append(item.outcome)
         failed = synced = 0
         for customer_id, outcomes in sorted(by_customer.items()):
-            if ItemOutcome.ERROR in outcomes:
-                outcome = ItemOutcome.ERROR
+            outcome = customer_outcome(outcomes)
+            if outcome is ItemOutcome.ERROR:
                 failed += 1
-            elif all(o == ItemOutcome.SKIPPED for o in outcomes):
-                outcome = ItemOutcome.SKIPPED
-            else:
+            elif outcome is not ItemOutcome.SKIPPED:
                 synced += 1
-                outcome = (
-                    ItemOutcome.SYNCED if ItemOutcome.SYNCED in outcomes else ItemOutcome.UNCHANGED
-                )
-            errors = [i.message for i in items if i.customer_id == customer_id and i.message]
+            errors = [
+                i.message
+                for i in items
+                if i.customer_id == customer_id and i.message and i.outcome == ItemOutcome.ERROR
+            ]
             session.add(
                 InvoiceSyncRunItem(
                     run_id=run.id,
@@ -997,64 +1053,52 @@ class InvoiceSync:
                     message=errors[0] if outcome is ItemOutcome.ERROR and errors else None,
                 )
             )
+        run.customers_considered = max(run.customers_considered, len(by_customer))
         run.customers_synced = synced
         run.customers_failed = failed
-        run.subscriptions_synced = sum(1 for i in items if i.outcome == ItemOutcome.SYNCED)
+        run.subscriptions_synced = sum(
+            1 for i in items if i.outcome == ItemOutcome.SYNCED and i.subscription_id is not None
+        )
         run.adjustments_applied = sum(job.adjustments_applied for job in jobs)
         run.warnings = sum(1 for i in items if i.outcome == ItemOutcome.WARNING)
-        if failed:
-            run.status = RunStatus.FAILURE.value
+        status = run_status(
+            customers_failed=failed, warnings=run.warnings, adjustments=run.adjustments_applied
+        )
+        if status is RunStatus.FAILURE:
             run.message = run.message or f"{failed} customer(s) failed to sync."
-        elif run.warnings:
-            run.status = RunStatus.WARNING.value
-        elif run.adjustments_applied:
-            run.status = RunStatus.SUCCESS.value
-        else:
-            run.status = RunStatus.NO_CHANGE.value
+        run.status = status.value
         run.finished_at = self.clock()
 
     def _reconciliation(
         self,
         run_id: int,
         jobs: list[InvoiceSyncJob],
-        period_end: date,
         psa: ContractPort | None,
-    ) -> list[InvoiceSyncReconciliation]:
-        """Invoice units vs the PSA's, per customer and service, on each change's date and
-        the period's last day (S7); the PSA's side unknown (None) if it cannot be read."""
+    ) -> tuple[list[InvoiceSyncReconciliation], dict[int, list[Segment]]]:
+        """The desired units vs the PSA's on every day each contract service is checked for
+        (from the first day Prism synced it to the end of the latest invoice), read back from
+        the PSA after the writes (S7, S11): one row per stretch of days where neither changes,
+        and per job the stretches that differ. The PSA's side is unknown (None) if it cannot
+        be read, which is a difference too."""
         checked = [job for job in jobs if job.outcome != ItemOutcome.SKIPPED]
         histories = {j.id: self._unchanged[j.id] for j in checked if j.id in self._unchanged}
         to_read = [job for job in checked if job.id not in histories]
         if psa is not None and to_read:
-            views = [
-                JobView(
-                    j.id,
-                    j.run_id,
-                    j.partner_id,
-                    j.customer_id,
-                    j.contract_id,
-                    j.service_id,
-                    j.until,
-                    list(j.targets),
-                    j.attempts,
-                )
-                for j in to_read
-            ]
             try:
-                histories |= self._read(psa, views)
+                histories |= self._read(psa, [_view(j) for j in to_read])
             except PsaError as exc:
                 log.warning("run %s: reconciliation unreadable (%s)", run_id, exc)
-        rows = []
+        rows: list[InvoiceSyncReconciliation] = []
+        differences: dict[int, list[Segment]] = {}
         for job in checked:
-            targets = targets_of(job)
-            days = sorted(
-                {t.effective for t in targets if t.effective <= period_end} | {period_end}
-            )
             history = histories.get(job.id)
-            for day in days:
-                target = target_on(targets, day)
-                invoice_units = target.units if target is not None else 0
-                psa_units = history.units_on(day) if history is not None else None
+            segments = compare(
+                check_of(job),
+                units_on=history.units_on if history is not None else None,
+                change_dates=history.change_dates if history is not None else lambda a, b: [],
+            )
+            differences[job.id] = [seg for seg in segments if not seg.matches]
+            for seg in segments:
                 rows.append(
                     InvoiceSyncReconciliation(
                         run_id=run_id,
@@ -1064,13 +1108,13 @@ class InvoiceSync:
                         contract_service_id=(
                             history.contract_service_id if history else job.contract_service_id
                         ),
-                        as_of=day,
-                        invoice_units=invoice_units,
-                        psa_units=psa_units,
-                        matches=(psa_units or 0) == invoice_units and psa_units is not None,
+                        as_of=seg.start,
+                        invoice_units=seg.expected,
+                        psa_units=seg.actual,
+                        matches=seg.matches,
                     )
                 )
-        return rows
+        return rows, differences
 
     def _close_run(self, run_id: int, status: RunStatus, message: str) -> str:
         with Session(writer(self.engine)) as session, session.begin():
@@ -1084,6 +1128,86 @@ class InvoiceSync:
             if status is RunStatus.FAILURE and self.notify_failure is not None:
                 self.notify_failure(session, run)
             return run.status
+
+
+def check_of(job: InvoiceSyncJob) -> Check:
+    """What a job's contract service is checked against: its desired timeline from its first
+    checked day (a job planned before the desired timeline: its targets, its own window)."""
+    if job.expected is not None and job.check_from is not None:
+        steps = tuple(
+            Step(date.fromisoformat(s["effective"]), int(s["units"])) for s in job.expected
+        )
+        return Check(job.check_from, job.until, steps)
+    targets = targets_of(job)
+    steps = tuple(Step(t.effective, t.units) for t in targets)
+    return Check(min(t.effective for t in targets), job.until, steps)
+
+
+def _view(job: InvoiceSyncJob) -> JobView:
+    return JobView(
+        job.id,
+        job.run_id,
+        job.partner_id,
+        job.customer_id,
+        job.contract_id,
+        job.service_id,
+        job.until,
+        list(job.targets),
+        job.attempts,
+        job.check_from,
+    )
+
+
+def describe(segments: list[Segment], limit: int = 3) -> str:
+    """'2026-04-13 to 2026-04-14: 2 units (the invoices say 0)', the first few stretches."""
+    parts = []
+    for seg in segments[:limit]:
+        days = seg.start.isoformat() if seg.start == seg.end else f"{seg.start} to {seg.end}"
+        held = "unreadable" if seg.actual is None else f"{seg.actual} units"
+        parts.append(f"{days}: {held} (the invoices say {seg.expected})")
+    more = f"; and {len(segments) - limit} more" if len(segments) > limit else ""
+    return "; ".join(parts) + more
+
+
+def _job_item(
+    job: InvoiceSyncJob,
+    differences: list[Segment],
+    invoice: sources.IssuedInvoice,
+    invoice_id: int | None,
+) -> InvoiceSyncRunItem | None:
+    """The item a job adds beside its lines: the days the PSA still differs on, or a product
+    with no line on this invoice whose contract service was set to what the invoices say."""
+    base = {
+        "customer_id": job.customer_id,
+        "sku": job.sku,
+        "period_start": invoice.period_start,
+        "period_end": invoice.period_end,
+        "contract_id": job.contract_id,
+    }
+    if differences and job.outcome != ItemOutcome.ERROR:
+        in_window = [seg for seg in differences if seg.end >= invoice.period_start]
+        if in_window:
+            return InvoiceSyncRunItem(
+                **base,
+                outcome=ItemOutcome.ERROR.value,
+                code=ErrorCode.NOT_RECONCILED.value,
+                message=RECONCILE_FAILED.format(days=describe(in_window)),
+            )
+        return InvoiceSyncRunItem(
+            **base,
+            outcome=ItemOutcome.WARNING.value,
+            code=ErrorCode.NOT_RECONCILED.value,
+            message=DIFFERS_BEFORE.format(days=describe(differences)),
+        )
+    if not job.lines and job.outcome in (ItemOutcome.SYNCED, ItemOutcome.ERROR):
+        return InvoiceSyncRunItem(
+            **base,
+            quantity="0",
+            outcome=job.outcome,
+            code=job.code if job.outcome == ItemOutcome.ERROR else None,
+            message=job.message or NOT_ON_INVOICE,
+        )
+    return None
 
 
 def _line_item(

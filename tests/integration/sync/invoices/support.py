@@ -315,13 +315,22 @@ class World:
         return None
 
     def units_on(self, customer: int, short: str, day: date) -> int:
+        """What Autotask bills on `day`: the row with the latest start on or before it (a row
+        split by an adjustment may end on the change day itself)."""
         cs = self.contract_service(customer, short)
         if cs is None:
             return 0
-        for row in self.autotask.sim.units(cs):
-            if str(row["startDate"])[:10] <= day.isoformat() <= str(row["endDate"])[:10]:
-                return int(row["units"])
-        return 0
+        rows = sorted(self.autotask.sim.units(cs), key=lambda r: str(r["startDate"]))
+        covering = [
+            r
+            for r in rows
+            if str(r["startDate"])[:10] <= day.isoformat() <= str(r["endDate"])[:10]
+        ]
+        return int(covering[-1]["units"]) if covering else 0
+
+    def units_between(self, customer: int, short: str, start: date, end: date) -> list[int]:
+        days = (end - start).days + 1
+        return [self.units_on(customer, short, start + timedelta(days=i)) for i in range(days)]
 
     def month_units(self, customer: int, short: str, start: date) -> list[int]:
         days = (month_end(start) - start).days + 1

@@ -1,0 +1,417 @@
+"""The PSA equals the invoices on every day, whatever order things happen in (S5, S10, S11).
+
+Each case is a partner admin's story through the GraphQL API (orders, quantity changes,
+billing runs, "sync" buttons), the outbox, the relay and the worker, against the Autotask
+simulator, with hand edits a person makes in Autotask in between. Every case runs against
+both ways Autotask may end a unit row split by an adjustment (the day before the change, or
+on the change day as its documentation words it).
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import dramatiq
+import pytest
+from sqlalchemy import Engine
+
+from autotask_sim import SimConfig, SimHandle, serve_in_thread
+from prism_graph import billing
+from prism_graph.database import Database
+from prism_graph.outbox.relay import Relay
+from prism_platform.broker import EVENTS_QUEUE
+from prism_syncer.settings import SyncerSettings
+from prism_syncer.worker import build_syncer
+from tests.conftest import drain
+from tests.integration.orders.support import (
+    SUBMIT_DETAILS,
+    create_order,
+    make_catalogue,
+    order_input,
+    start_next_month,
+    submit_order,
+)
+from tests.integration.sync.mapping_support import (
+    CONTOSO,
+    CONTOSO_CONTRACT,
+    add_customer,
+    connect,
+    program_sync,
+    psa_api,
+)
+from tests.support.backends import redis_requested
+from tests.support.graphql import GraphQLClient
+from tests.support.identity import Tenants
+from tests.support.psa import probe_url
+
+pytestmark = pytest.mark.e2e
+
+CHANGE_QUANTITY = """mutation($input: ChangeSubscriptionQuantityInput!) {
+  changeSubscriptionQuantity(input: $input) { errors { code message } } }"""
+RUN_BILLING = """mutation($m: String!) {
+  runBilling(month: $m) { issued { id } errors { field code message } } }"""
+SYNC_INVOICES = """mutation($input: SyncInvoicesInput!) {
+  syncInvoices(input: $input) { requested invoice { id } errors { code message } } }"""
+INVOICE = """query($id: ID!) { invoice(id: $id) { id periodStart periodEnd
+  lines { sku kind billingTerm periodStart periodEnd quantity } } }"""
+LAST_RUN = """query($p: ID!) { invoiceSyncRuns(programId: $p, first: 1) { edges { node {
+  trigger status adjustmentsApplied invoice { id }
+  customers { outcome subscriptions { sku outcome code message } }
+  reconciliation { sku asOf invoiceUnits psaUnits matches } } } } }"""
+
+
+@pytest.fixture(params=["day_before", "at_next"])
+def sim(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SimHandle]:
+    handle = serve_in_thread(
+        "127.0.0.1",
+        0,
+        tmp_path / "autotask-rows.sqlite3",
+        config=SimConfig(threshold_latency=False, unit_row_end=request.param),
+    )
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture
+async def api(
+    database_url: str, database: Database, broker: dramatiq.Broker, sim: SimHandle
+) -> AsyncIterator[GraphQLClient]:
+    async with psa_api(database_url, database, broker, sim) as client:
+        yield client
+
+
+@pytest.fixture
+def worker(
+    database_url: str, broker: dramatiq.Broker, sync_engine: Engine, sim: SimHandle
+) -> Iterator[dramatiq.Worker]:
+    settings = SyncerSettings(
+        database_url=database_url,
+        redis_url=redis_requested(),
+        prism_env="test",
+        autotask_zone_probe_url=probe_url(sim),
+    )
+    syncer = build_syncer(settings, broker=broker, engine=sync_engine)
+    running = dramatiq.Worker(syncer.broker, worker_threads=2, queues={EVENTS_QUEUE})
+    running.start()
+    yield running
+    running.stop()
+
+
+def month_of(day: date) -> tuple[date, date]:
+    first = day.replace(day=1)
+    return first, first.replace(day=calendar.monthrange(first.year, first.month)[1])
+
+
+def next_month(day: date, n: int = 1) -> date:
+    for _ in range(n):
+        day = (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+    return day
+
+
+@dataclass
+class Story:
+    """A partner admin with one customer on a monthly licence, mapped to the simulator's
+    Contoso contract, and what the partner can do about it."""
+
+    msp: GraphQLClient
+    distributor: GraphQLClient
+    sim: SimHandle
+    program: str
+    subscription: str
+    start: date  # the licence's first day: the 10th of next month
+    deliver: Callable[[], None]
+    monkeypatch: pytest.MonkeyPatch
+    invoices: dict[date, str]  # month -> invoice id
+    sku: str = ""
+
+    async def change(self, quantity: int, effective: date) -> None:
+        changed = await self.msp.data(
+            CHANGE_QUANTITY,
+            {
+                "input": {
+                    "id": self.subscription,
+                    "quantity": quantity,
+                    "effectiveFrom": effective.isoformat(),
+                }
+            },
+        )
+        assert changed["changeSubscriptionQuantity"]["errors"] == []
+
+    async def bill(self, month: date) -> str:
+        """The distributor bills a month once it is over; the issued invoice syncs."""
+        first, last = month_of(month)
+        self.monkeypatch.setattr(billing.service, "today", lambda: last + timedelta(days=1))
+        billed = await self.distributor.data(RUN_BILLING, {"m": f"{first:%Y-%m}"})
+        assert billed["runBilling"]["errors"] == []
+        (issued,) = billed["runBilling"]["issued"]
+        self.invoices[first] = issued["id"]
+        self.deliver()
+        if not self.sku:
+            invoice = await self.invoice(first)
+            self.sku = next(ln["sku"] for ln in invoice["lines"] if ln["billingTerm"] == "MONTHLY")
+        return str(issued["id"])
+
+    async def sync(self, month: date | None = None) -> dict[str, Any]:
+        """The customers card's SYNC button: the latest invoice, or the given month's."""
+        wanted: dict[str, Any] = {"programId": self.program}
+        if month is not None:
+            wanted["invoiceId"] = self.invoices[month_of(month)[0]]
+        synced = await self.msp.data(SYNC_INVOICES, {"input": wanted})
+        assert synced["syncInvoices"]["errors"] == [], synced
+        self.deliver()
+        return await self.last_run()
+
+    async def last_run(self) -> dict[str, Any]:
+        runs = await self.msp.data(LAST_RUN, {"p": self.program})
+        node: dict[str, Any] = runs["invoiceSyncRuns"]["edges"][0]["node"]
+        return node
+
+    async def invoice(self, month: date) -> dict[str, Any]:
+        found = await self.msp.data(INVOICE, {"id": self.invoices[month_of(month)[0]]})
+        invoice: dict[str, Any] = found["invoice"]
+        return invoice
+
+    async def invoiced(self, month: date) -> list[int]:
+        """The month's invoice quantity of the licence on each day (0 where no line)."""
+        invoice = await self.invoice(month)
+        first, last = month_of(month)
+        return [
+            sum(
+                int(ln["quantity"])
+                for ln in invoice["lines"]
+                if ln["sku"] == self.sku and ln["periodStart"] <= day.isoformat() <= ln["periodEnd"]
+            )
+            for day in _days(first, last)
+        ]
+
+    def hand_edit(self, change: int, effective: date) -> None:
+        """A person adjusts the units in Autotask's UI."""
+        self.sim.sim.adjust_units(
+            CONTOSO_CONTRACT, self._service_id(), change, effective.isoformat()
+        )
+
+    def units(self, month: date) -> list[int]:
+        """What Autotask bills on each day of the month: the latest-starting unit row."""
+        first, last = month_of(month)
+        services = [
+            cs
+            for cs in self.sim.sim.records("ContractServices")
+            if cs["contractID"] == CONTOSO_CONTRACT and cs["serviceID"] == self._service_id()
+        ]
+        rows = sorted(
+            (r for cs in services for r in self.sim.sim.units(int(cs["id"]))),
+            key=lambda r: str(r["startDate"]),
+        )
+        out = []
+        for day in _days(first, last):
+            text = day.isoformat()
+            covering = [
+                r for r in rows if str(r["startDate"])[:10] <= text <= str(r["endDate"])[:10]
+            ]
+            out.append(int(covering[-1]["units"]) if covering else 0)
+        return out
+
+    def adjustments(self) -> int:
+        return sum(
+            1
+            for a in self.sim.sim.records("ContractServiceAdjustments")
+            if a["contractID"] == CONTOSO_CONTRACT
+        )
+
+    def _service_id(self) -> int:
+        return int(
+            next(s for s in self.sim.sim.records("Services") if s["name"] == f"PC_{self.sku}")["id"]
+        )
+
+    async def assert_follows_the_invoices(self, *months: date) -> None:
+        for month in months:
+            assert self.units(month) == await self.invoiced(month), month
+
+
+def _days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+@pytest.fixture
+async def story(
+    api: GraphQLClient,
+    client: GraphQLClient,
+    tenants: Tenants,
+    sim: SimHandle,
+    relay: Relay,
+    broker: dramatiq.Broker,
+    worker: dramatiq.Worker,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Story:
+    msp = api.as_(tenants.a.admin)
+
+    def deliver() -> None:
+        while relay.publish_pending():
+            pass
+        drain(broker, worker)
+
+    catalogue = await make_catalogue(client)
+    program = (
+        await client.data(
+            "query($id: ID!) { node(id: $id) { ... on Product { program { id } } } }",
+            {"id": catalogue.monthly},
+        )
+    )["node"]["program"]["id"]
+    await connect(api, tenants.a.admin)
+    await program_sync(api, tenants.a.admin, program, enabled=True)
+    await msp.data(
+        "mutation($p: ID!) { syncProducts(programId: $p) { requested } }", {"p": program}
+    )
+    deliver()
+    customer = await add_customer(
+        api, tenants.a.admin, program, "Woodgrove Dental", tenant="woodgrove.onmicrosoft.com"
+    )
+    start = start_next_month(10)
+    order = await create_order(msp, customer, **order_input(catalogue, start))
+    submitted = await submit_order(msp, order["order"]["id"], **SUBMIT_DETAILS)
+    assert submitted["errors"] == []
+    monthly = next(
+        line["subscription"]["id"]
+        for line in submitted["order"]["lines"]
+        if line["subscription"] is not None and line["billingTerm"] == "MONTHLY"
+    )
+    mapped = await msp.data(
+        "mutation($input: SaveCustomerMappingInput!) { saveCustomerMapping(input: $input) {"
+        " errors { code message } } }",
+        {
+            "input": {
+                "programId": program,
+                "customerId": customer,
+                "companyId": CONTOSO,
+                "contractId": CONTOSO_CONTRACT,
+                "syncEnabled": True,
+                "syncNow": False,
+            }
+        },
+    )
+    assert mapped["saveCustomerMapping"]["errors"] == []
+    return Story(
+        msp=msp,
+        distributor=api.as_(tenants.distributor.admin),
+        sim=sim,
+        program=program,
+        subscription=monthly,
+        start=start,
+        deliver=deliver,
+        monkeypatch=monkeypatch,
+        invoices={},
+    )
+
+
+Step = Callable[[], Awaitable[None]]
+
+
+async def test_days_before_a_products_first_line_in_a_month_are_corrected(story: Story) -> None:
+    """Case 1: the licence goes to 0 in month 2 and back to 40 on the 15th of month 4; a hand
+    edit adds 2 units from the 13th of month 4. After month 4's sync no day holds units that
+    no invoice line bills."""
+    m1 = month_of(story.start)[0]
+    m2, m3, m4 = next_month(m1), next_month(m1, 2), next_month(m1, 3)
+    await story.change(0, m2.replace(day=12))
+    await story.change(40, m4.replace(day=15))
+    for month in (m1, m2, m3):
+        await story.bill(month)
+    story.hand_edit(2, m4.replace(day=13))
+
+    await story.bill(m4)
+
+    assert await story.invoiced(m4) == [0] * 14 + [40] * (month_of(m4)[1].day - 14)
+    await story.assert_follows_the_invoices(m1, m2, m3, m4)
+    run = await story.last_run()
+    assert run["status"] == "SUCCESS" and all(r["matches"] for r in run["reconciliation"])
+
+
+async def test_a_product_that_leaves_the_invoice_is_set_to_zero(story: Story) -> None:
+    """Case 2: the licence is cancelled (0 seats) from the 14th of month 1; a hand edit adds 2
+    units from the 3rd of month 2. Month 2's invoice has no line for it, and its sync takes the
+    contract service back to 0."""
+    m1 = month_of(story.start)[0]
+    m2 = next_month(m1)
+    await story.change(0, m1.replace(day=14))
+    await story.bill(m1)
+    story.hand_edit(2, m2.replace(day=3))
+
+    await story.bill(m2)
+
+    assert set(await story.invoiced(m2)) == {0}
+    assert set(story.units(m2)) == {0}
+    await story.assert_follows_the_invoices(m1, m2)
+    run = await story.last_run()
+    assert run["status"] == "SUCCESS", run
+    (woodgrove,) = run["customers"]
+    (item,) = [s for s in woodgrove["subscriptions"] if s["sku"] == story.sku]
+    assert item["outcome"] == "SYNCED" and "Not on this invoice" in item["message"]
+
+
+async def test_re_syncing_an_older_invoice_leaves_later_months_right(story: Story) -> None:
+    """Case 3: four months billed and synced; a hand edit of +2 on the 3rd of month 2; the
+    latest invoice synced, then month 2's: every month ends equal to its invoice."""
+    m1 = month_of(story.start)[0]
+    months = [m1, next_month(m1), next_month(m1, 2), next_month(m1, 3)]
+    await story.change(12, months[1].replace(day=5))
+    await story.change(15, months[3].replace(day=20))
+    for month in months:
+        await story.bill(month)
+    story.hand_edit(2, months[1].replace(day=3))
+
+    latest = await story.sync()
+    # The latest invoice's run does not plan month 2: it says the PSA differs there.
+    assert latest["status"] == "WARNING", latest
+    assert not all(r["matches"] for r in latest["reconciliation"])
+    assert story.units(months[1])[2:4] == [12, 14]
+
+    older = await story.sync(months[1])
+
+    assert older["status"] == "SUCCESS", older
+    assert all(r["matches"] for r in older["reconciliation"])
+    await story.assert_follows_the_invoices(*months)
+    again = await story.sync(months[1])
+    assert again["status"] == "NO_CHANGE" and again["adjustmentsApplied"] == 0
+
+
+async def test_billing_an_earlier_month_after_a_later_one_keeps_both_right(story: Story) -> None:
+    """Case 4: month 2 is billed (and synced) first, then month 1: the PSA holds each month's
+    invoice, and month 2 is not moved by month 1's sync."""
+    m1 = month_of(story.start)[0]
+    m2 = next_month(m1)
+    await story.change(14, m1.replace(day=20))
+    await story.change(11, m2.replace(day=8))
+    await story.bill(m2)
+    await story.assert_follows_the_invoices(m2)
+
+    await story.bill(m1)
+
+    await story.assert_follows_the_invoices(m1, m2)
+    assert story.units(m2) == await story.invoiced(m2)
+    run = await story.last_run()
+    assert run["status"] == "SUCCESS" and all(r["matches"] for r in run["reconciliation"])
+
+
+async def test_change_days_are_read_right_and_re_syncs_never_creep(story: Story) -> None:
+    """Case 5: mid-month changes, then the same invoice synced again and again. Whichever day
+    Autotask ends the old row on, Prism reads the new row's units on the change day, so a
+    re-sync writes nothing and the units never creep up."""
+    m1 = month_of(story.start)[0]
+    m2 = next_month(m1)
+    await story.change(14, m1.replace(day=20))
+    await story.change(9, m2.replace(day=6))
+    await story.change(16, m2.replace(day=21))
+    await story.bill(m1)
+    await story.bill(m2)
+    written = story.adjustments()
+
+    for _ in range(3):
+        again = await story.sync(m1)
+        assert again["status"] == "NO_CHANGE", again
+    assert story.adjustments() == written
+    await story.assert_follows_the_invoices(m1, m2)
