@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 
@@ -165,7 +166,7 @@ class Step:
     unit_cost: Decimal = Decimal(0)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class IssuedPeriod:
     """An issued invoice's period and its lines: one source of the desired timeline."""
 
@@ -173,6 +174,14 @@ class IssuedPeriod:
     start: date
     end: date  # inclusive
     lines: tuple[InvoiceLine, ...] = ()
+
+    @cached_property
+    def by_product(self) -> dict[tuple[int, str], list[InvoiceLine]]:
+        """Its lines per customer and SKU (built once: a run looks up every product)."""
+        index: dict[tuple[int, str], list[InvoiceLine]] = defaultdict(list)
+        for line in self.lines:
+            index[(line.customer_id, line.sku)].append(line)
+        return index
 
 
 @dataclass(frozen=True)
@@ -231,7 +240,10 @@ def plan_invoice(
             max((ln.period_end for ln in lines), default=date.min),
             tuple(lines),
         )
-    sources = sorted({*invoices, period}, key=lambda i: (i.start, i.id)) if invoices else [period]
+    unique = {i.id: i for i in invoices} | (
+        {} if period.id in {i.id for i in invoices} else {period.id: period}
+    )
+    sources = sorted(unique.values(), key=lambda i: (i.start, i.id))
     latest_end = max(i.end for i in sources)
     plan = Plan()
     keys: dict[tuple[int, str], LineKind] = {}
@@ -336,10 +348,8 @@ def desired_steps(
             continue  # a later invoice of the same period replaces it
         mine = [
             ln
-            for ln in invoice.lines
-            if ln.customer_id == customer_id
-            and ln.sku == sku
-            and syncable(ln, sync_usage=sync_usage)
+            for ln in invoice.by_product.get((customer_id, sku), ())
+            if syncable(ln, sync_usage=sync_usage)
         ]
         for step in _period_steps(mine, invoice.start, invoice.end):
             carry = step.effective == invoice.end + ONE_DAY
