@@ -667,13 +667,17 @@ class InvoiceSync:
         """Jobs whose customer and program still have sync on (S9: off at any time)."""
         with Session(self.engine) as session:
             ok: set[int] = set()
+            read: dict[int, tuple[Any, dict[int, Any]]] = {}  # run -> (settings, mappings)
             for job in batch:
-                run = session.get(InvoiceSyncRun, job.run_id)
-                assert run is not None
-                settings = sources.settings_of(session, run.partner_id, run.program_id)
-                mapping = sources.mappings(session, run.partner_id, run.program_id).get(
-                    job.customer_id
-                )
+                if job.run_id not in read:
+                    run = session.get(InvoiceSyncRun, job.run_id)
+                    assert run is not None
+                    read[job.run_id] = (
+                        sources.settings_of(session, run.partner_id, run.program_id),
+                        sources.mappings(session, run.partner_id, run.program_id),
+                    )
+                settings, maps = read[job.run_id]
+                mapping = maps.get(job.customer_id)
                 if (
                     settings is not None
                     and settings.sync_enabled
