@@ -98,6 +98,7 @@ def test_the_psa_follows_the_desired_timeline(
         def new_customer(self, e3: int, e5: int) -> None:
             nonlocal world
             world = World.create(sync_engine, autotask_rows, skus=SKUS)  # a partner of its own
+            world.autotask.sim.request_log.clear()  # counted per example (a bounded log)
             self.customer = world.customer()
             self.contract = world.contracts[self.customer]
             # The subscriptions' quantity per SKU from each day on (what billing reads).
