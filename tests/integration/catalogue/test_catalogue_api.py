@@ -110,6 +110,24 @@ async def test_a_price_change_is_a_new_version_and_an_outbox_event(
     assert events[-1]["effective_from"] == "2026-12-01"
 
 
+async def test_prices_keep_every_digit_on_every_backend(client: GraphQLClient) -> None:
+    # given prices a double cannot hold (20 significant digits) and 0.1 + 0.2-style values
+    program = await create_program(client)
+    product = await create_product(
+        client, program, buy_price="12345678901234.123456", rrp="0.300001"
+    )
+
+    # when the product is read back
+    viewed = await client.data(PRODUCT, {"id": product})
+
+    # then the prices are exactly as entered
+    assert viewed["product"]["price"] == {
+        "effectiveFrom": "2026-01-01",
+        "buyPrice": "12345678901234.123456",
+        "rrp": "0.300001",
+    }
+
+
 async def test_the_same_prices_again_change_nothing_and_raise_no_event(
     client: GraphQLClient, database: Database
 ) -> None:

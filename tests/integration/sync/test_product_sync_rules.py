@@ -139,6 +139,54 @@ def test_later_syncs_change_only_price_and_cost_by_service_id_and_keep_renames(
     assert writes(autotask) == ["PATCH /ATServicesRest/V1.0/Services"]
 
 
+def test_a_price_change_of_one_millionth_reaches_the_psa(
+    sync_engine: Engine, autotask: SimHandle, partner: int, program: int
+) -> None:
+    # given a synced product priced to six decimals
+    code = sku()
+    product = add_product(sync_engine, program, code, buy="8.123456", rrp="9.123456")
+    run(sync_engine, autotask, partner, program)
+    service_id = services(autotask)[f"PC_{code}"]["id"]
+    set_price(sync_engine, product, buy="8.123456", rrp="9.123457", day=date(2026, 2, 1))
+
+    # when the RRP moves by 0.000001 and products are synced
+    result = run(sync_engine, autotask, partner, program)
+
+    # then the service gets the new price
+    after = autotask.sim.record("Services", service_id)
+    assert after is not None and float(after["unitPrice"]) == 9.123457
+    assert result.status == "SUCCESS" and result.updated == 1
+
+
+@pytest.mark.parametrize(
+    ("rrp", "held_as"),
+    [
+        # Autotask keeps a double and may print it in full
+        ("9.123456", 9.123455999999999),
+        # 20 significant digits: no double holds it, the PSA keeps the nearest one
+        ("12345678901234.123456", 12345678901234.123),
+    ],
+)
+def test_a_price_the_psa_holds_as_its_double_is_not_written_again(
+    sync_engine: Engine, autotask: SimHandle, partner: int, program: int, rrp: str, held_as: float
+) -> None:
+    # given a synced product whose price the PSA holds as a double
+    code = sku()
+    add_product(sync_engine, program, code, buy="1.000001", rrp=rrp)
+    run(sync_engine, autotask, partner, program)
+    service_id = services(autotask)[f"PC_{code}"]["id"]
+    autotask.sim.edit("Services", service_id, unitPrice=held_as)
+    autotask.sim.request_log.clear()
+
+    # when products are synced again, twice
+    first = run(sync_engine, autotask, partner, program)
+    second = run(sync_engine, autotask, partner, program)
+
+    # then nothing is written: no endless updates
+    assert (first.status, second.status) == ("NO_CHANGE", "NO_CHANGE")
+    assert writes(autotask) == []
+
+
 def test_a_service_deleted_in_autotask_is_recreated(
     sync_engine: Engine, autotask: SimHandle, partner: int, program: int
 ) -> None:

@@ -64,3 +64,39 @@ def test_manual_mappings_are_never_written_and_retired_unmapped_is_an_error() ->
     [unmapped] = plan_products([item(retired=True)], {}, {}, {}, LIMITS).items
     assert manual.action is Action.SKIP
     assert unmapped.action is Action.ERROR
+
+
+def test_a_price_change_of_one_millionth_is_an_update() -> None:
+    # given a service at the stored price; when the RRP moves by 0.000001; then it is updated
+    links = {1: Link(1, 10)}
+    [moved] = plan_products(
+        [item(rrp="9.123457")], links, {10: service(price="9.123456")}, {}, LIMITS
+    ).items
+    [cost] = plan_products(
+        [CatalogueItem(1, "A", "A", "", False, Decimal("8.000001"), Decimal("9"))],
+        links,
+        {10: service()},
+        {},
+        LIMITS,
+    ).items
+    assert (moved.action, moved.unit_price) == (Action.UPDATE_PRICE, Decimal("9.123457"))
+    assert cost.action is Action.UPDATE_PRICE
+
+
+@pytest.mark.parametrize(
+    ("stored", "held_by_psa"),
+    [
+        ("9.123456", "9.123456"),
+        ("9.123456", "9.1234559999999993"),  # the double Autotask keeps, printed in full
+        ("9.123456", "9.12345600000001"),
+        # no double holds 20 digits: the PSA answers with the nearest one, and always will
+        ("12345678901234.123456", str(float("12345678901234.123456"))),
+    ],
+)
+def test_a_price_the_psa_gives_back_as_its_double_is_no_change(
+    stored: str, held_by_psa: str
+) -> None:
+    [planned] = plan_products(
+        [item(rrp=stored)], {1: Link(1, 10)}, {10: service(price=held_by_psa)}, {}, LIMITS
+    ).items
+    assert planned.action is Action.SKIP

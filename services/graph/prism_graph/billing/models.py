@@ -8,8 +8,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from prism_domain.catalogue import BillingTerm
 from prism_domain.invoicing import LineKind
-from prism_graph.common.decimals import ExactDecimal
 from prism_platform.db import Base, UTCDateTime, utcnow
+from prism_platform.decimals import ExactDecimal
 
 
 class Invoice(Base):

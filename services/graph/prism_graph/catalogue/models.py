@@ -7,8 +7,8 @@ from sqlalchemy import Boolean, Date, Enum, ForeignKey, Index, String, Text, Uni
 from sqlalchemy.orm import Mapped, mapped_column
 
 from prism_domain.catalogue import BillingTerm, ProductKind
-from prism_graph.common.decimals import ExactDecimal
 from prism_platform.db import Base, UTCDateTime, utcnow
+from prism_platform.decimals import ExactDecimal
 
 
 class Program(Base):

@@ -21,8 +21,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from prism_graph.common.decimals import ExactDecimal
 from prism_platform.db import Base, UTCDateTime, utcnow
+from prism_platform.decimals import ExactDecimal
 
 
 class OrderStatus(StrEnum):

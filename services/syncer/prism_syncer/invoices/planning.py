@@ -99,6 +99,13 @@ class InvoiceLine:
 
     @classmethod
     def from_payload(cls, raw: Mapping[str, Any]) -> InvoiceLine:
+        def money(value: Any) -> Decimal:
+            # A Decimal (read from an ExactDecimal column) or decimal text; a float has
+            # already lost digits, so it is a bug to report, not a value to round.
+            if isinstance(value, bool | float):
+                raise TypeError(f"invoice line money must not be a {type(value).__name__}")
+            return value if isinstance(value, Decimal) else Decimal(str(value))
+
         sub = raw.get("subscription_id")
         return cls(
             customer_id=int(raw["customer_id"]),
@@ -108,10 +115,10 @@ class InvoiceLine:
             term=Term(raw.get("billing_term") or Term.MONTHLY),
             period_start=date.fromisoformat(raw["period_start"]),
             period_end=date.fromisoformat(raw["period_end"]),
-            quantity=Decimal(str(raw["quantity"])),
-            unit_cost=Decimal(str(raw["unit_cost"])),
-            unit_price=Decimal(str(raw["unit_price"])),
-            amount=Decimal(str(raw.get("amount") or 0)),
+            quantity=money(raw["quantity"]),
+            unit_cost=money(raw["unit_cost"]),
+            unit_price=money(raw["unit_price"]),
+            amount=money(raw.get("amount") or 0),
         )
 
 

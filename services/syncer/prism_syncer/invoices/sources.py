@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import and_, column, func, or_, select, table
 from sqlalchemy.orm import Session
 
+from prism_platform.decimals import ExactDecimal
 from prism_syncer.invoices.models import InvoiceSyncJob, InvoiceSyncRun
 from prism_syncer.invoices.planning import InvoiceLine, IssuedPeriod, LineKind, Term
 from prism_syncer.products.models import ProductServiceLink
@@ -41,10 +42,11 @@ invoice_lines = table(
     column("billing_term"),
     column("period_start"),
     column("period_end"),
-    column("quantity"),
-    column("unit_cost"),
-    column("unit_price"),
-    column("amount"),
+    # Money typed as the API declares it: Decimals on both backends, never a float.
+    column("quantity", ExactDecimal()),
+    column("unit_cost", ExactDecimal()),
+    column("unit_price", ExactDecimal()),
+    column("amount", ExactDecimal()),
 )
 customers = table("customers", column("id"), column("name"))
 programs = table("programs", column("id"), column("name"))

@@ -22,10 +22,12 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from enum import StrEnum
 
+from prism_domain.money import ROUNDING, UNIT_PRICE_PLACES
 from prism_domain.sync import service_name
 from prism_syncer.psa.port import FieldLimits, PsaService
 
-MONEY_PLACES = Decimal("0.0001")
+#: Prices are stored with six decimals (prism_domain.money) and compared at that precision.
+MONEY_PLACES = Decimal(1).scaleb(-UNIT_PRICE_PLACES)
 
 
 class Action(StrEnum):
@@ -109,10 +111,17 @@ class Plan:
         return {i.service_name for i in self.items if i.service_name and i.writes}
 
 
-def same_money(a: Decimal | None, b: Decimal | None) -> bool:
-    if a is None or b is None:
-        return a is b
-    return a.quantize(MONEY_PLACES) == b.quantize(MONEY_PLACES)
+def same_money(psa: Decimal | None, stored: Decimal | None) -> bool:
+    """Whether the PSA already holds the stored price: equal at the stored six decimals, so
+    a change of 0.000001 is an update. Autotask keeps prices as doubles and answers with the
+    double it holds, e.g. 9.123455999999999 for 9.123456 (equal at six decimals), or
+    12345678901234.123 for 12345678901234.123456, which no double holds: the same double as
+    the stored price is also "no change", as writing it again could never change the PSA
+    (and would repeat on every sync)."""
+    if psa is None or stored is None:
+        return psa is stored
+    at_places = psa.quantize(MONEY_PLACES, ROUNDING) == stored.quantize(MONEY_PLACES, ROUNDING)
+    return at_places or float(psa) == float(stored)
 
 
 def _fit(text: str, limit: int, label: str, warnings: list[str]) -> str:

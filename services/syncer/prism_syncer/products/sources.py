@@ -12,6 +12,8 @@ from decimal import Decimal
 from sqlalchemy import column, select, table
 from sqlalchemy.orm import Session
 
+from prism_domain.money import to_decimal
+from prism_platform.decimals import ExactDecimal
 from prism_syncer.products.planning import CatalogueItem
 from prism_syncer.psa.models import CustomerMapping
 
@@ -28,15 +30,12 @@ product_prices = table(
     "product_prices",
     column("product_id"),
     column("effective_from"),
-    column("buy_price"),
-    column("rrp"),
+    # Typed, so both backends give Decimals (SQLite keeps the exact text, see ExactDecimal).
+    column("buy_price", ExactDecimal()),
+    column("rrp", ExactDecimal()),
 )
 invoices = table("invoices", column("id"), column("partner_id"), column("program_id"))
 invoice_lines = table("invoice_lines", column("invoice_id"), column("customer_id"), column("sku"))
-
-
-def _decimal(value: object) -> Decimal:
-    return Decimal(str(value))
 
 
 def price_list(session: Session, program_id: int, day: date) -> list[CatalogueItem]:
@@ -73,7 +72,7 @@ def price_list(session: Session, program_id: int, day: date) -> list[CatalogueIt
         if start > day:
             continue
         if product_id not in prices or prices[product_id][0] < start:
-            prices[product_id] = (start, _decimal(buy), _decimal(rrp))
+            prices[product_id] = (start, to_decimal(buy), to_decimal(rrp))
     return [
         CatalogueItem(
             product_id=int(r.id),
