@@ -15,7 +15,6 @@ import pytest
 from sqlalchemy import Engine
 
 from autotask_sim import SimHandle
-from prism_graph import billing
 from prism_graph.database import Database
 from prism_graph.outbox.relay import Relay
 from prism_platform.broker import EVENTS_QUEUE
@@ -39,6 +38,7 @@ from tests.integration.sync.mapping_support import (
     psa_api,
 )
 from tests.support.backends import redis_requested
+from tests.support.clock import freeze, noon_utc
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import Tenants
 from tests.support.psa import probe_url
@@ -208,7 +208,7 @@ async def test_an_order_billed_over_two_months_lands_in_the_contract_unit_for_un
         )
         assert changed["changeSubscriptionQuantity"]["errors"] == []
         month, end = month_of(effective)
-        monkeypatch.setattr(billing.service, "today", lambda: end + timedelta(days=1))
+        freeze(monkeypatch, noon_utc(end + timedelta(days=1)))
         billed = await distributor.data(
             "mutation($m: String!) { runBilling(month: $m) { issued { id } errors { message } } }",
             {"m": f"{month:%Y-%m}"},

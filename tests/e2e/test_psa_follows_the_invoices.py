@@ -21,7 +21,6 @@ import pytest
 from sqlalchemy import Engine
 
 from autotask_sim import SimConfig, SimHandle, serve_in_thread
-from prism_graph import billing
 from prism_graph.database import Database
 from prism_graph.outbox.relay import Relay
 from prism_platform.broker import EVENTS_QUEUE
@@ -45,6 +44,7 @@ from tests.integration.sync.mapping_support import (
     psa_api,
 )
 from tests.support.backends import redis_requested
+from tests.support.clock import freeze, noon_utc
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import Tenants
 from tests.support.psa import probe_url
@@ -147,7 +147,7 @@ class Story:
         """The distributor bills a month once it is over; the issued invoice syncs. A month
         in which nothing is billed issues no invoice."""
         first, last = month_of(month)
-        self.monkeypatch.setattr(billing.service, "today", lambda: last + timedelta(days=1))
+        freeze(self.monkeypatch, noon_utc(last + timedelta(days=1)))
         billed = await self.distributor.data(RUN_BILLING, {"m": f"{first:%Y-%m}"})
         assert billed["runBilling"]["errors"] == []
         self.deliver()

@@ -3,7 +3,8 @@
 Python names are snake_case; wire names are Autotask's camelCase with ``ID`` upper-cased
 (``billing_code_id`` <-> ``billingCodeID``). Unknown fields are kept, since Autotask adds
 fields over time (SW24 -> SW26) and a read-modify-write must not drop them. Money is
-``Decimal``; date-times are UTC-aware.
+``Decimal``; date-times are UTC-aware; fields that hold a calendar day are ``Day``
+(``date``), sent at midday UTC and read as the date they name (see ``dates``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Annotated, Any, ClassVar
 from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, model_validator
 from pydantic.alias_generators import to_camel
 
-from .dates import format_datetime, parse_datetime
+from .dates import format_datetime, format_day, parse_datetime, parse_day
 
 
 def wire_name(name: str) -> str:
@@ -27,17 +28,34 @@ def _to_datetime(value: Any) -> Any:
     if isinstance(value, str):
         return parse_datetime(value)
     if isinstance(value, date) and not isinstance(value, datetime):
-        # A day is that day in UTC; Autotask keeps dates as UTC midnight.
+        # An instant given as a day: that day's first instant in UTC.
         return datetime.combine(value, time.min, tzinfo=UTC)
     if isinstance(value, datetime) and value.tzinfo is None:
         raise ValueError("naive datetime is ambiguous; give it a timezone")
     return value
 
 
+def _to_day(value: Any) -> Any:
+    if isinstance(value, str):
+        return parse_day(value)
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError("naive datetime is ambiguous; give a date")
+        return value.date()  # the date it names, in its own zone
+    return value
+
+
+#: A real instant (createDate, lastModifiedDateTime, ...).
 UtcDatetime = Annotated[
     datetime,
     BeforeValidator(_to_datetime),
     PlainSerializer(format_datetime, return_type=str, when_used="json"),
+]
+#: A calendar day (a contract's dates, an adjustment's effective date, a unit row's dates).
+Day = Annotated[
+    date,
+    BeforeValidator(_to_day),
+    PlainSerializer(format_day, return_type=str, when_used="json"),
 ]
 Money = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
 
@@ -121,8 +139,8 @@ class Contract(Entity):
     contract_category: int | None = None
     contract_period_type: int | None = None
     status: int | None = None
-    start_date: UtcDatetime | None = None
-    end_date: UtcDatetime | None = None
+    start_date: Day | None = None
+    end_date: Day | None = None
     description: str | None = None
     is_default_contract: bool | None = None
     last_modified_date_time: UtcDatetime | None = None
@@ -165,7 +183,7 @@ class ContractServiceAdjustment(Entity):
     contract_id: int | None = None
     contract_service_id: int | None = None
     service_id: int | None = None
-    effective_date: UtcDatetime | None = None
+    effective_date: Day | None = None
     unit_change: int | None = None
     adjusted_unit_price: Money | None = None
     adjusted_unit_cost: Money | None = None
@@ -178,8 +196,8 @@ class ContractServiceUnit(Entity):
     contract_id: int | None = None
     contract_service_id: int | None = None
     service_id: int | None = None
-    start_date: UtcDatetime | None = None
-    end_date: UtcDatetime | None = None
+    start_date: Day | None = None
+    end_date: Day | None = None
     units: int | None = None
     price: Money | None = None
     cost: Money | None = None
@@ -336,6 +354,7 @@ __all__ = [
     "ContractService",
     "ContractServiceAdjustment",
     "ContractServiceUnit",
+    "Day",
     "Entity",
     "EntityFields",
     "EntityInfo",

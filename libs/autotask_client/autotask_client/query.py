@@ -3,6 +3,16 @@
 Wire shape (AUTOTASK.md §3): ``{"MaxRecords": n, "IncludeFields": [...], "Filter": [...]}``,
 each filter ``{"op", "field", "value", "udf"}`` or a group ``{"op": "and"|"or", "items": [...]}``.
 Top-level filters are ANDed.
+
+A ``date`` (not a ``datetime``) in a comparison means a calendar day, for the fields that
+hold one (a contract's or unit row's ``startDate``/``endDate``). How Autotask compares a
+filter value with a day field is UNCONFIRMED, so each comparison is sent against the midday
+(UTC) of a day (``_day_filter``): a day field holding D, at midnight (as Autotask returns
+them) or at midday (as Prism writes them), lies after the midday of D-1 and not after the
+midday of D. ``gte``/``lte``/``lt``/``gt``/``eq`` D then select the same rows whether the
+server compares UTC instants, UTC dates, or dates in an instance zone from UTC-11 to UTC+11;
+midnight UTC would be the day before in every zone west of UTC. Compare instant fields
+(``createDate``) with a ``datetime``: it is sent as given.
 """
 
 from __future__ import annotations
@@ -10,11 +20,11 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeAlias
 
-from .dates import format_datetime
+from .dates import format_datetime, format_day
 
 #: The API's page size cap and default.
 MAX_RECORDS = 500
@@ -47,6 +57,9 @@ class Condition:
     udf: bool = False
 
     def to_wire(self) -> dict[str, Any]:
+        as_days = _day_filter(self)
+        if as_days is not None:
+            return as_days.to_wire()
         out: dict[str, Any] = {"op": self.op, "field": self.field}
         if self.op not in ("exist", "notExist"):
             out["value"] = _wire(self.value)
@@ -65,6 +78,30 @@ class Group:
 
 
 Filter: TypeAlias = Condition | Group
+
+
+def _day_filter(c: Condition) -> Filter | None:
+    """A comparison with a calendar date as comparisons with middays: ``x >= D`` is
+    ``x > midday(D-1)``, ``x < D`` is ``x <= midday(D-1)``, ``x = D`` is both bounds of D."""
+    day = c.value
+    if c.udf or not isinstance(day, date) or isinstance(day, datetime):
+        return None
+    eve, noon = format_day(day - timedelta(days=1)), format_day(day)
+    field = c.field
+    match c.op:
+        case "lte":
+            return Condition("lte", field, noon)
+        case "gt":
+            return Condition("gt", field, noon)
+        case "gte":
+            return Condition("gt", field, eve)
+        case "lt":
+            return Condition("lte", field, eve)
+        case "eq":
+            return Group("and", (Condition("gt", field, eve), Condition("lte", field, noon)))
+        case "noteq":
+            return Group("or", (Condition("lte", field, eve), Condition("gt", field, noon)))
+    return None
 
 
 def eq(field: str, value: Scalar, *, udf: bool = False) -> Condition:

@@ -307,7 +307,10 @@ class Api:
             return self._query(request, method, entity, body, after=None)
         if tail == ["count"]:
             parsed = filters.parse(body, entity, max_or=self.config.max_or_conditions)
-            return {"queryCount": len(filters.select(self.store.all(entity), parsed))}
+            found = filters.select(
+                self.store.all(entity), parsed, time_zone=self.config.instance_time_zone
+            )
+            return {"queryCount": len(found)}
         if tail == ["next"]:
             token = decode_token(request.query_params.get("paging", ""))
             if token.get("m") == "POST" and method == "GET":
@@ -321,7 +324,9 @@ class Api:
         self, request: Request, method: str, entity: str, body: Any, after: int | None
     ) -> Any:
         parsed = filters.parse(body, entity, max_or=self.config.max_or_conditions)
-        found = filters.select(self.store.all(entity), parsed)
+        found = filters.select(
+            self.store.all(entity), parsed, time_zone=self.config.instance_time_zone
+        )
         if after is not None:
             found = [r for r in found if int(r["id"]) > after]
         size = min(parsed.max_records or self.config.page_size, self.config.page_size)

@@ -64,6 +64,11 @@ class SimConfig:
     #: "the previous row ends there" (at the adjustment's effective date, so two rows cover
     #: the change day); which day real rows show is UNCONFIRMED, so both are played.
     unit_row_end: Literal["day_before", "at_next"] = "day_before"
+    #: The zone the Autotask instance works in (IANA name). UNCONFIRMED how real Autotask
+    #: reads a date-time sent for a day field (effectiveDate, a contract's dates): the
+    #: simulator takes it as the date it falls on in this zone (ECIT #94), so with a zone west
+    #: of UTC a day sent as midnight UTC lands the day before.
+    instance_time_zone: str = "UTC"
     #: Fault ``timeout`` holds a request at most this long, then answers 504.
     max_hang_seconds: float = 30.0
 
@@ -91,6 +96,8 @@ class SimConfig:
             cfg.rate_limit_status = 500
         if env.get("AUTOTASK_SIM_UNIT_ROW_END") == "at_next":
             cfg.unit_row_end = "at_next"
+        if env.get("AUTOTASK_SIM_TIME_ZONE"):
+            cfg.instance_time_zone = env["AUTOTASK_SIM_TIME_ZONE"]
         if env.get("AUTOTASK_SIM_BACKDOOR", "1") in ("0", "false", "no"):
             cfg.enable_backdoor = False
         return cfg

@@ -1,8 +1,15 @@
-"""Dates as the real API keeps them: UTC, written back without a zone designator."""
+"""Dates as the real API keeps them: UTC, written back without a zone designator.
+
+Day fields (a contract's dates, an adjustment's effective date, a unit row's dates) hold a
+calendar day, kept as ``YYYY-MM-DDT00:00:00``. A date-time sent for one is taken as the date
+it falls on in the instance's zone (``SimConfig.instance_time_zone``; UNCONFIRMED for real
+Autotask, see ``day_in``).
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 
 def parse_any(value: str) -> datetime:
@@ -30,6 +37,16 @@ def wire_date(value: date) -> str:
 
 def day_of(value: str) -> date:
     return parse_any(value).date()
+
+
+def day_in(value: str, zone: str) -> date:
+    """The day a value sent for a day field names in an instance working in `zone`: a bare
+    date is that date; a date-time (UTC when it has no designator) is the date it falls on
+    there, so ``2026-11-01T00:00:00Z`` is 31 October in America/Los_Angeles."""
+    text = value.strip()
+    if len(text) == 10:
+        return date.fromisoformat(text)
+    return parse_any(text).astimezone(ZoneInfo(zone)).date()
 
 
 def add_months(start: date, months: int) -> date:

@@ -1,14 +1,21 @@
-"""The query grammar on the server side: parse a QueryModel, check it, match records."""
+"""The query grammar on the server side: parse a QueryModel, check it, match records.
+
+A filter on a day field (``metadata.DAY_FIELDS``) compares dates: the record's day with the
+date the filter's value falls on in the instance's zone, as a written value is taken
+(``dates.day_in``).
+"""
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from . import errors as E
-from .dates import parse_any
-from .metadata import FieldMeta, fields_of
+from .dates import day_in, day_of, parse_any
+from .metadata import DAY_FIELDS, FieldMeta, fields_of
 from .store import Record
 
 OPS = {
@@ -22,6 +29,7 @@ class ParsedQuery:
     filters: list[dict[str, Any]]
     max_records: int | None
     include_fields: list[str]
+    day_fields: frozenset[str] = frozenset()  # lower-case names
 
 
 def _ci(body: dict[str, Any], key: str) -> Any:
@@ -62,7 +70,8 @@ def parse(body: Any, entity: str, *, max_or: int, max_udf: int = 1) -> ParsedQue
         raise E.failure(E.TOO_MANY_OR.format(n=max_or))
     if counts["udf"] > max_udf:
         raise E.failure(E.ONE_UDF)
-    return ParsedQuery(filters, max_records, canonical_include)
+    days = frozenset(name.lower() for e, name in DAY_FIELDS if e == entity)
+    return ParsedQuery(filters, max_records, canonical_include, days)
 
 
 def _check(f: Any, metas: dict[str, FieldMeta], counts: dict[str, int]) -> None:
@@ -197,11 +206,34 @@ def _key(value: Any) -> Any:
         return text.lower()
 
 
-def _compiled(f: dict[str, Any]) -> Any:
+_DAY_OPS: dict[str, Callable[[Any, Any], Any]] = {
+    "eq": operator.eq,
+    "noteq": operator.ne,
+    "gt": operator.gt,
+    "gte": operator.ge,
+    "lt": operator.lt,
+    "lte": operator.le,
+}
+
+
+def _day_matcher(f: dict[str, Any], zone: str) -> Any:
+    compare = _DAY_OPS[str(_ci(f, "op")).lower()]
+    wanted = day_in(str(_ci(f, "value")), zone)
+
+    def check(record: Record) -> bool:
+        actual = _field_value(record, f)
+        if actual in (None, ""):
+            return str(_ci(f, "op")).lower() == "noteq"
+        return bool(compare(day_of(str(actual)), wanted))
+
+    return check
+
+
+def _compiled(f: dict[str, Any], days: frozenset[str] = frozenset(), zone: str = "UTC") -> Any:
     """A matcher for one filter; ``in`` lists become sets so long lists stay cheap."""
     op = str(_ci(f, "op")).lower()
     if op in ("and", "or"):
-        parts = [_compiled(i) for i in _ci(f, "items") or []]
+        parts = [_compiled(i, days, zone) for i in _ci(f, "items") or []]
         if op == "and":
             return lambda r: all(p(r) for p in parts)
         return lambda r: any(p(r) for p in parts)
@@ -209,11 +241,17 @@ def _compiled(f: dict[str, Any]) -> Any:
         keys = {_key(v) for v in _ci(f, "value") or []}
         wanted = op == "in"
         return lambda r: (_key(_field_value(r, f)) in keys) == wanted
+    field = str(_ci(f, "field") or "").lower()
+    if op in _DAY_OPS and field in days and _ci(f, "udf") is not True:
+        value = _ci(f, "value")
+        if isinstance(value, str) and _dates(value, value) is not None:
+            return _day_matcher(f, zone)
     return lambda r: matches(r, f)
 
 
-def select(records: list[Record], parsed: ParsedQuery) -> list[Record]:
-    checks = [_compiled(f) for f in parsed.filters]
+def select(records: list[Record], parsed: ParsedQuery, *, time_zone: str = "UTC") -> list[Record]:
+    """The records every filter matches; day fields compare as dates in `time_zone`."""
+    checks = [_compiled(f, parsed.day_fields, time_zone) for f in parsed.filters]
     return [r for r in records if all(check(r) for check in checks)]
 
 

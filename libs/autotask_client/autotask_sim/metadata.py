@@ -196,6 +196,14 @@ READ_ONLY: dict[str, set[str]] = {
     UNITS: {name for name, _ in _SWAGGER_FIELDS[UNITS]},
     BILLING_CODES: {name for name, _ in _SWAGGER_FIELDS[BILLING_CODES]},
 }
+# Fields typed date-time that hold a calendar day (AUTOTASK.md §8: "treat as dates").
+DAY_FIELDS: set[tuple[str, str]] = {
+    (CONTRACTS, "startDate"),
+    (CONTRACTS, "endDate"),
+    (ADJUSTMENTS, "effectiveDate"),
+    (UNITS, "startDate"),
+    (UNITS, "endDate"),
+}
 # DOC ContractServicesEntity.htm: "on update only adjustedPrice and invoiceDescription".
 UPDATABLE: dict[str, set[str]] = {CONTRACT_SERVICES: {"adjustedPrice", "invoiceDescription"}}
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from . import errors as E
 from .config import SimConfig
-from .dates import day_of, parse_any, wire, wire_date
+from .dates import day_in, day_of, parse_any, wire, wire_date
 from .metadata import (
     ADJUSTMENTS,
     BILLING_CODES,
@@ -16,6 +16,7 @@ from .metadata import (
     CONTRACT_STATUS_ACTIVE,
     CONTRACT_TYPE_RECURRING,
     CONTRACTS,
+    DAY_FIELDS,
     ID_START,
     SERVICES,
     UPDATABLE,
@@ -67,8 +68,20 @@ class Rules:
                 continue
             if for_update and entity in UPDATABLE and meta.name not in UPDATABLE[entity]:
                 continue
-            out[meta.name] = self._typed(meta, value)
+            if (entity, meta.name) in DAY_FIELDS:
+                out[meta.name] = self._day(meta, value)
+            else:
+                out[meta.name] = self._typed(meta, value)
         return out
+
+    def _day(self, meta: FieldMeta, value: Any) -> Any:
+        """A day field: the date the value falls on in the instance's zone, kept as midnight."""
+        if value is None:
+            return None
+        try:
+            return wire_date(day_in(str(value), self.config.instance_time_zone))
+        except ValueError:
+            raise E.failure(E.BAD_VALUE.format(field=meta.name, type=meta.data_type)) from None
 
     def _typed(self, meta: FieldMeta, value: Any) -> Any:
         if value is None:

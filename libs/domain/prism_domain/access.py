@@ -91,6 +91,7 @@ class Permission(StrEnum):
     MANAGE_BILLING = "MANAGE_BILLING"  # the distributor: billing runs, usage, credits (P3)
     VIEW_PSA_SYNC = "VIEW_PSA_SYNC"  # connection status, sync settings, runs (S1, S2, S7)
     MANAGE_PSA_SYNC = "MANAGE_PSA_SYNC"  # credentials, settings, mappings, syncs (S1-S3)
+    MANAGE_ORGANISATION = "MANAGE_ORGANISATION"  # its own settings (time zone); admins
 
 
 class PrincipalKind(StrEnum):
@@ -158,6 +159,7 @@ _ADMIN_EXTRA = frozenset(
         Permission.MANAGE_API_CLIENTS,
         Permission.VIEW_AUDIT_LOG,
         Permission.MANAGE_PSA_SYNC,
+        Permission.MANAGE_ORGANISATION,
     }
 )
 # Machine access: the business data, not the partner's own staff and credentials.

@@ -130,6 +130,18 @@ def visible_organisations(scope: Scope | None) -> ColumnElement[bool]:
     return false()
 
 
+def managed_organisations(scope: Scope | None) -> ColumnElement[bool]:
+    """Organisations whose own settings the scope manages: a partner its own; the
+    distributor's staff the distributor and every partner (acting for one: that one)."""
+    if scope is None or scope.customer_id is not None:
+        return false()
+    if scope.all_partners:
+        return true()
+    if scope.partner_id is not None:
+        return and_(Organisation.id == scope.partner_id)
+    return false()
+
+
 def _own_organisation(scope: Scope | None, column: Any) -> ColumnElement[bool]:
     if scope is None or scope.customer_id is not None:
         return false()

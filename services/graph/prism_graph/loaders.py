@@ -24,6 +24,7 @@ from sqlalchemy import (
     func,
     literal,
     null,
+    or_,
     select,
     type_coerce,
     union_all,
@@ -36,6 +37,7 @@ from strawberry.dataloader import DataLoader
 
 from prism_domain.access import Scope
 from prism_domain.contacts import ContactType
+from prism_domain.organisations import OrganisationKind, time_zone_in_force
 from prism_graph import access
 from prism_graph.billing.models import Invoice, InvoiceLine
 from prism_graph.catalogue.models import Product, ProductPrice, Program
@@ -487,6 +489,26 @@ def last_customer_sync_loader(
     return DataLoader(load_fn=load)
 
 
+def time_zone_loader(reader: RequestReader, scope: Scope | None) -> DataLoader[int, str]:
+    async def load(ids: Sequence[int]) -> list[str]:
+        rows = await reader.rows(
+            select(Organisation.id, Organisation.kind, Organisation.time_zone).where(
+                or_(
+                    Organisation.id.in_(set(ids)),
+                    Organisation.kind == OrganisationKind.DISTRIBUTOR,
+                ),
+                access.visible_organisations(scope),
+            )
+        )
+        own = {pk: zone for pk, _, zone in rows}
+        distributor = next(
+            (zone for _, kind, zone in rows if kind is OrganisationKind.DISTRIBUTOR), None
+        )
+        return [time_zone_in_force(own.get(i), distributor) for i in ids]
+
+    return DataLoader(load_fn=load)
+
+
 class Loaders:
     """`<Thing>By<Key>` loaders, created fresh for every request, each on first use: a page
     uses a few of them, and building them all cost more than reading its children."""
@@ -498,6 +520,12 @@ class Loaders:
     @functools.cached_property
     def organisation_by_id(self) -> DataLoader[int, Organisation | None]:
         return by_id_loader(self.reader, Organisation, access.visible_organisations, self.scope)
+
+    @functools.cached_property
+    def time_zone_by_organisation(self) -> DataLoader[int, str]:
+        """`TimeZoneByOrganisation`: the zone in force (its own, else the distributor's, else
+        UTC) of each organisation, with the distributor's, in one statement."""
+        return time_zone_loader(self.reader, self.scope)
 
     @functools.cached_property
     def customer_by_id(self) -> DataLoader[int, Customer | None]:

@@ -46,6 +46,7 @@ from prism_graph.customers.tenant_schema import TenantMutations
 from prism_graph.customers.update import CustomerUpdateMutations
 from prism_graph.identity.schema import IdentityMutations, IdentityQueries
 from prism_graph.orders.schema import OrderMutations, OrderQueries
+from prism_graph.organisations.schema import OrganisationMutations
 from prism_graph.psa.schema import PsaMutations, PsaQueries
 from prism_graph.subscriptions.schema import SubscriptionMutations, SubscriptionQueries
 
@@ -85,6 +86,7 @@ class Mutation(
     PsaMutations,
     CustomerUpdateMutations,
     OrderMutations,
+    OrganisationMutations,
 ):
     pass
 

@@ -290,8 +290,8 @@ def rows(client, sid: int, before: date) -> list[tuple[str, str, int, float, flo
     units = client.contract_service_units.query(q.eq("serviceID", sid), q.lt("startDate", before))
     return sorted(
         (
-            u.start_date.date().isoformat(),
-            u.end_date.date().isoformat(),
+            u.start_date.isoformat(),
+            u.end_date.isoformat(),
             u.units,
             float(u.price),
             float(u.cost),

@@ -10,7 +10,6 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import Engine, func, select, update
 
-from prism_graph import billing
 from prism_graph.billing.models import Charge
 from prism_graph.mail.models import MailMessage
 from prism_graph.orders.models import CustomerAttachment, Order, RfiRequest
@@ -33,6 +32,7 @@ from tests.integration.orders.support import (
     submit_order,
 )
 from tests.support.catalogue import create_product, create_program
+from tests.support.clock import freeze, noon_utc
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import Tenants, gid
 
@@ -246,7 +246,7 @@ async def test_the_first_invoice_bills_what_the_order_quoted_one_time_fee_includ
     assert submitted["errors"] == []
 
     month_end = start.replace(day=days_in_month(start))
-    monkeypatch.setattr(billing.service, "today", lambda: month_end + timedelta(days=1))
+    freeze(monkeypatch, noon_utc(month_end + timedelta(days=1)))
     billed = await client.data(
         "mutation($m: String!) { runBilling(month: $m) { issued { id } errors { message } } }",
         {"m": f"{start:%Y-%m}"},

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import httpx
@@ -37,16 +37,18 @@ def test_sent_dates_are_unambiguous() -> None:
         contract_id=1,
         service_id=2,
         unit_change=-1,
-        effective_date=datetime(2024, 3, 15, tzinfo=UTC),
+        effective_date=date(2024, 3, 15),
         adjusted_unit_price=Decimal("10.10"),
     )
     assert adj.to_wire() == {
         "contractID": 1,
         "serviceID": 2,
         "unitChange": -1,
-        "effectiveDate": "2024-03-15T00:00:00Z",
+        "effectiveDate": "2024-03-15T12:00:00Z",  # a day: midday UTC (tests: test_atc_days)
         "adjustedUnitPrice": 10.1,
     }
+    service = Service(create_date=datetime(2024, 3, 15, 9, 30, tzinfo=UTC))
+    assert service.to_wire() == {"createDate": "2024-03-15T09:30:00Z"}  # an instant, as is
 
 
 def test_picklist_labels_match_case_insensitively() -> None:

@@ -84,7 +84,13 @@ def test_groups_udfs_and_values() -> None:
                 ],
             },
             {"op": "gte", "field": "lastModifiedDate", "value": "2024-01-31T13:04:05Z"},
-            {"op": "eq", "field": "startDate", "value": "2024-02-01T00:00:00Z"},
+            {  # a calendar day: between two middays UTC (test_atc_days)
+                "op": "and",
+                "items": [
+                    {"op": "gt", "field": "startDate", "value": "2024-01-31T12:00:00Z"},
+                    {"op": "lte", "field": "startDate", "value": "2024-02-01T12:00:00Z"},
+                ],
+            },
             {"op": "eq", "field": "unitPrice", "value": 12.5},
         ],
     }

@@ -32,6 +32,7 @@ from prism_graph.common.decimals import fixed
 from prism_graph.common.errors import BadRequest, user_errors
 from prism_graph.common.pagination import Page, SortKey, paginate
 from prism_graph.context import Info
+from prism_graph.organisations import zones
 
 
 def _charge_payload(result: models.Charge | list[FieldError]) -> ChargePayload:
@@ -114,7 +115,8 @@ class BillingMutations:
         ),
     )
     async def run_billing(self, info: Info, month: str) -> RunBillingPayload:
-        period = service.billable_period(month)
+        today = await zones.today_for(info.context.reader.scalar, None)
+        period = service.billable_period(month, today)
         if isinstance(period, FieldError):
             return RunBillingPayload(
                 issued=[], already_issued=0, errors=user_errors([period], None)

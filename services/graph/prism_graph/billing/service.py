@@ -42,7 +42,7 @@ from prism_graph.billing import document, models, pdf
 from prism_graph.billing.locks import lock_billing
 from prism_graph.billing.notify import notify_invoice_issued
 from prism_graph.catalogue.models import Product, ProductPrice, Program
-from prism_graph.catalogue.service import money, to_domain, today
+from prism_graph.catalogue.service import money, to_domain
 from prism_graph.customers.models import Customer
 from prism_graph.database import Database, UnitOfWork
 from prism_graph.organisations.models import Organisation
@@ -582,13 +582,15 @@ async def add_adjustment(
         return row
 
 
-def billable_period(month: str) -> Period | FieldError:
-    """A calendar month that is over (billing is in arrears)."""
+def billable_period(month: str, today: date) -> Period | FieldError:
+    """A calendar month that is over (billing is in arrears) on `today`, the date in the
+    distributor's time zone: in Sydney October can be billed from Sydney's midnight, not
+    from UTC's, eleven hours later."""
     try:
         period = Period.parse_month(month)
     except ValueError:
         return FieldError("month", ErrorCode.INVALID, "Give the month as YYYY-MM, e.g. 2026-10.")
-    if period.end >= today():
+    if period.end >= today:
         return FieldError(
             "month",
             ErrorCode.OUT_OF_RANGE,

@@ -35,10 +35,7 @@ from prism_domain.text import clean_name
 from prism_graph.catalogue.models import Product, ProductPrice, Program, text_key
 from prism_graph.common.decimals import fixed
 from prism_graph.database import Database, UnitOfWork
-
-
-def today() -> date:
-    return datetime.now(UTC).date()
+from prism_graph.organisations import zones
 
 
 def _not_found(field: str = "id") -> list[FieldError]:
@@ -212,7 +209,9 @@ async def create_product(
         if taken is not None:
             return [_duplicate_sku(entry.sku)]
         try:
-            product = await _add_product(uow, program, entry, new.effective_from or today())
+            # The distributor's price list: "today" is the distributor's.
+            day = new.effective_from or await zones.today_for(uow.session.scalar, None)
+            product = await _add_product(uow, program, entry, day)
         except IntegrityError:
             return [_duplicate_sku(entry.sku)]
         await uow.commit()
@@ -360,8 +359,8 @@ async def import_price_list(
 ) -> ImportReport | list[FieldError]:
     """P1: what the file would change (dry run) or changes (nothing when a row is bad,
     unless `allow_partial`: then the good rows are imported and the bad ones reported)."""
-    day = effective_from or today()
     async with database.unit_of_work() as uow:
+        day = effective_from or await zones.today_for(uow.session.scalar, None)
         program = await uow.session.get(Program, program_id)
         if program is None:
             return [FieldError("programId", ErrorCode.NOT_FOUND, "No such program.")]

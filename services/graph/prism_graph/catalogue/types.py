@@ -98,12 +98,15 @@ class Product(relay.Node):
         currency = await self._currency(info)
         return [PriceVersion.from_model(r, currency) for r in rows]
 
-    @strawberry.field(description="The prices in force on `on` (default: today, UTC).")
+    @strawberry.field(
+        description="The prices in force on `on` (default: today in your organisation's "
+        "time zone, the day a partner's order without a start date is priced on)."
+    )
     async def price(self, info: Info, on: date | None = None) -> PriceVersion | None:
-        from prism_graph.catalogue.service import today
+        from prism_graph.organisations.zones import callers_today
 
         rows = await info.context.loaders.prices_by_product.load(self.id)
-        row = in_force(rows, on or today())
+        row = in_force(rows, on or await callers_today(info.context))
         return PriceVersion.from_model(row, await self._currency(info)) if row else None
 
     @classmethod
@@ -161,7 +164,8 @@ class CreateProductInput:
     kind: ProductKind  # type: ignore[valid-type]
     description: str = ""
     effective_from: date | None = strawberry.field(
-        default=None, description="When the first prices apply; default today (UTC)."
+        default=None,
+        description="When the first prices apply; default today in the distributor's time zone.",
     )
 
 
@@ -208,7 +212,9 @@ class ImportPriceListInput:
         default=False, description="The file is the whole list: retire SKUs it does not name."
     )
     effective_from: date | None = strawberry.field(
-        default=None, description="When new and changed prices apply; default today (UTC)."
+        default=None,
+        description="When new and changed prices apply; default today in the distributor's "
+        "time zone.",
     )
 
 

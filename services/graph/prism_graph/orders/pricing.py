@@ -1,7 +1,8 @@
 """From stored rows to the domain's order rules (O3, O4): price lines, translate field names.
 
 The price of a line is the partner's contracted price: the program price list's buy price in
-force on the order's start date (today while no start date is set). Once an order is
+force on the order's start date (while no start date is set: today, in the zone of the
+partner that orders). Once an order is
 submitted, each line keeps the unit price it was priced at, so the order, the addendum and the
 mails keep showing what was agreed even after the price list changes.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 
 from prism_domain.catalogue import PriceListEntry
 from prism_domain.errors import ErrorCode, FieldError
@@ -20,10 +21,6 @@ from prism_graph.catalogue.models import Product, ProductPrice, Program
 from prism_graph.catalogue.service import money
 from prism_graph.catalogue.types import in_force
 from prism_graph.orders.models import Order, OrderLine
-
-
-def today() -> date:
-    return datetime.now(UTC).date()
 
 
 @dataclass(frozen=True)
@@ -48,16 +45,24 @@ class PricedOrder:
         )
 
 
+def pricing_day(order: Order, today: date) -> date:
+    """The day an order is priced on: its start date, else `today` in the zone of the
+    partner ordering."""
+    return order.start_date or today
+
+
 def price_lines(
     order: Order,
     lines: Sequence[OrderLine],
     products: Mapping[int, Product],
     prices: Mapping[int, Sequence[ProductPrice]],
     programs: Mapping[int, Program],
+    *,
+    on: date,
 ) -> PricedOrder:
-    """The domain's order lines with the contracted prices; a line without a price in force
-    on the day is an error on that line."""
-    day = order.start_date or today()
+    """The domain's order lines with the contracted prices in force `on` (`pricing_day`); a
+    line without a price in force on the day is an error on that line."""
+    day = on
     result: list[DomainLine] = []
     priced_rows: list[OrderLine] = []
     errors: list[FieldError] = []

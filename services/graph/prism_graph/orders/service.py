@@ -42,7 +42,8 @@ from prism_graph.mail.outbox import Attachment, MailSignal, enqueue
 from prism_graph.mail.templates import compose
 from prism_graph.orders import pdf
 from prism_graph.orders.models import CustomerAttachment, Order, OrderLine, OrderStatus, RfiRequest
-from prism_graph.orders.pricing import PricedOrder, api_field, price_lines, today
+from prism_graph.orders.pricing import PricedOrder, api_field, price_lines, pricing_day
+from prism_graph.organisations import zones
 from prism_graph.organisations.models import Organisation
 from prism_graph.subscriptions import service as subscriptions
 from prism_platform.db import utcnow
@@ -112,7 +113,16 @@ async def _lines(session: AsyncSession, order_id: int) -> list[OrderLine]:
     return list(rows)
 
 
-async def _price(session: AsyncSession, order: Order, lines: Sequence[OrderLine]) -> PricedOrder:
+async def partner_today(session: AsyncSession, order: Order) -> date:
+    """Today in the zone of the partner ordering (the customer's owner: a partner, or the
+    distributor for its direct customers): the earliest start date it may choose."""
+    owner = await session.scalar(select(Customer.owner_id).where(Customer.id == order.customer_id))
+    return await zones.today_for(session.scalar, owner)
+
+
+async def _price(
+    session: AsyncSession, order: Order, lines: Sequence[OrderLine], today: date
+) -> PricedOrder:
     ids = sorted({line.product_id for line in lines})
     products = {p.id: p for p in await session.scalars(select(Product).where(Product.id.in_(ids)))}
     prices: dict[int, list[ProductPrice]] = {i: [] for i in ids}
@@ -126,7 +136,7 @@ async def _price(session: AsyncSession, order: Order, lines: Sequence[OrderLine]
     programs = {
         p.id: p for p in await session.scalars(select(Program).where(Program.id.in_(program_ids)))
     }
-    return price_lines(order, lines, products, prices, programs)
+    return price_lines(order, lines, products, prices, programs, on=pricing_day(order, today))
 
 
 # --- drafts (O2) ----------------------------------------------------------------------------
@@ -200,7 +210,7 @@ async def _apply(
     lines = await _lines(session, order.id)
     if errors:
         return lines, errors
-    priced = await _price(session, order, lines)
+    priced = await _price(session, order, lines, await partner_today(session, order))
     errors += priced.errors
     if (
         changes.lines is not None
@@ -338,8 +348,9 @@ async def submit_order(
         lines, errors = await _apply(session, order, changes)
         if errors:
             return errors
-        priced = await _price(session, order, lines)
-        errors = _submission_errors(order, priced)
+        today = await partner_today(session, order)
+        priced = await _price(session, order, lines, today)
+        errors = _submission_errors(order, priced, today)
         quote = priced.quote(order)
         if errors or quote is None or priced.currency is None:
             return errors or [FieldError(None, ErrorCode.INVALID, "The order is incomplete.")]
@@ -439,7 +450,7 @@ async def submit_order(
         return order
 
 
-def _submission_errors(order: Order, priced: PricedOrder) -> list[FieldError]:
+def _submission_errors(order: Order, priced: PricedOrder, today: date) -> list[FieldError]:
     errors = list(priced.errors)
     users: object = order.permitted_users
     if users is None:
@@ -461,7 +472,7 @@ def _submission_errors(order: Order, priced: PricedOrder) -> list[FieldError]:
             permitted_users=users,
             currency=priced.currency or "XXX",
             start_date=order.start_date,
-            today=today(),
+            today=today,
         )
     ]
     if not order.implementation_lead_name:

@@ -25,6 +25,7 @@ from prism_graph.orders import models
 from prism_graph.orders.pricing import PricedOrder, price_lines
 from prism_graph.orders.service import reference
 from prism_graph.organisations.types import Organisation
+from prism_graph.organisations.zones import callers_today, today_in_zone
 from prism_graph.subscriptions.types import Subscription
 
 OrderStatus = strawberry.enum(models.OrderStatus, name="OrderStatus")
@@ -197,6 +198,14 @@ class Order(relay.Node):
         row = await info.context.loaders.organisation_by_id.load(customer.owner_id)
         return Organisation.from_model(row) if row else None
 
+    async def _today(self, info: Info) -> date:
+        """Today for the partner ordering, which prices an order without a start date."""
+        loaders = info.context.loaders
+        customer = await loaders.customer_by_id.load(self.customer_id)
+        if customer is None:
+            return await callers_today(info.context)
+        return today_in_zone(await loaders.time_zone_by_organisation.load(customer.owner_id))
+
     async def _priced(self, info: Info) -> tuple[PricedOrder, list[PricedLine], OrderQuote | None]:
         if "priced" not in self.cache:
             loaders = info.context.loaders
@@ -206,7 +215,8 @@ class Order(relay.Node):
             prices = dict(zip(ids, await loaders.prices_by_product.load_many(ids), strict=True))
             program_ids = sorted({p.program_id for p in products.values()})
             programs = {p.id: p for p in await loaders.program_by_id.load_many(program_ids) if p}
-            priced = price_lines(self.row, lines, products, prices, programs)
+            on = self.row.start_date or await self._today(info)
+            priced = price_lines(self.row, lines, products, prices, programs, on=on)
             quote = priced.quote(self.row)
             self.cache["priced"] = (priced, quote)
         priced, quote = self.cache["priced"]

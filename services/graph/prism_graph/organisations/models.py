@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import Enum, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from prism_domain.organisations import OrganisationKind
+from prism_domain.organisations import TIME_ZONE_MAX_LENGTH, OrganisationKind
 from prism_platform.db import Base, UTCDateTime, utcnow
 
 
@@ -20,4 +20,6 @@ class Organisation(Base):
     )
     name: Mapped[str] = mapped_column(String(200))
     domain: Mapped[str | None] = mapped_column(String(253))
+    # An IANA name; None: a partner follows the distributor's zone, the distributor UTC.
+    time_zone: Mapped[str | None] = mapped_column(String(TIME_ZONE_MAX_LENGTH))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -20,10 +20,35 @@ class Organisation(relay.Node):
     kind: OrganisationKind  # type: ignore[valid-type]
     name: str
     domain: str | None
+    own_time_zone: str | None = strawberry.field(
+        description=(
+            "The time zone set on this organisation itself (an IANA name); null when it has "
+            "none: a partner then follows the distributor's zone, the distributor works in UTC."
+        )
+    )
+
+    @strawberry.field(
+        description=(
+            "The time zone this organisation works in (an IANA name, e.g. "
+            '"Australia/Sydney"): its own, else the distributor\'s, else "UTC". Its "today" '
+            "is the date in this zone: the earliest start date of its orders and, for the "
+            "distributor, when a month is over and can be billed."
+        )
+    )
+    async def time_zone(self, info: Info) -> str:
+        if self.own_time_zone:
+            return self.own_time_zone
+        return await info.context.loaders.time_zone_by_organisation.load(self.id)
 
     @classmethod
     def from_model(cls, row: models.Organisation) -> Organisation:
-        return cls(id=row.id, kind=row.kind, name=row.name, domain=row.domain)
+        return cls(
+            id=row.id,
+            kind=row.kind,
+            name=row.name,
+            domain=row.domain,
+            own_time_zone=row.time_zone,
+        )
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]

@@ -13,7 +13,7 @@ direct customer of the distributor, or one without a tenant in the program) is N
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 from itertools import islice
 
 from sqlalchemy import select
@@ -28,6 +28,7 @@ from prism_graph.billing.models import Invoice
 from prism_graph.customers.models import Customer
 from prism_graph.customers.tenant_models import Tenant
 from prism_graph.database import Database
+from prism_graph.organisations import zones
 from prism_graph.psa import service
 from prism_syncer.psa.autotask import (
     ACTIVE_CONTRACT_STATUS,
@@ -105,8 +106,7 @@ def contract_facts(psa: AutotaskPsa, contract_id: int, today: date) -> ContractF
         raw = psa.client.contracts.get(contract_id)
     if raw is None:
         return None
-    starts = raw.start_date.date() if raw.start_date else None
-    ends = raw.end_date.date() if raw.end_date else None
+    starts, ends = raw.start_date, raw.end_date
     return ContractFacts(
         id=int(raw.id or contract_id),
         name=raw.contract_name or "",
@@ -261,7 +261,8 @@ async def save_mapping(
         problem = await _connection_error(session, partner_id)
         if problem is not None:
             return [problem]
-    today = datetime.now(UTC).date()
+        # Whether the contract is in force today is the partner's today, not UTC's.
+        today = await zones.today_for(session.scalar, partner_id)
     checked = await service.live(
         database,
         config,

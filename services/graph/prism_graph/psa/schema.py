@@ -21,6 +21,7 @@ from prism_graph.catalogue.schema import node_pk
 from prism_graph.common.errors import user_errors
 from prism_graph.common.pagination import Page, SortKey, paginate
 from prism_graph.context import Info
+from prism_graph.organisations import zones
 from prism_graph.psa import service
 from prism_graph.psa.common import PsaUnavailable, partner_of
 from prism_graph.psa.config import psa_config
@@ -131,7 +132,8 @@ class PsaQueries(InvoiceSyncQueries):
     @strawberry.field(
         permission_classes=[requires(Permission.MANAGE_PSA_SYNC)],
         description="Active Recurring Service contracts, live, of a company and/or searched "
-        "by name (at most 50), for customer mapping (S4).",
+        "by name (at most 50), for customer mapping: those in force today in the partner's "
+        "time zone.",
     )
     async def psa_contracts(
         self, info: Info, company_id: int | None = None, search: str | None = None
@@ -139,12 +141,13 @@ class PsaQueries(InvoiceSyncQueries):
         partner = _partner(info)
         if partner is None:
             return []
+        today = await zones.today_for(info.context.reader.scalar, partner)
         return _choices(
             await service.live(
                 info.context.database,
                 psa_config(info),
                 partner,
-                lambda psa: psa.recurring_contracts(company_id, search),
+                lambda psa: psa.recurring_contracts(company_id, search, today=today),
             )
         )
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import date
 from decimal import Decimal
 from itertools import islice
 
@@ -222,8 +222,8 @@ class AutotaskPsa:
                     id=int(c.id or 0),
                     active=c.status == ACTIVE_CONTRACT_STATUS,
                     recurring=c.contract_type == RECURRING_SERVICE_CONTRACT,
-                    start=c.start_date.date() if c.start_date else None,
-                    end=c.end_date.date() if c.end_date else None,
+                    start=c.start_date,
+                    end=c.end_date,
                 )
                 for c in found
             }
@@ -269,8 +269,8 @@ class AutotaskPsa:
                     contract_service_id=int(u.contract_service_id or 0),
                     contract_id=int(u.contract_id or 0),
                     service_id=int(u.service_id or 0),
-                    start=u.start_date.date(),
-                    end=u.end_date.date(),
+                    start=u.start_date,
+                    end=u.end_date,
                     units=int(u.units or 0),
                 )
                 for u in found
@@ -291,9 +291,9 @@ class AutotaskPsa:
             record = ContractServiceAdjustment(
                 contract_id=new.contract_id,
                 service_id=new.service_id,
-                effective_date=datetime(
-                    new.effective.year, new.effective.month, new.effective.day, tzinfo=UTC
-                ),
+                # A calendar day: the client sends it at midday UTC, which is that day in
+                # the instance's zone as well as in UTC (docs/psa-sync.md, "Time zones").
+                effective_date=new.effective,
                 unit_change=new.unit_change,
                 adjusted_unit_price=new.unit_price,
                 adjusted_unit_cost=new.unit_cost,
@@ -352,10 +352,12 @@ class AutotaskPsa:
                 key=lambda c: c.name.casefold(),
             )
 
-    def recurring_contracts(self, company_id: int | None, search: str | None) -> list[Choice]:
-        """Active Recurring Service contracts only (S4): the kind invoices can sync to."""
+    def recurring_contracts(
+        self, company_id: int | None, search: str | None, *, today: date
+    ) -> list[Choice]:
+        """Active Recurring Service contracts in force `today` (the partner's) only (S4): the
+        kind invoices can sync to."""
         with translated():
-            today = datetime.now(UTC).date()
             filters = [
                 q.eq("contractType", RECURRING_SERVICE_CONTRACT),
                 q.eq("status", ACTIVE_CONTRACT_STATUS),
@@ -370,7 +372,7 @@ class AutotaskPsa:
                 (
                     Choice(int(c.id or 0), c.contract_name or "", c.contract_number)
                     for c in found
-                    if c.start_date is None or c.start_date.date() <= today
+                    if c.start_date is None or c.start_date <= today
                 ),
                 key=lambda c: c.name.casefold(),
             )
