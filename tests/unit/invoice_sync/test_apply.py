@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from prism_syncer.invoices.jobs import UnitHistory, ordered_for_writing
 from prism_syncer.invoices.planning import Target, reconcile
-from prism_syncer.invoices.sync import UnitHistory, ordered_for_writing
 from prism_syncer.psa.port import UnitRow
 
 pytestmark = pytest.mark.unit

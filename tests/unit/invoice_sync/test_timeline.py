@@ -14,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from prism_syncer.invoices.jobs import UnitHistory
 from prism_syncer.invoices.planning import (
     Check,
     Contract,
@@ -29,7 +30,6 @@ from prism_syncer.invoices.planning import (
     units_of,
 )
 from prism_syncer.invoices.status import ItemOutcome, RunStatus, customer_outcome, run_status
-from prism_syncer.invoices.sync import UnitHistory
 from prism_syncer.psa.port import UnitRow
 
 pytestmark = pytest.mark.unit
