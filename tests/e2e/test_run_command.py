@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -247,3 +248,96 @@ def test_run_syncs_the_demo_invoice_into_the_simulator(running_system: tuple[str
     warning = received[received.index("prices changed") :]
     assert "psa-alerts@contoso-partners.example" in warning.split("key")[0]
     assert "Invoice INV-" in received and "accounts@contoso-partners.example" in received
+
+
+def _signed_in(base: str, email: str) -> Any:
+    token = httpx.post(
+        f"{base}/graphql",
+        json={
+            "query": f'mutation {{ signIn(email: "{email}", '
+            'password: "prism-demo-password") { accessToken } }'
+        },
+        timeout=10,
+    ).json()["data"]["signIn"]["accessToken"]
+
+    def ask(query: str, variables: dict[str, object] | None = None) -> dict[str, Any]:
+        body = httpx.post(
+            f"{base}/graphql",
+            json={"query": query, "variables": variables or {}},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        ).json()
+        assert "errors" not in body, body
+        return dict(body["data"])
+
+    return ask
+
+
+def test_billing_the_month_before_the_demo_month_keeps_the_demo_months_units(
+    running_system: tuple[str, Path],
+) -> None:
+    """Issue 12 case 4 on the demo data: the distributor bills the month before the demo's
+    billed month after it; that invoice's sync writes its own month and leaves the demo
+    month's units equal to its invoice (they used to double: 25 -> 50, 8 -> 16)."""
+    base, _ = running_system
+    msp = _signed_in(base, "admin@contoso-partners.example")
+    distributor = _signed_in(base, "admin@prism-distribution.example")
+    program = next(
+        p["id"] for p in msp("{ programs { id name } }")["programs"] if p["name"] == "Microsoft CSP"
+    )
+
+    def runs() -> list[dict[str, Any]]:
+        return [
+            e["node"]
+            for e in msp(DEMO_SYNC_QUERY, {"program": program})["invoiceSyncRuns"]["edges"]
+        ]
+
+    wait_until(
+        lambda: any(r["status"] == "SUCCESS" for r in runs()), timeout=60, what="the demo sync"
+    )
+    (demo,) = [r for r in runs() if r["invoice"] and r["status"] == "SUCCESS"][:1]
+    number = demo["invoice"]["number"]  # INV-yyyymm-...
+    demo_month = date(int(number[4:8]), int(number[8:10]), 1)
+    earlier = (demo_month - timedelta(days=1)).replace(day=1)
+
+    billed = distributor(
+        "mutation($m: String!) { runBilling(month: $m) { issued { id } errors { message } } }",
+        {"m": f"{earlier:%Y-%m}"},
+    )["runBilling"]
+    assert billed["errors"] == [] and billed["issued"], billed
+    earlier_number = f"INV-{earlier:%Y%m}"
+
+    def earlier_synced() -> dict[str, Any] | None:
+        done = [
+            r
+            for r in runs()
+            if r["invoice"]
+            and r["invoice"]["number"].startswith(earlier_number)
+            and r["status"] not in ("PENDING", "RUNNING")
+        ]
+        return done[0] if done else None
+
+    wait_until(lambda: earlier_synced() is not None, timeout=60, what="the earlier month's sync")
+    run = earlier_synced()
+    assert run is not None and run["status"] == "SUCCESS", run
+    rows = run["reconciliation"]
+    # Every stretch checked (from its month to the end of the demo month) matches.
+    assert rows and all(r["matches"] for r in rows), rows
+    again = msp(
+        "mutation($input: SyncInvoicesInput!) { syncInvoices(input: $input) { errors { message } } }",
+        {"input": {"programId": program}},
+    )
+    assert again["syncInvoices"]["errors"] == []
+
+    def latest_resynced() -> dict[str, Any] | None:
+        manual = [
+            r
+            for r in runs()
+            if r["trigger"] == "MANUAL" and r["status"] not in ("PENDING", "RUNNING")
+        ]
+        return manual[0] if manual else None
+
+    wait_until(lambda: latest_resynced() is not None, timeout=60, what="the re-sync")
+    resync = latest_resynced()
+    assert resync is not None and resync["status"] == "NO_CHANGE", resync
+    assert resync["invoice"]["number"] == number  # the demo month: still its invoice's units
