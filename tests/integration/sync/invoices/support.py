@@ -322,9 +322,7 @@ class World:
             return 0
         rows = sorted(self.autotask.sim.units(cs), key=lambda r: str(r["startDate"]))
         covering = [
-            r
-            for r in rows
-            if str(r["startDate"])[:10] <= day.isoformat() <= str(r["endDate"])[:10]
+            r for r in rows if str(r["startDate"])[:10] <= day.isoformat() <= str(r["endDate"])[:10]
         ]
         return int(covering[-1]["units"]) if covering else 0
 

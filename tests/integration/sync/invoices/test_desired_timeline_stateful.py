@@ -3,7 +3,8 @@
 A hypothesis state machine over six months of one customer with two products: quantity
 changes, billing runs in and out of order, syncs of the latest and of older invoices (again
 and again, crashing at any point or losing Autotask's answer), hand edits of units in
-Autotask and deleted contract services, under both ways Autotask may end a split unit row.
+Autotask and deleted contract services, under both ways Autotask may end a split unit row (this
+folder's `autotask` fixture plays both).
 
 The model is independent of the syncer: it keeps the issued invoices' quantities day by day
 and derives the desired units from them (the invoice covering a day says its quantity, 0
@@ -21,7 +22,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -38,7 +38,7 @@ from hypothesis.stateful import (
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from autotask_sim import SimConfig, SimHandle, serve_in_thread
+from autotask_sim import SimHandle
 from autotask_sim.errors import ApiFailure
 from autotask_sim.faults import Fault
 from prism_syncer.invoices.models import InvoiceSyncIntent
@@ -58,20 +58,6 @@ class Crash(Exception):
     pass
 
 
-@pytest.fixture(params=["day_before", "at_next"])
-def autotask_rows(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SimHandle]:
-    """The simulator ending a split unit row the day before the change, or on the change day
-    (as Autotask's documentation words it)."""
-    handle = serve_in_thread(
-        "127.0.0.1",
-        0,
-        tmp_path / "autotask.sqlite3",
-        config=SimConfig(threshold_latency=False, unit_row_end=request.param),
-    )
-    yield handle
-    handle.stop()
-
-
 def _days(start: date, end: date) -> list[date]:
     return [start + timedelta(days=i) for i in range((end - start).days + 1)]
 
@@ -89,15 +75,15 @@ def _psa_units(world: World, customer: int, sku: str) -> dict[date, int]:
 
 
 def test_the_psa_follows_the_desired_timeline(
-    database_url: str, sync_engine: Engine, autotask_rows: SimHandle
+    database_url: str, sync_engine: Engine, autotask: SimHandle
 ) -> None:
-    world = World(sync_engine, autotask_rows)
+    world = World(sync_engine, autotask)
 
     class DesiredTimeline(RuleBasedStateMachine):
         @initialize(e3=st.integers(1, 9), e5=st.integers(0, 4))
         def new_customer(self, e3: int, e5: int) -> None:
             nonlocal world
-            world = World.create(sync_engine, autotask_rows, skus=SKUS)  # a partner of its own
+            world = World.create(sync_engine, autotask, skus=SKUS)  # a partner of its own
             world.autotask.sim.request_log.clear()  # counted per example (a bounded log)
             self.customer = world.customer()
             self.contract = world.contracts[self.customer]
