@@ -14,7 +14,7 @@ from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 from sqlalchemy import Engine, delete
 
-from autotask_sim import SimConfig, SimHandle, serve_in_thread
+from autotask_sim import SimHandle
 from prism_graph.app import create_app
 from prism_graph.database import Database
 from prism_graph.outbox.relay import Relay
@@ -28,6 +28,7 @@ from prism_syncer.worker import SyncerApp, build_syncer
 from tests.support.backends import redis_requested, scratch_database
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import Tenants, make_tenants
+from tests.support.psa import serve_simulator
 
 # Fixtures that touch the database or broker: tests using them run on every backend.
 BACKEND_FIXTURES = {"database_url", "broker"}
@@ -178,8 +179,5 @@ def client(anonymous: GraphQLClient, tenants: Tenants) -> GraphQLClient:
 @pytest.fixture
 def autotask(tmp_path: Path) -> Iterator[SimHandle]:
     """A fresh Autotask simulator on a free loopback port."""
-    handle = serve_in_thread(
-        "127.0.0.1", 0, tmp_path / "autotask.sqlite3", config=SimConfig(threshold_latency=False)
-    )
-    yield handle
-    handle.stop()
+    with serve_simulator(tmp_path) as handle:
+        yield handle

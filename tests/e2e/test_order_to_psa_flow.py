@@ -6,20 +6,14 @@ S10; O2-O7, P3)."""
 from __future__ import annotations
 
 import calendar
-from collections.abc import AsyncIterator, Iterator
 from datetime import date, timedelta
 from typing import Any
 
 import dramatiq
 import pytest
-from sqlalchemy import Engine
 
 from autotask_sim import SimHandle
-from prism_graph.database import Database
 from prism_graph.outbox.relay import Relay
-from prism_platform.broker import EVENTS_QUEUE
-from prism_syncer.settings import SyncerSettings
-from prism_syncer.worker import build_syncer
 from tests.conftest import drain
 from tests.integration.orders.support import (
     SUBMIT_DETAILS,
@@ -35,13 +29,11 @@ from tests.integration.sync.mapping_support import (
     add_customer,
     connect,
     program_sync,
-    psa_api,
 )
-from tests.support.backends import redis_requested
 from tests.support.clock import freeze, noon_utc
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import Tenants
-from tests.support.psa import probe_url
+from tests.support.psa import month_of
 
 pytestmark = pytest.mark.e2e
 
@@ -52,37 +44,6 @@ RUNS = """query($p: ID!) { invoiceSyncRuns(programId: $p, first: 10) { edges { n
   customers { customer { name } outcome
     subscriptions { sku periodStart periodEnd quantity outcome message } }
   reconciliation { sku asOf invoiceUnits psaUnits matches } } } } }"""
-
-
-@pytest.fixture
-async def api(
-    database_url: str, database: Database, broker: dramatiq.Broker, autotask: SimHandle
-) -> AsyncIterator[GraphQLClient]:
-    async with psa_api(database_url, database, broker, autotask) as client:
-        yield client
-
-
-@pytest.fixture
-def psa_worker(
-    database_url: str, broker: dramatiq.Broker, sync_engine: Engine, autotask: SimHandle
-) -> Iterator[dramatiq.Worker]:
-    """The sync worker, reaching the simulator as the API does."""
-    settings = SyncerSettings(
-        database_url=database_url,
-        redis_url=redis_requested(),
-        prism_env="test",
-        autotask_zone_probe_url=probe_url(autotask),
-    )
-    syncer = build_syncer(settings, broker=broker, engine=sync_engine)
-    worker = dramatiq.Worker(syncer.broker, worker_threads=2, queues={EVENTS_QUEUE})
-    worker.start()
-    yield worker
-    worker.stop()
-
-
-def month_of(day: date) -> tuple[date, date]:
-    first = day.replace(day=1)
-    return first, first.replace(day=calendar.monthrange(first.year, first.month)[1])
 
 
 def units_per_day(autotask: SimHandle, contract: int, service_name: str, month: date) -> list[int]:

@@ -9,8 +9,7 @@ on the change day as its documentation words it).
 
 from __future__ import annotations
 
-import calendar
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -18,14 +17,9 @@ from typing import Any
 
 import dramatiq
 import pytest
-from sqlalchemy import Engine
 
-from autotask_sim import SimConfig, SimHandle, serve_in_thread
-from prism_graph.database import Database
+from autotask_sim import SimHandle
 from prism_graph.outbox.relay import Relay
-from prism_platform.broker import EVENTS_QUEUE
-from prism_syncer.settings import SyncerSettings
-from prism_syncer.worker import build_syncer
 from tests.conftest import drain
 from tests.integration.orders.support import (
     SUBMIT_DETAILS,
@@ -41,13 +35,11 @@ from tests.integration.sync.mapping_support import (
     add_customer,
     connect,
     program_sync,
-    psa_api,
 )
-from tests.support.backends import redis_requested
 from tests.support.clock import freeze, noon_utc
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import Tenants
-from tests.support.psa import probe_url
+from tests.support.psa import month_of, serve_simulator
 
 pytestmark = pytest.mark.e2e
 
@@ -66,45 +58,11 @@ LAST_RUN = """query($p: ID!) { invoiceSyncRuns(programId: $p, first: 1) { edges 
 
 
 @pytest.fixture(params=["day_before", "at_next"])
-def sim(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SimHandle]:
-    handle = serve_in_thread(
-        "127.0.0.1",
-        0,
-        tmp_path / "autotask-rows.sqlite3",
-        config=SimConfig(threshold_latency=False, unit_row_end=request.param),
-    )
-    yield handle
-    handle.stop()
-
-
-@pytest.fixture
-async def api(
-    database_url: str, database: Database, broker: dramatiq.Broker, sim: SimHandle
-) -> AsyncIterator[GraphQLClient]:
-    async with psa_api(database_url, database, broker, sim) as client:
-        yield client
-
-
-@pytest.fixture
-def worker(
-    database_url: str, broker: dramatiq.Broker, sync_engine: Engine, sim: SimHandle
-) -> Iterator[dramatiq.Worker]:
-    settings = SyncerSettings(
-        database_url=database_url,
-        redis_url=redis_requested(),
-        prism_env="test",
-        autotask_zone_probe_url=probe_url(sim),
-    )
-    syncer = build_syncer(settings, broker=broker, engine=sync_engine)
-    running = dramatiq.Worker(syncer.broker, worker_threads=2, queues={EVENTS_QUEUE})
-    running.start()
-    yield running
-    running.stop()
-
-
-def month_of(day: date) -> tuple[date, date]:
-    first = day.replace(day=1)
-    return first, first.replace(day=calendar.monthrange(first.year, first.month)[1])
+def autotask(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SimHandle]:
+    """The simulator under one row-end convention; the shared `api` and `psa_worker` reach
+    it."""
+    with serve_simulator(tmp_path, unit_row_end=request.param) as handle:
+        yield handle
 
 
 def next_month(day: date, n: int = 1) -> date:
@@ -256,10 +214,10 @@ async def story(
     api: GraphQLClient,
     client: GraphQLClient,
     tenants: Tenants,
-    sim: SimHandle,
+    autotask: SimHandle,
     relay: Relay,
     broker: dramatiq.Broker,
-    worker: dramatiq.Worker,
+    psa_worker: dramatiq.Worker,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Story:
     msp = api.as_(tenants.a.admin)
@@ -267,7 +225,7 @@ async def story(
     def deliver() -> None:
         while relay.publish_pending():
             pass
-        drain(broker, worker)
+        drain(broker, psa_worker)
 
     catalogue = await make_catalogue(client)
     program = (
@@ -318,7 +276,7 @@ async def story(
     return Story(
         msp=msp,
         distributor=api.as_(tenants.distributor.admin),
-        sim=sim,
+        sim=autotask,
         program=program,
         customer=customer,
         subscription=monthly,

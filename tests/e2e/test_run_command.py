@@ -170,24 +170,7 @@ def test_run_syncs_the_demo_invoice_into_the_simulator(running_system: tuple[str
     the local simulator; the API shows the history, status and reconciliation, and the
     price-change warning arrived in the mail sink (S3, S5, S7, S8)."""
     base, db = running_system
-    token = httpx.post(
-        f"{base}/graphql",
-        json={
-            "query": 'mutation { signIn(email: "admin@contoso-partners.example", '
-            'password: "prism-demo-password") { accessToken } }'
-        },
-        timeout=10,
-    ).json()["data"]["signIn"]["accessToken"]
-
-    def ask(query: str, variables: dict[str, object] | None = None) -> dict[str, Any]:
-        body = httpx.post(
-            f"{base}/graphql",
-            json={"query": query, "variables": variables or {}},
-            headers={"Authorization": f"Bearer {token}"},
-            timeout=10,
-        ).json()
-        assert "errors" not in body, body
-        return dict(body["data"])
+    ask = _signed_in(base, "admin@contoso-partners.example")
 
     programs = ask("{ programs { id name } }")["programs"]
     program = next(p["id"] for p in programs if p["name"] == "Microsoft CSP")

@@ -3,15 +3,27 @@ catalogue, connection and settings written straight to the shared database."""
 
 from __future__ import annotations
 
+import calendar
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from autotask_sim import DEFAULT_INTEGRATION_CODE, DEFAULT_SECRET, DEFAULT_USERNAME, SimHandle
+from autotask_sim import (
+    DEFAULT_INTEGRATION_CODE,
+    DEFAULT_SECRET,
+    DEFAULT_USERNAME,
+    SimConfig,
+    SimHandle,
+    serve_in_thread,
+)
 from prism_domain.catalogue import BillingTerm, ProductKind
 from prism_domain.organisations import OrganisationKind
 from prism_graph.catalogue.models import Product, ProductPrice, Program
@@ -23,6 +35,28 @@ from prism_syncer.psa.secrets import CredentialCipher
 TEST_SECRET_KEY = "test-secret-key-for-psa-credentials-0123456789"
 RECURRING_CODE_ID = 29682801  # autotask_sim.seed
 VENDOR_COMPANY_ID = 174
+
+
+@contextmanager
+def serve_simulator(tmp_path: Path, **config: Any) -> Iterator[SimHandle]:
+    """A fresh Autotask simulator on a free loopback port (no threshold latency: tests stay
+    fast), with `config` for the variants it plays (e.g. `unit_row_end`)."""
+    handle = serve_in_thread(
+        "127.0.0.1",
+        0,
+        tmp_path / "autotask.sqlite3",
+        config=SimConfig(threshold_latency=False, **config),
+    )
+    try:
+        yield handle
+    finally:
+        handle.stop()
+
+
+def month_of(day: date) -> tuple[date, date]:
+    """The first and last day of `day`'s month."""
+    first = day.replace(day=1)
+    return first, first.replace(day=calendar.monthrange(first.year, first.month)[1])
 
 
 def probe_url(handle: SimHandle) -> str:

@@ -26,6 +26,7 @@ from prism_syncer.invoices.jobs import (
     JobView,
     LeaseLost,
     UnitHistory,
+    job_view,
     ordered_for_writing,
     targets_of,
 )
@@ -123,20 +124,7 @@ class Execution(JobRecords):
                 job.worker = self.worker
                 job.lease_until = now + timedelta(seconds=self.lease_seconds)
                 job.attempts += 1
-                claimed.append(
-                    JobView(
-                        job.id,
-                        job.run_id,
-                        job.partner_id,
-                        job.customer_id,
-                        job.contract_id,
-                        job.service_id,
-                        job.until,
-                        list(job.targets),
-                        job.attempts,
-                        job.check_from,
-                    )
-                )
+                claimed.append(job_view(job))
             return claimed
 
     def _release(self, keys: Iterable[tuple[int, int, int]]) -> None:

@@ -9,17 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from autotask_sim import SimConfig, SimHandle, serve_in_thread
+from autotask_sim import SimHandle
+from tests.support.psa import serve_simulator
 
 
 @pytest.fixture(params=["day_before", "at_next"])
 def autotask(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SimHandle]:
     """A fresh Autotask simulator on a free loopback port, under one row-end convention."""
-    handle = serve_in_thread(
-        "127.0.0.1",
-        0,
-        tmp_path / "autotask.sqlite3",
-        config=SimConfig(threshold_latency=False, unit_row_end=request.param),
-    )
-    yield handle
-    handle.stop()
+    with serve_simulator(tmp_path, unit_row_end=request.param) as handle:
+        yield handle

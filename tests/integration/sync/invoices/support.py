@@ -3,6 +3,7 @@ simulator's view of the units: the world the invoice sync tests are written in."
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from autotask_client import RetryPolicy
 from autotask_sim import SimHandle
+from autotask_sim.faults import Fault
 from autotask_sim.metadata import CONTRACTS, ID_START
 from prism_domain.catalogue import BillingTerm
 from prism_domain.customers import CustomerStatus
@@ -30,6 +32,7 @@ from prism_syncer.invoices.sync import Hooks, InvoiceSync, start_run
 from prism_syncer.products.handlers import run_product_sync
 from prism_syncer.products.models import ProductServiceLink
 from prism_syncer.psa.models import CustomerMapping, ProgramSyncSettings
+from prism_syncer.psa.port import NewAdjustment
 from tests.support.psa import add_partner, add_product, add_program, configure, connect, psa_config
 
 NOV = date(2026, 11, 1)
@@ -358,3 +361,31 @@ def expected(steps: list[tuple[int, int]], days: int = 30) -> list[int]:
                 current = units
         out.append(current)
     return out
+
+
+CRASH_POINTS = (None, "before_intent", "before_write", "after_write", "lost_answer")
+
+
+class Crash(Exception):
+    """A worker dying at a hook point."""
+
+
+def crash_once(world: World, run_id: int, crash: str) -> None:
+    """Drive a run that dies once at `crash` (a hook point), or whose first adjustment's
+    answer is lost (`lost_answer`: Autotask applied it, the worker heard a 502)."""
+    if crash == "lost_answer":
+        world.autotask.sim.add_fault(
+            Fault("lost_response", method="POST", path="ServiceAdjustments", status=502)
+        )
+        world.syncer().drive(run_id)
+        world.autotask.sim.faults.clear()
+        return
+    fired: list[bool] = []
+
+    def hook(_: NewAdjustment) -> None:
+        if not fired:
+            fired.append(True)
+            raise Crash
+
+    with contextlib.suppress(Crash):
+        world.syncer(hooks=Hooks(**{crash: hook})).drive(run_id)

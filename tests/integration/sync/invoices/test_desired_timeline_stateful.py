@@ -40,22 +40,14 @@ from sqlalchemy.orm import Session
 
 from autotask_sim import SimHandle
 from autotask_sim.errors import ApiFailure
-from autotask_sim.faults import Fault
 from prism_syncer.invoices.models import InvoiceSyncIntent
-from prism_syncer.invoices.sync import Hooks
-from prism_syncer.psa.port import NewAdjustment
-from tests.integration.sync.invoices.support import Line, World, month_end
+from tests.integration.sync.invoices.support import CRASH_POINTS, Line, World, crash_once, month_end
 
 pytestmark = pytest.mark.integration
 
 SKUS = ("E3", "E5")
 MONTHS = tuple(date(2026, m, 1) for m in range(6, 12))  # June to November 2026
 FIRST, LAST = MONTHS[0], month_end(MONTHS[-1])
-CRASH_POINTS = (None, "before_intent", "before_write", "after_write", "lost_answer")
-
-
-class Crash(Exception):
-    pass
 
 
 def _days(start: date, end: date) -> list[date]:
@@ -169,7 +161,7 @@ def test_the_psa_follows_the_desired_timeline(
             before = {sku: _psa_units(world, self.customer, sku) for sku in SKUS}
             run_id = world.start(invoice)
             if crash is not None:
-                self._crash(run_id, crash)
+                crash_once(world, run_id, crash)
             world.syncer(clock=lambda: datetime.now(UTC) + timedelta(minutes=10)).drive(run_id)
             run = world.run(run_id)
             assert run.status not in ("PENDING", "RUNNING"), run.message
@@ -234,24 +226,6 @@ def test_the_psa_follows_the_desired_timeline(
                 _start, end, billed = earlier[-1]
                 out[day] = billed[sku][day] if day <= end else billed[sku][end]
             return out
-
-        def _crash(self, run_id: int, crash: str) -> None:
-            if crash == "lost_answer":
-                world.autotask.sim.add_fault(
-                    Fault("lost_response", method="POST", path="ServiceAdjustments", status=502)
-                )
-                world.syncer().drive(run_id)
-                world.autotask.sim.faults.clear()
-                return
-            fired: list[bool] = []
-
-            def hook(_: NewAdjustment) -> None:
-                if not fired:
-                    fired.append(True)
-                    raise Crash
-
-            with contextlib.suppress(Crash):
-                world.syncer(hooks=Hooks(**{crash: hook})).drive(run_id)
 
         def _adjustment_posts(self) -> int:
             """Adjustments Prism's requests made in Autotask (a lost answer's too: it landed)."""

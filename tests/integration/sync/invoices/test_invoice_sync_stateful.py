@@ -5,7 +5,6 @@ adjustment Prism made in Autotask is accounted for by exactly one recorded inten
 
 from __future__ import annotations
 
-import contextlib
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -18,25 +17,24 @@ from sqlalchemy.orm import Session
 
 from autotask_sim import SimHandle
 from autotask_sim.errors import ApiFailure
-from autotask_sim.faults import Fault
 from prism_domain.invoicing import InvoiceIssued
 from prism_syncer.inbox import process_event
 from prism_syncer.invoices.handlers import invoice_handlers
 from prism_syncer.invoices.models import InvoiceSyncIntent
 from prism_syncer.invoices.notices import Links
-from prism_syncer.invoices.sync import Hooks
-from prism_syncer.psa.port import NewAdjustment
-from tests.integration.sync.invoices.support import NOV, Line, World, month_end
+from tests.integration.sync.invoices.support import (
+    CRASH_POINTS,
+    NOV,
+    Line,
+    World,
+    crash_once,
+    month_end,
+)
 from tests.support.psa import psa_config
 
 pytestmark = pytest.mark.integration
 
 SKUS = ("E3", "E5")
-CRASH_POINTS = (None, "before_intent", "before_write", "after_write", "lost_answer")
-
-
-class Crash(Exception):
-    pass
 
 
 @pytest.fixture
@@ -104,7 +102,7 @@ def test_the_psa_always_ends_equal_to_the_invoices(world: World) -> None:
                     process_event(world.engine, event, handlers)
             else:
                 run_id = world.start(invoice)
-                self._crashing_sync(run_id, crash)
+                crash_once(world, run_id, crash)
                 later = world.syncer(clock=lambda: datetime.now(UTC) + timedelta(minutes=10))
                 later.drive(run_id)
                 assert world.run(run_id).status in ("SUCCESS", "NO_CHANGE")
@@ -115,24 +113,6 @@ def test_the_psa_always_ends_equal_to_the_invoices(world: World) -> None:
             self.month = end + timedelta(days=1)
             self.carried = {s: plan[s][-1][1] for s in SKUS}
             self.changes = {s: [] for s in SKUS}
-
-        def _crashing_sync(self, run_id: int, crash: str) -> None:
-            if crash == "lost_answer":
-                world.autotask.sim.add_fault(
-                    Fault("lost_response", method="POST", path="ServiceAdjustments", status=502)
-                )
-                world.syncer().drive(run_id)
-                world.autotask.sim.faults.clear()
-                return
-            fired: list[bool] = []
-
-            def hook(_: NewAdjustment) -> None:
-                if not fired:
-                    fired.append(True)
-                    raise Crash
-
-            with contextlib.suppress(Crash):
-                world.syncer(hooks=Hooks(**{crash: hook})).drive(run_id)
 
         def _check(self, plan: dict[str, list[tuple[int, int]]], end: date) -> None:
             for sku in SKUS:

@@ -1,0 +1,46 @@
+"""What the PSA end-to-end tests share: the API reaching the Autotask simulator, and the sync
+worker reaching it the same way (a module overrides `autotask` to play a variant)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import dramatiq
+import pytest
+from sqlalchemy import Engine
+
+from autotask_sim import SimHandle
+from prism_graph.database import Database
+from prism_platform.broker import EVENTS_QUEUE
+from prism_syncer.settings import SyncerSettings
+from prism_syncer.worker import build_syncer
+from tests.integration.sync.mapping_support import psa_api
+from tests.support.backends import redis_requested
+from tests.support.graphql import GraphQLClient
+from tests.support.psa import probe_url
+
+
+@pytest.fixture
+async def api(
+    database_url: str, database: Database, broker: dramatiq.Broker, autotask: SimHandle
+) -> AsyncIterator[GraphQLClient]:
+    async with psa_api(database_url, database, broker, autotask) as client:
+        yield client
+
+
+@pytest.fixture
+def psa_worker(
+    database_url: str, broker: dramatiq.Broker, sync_engine: Engine, autotask: SimHandle
+) -> Iterator[dramatiq.Worker]:
+    """The sync worker, reaching the simulator as the API does."""
+    settings = SyncerSettings(
+        database_url=database_url,
+        redis_url=redis_requested(),
+        prism_env="test",
+        autotask_zone_probe_url=probe_url(autotask),
+    )
+    syncer = build_syncer(settings, broker=broker, engine=sync_engine)
+    worker = dramatiq.Worker(syncer.broker, worker_threads=2, queues={EVENTS_QUEUE})
+    worker.start()
+    yield worker
+    worker.stop()
