@@ -44,7 +44,7 @@ def test_sent_dates_are_unambiguous() -> None:
         "contractID": 1,
         "serviceID": 2,
         "unitChange": -1,
-        "effectiveDate": "2024-03-15T12:00:00Z",  # a day: midday UTC (tests: test_atc_days)
+        "effectiveDate": "2024-03-15T12:00:00Z",  # a day: midday UTC (tests: test_client_day_fields)
         "adjustedUnitPrice": 10.1,
     }
     service = Service(create_date=datetime(2024, 3, 15, 9, 30, tzinfo=UTC))

@@ -84,7 +84,7 @@ def test_groups_udfs_and_values() -> None:
                 ],
             },
             {"op": "gte", "field": "lastModifiedDate", "value": "2024-01-31T13:04:05Z"},
-            {  # a calendar day: between two middays UTC (test_atc_days)
+            {  # a calendar day: between two middays UTC (test_client_day_fields)
                 "op": "and",
                 "items": [
                     {"op": "gt", "field": "startDate", "value": "2024-01-31T12:00:00Z"},

@@ -45,7 +45,7 @@ def test_cassettes_name_the_production_host(path: Path) -> None:
 
 def test_every_contract_test_has_its_cassette() -> None:
     names: set[str] = set()
-    for module in Path(__file__).parent.glob("test_atcassette_*.py"):
+    for module in Path(__file__).parent.glob("test_*.py"):
         if module.name == Path(__file__).name:
             continue
         for node in ast.parse(module.read_text()).body:
