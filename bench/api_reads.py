@@ -2,7 +2,7 @@
 subscriptions through the GraphQL API, against a hand-written SQL + JSON baseline doing the
 same reads.
 
-    .venv/bin/python bench/graphql.py [--customers 300] [--requests 30]
+    .venv/bin/python bench/api_reads.py [--customers 300] [--requests 30]
 
 Prints, for pages of 10 and 100 customers: SQL statements per request (they must not grow
 with the page size) and milliseconds per request, then the GraphQL / baseline time ratio.
@@ -15,51 +15,47 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# This file is named like the `graphql` package strawberry imports: keep its folder off the
-# import path, and put the repository root on it instead.
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
-sys.path.insert(0, str(_HERE.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import argparse  # noqa: E402
-import asyncio  # noqa: E402
-import base64  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
-import statistics  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from datetime import date  # noqa: E402
-from typing import Any  # noqa: E402
+import argparse
+import asyncio
+import base64
+import json
+import os
+import statistics
+import tempfile
+import time
+from datetime import date
+from typing import Any
 
-import httpx  # noqa: E402
-import strawberry  # noqa: E402
-from dramatiq.brokers.stub import StubBroker  # noqa: E402
-from sqlalchemy import event, select, text  # noqa: E402
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession  # noqa: E402
-from starlette.applications import Starlette  # noqa: E402
-from starlette.requests import Request  # noqa: E402
-from starlette.responses import Response  # noqa: E402
-from starlette.routing import Route  # noqa: E402
+import httpx
+import strawberry
+from dramatiq.brokers.stub import StubBroker
+from sqlalchemy import event, select, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
-from prism_domain.access import PrincipalKind, UserRole  # noqa: E402
-from prism_domain.catalogue import BillingTerm, ProductKind  # noqa: E402
-from prism_domain.customers import CustomerStatus  # noqa: E402
-from prism_domain.organisations import OrganisationKind  # noqa: E402
-from prism_graph.app import create_app  # noqa: E402
-from prism_graph.catalogue.models import Product, Program  # noqa: E402
-from prism_graph.contacts.models import CustomerContact  # noqa: E402
-from prism_graph.customers.models import Customer  # noqa: E402
-from prism_graph.customers.tenant_models import Tenant  # noqa: E402
-from prism_graph.database import Database  # noqa: E402
-from prism_graph.identity.authn import bearer_token, principal_for_token  # noqa: E402
-from prism_graph.identity.models import AccessToken, User, UserStatus  # noqa: E402
-from prism_graph.identity.secrets import new_token, token_hash  # noqa: E402
-from prism_graph.organisations.models import Organisation  # noqa: E402
-from prism_graph.settings import GraphSettings  # noqa: E402
-from prism_graph.subscriptions.models import Subscription, SubscriptionQuantity  # noqa: E402
-from prism_platform.db import make_async_engine, utcnow  # noqa: E402
-from prism_platform.migrate import upgrade  # noqa: E402
+from prism_domain.access import PrincipalKind, UserRole
+from prism_domain.catalogue import BillingTerm, ProductKind
+from prism_domain.customers import CustomerStatus
+from prism_domain.organisations import OrganisationKind
+from prism_graph.app import create_app
+from prism_graph.catalogue.models import Product, Program
+from prism_graph.contacts.models import CustomerContact
+from prism_graph.customers.models import Customer
+from prism_graph.customers.tenant_models import Tenant
+from prism_graph.database import Database
+from prism_graph.identity.authn import bearer_token, principal_for_token
+from prism_graph.identity.models import AccessToken, User, UserStatus
+from prism_graph.identity.secrets import new_token, token_hash
+from prism_graph.organisations.models import Organisation
+from prism_graph.settings import GraphSettings
+from prism_graph.subscriptions.models import Subscription, SubscriptionQuantity
+from prism_platform.db import make_async_engine, utcnow
+from prism_platform.migrate import upgrade
 
 QUERY = """
 query Page($first: Int!) {
