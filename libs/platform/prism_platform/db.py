@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
@@ -113,6 +114,12 @@ def make_async_engine(database_url: str, **kwargs: Any) -> AsyncEngine:
         _configure_sqlite(engine.sync_engine)
         return engine
     return create_async_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def conflict_insert(dialect: str) -> Any:
+    """The dialect's `insert()` that takes ON CONFLICT clauses: PostgreSQL's, else SQLite's
+    (both spell `on_conflict_do_nothing` / `on_conflict_do_update` the same way)."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 def writer(engine: Engine) -> Engine:

@@ -39,10 +39,9 @@ from sqlalchemy import (
     insert,
     select,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from prism_platform.db import Base, UTCDateTime, utcnow
+from prism_platform.db import Base, UTCDateTime, conflict_insert, utcnow
 
 # PostgreSQL channel `enqueue` NOTIFYs on (delivered only on commit) and senders LISTEN on.
 MAIL_NOTIFY_CHANNEL = "prism_mail"
@@ -206,7 +205,7 @@ def insert_message(dialect: str, message: OutgoingMail) -> Any:
     """INSERT ... ON CONFLICT DO NOTHING RETURNING id: a duplicate key (even one committed by
     a concurrent transaction meanwhile) is a no-op that leaves the caller's transaction
     usable."""
-    insert_for = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert_for = conflict_insert(dialect)
     return (
         insert_for(MailMessage)
         .values(**message_values(message))

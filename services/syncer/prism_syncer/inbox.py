@@ -13,11 +13,10 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from prism_domain.events import Envelope
-from prism_platform.db import utcnow, writer
+from prism_platform.db import conflict_insert, utcnow, writer
 from prism_syncer.models import ProcessedEvent
 
 log = logging.getLogger(__name__)
@@ -37,7 +36,7 @@ def process_event(
     envelope = Envelope.from_dict(raw)
     handler = handlers.get(envelope.type)
     outcome = Outcome.HANDLED if handler else Outcome.IGNORED
-    insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+    insert = conflict_insert(engine.dialect.name)
     with Session(writer(engine)) as session, session.begin():
         claimed = session.execute(
             insert(ProcessedEvent)

@@ -18,7 +18,6 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_, select, union
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -48,7 +47,7 @@ from prism_graph.database import Database, UnitOfWork
 from prism_graph.organisations.models import Organisation
 from prism_graph.subscriptions.models import Subscription, SubscriptionQuantity
 from prism_graph.subscriptions.service import to_domain as subscription_to_domain
-from prism_platform.db import utcnow
+from prism_platform.db import conflict_insert, utcnow
 
 log = logging.getLogger(__name__)
 PAYMENT_TERMS_DAYS = 30
@@ -377,7 +376,7 @@ async def _invoiced(session: AsyncSession, owner_id: int, program_id: int, day: 
 def upsert_usage(session: AsyncSession) -> Any:
     """INSERT ... ON CONFLICT (customer, product, day) DO UPDATE of a usage record, on
     either backend: a record is replaced, never doubled, whoever writes it first."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    insert = conflict_insert(session.get_bind().dialect.name)
     stmt = insert(models.UsageRecord)
     return stmt.on_conflict_do_update(
         index_elements=["customer_id", "product_id", "day"],

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,6 +30,7 @@ from prism_graph.contacts.models import (
     AccountContactTypeMember,
 )
 from prism_graph.database import Database
+from prism_platform.db import conflict_insert
 
 NO_ACCOUNT = FieldError("accountId", ErrorCode.NOT_FOUND, "No such partner or customer account.")
 NO_CONTACT = FieldError("contactId", ErrorCode.NOT_FOUND, "No such contact.")
@@ -239,7 +239,7 @@ async def _is_member(session: AsyncSession, type_id: int, contact_id: int) -> bo
 async def _type_row(session: AsyncSession, account: AccountRef, contact_type: ContactType) -> int:
     """The id of the account's row for `contact_type`, created when missing."""
     dialect = session.bind.dialect.name if session.bind is not None else ""
-    insert_for = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert_for = conflict_insert(dialect)
     await session.execute(
         insert_for(AccountContactType)
         .values(

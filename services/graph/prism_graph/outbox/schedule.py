@@ -14,13 +14,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Engine
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from prism_domain.events import DomainEvent
 from prism_domain.sync import InvoiceSyncSafetyCheckDue
 from prism_graph.outbox.models import OutboxEvent
-from prism_platform.db import writer
+from prism_platform.db import conflict_insert, writer
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
@@ -44,7 +43,7 @@ def safety_check_schedule(interval_seconds: int) -> tuple[Periodic, ...]:
 
 def stage(engine: Engine, event: DomainEvent) -> bool:
     """Stage `event` in the outbox unless an event with its id is already there."""
-    insert = postgresql.insert if engine.dialect.name == "postgresql" else sqlite.insert
+    insert = conflict_insert(engine.dialect.name)
     statement = (
         insert(OutboxEvent)
         .values(**OutboxEvent.values_of(event))

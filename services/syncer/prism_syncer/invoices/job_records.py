@@ -7,10 +7,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from prism_platform.db import writer
+from prism_platform.db import conflict_insert, writer
 from prism_syncer.invoices.jobs import (
     NOT_ATTEMPTED,
     IntentStatus,
@@ -46,9 +45,7 @@ class JobRecords(SyncParts):
     def _lease(
         self, session: Session, partner_id: int, contract_id: int, service_id: int, now: datetime
     ) -> bool:
-        insert = (
-            postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-        )
+        insert = conflict_insert(session.get_bind().dialect.name)
         values = insert(ContractServiceLease).values(
             partner_id=partner_id,
             contract_id=contract_id,
