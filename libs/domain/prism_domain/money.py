@@ -29,6 +29,8 @@ from prism_domain.errors import ErrorCode, FieldError
 ROUNDING = ROUND_HALF_UP
 UNIT_PRICE_PLACES = 6
 DEFAULT_MINOR_UNITS = 2
+#: Decimals a price keeps at least in stored text (`price_text`), whatever its currency.
+RECORD_PLACES = 2
 # ISO 4217 currencies whose minor unit is not the cent; every other code has two decimals.
 _MINOR_UNITS = {
     "BHD": 3,
@@ -96,6 +98,30 @@ def to_decimal(value: DecimalLike) -> Decimal:
 def round_amount(amount: Decimal, currency: str) -> Decimal:
     """Apply the rounding rule: to the currency's minor unit, half up."""
     return amount.quantize(Decimal(1).scaleb(-minor_units(currency)), rounding=ROUNDING)
+
+
+def unpadded(value: Decimal, min_places: int = 0) -> Decimal:
+    """The same number, never rounded: without the padding a database adds ("36.000000" is
+    36), with at least `min_places` decimals and never in exponent form ("1E+2" is 100)."""
+    exponent = value.normalize().as_tuple().exponent
+    assert isinstance(exponent, int)  # money is finite
+    return value.quantize(Decimal(1).scaleb(-max(min_places, -exponent)))
+
+
+def exact_amount(amount: Decimal, currency: str) -> Decimal:
+    """An amount in `currency` as Prism shows it: exact, with at least the currency's minor
+    unit (AUD 8.1 is 8.10, JPY 1200.000000 is 1200, KWD 1.5 is 1.500); a unit price with more
+    decimals keeps them (AUD 0.0125)."""
+    return unpadded(amount, minor_units(currency))
+
+
+def price_text(value: Decimal) -> str:
+    """A price as text in the syncer's records (job targets, intents, run items) and the CLI:
+    exact, without padding, at least `RECORD_PLACES` decimals ("36.00", "32.40", "0.0125").
+
+    The same for every currency, on purpose: these strings are stored and compared with rows
+    written earlier, so their format must not change; they are records, not display."""
+    return format(unpadded(value, RECORD_PLACES), "f")
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,11 +206,9 @@ def sum_money(values: Iterable[Money], currency: str) -> Money:
 
 
 def format_money(value: Money) -> str:
-    """For people: code, sign, grouped digits, at least the minor unit ("AUD -1,234.50")."""
-    exponent = value.amount.normalize().as_tuple().exponent
-    assert isinstance(exponent, int)  # Money is finite
-    places = max(minor_units(value.currency), -exponent)
-    return f"{value.currency} {value.amount:,.{places}f}"
+    """For people: code, sign, grouped digits, at least the minor unit ("AUD -1,234.50",
+    "JPY 1,000", "KWD 1.500"); never rounds (round first with `Money.rounded` for a total)."""
+    return f"{value.currency} {exact_amount(value.amount, value.currency):,f}"
 
 
 def parse_amount(

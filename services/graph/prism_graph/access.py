@@ -20,6 +20,7 @@ from prism_domain.errors import ErrorCode, FieldError
 from prism_domain.organisations import OrganisationKind
 from prism_graph.billing.models import Invoice
 from prism_graph.common.errors import PublicError
+from prism_graph.common.ids import node_pk
 from prism_graph.contacts.models import AccountContact, AccountContactType, CustomerContact
 from prism_graph.customers.models import Customer
 from prism_graph.customers.tenant_models import Tenant
@@ -306,9 +307,9 @@ def owner_for_new_customer(principal: Principal, requested: Any) -> int | FieldE
     not_found = FieldError("partnerId", ErrorCode.NOT_FOUND, "No such partner.")
     wanted: int | None = None
     if requested is not None:
-        if requested.type_name != "Organisation" or not requested.node_id.isdigit():
+        wanted = node_pk(requested, "Organisation")
+        if wanted < 0:
             return not_found
-        wanted = int(requested.node_id)
     own = principal.partner_id
     if own is not None:
         return own if wanted in (None, own) else not_found

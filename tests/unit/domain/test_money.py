@@ -9,9 +9,11 @@ from prism_domain.money import (
     CurrencyMismatchError,
     Money,
     MoneyError,
+    exact_amount,
     format_money,
     minor_units,
     parse_amount,
+    price_text,
     sum_money,
 )
 
@@ -120,3 +122,53 @@ def test_parsing_user_input_reports_a_field_error(text: str | None, code: ErrorC
     value, errors = parse(text)
     assert value is None
     assert [(e.field, e.code) for e in errors] == [("price", code)]
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "shown"),
+    [
+        ("1234.5", "AUD", "AUD 1,234.50"),
+        ("1234", "JPY", "JPY 1,234"),
+        ("1234.000000", "JPY", "JPY 1,234"),
+        ("1234.5", "KWD", "KWD 1,234.500"),
+        ("-0.125", "KWD", "KWD -0.125"),
+        ("0.0125", "AUD", "AUD 0.0125"),
+    ],
+)
+def test_an_amount_is_shown_in_its_currencys_minor_unit(
+    amount: str, currency: str, shown: str
+) -> None:
+    assert format_money(Money.of(amount, currency)) == shown
+
+
+def test_a_total_shown_for_people_is_rounded_to_its_currencys_minor_unit() -> None:
+    # A copy that always rounded to two places showed "JPY 1,234.50" and "KWD 1.23".
+    assert format_money(Money.of("1234.5", "JPY").rounded()) == "JPY 1,235"
+    assert format_money(Money.of("1.2345", "KWD").rounded()) == "KWD 1.235"
+    assert format_money(Money.of("1.2345", "AUD").rounded()) == "AUD 1.23"
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "expected"),
+    [
+        ("8.100000", "AUD", "8.10"),
+        ("1200.000000", "JPY", "1200"),
+        ("1E+2", "JPY", "100"),
+        ("1.5", "KWD", "1.500"),
+        ("1.234500", "KWD", "1.2345"),
+        ("0.012500", "AUD", "0.0125"),
+    ],
+)
+def test_an_exact_amount_keeps_every_digit_and_at_least_the_minor_unit(
+    amount: str, currency: str, expected: str
+) -> None:
+    assert str(exact_amount(Decimal(amount), currency)) == expected
+
+
+@pytest.mark.parametrize(
+    ("stored", "text"),
+    [("36.000000", "36.00"), ("32.4", "32.40"), ("0.012500", "0.0125"), ("1E+2", "100.00")],
+)
+def test_price_text_is_exact_and_unchanged_for_stored_records(stored: str, text: str) -> None:
+    # The syncer's run items and intents store this text: rows old and new must compare equal.
+    assert price_text(Decimal(stored)) == text

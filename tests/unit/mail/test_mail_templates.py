@@ -109,3 +109,18 @@ def test_compose_builds_an_outgoing_mail_that_records_its_template() -> None:
 )
 def test_money(amount: Decimal, shown: str) -> None:
     assert money(amount, "EUR") == shown
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "shown"),
+    [
+        (Decimal("1234.5"), "JPY", "JPY 1,235"),
+        (Decimal("1.2345"), "KWD", "KWD 1.235"),
+        ("-12.3455", "KWD", "KWD -12.346"),
+    ],
+)
+def test_money_rounds_to_the_currencys_own_minor_unit(
+    amount: Decimal | str, currency: str, shown: str
+) -> None:
+    # The filter used to round every currency to two places: "JPY 1,234.50", "KWD 1.23".
+    assert money(amount, currency) == shown

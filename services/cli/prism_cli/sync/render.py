@@ -13,6 +13,8 @@ from typing import Any
 
 from tqdm import tqdm
 
+from prism_domain.money import price_text
+
 NONE = "-"
 
 
@@ -42,13 +44,10 @@ def fields(pairs: Sequence[tuple[str, object]], indent: str = "") -> str:
 
 
 def money(value: Decimal | str | None) -> str | None:
-    """Exact, with at least cents: 36 -> 36.00, 32.4 -> 32.40, 0.0125 stays 0.0125."""
+    """A price as the syncer records it (`price_text`): 36 -> 36.00, 0.0125 stays 0.0125."""
     if value is None or value == "":
         return None
-    amount = Decimal(value).normalize()
-    if amount.as_tuple().exponent > -2:  # type: ignore[operator]
-        amount = amount.quantize(Decimal("0.01"))
-    return format(amount, "f")
+    return price_text(Decimal(value))
 
 
 def when(value: datetime | None) -> str | None:

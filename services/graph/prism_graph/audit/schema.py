@@ -12,7 +12,7 @@ from prism_domain.access import Permission, Scope
 from prism_graph.access import requires
 from prism_graph.audit.models import AuditEvent as AuditEventRow
 from prism_graph.common.ids import decode_id
-from prism_graph.common.pagination import Page, SortKey, paginate
+from prism_graph.common.pagination import Page, SortKey, connection, paginate
 from prism_graph.context import Info
 
 
@@ -95,10 +95,4 @@ class AuditQueries:
             first=first,
             after=after,
         )
-        return AuditEventConnection(
-            edges=[
-                relay.Edge(node=AuditEvent.from_model(r), cursor=c)
-                for r, c in zip(page.items, page.cursors, strict=True)
-            ],
-            page_info=page.page_info(),
-        )
+        return connection(AuditEventConnection, page, AuditEvent.from_model)

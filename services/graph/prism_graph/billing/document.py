@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from datetime import date
 
 from prism_domain.invoicing import Invoice
-from prism_domain.money import minor_units
+from prism_domain.money import exact_amount
 
 
 def invoice_number(period_start: date, pk: int) -> str:
@@ -58,7 +58,6 @@ def render_csv(
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(COLUMNS)
-    places = minor_units(invoice.currency)
     for line in invoice.lines:
         writer.writerow(
             [
@@ -75,11 +74,11 @@ def render_csv(
                 _plain(line.quantity),
                 _plain(line.unit_cost.amount),
                 _plain(line.unit_price.amount),
-                f"{line.amount.amount:.{places}f}",
+                _plain(exact_amount(line.amount.amount, invoice.currency)),
                 invoice.currency,
             ]
         )
-    total = f"{invoice.total.amount:.{places}f}"
+    total = _plain(exact_amount(invoice.total.amount, invoice.currency))
     writer.writerow(
         [number, "", "", "", "TOTAL", "", "", "", "", "", "", "", "", total, invoice.currency]
     )

@@ -26,11 +26,11 @@ from prism_graph.billing.types import (
     UsagePayload,
     UsageRecord,
 )
-from prism_graph.catalogue.schema import node_pk
 from prism_graph.catalogue.types import RowError
 from prism_graph.common.decimals import fixed
 from prism_graph.common.errors import BadRequest, user_errors
-from prism_graph.common.pagination import Page, SortKey, paginate
+from prism_graph.common.ids import node_pk
+from prism_graph.common.pagination import Page, SortKey, connection, paginate
 from prism_graph.context import Info
 from prism_graph.organisations import zones
 
@@ -86,14 +86,7 @@ class BillingQueries:
             last=last,
             before=before,
         )
-        return InvoiceConnection(
-            edges=[
-                relay.Edge(node=Invoice.from_model(row), cursor=cursor)
-                for row, cursor in zip(page.items, page.cursors, strict=True)
-            ],
-            page_info=page.page_info(),
-            filtered=stmt,
-        )
+        return connection(InvoiceConnection, page, Invoice.from_model, filtered=stmt)
 
     @strawberry.field(
         permission_classes=[requires(Permission.VIEW_BILLING)],

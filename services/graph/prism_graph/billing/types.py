@@ -6,13 +6,13 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
-from sqlalchemy import Select, func
+from sqlalchemy import Select
 from strawberry import relay
 
 from prism_domain.invoicing import Invoice as DomainInvoice
 from prism_domain.invoicing import InvoiceLine as DomainLine
 from prism_domain.invoicing import LineKind as DomainLineKind
-from prism_domain.money import Money, minor_units
+from prism_domain.money import Money, exact_amount
 from prism_domain.periods import Period
 from prism_graph.billing import document, models
 from prism_graph.billing.document import invoice_number
@@ -20,6 +20,7 @@ from prism_graph.catalogue.types import BillingTerm, Program, RowError
 from prism_graph.common.decimals import fixed
 from prism_graph.common.errors import UserError
 from prism_graph.common.nodes import load_nodes
+from prism_graph.common.pagination import count_all
 from prism_graph.context import Info
 from prism_graph.organisations.types import Organisation
 
@@ -37,7 +38,7 @@ def to_domain(row: models.Invoice, lines: Sequence[models.InvoiceLine]) -> Domai
     c = row.currency
 
     def m(value: Decimal) -> Money:
-        return Money(fixed(value, minor_units(c)), c)
+        return Money(exact_amount(value, c), c)
 
     return DomainInvoice(
         id=row.id,
@@ -90,7 +91,6 @@ class InvoiceLine:
 
     @classmethod
     def from_model(cls, row: models.InvoiceLine, currency: str) -> InvoiceLine:
-        places = minor_units(currency)
         return cls(
             kind=row.kind,
             sku=row.sku,
@@ -99,9 +99,9 @@ class InvoiceLine:
             period_start=row.period_start,
             period_end=row.period_end,
             quantity=fixed(row.quantity),
-            unit_cost=fixed(row.unit_cost, places),
-            unit_price=fixed(row.unit_price, places),
-            amount=fixed(row.amount, places),
+            unit_cost=exact_amount(row.unit_cost, currency),
+            unit_price=exact_amount(row.unit_price, currency),
+            amount=exact_amount(row.amount, currency),
             subscription_id=relay.GlobalID("Subscription", str(row.subscription_id))
             if row.subscription_id
             else None,
@@ -161,7 +161,7 @@ class Invoice(relay.Node):
             period_start=row.period_start,
             period_end=row.period_end,
             currency=row.currency,
-            total=fixed(row.total, minor_units(row.currency)),
+            total=exact_amount(row.total, row.currency),
             issued_at=row.issued_at,
             partner_id=row.partner_id,
             program_id=row.program_id,
@@ -181,10 +181,7 @@ class InvoiceConnection(relay.Connection[Invoice]):
 
     @strawberry.field(description="How many invoices match, on all pages.")
     async def total_count(self, info: Info) -> int:
-        count = await info.context.reader.scalar(
-            self.filtered.with_only_columns(func.count(), maintain_column_froms=True).order_by(None)
-        )
-        return int(count or 0)
+        return await count_all(info.context.reader.scalar, self.filtered)
 
 
 @strawberry.type

@@ -31,6 +31,7 @@ from prism_graph.billing.locks import lock_billing
 from prism_graph.billing.service import upsert_usage
 from prism_graph.catalogue.models import Product, ProductPrice, Program, text_key
 from prism_graph.catalogue.service import to_domain
+from prism_graph.common.ids import decode_id
 from prism_graph.customers.models import Customer
 from prism_graph.database import Database
 from prism_platform.db import utcnow
@@ -70,8 +71,9 @@ def _customer_pk(reference: str) -> int | None:
         raw = base64.b64decode(reference, validate=True).decode()
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
-    type_name, _, pk = raw.partition(":")
-    return int(pk) if type_name == "Customer" and pk.isdigit() and len(pk) < 19 else None
+    type_name, _, node_id = raw.partition(":")
+    pk = decode_id(node_id) if type_name == "Customer" else -1
+    return pk if pk >= 0 else None
 
 
 async def _customers(

@@ -13,11 +13,12 @@ import csv
 import hashlib
 import io
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from sqlalchemy import select
 
 from prism_domain.access import Scope
+from prism_domain.money import round_amount
 from prism_domain.organisations import OrganisationKind
 from prism_graph.catalogue.models import Product, Program
 from prism_graph.catalogue.service import create_program, import_price_list
@@ -104,7 +105,7 @@ def _product_id(name: str) -> str:
 
 
 def _money(value: Decimal) -> str:
-    return str(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
+    return str(round_amount(value, CURRENCY))
 
 
 def price_list_csv() -> str:

@@ -28,15 +28,9 @@ from prism_graph.catalogue.types import (
     price,
 )
 from prism_graph.common.errors import user_errors
-from prism_graph.common.pagination import Page, SortKey, paginate
+from prism_graph.common.ids import node_pk
+from prism_graph.common.pagination import Page, SortKey, connection, paginate
 from prism_graph.context import Info
-
-
-def node_pk(value: relay.GlobalID | None, type_name: str) -> int:
-    """The primary key a global id names, or -1 (matches nothing) for any other id."""
-    if value is None or value.type_name != type_name or not value.node_id.isdigit():
-        return -1
-    return int(value.node_id) if len(value.node_id) < 19 else -1
 
 
 def like_pattern(text: str) -> str:
@@ -119,14 +113,7 @@ class CatalogueQueries:
             last=last,
             before=before,
         )
-        return ProductConnection(
-            edges=[
-                relay.Edge(node=Product.from_model(row), cursor=cursor)
-                for row, cursor in zip(page.items, page.cursors, strict=True)
-            ],
-            page_info=page.page_info(),
-            filtered=stmt,
-        )
+        return connection(ProductConnection, page, Product.from_model, filtered=stmt)
 
     @strawberry.field(
         permission_classes=[requires(Permission.VIEW_CATALOGUE)],

@@ -30,10 +30,9 @@ from prism_domain.catalogue import (
 )
 from prism_domain.catalogue import Product as DomainProduct
 from prism_domain.errors import DomainValidationError, ErrorCode, FieldError
-from prism_domain.money import Money, MoneyError, check_currency, minor_units, parse_amount
+from prism_domain.money import Money, MoneyError, check_currency, exact_amount, parse_amount
 from prism_domain.text import clean_name
 from prism_graph.catalogue.models import Product, ProductPrice, Program, text_key
-from prism_graph.common.decimals import fixed
 from prism_graph.database import Database, UnitOfWork
 from prism_graph.organisations import zones
 
@@ -47,7 +46,7 @@ def _not_found(field: str = "id") -> list[FieldError]:
 
 def money(value: Decimal, currency: str) -> Money:
     """A stored amount, the same on every backend ("8.10", not "8.1" or "8.100000")."""
-    return Money(fixed(value, minor_units(currency)), currency)
+    return Money(exact_amount(value, currency), currency)
 
 
 def price_version(row: ProductPrice, currency: str) -> PriceVersion:

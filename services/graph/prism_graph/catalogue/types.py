@@ -6,16 +6,16 @@ from decimal import Decimal
 from typing import Any
 
 import strawberry
-from sqlalchemy import Select, func
+from sqlalchemy import Select
 from strawberry import relay
 
 from prism_domain.catalogue import BillingTerm as DomainBillingTerm
 from prism_domain.catalogue import ProductKind as DomainProductKind
-from prism_domain.money import minor_units
+from prism_domain.money import exact_amount
 from prism_graph.catalogue import models
-from prism_graph.common.decimals import fixed
 from prism_graph.common.errors import ErrorCode, UserError
 from prism_graph.common.nodes import load_nodes
+from prism_graph.common.pagination import count_all
 from prism_graph.context import Info
 
 BillingTerm = strawberry.enum(DomainBillingTerm, name="BillingTerm")
@@ -27,7 +27,7 @@ ProductKind = strawberry.enum(
 
 
 def price(value: Decimal, currency: str) -> Decimal:
-    return fixed(value, minor_units(currency))
+    return exact_amount(value, currency)
 
 
 @strawberry.type(description="A vendor program the distributor sells, with its price list.")
@@ -135,10 +135,7 @@ class ProductConnection(relay.Connection[Product]):
 
     @strawberry.field(description="How many products match the filter, on all pages.")
     async def total_count(self, info: Info) -> int:
-        count = await info.context.reader.scalar(
-            self.filtered.with_only_columns(func.count(), maintain_column_froms=True).order_by(None)
-        )
-        return int(count or 0)
+        return await count_all(info.context.reader.scalar, self.filtered)
 
 
 @strawberry.input

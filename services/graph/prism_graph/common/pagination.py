@@ -10,18 +10,19 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, or_
+from sqlalchemy import ColumnElement, Select, and_, func, or_
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.types import TypeDecorator
 
 from prism_graph.common.errors import BadRequest
 
 T = TypeVar("T")
+C = TypeVar("C")
 
 DEFAULT_PAGE_SIZE = 20
 MAX_PAGE_SIZE = 100
@@ -54,6 +55,37 @@ class Page(Generic[T]):
             start_cursor=self.cursors[0] if self.cursors else None,
             end_cursor=self.cursors[-1] if self.cursors else None,
         )
+
+
+def connection(
+    connection_type: Callable[..., C],
+    page: Page[T],
+    to_node: Callable[[T], Any],
+    *,
+    edge_type: Callable[..., Any] | None = None,
+    **fields: Any,
+) -> C:
+    """The `connection_type` of `page`: an edge (a `relay.Edge` unless `edge_type` is given)
+    of `to_node(row)` and its cursor for each row, the page info, and any further `fields`."""
+    from strawberry import relay
+
+    edge = edge_type or relay.Edge
+    return connection_type(
+        edges=[
+            edge(node=to_node(row), cursor=cursor)
+            for row, cursor in zip(page.items, page.cursors, strict=True)
+        ],
+        page_info=page.page_info(),
+        **fields,
+    )
+
+
+async def count_all(scalar: Callable[[Select[Any]], Awaitable[Any]], filtered: Select[Any]) -> int:
+    """A connection's `totalCount`: the rows `filtered` matches on all pages, in one COUNT."""
+    count = await scalar(
+        filtered.with_only_columns(func.count(), maintain_column_froms=True).order_by(None)
+    )
+    return int(count or 0)
 
 
 def _encode(values: Sequence[Any]) -> str:

@@ -21,6 +21,7 @@ from prism_domain.errors import ErrorCode, FieldError
 from prism_domain.text import clean_name
 from prism_graph.access import public, requires, visible_customer_contacts
 from prism_graph.common.errors import user_errors
+from prism_graph.common.ids import node_pk
 from prism_graph.contacts import by_type, customer_contacts, notify
 from prism_graph.contacts.accounts import AccountRef, account_name_query
 from prism_graph.contacts.config import contacts_config
@@ -53,19 +54,11 @@ SIGN_IN_ANSWER = (
 )
 
 
-def _pk(value: relay.GlobalID, type_name: str) -> int:
-    """The primary key a global id names, -1 (found nowhere) for any other type."""
-    ok = value.type_name == type_name and value.node_id.isdigit() and len(value.node_id) < 19
-    return int(value.node_id) if ok else -1
-
-
 def _account(value: relay.GlobalID) -> AccountRef | None:
-    if not value.node_id.isdigit() or len(value.node_id) >= 19:
-        return None
-    if value.type_name == "Organisation":
-        return AccountRef(organisation_id=int(value.node_id))
-    if value.type_name == "Customer":
-        return AccountRef(customer_id=int(value.node_id))
+    if (pk := node_pk(value, "Organisation")) >= 0:
+        return AccountRef(organisation_id=pk)
+    if (pk := node_pk(value, "Customer")) >= 0:
+        return AccountRef(customer_id=pk)
     return None
 
 
@@ -132,7 +125,7 @@ class ContactQueries:
         rows = await info.context.reader.scalars(
             select(CustomerContactRow)
             .where(
-                CustomerContactRow.customer_id == _pk(customer_id, "Customer"),
+                CustomerContactRow.customer_id == node_pk(customer_id, "Customer"),
                 visible_customer_contacts(info.context.scope),
             )
             .order_by(CustomerContactRow.created_at, CustomerContactRow.id)
@@ -178,7 +171,7 @@ class ContactMutations:
             await by_type.add_to_type(
                 info.context.database,
                 _scope(info),
-                _pk(input.contact_id, "AccountContact"),
+                node_pk(input.contact_id, "AccountContact"),
                 DomainContactType(input.type),
             )
         )
@@ -197,7 +190,7 @@ class ContactMutations:
             await by_type.remove_from_type(
                 info.context.database,
                 _scope(info),
-                _pk(input.contact_id, "AccountContact"),
+                node_pk(input.contact_id, "AccountContact"),
                 DomainContactType(input.type),
             )
         )
@@ -299,7 +292,7 @@ class ContactMutations:
                 info.context.database,
                 contacts_config(info.context),
                 _scope(info),
-                _pk(input.customer_id, "Customer"),
+                node_pk(input.customer_id, "Customer"),
                 display_name=input.display_name,
                 email=input.email,
                 send_verification=input.send_verification_email,
@@ -317,7 +310,7 @@ class ContactMutations:
             info.context.database,
             contacts_config(info.context),
             _scope(info),
-            _pk(id, "CustomerContact"),
+            node_pk(id, "CustomerContact"),
         )
         if isinstance(result, list):
             return CustomerContactPayload(contact=None, errors=user_errors(result, None))
@@ -347,7 +340,7 @@ class ContactMutations:
             await customer_contacts.set_role(
                 info.context.database,
                 _scope(info),
-                _pk(input.id, "CustomerContact"),
+                node_pk(input.id, "CustomerContact"),
                 DomainContactRole(input.role),
             )
         )
@@ -365,7 +358,7 @@ class ContactMutations:
         result = await customer_contacts.delete_contact(
             info.context.database,
             _scope(info),
-            _pk(input.id, "CustomerContact"),
+            node_pk(input.id, "CustomerContact"),
             confirm=input.confirm,
         )
         if isinstance(result, list):

@@ -12,7 +12,8 @@ from prism_domain.access import Permission
 from prism_domain.errors import FieldError
 from prism_graph.access import owner_for_new_customer, requires, visible_customers
 from prism_graph.common.errors import user_errors
-from prism_graph.common.pagination import Page, SortKey, paginate
+from prism_graph.common.ids import node_pk
+from prism_graph.common.pagination import Page, SortKey, connection, paginate
 from prism_graph.common.selection import selected_below
 from prism_graph.context import Info
 from prism_graph.customers import models, service
@@ -81,28 +82,15 @@ class CustomerQueries:
             [row.id for row in page.items],
             selected_below(info.selected_fields, ("customers", "edges", "node")),
         )
-        return CustomerConnection(
-            edges=[
-                relay.Edge(node=Customer.from_model(row), cursor=cursor)
-                for row, cursor in zip(page.items, page.cursors, strict=True)
-            ],
-            page_info=relay.PageInfo(
-                has_next_page=page.has_next_page,
-                has_previous_page=page.has_previous_page,
-                start_cursor=page.cursors[0] if page.cursors else None,
-                end_cursor=page.cursors[-1] if page.cursors else None,
-            ),
-            filtered=stmt,
-        )
+        return connection(CustomerConnection, page, Customer.from_model, filtered=stmt)
 
     @strawberry.field(
         permission_classes=[requires(Permission.VIEW_CUSTOMERS)],
         description="One customer by id; null when there is none.",
     )
     async def customer(self, info: Info, id: relay.GlobalID) -> Customer | None:
-        if id.type_name != "Customer" or not id.node_id.isdigit():
-            return None
-        row = await info.context.loaders.customer_by_id.load(int(id.node_id))
+        pk = node_pk(id, "Customer")
+        row = await info.context.loaders.customer_by_id.load(pk) if pk >= 0 else None
         return Customer.from_model(row) if row else None
 
 

@@ -6,8 +6,8 @@ import strawberry
 
 from prism_domain.access import Permission
 from prism_graph.access import requires
-from prism_graph.catalogue.schema import node_pk
 from prism_graph.common.errors import user_errors
+from prism_graph.common.ids import node_pk
 from prism_graph.context import Info
 from prism_graph.customers import tenants
 from prism_graph.customers.tenant_types import CreateTenantInput, Tenant, TenantPayload

@@ -6,13 +6,14 @@ from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
-from sqlalchemy import Select, func
+from sqlalchemy import Select
 from strawberry import relay
 
 from prism_domain.customers import CustomerStatus as DomainCustomerStatus
 from prism_graph.catalogue.types import Program
 from prism_graph.common.errors import UserError
 from prism_graph.common.nodes import load_nodes
+from prism_graph.common.pagination import count_all
 from prism_graph.context import Info, context_field
 from prism_graph.customers import models
 from prism_graph.customers.tenant_types import Tenant
@@ -150,10 +151,7 @@ class CustomerConnection(relay.Connection[Customer]):
 
     @strawberry.field(description="How many customers match the filter, on all pages.")
     async def total_count(self, info: Info) -> int:
-        count = await info.context.reader.scalar(
-            self.filtered.with_only_columns(func.count(), maintain_column_froms=True).order_by(None)
-        )
-        return int(count or 0)
+        return await count_all(info.context.reader.scalar, self.filtered)
 
 
 @strawberry.input

@@ -16,8 +16,8 @@ from prism_domain.customers import CustomerStatus as DomainStatus
 from prism_domain.customers import NewCustomer
 from prism_domain.errors import DomainValidationError, ErrorCode, FieldError
 from prism_graph.access import requires, visible_customers
-from prism_graph.catalogue.schema import node_pk
 from prism_graph.common.errors import UserError, user_errors
+from prism_graph.common.ids import node_pk
 from prism_graph.context import Info
 from prism_graph.customers.models import Customer, name_key
 from prism_graph.customers.types import Customer as CustomerType

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from prism_domain.access import Principal, PrincipalKind
 from prism_domain.organisations import OrganisationKind
+from prism_graph.common.ids import node_pk
 from prism_graph.contacts.auth import contact_principal
 from prism_graph.identity.models import AccessToken, ApiClient, User, UserStatus
 from prism_graph.identity.secrets import token_hash
@@ -111,10 +112,10 @@ async def act_for(session: AsyncSession, principal: Principal, partner_gid: str)
     if not principal.is_distributor:
         raise AuthError("insufficient_scope", "Only distributor staff may act for a partner.", 403)
     try:
-        gid = GlobalID.from_id(partner_gid)
-        partner_id = int(gid.node_id) if gid.type_name == "Organisation" else None
+        pk = node_pk(GlobalID.from_id(partner_gid), "Organisation")
     except Exception:
-        partner_id = None
+        pk = -1
+    partner_id = pk if pk >= 0 else None
     found = partner_id is not None and await session.scalar(
         select(Organisation.id).where(
             Organisation.id == partner_id, Organisation.kind == OrganisationKind.PARTNER

@@ -17,8 +17,9 @@ from prism_domain.access import UserRole as DomainUserRole
 from prism_domain.errors import ErrorCode, FieldError
 from prism_graph.access import authenticated, public, requires, visible_api_clients, visible_users
 from prism_graph.common.errors import UserError, user_errors
+from prism_graph.common.ids import node_pk
 from prism_graph.common.nodes import load_nodes
-from prism_graph.common.pagination import Page, SortKey, paginate
+from prism_graph.common.pagination import Page, SortKey, connection, paginate
 from prism_graph.context import Info
 from prism_graph.identity import models, service
 from prism_graph.organisations.types import Organisation
@@ -171,13 +172,10 @@ class InviteUserInput:
 def _partner_arg(value: relay.GlobalID | None) -> int | list[FieldError] | None:
     if value is None:
         return None
-    if value.type_name != "Organisation" or not value.node_id.isdigit():
+    pk = node_pk(value, "Organisation")
+    if pk < 0:
         return [FieldError("partnerId", ErrorCode.NOT_FOUND, "No such partner.")]
-    return int(value.node_id)
-
-
-def _node_pk(value: relay.GlobalID, type_name: str) -> int:
-    return int(value.node_id) if value.type_name == type_name and value.node_id.isdigit() else -1
+    return pk
 
 
 @strawberry.type
@@ -239,13 +237,7 @@ class IdentityQueries:
             last=last,
             before=before,
         )
-        return UserConnection(
-            edges=[
-                relay.Edge(node=User.from_model(r), cursor=c)
-                for r, c in zip(page.items, page.cursors, strict=True)
-            ],
-            page_info=page.page_info(),
-        )
+        return connection(UserConnection, page, User.from_model)
 
     @strawberry.field(
         permission_classes=[requires(Permission.MANAGE_API_CLIENTS)],
@@ -344,7 +336,7 @@ class IdentityMutations:
             info.context.database,
             info.context.identity,
             info.context.principal,
-            _node_pk(id, "User"),
+            node_pk(id, "User"),
         )
         return _user_payload(result)
 
@@ -356,7 +348,7 @@ class IdentityMutations:
         assert info.context.principal is not None
         return _user_payload(
             await service.set_user_status(
-                info.context.database, info.context.principal, _node_pk(id, "User"), active=False
+                info.context.database, info.context.principal, node_pk(id, "User"), active=False
             )
         )
 
@@ -365,7 +357,7 @@ class IdentityMutations:
         assert info.context.principal is not None
         return _user_payload(
             await service.set_user_status(
-                info.context.database, info.context.principal, _node_pk(id, "User"), active=True
+                info.context.database, info.context.principal, node_pk(id, "User"), active=True
             )
         )
 
@@ -374,7 +366,7 @@ class IdentityMutations:
         assert info.context.principal is not None
         return _user_payload(
             await service.set_user_role(
-                info.context.database, info.context.principal, _node_pk(id, "User"), role
+                info.context.database, info.context.principal, node_pk(id, "User"), role
             )
         )
 
@@ -432,7 +424,7 @@ class IdentityMutations:
     async def revoke_api_client(self, info: Info, id: relay.GlobalID) -> ApiClientPayload:
         assert info.context.principal is not None
         result = await service.revoke_api_client(
-            info.context.database, info.context.principal, _node_pk(id, "ApiClient")
+            info.context.database, info.context.principal, node_pk(id, "ApiClient")
         )
         if isinstance(result, list):
             return ApiClientPayload(api_client=None, errors=user_errors(result, None))

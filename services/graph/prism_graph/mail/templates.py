@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from prism_domain.money import Money, format_money
 from prism_graph.mail.outbox import Attachment, OutgoingMail
 
 TEMPLATE_DIR = Path(__file__).with_name("templates")
@@ -105,9 +106,9 @@ class UnknownTemplate(LookupError):
 
 
 def money(amount: Decimal | int | str, currency: str) -> str:
-    """`1234.5, "EUR"` -> `EUR 1,234.50` (half up, like the invoices)."""
-    value = Decimal(str(amount)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    return f"{currency} {value:,.2f}"
+    """`1234.5, "EUR"` -> `EUR 1,234.50`, `"JPY"` -> `JPY 1,235`, `"KWD"` -> `KWD 1,234.500`:
+    rounded once to the currency's minor unit, half up, like the invoices."""
+    return format_money(Money.of(amount, currency).rounded())
 
 
 def day(value: date | datetime | str) -> str:

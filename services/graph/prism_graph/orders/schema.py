@@ -16,9 +16,9 @@ from strawberry import relay
 from prism_domain.access import Permission
 from prism_domain.errors import FieldError
 from prism_graph.access import public, requires, visible_orders
-from prism_graph.catalogue.schema import node_pk
 from prism_graph.common.errors import user_errors
-from prism_graph.common.pagination import Page, SortKey, paginate
+from prism_graph.common.ids import node_pk
+from prism_graph.common.pagination import Page, SortKey, connection, paginate
 from prism_graph.contacts.config import contacts_config
 from prism_graph.context import Info
 from prism_graph.orders import models, service
@@ -141,13 +141,7 @@ class OrderQueries:
             last=last,
             before=before,
         )
-        return OrderConnection(
-            edges=[
-                relay.Edge(node=Order.from_model(row), cursor=cursor)
-                for row, cursor in zip(page.items, page.cursors, strict=True)
-            ],
-            page_info=page.page_info(),
-        )
+        return connection(OrderConnection, page, Order.from_model)
 
     @strawberry.field(
         permission_classes=[requires(Permission.VIEW_ORDERS)],

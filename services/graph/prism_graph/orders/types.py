@@ -10,12 +10,11 @@ from typing import Any
 import strawberry
 from strawberry import relay
 
-from prism_domain.money import Money, minor_units
+from prism_domain.money import Money, exact_amount
 from prism_domain.orders import OrderQuote, PricedLine
 from prism_domain.rfi import MailPlatform as DomainMailPlatform
 from prism_domain.rfi import RfiAnswers as DomainRfiAnswers
 from prism_graph.catalogue.types import BillingTerm, Product, ProductKind
-from prism_graph.common.decimals import fixed
 from prism_graph.common.errors import UserError
 from prism_graph.common.ids import decode_id
 from prism_graph.common.nodes import load_nodes
@@ -33,7 +32,7 @@ MailPlatform = strawberry.enum(DomainMailPlatform, name="MailPlatform")
 
 
 def _amount(value: Money) -> Decimal:
-    return fixed(value.amount, minor_units(value.currency))
+    return exact_amount(value.amount, value.currency)
 
 
 @strawberry.type(description="A document kept on a customer, e.g. an order addendum (O5).")
@@ -237,7 +236,7 @@ class Order(relay.Node):
                     kind=entry.kind,
                     billing_term=entry.billing_term,
                     quantity=line.quantity,
-                    unit_price=fixed(entry.buy_price.amount, minor_units(entry.currency)),
+                    unit_price=exact_amount(entry.buy_price.amount, entry.currency),
                     amount=_amount(quoted_line.amount) if quoted_line else None,
                     first_payment_amount=(
                         _amount(quoted_line.first_payment_amount) if quoted_line else None

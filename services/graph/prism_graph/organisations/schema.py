@@ -7,8 +7,8 @@ from strawberry import relay
 
 from prism_domain.access import Permission
 from prism_graph.access import requires
-from prism_graph.catalogue.schema import node_pk
 from prism_graph.common.errors import UserError, user_errors
+from prism_graph.common.ids import node_pk
 from prism_graph.context import Info
 from prism_graph.organisations import service
 from prism_graph.organisations.types import Organisation

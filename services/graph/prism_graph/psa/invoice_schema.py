@@ -18,9 +18,10 @@ from prism_graph.access import (
     visible_invoice_sync_runs,
 )
 from prism_graph.billing.types import Invoice
-from prism_graph.catalogue.schema import like_pattern, node_pk
+from prism_graph.catalogue.schema import like_pattern
 from prism_graph.common.errors import user_errors
-from prism_graph.common.pagination import Page, SortKey, paginate
+from prism_graph.common.ids import node_pk
+from prism_graph.common.pagination import Page, SortKey, connection, paginate
 from prism_graph.context import Info
 from prism_graph.customers.models import Customer
 from prism_graph.customers.tenant_models import Tenant
@@ -150,14 +151,11 @@ class InvoiceSyncQueries:
             last=last,
             before=before,
         )
-        return SyncCustomerConnection(
-            edges=[
-                SyncCustomerEdge(
-                    node=SyncCustomer(program_pk=program, customer_pk=row.id), cursor=cursor
-                )
-                for row, cursor in zip(page.items, page.cursors, strict=True)
-            ],
-            page_info=page.page_info(),
+        return connection(
+            SyncCustomerConnection,
+            page,
+            lambda row: SyncCustomer(program_pk=program, customer_pk=row.id),
+            edge_type=SyncCustomerEdge,
             filtered=stmt,
         )
 
@@ -213,13 +211,7 @@ class InvoiceSyncQueries:
             last=last,
             before=before,
         )
-        return InvoiceSyncRunConnection(
-            edges=[
-                relay.Edge(node=InvoiceSyncRun.from_row(row), cursor=cursor)
-                for row, cursor in zip(page.items, page.cursors, strict=True)
-            ],
-            page_info=page.page_info(),
-        )
+        return connection(InvoiceSyncRunConnection, page, InvoiceSyncRun.from_row)
 
     @strawberry.field(
         permission_classes=[requires(Permission.VIEW_PSA_SYNC)],

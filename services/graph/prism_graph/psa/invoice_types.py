@@ -9,7 +9,7 @@ from enum import Enum, StrEnum
 from typing import Any
 
 import strawberry
-from sqlalchemy import Select, func
+from sqlalchemy import Select
 from strawberry import relay
 
 from prism_domain.mapping import Suggestion
@@ -17,6 +17,7 @@ from prism_graph.billing.document import invoice_number
 from prism_graph.billing.types import Invoice
 from prism_graph.common.errors import UserError
 from prism_graph.common.nodes import load_nodes
+from prism_graph.common.pagination import count_all
 from prism_graph.context import Info
 from prism_graph.customers.types import Customer, SortDirection
 from prism_graph.psa.types import PsaChoice
@@ -437,10 +438,7 @@ class SyncCustomerConnection:
 
     @strawberry.field(description="How many customers match the search, on all pages.")
     async def total_count(self, info: Info) -> int:
-        count = await info.context.reader.scalar(
-            self.filtered.with_only_columns(func.count(), maintain_column_froms=True).order_by(None)
-        )
-        return int(count or 0)
+        return await count_all(info.context.reader.scalar, self.filtered)
 
 
 @strawberry.enum

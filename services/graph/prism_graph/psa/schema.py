@@ -17,9 +17,9 @@ from prism_graph.access import (
     visible_program_sync_settings,
     visible_psa_connections,
 )
-from prism_graph.catalogue.schema import node_pk
 from prism_graph.common.errors import user_errors
-from prism_graph.common.pagination import Page, SortKey, paginate
+from prism_graph.common.ids import node_pk
+from prism_graph.common.pagination import Page, SortKey, connection, paginate
 from prism_graph.context import Info
 from prism_graph.organisations import zones
 from prism_graph.psa import service
@@ -197,13 +197,7 @@ class PsaQueries(InvoiceSyncQueries):
             last=last,
             before=before,
         )
-        return ProductSyncRunConnection(
-            edges=[
-                relay.Edge(node=_run(row), cursor=cursor)
-                for row, cursor in zip(page.items, page.cursors, strict=True)
-            ],
-            page_info=page.page_info(),
-        )
+        return connection(ProductSyncRunConnection, page, _run)
 
     @strawberry.field(
         permission_classes=[requires(Permission.VIEW_PSA_SYNC)],

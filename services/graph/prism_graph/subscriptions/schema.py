@@ -9,8 +9,8 @@ from strawberry import relay
 from prism_domain.access import Permission
 from prism_domain.errors import FieldError
 from prism_graph.access import requires
-from prism_graph.catalogue.schema import node_pk
 from prism_graph.common.errors import user_errors
+from prism_graph.common.ids import node_pk
 from prism_graph.context import Info
 from prism_graph.subscriptions import models, service
 from prism_graph.subscriptions.types import (

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from prism_domain.money import price_text
 from prism_platform.db import conflict_insert, writer
 from prism_syncer.invoices.jobs import (
     NOT_ATTEMPTED,
@@ -17,7 +18,6 @@ from prism_syncer.invoices.jobs import (
     JobView,
     LeaseLost,
     SyncParts,
-    money_text,
 )
 from prism_syncer.invoices.models import (
     ContractServiceLease,
@@ -89,8 +89,8 @@ class JobRecords(SyncParts):
                 service_id=new.service_id,
                 effective_date=new.effective,
                 unit_change=new.unit_change,
-                unit_price=money_text(new.unit_price),
-                unit_cost=money_text(new.unit_cost),
+                unit_price=price_text(new.unit_price),
+                unit_cost=price_text(new.unit_cost),
                 status=IntentStatus.INTENDED.value,
             )
             session.add(intent)

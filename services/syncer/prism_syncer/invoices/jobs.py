@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from prism_domain.money import price_text
 from prism_syncer.invoices.models import (
     InvoiceSyncJob,
     InvoiceSyncRun,
@@ -98,14 +99,6 @@ class LeaseLost(Exception):
     """Another worker took the contract service's lease (ours expired): stop writing."""
 
 
-def money_text(value: Decimal) -> str:
-    """Exact, without the database's padding (PostgreSQL gives 36.000000): at least cents."""
-    value = value.normalize()
-    if value.as_tuple().exponent > -2:  # type: ignore[operator]
-        value = value.quantize(Decimal("0.01"))
-    return format(value, "f")
-
-
 def quantity_text(value: Decimal) -> str:
     return format(value.normalize(), "f") if value else "0"
 
@@ -117,8 +110,8 @@ def targets_json(targets: list[Target]) -> list[dict[str, Any]]:
             "sku": t.sku,
             "effective": t.effective.isoformat(),
             "units": t.units,
-            "unit_price": money_text(t.unit_price),
-            "unit_cost": money_text(t.unit_cost),
+            "unit_price": price_text(t.unit_price),
+            "unit_cost": price_text(t.unit_cost),
             "usage": t.usage,
         }
         for t in targets
@@ -148,8 +141,8 @@ def line_json(line: InvoiceLine) -> dict[str, Any]:
         "period_start": line.period_start.isoformat(),
         "period_end": line.period_end.isoformat(),
         "quantity": quantity_text(line.quantity),
-        "unit_cost": money_text(line.unit_cost),
-        "unit_price": money_text(line.unit_price),
+        "unit_cost": price_text(line.unit_cost),
+        "unit_price": price_text(line.unit_price),
     }
 
 

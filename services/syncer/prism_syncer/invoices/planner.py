@@ -10,6 +10,7 @@ from collections import defaultdict
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from prism_domain.money import price_text
 from prism_platform.db import writer
 from prism_syncer.invoices import sources
 from prism_syncer.invoices.executor import Execution
@@ -17,7 +18,6 @@ from prism_syncer.invoices.jobs import (
     SKIP_OUTCOMES,
     JobStatus,
     line_json,
-    money_text,
     quantity_text,
     targets_json,
 )
@@ -252,8 +252,8 @@ def _line_item(
         period_start=line.period_start,
         period_end=line.period_end,
         quantity=quantity_text(line.quantity),
-        unit_cost=money_text(line.unit_cost),
-        unit_price=money_text(line.unit_price),
+        unit_cost=price_text(line.unit_cost),
+        unit_price=price_text(line.unit_price),
         outcome=outcome.value,
         code=code,
         message=message,
