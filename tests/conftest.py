@@ -34,8 +34,16 @@ from tests.support.psa import serve_simulator
 BACKEND_FIXTURES = {"database_url", "broker"}
 
 
+#: Simulator variants that do not depend on the database or broker: run on the embedded
+#: default only (the default variant runs on every backend).
+SIMULATOR_ONLY_VARIANTS = {"at_next"}
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and callspec.params.get("autotask") in SIMULATOR_ONLY_VARIANTS:
+            continue
         if BACKEND_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.backend)
 
