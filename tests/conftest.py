@@ -189,3 +189,14 @@ def autotask(tmp_path: Path) -> Iterator[SimHandle]:
     """A fresh Autotask simulator on a free loopback port."""
     with serve_simulator(tmp_path) as handle:
         yield handle
+
+
+@pytest.fixture
+async def api(
+    database_url: str, database: Database, broker: dramatiq.Broker, autotask: SimHandle
+) -> AsyncIterator[GraphQLClient]:
+    """The API reaching the Autotask simulator (`autotask`) for its live PSA calls."""
+    from tests.integration.sync.mapping_support import psa_api  # it imports this module
+
+    async with psa_api(database_url, database, broker, autotask) as client:
+        yield client

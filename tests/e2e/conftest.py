@@ -1,31 +1,20 @@
-"""What the PSA end-to-end tests share: the API reaching the Autotask simulator, and the sync
-worker reaching it the same way (a module overrides `autotask` to play a variant)."""
+"""What the PSA end-to-end tests share: the sync worker reaching the Autotask simulator as the
+API does (the root `api` fixture; a module overrides `autotask` to play a variant)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 
 import dramatiq
 import pytest
 from sqlalchemy import Engine
 
 from autotask_sim import SimHandle
-from prism_graph.database import Database
 from prism_platform.broker import EVENTS_QUEUE
 from prism_syncer.settings import SyncerSettings
 from prism_syncer.worker import build_syncer
-from tests.integration.sync.mapping_support import psa_api
 from tests.support.backends import redis_requested
-from tests.support.graphql import GraphQLClient
 from tests.support.psa import probe_url
-
-
-@pytest.fixture
-async def api(
-    database_url: str, database: Database, broker: dramatiq.Broker, autotask: SimHandle
-) -> AsyncIterator[GraphQLClient]:
-    async with psa_api(database_url, database, broker, autotask) as client:
-        yield client
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from autotask_sim import SimHandle
 from prism_graph.outbox.relay import Relay
 from tests.conftest import drain
 from tests.integration.orders.support import (
+    CHANGE_QUANTITY,
     SUBMIT_DETAILS,
     create_order,
     make_catalogue,
@@ -28,6 +29,7 @@ from tests.integration.sync.mapping_support import (
     CONTOSO_CONTRACT,
     add_customer,
     connect,
+    map_to_contract,
     program_sync,
 )
 from tests.support.clock import freeze, noon_utc
@@ -37,8 +39,6 @@ from tests.support.psa import month_of
 
 pytestmark = pytest.mark.e2e
 
-CHANGE_QUANTITY = """mutation($input: ChangeSubscriptionQuantityInput!) {
-  changeSubscriptionQuantity(input: $input) { errors { code message } } }"""
 RUNS = """query($p: ID!) { invoiceSyncRuns(programId: $p, first: 10) { edges { node {
   trigger status customersSynced customersFailed invoice { id }
   customers { customer { name } outcome
@@ -138,21 +138,7 @@ async def test_an_order_billed_over_two_months_lands_in_the_contract_unit_for_un
     )
 
     # mapped to the simulator's Contoso company and its Recurring Service contract
-    mapped = await msp.data(
-        "mutation($input: SaveCustomerMappingInput!) { saveCustomerMapping(input: $input) {"
-        " errors { code message } } }",
-        {
-            "input": {
-                "programId": program,
-                "customerId": customer,
-                "companyId": CONTOSO,
-                "contractId": CONTOSO_CONTRACT,
-                "syncEnabled": True,
-                "syncNow": False,
-            }
-        },
-    )
-    assert mapped["saveCustomerMapping"]["errors"] == []
+    await map_to_contract(msp, program, customer, CONTOSO, CONTOSO_CONTRACT)
 
     async def change_then_bill(quantity: int, effective: date) -> dict[str, Any]:
         """A quantity change, then the month billed once it is over (billing is in arrears

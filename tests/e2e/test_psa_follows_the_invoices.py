@@ -22,6 +22,7 @@ from autotask_sim import SimHandle
 from prism_graph.outbox.relay import Relay
 from tests.conftest import drain
 from tests.integration.orders.support import (
+    CHANGE_QUANTITY,
     SUBMIT_DETAILS,
     create_order,
     make_catalogue,
@@ -34,6 +35,7 @@ from tests.integration.sync.mapping_support import (
     CONTOSO_CONTRACT,
     add_customer,
     connect,
+    map_to_contract,
     program_sync,
 )
 from tests.support.clock import freeze, noon_utc
@@ -43,8 +45,6 @@ from tests.support.psa import month_of, serve_simulator
 
 pytestmark = pytest.mark.e2e
 
-CHANGE_QUANTITY = """mutation($input: ChangeSubscriptionQuantityInput!) {
-  changeSubscriptionQuantity(input: $input) { errors { code message } } }"""
 RUN_BILLING = """mutation($m: String!) {
   runBilling(month: $m) { issued { id } errors { field code message } } }"""
 SYNC_INVOICES = """mutation($input: SyncInvoicesInput!) {
@@ -252,21 +252,7 @@ async def story(
         for line in submitted["order"]["lines"]
         if line["subscription"] is not None and line["billingTerm"] == "MONTHLY"
     )
-    mapped = await msp.data(
-        "mutation($input: SaveCustomerMappingInput!) { saveCustomerMapping(input: $input) {"
-        " errors { code message } } }",
-        {
-            "input": {
-                "programId": program,
-                "customerId": customer,
-                "companyId": CONTOSO,
-                "contractId": CONTOSO_CONTRACT,
-                "syncEnabled": True,
-                "syncNow": False,
-            }
-        },
-    )
-    assert mapped["saveCustomerMapping"]["errors"] == []
+    await map_to_contract(msp, program, customer, CONTOSO, CONTOSO_CONTRACT)
     # Another customer of the partner, not synced, keeps an invoice issued every month.
     bystander = await add_customer(
         api, tenants.a.admin, program, "Tailspin Toys", tenant="tailspin.onmicrosoft.com"

@@ -35,6 +35,10 @@ class Catalogue:
     onboarding: str  # a one-time fee of 150.00
 
 
+CHANGE_QUANTITY = """mutation($input: ChangeSubscriptionQuantityInput!) {
+  changeSubscriptionQuantity(input: $input) { errors { code message } } }"""
+
+
 async def make_catalogue(distributor: GraphQLClient) -> Catalogue:
     program = await create_program(distributor, f"Mimecast {uuid.uuid4().hex[:6]}", "AUD")
     return Catalogue(

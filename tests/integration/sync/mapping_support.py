@@ -192,3 +192,24 @@ def invoice_sync_events(engine: Engine) -> list[dict[str, Any]]:
 def mappings_stored(engine: Engine) -> int:
     with engine.connect() as conn:
         return int(conn.execute(text("SELECT count(*) FROM sync_customer_mappings")).scalar_one())
+
+
+async def map_to_contract(
+    msp: GraphQLClient, program: str, customer: str, company: int, contract: int
+) -> None:
+    """A partner admin maps a customer to an Autotask company and contract, sync on."""
+    mapped = await msp.data(
+        "mutation($input: SaveCustomerMappingInput!) { saveCustomerMapping(input: $input) {"
+        " errors { code message } } }",
+        {
+            "input": {
+                "programId": program,
+                "customerId": customer,
+                "companyId": company,
+                "contractId": contract,
+                "syncEnabled": True,
+                "syncNow": False,
+            }
+        },
+    )
+    assert mapped["saveCustomerMapping"]["errors"] == []

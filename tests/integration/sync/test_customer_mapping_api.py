@@ -3,9 +3,6 @@ the Autotask simulator; "save and sync now" through the outbox; tenancy (T3)."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import dramatiq
 import pytest
 from sqlalchemy import Engine
 
@@ -29,7 +26,6 @@ from tests.integration.sync.mapping_support import (
     mapping_input,
     mappings_stored,
     program_sync,
-    psa_api,
 )
 from tests.support.catalogue import create_program
 from tests.support.graphql import GraphQLClient
@@ -50,14 +46,6 @@ REMOVE = """mutation($input: RemoveCustomerMappingInput!) { removeCustomerMappin
   removed errors { field code message } } }"""
 SUGGEST = """query($p: ID!, $c: ID!) { customerMappingSuggestions(programId: $p, customerId: $c) {
   company { id name detail } score reasons } }"""
-
-
-@pytest.fixture
-async def api(
-    database_url: str, database: Database, broker: dramatiq.Broker, autotask: SimHandle
-) -> AsyncIterator[GraphQLClient]:
-    async with psa_api(database_url, database, broker, autotask) as client:
-        yield client
 
 
 @pytest.fixture

@@ -6,11 +6,9 @@ from __future__ import annotations
 
 import base64
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-import dramatiq
 import pytest
 from dramatiq.rate_limits.backends import StubBackend
 from sqlalchemy import Engine
@@ -18,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from autotask_sim import SimHandle
 from prism_graph.billing.models import Invoice
-from prism_graph.database import Database
 from prism_syncer.invoices.models import (
     InvoiceSyncReconciliation,
     InvoiceSyncRun,
@@ -31,7 +28,6 @@ from tests.integration.sync.mapping_support import (
     given_partner_a_with_customers,
     invoice_sync_events,
     program_sync,
-    psa_api,
 )
 from tests.support.catalogue import create_program
 from tests.support.graphql import GraphQLClient
@@ -56,14 +52,6 @@ OVERVIEW = """query($p: ID!) { invoiceSyncOverview(programId: $p) {
   lastSuccessfulAt inProgress errors warnings lastRun { id status summary } } }"""
 SYNC = """mutation($input: SyncInvoicesInput!) { syncInvoices(input: $input) {
   requested invoice { id number } errors { field code message } } }"""
-
-
-@pytest.fixture
-async def api(
-    database_url: str, database: Database, broker: dramatiq.Broker, autotask: SimHandle
-) -> AsyncIterator[GraphQLClient]:
-    async with psa_api(database_url, database, broker, autotask) as client:
-        yield client
 
 
 @pytest.fixture

@@ -247,9 +247,7 @@ def plan_invoice(
             max((ln.period_end for ln in lines), default=date.min),
             tuple(lines),
         )
-    unique = {i.id: i for i in invoices} | (
-        {} if period.id in {i.id for i in invoices} else {period.id: period}
-    )
+    unique = {period.id: period} | {i.id: i for i in invoices}  # the loaded copy wins
     sources = sorted(unique.values(), key=lambda i: (i.start, i.id))
     latest_end = max(i.end for i in sources)
     plan = Plan()
