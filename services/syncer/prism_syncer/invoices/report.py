@@ -107,7 +107,7 @@ class Reporting(Execution):
                     )
                     session.add(item)
                     items.append(item)
-                extra = _job_item(job, differences.get(job.id, []), invoice, run.invoice_id)
+                extra = _job_item(job, differences.get(job.id, []), invoice)
                 if extra is not None:
                     extra.run_id = run_id
                     extra.customer_name = names.get(job.customer_id, "")[:255]
@@ -244,7 +244,6 @@ def _job_item(
     job: InvoiceSyncJob,
     differences: list[Segment],
     invoice: sources.IssuedInvoice,
-    invoice_id: int | None,
 ) -> InvoiceSyncRunItem | None:
     """The item a job adds beside its lines: the days the PSA still differs on, or a product
     with no line on this invoice whose contract service was set to what the invoices say."""
