@@ -12,7 +12,7 @@ BIN := $(VENV)/bin
 help:
 	@echo "make run        start the whole system on the embedded default (http://127.0.0.1:8000/graphql)"
 	@echo "make test       run lint and the whole test suite (embedded default, then PostgreSQL + Redis if reachable)"
-	@echo "make lint       ruff and mypy"
+	@echo "make lint       ruff, mypy and the import rules (.importlinter)"
 	@echo "make schema     rewrite schema.graphql from the code"
 	@echo "make migration  autogenerate a migration: make migration m='what changed'"
 	@echo "make simulator  run the local Autotask simulator on its own"
@@ -35,6 +35,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	@$(BIN)/ruff check .
 	@$(BIN)/mypy libs services
+	@$(BIN)/lint-imports --no-cache
 
 typecheck: lint
 

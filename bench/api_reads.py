@@ -43,19 +43,19 @@ from prism_domain.catalogue import BillingTerm, ProductKind
 from prism_domain.customers import CustomerStatus
 from prism_domain.organisations import OrganisationKind
 from prism_graph.app import create_app
-from prism_graph.catalogue.models import Product, Program
-from prism_graph.contacts.models import CustomerContact
-from prism_graph.customers.models import Customer
-from prism_graph.customers.tenant_models import Tenant
 from prism_graph.database import Database
 from prism_graph.identity.authn import bearer_token, principal_for_token
-from prism_graph.identity.models import AccessToken, User, UserStatus
 from prism_graph.identity.secrets import new_token, token_hash
-from prism_graph.organisations.models import Organisation
 from prism_graph.settings import GraphSettings
-from prism_graph.subscriptions.models import Subscription, SubscriptionQuantity
 from prism_platform.db import make_async_engine, utcnow
 from prism_platform.migrate import upgrade
+from prism_tables.catalogue import Product, Program
+from prism_tables.contacts import CustomerContact
+from prism_tables.customers import Customer
+from prism_tables.identity import AccessToken, User, UserStatus
+from prism_tables.organisations import Organisation
+from prism_tables.subscriptions import Subscription, SubscriptionQuantity
+from prism_tables.tenants import Tenant
 
 QUERY = """
 query Page($first: Int!) {

@@ -59,22 +59,22 @@ from prism_domain.catalogue import BillingTerm, ProductKind
 from prism_domain.customers import CustomerStatus
 from prism_domain.invoicing import LineKind
 from prism_domain.organisations import OrganisationKind
-from prism_graph.billing.models import Invoice, InvoiceLine
-from prism_graph.catalogue.models import Product, Program
-from prism_graph.customers.models import Customer
-from prism_graph.organisations.models import Organisation
 from prism_platform.db import make_sync_engine
 from prism_platform.migrate import upgrade
-from prism_syncer.invoices.models import InvoiceSyncRun
+from prism_psa.autotask import AutotaskPsa
+from prism_psa.limits import DramatiqLimiter, integration_key
 from prism_syncer.invoices.sync import InvoiceSync, start_run
-from prism_syncer.products.models import ProductServiceLink
-from prism_syncer.psa.autotask import AutotaskPsa
-from prism_syncer.psa.limits import DramatiqLimiter, integration_key
-from prism_syncer.psa.models import (
+from prism_tables.billing import Invoice, InvoiceLine
+from prism_tables.catalogue import Product, Program
+from prism_tables.customers import Customer
+from prism_tables.organisations import Organisation
+from prism_tables.sync.connections import (
     CustomerMapping,
     ProgramSyncSettings,
     PsaConnection,
 )
+from prism_tables.sync.invoices import InvoiceSyncRun
+from prism_tables.sync.products import ProductServiceLink
 
 PAGE = 500
 HOURLY_BUDGET = 10_000

@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection
 
-import prism_graph.models  # noqa: F401 - registers the API's tables
-import prism_syncer.models  # noqa: F401 - registers the syncer's tables
+import prism_tables
+import prism_tables.sync  # noqa: F401 - registers the syncer's tables
 from prism_platform.db import Base, UTCDateTime, make_sync_engine
 from prism_platform.decimals import ExactDecimal
 from prism_platform.settings import CommonSettings, load_settings

@@ -10,9 +10,10 @@ PG_URL="${TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test}"
 REDIS="${TEST_REDIS_URL:-redis://127.0.0.1:6379/15}"
 status=0
 
-echo "== lint (ruff, mypy)"
+echo "== lint (ruff, mypy, import rules)"
 $BIN/ruff check . || status=1
 $BIN/mypy libs services || status=1
+$BIN/lint-imports --no-cache || status=1
 
 echo "== tests on the embedded default: SQLite + in-process broker"
 env -u DATABASE_URL -u REDIS_URL $BIN/pytest -q || status=1

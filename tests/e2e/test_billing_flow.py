@@ -12,11 +12,11 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from prism_graph.database import Database
-from prism_graph.mail.models import MailAttachment, MailMessage
-from prism_graph.outbox.models import OutboxEvent
 from prism_graph.outbox.relay import Relay
-from prism_syncer.models import ProcessedEvent
+from prism_platform.mail import MailAttachment, MailMessage
 from prism_syncer.worker import SyncerApp
+from prism_tables.outbox import OutboxEvent
+from prism_tables.sync import ProcessedEvent
 from tests.conftest import drain
 from tests.support.catalogue import create_customer, create_product, create_program
 from tests.support.graphql import GraphQLClient

@@ -13,12 +13,12 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from prism_graph.database import Database
-from prism_graph.outbox.models import OutboxEvent
 from prism_graph.outbox.relay import Relay
 from prism_platform.broker import event_message
 from prism_syncer import handlers as syncer_handlers
-from prism_syncer.models import ProcessedEvent
 from prism_syncer.worker import SyncerApp
+from prism_tables.outbox import OutboxEvent
+from prism_tables.sync import ProcessedEvent
 from tests.conftest import drain
 from tests.integration.test_customers_api import CREATE, add_organisations
 from tests.support.graphql import GraphQLClient

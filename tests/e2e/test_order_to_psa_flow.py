@@ -208,8 +208,8 @@ async def test_an_order_billed_over_two_months_lands_in_the_contract_unit_for_un
         assert (run["customersSynced"], run["customersFailed"]) == (1, 0)
         assert run["reconciliation"] and all(r["matches"] for r in run["reconciliation"])
         (woodgrove,) = run["customers"]
-        assert woodgrove["outcome"] == "SYNCED"
-        assert (sku, "SYNCED") in {(s["sku"], s["outcome"]) for s in woodgrove["subscriptions"]}
+        assert woodgrove["outcome"] == "SUCCESS"
+        assert (sku, "SUCCESS") in {(s["sku"], s["outcome"]) for s in woodgrove["subscriptions"]}
     # The first month's annual licence and one-time fee are not contract units: each is
     # reported as skipped, with the reason (S5).
     (first_run,) = [r for r in runs if r["invoice"]["id"] == invoices[0]["id"]]

@@ -191,8 +191,8 @@ def test_run_syncs_the_demo_invoice_into_the_simulator(running_system: tuple[str
     assert (run["customersSynced"], run["customersFailed"]) == (2, 0)
     assert run["adjustmentsApplied"] >= 3 and run["invoice"]["number"].startswith("INV-")
     outcomes = {c["customer"]["name"]: c["outcome"] for c in run["customers"]}
-    assert outcomes["Fabrikam, Inc."] == outcomes["Tailspin Toys"] == "SYNCED", outcomes
-    assert outcomes.get("Adventure Works Cycles", "NOT_MAPPED") != "SYNCED"  # never mapped
+    assert outcomes["Fabrikam, Inc."] == outcomes["Tailspin Toys"] == "SUCCESS", outcomes
+    assert outcomes.get("Adventure Works Cycles", "NOT_MAPPED") != "SUCCESS"  # never mapped
     # The reconciliation: every customer's invoice units equal the simulator's, the mid-month
     # change included (Fabrikam's Microsoft 365 seats move to 30 on the 16th).
     rows = run["reconciliation"]

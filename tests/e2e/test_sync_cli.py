@@ -16,9 +16,9 @@ from autotask_sim import SimHandle
 from prism_cli.main import main
 from prism_domain.sync import SyncTrigger
 from prism_graph.billing.document import invoice_number
-from prism_syncer.invoices.models import InvoiceSyncRun
 from prism_syncer.products.handlers import run_product_sync
-from prism_syncer.products.models import ProductSyncRun
+from prism_tables.sync.invoices import InvoiceSyncRun
+from prism_tables.sync.products import ProductSyncRun
 from tests.integration.sync.invoices.support import NOV, Line, World, month_end
 from tests.support.psa import (
     TEST_SECRET_KEY,
@@ -184,11 +184,11 @@ def test_an_invoice_run_sets_the_contract_units_and_show_prints_the_reconciliati
     detail = json.loads(out)
     assert detail["reconciliation"] and all(r["matches"] for r in detail["reconciliation"])
     assert {(s["sku"], s["quantity"], s["outcome"]) for s in detail["subscriptions"]} == {
-        (world.sku("E3"), "5", "SYNCED"),
-        (world.sku("E3"), "8", "SYNCED"),
-        (world.sku("E5"), "2", "SYNCED"),
+        (world.sku("E3"), "5", "SUCCESS"),
+        (world.sku("E3"), "8", "SUCCESS"),
+        (world.sku("E5"), "2", "SUCCESS"),
     }
-    assert [c["outcome"] for c in detail["customers"]] == ["SYNCED"]
+    assert [c["outcome"] for c in detail["customers"]] == ["SUCCESS"]
 
 
 def test_a_failed_invoice_run_exits_1_with_the_action_to_take(

@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prism_graph.database import Database
-from prism_graph.organisations.models import Organisation
-from prism_graph.outbox.models import OutboxEvent
+from prism_tables.organisations import Organisation
+from prism_tables.outbox import OutboxEvent
 from tests.support.graphql import GraphQLClient
 from tests.support.sql import count_statements
 

@@ -17,11 +17,11 @@ from sqlalchemy.orm import Session
 from prism_domain.catalogue import BillingTerm
 from prism_domain.customers import CustomerStatus
 from prism_domain.invoicing import LineKind
-from prism_graph.billing.models import Invoice, InvoiceLine
-from prism_graph.catalogue.models import ProductPrice
-from prism_graph.customers.models import Customer
+from prism_psa.products import sources as product_sources
 from prism_syncer.invoices import sources as invoice_sources
-from prism_syncer.products import sources as product_sources
+from prism_tables.billing import Invoice, InvoiceLine
+from prism_tables.catalogue import ProductPrice
+from prism_tables.customers import Customer
 from tests.support.psa import add_partner, add_product, add_program
 
 pytestmark = pytest.mark.integration

@@ -11,10 +11,10 @@ from alembic import command
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from prism_graph.billing.models import Invoice, InvoiceLine
-from prism_graph.orders.models import Order, OrderLine
 from prism_platform.db import make_sync_engine
 from prism_platform.migrate import alembic_config, upgrade
+from prism_tables.billing import Invoice, InvoiceLine
+from prism_tables.orders import Order, OrderLine
 
 pytestmark = pytest.mark.integration
 

@@ -15,8 +15,8 @@ from prism_domain.events import Envelope, EnvelopeError
 from prism_platform.broker import event_message
 from prism_syncer import handlers as syncer_handlers
 from prism_syncer.inbox import Outcome, process_event
-from prism_syncer.models import ProcessedEvent
 from prism_syncer.worker import SyncerApp
+from prism_tables.sync import ProcessedEvent
 from tests.conftest import drain
 
 pytestmark = pytest.mark.integration

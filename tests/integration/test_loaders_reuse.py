@@ -14,13 +14,13 @@ import pytest
 from prism_domain.access import Scope
 from prism_domain.catalogue import BillingTerm, ProductKind
 from prism_domain.customers import CustomerStatus
-from prism_graph.catalogue.models import Product, Program
-from prism_graph.contacts.models import CustomerContact
-from prism_graph.customers.models import Customer
-from prism_graph.customers.tenant_models import Tenant
 from prism_graph.database import Database
 from prism_graph.loaders import Loaders, load_together
-from prism_graph.subscriptions.models import Subscription
+from prism_tables.catalogue import Product, Program
+from prism_tables.contacts import CustomerContact
+from prism_tables.customers import Customer
+from prism_tables.subscriptions import Subscription
+from prism_tables.tenants import Tenant
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import Tenants
 from tests.support.sql import count_statements

@@ -8,8 +8,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect
 
-import prism_graph.models  # noqa: F401
-import prism_syncer.models  # noqa: F401
+import prism_tables
+import prism_tables.sync  # noqa: F401
 from prism_platform.db import Base, make_sync_engine
 from prism_platform.migrate import alembic_config
 

@@ -17,14 +17,14 @@ from sqlalchemy.orm import Session
 
 from prism_domain.customers import CustomerCreated, CustomerStatus
 from prism_domain.organisations import OrganisationKind
-from prism_graph.customers.models import Customer
 from prism_graph.database import Database
-from prism_graph.organisations.models import Organisation
-from prism_graph.outbox.models import OutboxEvent
 from prism_graph.outbox.relay import Relay
 from prism_graph.outbox.schedule import Periodic, Scheduler, safety_check_schedule
 from prism_graph.outbox.signal import OutboxSignal
 from prism_platform.db import utcnow
+from prism_tables.customers import Customer
+from prism_tables.organisations import Organisation
+from prism_tables.outbox import OutboxEvent
 from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.integration

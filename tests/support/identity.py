@@ -10,10 +10,10 @@ from datetime import timedelta
 from prism_domain.access import PrincipalKind, UserRole
 from prism_domain.organisations import OrganisationKind
 from prism_graph.database import Database
-from prism_graph.identity.models import AccessToken, User, UserStatus
 from prism_graph.identity.secrets import Passwords, new_token, token_hash
-from prism_graph.organisations.models import Organisation
 from prism_platform.db import utcnow
+from prism_tables.identity import AccessToken, User, UserStatus
+from prism_tables.organisations import Organisation
 
 # Staff made here have a password nobody uses; argon2 at its cheapest keeps fixtures fast.
 FIXTURE_PASSWORD = "fixture-password-unused"

@@ -26,11 +26,11 @@ from autotask_sim import (
 )
 from prism_domain.catalogue import BillingTerm, ProductKind
 from prism_domain.organisations import OrganisationKind
-from prism_graph.catalogue.models import Product, ProductPrice, Program
-from prism_graph.organisations.models import Organisation
-from prism_syncer.psa.connections import PsaConfig
-from prism_syncer.psa.models import ProgramSyncSettings, PsaConnection
-from prism_syncer.psa.secrets import CredentialCipher
+from prism_psa.connections import PsaConfig
+from prism_psa.secrets import CredentialCipher
+from prism_tables.catalogue import Product, ProductPrice, Program
+from prism_tables.organisations import Organisation
+from prism_tables.sync.connections import ProgramSyncSettings, PsaConnection
 
 TEST_SECRET_KEY = "test-secret-key-for-psa-credentials-0123456789"
 RECURRING_CODE_ID = 29682801  # autotask_sim.seed

@@ -18,9 +18,10 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from prism_domain.catalogue import SKU_MAX_LENGTH, RowError
+from prism_domain.catalogue import SKU_MAX_LENGTH
 from prism_domain.errors import ErrorCode, FieldError
 from prism_domain.money import parse_amount
+from prism_domain.uploads import RowError, column_key
 
 REQUIRED_COLUMNS = ("customer", "sku", "day", "quantity")
 MAX_USAGE_ROWS = 20_000
@@ -50,10 +51,6 @@ class UsageImport:
     @property
     def ok(self) -> bool:
         return not self.errors
-
-
-def _column_key(header: str) -> str:
-    return re.sub(r"[\s-]+", "_", header.strip().lstrip("\ufeff").lower())
 
 
 def _parse_row(index: int, row: dict[str, str]) -> UsageLine | list[RowError]:
@@ -117,7 +114,7 @@ def parse_usage_csv(text: str) -> UsageImport:
     header = next(reader, None)
     if header is None or not any(h.strip() for h in header):
         return UsageImport((), (RowError(1, None, ErrorCode.REQUIRED, "The file is empty."),))
-    keys = [_column_key(h) for h in header]
+    keys = [column_key(h) for h in header]
     errors: list[RowError] = []
     for key, raw in zip(keys, header, strict=True):
         if key not in REQUIRED_COLUMNS:

@@ -29,20 +29,20 @@ from autotask_sim.config import DEFAULT_INTEGRATION_CODE, DEFAULT_SECRET, DEFAUL
 from prism_domain.access import Scope
 from prism_domain.periods import Period
 from prism_domain.sync import Credentials, ProductSyncMode, SyncTrigger
-from prism_graph.billing.models import Invoice
 from prism_graph.billing.service import run_billing
-from prism_graph.catalogue.models import Product, Program
 from prism_graph.catalogue.service import change_price
-from prism_graph.customers.models import Customer
 from prism_graph.database import Database
-from prism_graph.organisations.models import Organisation
-from prism_graph.psa import mapping, service
-from prism_graph.subscriptions.models import Subscription, SubscriptionQuantity
 from prism_graph.subscriptions.service import change_quantity
+from prism_graph.sync import mapping, service
+from prism_psa.connections import PsaConfig
 from prism_syncer.products.handlers import run_product_sync
-from prism_syncer.products.models import ProductSyncRun
-from prism_syncer.psa.connections import PsaConfig
-from prism_syncer.psa.models import CustomerMapping, ProgramSyncSettings, PsaConnection
+from prism_tables.billing import Invoice
+from prism_tables.catalogue import Product, Program
+from prism_tables.customers import Customer
+from prism_tables.organisations import Organisation
+from prism_tables.subscriptions import Subscription, SubscriptionQuantity
+from prism_tables.sync.connections import CustomerMapping, ProgramSyncSettings, PsaConnection
+from prism_tables.sync.products import ProductSyncRun
 
 log = logging.getLogger("prism.dev")
 

@@ -33,8 +33,8 @@ from prism_graph.mail.settings import MailSettings
 from prism_graph.outbox.relay import Relay
 from prism_graph.outbox.schedule import safety_check_schedule
 from prism_graph.outbox.signal import OutboxSignal
-from prism_graph.psa.config import build_psa_config
 from prism_graph.settings import GraphSettings
+from prism_graph.sync.config import build_psa_config
 from prism_platform.broker import EVENTS_QUEUE, broker_kind, make_broker
 from prism_platform.db import make_async_engine, make_sync_engine
 from prism_platform.logging import configure_logging

@@ -18,19 +18,19 @@ from strawberry.permission import BasePermission
 from prism_domain.access import Permission, Principal, Scope, may, scope_of
 from prism_domain.errors import ErrorCode, FieldError
 from prism_domain.organisations import OrganisationKind
-from prism_graph.billing.models import Invoice
 from prism_graph.common.errors import PublicError
 from prism_graph.common.ids import node_pk
-from prism_graph.contacts.models import AccountContact, AccountContactType, CustomerContact
-from prism_graph.customers.models import Customer
-from prism_graph.customers.tenant_models import Tenant
-from prism_graph.identity.models import ApiClient, User
-from prism_graph.orders.models import CustomerAttachment, Order, RfiRequest
-from prism_graph.organisations.models import Organisation
-from prism_graph.subscriptions.models import Subscription
-from prism_syncer.invoices.models import InvoiceSyncRun
-from prism_syncer.products.models import ProductSyncRun
-from prism_syncer.psa.models import CustomerMapping, ProgramSyncSettings, PsaConnection
+from prism_tables.billing import Invoice
+from prism_tables.contacts import AccountContact, AccountContactType, CustomerContact
+from prism_tables.customers import Customer
+from prism_tables.identity import ApiClient, User
+from prism_tables.orders import CustomerAttachment, Order, RfiRequest
+from prism_tables.organisations import Organisation
+from prism_tables.subscriptions import Subscription
+from prism_tables.sync.connections import CustomerMapping, ProgramSyncSettings, PsaConnection
+from prism_tables.sync.invoices import InvoiceSyncRun
+from prism_tables.sync.products import ProductSyncRun
+from prism_tables.tenants import Tenant
 
 
 class AccessError(PublicError):

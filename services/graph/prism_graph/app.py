@@ -24,7 +24,6 @@ from strawberry.asgi import GraphQL
 
 from prism_domain.access import Principal
 from prism_graph.common.errors import ServiceUnavailable
-from prism_graph.contacts.config import CONTEXT_KEY as CONTACTS_KEY
 from prism_graph.contacts.config import ContactsConfig, build_contacts_config
 from prism_graph.context import Context
 from prism_graph.database import Database
@@ -35,13 +34,12 @@ from prism_graph.identity.secrets import Passwords
 from prism_graph.identity.service import IdentityConfig
 from prism_graph.identity.throttle import LoginThrottle, make_backend
 from prism_graph.mail.outbox import MailSignal
-from prism_graph.psa.config import CONTEXT_KEY as PSA_KEY
-from prism_graph.psa.config import build_psa_config
 from prism_graph.schema import SchemaLimits, build_schema
 from prism_graph.settings import GraphSettings
+from prism_graph.sync.config import build_psa_config
 from prism_platform.broker import broker_kind, ping
 from prism_platform.db import make_async_engine
-from prism_syncer.psa.connections import PsaConfig
+from prism_psa.connections import PsaConfig
 
 log = logging.getLogger(__name__)
 
@@ -96,9 +94,9 @@ class _GraphQLApp(GraphQL[Context, None]):
             client_address=client[0] if client else None,
             request=request,
             response=response,
+            contacts=self._contacts,
+            psa=self._psa,
         )
-        context.extra[CONTACTS_KEY] = self._contacts
-        context.extra[PSA_KEY] = self._psa
         state["prism_context"] = context
         return context
 

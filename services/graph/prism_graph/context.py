@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import strawberry
@@ -14,7 +14,9 @@ from prism_graph.database import Database, RequestReader
 from prism_graph.loaders import Loaders
 
 if TYPE_CHECKING:
+    from prism_graph.contacts.config import ContactsConfig
     from prism_graph.identity.service import IdentityConfig
+    from prism_psa.connections import PsaConfig
 
 
 @dataclass
@@ -30,7 +32,10 @@ class Context:
     client_address: str | None = None
     request: Any = None
     response: Any = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    # The deployment's contacts settings (None: the defaults) and PSA settings (None: the
+    # PSA screens answer that sync is not configured on this server).
+    contacts: ContactsConfig | None = None
+    psa: PsaConfig | None = None
 
     @classmethod
     def for_request(
@@ -42,6 +47,8 @@ class Context:
         client_address: str | None = None,
         request: Any = None,
         response: Any = None,
+        contacts: ContactsConfig | None = None,
+        psa: PsaConfig | None = None,
     ) -> Context:
         reader = database.reader()
         scope = scope_for(principal)
@@ -55,6 +62,8 @@ class Context:
             client_address=client_address,
             request=request,
             response=response,
+            contacts=contacts,
+            psa=psa,
         )
 
 

@@ -17,9 +17,9 @@ from prism_graph.catalogue.demo import load_demo_catalogue
 from prism_graph.contacts.demo import load_demo_contacts
 from prism_graph.customers.service import create_customer
 from prism_graph.database import Database
-from prism_graph.identity.models import User, UserStatus
 from prism_graph.identity.secrets import Passwords
-from prism_graph.organisations.models import Organisation
+from prism_tables.identity import User, UserStatus
+from prism_tables.organisations import Organisation
 
 log = logging.getLogger(__name__)
 

@@ -39,28 +39,28 @@ from prism_domain.access import Scope
 from prism_domain.contacts import ContactType
 from prism_domain.organisations import OrganisationKind, time_zone_in_force
 from prism_graph import access
-from prism_graph.billing.models import Invoice, InvoiceLine
-from prism_graph.catalogue.models import Product, ProductPrice, Program
-from prism_graph.contacts.models import (
+from prism_graph.database import RequestReader
+from prism_tables.billing import Invoice, InvoiceLine
+from prism_tables.catalogue import Product, ProductPrice, Program
+from prism_tables.contacts import (
     AccountContact,
     AccountContactType,
     AccountContactTypeMember,
     CustomerContact,
 )
-from prism_graph.customers.models import Customer
-from prism_graph.customers.tenant_models import Tenant
-from prism_graph.database import RequestReader
-from prism_graph.identity.models import ApiClient, User
-from prism_graph.orders.models import CustomerAttachment, Order, OrderLine, RfiRequest
-from prism_graph.organisations.models import Organisation
-from prism_graph.subscriptions.models import Subscription, SubscriptionQuantity
-from prism_syncer.invoices.models import (
+from prism_tables.customers import Customer
+from prism_tables.identity import ApiClient, User
+from prism_tables.orders import CustomerAttachment, Order, OrderLine, RfiRequest
+from prism_tables.organisations import Organisation
+from prism_tables.subscriptions import Subscription, SubscriptionQuantity
+from prism_tables.sync.connections import CustomerMapping
+from prism_tables.sync.invoices import (
     InvoiceSyncReconciliation,
     InvoiceSyncRun,
     InvoiceSyncRunItem,
 )
-from prism_syncer.products.models import ProductSyncRun, ProductSyncRunItem
-from prism_syncer.psa.models import CustomerMapping
+from prism_tables.sync.products import ProductSyncRun, ProductSyncRunItem
+from prism_tables.tenants import Tenant
 
 M = TypeVar("M")
 R = TypeVar("R")

@@ -47,8 +47,8 @@ from prism_graph.customers.update import CustomerUpdateMutations
 from prism_graph.identity.schema import IdentityMutations, IdentityQueries
 from prism_graph.orders.schema import OrderMutations, OrderQueries
 from prism_graph.organisations.schema import OrganisationMutations
-from prism_graph.psa.schema import PsaMutations, PsaQueries
 from prism_graph.subscriptions.schema import SubscriptionMutations, SubscriptionQueries
+from prism_graph.sync.schema import PsaMutations, PsaQueries
 
 
 @strawberry.type

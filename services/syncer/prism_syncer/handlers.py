@@ -10,11 +10,11 @@ from sqlalchemy.orm import Session
 
 from prism_domain.customers import CustomerCreated
 from prism_domain.events import Envelope
+from prism_psa.connections import PsaConfig
 from prism_syncer.inbox import Handler
 from prism_syncer.invoices.handlers import invoice_handlers
 from prism_syncer.invoices.notices import Links
 from prism_syncer.products.handlers import product_handlers
-from prism_syncer.psa.connections import PsaConfig
 from prism_syncer.settings import SyncerSettings
 
 log = logging.getLogger(__name__)

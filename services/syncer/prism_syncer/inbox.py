@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from prism_domain.events import Envelope
 from prism_platform.db import conflict_insert, utcnow, writer
-from prism_syncer.models import ProcessedEvent
+from prism_tables.sync import ProcessedEvent
 
 log = logging.getLogger(__name__)
 

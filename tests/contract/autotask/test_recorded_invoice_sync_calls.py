@@ -18,8 +18,8 @@ from autotask_sim.seed import (
     TM_CONTRACT_ID,
 )
 from prism_domain.sync import ConnectionProblem
-from prism_syncer.psa.autotask import AutotaskPsa
-from prism_syncer.psa.port import ErrorCode, NewAdjustment, PsaContractRule, PsaUnauthorized
+from prism_psa.autotask import AutotaskPsa
+from prism_psa.port import ErrorCode, NewAdjustment, PsaContractRule, PsaUnauthorized
 
 pytestmark = pytest.mark.contract
 

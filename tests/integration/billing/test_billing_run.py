@@ -13,10 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from prism_domain.periods import Period
 from prism_graph.billing import service
-from prism_graph.billing.models import Invoice
 from prism_graph.database import Database
-from prism_graph.mail.models import MailAttachment, MailMessage
-from prism_graph.outbox.models import OutboxEvent
+from prism_platform.mail import MailAttachment, MailMessage
+from prism_tables.billing import Invoice
+from prism_tables.outbox import OutboxEvent
 from tests.support.catalogue import create_customer, create_product, create_program
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import Tenants

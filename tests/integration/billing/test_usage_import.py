@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from prism_graph.billing.models import UsageRecord
 from prism_graph.database import Database
+from prism_tables.billing import UsageRecord
 from tests.support.catalogue import create_product, create_program
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import Tenants

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prism_graph.database import Database
-from prism_graph.outbox.models import OutboxEvent
+from prism_tables.outbox import OutboxEvent
 from tests.support.catalogue import (
     PRODUCT_FIELDS,
     create_product,

@@ -7,11 +7,11 @@ import pytest
 from sqlalchemy import func, select
 
 from prism_domain.catalogue import BillingTerm, ProductKind
-from prism_graph.catalogue.models import Product
 from prism_graph.database import Database
 from prism_graph.demo import load_demo_data
 from prism_graph.identity.secrets import Passwords
-from prism_graph.subscriptions.models import Subscription
+from prism_tables.catalogue import Product
+from prism_tables.subscriptions import Subscription
 
 pytestmark = pytest.mark.integration
 

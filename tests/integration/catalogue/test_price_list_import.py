@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from prism_graph.catalogue.models import Product
 from prism_graph.database import Database
-from prism_graph.outbox.models import OutboxEvent
+from prism_tables.catalogue import Product
+from prism_tables.outbox import OutboxEvent
 from tests.support.catalogue import create_product, create_program
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import Tenants

@@ -15,10 +15,10 @@ from prism_domain.errors import ErrorCode
 from prism_graph.app import create_app
 from prism_graph.contacts import customer_contacts
 from prism_graph.contacts.config import ContactsConfig
-from prism_graph.contacts.models import CustomerContact
 from prism_graph.customers.service import create_customer
 from prism_graph.database import Database
 from prism_graph.settings import GraphSettings
+from prism_tables.contacts import CustomerContact
 from tests.integration.contacts.support import (
     ADD_CUSTOMER_CONTACT,
     fields,

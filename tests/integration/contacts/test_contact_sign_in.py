@@ -12,10 +12,10 @@ from sqlalchemy import update
 
 from prism_domain.access import APPLICATIONS_BY_ROLE, ContactRole
 from prism_graph.app import create_app
-from prism_graph.contacts.models import CustomerContactLink
 from prism_graph.database import Database
 from prism_graph.settings import GraphSettings
 from prism_platform.db import utcnow
+from prism_tables.contacts import CustomerContactLink
 from tests.integration.contacts.support import (
     ADD_CUSTOMER_CONTACT,
     CUSTOMER_CONTACTS,

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from sqlalchemy import update
 
-from prism_graph.contacts.models import CustomerContactLink
 from prism_graph.database import Database
 from prism_platform.db import utcnow
+from prism_tables.contacts import CustomerContactLink
 from tests.integration.contacts.support import (
     ADD_CUSTOMER_CONTACT,
     CUSTOMER_CONTACTS,

@@ -7,10 +7,10 @@ import pytest
 from sqlalchemy import func, select
 
 from prism_domain.contacts import ContactType
-from prism_graph.contacts.models import AccountContact, AccountContactType, CustomerContact
 from prism_graph.database import Database
 from prism_graph.demo import load_demo_data
 from prism_graph.identity.secrets import Passwords
+from prism_tables.contacts import AccountContact, AccountContactType, CustomerContact
 
 pytestmark = pytest.mark.integration
 

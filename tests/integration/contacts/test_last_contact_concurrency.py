@@ -18,8 +18,8 @@ from prism_domain.contacts import ContactType
 from prism_domain.errors import ErrorCode
 from prism_graph.contacts import by_type
 from prism_graph.contacts.accounts import AccountRef
-from prism_graph.contacts.models import AccountContactTypeMember
 from prism_graph.database import Database
+from prism_tables.contacts import AccountContactTypeMember
 from tests.integration.contacts.support import waiting_on_a_lock
 from tests.support.backends import postgres_requested
 from tests.support.identity import Tenants

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prism_graph.database import Database
-from prism_graph.identity.models import ApiClient
+from prism_tables.identity import ApiClient
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import Tenants
 

@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from prism_graph.customers.models import Customer
 from prism_graph.database import Database
 from prism_graph.demo import DEMO_PASSWORD, load_demo_data
-from prism_graph.identity.models import User
 from prism_graph.identity.secrets import Passwords
-from prism_graph.organisations.models import Organisation
+from prism_tables.customers import Customer
+from prism_tables.identity import User
+from prism_tables.organisations import Organisation
 from tests.integration.identity.test_tenant_isolation import (
     Foreign,
     _decode,

@@ -10,8 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from prism_domain.access import UserRole
 from prism_graph.database import Database
-from prism_graph.identity.models import AccessToken, User, UserStatus
 from prism_graph.identity.secrets import Passwords
+from prism_tables.identity import AccessToken, User, UserStatus
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import Tenants, add_staff
 

@@ -35,12 +35,12 @@ from sqlalchemy.orm import Session
 
 from prism_domain.access import ContactRole, PrincipalKind
 from prism_graph.access import POLICY_CLASSES
-from prism_graph.contacts.models import CustomerContact
 from prism_graph.database import Database
-from prism_graph.identity.models import AccessToken
 from prism_graph.identity.secrets import new_token, token_hash
 from prism_graph.schema import Mutation, Query, SchemaLimits, build_schema
 from prism_platform.db import utcnow
+from prism_tables.contacts import CustomerContact
+from prism_tables.identity import AccessToken
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import Tenants, gid
 

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import update
 
 from prism_graph.database import Database
-from prism_graph.identity.models import UserInvitation
 from prism_platform.db import utcnow
+from prism_tables.identity import UserInvitation
 from tests.integration.identity.conftest import Mailbox, body_text
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import Tenants, gid

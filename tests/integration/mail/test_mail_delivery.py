@@ -12,10 +12,10 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from prism_graph.database import Database
-from prism_graph.mail.models import MailAttachment, MailMessage, MailStatus
 from prism_graph.mail.outbox import Attachment, OutgoingMail, enqueue, message_id_for
 from prism_graph.mail.sender import MailSender
 from prism_graph.mail.templates import compose
+from prism_platform.mail import MailAttachment, MailMessage, MailStatus
 
 pytestmark = pytest.mark.integration
 

@@ -10,11 +10,11 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import Engine, func, select, update
 
-from prism_graph.billing.models import Charge
-from prism_graph.mail.models import MailMessage
-from prism_graph.orders.models import CustomerAttachment, Order, RfiRequest
-from prism_graph.subscriptions.models import Subscription
 from prism_platform.db import utcnow
+from prism_platform.mail import MailMessage
+from prism_tables.billing import Charge
+from prism_tables.orders import CustomerAttachment, Order, RfiRequest
+from prism_tables.subscriptions import Subscription
 from tests.integration.orders.conftest import Mailbox
 from tests.integration.orders.support import (
     ERRORS,

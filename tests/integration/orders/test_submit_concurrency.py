@@ -14,9 +14,9 @@ import time
 import pytest
 from sqlalchemy import Engine, func, select, text
 
-from prism_graph.mail.models import MailMessage
-from prism_graph.orders.models import CustomerAttachment, Order, RfiRequest
-from prism_graph.subscriptions.models import Subscription
+from prism_platform.mail import MailMessage
+from prism_tables.orders import CustomerAttachment, Order, RfiRequest
+from prism_tables.subscriptions import Subscription
 from tests.integration.orders.support import (
     SUBMIT_DETAILS,
     create_order,

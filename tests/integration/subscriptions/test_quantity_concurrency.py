@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select, text
 
-from prism_graph.subscriptions.models import Subscription
+from prism_tables.subscriptions import Subscription
 from tests.support.backends import postgres_requested
 from tests.support.catalogue import create_customer, create_product, create_program
 from tests.support.graphql import GraphQLClient

@@ -15,13 +15,13 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from autotask_sim import SimHandle
-from prism_graph.billing.models import Invoice
-from prism_syncer.invoices.models import (
+from prism_psa.limits import DramatiqLimiter, budget_use
+from prism_tables.billing import Invoice
+from prism_tables.sync.invoices import (
     InvoiceSyncReconciliation,
     InvoiceSyncRun,
     InvoiceSyncRunItem,
 )
-from prism_syncer.psa.limits import DramatiqLimiter, budget_use
 from tests.integration.sync.mapping_support import (
     Setup,
     connect,
@@ -121,7 +121,13 @@ def add_run(
 
 
 def customer_item(customer_id: int, name: str, outcome: str, **more: object) -> dict[str, object]:
-    return {"customer_id": customer_id, "customer_name": name, "outcome": outcome, **more}
+    return {
+        "kind": "CUSTOMER",
+        "customer_id": customer_id,
+        "customer_name": name,
+        "outcome": outcome,
+        **more,
+    }
 
 
 def line_item(customer_id: int, name: str, outcome: str, **more: object) -> dict[str, object]:
@@ -157,7 +163,7 @@ async def test_history_status_and_overview_show_what_the_runs_recorded(
         invoice_id=invoice,
         trigger="MANUAL",
         counts=(1, 1, 0),
-        items=[customer_item(contoso, "Contoso", "SYNCED", contract_id=29683001)],
+        items=[customer_item(contoso, "Contoso", "SUCCESS", contract_id=29683001)],
     )
     failed = add_run(
         sync_engine,
@@ -180,11 +186,11 @@ async def test_history_status_and_overview_show_what_the_runs_recorded(
             line_item(
                 fabrikam, "Fabrikam", "ERROR", code="CONTRACT_NOT_USABLE", contract_id=29683003
             ),
-            customer_item(contoso, "Contoso", "SYNCED", contract_id=29683001),
+            customer_item(contoso, "Contoso", "SUCCESS", contract_id=29683001),
             line_item(
                 contoso,
                 "Contoso",
-                "SYNCED",
+                "SUCCESS",
                 unit_change=2,
                 contract_id=29683001,
                 contract_service_id=55,
@@ -246,7 +252,7 @@ async def test_history_status_and_overview_show_what_the_runs_recorded(
     assert run["summary"] == f"1 of 2 customers synced for invoice {number}"
     assert run["customer"] is None
     assert [(c["customerName"], c["outcome"], c["code"]) for c in run["customers"]] == [
-        ("Contoso", "SYNCED", None),
+        ("Contoso", "SUCCESS", None),
         ("Fabrikam", "ERROR", "CONTRACT_NOT_USABLE"),
     ]
     contoso_result, fabrikam_result = run["customers"]
@@ -267,7 +273,7 @@ async def test_history_status_and_overview_show_what_the_runs_recorded(
         "unitChange": 2,
         "contractId": 29683001,
         "contractServiceId": 55,
-        "outcome": "SYNCED",
+        "outcome": "SUCCESS",
         "code": None,
         "message": None,
     }
@@ -294,7 +300,7 @@ async def test_history_status_and_overview_show_what_the_runs_recorded(
         e["node"]["customer"]["name"]: e["node"]["lastInvoiceSync"]
         for e in listed["syncCustomers"]["edges"]
     }
-    assert last["Contoso"]["outcome"] == "SYNCED"
+    assert last["Contoso"]["outcome"] == "SUCCESS"
     assert (last["Fabrikam"]["outcome"], last["Fabrikam"]["code"]) == (
         "ERROR",
         "CONTRACT_NOT_USABLE",

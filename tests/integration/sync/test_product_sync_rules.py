@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 
 from autotask_sim import SimHandle
 from prism_domain.sync import SyncTrigger
-from prism_graph.billing.models import Invoice, InvoiceLine
 from prism_syncer.products.handlers import run_product_sync
-from prism_syncer.products.models import ProductServiceLink, ProductSyncRun, ProductSyncRunItem
-from prism_syncer.psa.models import PsaConnection
+from prism_tables.billing import Invoice, InvoiceLine
+from prism_tables.sync.connections import PsaConnection
+from prism_tables.sync.products import ProductServiceLink, ProductSyncRun, ProductSyncRunItem
 from tests.support.psa import (
     RECURRING_CODE_ID,
     add_partner,
@@ -229,7 +229,7 @@ def test_a_product_gone_from_the_price_list_never_deletes_its_service(
     product = add_product(sync_engine, program, code)
     run(sync_engine, autotask, partner, program)
     with Session(sync_engine) as session, session.begin():
-        from prism_graph.catalogue.models import Product
+        from prism_tables.catalogue import Product
 
         row = session.get(Product, product)
         assert row is not None
@@ -256,7 +256,7 @@ def test_a_name_taken_by_a_service_prism_did_not_create_is_an_item_error_with_th
     psa = run_one(Credentials(DEFAULT_USERNAME, DEFAULT_SECRET, DEFAULT_INTEGRATION_CODE))
     from decimal import Decimal
 
-    from prism_syncer.psa.port import NewService
+    from prism_psa.port import NewService
 
     psa.create_service(
         NewService(
@@ -364,8 +364,8 @@ def add_invoice_line(
     (`mapping=True`), off (False), or not mapped (None)."""
     from decimal import Decimal
 
-    from prism_graph.customers.models import Customer
-    from prism_syncer.psa.models import CustomerMapping
+    from prism_tables.customers import Customer
+    from prism_tables.sync.connections import CustomerMapping
 
     with Session(engine) as session, session.begin():
         customer = Customer(

@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from prism_domain.catalogue import ProductKind, parse_price_list_csv
+from prism_domain.catalogue import ProductKind
 from prism_domain.errors import ErrorCode
 from prism_domain.money import Money
+from prism_domain.price_list_csv import parse_price_list_csv
 
 pytestmark = pytest.mark.unit
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from prism_syncer.invoices.planning import InvoiceLine
+from prism_syncer.invoices.values import InvoiceLine
 
 pytestmark = pytest.mark.unit
 

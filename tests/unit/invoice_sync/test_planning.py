@@ -10,17 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from prism_syncer.invoices.planning import (
-    Contract,
-    InvoiceLine,
-    LineKind,
-    Outcome,
-    Target,
-    Term,
-    plan_invoice,
-    reconcile,
-    target_on,
-)
+from prism_syncer.invoices.planning import plan_invoice, reconcile, target_on
+from prism_syncer.invoices.values import Contract, InvoiceLine, LineKind, Outcome, Target, Term
 
 pytestmark = pytest.mark.unit
 

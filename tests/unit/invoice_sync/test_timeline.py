@@ -14,8 +14,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from prism_psa.outcomes import ItemOutcome, RunStatus
+from prism_psa.port import UnitRow
 from prism_syncer.invoices.jobs import UnitHistory
-from prism_syncer.invoices.planning import (
+from prism_syncer.invoices.planning import plan_invoice, reconcile
+from prism_syncer.invoices.status import customer_outcome, run_status
+from prism_syncer.invoices.timeline import compare, desired_steps, units_of
+from prism_syncer.invoices.values import (
     Check,
     Contract,
     InvoiceLine,
@@ -23,14 +28,7 @@ from prism_syncer.invoices.planning import (
     LineKind,
     Step,
     Term,
-    compare,
-    desired_steps,
-    plan_invoice,
-    reconcile,
-    units_of,
 )
-from prism_syncer.invoices.status import ItemOutcome, RunStatus, customer_outcome, run_status
-from prism_syncer.psa.port import UnitRow
 
 pytestmark = pytest.mark.unit
 
@@ -231,7 +229,7 @@ def test_on_a_change_day_the_newest_row_is_in_force(ends_on_the_change_day: bool
     assert history.units_on(change - timedelta(days=1)) == 5
     assert history.units_on(change) == 8
     assert history.units_on(nov_30 + timedelta(days=1)) == 0
-    from prism_syncer.invoices.planning import Target
+    from prism_syncer.invoices.values import Target
 
     targets = [
         Target(1, "1", "2", SKU, nov_1, 5, Decimal(1), Decimal(1)),
@@ -250,7 +248,7 @@ def test_a_run_is_only_as_good_as_what_was_read_back() -> None:
     assert run_status(customers_failed=0, warnings=1, adjustments=3) is RunStatus.WARNING
     assert run_status(customers_failed=0, warnings=0, adjustments=3) is RunStatus.SUCCESS
     assert run_status(customers_failed=0, warnings=0, adjustments=0) is RunStatus.NO_CHANGE
-    assert customer_outcome(["SYNCED", "ERROR"]) is ItemOutcome.ERROR
+    assert customer_outcome(["SUCCESS", "ERROR"]) is ItemOutcome.ERROR
     assert customer_outcome(["SKIPPED"]) is ItemOutcome.SKIPPED
-    assert customer_outcome(["UNCHANGED", "WARNING"]) is ItemOutcome.UNCHANGED
-    assert customer_outcome(["UNCHANGED", "SYNCED", "SKIPPED"]) is ItemOutcome.SYNCED
+    assert customer_outcome(["NO_CHANGE", "WARNING"]) is ItemOutcome.NO_CHANGE
+    assert customer_outcome(["NO_CHANGE", "SUCCESS", "SKIPPED"]) is ItemOutcome.SUCCESS

@@ -6,8 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from prism_syncer.products.planning import Action, CatalogueItem, Link, plan_products
-from prism_syncer.psa.port import FieldLimits, PsaService
+from prism_psa.port import FieldLimits, PsaService
+from prism_psa.products.planning import Action, CatalogueItem, Link, plan_products
 
 pytestmark = pytest.mark.unit
 

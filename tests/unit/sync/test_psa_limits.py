@@ -6,7 +6,7 @@ import pytest
 from dramatiq.rate_limits.backends import StubBackend
 
 from autotask_client import BudgetExhaustedError, RateLimitError
-from prism_syncer.psa.limits import DramatiqLimiter, integration_key
+from prism_psa.limits import DramatiqLimiter, integration_key
 
 pytestmark = pytest.mark.unit
 
@@ -52,8 +52,8 @@ def test_keys_never_carry_the_integration_code() -> None:
 def test_without_redis_the_api_and_the_worker_of_one_process_count_one_budget() -> None:
     """`prism dev` builds a PsaConfig for the API and one for the worker: the requests the
     worker makes show in the API's budget (N3)."""
-    from prism_syncer.psa.connections import PsaConfig
-    from prism_syncer.psa.limits import budget_use
+    from prism_psa.connections import PsaConfig
+    from prism_psa.limits import budget_use
 
     api = PsaConfig.from_settings("k" * 32, None, None)
     worker = PsaConfig.from_settings("k" * 32, None, None)

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from prism_cli.sync import views
+from prism_cli.sync import texts, views
 from prism_cli.sync.context import (
     Named,
     Refused,
@@ -25,18 +25,20 @@ from prism_cli.sync.context import (
 from prism_cli.sync.render import print_json, progress_bar
 from prism_domain.sync import ProductSyncMode, SyncTrigger
 from prism_platform.db import writer
+from prism_psa import history
+from prism_psa.connections import connection_of
+from prism_psa.limits import BudgetUse, budget_use
+from prism_psa.outcomes import RunStatus
+from prism_psa.port import PsaError
+from prism_psa.products import preview as product_plan
+from prism_psa.secrets import UnreadableSecret
 from prism_syncer.invoices import sources
-from prism_syncer.invoices.models import InvoiceSyncRun
 from prism_syncer.invoices.recovery import safety_check as run_safety_check
-from prism_syncer.invoices.sync import RunStatus, start_run
-from prism_syncer.products import sync as product_sync
+from prism_syncer.invoices.sync import start_run
 from prism_syncer.products.handlers import NOT_CONNECTED, UNREADABLE, notify, run_product_sync
-from prism_syncer.products.models import ProductSyncRun
-from prism_syncer.psa.connections import connection_of
-from prism_syncer.psa.limits import BudgetUse, budget_use
-from prism_syncer.psa.models import ProgramSyncSettings, PsaConnection
-from prism_syncer.psa.port import PsaError
-from prism_syncer.psa.secrets import UnreadableSecret
+from prism_tables.sync.connections import ProgramSyncSettings, PsaConnection
+from prism_tables.sync.invoices import InvoiceSyncRun
+from prism_tables.sync.products import ProductSyncRun
 
 FAILED = RunStatus.FAILURE.value
 TURN_ON = "turn it on in the program's sync settings (S9)"
@@ -54,7 +56,7 @@ def _partner_and_program(session: Session, args: argparse.Namespace) -> tuple[Na
 
 
 def _set_up(session: Session, partner: Named, program: Named) -> ProgramSyncSettings:
-    settings = product_sync.settings_of(session, partner.id, program.id)
+    settings = product_plan.settings_of(session, partner.id, program.id)
     if settings is None:
         raise Refused(
             f"{program} is not set up for PSA sync for {partner}: save its sync settings first"
@@ -74,7 +76,7 @@ def status(ctx: SyncContext, args: argparse.Namespace) -> int:
     if args.json:
         print_json(found)
     else:
-        print(views.status_text(found))
+        print(texts.status_text(found))
     return 0
 
 
@@ -127,7 +129,7 @@ def runs(ctx: SyncContext, args: argparse.Namespace) -> int:
     if args.json:
         print_json(found)
     else:
-        print(views.runs_text(found))
+        print(texts.runs_text(found))
     return 0
 
 
@@ -137,12 +139,12 @@ def show(ctx: SyncContext, args: argparse.Namespace) -> int:
             product_run = session.get(ProductSyncRun, args.run_id)
             if product_run is None:
                 raise UsageError(f"no product sync run {args.run_id}")
-            _show(args, views.product_run_detail(session, product_run), views.product_run_text)
+            _show(args, views.product_run_detail(session, product_run), texts.product_run_text)
         else:
             invoice_run = session.get(InvoiceSyncRun, args.run_id)
             if invoice_run is None:
                 raise UsageError(f"no invoice sync run {args.run_id}")
-            _show(args, views.invoice_run_detail(session, invoice_run), views.invoice_run_text)
+            _show(args, views.invoice_run_detail(session, invoice_run), texts.invoice_run_text)
     return 0
 
 
@@ -172,7 +174,7 @@ def products(ctx: SyncContext, args: argparse.Namespace) -> int:
     with Session(ctx.engine) as session:
         done = session.get(ProductSyncRun, run_id)
         assert done is not None
-        _show(args, views.product_run_detail(session, done), views.product_run_text)
+        _show(args, views.product_run_detail(session, done), texts.product_run_text)
         return 1 if done.status == FAILED else 0
 
 
@@ -186,16 +188,16 @@ def _preview(ctx: SyncContext, args: argparse.Namespace, partner: Named, program
             credentials = ctx.config.credentials_of(row)
         except UnreadableSecret:
             raise Refused(UNREADABLE) from None
-        settings = product_sync.settings_of(session, partner.id, program.id)
+        settings = product_plan.settings_of(session, partner.id, program.id)
         mode = ProductSyncMode(settings.product_sync_mode) if settings else ProductSyncMode.ALL
         psa = ctx.config.autotask(credentials)
         try:
-            plan = product_sync.preview(session, psa, partner.id, program.id, datetime.now(UTC))
+            plan = product_plan.preview(session, psa, partner.id, program.id, datetime.now(UTC))
         except PsaError as exc:
             raise Refused(f"Autotask could not be read: {exc}") from None
         finally:
             psa.client.close()
-    _show(args, views.preview(plan, partner, program, mode.value), views.preview_text)
+    _show(args, views.preview(plan, partner, program, mode.value), texts.preview_text)
     return 0
 
 
@@ -232,8 +234,8 @@ def invoices(ctx: SyncContext, args: argparse.Namespace) -> int:
     with Session(ctx.engine) as session:
         run = session.get(InvoiceSyncRun, run_id)
         assert run is not None
-        _show(args, views.invoice_run_detail(session, run), views.invoice_run_text)
-    if status in views.UNFINISHED:
+        _show(args, views.invoice_run_detail(session, run), texts.invoice_run_text)
+    if status in history.UNFINISHED:
         print(
             f"prism sync: run {run_id} is unfinished ({status}): Autotask could not be reached"
             " for part of it; `prism sync safety-check` resumes it",
@@ -253,8 +255,8 @@ def safety_check(ctx: SyncContext, args: argparse.Namespace) -> int:
     elif not found:
         print("nothing to do: no unfinished run, no issued invoice left unsynced")
     else:
-        print(views.runs_text(found))
-    return 1 if any(v["status"] in (FAILED, *views.UNFINISHED) for v in found) else 0
+        print(texts.runs_text(found))
+    return 1 if any(v["status"] in (FAILED, *history.UNFINISHED) for v in found) else 0
 
 
 COMMANDS: dict[str, Callable[[SyncContext, argparse.Namespace], int]] = {

@@ -11,17 +11,17 @@ from sqlalchemy import Engine, inspect, make_url, select
 from sqlalchemy.orm import Session
 
 from prism_domain.organisations import OrganisationKind
-from prism_graph.catalogue.models import Program
-from prism_graph.customers.models import Customer
-from prism_graph.organisations.models import Organisation
 from prism_platform.db import make_sync_engine
 from prism_platform.settings import load_settings
+from prism_psa.connections import PsaConfig
 from prism_syncer.invoices import sources
 from prism_syncer.invoices.handlers import sync_factory
 from prism_syncer.invoices.notices import Links
 from prism_syncer.invoices.sync import InvoiceSync
-from prism_syncer.psa.connections import PsaConfig
 from prism_syncer.settings import SyncerSettings
+from prism_tables.catalogue import Program
+from prism_tables.customers import Customer
+from prism_tables.organisations import Organisation
 
 INVOICE_NUMBER = re.compile(r"(?:INV-(?P<period>\d{6})-)?0*(?P<id>\d+)", re.IGNORECASE)
 

@@ -6,25 +6,21 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from prism_cli.sync.context import Named, Names, names
-from prism_cli.sync.render import fields, money, table, when
+from prism_cli.sync.render import money
 from prism_graph.billing.document import invoice_number
+from prism_psa import history as record
+from prism_psa.limits import BudgetUse
+from prism_psa.products.planning import Action, Plan
 from prism_syncer.invoices import sources
-from prism_syncer.invoices.models import (
-    InvoiceSyncReconciliation,
+from prism_tables.sync.connections import ProgramSyncSettings, PsaConnection
+from prism_tables.sync.invoices import (
     InvoiceSyncRun,
-    InvoiceSyncRunItem,
 )
-from prism_syncer.invoices.sync import RunStatus
-from prism_syncer.products.models import ProductSyncRun, ProductSyncRunItem
-from prism_syncer.products.planning import Action, Plan
-from prism_syncer.psa.limits import BudgetUse
-from prism_syncer.psa.models import ProgramSyncSettings, PsaConnection
-
-UNFINISHED = (RunStatus.PENDING.value, RunStatus.RUNNING.value)
+from prism_tables.sync.products import ProductSyncRun, ProductSyncRunItem
 
 View = dict[str, Any]
 
@@ -98,79 +94,6 @@ def invoice_run(session: Session, run: InvoiceSyncRun, known: Names) -> View:
     }
 
 
-def counts_text(view: View) -> str:
-    c = view["counts"]
-    if view["kind"] == "product":
-        return (
-            f"{c['products_synced']} of {c['products_considered']} products synced"
-            f" ({c['created']} created, {c['updated']} updated), {c['unchanged']} unchanged,"
-            f" {c['failed']} failed, {c['warnings']} warnings"
-        )
-    if view["status"] in UNFINISHED:
-        return "under way"
-    return (
-        f"{c['customers_synced']} of {c['customers_considered']} customers synced,"
-        f" {c['customers_failed']} failed; {c['subscriptions_synced']} subscriptions synced,"
-        f" {c['adjustments_applied']} adjustments, {c['warnings']} warnings"
-    )
-
-
-def _named(value: dict[str, Any] | None) -> str | None:
-    return f"{value['name']} (#{value['id']})" if value else None
-
-
-def runs_text(views: list[View]) -> str:
-    if not views:
-        return "no runs"
-    return table(
-        ["KIND", "RUN", "PARTNER", "PROGRAM", "TRIGGER", "STATUS", "STARTED (UTC)", "SUMMARY"],
-        [
-            [
-                v["kind"],
-                v["id"],
-                _named(v["partner"]),
-                _named(v["program"]),
-                v["trigger"],
-                v["status"],
-                v["started_at"],
-                counts_text(v),
-            ]
-            for v in views
-        ],
-    )
-
-
-def _run_fields(view: View) -> list[tuple[str, object]]:
-    pairs: list[tuple[str, object]] = [
-        ("partner", _named(view["partner"])),
-        ("program", _named(view["program"])),
-    ]
-    if view["kind"] == "invoice":
-        invoice = view["invoice"]
-        pairs.append(
-            (
-                "invoice",
-                f"{invoice['number']} ({invoice['period_start']} to {invoice['period_end']})"
-                if invoice
-                else None,
-            )
-        )
-        pairs.append(("customer", _named(view["customer"]) or "all synced customers"))
-    pairs += [
-        ("trigger", view["trigger"]),
-        ("started", when(view["started_at"])),
-        ("finished", when(view["finished_at"])),
-        ("counts", counts_text(view)),
-        ("message", view["message"]),
-    ]
-    return pairs
-
-
-def run_header(view: View) -> str:
-    title = f"{view['kind'].capitalize()} sync run {view['id']}: {view['status']}"
-    return title + "\n" + fields(_run_fields(view), indent="  ")
-
-
 # -- one run in detail -------------------------------------------------------------------------
 
 
@@ -198,68 +121,19 @@ def product_run_detail(session: Session, run: ProductSyncRun) -> View:
     return view
 
 
-def product_run_text(view: View) -> str:
-    parts = [run_header(view)]
-    if view["items"]:
-        parts.append(
-            table(
-                [
-                    "SKU",
-                    "PRODUCT",
-                    "ACTION",
-                    "OUTCOME",
-                    "SERVICE",
-                    "ID",
-                    "PRICE",
-                    "COST",
-                    "MESSAGE",
-                ],
-                [
-                    [
-                        i["sku"],
-                        i["product"],
-                        i["action"],
-                        i["outcome"],
-                        i["service_name"],
-                        i["service_id"],
-                        i["unit_price"],
-                        i["unit_cost"],
-                        i["message"],
-                    ]
-                    for i in view["items"]
-                ],
-            )
-        )
-    return "\n\n".join(parts)
-
-
 def invoice_run_detail(session: Session, run: InvoiceSyncRun) -> View:
     view = invoice_run(session, run, names(session, [run.partner_id], [run.program_id]))
-    items = session.scalars(
-        select(InvoiceSyncRunItem)
-        .where(InvoiceSyncRunItem.run_id == run.id)
-        .order_by(InvoiceSyncRunItem.customer_name, InvoiceSyncRunItem.id)
-    ).all()
-    checks = session.scalars(
-        select(InvoiceSyncReconciliation)
-        .where(InvoiceSyncReconciliation.run_id == run.id)
-        .order_by(
-            InvoiceSyncReconciliation.customer_id,
-            InvoiceSyncReconciliation.sku,
-            InvoiceSyncReconciliation.as_of,
-        )
-    ).all()
-    customer_names = {i.customer_id: i.customer_name for i in items}
-    # A customer's own item has neither subscription nor SKU (a SKU-less line has sku "").
+    results = record.customer_results(session.scalars(record.run_items(run.id)))
+    checks = session.scalars(record.reconciliation(run.id)).all()
+    customer_names = {r.customer_id: r.customer_name for r in results}
     view["customers"] = [
         {
-            "customer": Named(i.customer_id, i.customer_name).json(),
-            "outcome": i.outcome,
-            "code": i.code,
-            "message": i.message,
+            "customer": Named(r.customer_id, r.customer_name).json(),
+            "outcome": r.outcome.value,
+            "code": r.code,
+            "message": r.message,
         }
-        for i in items
-        if i.subscription_id is None and i.sku is None
+        for r in results
     ]
     view["subscriptions"] = [
         {
@@ -277,8 +151,8 @@ def invoice_run_detail(session: Session, run: InvoiceSyncRun) -> View:
             "code": i.code,
             "message": i.message,
         }
-        for i in items
-        if not (i.subscription_id is None and i.sku is None)
+        for r in results
+        for i in r.services
     ]
     view["reconciliation"] = [
         {
@@ -294,86 +168,6 @@ def invoice_run_detail(session: Session, run: InvoiceSyncRun) -> View:
         for c in checks
     ]
     return view
-
-
-def invoice_run_text(view: View) -> str:
-    parts = [run_header(view)]
-    if view["customers"]:
-        parts.append(
-            "Customers\n"
-            + table(
-                ["CUSTOMER", "OUTCOME", "CODE", "MESSAGE"],
-                [
-                    [_named(c["customer"]), c["outcome"], c["code"], c["message"]]
-                    for c in view["customers"]
-                ],
-            )
-        )
-    if view["subscriptions"]:
-        parts.append(
-            "Subscriptions\n"
-            + table(
-                [
-                    "CUSTOMER",
-                    "SUBSCRIPTION",
-                    "SKU",
-                    "PERIOD",
-                    "QUANTITY",
-                    "COST",
-                    "PRICE",
-                    "CONTRACT",
-                    "OUTCOME",
-                    "CODE",
-                    "MESSAGE",
-                ],
-                [
-                    [
-                        s["customer"]["name"],
-                        s["subscription_id"],
-                        s["sku"] or None,
-                        f"{s['period_start']} to {s['period_end']}" if s["period_start"] else None,
-                        s["quantity"],
-                        s["unit_cost"],
-                        s["unit_price"],
-                        s["contract_id"],
-                        s["outcome"],
-                        s["code"],
-                        s["message"],
-                    ]
-                    for s in view["subscriptions"]
-                ],
-            )
-        )
-    if view["reconciliation"]:
-        parts.append(
-            "Reconciliation: invoice units vs Autotask units\n"
-            + table(
-                [
-                    "CUSTOMER",
-                    "SKU",
-                    "CONTRACT",
-                    "CONTRACT SERVICE",
-                    "AS OF",
-                    "INVOICE",
-                    "AUTOTASK",
-                    "MATCH",
-                ],
-                [
-                    [
-                        r["customer"]["name"],
-                        r["sku"],
-                        r["contract_id"],
-                        r["contract_service_id"],
-                        r["as_of"],
-                        r["invoice_units"],
-                        "unknown" if r["psa_units"] is None else r["psa_units"],
-                        r["matches"],
-                    ]
-                    for r in view["reconciliation"]
-                ],
-            )
-        )
-    return "\n\n".join(parts)
 
 
 # -- history -----------------------------------------------------------------------------------
@@ -423,9 +217,7 @@ def invoice_runs(session: Session, run_ids: Collection[int]) -> list[View]:
 
 def _latest(session: Session, model: type[Any], *where: Any) -> dict[tuple[int, int], Any]:
     """The newest run per partner and program (one query for the ids, one for the rows)."""
-    ids = session.execute(
-        select(func.max(model.id)).where(*where).group_by(model.partner_id, model.program_id)
-    ).scalars()
+    ids = session.execute(record.newest_run_ids(model, *where)).scalars()
     rows = session.scalars(select(model).where(model.id.in_(list(ids)))).all()
     return {(r.partner_id, r.program_id): r for r in rows}
 
@@ -453,11 +245,11 @@ def status(
         partner_ids.add(partner.id)
     known = names(session, partner_ids, {s.program_id for s in settings})
     products = _latest(session, ProductSyncRun)
-    invoices = _latest(session, InvoiceSyncRun, InvoiceSyncRun.status.not_in(UNFINISHED))
+    invoices = _latest(session, InvoiceSyncRun, InvoiceSyncRun.status.not_in(record.UNFINISHED))
     unfinished: dict[tuple[int, int], list[str]] = {}
     for run in session.scalars(
         select(InvoiceSyncRun)
-        .where(InvoiceSyncRun.status.in_(UNFINISHED))
+        .where(InvoiceSyncRun.status.in_(record.UNFINISHED))
         .order_by(InvoiceSyncRun.id)
     ):
         unfinished.setdefault((run.partner_id, run.program_id), []).append(f"{run.id} {run.status}")
@@ -511,71 +303,6 @@ def status(
     return views
 
 
-def _run_line(view: View | None) -> str | None:
-    if view is None:
-        return None
-    return f"#{view['id']} {view['status']} at {when(view['started_at'])}: {counts_text(view)}"
-
-
-def status_text(views: list[View]) -> str:
-    if not views:
-        return "no partner has a PSA connection or program sync settings"
-    blocks = []
-    for v in views:
-        conn = v["connection"]
-        pairs: list[tuple[str, object]] = [
-            (
-                "connection",
-                "not connected"
-                if conn is None
-                else " ".join(
-                    p
-                    for p in (
-                        conn["status"],
-                        f"({conn['problem']})" if conn["problem"] else "",
-                        f"as {conn['username']}",
-                        f"tested {when(conn['tested_at'])}" if conn["tested_at"] else "",
-                        f"- {conn['message']}" if conn["message"] else "",
-                    )
-                    if p
-                ),
-            )
-        ]
-        if "request_budget" in v:
-            b = v["request_budget"]
-            pairs.append(
-                (
-                    "request budget",
-                    b.get("unavailable")
-                    or f"{b['used']} of {b['limit']} requests in the last {b['window_seconds']} s",
-                )
-            )
-        lines = [_named(v["partner"]) or "", fields(pairs, indent="  ")]
-        if not v["programs"]:
-            lines.append("  no program sync settings")
-        for p in v["programs"]:
-            lines.append(f"  {_named(p['program'])}")
-            lines.append(
-                fields(
-                    [
-                        ("sync", "on" if p["sync_enabled"] else "off"),
-                        ("product mode", p["product_sync_mode"]),
-                        ("Azure usage", "on" if p["sync_azure_usage"] else "off"),
-                        ("billing code", p["billing_code"]),
-                        ("last product run", _run_line(p["last_product_run"])),
-                        ("last invoice run", _run_line(p["last_invoice_run"])),
-                        (
-                            "unfinished invoice runs",
-                            ", ".join(p["unfinished_invoice_runs"]) or "none",
-                        ),
-                    ],
-                    indent="    ",
-                )
-            )
-        blocks.append("\n".join(lines))
-    return "\n\n".join(blocks)
-
-
 # -- preview -----------------------------------------------------------------------------------
 
 PREVIEW_ACTIONS = {
@@ -611,37 +338,3 @@ def preview(plan: Plan, partner: Named, program: Named, mode: str) -> View:
             for i in plan.items
         ],
     }
-
-
-def preview_text(view: View) -> str:
-    c = view["counts"]
-    title = (
-        f"Product sync preview for {_named(view['partner'])}, {_named(view['program'])}"
-        f" (mode {view['mode']}): nothing was written"
-    )
-    summary = (
-        f"would create {c['CREATE']}, re-create {c['RECREATE']}, update the prices of"
-        f" {c['UPDATE_PRICE']}; {c['SKIP']} unchanged, {c['ERROR']} errors"
-    )
-    if not view["items"]:
-        return f"{title}\n\nno products to sync\n{summary}"
-    rows = [
-        [
-            i["sku"],
-            i["product"],
-            PREVIEW_ACTIONS[Action(i["action"])],
-            i["service_name"],
-            i["service_id"],
-            i["unit_price"],
-            i["unit_cost"],
-            " ".join([*i["warnings"], *([i["message"]] if i["message"] else [])]) or None,
-        ]
-        for i in view["items"]
-    ]
-    return "\n\n".join(
-        [
-            title,
-            table(["SKU", "PRODUCT", "ACTION", "SERVICE", "ID", "PRICE", "COST", "NOTE"], rows),
-            summary,
-        ]
-    )

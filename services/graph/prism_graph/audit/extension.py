@@ -13,7 +13,7 @@ from strawberry.utils.await_maybe import await_maybe
 
 from prism_domain.access import Principal
 from prism_graph.access import AccessError
-from prism_graph.audit.models import AuditEvent
+from prism_tables.audit import AuditEvent
 
 log = logging.getLogger(__name__)
 

@@ -10,10 +10,10 @@ from strawberry import relay
 
 from prism_domain.access import Permission, Scope
 from prism_graph.access import requires
-from prism_graph.audit.models import AuditEvent as AuditEventRow
 from prism_graph.common.ids import decode_id
 from prism_graph.common.pagination import Page, SortKey, connection, paginate
 from prism_graph.context import Info
+from prism_tables.audit import AuditEvent as AuditEventRow
 
 
 @strawberry.type(description="One mutation: who, acting for whom, what, on what, when, outcome.")

@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from prism_graph.organisations.models import Organisation
+from prism_tables.organisations import Organisation
 
 
 async def lock_billing(session: AsyncSession, partner_ids: Iterable[int]) -> None:

@@ -11,7 +11,7 @@ from prism_domain.access import Permission
 from prism_domain.errors import ErrorCode, FieldError
 from prism_domain.periods import Period
 from prism_graph.access import requires, visible_invoices
-from prism_graph.billing import models, service, usage_import
+from prism_graph.billing import service, usage_import
 from prism_graph.billing.types import (
     AddAdjustmentInput,
     AddOneTimeFeeInput,
@@ -33,6 +33,7 @@ from prism_graph.common.ids import node_pk
 from prism_graph.common.pagination import Page, SortKey, connection, paginate
 from prism_graph.context import Info
 from prism_graph.organisations import zones
+from prism_tables import billing as models
 
 
 def _charge_payload(result: models.Charge | list[FieldError]) -> ChargePayload:

@@ -37,17 +37,18 @@ from prism_domain.organisations import OrganisationKind
 from prism_domain.periods import Period
 from prism_domain.subscriptions import Subscription as DomainSubscription
 from prism_graph.access import visible_customers
-from prism_graph.billing import document, models, pdf
+from prism_graph.billing import document, pdf
 from prism_graph.billing.locks import lock_billing
 from prism_graph.billing.notify import notify_invoice_issued
-from prism_graph.catalogue.models import Product, ProductPrice, Program
 from prism_graph.catalogue.service import money, to_domain
-from prism_graph.customers.models import Customer
 from prism_graph.database import Database, UnitOfWork
-from prism_graph.organisations.models import Organisation
-from prism_graph.subscriptions.models import Subscription, SubscriptionQuantity
 from prism_graph.subscriptions.service import to_domain as subscription_to_domain
 from prism_platform.db import conflict_insert, utcnow
+from prism_tables import billing as models
+from prism_tables.catalogue import Product, ProductPrice, Program
+from prism_tables.customers import Customer
+from prism_tables.organisations import Organisation
+from prism_tables.subscriptions import Subscription, SubscriptionQuantity
 
 log = logging.getLogger(__name__)
 PAYMENT_TERMS_DAYS = 30

@@ -14,7 +14,7 @@ from prism_domain.invoicing import InvoiceLine as DomainLine
 from prism_domain.invoicing import LineKind as DomainLineKind
 from prism_domain.money import Money, exact_amount
 from prism_domain.periods import Period
-from prism_graph.billing import document, models
+from prism_graph.billing import document
 from prism_graph.billing.document import invoice_number
 from prism_graph.catalogue.types import BillingTerm, Program, RowError
 from prism_graph.common.decimals import fixed
@@ -23,6 +23,7 @@ from prism_graph.common.nodes import load_nodes
 from prism_graph.common.pagination import count_all
 from prism_graph.context import Info
 from prism_graph.organisations.types import Organisation
+from prism_tables import billing as models
 
 if TYPE_CHECKING:
     from prism_graph.customers.types import Customer

@@ -22,19 +22,20 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prism_domain.access import Scope
-from prism_domain.catalogue import ProductKind, RowError
+from prism_domain.catalogue import ProductKind
 from prism_domain.errors import ErrorCode, FieldError
+from prism_domain.uploads import RowError
 from prism_domain.usage import UsageImport, UsageLine, parse_usage_csv
 from prism_graph.access import visible_customers
-from prism_graph.billing import models
 from prism_graph.billing.locks import lock_billing
 from prism_graph.billing.service import upsert_usage
-from prism_graph.catalogue.models import Product, ProductPrice, Program, text_key
 from prism_graph.catalogue.service import to_domain
 from prism_graph.common.ids import decode_id
-from prism_graph.customers.models import Customer
 from prism_graph.database import Database
 from prism_platform.db import utcnow
+from prism_tables import billing as models
+from prism_tables.catalogue import Product, ProductPrice, Program, text_key
+from prism_tables.customers import Customer
 
 
 @dataclass(frozen=True)

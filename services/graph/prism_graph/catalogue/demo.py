@@ -20,14 +20,14 @@ from sqlalchemy import select
 from prism_domain.access import Scope
 from prism_domain.money import round_amount
 from prism_domain.organisations import OrganisationKind
-from prism_graph.catalogue.models import Product, Program
 from prism_graph.catalogue.service import create_program, import_price_list
-from prism_graph.customers.models import Customer
-from prism_graph.customers.tenant_models import Tenant
 from prism_graph.database import Database
-from prism_graph.organisations.models import Organisation
-from prism_graph.subscriptions.models import Subscription
 from prism_graph.subscriptions.service import NewSubscription, create_subscription
+from prism_tables.catalogue import Product, Program
+from prism_tables.customers import Customer
+from prism_tables.organisations import Organisation
+from prism_tables.subscriptions import Subscription
+from prism_tables.tenants import Tenant
 
 PROGRAM = "Microsoft CSP"
 CURRENCY = "AUD"

@@ -7,10 +7,10 @@ from sqlalchemy import or_, select
 from strawberry import relay
 
 from prism_domain.access import Permission
-from prism_domain.catalogue import RowError as DomainRowError
 from prism_domain.errors import ErrorCode, FieldError
+from prism_domain.uploads import RowError as DomainRowError
 from prism_graph.access import requires, visible_catalogue
-from prism_graph.catalogue import models, service
+from prism_graph.catalogue import service
 from prism_graph.catalogue.types import (
     ChangeProductPriceInput,
     CreateProductInput,
@@ -31,6 +31,7 @@ from prism_graph.common.errors import user_errors
 from prism_graph.common.ids import node_pk
 from prism_graph.common.pagination import Page, SortKey, connection, paginate
 from prism_graph.context import Info
+from prism_tables import catalogue as models
 
 
 def like_pattern(text: str) -> str:

@@ -20,21 +20,20 @@ from prism_domain.catalogue import (
     BillingTerm,
     PriceListDiff,
     PriceListEntry,
-    PriceListImport,
     PriceVersion,
     ProductKind,
-    RowError,
     diff_price_list,
-    parse_price_list_csv,
     price_changed,
 )
 from prism_domain.catalogue import Product as DomainProduct
 from prism_domain.errors import DomainValidationError, ErrorCode, FieldError
 from prism_domain.money import Money, MoneyError, check_currency, exact_amount, parse_amount
+from prism_domain.price_list_csv import PriceListImport, parse_price_list_csv
 from prism_domain.text import clean_name
-from prism_graph.catalogue.models import Product, ProductPrice, Program, text_key
+from prism_domain.uploads import RowError
 from prism_graph.database import Database, UnitOfWork
 from prism_graph.organisations import zones
+from prism_tables.catalogue import Product, ProductPrice, Program, text_key
 
 
 def _not_found(field: str = "id") -> list[FieldError]:

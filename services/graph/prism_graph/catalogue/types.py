@@ -12,11 +12,11 @@ from strawberry import relay
 from prism_domain.catalogue import BillingTerm as DomainBillingTerm
 from prism_domain.catalogue import ProductKind as DomainProductKind
 from prism_domain.money import exact_amount
-from prism_graph.catalogue import models
 from prism_graph.common.errors import ErrorCode, UserError
 from prism_graph.common.nodes import load_nodes
 from prism_graph.common.pagination import count_all
 from prism_graph.context import Info
+from prism_tables import catalogue as models
 
 BillingTerm = strawberry.enum(DomainBillingTerm, name="BillingTerm")
 ProductKind = strawberry.enum(

@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from prism_domain.access import Scope
 from prism_domain.organisations import OrganisationKind
 from prism_graph.access import visible_customers, visible_partner_accounts
-from prism_graph.customers.models import Customer
-from prism_graph.organisations.models import Organisation
+from prism_tables.customers import Customer
+from prism_tables.organisations import Organisation
 
 
 @dataclass(frozen=True)

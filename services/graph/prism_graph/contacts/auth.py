@@ -6,8 +6,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prism_domain.access import Principal, PrincipalKind
-from prism_graph.contacts.models import CustomerContact
-from prism_graph.identity.models import AccessToken
+from prism_tables.contacts import CustomerContact
+from prism_tables.identity import AccessToken
 
 
 async def contact_principal(session: AsyncSession, access: AccessToken) -> Principal | None:

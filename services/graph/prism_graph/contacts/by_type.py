@@ -24,13 +24,13 @@ from prism_domain.contacts import ContactType, NewTypedContact, check_type_remov
 from prism_domain.errors import DomainValidationError, ErrorCode, FieldError
 from prism_graph.access import visible_account_contacts
 from prism_graph.contacts.accounts import AccountRef, account_name
-from prism_graph.contacts.models import (
+from prism_graph.database import Database
+from prism_platform.db import conflict_insert
+from prism_tables.contacts import (
     AccountContact,
     AccountContactType,
     AccountContactTypeMember,
 )
-from prism_graph.database import Database
-from prism_platform.db import conflict_insert
 
 NO_ACCOUNT = FieldError("accountId", ErrorCode.NOT_FOUND, "No such partner or customer account.")
 NO_CONTACT = FieldError("contactId", ErrorCode.NOT_FOUND, "No such contact.")

@@ -56,10 +56,6 @@ def build_contacts_config(settings: Any, mail_signal: MailSignal | None = None) 
     )
 
 
-CONTEXT_KEY = "contacts"
-
-
 def contacts_config(context: Any) -> ContactsConfig:
-    """The request's contacts configuration (`Context.extra`), defaults when none was given."""
-    config = context.extra.get(CONTEXT_KEY)
-    return config if isinstance(config, ContactsConfig) else ContactsConfig()
+    """The request's contacts configuration (`Context.contacts`), defaults when none was given."""
+    return context.contacts or ContactsConfig()

@@ -30,15 +30,15 @@ from prism_domain.organisations import OrganisationKind
 from prism_domain.text import clean_email
 from prism_graph.access import visible_customer_contacts, visible_customers
 from prism_graph.contacts.config import ContactsConfig
-from prism_graph.contacts.models import CustomerContact, CustomerContactLink, LinkPurpose
-from prism_graph.customers.models import Customer
 from prism_graph.database import Database
-from prism_graph.identity.models import AccessToken
 from prism_graph.identity.secrets import new_token, token_hash
 from prism_graph.mail.outbox import enqueue
 from prism_graph.mail.templates import compose
-from prism_graph.organisations.models import Organisation
 from prism_platform.db import utcnow
+from prism_tables.contacts import CustomerContact, CustomerContactLink, LinkPurpose
+from prism_tables.customers import Customer
+from prism_tables.identity import AccessToken
+from prism_tables.organisations import Organisation
 
 VERIFY_PREFIX = "prism_cv"
 SIGN_IN_PREFIX = "prism_cl"

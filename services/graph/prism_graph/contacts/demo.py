@@ -14,11 +14,11 @@ from prism_domain.errors import ErrorCode
 from prism_domain.organisations import OrganisationKind
 from prism_graph.contacts import by_type
 from prism_graph.contacts.accounts import AccountRef
-from prism_graph.contacts.models import CustomerContact
-from prism_graph.customers.models import Customer
 from prism_graph.database import Database
-from prism_graph.organisations.models import Organisation
 from prism_platform.db import utcnow
+from prism_tables.contacts import CustomerContact
+from prism_tables.customers import Customer
+from prism_tables.organisations import Organisation
 
 TRUSTED = Scope(all_partners=True)
 # (first name, last name, mailbox, types): a finance person and an operations person.

@@ -28,10 +28,10 @@ from prism_domain.contacts import ContactType
 from prism_domain.errors import ErrorCode, FieldError
 from prism_graph.contacts.accounts import AccountRef, account_name
 from prism_graph.contacts.by_type import contacts_of_type
-from prism_graph.contacts.models import AccountContact
 from prism_graph.database import Database
 from prism_graph.mail.outbox import Attachment, MailSignal, enqueue
 from prism_graph.mail.templates import compose
+from prism_tables.contacts import AccountContact
 
 
 class UnknownAccount(LookupError):

@@ -25,8 +25,6 @@ from prism_graph.common.ids import node_pk
 from prism_graph.contacts import by_type, customer_contacts, notify
 from prism_graph.contacts.accounts import AccountRef, account_name_query
 from prism_graph.contacts.config import contacts_config
-from prism_graph.contacts.models import AccountContact as AccountContactRow
-from prism_graph.contacts.models import CustomerContact as CustomerContactRow
 from prism_graph.contacts.types import (
     AccountContact,
     AccountContactPayload,
@@ -48,6 +46,8 @@ from prism_graph.contacts.types import (
     VerifyCustomerContactPayload,
 )
 from prism_graph.context import Info
+from prism_tables.contacts import AccountContact as AccountContactRow
+from prism_tables.contacts import CustomerContact as CustomerContactRow
 
 SIGN_IN_ANSWER = (
     "If this address belongs to a verified contact, a sign-in link is on its way to it."

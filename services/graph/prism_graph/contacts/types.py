@@ -14,9 +14,9 @@ from prism_domain.access import ContactRole as DomainContactRole
 from prism_domain.contacts import ContactType as DomainContactType
 from prism_graph.common.errors import UserError
 from prism_graph.common.nodes import load_nodes
-from prism_graph.contacts import models
 from prism_graph.context import Info
 from prism_graph.customers.types import Customer
+from prism_tables import contacts as models
 
 ContactType = strawberry.enum(
     DomainContactType,

@@ -16,7 +16,7 @@ from prism_graph.common.ids import node_pk
 from prism_graph.common.pagination import Page, SortKey, connection, paginate
 from prism_graph.common.selection import selected_below
 from prism_graph.context import Info
-from prism_graph.customers import models, service
+from prism_graph.customers import service
 from prism_graph.customers.types import (
     CreateCustomerInput,
     CreateCustomerPayload,
@@ -28,6 +28,7 @@ from prism_graph.customers.types import (
     prefetch_children,
 )
 from prism_graph.loaders import record_columns
+from prism_tables import customers as models
 
 _SORT_COLUMNS = {
     CustomerSortField.NAME: (models.Customer.name_key, models.Customer.id),

@@ -8,9 +8,9 @@ from sqlalchemy.exc import IntegrityError
 from prism_domain.customers import CustomerCreated, NewCustomer
 from prism_domain.errors import DomainValidationError, ErrorCode, FieldError
 from prism_domain.organisations import OrganisationKind
-from prism_graph.customers.models import Customer, name_key
 from prism_graph.database import Database
-from prism_graph.organisations.models import Organisation
+from prism_tables.customers import Customer, name_key
+from prism_tables.organisations import Organisation
 
 
 async def create_customer(

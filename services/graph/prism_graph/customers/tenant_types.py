@@ -8,7 +8,7 @@ from strawberry import relay
 from prism_graph.catalogue.types import Program
 from prism_graph.common.errors import UserError
 from prism_graph.context import Info
-from prism_graph.customers.tenant_models import Tenant as TenantRow
+from prism_tables.tenants import Tenant as TenantRow
 
 
 @strawberry.type(description="A customer's account in one program, e.g. its CSP tenant (O1).")

@@ -10,10 +10,10 @@ from prism_domain.access import Scope
 from prism_domain.errors import ErrorCode, FieldError
 from prism_domain.text import clean_domain
 from prism_graph.access import visible_customers
-from prism_graph.catalogue.models import Program
-from prism_graph.customers.models import Customer
-from prism_graph.customers.tenant_models import Tenant
 from prism_graph.database import Database
+from prism_tables.catalogue import Program
+from prism_tables.customers import Customer
+from prism_tables.tenants import Tenant
 
 
 async def create_tenant(

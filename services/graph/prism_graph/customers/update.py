@@ -19,10 +19,10 @@ from prism_graph.access import requires, visible_customers
 from prism_graph.common.errors import UserError, user_errors
 from prism_graph.common.ids import node_pk
 from prism_graph.context import Info
-from prism_graph.customers.models import Customer, name_key
 from prism_graph.customers.types import Customer as CustomerType
 from prism_graph.customers.types import CustomerStatus
 from prism_graph.database import Database
+from prism_tables.customers import Customer, name_key
 
 _ORDER = [DomainStatus.PROSPECT, DomainStatus.IN_PROGRESS, DomainStatus.ACTIVE]
 

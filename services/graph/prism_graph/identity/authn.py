@@ -16,10 +16,10 @@ from prism_domain.access import Principal, PrincipalKind
 from prism_domain.organisations import OrganisationKind
 from prism_graph.common.ids import node_pk
 from prism_graph.contacts.auth import contact_principal
-from prism_graph.identity.models import AccessToken, ApiClient, User, UserStatus
 from prism_graph.identity.secrets import token_hash
-from prism_graph.organisations.models import Organisation
 from prism_platform.db import utcnow
+from prism_tables.identity import AccessToken, ApiClient, User, UserStatus
+from prism_tables.organisations import Organisation
 
 TOKEN_PREFIX = "prism_at"  # noqa: S105 - a prefix, not a secret
 MAX_TOKEN_LENGTH = 200

@@ -7,11 +7,11 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prism_domain.access import Principal
-from prism_graph.identity.models import User
 from prism_graph.identity.secrets import token_hash
 from prism_graph.mail.outbox import MailSignal, enqueue
 from prism_graph.mail.templates import compose
-from prism_graph.organisations.models import Organisation
+from prism_tables.identity import User
+from prism_tables.organisations import Organisation
 
 
 def invitation_mailer(wake: MailSignal | None = None):  # type: ignore[no-untyped-def]

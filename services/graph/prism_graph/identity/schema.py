@@ -21,8 +21,9 @@ from prism_graph.common.ids import node_pk
 from prism_graph.common.nodes import load_nodes
 from prism_graph.common.pagination import Page, SortKey, connection, paginate
 from prism_graph.context import Info
-from prism_graph.identity import models, service
+from prism_graph.identity import service
 from prism_graph.organisations.types import Organisation
+from prism_tables import identity as models
 
 UserRole = strawberry.enum(DomainUserRole, name="UserRole")
 UserStatus = strawberry.enum(models.UserStatus, name="UserStatus")

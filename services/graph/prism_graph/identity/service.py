@@ -18,17 +18,17 @@ from prism_domain.organisations import OrganisationKind
 from prism_domain.text import clean_name
 from prism_graph.access import visible_api_clients, visible_users
 from prism_graph.database import Database
-from prism_graph.identity.models import (
+from prism_graph.identity.secrets import Passwords, new_token, same_hash, token_hash
+from prism_graph.identity.throttle import LoginThrottle
+from prism_platform.db import utcnow
+from prism_tables.identity import (
     AccessToken,
     ApiClient,
     User,
     UserInvitation,
     UserStatus,
 )
-from prism_graph.identity.secrets import Passwords, new_token, same_hash, token_hash
-from prism_graph.identity.throttle import LoginThrottle
-from prism_graph.organisations.models import Organisation
-from prism_platform.db import utcnow
+from prism_tables.organisations import Organisation
 
 ACCESS_TOKEN_PREFIX = "prism_at"  # noqa: S105 - prefixes, not secrets
 INVITATION_PREFIX = "prism_inv"

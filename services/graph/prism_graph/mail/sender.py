@@ -43,10 +43,10 @@ from email.utils import format_datetime, parseaddr
 from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from prism_graph.mail.models import MailAttachment, MailMessage, MailStatus
 from prism_graph.mail.outbox import MAIL_NOTIFY_CHANNEL, MailSignal
 from prism_graph.mail.settings import MailSettings
 from prism_platform.db import utcnow, writer
+from prism_platform.mail import MailAttachment, MailMessage, MailStatus
 from prism_platform.polling import Poller
 
 log = logging.getLogger(__name__)

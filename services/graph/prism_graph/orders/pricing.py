@@ -17,10 +17,10 @@ from prism_domain.catalogue import PriceListEntry
 from prism_domain.errors import ErrorCode, FieldError
 from prism_domain.orders import OrderLine as DomainLine
 from prism_domain.orders import OrderQuote, price_order
-from prism_graph.catalogue.models import Product, ProductPrice, Program
 from prism_graph.catalogue.service import money
 from prism_graph.catalogue.types import in_force
-from prism_graph.orders.models import Order, OrderLine
+from prism_tables.catalogue import Product, ProductPrice, Program
+from prism_tables.orders import Order, OrderLine
 
 
 @dataclass(frozen=True)

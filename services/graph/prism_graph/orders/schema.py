@@ -21,7 +21,7 @@ from prism_graph.common.ids import node_pk
 from prism_graph.common.pagination import Page, SortKey, connection, paginate
 from prism_graph.contacts.config import contacts_config
 from prism_graph.context import Info
-from prism_graph.orders import models, service
+from prism_graph.orders import service
 from prism_graph.orders.types import (
     CompleteOrderRfiInput,
     CreateOrderInput,
@@ -38,16 +38,12 @@ from prism_graph.orders.types import (
     SubmitOrderInput,
     SubmitRfiInput,
 )
-
-CONTEXT_KEY = "orders"
+from prism_tables import orders as models
 
 
 def orders_config(context: Any) -> service.OrdersConfig:
-    """The deployment's order settings; by default the public URL and mail wake-up of the
+    """The deployment's order settings: the public URL and mail wake-up of the
     contacts' configuration (one PUBLIC_URL for every link Prism mails)."""
-    config = context.extra.get(CONTEXT_KEY)
-    if isinstance(config, service.OrdersConfig):
-        return config
     contacts = contacts_config(context)
     return service.OrdersConfig(base_url=contacts.base_url, wake=contacts.wake)
 

@@ -32,21 +32,21 @@ from prism_domain.rfi import RfiAnswers, check_link
 from prism_domain.text import clean_email, clean_name
 from prism_graph.access import visible_customers
 from prism_graph.billing import service as billing
-from prism_graph.catalogue.models import Product, ProductPrice, Program
-from prism_graph.contacts.models import AccountContact, AccountContactType, AccountContactTypeMember
-from prism_graph.customers.models import Customer
 from prism_graph.database import Database, UnitOfWork
-from prism_graph.identity.models import ApiClient, User
 from prism_graph.identity.secrets import new_token, token_hash
 from prism_graph.mail.outbox import Attachment, MailSignal, enqueue
 from prism_graph.mail.templates import compose
 from prism_graph.orders import pdf
-from prism_graph.orders.models import CustomerAttachment, Order, OrderLine, OrderStatus, RfiRequest
 from prism_graph.orders.pricing import PricedOrder, api_field, price_lines, pricing_day
 from prism_graph.organisations import zones
-from prism_graph.organisations.models import Organisation
 from prism_graph.subscriptions import service as subscriptions
 from prism_platform.db import utcnow
+from prism_tables.catalogue import Product, ProductPrice, Program
+from prism_tables.contacts import AccountContact, AccountContactType, AccountContactTypeMember
+from prism_tables.customers import Customer
+from prism_tables.identity import ApiClient, User
+from prism_tables.orders import CustomerAttachment, Order, OrderLine, OrderStatus, RfiRequest
+from prism_tables.organisations import Organisation
 
 RFI_TOKEN_PREFIX = "prism_rfi"  # noqa: S105 - a token prefix, not a secret
 

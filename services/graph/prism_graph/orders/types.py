@@ -20,12 +20,12 @@ from prism_graph.common.ids import decode_id
 from prism_graph.common.nodes import load_nodes
 from prism_graph.context import Info
 from prism_graph.customers.types import Customer
-from prism_graph.orders import models
 from prism_graph.orders.pricing import PricedOrder, price_lines
 from prism_graph.orders.service import reference
 from prism_graph.organisations.types import Organisation
 from prism_graph.organisations.zones import callers_today, today_in_zone
 from prism_graph.subscriptions.types import Subscription
+from prism_tables import orders as models
 
 OrderStatus = strawberry.enum(models.OrderStatus, name="OrderStatus")
 MailPlatform = strawberry.enum(DomainMailPlatform, name="MailPlatform")

@@ -9,7 +9,7 @@ from prism_domain.errors import ErrorCode, FieldError
 from prism_domain.organisations import parse_time_zone
 from prism_graph.access import managed_organisations
 from prism_graph.database import Database
-from prism_graph.organisations.models import Organisation
+from prism_tables.organisations import Organisation
 
 
 async def set_time_zone(

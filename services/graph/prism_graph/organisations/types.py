@@ -9,7 +9,7 @@ from strawberry import relay
 from prism_domain.organisations import OrganisationKind as DomainOrganisationKind
 from prism_graph.common.nodes import load_nodes
 from prism_graph.context import Info
-from prism_graph.organisations import models
+from prism_tables import organisations as models
 
 OrganisationKind = strawberry.enum(DomainOrganisationKind, name="OrganisationKind")
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Select, func, select
 
 from prism_domain.organisations import OrganisationKind, time_zone_in_force, today_in
-from prism_graph.organisations.models import Organisation
+from prism_tables.organisations import Organisation
 
 if TYPE_CHECKING:
     from prism_graph.context import Context

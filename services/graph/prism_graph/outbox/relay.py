@@ -21,12 +21,12 @@ import dramatiq
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
-from prism_graph.outbox.models import OutboxEvent
 from prism_graph.outbox.schedule import Periodic, Scheduler
 from prism_graph.outbox.signal import NOTIFY_CHANNEL, OutboxSignal
 from prism_platform.broker import event_message
 from prism_platform.db import utcnow, writer
 from prism_platform.polling import Poller
+from prism_tables.outbox import OutboxEvent
 
 log = logging.getLogger(__name__)
 

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from prism_domain.events import DomainEvent
 from prism_domain.sync import InvoiceSyncSafetyCheckDue
-from prism_graph.outbox.models import OutboxEvent
 from prism_platform.db import conflict_insert, writer
+from prism_tables.outbox import OutboxEvent
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 

@@ -6,8 +6,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prism_domain.events import DomainEvent
-from prism_graph.outbox.models import OutboxEvent
 from prism_graph.outbox.signal import NOTIFY_CHANNEL
+from prism_tables.outbox import OutboxEvent
 
 
 async def append(session: AsyncSession, events: Iterable[DomainEvent]) -> int:

@@ -12,7 +12,7 @@ from prism_graph.access import requires
 from prism_graph.common.errors import user_errors
 from prism_graph.common.ids import node_pk
 from prism_graph.context import Info
-from prism_graph.subscriptions import models, service
+from prism_graph.subscriptions import service
 from prism_graph.subscriptions.types import (
     CancelSubscriptionInput,
     ChangeSubscriptionQuantityInput,
@@ -20,6 +20,7 @@ from prism_graph.subscriptions.types import (
     Subscription,
     SubscriptionPayload,
 )
+from prism_tables import subscriptions as models
 
 
 def _payload(result: models.Subscription | list[FieldError]) -> SubscriptionPayload:

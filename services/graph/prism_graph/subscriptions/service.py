@@ -21,11 +21,11 @@ from prism_domain.subscriptions import QuantityChange
 from prism_domain.subscriptions import Subscription as DomainSubscription
 from prism_graph.access import visible_customers, visible_subscriptions
 from prism_graph.billing.locks import lock_billing
-from prism_graph.billing.models import Invoice
-from prism_graph.catalogue.models import Product
-from prism_graph.customers.models import Customer
 from prism_graph.database import Database
-from prism_graph.subscriptions.models import Subscription, SubscriptionQuantity
+from prism_tables.billing import Invoice
+from prism_tables.catalogue import Product
+from prism_tables.customers import Customer
+from prism_tables.subscriptions import Subscription, SubscriptionQuantity
 
 
 def to_domain(row: Subscription, history: Sequence[SubscriptionQuantity]) -> DomainSubscription:

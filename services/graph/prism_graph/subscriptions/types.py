@@ -11,7 +11,7 @@ from prism_graph.catalogue.types import BillingTerm, Product
 from prism_graph.common.errors import UserError
 from prism_graph.common.ids import decode_id
 from prism_graph.context import Info
-from prism_graph.subscriptions import models
+from prism_tables import subscriptions as models
 
 
 @strawberry.type(description="One entry of a subscription's quantity history (P2).")

@@ -14,6 +14,16 @@ from sqlalchemy import and_, case, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from prism_platform.db import writer
+from prism_psa.outcomes import ItemOutcome
+from prism_psa.port import (
+    ContractPort,
+    ErrorCode,
+    NewAdjustment,
+    PsaError,
+    PsaUnauthorized,
+    PsaUnavailable,
+    UnitRow,
+)
 from prism_syncer.invoices import sources
 from prism_syncer.invoices.job_records import JobRecords
 from prism_syncer.invoices.jobs import (
@@ -30,25 +40,11 @@ from prism_syncer.invoices.jobs import (
     ordered_for_writing,
     targets_of,
 )
-from prism_syncer.invoices.models import (
+from prism_syncer.invoices.planning import reconcile
+from prism_tables.sync.invoices import (
     ContractServiceLease,
     InvoiceSyncJob,
     InvoiceSyncRun,
-)
-from prism_syncer.invoices.planning import (
-    reconcile,
-)
-from prism_syncer.invoices.status import (
-    ItemOutcome,
-)
-from prism_syncer.psa.port import (
-    ContractPort,
-    ErrorCode,
-    NewAdjustment,
-    PsaError,
-    PsaUnauthorized,
-    PsaUnavailable,
-    UnitRow,
 )
 
 log = logging.getLogger(__name__)

@@ -19,15 +19,15 @@ from sqlalchemy.orm import Session
 from prism_domain.events import Envelope
 from prism_domain.sync import ConnectionStatus, SyncTrigger
 from prism_platform.db import writer
+from prism_psa.connections import PsaConfig, connection_of
+from prism_psa.port import ContractPort, PsaUnauthorized
+from prism_psa.secrets import UnreadableSecret
 from prism_syncer.inbox import Handler
 from prism_syncer.invoices import notices, sources
-from prism_syncer.invoices.models import InvoiceSyncRun, InvoiceSyncRunItem
 from prism_syncer.invoices.recovery import resume, safety_check
 from prism_syncer.invoices.sync import InvoiceSync, SyncRefused, start_run
-from prism_syncer.psa.connections import PsaConfig, connection_of
-from prism_syncer.psa.models import PsaConnection
-from prism_syncer.psa.port import ContractPort, PsaUnauthorized
-from prism_syncer.psa.secrets import UnreadableSecret
+from prism_tables.sync.connections import PsaConnection
+from prism_tables.sync.invoices import InvoiceSyncRun, InvoiceSyncRunItem
 
 log = logging.getLogger(__name__)
 

@@ -11,6 +11,12 @@ from sqlalchemy.orm import Session
 
 from prism_domain.money import price_text
 from prism_platform.db import conflict_insert, writer
+from prism_psa.outcomes import ItemOutcome
+from prism_psa.port import (
+    ErrorCode,
+    NewAdjustment,
+    PsaUnauthorized,
+)
 from prism_syncer.invoices.jobs import (
     NOT_ATTEMPTED,
     IntentStatus,
@@ -19,21 +25,11 @@ from prism_syncer.invoices.jobs import (
     LeaseLost,
     SyncParts,
 )
-from prism_syncer.invoices.models import (
+from prism_syncer.invoices.planning import Adjustment
+from prism_tables.sync.invoices import (
     ContractServiceLease,
     InvoiceSyncIntent,
     InvoiceSyncJob,
-)
-from prism_syncer.invoices.planning import (
-    Adjustment,
-)
-from prism_syncer.invoices.status import (
-    ItemOutcome,
-)
-from prism_syncer.psa.port import (
-    ErrorCode,
-    NewAdjustment,
-    PsaUnauthorized,
 )
 
 
@@ -161,7 +157,7 @@ class JobRecords(SyncParts):
             ):
                 return  # taken over after our lease expired: the other worker records it
             if outcome is None:
-                outcome = ItemOutcome.SYNCED if row.adjustments_applied else ItemOutcome.UNCHANGED
+                outcome = ItemOutcome.SUCCESS if row.adjustments_applied else ItemOutcome.NO_CHANGE
             row.status = JobStatus.DONE.value
             row.outcome = outcome.value
             row.code = str(code.value if isinstance(code, ErrorCode) else code) if code else None

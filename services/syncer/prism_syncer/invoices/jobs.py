@@ -16,26 +16,18 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from prism_domain.money import price_text
-from prism_syncer.invoices.models import (
-    InvoiceSyncJob,
-    InvoiceSyncRun,
-)
-from prism_syncer.invoices.planning import (
-    Adjustment,
-    Check,
-    InvoiceLine,
-    Outcome,
-    Step,
-    Target,
-)
-from prism_syncer.invoices.status import (
-    ItemOutcome,
-)
-from prism_syncer.psa.port import (
+from prism_psa.outcomes import ItemOutcome
+from prism_psa.port import (
     ContractPort,
     NewAdjustment,
     PsaUnauthorized,
     UnitRow,
+)
+from prism_syncer.invoices.planning import Adjustment
+from prism_syncer.invoices.values import Check, InvoiceLine, Outcome, Step, Target
+from prism_tables.sync.invoices import (
+    InvoiceSyncJob,
+    InvoiceSyncRun,
 )
 
 DEFAULT_LEASE_SECONDS = 300.0  # longer than any one PSA request can take (client timeout)

@@ -24,7 +24,7 @@ from sqlalchemy import column, select, table
 from sqlalchemy.orm import Session
 
 from prism_platform.mail import OutgoingMail, enqueue_sync
-from prism_syncer.psa.models import ProgramSyncSettings
+from prism_tables.sync.connections import ProgramSyncSettings
 
 TEMPLATE_DIR = Path(__file__).with_name("templates")
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"

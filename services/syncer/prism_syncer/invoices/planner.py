@@ -12,6 +12,13 @@ from sqlalchemy.orm import Session
 
 from prism_domain.money import price_text
 from prism_platform.db import writer
+from prism_psa.outcomes import ItemOutcome, RunStatus
+from prism_psa.port import (
+    ContractPort,
+    ErrorCode,
+    PsaError,
+    PsaUnauthorized,
+)
 from prism_syncer.invoices import sources
 from prism_syncer.invoices.executor import Execution
 from prism_syncer.invoices.jobs import (
@@ -21,29 +28,19 @@ from prism_syncer.invoices.jobs import (
     quantity_text,
     targets_json,
 )
-from prism_syncer.invoices.models import (
-    InvoiceSyncJob,
-    InvoiceSyncRun,
-    InvoiceSyncRunItem,
-)
-from prism_syncer.invoices.planning import (
+from prism_syncer.invoices.planning import plan_invoice
+from prism_syncer.invoices.values import (
     MESSAGES,
     Contract,
     InvoiceLine,
     IssuedPeriod,
     Outcome,
     Plan,
-    plan_invoice,
 )
-from prism_syncer.invoices.status import (
-    ItemOutcome,
-    RunStatus,
-)
-from prism_syncer.psa.port import (
-    ContractPort,
-    ErrorCode,
-    PsaError,
-    PsaUnauthorized,
+from prism_tables.sync.invoices import (
+    InvoiceSyncJob,
+    InvoiceSyncRun,
+    InvoiceSyncRunItem,
 )
 
 log = logging.getLogger(__name__)

@@ -11,6 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from prism_platform.db import writer
+from prism_psa.outcomes import FINAL, ItemOutcome, RunItemKind, RunStatus
+from prism_psa.port import (
+    ContractPort,
+    ErrorCode,
+    PsaError,
+)
 from prism_syncer.invoices import sources
 from prism_syncer.invoices.executor import Execution
 from prism_syncer.invoices.jobs import (
@@ -21,27 +27,13 @@ from prism_syncer.invoices.jobs import (
     check_of,
     job_view,
 )
-from prism_syncer.invoices.models import (
+from prism_syncer.invoices.status import customer_outcome, run_status
+from prism_syncer.invoices.timeline import Segment, compare
+from prism_tables.sync.invoices import (
     InvoiceSyncJob,
     InvoiceSyncReconciliation,
     InvoiceSyncRun,
     InvoiceSyncRunItem,
-)
-from prism_syncer.invoices.planning import (
-    Segment,
-    compare,
-)
-from prism_syncer.invoices.status import (
-    FINAL,
-    ItemOutcome,
-    RunStatus,
-    customer_outcome,
-    run_status,
-)
-from prism_syncer.psa.port import (
-    ContractPort,
-    ErrorCode,
-    PsaError,
 )
 
 log = logging.getLogger(__name__)
@@ -146,6 +138,7 @@ class Reporting(Execution):
             session.add(
                 InvoiceSyncRunItem(
                     run_id=run.id,
+                    kind=RunItemKind.CUSTOMER.value,
                     customer_id=customer_id,
                     customer_name=names.get(customer_id, "")[:255],
                     outcome=outcome.value,
@@ -156,7 +149,7 @@ class Reporting(Execution):
         run.customers_synced = synced
         run.customers_failed = failed
         run.subscriptions_synced = sum(
-            1 for i in items if i.outcome == ItemOutcome.SYNCED and i.subscription_id is not None
+            1 for i in items if i.outcome == ItemOutcome.SUCCESS and i.subscription_id is not None
         )
         run.adjustments_applied = sum(job.adjustments_applied for job in jobs)
         run.warnings = sum(1 for i in items if i.outcome == ItemOutcome.WARNING)
@@ -269,7 +262,7 @@ def _job_item(
             code=ErrorCode.NOT_RECONCILED.value,
             message=DIFFERS_BEFORE.format(days=describe(differences)),
         )
-    if not job.lines and job.outcome in (ItemOutcome.SYNCED, ItemOutcome.ERROR):
+    if not job.lines and job.outcome in (ItemOutcome.SUCCESS, ItemOutcome.ERROR):
         return InvoiceSyncRunItem(
             **base,
             quantity="0",

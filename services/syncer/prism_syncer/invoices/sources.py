@@ -15,10 +15,11 @@ from sqlalchemy import and_, column, func, or_, select, table
 from sqlalchemy.orm import Session
 
 from prism_platform.decimals import ExactDecimal
-from prism_syncer.invoices.models import InvoiceSyncJob, InvoiceSyncRun
-from prism_syncer.invoices.planning import InvoiceLine, IssuedPeriod, LineKind, Term
-from prism_syncer.products.models import ProductServiceLink
-from prism_syncer.psa.models import CustomerMapping, ProgramSyncSettings
+from prism_psa.outcomes import ItemOutcome
+from prism_syncer.invoices.values import InvoiceLine, IssuedPeriod, LineKind, Term
+from prism_tables.sync.connections import CustomerMapping, ProgramSyncSettings
+from prism_tables.sync.invoices import InvoiceSyncJob, InvoiceSyncRun
+from prism_tables.sync.products import ProductServiceLink
 
 AUTOTASK = "AUTOTASK"
 
@@ -273,7 +274,7 @@ def first_synced_days(
         .where(
             InvoiceSyncJob.partner_id == partner_id,
             InvoiceSyncJob.contract_id.in_(list(contract_ids)),
-            InvoiceSyncJob.outcome.in_(["SYNCED", "UNCHANGED"]),
+            InvoiceSyncJob.outcome.in_([ItemOutcome.SUCCESS, ItemOutcome.NO_CHANGE]),
         )
         .group_by(InvoiceSyncJob.contract_id, InvoiceSyncJob.service_id)
     ).all()

@@ -1,4 +1,6 @@
-"""How a run and its items end (S6, S7, S11): the vocabulary and the decisions, pure.
+"""How an invoice run and its customers end (S6, S7, S11): the decisions, pure.
+
+The words are those of `prism_psa.outcomes`.
 
 A run's status is decided from what was really written and read back: a customer whose
 contract services still differ from the invoices after the run is a failed customer, and a
@@ -8,27 +10,8 @@ difference on days before the synced invoice (which the run does not plan) is a 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from enum import StrEnum
 
-
-class RunStatus(StrEnum):
-    PENDING = "PENDING"
-    RUNNING = "RUNNING"
-    NO_CHANGE = "NO_CHANGE"
-    SUCCESS = "SUCCESS"
-    WARNING = "WARNING"
-    FAILURE = "FAILURE"
-
-
-FINAL = {RunStatus.NO_CHANGE, RunStatus.SUCCESS, RunStatus.WARNING, RunStatus.FAILURE}
-
-
-class ItemOutcome(StrEnum):
-    SYNCED = "SYNCED"
-    UNCHANGED = "UNCHANGED"
-    SKIPPED = "SKIPPED"
-    WARNING = "WARNING"
-    ERROR = "ERROR"
+from prism_psa.outcomes import ItemOutcome, RunStatus
 
 
 def customer_outcome(outcomes: Iterable[str]) -> ItemOutcome:
@@ -39,9 +22,9 @@ def customer_outcome(outcomes: Iterable[str]) -> ItemOutcome:
         return ItemOutcome.ERROR
     if not seen or seen == {ItemOutcome.SKIPPED}:
         return ItemOutcome.SKIPPED
-    if ItemOutcome.SYNCED in seen:
-        return ItemOutcome.SYNCED
-    return ItemOutcome.UNCHANGED
+    if ItemOutcome.SUCCESS in seen:
+        return ItemOutcome.SUCCESS
+    return ItemOutcome.NO_CHANGE
 
 
 def run_status(*, customers_failed: int, warnings: int, adjustments: int) -> RunStatus:

@@ -38,6 +38,11 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from prism_psa.outcomes import FINAL, RunStatus
+from prism_psa.port import (
+    ContractPort,
+    PsaUnauthorized,
+)
 from prism_syncer.invoices.jobs import (
     DEFAULT_BATCH,
     DEFAULT_LEASE_SECONDS,
@@ -46,21 +51,11 @@ from prism_syncer.invoices.jobs import (
     SyncRefused,
     UnitHistory,
 )
-from prism_syncer.invoices.models import (
-    InvoiceSyncRun,
-)
 from prism_syncer.invoices.planner import Planning
-from prism_syncer.invoices.planning import (
-    MESSAGES,
-)
 from prism_syncer.invoices.report import Reporting
-from prism_syncer.invoices.status import (
-    FINAL,
-    RunStatus,
-)
-from prism_syncer.psa.port import (
-    ContractPort,
-    PsaUnauthorized,
+from prism_syncer.invoices.values import MESSAGES
+from prism_tables.sync.invoices import (
+    InvoiceSyncRun,
 )
 
 

@@ -12,13 +12,14 @@ from sqlalchemy.orm import Session
 
 from prism_domain.events import Envelope
 from prism_domain.sync import ConnectionProblem, ConnectionStatus, SyncTrigger
+from prism_psa.connections import PsaConfig, connection_of
+from prism_psa.products.preview import settings_of
+from prism_psa.secrets import UnreadableSecret
 from prism_syncer.inbox import Handler
 from prism_syncer.invoices import notices
-from prism_syncer.products.models import ProductSyncRun, ProductSyncRunItem
-from prism_syncer.products.sync import fail_run, settings_of, start_run, sync_products
-from prism_syncer.psa.connections import PsaConfig, connection_of
-from prism_syncer.psa.models import ProgramSyncSettings
-from prism_syncer.psa.secrets import UnreadableSecret
+from prism_syncer.products.sync import fail_run, start_run, sync_products
+from prism_tables.sync.connections import ProgramSyncSettings
+from prism_tables.sync.products import ProductSyncRun, ProductSyncRunItem
 
 log = logging.getLogger(__name__)
 

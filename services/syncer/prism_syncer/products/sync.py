@@ -1,4 +1,5 @@
-"""Product sync: gather, plan, apply through the PSA port, record the run (S3, S7).
+"""Product sync: plan (`prism_psa.products.preview`), apply through the PSA port, record the
+run (S3, S7).
 
 Reads first (one query for the linked services by id, one for the names it may create),
 then writes only what the plan says: a sync with nothing changed writes nothing (N3). Each
@@ -9,29 +10,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from enum import StrEnum
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from prism_domain.sync import ProductSyncMode, SyncTrigger
-from prism_syncer.products import sources
-from prism_syncer.products.models import ProductServiceLink, ProductSyncRun, ProductSyncRunItem
-from prism_syncer.products.planning import (
-    NAME_CLASH,
-    Action,
-    CatalogueItem,
-    Link,
-    Plan,
-    PlannedItem,
-    needs_name_lookup,
-    plan_products,
-)
-from prism_syncer.psa.models import ProgramSyncSettings
-from prism_syncer.psa.port import (
+from prism_psa.outcomes import ItemOutcome, RunStatus
+from prism_psa.port import (
     NewService,
     PsaError,
     PsaNameClash,
@@ -39,6 +25,14 @@ from prism_syncer.psa.port import (
     PsaUnauthorized,
     PsaUnavailable,
 )
+from prism_psa.products.planning import (
+    NAME_CLASH,
+    Action,
+    PlannedItem,
+)
+from prism_psa.products.preview import gather, links_of, make_plan, settings_of
+from prism_tables.sync.connections import ProgramSyncSettings
+from prism_tables.sync.products import ProductServiceLink, ProductSyncRun, ProductSyncRunItem
 
 log = logging.getLogger(__name__)
 
@@ -47,90 +41,6 @@ NO_BILLING_CODE = (
     "No billing code is set for this program: choose one in the program's sync settings."
 )
 NOT_ATTEMPTED = "Not attempted: the run stopped at an earlier error ({reason})."
-
-
-class RunStatus(StrEnum):
-    NO_CHANGE = "NO_CHANGE"
-    SUCCESS = "SUCCESS"
-    WARNING = "WARNING"
-    FAILURE = "FAILURE"
-
-
-class ItemOutcome(StrEnum):
-    NO_CHANGE = "NO_CHANGE"
-    SUCCESS = "SUCCESS"
-    WARNING = "WARNING"
-    ERROR = "ERROR"
-
-
-@dataclass(frozen=True)
-class Inputs:
-    items: list[CatalogueItem]
-    links: dict[int, Link]
-
-
-def _links(session: Session, partner_id: int, program_id: int) -> dict[int, ProductServiceLink]:
-    rows = session.scalars(
-        select(ProductServiceLink).where(
-            ProductServiceLink.partner_id == partner_id,
-            ProductServiceLink.psa == AUTOTASK,
-            ProductServiceLink.program_id == program_id,
-        )
-    )
-    return {r.product_id: r for r in rows}
-
-
-def gather(
-    session: Session, partner_id: int, program_id: int, mode: ProductSyncMode, now: datetime
-) -> Inputs:
-    """The products this sync is about, and their stored links.
-
-    ALL: the price list (products not retired). IN_USE: those of them on the invoices of
-    synced customers. Either way, retired products that are linked or still invoiced are
-    kept in view, so that they are reported rather than silently dropped; a product gone
-    from the price list never loses its service.
-    """
-    catalogue = sources.price_list(session, program_id, now.date())
-    rows = _links(session, partner_id, program_id)
-    in_use = sources.in_use_skus(session, partner_id, program_id)
-    chosen = []
-    for item in catalogue:
-        used = item.sku.casefold() in in_use
-        if item.retired:
-            if item.product_id in rows or used:
-                chosen.append(item)
-        elif mode is ProductSyncMode.ALL or used:
-            chosen.append(item)
-    links = {
-        r.product_id: Link(r.product_id, r.service_id, manual=r.origin == "MANUAL")
-        for r in rows.values()
-    }
-    return Inputs(chosen, links)
-
-
-def make_plan(psa: PsaPort, inputs: Inputs) -> Plan:
-    """Read the PSA (two queries at most) and plan; writes nothing."""
-    by_id = psa.services_by_id(link.service_id for link in inputs.links.values())
-    names = needs_name_lookup(inputs.items, inputs.links, by_id)
-    by_name = psa.services_by_name(names)
-    return plan_products(inputs.items, inputs.links, by_id, by_name, psa.limits())
-
-
-def settings_of(session: Session, partner_id: int, program_id: int) -> ProgramSyncSettings | None:
-    return session.scalar(
-        select(ProgramSyncSettings).where(
-            ProgramSyncSettings.partner_id == partner_id,
-            ProgramSyncSettings.program_id == program_id,
-        )
-    )
-
-
-def preview(
-    session: Session, psa: PsaPort, partner_id: int, program_id: int, now: datetime
-) -> Plan:
-    settings = settings_of(session, partner_id, program_id)
-    mode = ProductSyncMode(settings.product_sync_mode) if settings else ProductSyncMode.ALL
-    return make_plan(psa, gather(session, partner_id, program_id, mode, now))
 
 
 def _money(value: Decimal | None) -> str | None:
@@ -257,7 +167,7 @@ def sync_products(
     recorder = _Recorder(session, run, on_progress, len(plan.items))
     if on_progress is not None:
         on_progress(0, len(plan.items))
-    links = _links(session, partner_id, program_id)
+    links = links_of(session, partner_id, program_id)
     stopped: str | None = None
     for planned in plan.items:
         if stopped is not None and planned.writes:

@@ -22,17 +22,17 @@ from prism_domain.catalogue import BillingTerm
 from prism_domain.customers import CustomerStatus
 from prism_domain.invoicing import LineKind
 from prism_domain.sync import SyncTrigger
-from prism_graph.billing.models import Invoice, InvoiceLine
-from prism_graph.customers.models import Customer
-from prism_graph.subscriptions.models import Subscription
+from prism_psa.port import NewAdjustment
 from prism_syncer.invoices.handlers import failure_notifier, mark_refused, psa_opener
-from prism_syncer.invoices.models import InvoiceSyncRun, InvoiceSyncRunItem
 from prism_syncer.invoices.notices import Links
 from prism_syncer.invoices.sync import Hooks, InvoiceSync, start_run
 from prism_syncer.products.handlers import run_product_sync
-from prism_syncer.products.models import ProductServiceLink
-from prism_syncer.psa.models import CustomerMapping, ProgramSyncSettings
-from prism_syncer.psa.port import NewAdjustment
+from prism_tables.billing import Invoice, InvoiceLine
+from prism_tables.customers import Customer
+from prism_tables.subscriptions import Subscription
+from prism_tables.sync.connections import CustomerMapping, ProgramSyncSettings
+from prism_tables.sync.invoices import InvoiceSyncRun, InvoiceSyncRunItem
+from prism_tables.sync.products import ProductServiceLink
 from tests.support.psa import add_partner, add_product, add_program, configure, connect, psa_config
 
 NOV = date(2026, 11, 1)

@@ -17,19 +17,19 @@ from sqlalchemy.orm import Session
 from prism_domain.catalogue import BillingTerm
 from prism_domain.customers import CustomerStatus
 from prism_domain.invoicing import LineKind
-from prism_graph.billing.models import Invoice, InvoiceLine
-from prism_graph.customers.models import Customer
-from prism_syncer.invoices.models import InvoiceSyncRun
-from prism_syncer.invoices.sync import InvoiceSync, start_run
-from prism_syncer.products.models import ProductServiceLink
-from prism_syncer.psa.models import CustomerMapping
-from prism_syncer.psa.port import (
+from prism_psa.port import (
     NewAdjustment,
     PsaContract,
     PsaContractService,
     PsaUnavailable,
     UnitRow,
 )
+from prism_syncer.invoices.sync import InvoiceSync, start_run
+from prism_tables.billing import Invoice, InvoiceLine
+from prism_tables.customers import Customer
+from prism_tables.sync.connections import CustomerMapping
+from prism_tables.sync.invoices import InvoiceSyncRun
+from prism_tables.sync.products import ProductServiceLink
 from tests.support.psa import add_partner, add_product, add_program, configure
 
 pytestmark = pytest.mark.integration

@@ -16,9 +16,9 @@ from prism_domain.sync import InvoiceSyncRequested, InvoiceSyncSafetyCheckDue, S
 from prism_platform.mail import MailMessage
 from prism_syncer.inbox import process_event
 from prism_syncer.invoices.handlers import invoice_handlers
-from prism_syncer.invoices.models import InvoiceSyncReconciliation, InvoiceSyncRun
 from prism_syncer.invoices.notices import Links
-from prism_syncer.psa.models import PsaConnection
+from prism_tables.sync.connections import PsaConnection
+from prism_tables.sync.invoices import InvoiceSyncReconciliation, InvoiceSyncRun
 from tests.integration.sync.invoices.support import NOV, Line, World, expected, month_end
 from tests.support.psa import psa_config
 
@@ -57,9 +57,9 @@ def test_first_sync_adds_the_services_to_an_existing_contract_with_the_invoice_u
     assert (run.subscriptions_synced, run.adjustments_applied) == (3, 3)
     lines = [i for i in world.items(run.id) if i.sku]
     assert {(i.quantity, i.outcome) for i in lines} == {
-        ("5", "SYNCED"),
-        ("8", "SYNCED"),
-        ("2", "SYNCED"),
+        ("5", "SUCCESS"),
+        ("8", "SUCCESS"),
+        ("2", "SUCCESS"),
     }
     assert all(i.contract_id == world.contracts[customer] for i in lines)
     with Session(world.engine) as session:

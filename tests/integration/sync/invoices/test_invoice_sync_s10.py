@@ -16,13 +16,13 @@ from autotask_sim.faults import Fault
 from prism_domain.invoicing import InvoiceIssued
 from prism_domain.sync import InvoiceSyncRequested, SyncTrigger
 from prism_platform.db import make_sync_engine
+from prism_psa.port import NewAdjustment
 from prism_syncer.inbox import Outcome, process_event
 from prism_syncer.invoices.handlers import invoice_handlers
-from prism_syncer.invoices.models import InvoiceSyncIntent, InvoiceSyncJob, InvoiceSyncRun
 from prism_syncer.invoices.notices import Links
 from prism_syncer.invoices.recovery import safety_check
 from prism_syncer.invoices.sync import Hooks
-from prism_syncer.psa.port import NewAdjustment
+from prism_tables.sync.invoices import InvoiceSyncIntent, InvoiceSyncJob, InvoiceSyncRun
 from tests.integration.sync.invoices.support import NOV, Line, World, expected
 from tests.support.psa import psa_config
 

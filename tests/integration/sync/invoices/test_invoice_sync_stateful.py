@@ -20,8 +20,8 @@ from autotask_sim.errors import ApiFailure
 from prism_domain.invoicing import InvoiceIssued
 from prism_syncer.inbox import process_event
 from prism_syncer.invoices.handlers import invoice_handlers
-from prism_syncer.invoices.models import InvoiceSyncIntent
 from prism_syncer.invoices.notices import Links
+from prism_tables.sync.invoices import InvoiceSyncIntent
 from tests.integration.sync.invoices.support import (
     CRASH_POINTS,
     NOV,

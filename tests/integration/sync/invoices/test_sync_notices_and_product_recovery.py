@@ -16,7 +16,7 @@ from prism_platform.mail import MailMessage
 from prism_syncer.inbox import process_event
 from prism_syncer.invoices.notices import Links
 from prism_syncer.products.handlers import product_handlers, run_product_sync
-from prism_syncer.products.models import ProductServiceLink, ProductSyncRun, ProductSyncRunItem
+from prism_tables.sync.products import ProductServiceLink, ProductSyncRun, ProductSyncRunItem
 from tests.integration.sync.invoices.support import World
 from tests.support.psa import RECURRING_CODE_ID, add_product, psa_config, set_price
 

@@ -10,8 +10,8 @@ from sqlalchemy import Enum, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from prism_domain.access import PrincipalKind, UserRole
-from prism_graph.organisations.models import Organisation
 from prism_platform.db import Base, UTCDateTime, utcnow
+from prism_tables.organisations import Organisation
 
 
 class UserStatus(StrEnum):

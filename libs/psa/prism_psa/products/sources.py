@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from prism_domain.money import to_decimal
 from prism_platform.decimals import ExactDecimal
-from prism_syncer.products.planning import CatalogueItem
-from prism_syncer.psa.models import CustomerMapping
+from prism_psa.products.planning import CatalogueItem
+from prism_tables.sync.connections import CustomerMapping
 
 products = table(
     "products",

@@ -20,10 +20,10 @@ from autotask_client import (
     ZoneCache,
 )
 from prism_domain.sync import Credentials as PartnerCredentials
-from prism_syncer.psa.autotask import AutotaskPsa
-from prism_syncer.psa.limits import DramatiqLimiter, integration_key, make_backend
-from prism_syncer.psa.models import PsaConnection
-from prism_syncer.psa.secrets import CredentialCipher
+from prism_psa.autotask import AutotaskPsa
+from prism_psa.limits import DramatiqLimiter, integration_key, make_backend
+from prism_psa.secrets import CredentialCipher
+from prism_tables.sync.connections import PsaConnection
 
 AUTOTASK = "AUTOTASK"
 DEFAULT_TIMEOUT_SECONDS = 20.0

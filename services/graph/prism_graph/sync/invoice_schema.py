@@ -23,21 +23,21 @@ from prism_graph.common.errors import user_errors
 from prism_graph.common.ids import node_pk
 from prism_graph.common.pagination import Page, SortKey, connection, paginate
 from prism_graph.context import Info
-from prism_graph.customers.models import Customer
-from prism_graph.customers.tenant_models import Tenant
 from prism_graph.customers.types import SortDirection
-from prism_graph.psa import mapping, service
-from prism_graph.psa.common import PsaUnavailable, partner_of
-from prism_graph.psa.config import psa_config
-from prism_graph.psa.invoice_types import (
-    FINISHED,
-    SUCCESSFUL,
-    CustomerMapping,
-    CustomerMappingPayload,
-    CustomerMappingSuggestion,
+from prism_graph.sync import mapping, service, suggestions
+from prism_graph.sync.common import PsaUnavailable, partner_of
+from prism_graph.sync.config import psa_config
+from prism_graph.sync.invoice_types import (
     InvoiceSyncOverview,
     InvoiceSyncRun,
     InvoiceSyncRunConnection,
+    SyncInvoicesInput,
+    SyncInvoicesPayload,
+)
+from prism_graph.sync.mapping_types import (
+    CustomerMapping,
+    CustomerMappingPayload,
+    CustomerMappingSuggestion,
     RemoveCustomerMappingInput,
     RemoveCustomerMappingPayload,
     SaveCustomerMappingInput,
@@ -47,11 +47,12 @@ from prism_graph.psa.invoice_types import (
     SyncCustomerEdge,
     SyncCustomerOrder,
     SyncCustomerSortField,
-    SyncInvoicesInput,
-    SyncInvoicesPayload,
 )
-from prism_syncer.invoices.models import InvoiceSyncRun as RunRow
-from prism_syncer.psa.models import CustomerMapping as MappingRow
+from prism_psa.history import FINISHED, SUCCESSFUL
+from prism_tables.customers import Customer
+from prism_tables.sync.connections import CustomerMapping as MappingRow
+from prism_tables.sync.invoices import InvoiceSyncRun as RunRow
+from prism_tables.tenants import Tenant
 
 MAX_SUGGESTIONS = 20
 _SORT_COLUMNS = {
@@ -175,7 +176,7 @@ class InvoiceSyncQueries:
         partner = _partner(info)
         if partner is None:
             return []
-        found = await mapping.suggestions(
+        found = await suggestions.suggestions(
             info.context.database,
             psa_config(info),
             partner,
@@ -231,15 +232,9 @@ class InvoiceSyncQueries:
         self, info: Info, program_id: relay.GlobalID
     ) -> InvoiceSyncOverview:
         runs = _runs(info, program_id).order_by(RunRow.started_at.desc(), RunRow.id.desc())
-        last = await info.context.reader.scalar(
-            runs.where(RunRow.status.in_([s.value for s in FINISHED])).limit(1)
-        )
-        good = await info.context.reader.scalar(
-            runs.where(RunRow.status.in_([s.value for s in SUCCESSFUL])).limit(1)
-        )
-        busy = await info.context.reader.scalar(
-            runs.where(RunRow.status.not_in([s.value for s in FINISHED])).limit(1)
-        )
+        last = await info.context.reader.scalar(runs.where(RunRow.status.in_(FINISHED)).limit(1))
+        good = await info.context.reader.scalar(runs.where(RunRow.status.in_(SUCCESSFUL)).limit(1))
+        busy = await info.context.reader.scalar(runs.where(RunRow.status.not_in(FINISHED)).limit(1))
         return InvoiceSyncOverview(
             last_successful_at=good.started_at if good else None,
             last_run=InvoiceSyncRun.from_row(last) if last else None,

@@ -5,9 +5,7 @@ from __future__ import annotations
 from prism_graph.common.errors import ServiceUnavailable
 from prism_graph.context import Info
 from prism_graph.settings import GraphSettings
-from prism_syncer.psa.connections import PsaConfig
-
-CONTEXT_KEY = "psa"
+from prism_psa.connections import PsaConfig
 
 
 def build_psa_config(settings: GraphSettings) -> PsaConfig:
@@ -19,7 +17,7 @@ def build_psa_config(settings: GraphSettings) -> PsaConfig:
 
 
 def psa_config(info: Info) -> PsaConfig:
-    config = info.context.extra.get(CONTEXT_KEY)
-    if not isinstance(config, PsaConfig):
+    config = info.context.psa
+    if config is None:
         raise ServiceUnavailable("PSA sync is not configured on this server.")
     return config

@@ -22,11 +22,11 @@ from prism_graph.common.ids import node_pk
 from prism_graph.common.pagination import Page, SortKey, connection, paginate
 from prism_graph.context import Info
 from prism_graph.organisations import zones
-from prism_graph.psa import service
-from prism_graph.psa.common import PsaUnavailable, partner_of
-from prism_graph.psa.config import psa_config
-from prism_graph.psa.invoice_schema import InvoiceSyncMutations, InvoiceSyncQueries
-from prism_graph.psa.types import (
+from prism_graph.sync import service
+from prism_graph.sync.common import PsaUnavailable, partner_of
+from prism_graph.sync.config import psa_config
+from prism_graph.sync.invoice_schema import InvoiceSyncMutations, InvoiceSyncQueries
+from prism_graph.sync.types import (
     MapProductToServiceInput,
     MapProductToServicePayload,
     ProductSyncOverview,
@@ -44,12 +44,12 @@ from prism_graph.psa.types import (
     SyncProductsPayload,
     TestPsaConnectionPayload,
 )
-from prism_syncer.products.models import ProductSyncRun as RunRow
-from prism_syncer.products.planning import Action
-from prism_syncer.products.sync import RunStatus
-from prism_syncer.psa.models import ProgramSyncSettings as SettingsRow
-from prism_syncer.psa.models import PsaConnection as ConnectionRow
-from prism_syncer.psa.port import Choice
+from prism_psa.outcomes import RunStatus
+from prism_psa.port import Choice
+from prism_psa.products.planning import Action
+from prism_tables.sync.connections import ProgramSyncSettings as SettingsRow
+from prism_tables.sync.connections import PsaConnection as ConnectionRow
+from prism_tables.sync.products import ProductSyncRun as RunRow
 
 _partner = partner_of
 

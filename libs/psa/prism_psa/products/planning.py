@@ -24,7 +24,7 @@ from enum import StrEnum
 
 from prism_domain.money import ROUNDING, UNIT_PRICE_PLACES
 from prism_domain.sync import service_name
-from prism_syncer.psa.port import FieldLimits, PsaService
+from prism_psa.port import FieldLimits, PsaService
 
 #: Prices are stored with six decimals (prism_domain.money) and compared at that precision.
 MONEY_PLACES = Decimal(1).scaleb(-UNIT_PRICE_PLACES)

@@ -59,9 +59,10 @@ class InvoiceSyncRun(Base):
 
 
 class InvoiceSyncRunItem(Base):
-    """One customer's outcome (subscription_id and sku empty) or one line's (S6, S7).
+    """One customer's outcome (kind CUSTOMER) or one of its services' (kind SERVICE: an
+    invoice line, or a product's contract service) (S6, S7).
 
-    outcome: SYNCED, UNCHANGED, SKIPPED, WARNING, ERROR; code: the reason (an
+    outcome: NO_CHANGE, SUCCESS, SKIPPED, WARNING, ERROR (`prism_psa.outcomes`); code: the reason (an
     `invoices.planning.Outcome`, or UNAUTHORIZED / UNEXPECTED ...); message: what to do.
     """
 
@@ -71,6 +72,7 @@ class InvoiceSyncRunItem(Base):
     run_id: Mapped[int] = mapped_column(
         ForeignKey("sync_invoice_runs.id", ondelete="CASCADE"), index=True
     )
+    kind: Mapped[str] = mapped_column(String(10), default="SERVICE")
     customer_id: Mapped[int] = mapped_column(Integer)
     customer_name: Mapped[str] = mapped_column(String(255), default="")
     subscription_id: Mapped[int | None] = mapped_column(Integer)
@@ -115,7 +117,7 @@ class InvoiceSyncJob(Base):
     Jobs are planned once per run (the run moves PENDING -> RUNNING in the same transaction),
     then executed outside any long transaction, each under its contract service's lease.
     status: PENDING (to do, or to resume), RUNNING (a worker holds it until `lease_until`),
-    DONE. outcome: SYNCED, UNCHANGED, ERROR, SKIPPED.
+    DONE. outcome: SUCCESS, NO_CHANGE, ERROR, SKIPPED.
     """
 
     __tablename__ = "sync_invoice_jobs"

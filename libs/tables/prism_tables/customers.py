@@ -6,8 +6,8 @@ from sqlalchemy import Enum, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from prism_domain.customers import CustomerStatus
-from prism_graph.organisations.models import Organisation
 from prism_platform.db import Base, UTCDateTime, utcnow
+from prism_tables.organisations import Organisation
 
 
 class Customer(Base):

@@ -23,17 +23,17 @@ from prism_domain.sync import (
     SyncTrigger,
     clean_notification_emails,
 )
-from prism_graph.catalogue.models import Product, Program
 from prism_graph.database import Database
-from prism_syncer.products import sync as product_sync
-from prism_syncer.products.models import ProductServiceLink
-from prism_syncer.products.planning import Plan
-from prism_syncer.psa.autotask import AutotaskPsa
-from prism_syncer.psa.connections import AUTOTASK, PsaConfig
-from prism_syncer.psa.limits import BudgetUse, budget_use
-from prism_syncer.psa.models import ProgramSyncSettings, PsaConnection
-from prism_syncer.psa.port import Choice, ConnectionCheckFailed, PsaError
-from prism_syncer.psa.secrets import UnreadableSecret
+from prism_psa.autotask import AutotaskPsa
+from prism_psa.connections import AUTOTASK, PsaConfig
+from prism_psa.limits import BudgetUse, budget_use
+from prism_psa.port import Choice, ConnectionCheckFailed, PsaError
+from prism_psa.products import preview as product_plan
+from prism_psa.products.planning import Plan
+from prism_psa.secrets import UnreadableSecret
+from prism_tables.catalogue import Product, Program
+from prism_tables.sync.connections import ProgramSyncSettings, PsaConnection
+from prism_tables.sync.products import ProductServiceLink
 
 T = TypeVar("T")
 
@@ -315,16 +315,16 @@ async def preview(
     now = datetime.now(UTC)
     async with AsyncSession(database.engine) as session:
 
-        def gather(sync_session: object) -> product_sync.Inputs:
+        def gather(sync_session: object) -> product_plan.Inputs:
             from sqlalchemy.orm import Session
 
             assert isinstance(sync_session, Session)
-            row = product_sync.settings_of(sync_session, partner_id, program_id)
+            row = product_plan.settings_of(sync_session, partner_id, program_id)
             mode = ProductSyncMode(row.product_sync_mode) if row else ProductSyncMode.ALL
-            return product_sync.gather(sync_session, partner_id, program_id, mode, now)
+            return product_plan.gather(sync_session, partner_id, program_id, mode, now)
 
         inputs = await session.run_sync(gather)
-    return await live(database, config, partner_id, lambda psa: product_sync.make_plan(psa, inputs))
+    return await live(database, config, partner_id, lambda psa: product_plan.make_plan(psa, inputs))
 
 
 async def map_product(

@@ -33,7 +33,7 @@ from autotask_client import (
 )
 from autotask_client import query as q
 from prism_domain.sync import ConnectionProblem
-from prism_syncer.psa.port import (
+from prism_psa.port import (
     Choice,
     ConnectionCheckFailed,
     ErrorCode,

@@ -1,4 +1,4 @@
-"""Tables the syncer owns (all prefixed `sync_`); see docs/architecture.md, table ownership."""
+"""The syncer's inbox: the events it has handled."""
 
 from __future__ import annotations
 
@@ -24,34 +24,3 @@ class ProcessedEvent(Base):
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
     processed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     outcome: Mapped[str] = mapped_column(String(20))
-
-
-# Issue 7 (S1-S3, S7): imported here so that migrations and tests see every syncer table.
-from prism_syncer.invoices.models import (  # noqa: E402
-    InvoiceSyncReconciliation,
-    InvoiceSyncRun,
-    InvoiceSyncRunItem,
-)
-from prism_syncer.products.models import (  # noqa: E402
-    ProductServiceLink,
-    ProductSyncRun,
-    ProductSyncRunItem,
-)
-from prism_syncer.psa.models import (  # noqa: E402
-    CustomerMapping,
-    ProgramSyncSettings,
-    PsaConnection,
-)
-
-__all__ = [
-    "CustomerMapping",
-    "InvoiceSyncReconciliation",
-    "InvoiceSyncRun",
-    "InvoiceSyncRunItem",
-    "ProcessedEvent",
-    "ProductServiceLink",
-    "ProductSyncRun",
-    "ProductSyncRunItem",
-    "ProgramSyncSettings",
-    "PsaConnection",
-]

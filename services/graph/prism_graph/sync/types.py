@@ -15,15 +15,16 @@ from prism_domain.sync import ConnectionProblem, ConnectionStatus, ProductSyncMo
 from prism_graph.common.errors import UserError
 from prism_graph.common.ids import decode_id
 from prism_graph.context import Info
-from prism_graph.psa import service
-from prism_graph.psa.config import psa_config
-from prism_syncer.products.models import ProductSyncRun as RunRow
-from prism_syncer.products.models import ProductSyncRunItem as RunItemRow
-from prism_syncer.products.planning import Action, PlannedItem
-from prism_syncer.products.sync import ItemOutcome, RunStatus
-from prism_syncer.psa.models import ProgramSyncSettings as SettingsRow
-from prism_syncer.psa.models import PsaConnection as ConnectionRow
-from prism_syncer.psa.port import Choice
+from prism_graph.sync import service
+from prism_graph.sync.common import SyncItemOutcome, SyncRunStatus
+from prism_graph.sync.config import psa_config
+from prism_psa.outcomes import ItemOutcome, RunStatus
+from prism_psa.port import Choice
+from prism_psa.products.planning import Action, PlannedItem
+from prism_tables.sync.connections import ProgramSyncSettings as SettingsRow
+from prism_tables.sync.connections import PsaConnection as ConnectionRow
+from prism_tables.sync.products import ProductSyncRun as RunRow
+from prism_tables.sync.products import ProductSyncRunItem as RunItemRow
 
 PsaConnectionStatus = strawberry.enum(ConnectionStatus, name="PsaConnectionStatus")
 PsaConnectionProblem = strawberry.enum(
@@ -33,8 +34,6 @@ PsaConnectionProblem = strawberry.enum(
 )
 ProductSyncModeEnum = strawberry.enum(ProductSyncMode, name="ProductSyncMode")
 ProductSyncAction = strawberry.enum(Action, name="ProductSyncAction")
-ProductSyncStatus = strawberry.enum(RunStatus, name="ProductSyncStatus")
-ProductSyncOutcome = strawberry.enum(ItemOutcome, name="ProductSyncOutcome")
 
 
 class ProductSyncTriggerKind(StrEnum):
@@ -241,7 +240,7 @@ class ProductSyncRunItem:
     sku: str
     product_name: str
     action: ProductSyncAction  # type: ignore[valid-type]
-    outcome: ProductSyncOutcome  # type: ignore[valid-type]
+    outcome: SyncItemOutcome  # type: ignore[valid-type]
     service_id: int | None
     service_name: str | None
     unit_price: Decimal | None
@@ -267,7 +266,7 @@ class ProductSyncRunItem:
 class ProductSyncRun(relay.Node):
     id: relay.NodeID[int]
     trigger: ProductSyncTrigger  # type: ignore[valid-type]
-    status: ProductSyncStatus  # type: ignore[valid-type]
+    status: SyncRunStatus  # type: ignore[valid-type]
     started_at: datetime
     finished_at: datetime | None
     products_considered: int

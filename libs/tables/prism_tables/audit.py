@@ -5,8 +5,8 @@ from datetime import datetime
 from sqlalchemy import Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from prism_graph.outbox.models import BigId
 from prism_platform.db import Base, UTCDateTime, utcnow
+from prism_tables.outbox import BigId
 
 
 class AuditEvent(Base):

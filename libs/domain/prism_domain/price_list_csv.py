@@ -1,0 +1,117 @@
+"""Reading a program's price list from a CSV file (P1): entries, or a report per bad row."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+
+from prism_domain.catalogue import (
+    PriceListEntry,
+)
+from prism_domain.errors import DomainValidationError, ErrorCode
+from prism_domain.uploads import RowError, column_key
+
+REQUIRED_COLUMNS = ("sku", "name", "buy_price", "rrp", "billing_term", "kind")
+OPTIONAL_COLUMNS = ("description", "retired")
+MAX_IMPORT_ROWS = 20_000
+
+
+@dataclass(frozen=True, slots=True)
+class PriceListImport:
+    """Parsed rows: the valid entries, and a report of bad rows and warnings."""
+
+    entries: tuple[PriceListEntry, ...]
+    errors: tuple[RowError, ...]
+    warnings: tuple[RowError, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def parse_price_list_csv(text: str, *, currency: str) -> PriceListImport:
+    """Read a CSV price list (header row, comma separated) into entries or a per-row report.
+
+    Headers are matched case-insensitively with spaces or hyphens read as underscores
+    ("Buy Price" is `buy_price`). Unknown columns, missing required ones, duplicate SKUs
+    (case-insensitive) and bad cells are all reported; nothing is guessed.
+    """
+    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    header = next(reader, None)
+    if header is None or not any(h.strip() for h in header):
+        return PriceListImport((), (RowError(1, None, ErrorCode.REQUIRED, "The file is empty."),))
+    keys = [column_key(h) for h in header]
+    errors: list[RowError] = []
+    known = set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS)
+    for key, raw in zip(keys, header, strict=True):
+        if key not in known:
+            errors.append(
+                RowError(
+                    1,
+                    raw.strip()[:60],
+                    ErrorCode.INVALID,
+                    f"Unknown column '{raw.strip()[:60]}'; expected {', '.join(REQUIRED_COLUMNS)}"
+                    f" and optionally {', '.join(OPTIONAL_COLUMNS)}.",
+                )
+            )
+    for key in REQUIRED_COLUMNS:
+        if key not in keys:
+            errors.append(RowError(1, key, ErrorCode.REQUIRED, f"Column '{key}' is missing."))
+    if len(set(keys)) != len(keys):
+        errors.append(RowError(1, None, ErrorCode.DUPLICATE, "A column appears twice."))
+    if errors:
+        return PriceListImport((), tuple(errors))
+
+    entries: list[PriceListEntry] = []
+    warnings: list[RowError] = []
+    first_row_of: dict[str, int] = {}
+    for index, cells in enumerate(reader, start=2):
+        if not any(c.strip() for c in cells):
+            continue  # blank lines, often at the end of a spreadsheet export
+        if index - 1 > MAX_IMPORT_ROWS:
+            errors.append(
+                RowError(index, None, ErrorCode.TOO_LONG, f"More than {MAX_IMPORT_ROWS} rows.")
+            )
+            break
+        if len(cells) != len(keys):
+            errors.append(
+                RowError(
+                    index,
+                    None,
+                    ErrorCode.INVALID,
+                    f"Expected {len(keys)} cells, found {len(cells)}.",
+                )
+            )
+            continue
+        row = dict(zip(keys, cells, strict=True))
+        try:
+            entry = PriceListEntry.parse(
+                sku=row["sku"],
+                name=row["name"],
+                description=row.get("description"),
+                buy_price=row["buy_price"],
+                rrp=row["rrp"],
+                billing_term=row["billing_term"],
+                kind=row["kind"],
+                retired=row.get("retired"),
+                currency=currency,
+            )
+        except DomainValidationError as exc:
+            errors.extend(RowError(index, e.field, e.code, e.message) for e in exc.errors)
+            continue
+        key = entry.sku.casefold()
+        if key in first_row_of:
+            errors.append(
+                RowError(
+                    index,
+                    "sku",
+                    ErrorCode.DUPLICATE,
+                    f"SKU {entry.sku} already appears on row {first_row_of[key]}.",
+                )
+            )
+            continue
+        first_row_of[key] = index
+        entries.append(entry)
+        warnings.extend(RowError(index, w.field, w.code, w.message) for w in entry.warnings())
+    return PriceListImport(tuple(entries), tuple(errors), tuple(warnings))

@@ -1,0 +1,285 @@
+"""GraphQL types of the invoice sync's record (S5-S7): runs, customers' results, the
+reconciliation; the customer mapping's are in `mapping_types`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+import strawberry
+from strawberry import relay
+
+from prism_graph.billing.document import invoice_number
+from prism_graph.billing.types import Invoice
+from prism_graph.common.errors import UserError
+from prism_graph.common.nodes import load_nodes
+from prism_graph.context import Info
+from prism_graph.customers.types import Customer
+from prism_graph.sync.common import SyncItemOutcome, SyncRunStatus
+from prism_psa.history import customer_results, item_outcome, run_status
+from prism_psa.outcomes import ItemOutcome
+from prism_tables.sync.invoices import InvoiceSyncReconciliation as ReconciliationRow
+from prism_tables.sync.invoices import InvoiceSyncRun as RunRow
+from prism_tables.sync.invoices import InvoiceSyncRunItem as ItemRow
+
+
+def gid(type_name: str, pk: int) -> strawberry.ID:
+    return strawberry.ID(str(relay.GlobalID(type_name, str(pk))))
+
+
+def _decimal(text: str | None) -> Decimal | None:
+    return Decimal(text) if text is not None else None
+
+
+# The run record's words: prism_psa.outcomes ----
+
+
+class InvoiceSyncTriggerKind(StrEnum):
+    INVOICE_ISSUED = "INVOICE_ISSUED"
+    MANUAL = "MANUAL"
+    SAVE_AND_SYNC = "SAVE_AND_SYNC"
+    SAFETY_CHECK = "SAFETY_CHECK"
+
+
+InvoiceSyncTrigger = strawberry.enum(InvoiceSyncTriggerKind, name="InvoiceSyncTrigger")
+
+
+def _trigger(value: str) -> InvoiceSyncTriggerKind:
+    try:
+        return InvoiceSyncTriggerKind(value)
+    except ValueError:
+        return InvoiceSyncTriggerKind.MANUAL
+
+
+# The run record (S7) ------------------------------------------------------------------------
+
+
+@strawberry.type(
+    description="One invoice line's outcome in a run (S7 Sync Status, per subscription)."
+)
+class InvoiceSyncSubscriptionResult:
+    subscription_id: strawberry.ID | None
+    sku: str | None
+    product_name: str | None
+    period_start: date | None
+    period_end: date | None
+    effective_date: date | None = strawberry.field(
+        description="The date the PSA's units change from (Autotask prorates)."
+    )
+    quantity: Decimal | None
+    unit_cost: Decimal | None = strawberry.field(description="Cost price.")
+    unit_price: Decimal | None = strawberry.field(description="Retail price.")
+    unit_change: int | None = strawberry.field(
+        description="Units added (or removed, negative) in the PSA by this run."
+    )
+    contract_id: int | None
+    contract_service_id: int | None
+    outcome: SyncItemOutcome  # type: ignore[valid-type]
+    code: str | None = strawberry.field(description="Why, for skipped, warning and error items.")
+    message: str | None = strawberry.field(description="What happened and the action to take.")
+
+    @classmethod
+    def from_row(cls, row: ItemRow) -> InvoiceSyncSubscriptionResult:
+        return cls(
+            subscription_id=gid("Subscription", row.subscription_id)
+            if row.subscription_id is not None
+            else None,
+            sku=row.sku,
+            product_name=row.product_name,
+            period_start=row.period_start,
+            period_end=row.period_end,
+            effective_date=row.effective_date,
+            quantity=_decimal(row.quantity),
+            unit_cost=_decimal(row.unit_cost),
+            unit_price=_decimal(row.unit_price),
+            unit_change=row.unit_change,
+            contract_id=row.contract_id,
+            contract_service_id=row.contract_service_id,
+            outcome=item_outcome(row.outcome),
+            code=row.code,
+            message=row.message,
+        )
+
+
+@strawberry.type(description="One customer's outcome in a run, with its subscriptions (S7).")
+class InvoiceSyncCustomerResult:
+    customer_id: strawberry.ID
+    customer_name: str
+    outcome: SyncItemOutcome  # type: ignore[valid-type]
+    code: str | None
+    message: str | None
+    contract_id: int | None = strawberry.field(description="The target agreement (contract).")
+    subscriptions: list[InvoiceSyncSubscriptionResult]
+    subscriptions_synced: int
+    subscriptions_failed: int
+    pk: strawberry.Private[int]
+
+    @strawberry.field(description="The customer; null if it no longer exists.")
+    async def customer(self, info: Info) -> Customer | None:
+        row = await info.context.loaders.customer_by_id.load(self.pk)
+        return Customer.from_model(row) if row else None
+
+    @classmethod
+    def group(cls, rows: Iterable[ItemRow]) -> list[InvoiceSyncCustomerResult]:
+        return [
+            cls(
+                customer_id=gid("Customer", r.customer_id),
+                customer_name=r.customer_name,
+                outcome=r.outcome,
+                code=r.code,
+                message=r.message,
+                contract_id=r.contract_id,
+                subscriptions=[InvoiceSyncSubscriptionResult.from_row(s) for s in r.services],
+                subscriptions_synced=r.count(ItemOutcome.SUCCESS),
+                subscriptions_failed=r.count(ItemOutcome.ERROR),
+                pk=r.customer_id,
+            )
+            for r in customer_results(rows)
+        ]
+
+
+@strawberry.type(
+    description="After a run: a customer's units of one product on the invoice against the "
+    "PSA's contract service units on `asOf` (S10's check)."
+)
+class InvoiceSyncReconciliationRow:
+    customer_id: strawberry.ID
+    sku: str
+    contract_id: int
+    contract_service_id: int | None
+    as_of: date
+    invoice_units: int
+    psa_units: int | None = strawberry.field(description="Null: no contract service in the PSA.")
+    matches: bool
+
+    @classmethod
+    def from_row(cls, row: ReconciliationRow) -> InvoiceSyncReconciliationRow:
+        return cls(
+            customer_id=gid("Customer", row.customer_id),
+            sku=row.sku,
+            contract_id=row.contract_id,
+            contract_service_id=row.contract_service_id,
+            as_of=row.as_of,
+            invoice_units=row.invoice_units,
+            psa_units=row.psa_units,
+            matches=row.matches,
+        )
+
+
+@strawberry.type(description="One invoice sync run (S7): when, why, how it went, counts.")
+class InvoiceSyncRun(relay.Node):
+    id: relay.NodeID[int]
+    program_id: strawberry.ID
+    trigger: InvoiceSyncTrigger  # type: ignore[valid-type]
+    status: SyncRunStatus  # type: ignore[valid-type]
+    started_at: datetime
+    finished_at: datetime | None
+    customers_considered: int
+    customers_synced: int
+    customers_failed: int
+    subscriptions_synced: int
+    adjustments_applied: int = strawberry.field(
+        description="ContractServiceAdjustments written to the PSA."
+    )
+    warnings: int
+    message: str | None
+    invoice_pk: strawberry.Private[int | None]
+    customer_pk: strawberry.Private[int | None]
+
+    @classmethod
+    def from_row(cls, row: RunRow) -> InvoiceSyncRun:
+        return cls(
+            id=row.id,
+            program_id=gid("Program", row.program_id),
+            trigger=_trigger(row.trigger),
+            status=run_status(row.status),
+            started_at=row.started_at,
+            finished_at=row.finished_at,
+            customers_considered=row.customers_considered,
+            customers_synced=row.customers_synced,
+            customers_failed=row.customers_failed,
+            subscriptions_synced=row.subscriptions_synced,
+            adjustments_applied=row.adjustments_applied,
+            warnings=row.warnings,
+            message=row.message,
+            invoice_pk=row.invoice_id,
+            customer_pk=row.customer_id,
+        )
+
+    @classmethod
+    async def resolve_nodes(  # type: ignore[override]
+        cls, *, info: Info, node_ids: Iterable[str], required: bool = False, **_: Any
+    ) -> list[InvoiceSyncRun | None]:
+        return await load_nodes(info.context.loaders.invoice_sync_run_by_id, node_ids, cls.from_row)
+
+    @strawberry.field(description="The invoice synced; null for a run that found none.")
+    async def invoice(self, info: Info) -> Invoice | None:
+        if self.invoice_pk is None:
+            return None
+        row = await info.context.loaders.invoice_by_id.load(self.invoice_pk)
+        return Invoice.from_model(row) if row else None
+
+    @strawberry.field(description='The one customer of a "save and sync now" run, else null.')
+    async def customer(self, info: Info) -> Customer | None:
+        if self.customer_pk is None:
+            return None
+        row = await info.context.loaders.customer_by_id.load(self.customer_pk)
+        return Customer.from_model(row) if row else None
+
+    @strawberry.field(
+        description='The card\'s line, e.g. "1 of 1 customers synced for invoice INV-202610-000042".'
+    )
+    async def summary(self, info: Info) -> str:
+        text = f"{self.customers_synced} of {self.customers_considered} customers synced"
+        if self.invoice_pk is None:
+            return text
+        row = await info.context.loaders.invoice_by_id.load(self.invoice_pk)
+        return f"{text} for invoice {invoice_number(row.period_start, row.id)}" if row else text
+
+    @strawberry.field(
+        description="Per customer, with each subscription's outcome (S7 Sync Status)."
+    )
+    async def customers(self, info: Info) -> list[InvoiceSyncCustomerResult]:
+        rows = await info.context.loaders.items_by_invoice_sync_run.load(self.id)
+        return InvoiceSyncCustomerResult.group(rows)
+
+    @strawberry.field(description="Invoice units against the PSA's units after the run.")
+    async def reconciliation(self, info: Info) -> list[InvoiceSyncReconciliationRow]:
+        rows = await info.context.loaders.reconciliation_by_invoice_sync_run.load(self.id)
+        return [InvoiceSyncReconciliationRow.from_row(r) for r in rows]
+
+
+@strawberry.type(description="A page of invoice sync runs, newest first (S7 Sync History).")
+class InvoiceSyncRunConnection(relay.Connection[InvoiceSyncRun]):
+    pass
+
+
+@strawberry.type(description="The customers card (S7): last successful sync and the last run.")
+class InvoiceSyncOverview:
+    last_successful_at: datetime | None = strawberry.field(
+        description="When the last run that left the PSA right (success, warning, no change) began."
+    )
+    last_run: InvoiceSyncRun | None = strawberry.field(
+        description="The newest finished run, whatever its status."
+    )
+    in_progress: bool = strawberry.field(description="A run is pending or under way.")
+    errors: int = strawberry.field(description="Customers the last run failed for.")
+    warnings: int = strawberry.field(description="Warnings of the last run.")
+
+
+@strawberry.input(description="A manual invoice sync (S5).")
+class SyncInvoicesInput:
+    program_id: relay.GlobalID
+    invoice_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="One of your invoices of the program; default: the latest."
+    )
+
+
+@strawberry.type
+class SyncInvoicesPayload:
+    requested: bool
+    invoice: Invoice | None = strawberry.field(description="The invoice that will be synced.")
+    errors: list[UserError]

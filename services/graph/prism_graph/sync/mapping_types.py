@@ -1,0 +1,195 @@
+"""GraphQL types of the customer mapping (S4): a program's customers, their links to PSA
+companies and contracts, suggestions, and the inputs and payloads of the mapping screen."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+import strawberry
+from sqlalchemy import Select
+from strawberry import relay
+
+from prism_domain.mapping import Suggestion
+from prism_graph.common.errors import UserError
+from prism_graph.common.pagination import count_all
+from prism_graph.context import Info
+from prism_graph.customers.types import Customer, SortDirection
+from prism_graph.sync.common import SyncItemOutcome
+from prism_graph.sync.invoice_types import InvoiceSyncRun, gid
+from prism_graph.sync.types import PsaChoice
+from prism_psa.history import item_outcome
+from prism_tables.sync.connections import CustomerMapping as MappingRow
+from prism_tables.sync.invoices import InvoiceSyncRun as RunRow
+from prism_tables.sync.invoices import InvoiceSyncRunItem as ItemRow
+
+# The customer mapping (S4) ------------------------------------------------------------------
+
+
+@strawberry.type(description="A customer's link to a PSA company and contract (S4).")
+class CustomerMapping:
+    program_id: strawberry.ID
+    customer_id: strawberry.ID
+    psa: str
+    company: PsaChoice
+    contract: PsaChoice = strawberry.field(description="An active Recurring Service contract.")
+    sync_enabled: bool = strawberry.field(description="The customer's own sync switch (S9).")
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: MappingRow) -> CustomerMapping:
+        return cls(
+            program_id=gid("Program", row.program_id),
+            customer_id=gid("Customer", row.customer_id),
+            psa=row.psa,
+            company=PsaChoice(id=row.company_id, name=row.company_name, detail=None),
+            contract=PsaChoice(id=row.contract_id, name=row.contract_name, detail=None),
+            sync_enabled=row.sync_enabled,
+            updated_at=row.updated_at,
+        )
+
+
+@strawberry.type(description="How a customer's part of the newest finished invoice sync went.")
+class CustomerInvoiceSync:
+    outcome: SyncItemOutcome  # type: ignore[valid-type]
+    code: str | None
+    message: str | None
+    run: InvoiceSyncRun
+
+    @classmethod
+    def of(cls, item: ItemRow, run: RunRow) -> CustomerInvoiceSync:
+        return cls(
+            outcome=item_outcome(item.outcome),
+            code=item.code,
+            message=item.message,
+            run=InvoiceSyncRun.from_row(run),
+        )
+
+
+@strawberry.type(description="One row of a program's Customers screen (S4).")
+class SyncCustomer:
+    program_pk: strawberry.Private[int]
+    customer_pk: strawberry.Private[int]
+
+    @strawberry.field
+    async def customer(self, info: Info) -> Customer:
+        row = await info.context.loaders.customer_by_id.load(self.customer_pk)
+        assert row is not None  # listed through the same scope
+        return Customer.from_model(row)
+
+    @strawberry.field(description="The customer's tenant domains in the program, sorted.")
+    async def tenant_domains(self, info: Info) -> list[str]:
+        rows = await info.context.loaders.tenants_by_customer.load(self.customer_pk)
+        return sorted(r.domain for r in rows if r.program_id == self.program_pk)
+
+    @strawberry.field(description="The first of tenantDomains (the screen's Tenant column).")
+    async def tenant_domain(self, info: Info) -> str | None:
+        domains = await self.tenant_domains(info)
+        return domains[0] if domains else None
+
+    @strawberry.field(description="The PSA company and contract; null until mapped.")
+    async def mapping(self, info: Info) -> CustomerMapping | None:
+        rows = await info.context.loaders.customer_mappings_by_customer.load(self.customer_pk)
+        row = next((r for r in rows if r.program_id == self.program_pk), None)
+        return CustomerMapping.from_row(row) if row else None
+
+    @strawberry.field(description="The customer's outcome in the newest finished invoice sync.")
+    async def last_invoice_sync(self, info: Info) -> CustomerInvoiceSync | None:
+        found = await info.context.loaders.last_invoice_sync_by_customer.load(
+            (self.program_pk, self.customer_pk)
+        )
+        return CustomerInvoiceSync.of(*found) if found else None
+
+
+@strawberry.type
+class SyncCustomerEdge:
+    node: SyncCustomer
+    cursor: str
+
+
+@strawberry.type(description="A page of a program's customers for mapping (S4).")
+class SyncCustomerConnection:
+    edges: list[SyncCustomerEdge]
+    page_info: relay.PageInfo
+    filtered: strawberry.Private[Select[Any]]
+
+    @strawberry.field(description="How many customers match the search, on all pages.")
+    async def total_count(self, info: Info) -> int:
+        return await count_all(info.context.reader.scalar, self.filtered)
+
+
+@strawberry.enum
+class SyncCustomerSortField(Enum):
+    NAME = "NAME"
+    TENANT = "TENANT"
+    COMPANY = "COMPANY"
+    CONTRACT = "CONTRACT"
+    SYNC = "SYNC"
+
+
+@strawberry.input
+class SyncCustomerOrder:
+    field: SyncCustomerSortField = SyncCustomerSortField.NAME
+    direction: SortDirection = SortDirection.ASC
+
+
+@strawberry.type(
+    description="A PSA company that may be the customer (S4), never applied by itself."
+)
+class CustomerMappingSuggestion:
+    company: PsaChoice
+    score: int = strawberry.field(description="0 to 100: the higher, the likelier.")
+    reasons: list[str] = strawberry.field(
+        description='Why, e.g. "web domain contoso.com matches", "same name".'
+    )
+
+    @classmethod
+    def of(cls, suggestion: Suggestion) -> CustomerMappingSuggestion:
+        c = suggestion.candidate
+        return cls(
+            company=PsaChoice(id=c.id, name=c.name, detail=c.web_domain),
+            score=suggestion.score,
+            reasons=list(suggestion.reasons),
+        )
+
+
+@strawberry.input(description='Link with Autotask (S4): "SAVE", or "SAVE AND SYNC NOW".')
+class SaveCustomerMappingInput:
+    program_id: relay.GlobalID
+    customer_id: relay.GlobalID
+    company_id: int = strawberry.field(description="From psaCompanies or the suggestions.")
+    contract_id: int = strawberry.field(
+        description="An active Recurring Service contract of that company (psaContracts)."
+    )
+    sync_enabled: bool
+    sync_now: bool = strawberry.field(
+        default=False,
+        description="Sync the customer's latest invoice right after saving; needs syncEnabled.",
+    )
+
+
+@strawberry.type
+class CustomerMappingPayload:
+    mapping: CustomerMapping | None
+    sync_requested: bool = strawberry.field(description="An invoice sync was requested.")
+    errors: list[UserError]
+
+
+@strawberry.input(description="Turn a mapped customer's sync on or off (S9).")
+class SetCustomerSyncInput:
+    program_id: relay.GlobalID
+    customer_id: relay.GlobalID
+    sync_enabled: bool
+
+
+@strawberry.input
+class RemoveCustomerMappingInput:
+    program_id: relay.GlobalID
+    customer_id: relay.GlobalID
+
+
+@strawberry.type
+class RemoveCustomerMappingPayload:
+    removed: bool
+    errors: list[UserError]
