@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 
 from prism_domain.catalogue import (
     PriceListEntry,
 )
 from prism_domain.errors import DomainValidationError, ErrorCode
-from prism_domain.uploads import RowError, column_key
+from prism_domain.uploads import CsvUpload, RowError
 
 REQUIRED_COLUMNS = ("sku", "name", "buy_price", "rrp", "billing_term", "kind")
 OPTIONAL_COLUMNS = ("description", "retired")
@@ -37,54 +35,14 @@ def parse_price_list_csv(text: str, *, currency: str) -> PriceListImport:
     ("Buy Price" is `buy_price`). Unknown columns, missing required ones, duplicate SKUs
     (case-insensitive) and bad cells are all reported; nothing is guessed.
     """
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
-    header = next(reader, None)
-    if header is None or not any(h.strip() for h in header):
-        return PriceListImport((), (RowError(1, None, ErrorCode.REQUIRED, "The file is empty."),))
-    keys = [column_key(h) for h in header]
-    errors: list[RowError] = []
-    known = set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS)
-    for key, raw in zip(keys, header, strict=True):
-        if key not in known:
-            errors.append(
-                RowError(
-                    1,
-                    raw.strip()[:60],
-                    ErrorCode.INVALID,
-                    f"Unknown column '{raw.strip()[:60]}'; expected {', '.join(REQUIRED_COLUMNS)}"
-                    f" and optionally {', '.join(OPTIONAL_COLUMNS)}.",
-                )
-            )
-    for key in REQUIRED_COLUMNS:
-        if key not in keys:
-            errors.append(RowError(1, key, ErrorCode.REQUIRED, f"Column '{key}' is missing."))
-    if len(set(keys)) != len(keys):
-        errors.append(RowError(1, None, ErrorCode.DUPLICATE, "A column appears twice."))
-    if errors:
-        return PriceListImport((), tuple(errors))
-
+    upload = CsvUpload.open(text, required=REQUIRED_COLUMNS, optional=OPTIONAL_COLUMNS)
+    if upload.errors:
+        return PriceListImport((), tuple(upload.errors))
+    errors = upload.errors
     entries: list[PriceListEntry] = []
     warnings: list[RowError] = []
     first_row_of: dict[str, int] = {}
-    for index, cells in enumerate(reader, start=2):
-        if not any(c.strip() for c in cells):
-            continue  # blank lines, often at the end of a spreadsheet export
-        if index - 1 > MAX_IMPORT_ROWS:
-            errors.append(
-                RowError(index, None, ErrorCode.TOO_LONG, f"More than {MAX_IMPORT_ROWS} rows.")
-            )
-            break
-        if len(cells) != len(keys):
-            errors.append(
-                RowError(
-                    index,
-                    None,
-                    ErrorCode.INVALID,
-                    f"Expected {len(keys)} cells, found {len(cells)}.",
-                )
-            )
-            continue
-        row = dict(zip(keys, cells, strict=True))
+    for index, row in upload.rows(MAX_IMPORT_ROWS):
         try:
             entry = PriceListEntry.parse(
                 sku=row["sku"],

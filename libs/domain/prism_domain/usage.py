@@ -11,8 +11,6 @@ nothing is guessed.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -21,7 +19,7 @@ from decimal import Decimal
 from prism_domain.catalogue import SKU_MAX_LENGTH
 from prism_domain.errors import ErrorCode, FieldError
 from prism_domain.money import parse_amount
-from prism_domain.uploads import RowError, column_key
+from prism_domain.uploads import CsvUpload, RowError
 
 REQUIRED_COLUMNS = ("customer", "sku", "day", "quantity")
 MAX_USAGE_ROWS = 20_000
@@ -110,51 +108,14 @@ def parse_usage_csv(text: str) -> UsageImport:
     Headers are matched case-insensitively, spaces or hyphens read as underscores; unknown
     or missing columns, bad cells and repeated customer/SKU/day rows are all reported.
     """
-    reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
-    header = next(reader, None)
-    if header is None or not any(h.strip() for h in header):
-        return UsageImport((), (RowError(1, None, ErrorCode.REQUIRED, "The file is empty."),))
-    keys = [column_key(h) for h in header]
-    errors: list[RowError] = []
-    for key, raw in zip(keys, header, strict=True):
-        if key not in REQUIRED_COLUMNS:
-            errors.append(
-                RowError(
-                    1,
-                    raw.strip()[:60],
-                    ErrorCode.INVALID,
-                    f"Unknown column '{raw.strip()[:60]}'; expected {', '.join(REQUIRED_COLUMNS)}.",
-                )
-            )
-    for key in REQUIRED_COLUMNS:
-        if key not in keys:
-            errors.append(RowError(1, key, ErrorCode.REQUIRED, f"Column '{key}' is missing."))
-    if len(set(keys)) != len(keys):
-        errors.append(RowError(1, None, ErrorCode.DUPLICATE, "A column appears twice."))
-    if errors:
-        return UsageImport((), tuple(errors))
-
+    upload = CsvUpload.open(text, required=REQUIRED_COLUMNS)
+    if upload.errors:
+        return UsageImport((), tuple(upload.errors))
+    errors = upload.errors
     lines: list[UsageLine] = []
     first_row_of: dict[tuple[str, str, date], int] = {}
-    for index, cells in enumerate(reader, start=2):
-        if not any(c.strip() for c in cells):
-            continue  # blank lines, often at the end of a spreadsheet export
-        if index - 1 > MAX_USAGE_ROWS:
-            errors.append(
-                RowError(index, None, ErrorCode.TOO_LONG, f"More than {MAX_USAGE_ROWS} rows.")
-            )
-            break
-        if len(cells) != len(keys):
-            errors.append(
-                RowError(
-                    index,
-                    None,
-                    ErrorCode.INVALID,
-                    f"Expected {len(keys)} cells, found {len(cells)}.",
-                )
-            )
-            continue
-        parsed = _parse_row(index, dict(zip(keys, cells, strict=True)))
+    for index, row in upload.rows(MAX_USAGE_ROWS):
+        parsed = _parse_row(index, row)
         if isinstance(parsed, list):
             errors.extend(parsed)
             continue
