@@ -6,9 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from prism_graph.mail.ledger import retry_delay
+from prism_graph.mail.mime import build_message
 from prism_graph.mail.models import MailAttachment, MailMessage
 from prism_graph.mail.outbox import Attachment, OutgoingMail, message_id_for
-from prism_graph.mail.sender import build_message, retry_delay
 
 pytestmark = pytest.mark.unit
 
