@@ -1,8 +1,8 @@
 """One home for rendering mail, for every service: the Jinja environment, the shared layout
-and the render function.
+and the renderer (`MailTemplates`).
 
-A service keeps only its own message templates, in a folder of its own, and passes that
-folder here. A message `NAME` is three files in it: `NAME.subject.txt`, `NAME.txt` (which
+A service keeps only its own message templates, in a folder of its own, and hands that
+folder to a `MailTemplates`. A message `NAME` is three files in it: `NAME.subject.txt`, `NAME.txt` (which
 extends `_layout.txt`) and `NAME.html` (which extends `_layout.html`). The layouts and the
 `_button.html` link button live in this package's `templates/` folder, so every mail Prism
 sends looks the same; a message fills the layout's `content` block and may replace its
@@ -12,13 +12,15 @@ The HTML part is autoescaped, the text parts are not. A missing context variable
 never blank text. Filters: `money(currency)` (`prism_domain.money`: rounded once to the
 currency's minor unit, half up) and `day` (a date, or a UTC datetime with its time).
 
-    subject, text, html = render(TEMPLATE_DIR, "sync_failed", program_name=..., ...)
-    mail = compose(TEMPLATE_DIR, "invoice_issued", to=[...], idempotency_key=..., ...)
+    messages = MailTemplates(Path(__file__).with_name("templates"), known=("sync_failed",))
+    subject, text, html = messages.render("sync_failed", program_name=..., ...)
+    mail = messages.compose("sync_failed", to=[...], idempotency_key=..., ...)
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
@@ -72,35 +74,49 @@ def environment(template_dir: Path) -> Environment:
     return env
 
 
-def render(template_dir: Path, template_name: str, **context: Any) -> RenderedMail:
-    """The subject (one line), text and HTML parts of `template_name` in `template_dir`."""
-    env = environment(template_dir)
-    context.setdefault("product_name", DEFAULT_PRODUCT_NAME)
-    subject = env.get_template(f"{template_name}.subject.txt").render(context)
-    text = env.get_template(f"{template_name}.txt").render(context)
-    html = env.get_template(f"{template_name}.html").render(context)
-    return RenderedMail(" ".join(subject.split()), text.strip() + "\n", html)
+class UnknownTemplate(LookupError):
+    """A message name the service does not know."""
 
 
-def compose(
-    template_dir: Path,
-    template_name: str,
-    *,
-    to: Sequence[str],
-    idempotency_key: str,
-    cc: Sequence[str] = (),
-    attachments: Sequence[Attachment] = (),
-    **context: Any,
-) -> OutgoingMail:
-    """An `OutgoingMail` rendered from a template, ready for the mail outbox."""
-    subject, text, html = render(template_dir, template_name, **context)
-    return OutgoingMail(
-        to=to,
-        cc=cc,
-        subject=subject,
-        text=text,
-        html=html,
-        attachments=attachments,
-        idempotency_key=idempotency_key,
-        template=template_name,
-    )
+@dataclass(frozen=True)
+class MailTemplates:
+    """One service's messages: the folder they are in and, when given, the names it knows."""
+
+    folder: Path
+    known: Collection[str] | None = None
+
+    def render(self, template_name: str, **context: Any) -> RenderedMail:
+        """The subject (one line), text and HTML parts of a message, rendered with `context`."""
+        if self.known is not None and template_name not in self.known:
+            raise UnknownTemplate(
+                f"no mail template {template_name!r}; known: {', '.join(sorted(self.known))}"
+            )
+        env = environment(self.folder)
+        context.setdefault("product_name", DEFAULT_PRODUCT_NAME)
+        subject = env.get_template(f"{template_name}.subject.txt").render(context)
+        text = env.get_template(f"{template_name}.txt").render(context)
+        html = env.get_template(f"{template_name}.html").render(context)
+        return RenderedMail(" ".join(subject.split()), text.strip() + "\n", html)
+
+    def compose(
+        self,
+        template_name: str,
+        *,
+        to: Sequence[str],
+        idempotency_key: str,
+        cc: Sequence[str] = (),
+        attachments: Sequence[Attachment] = (),
+        **context: Any,
+    ) -> OutgoingMail:
+        """An `OutgoingMail` rendered from a message, ready for the mail outbox."""
+        subject, text, html = self.render(template_name, **context)
+        return OutgoingMail(
+            to=to,
+            cc=cc,
+            subject=subject,
+            text=text,
+            html=html,
+            attachments=attachments,
+            idempotency_key=idempotency_key,
+            template=template_name,
+        )

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from prism_graph.mail import templates as api_mail
-from prism_platform.mail_templates import LAYOUT_DIR, money, render
+from prism_platform.mail_templates import LAYOUT_DIR, money
 from prism_syncer.invoices import notices
 
 pytestmark = pytest.mark.unit
@@ -25,8 +25,7 @@ def test_the_shared_layout_ships_inside_the_platform_package() -> None:
 
 def test_the_api_mails_and_the_sync_notices_share_one_layout() -> None:
     given_a_link = "https://prism.example/psa-sync/invoice-runs/7"
-    _, _, notice = render(
-        notices.TEMPLATE_DIR,
+    _, _, notice = notices.NOTICES.render(
         "sync_failed",
         sync_kind="invoice",
         program_name="Microsoft CSP",
@@ -36,8 +35,7 @@ def test_the_api_mails_and_the_sync_notices_share_one_layout() -> None:
         errors=[],
         link=given_a_link,
     )
-    _, _, invitation = render(
-        api_mail.TEMPLATE_DIR,
+    _, _, invitation = api_mail.render(
         "user_invitation",
         recipient_name="Dana",
         inviter_name="Sam",

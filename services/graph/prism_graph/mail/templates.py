@@ -10,13 +10,11 @@ Each template `NAME` is three files in `templates/` (`NAME.subject.txt`, `NAME.t
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-from prism_graph.mail.outbox import Attachment, OutgoingMail
-from prism_platform import mail_templates
-from prism_platform.mail_templates import RenderedMail
+from prism_platform.mail_templates import MailTemplates, UnknownTemplate
+
+__all__ = ["TEMPLATES", "TEMPLATE_DIR", "UnknownTemplate", "compose", "render"]
 
 TEMPLATE_DIR = Path(__file__).with_name("templates")
 
@@ -91,39 +89,8 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
 }
 
 
-class UnknownTemplate(LookupError):
-    pass
-
-
-def _known(template_name: str) -> str:
-    if template_name not in TEMPLATES:
-        raise UnknownTemplate(
-            f"no mail template {template_name!r}; known: {', '.join(sorted(TEMPLATES))}"
-        )
-    return template_name
-
-
-def render(template_name: str, **context: Any) -> RenderedMail:
-    """Render a template's subject, text and HTML parts with `context`."""
-    return mail_templates.render(TEMPLATE_DIR, _known(template_name), **context)
-
-
-def compose(
-    template_name: str,
-    *,
-    to: Sequence[str],
-    idempotency_key: str,
-    cc: Sequence[str] = (),
-    attachments: Sequence[Attachment] = (),
-    **context: Any,
-) -> OutgoingMail:
-    """An `OutgoingMail` rendered from a template, ready for `outbox.enqueue`."""
-    return mail_templates.compose(
-        TEMPLATE_DIR,
-        _known(template_name),
-        to=to,
-        idempotency_key=idempotency_key,
-        cc=cc,
-        attachments=attachments,
-        **context,
-    )
+MESSAGES = MailTemplates(TEMPLATE_DIR, known=TEMPLATES)
+# `render(name, **context)` -> RenderedMail; `compose(name, to=..., idempotency_key=...,
+# cc=..., attachments=..., **context)` -> OutgoingMail, ready for `outbox.enqueue`.
+render = MESSAGES.render
+compose = MESSAGES.compose

@@ -24,11 +24,12 @@ from sqlalchemy import column, select, table
 from sqlalchemy.orm import Session
 
 from prism_platform.mail import enqueue_sync
-from prism_platform.mail_templates import compose
+from prism_platform.mail_templates import MailTemplates
 from prism_syncer.psa.models import ProgramSyncSettings
 
 # The notices' own messages; the layout they extend is the one all Prism mail shares.
 TEMPLATE_DIR = Path(__file__).with_name("templates")
+NOTICES = MailTemplates(TEMPLATE_DIR, known=("sync_failed", "price_change_warning"))
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 
 programs = table("programs", column("id"), column("name"))
@@ -76,8 +77,7 @@ def run_failed(
     to, program_name = _addresses(session, partner_id, program_id)
     if not to:
         return None
-    mail = compose(
-        TEMPLATE_DIR,
+    mail = NOTICES.compose(
         "sync_failed",
         to=to,
         idempotency_key=f"sync:{kind}-run:{run_id}:failed",
@@ -105,8 +105,7 @@ def prices_changed(
     to, program_name = _addresses(session, partner_id, program_id)
     if not to or not changes:
         return None
-    mail = compose(
-        TEMPLATE_DIR,
+    mail = NOTICES.compose(
         "price_change_warning",
         to=to,
         idempotency_key=f"sync:price-change:product-run:{run_id}",
