@@ -42,13 +42,13 @@ from prism_graph.common.execution import (
 from prism_graph.contacts.schema import ContactMutations, ContactQueries
 from prism_graph.context import Info
 from prism_graph.customers.schema import CustomerMutations, CustomerQueries
-from prism_graph.customers.tenant_schema import TenantMutations
 from prism_graph.customers.update import CustomerUpdateMutations
 from prism_graph.identity.schema import IdentityMutations, IdentityQueries
 from prism_graph.orders.schema import OrderMutations, OrderQueries
 from prism_graph.organisations.schema import OrganisationMutations
 from prism_graph.subscriptions.schema import SubscriptionMutations, SubscriptionQueries
 from prism_graph.sync.schema import PsaMutations, PsaQueries
+from prism_graph.tenants.schema import TenantMutations
 
 
 @strawberry.type

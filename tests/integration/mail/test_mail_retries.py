@@ -16,8 +16,9 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
 from prism_graph.database import Database
+from prism_graph.mail.ledger import OUTCOME_UNKNOWN, requeue
 from prism_graph.mail.outbox import MailSignal, OutgoingMail, enqueue, message_id_for
-from prism_graph.mail.sender import OUTCOME_UNKNOWN, MailSender, requeue
+from prism_graph.mail.sender import MailSender
 from prism_graph.mail.settings import MailSettings
 from prism_platform.db import utcnow
 from prism_platform.mail import MailMessage, MailStatus

@@ -6,8 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from prism_graph.mail.ledger import retry_delay
+from prism_graph.mail.mime import build_message
 from prism_graph.mail.outbox import Attachment, OutgoingMail, message_id_for
-from prism_graph.mail.sender import build_message, retry_delay
 from prism_platform.mail import MailAttachment, MailMessage
 
 pytestmark = pytest.mark.unit

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from jinja2 import UndefinedError
 
-from prism_graph.mail.templates import TEMPLATES, UnknownTemplate, compose, money, render
+from prism_graph.mail.templates import TEMPLATES, UnknownTemplate, compose, render
 
 pytestmark = pytest.mark.unit
 
@@ -97,30 +97,3 @@ def test_compose_builds_an_outgoing_mail_that_records_its_template() -> None:
     assert mail.template == "statement_due"
     assert mail.subject == "Statement of account for Partner & Co: EUR 250.00 due 15 December 2026"
     assert mail.html is not None and mail.to == ("billing@customer.example",)
-
-
-@pytest.mark.parametrize(
-    ("amount", "shown"),
-    [
-        (Decimal("0.005"), "EUR 0.01"),
-        (Decimal("-12.345"), "EUR -12.35"),
-        (1000000, "EUR 1,000,000.00"),
-    ],
-)
-def test_money(amount: Decimal, shown: str) -> None:
-    assert money(amount, "EUR") == shown
-
-
-@pytest.mark.parametrize(
-    ("amount", "currency", "shown"),
-    [
-        (Decimal("1234.5"), "JPY", "JPY 1,235"),
-        (Decimal("1.2345"), "KWD", "KWD 1.235"),
-        ("-12.3455", "KWD", "KWD -12.346"),
-    ],
-)
-def test_money_rounds_to_the_currencys_own_minor_unit(
-    amount: Decimal | str, currency: str, shown: str
-) -> None:
-    # The filter used to round every currency to two places: "JPY 1,234.50", "KWD 1.23".
-    assert money(amount, currency) == shown

@@ -15,10 +15,10 @@ from prism_graph.common.errors import UserError
 from prism_graph.common.nodes import load_nodes
 from prism_graph.common.pagination import count_all
 from prism_graph.context import Info, context_field
-from prism_graph.customers.tenant_types import Tenant
 from prism_graph.loaders import GroupedRows, Loaders, load_together, now_or_later
 from prism_graph.organisations.types import Organisation
 from prism_graph.subscriptions.types import Subscription
+from prism_graph.tenants.types import Tenant
 from prism_tables import customers as models
 
 if TYPE_CHECKING:

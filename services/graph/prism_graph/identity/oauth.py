@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 
 from prism_graph.database import Database
-from prism_graph.identity import service
+from prism_graph.identity import api_clients
 from prism_graph.identity.service import IdentityConfig
 from prism_platform.db import utcnow
 
@@ -66,7 +66,7 @@ def token_endpoint(database: Database, config: IdentityConfig) -> Any:
         )
         if not client_id or not secret:
             return _error("invalid_client", "Client authentication failed.", 401, basic is not None)
-        issued = await service.token_for_client(
+        issued = await api_clients.token_for_client(
             database, config, client_id=client_id, client_secret=secret
         )
         if issued is None:

@@ -1,8 +1,8 @@
-"""Mail templates: a subject, a plain-text part and an HTML part per message kind.
+"""The API's mail messages: which templates exist and what each needs.
 
-Each template `NAME` is three files in `templates/`: `NAME.subject.txt`, `NAME.txt` and
-`NAME.html` (the HTML extends `_layout.html` and is autoescaped; the text parts are not).
-Missing context variables are errors, never blank text. Filters: `money(currency)` and `day`.
+Each template `NAME` is three files in `templates/` (`NAME.subject.txt`, `NAME.txt`,
+`NAME.html`) that extend the shared layout; `prism_platform.mail_templates` renders them
+(autoescaped HTML, strict variables, the `money(currency)` and `day` filters).
 
     subject, text, html = render("contact_verification", display_name=..., link=..., ...)
     mail = compose("invoice_issued", to=[...], idempotency_key=..., attachments=[...], ...)
@@ -10,17 +10,11 @@ Missing context variables are errors, never blank text. Filters: `money(currency
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date, datetime
-from decimal import Decimal
-from functools import cache
 from pathlib import Path
-from typing import Any, NamedTuple
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from prism_platform.mail_templates import MailTemplates, UnknownTemplate
 
-from prism_domain.money import Money, format_money
-from prism_graph.mail.outbox import Attachment, OutgoingMail
+__all__ = ["TEMPLATES", "TEMPLATE_DIR", "UnknownTemplate", "compose", "render"]
 
 TEMPLATE_DIR = Path(__file__).with_name("templates")
 
@@ -95,78 +89,8 @@ TEMPLATES: dict[str, tuple[str, ...]] = {
 }
 
 
-class RenderedMail(NamedTuple):
-    subject: str
-    text: str
-    html: str
-
-
-class UnknownTemplate(LookupError):
-    pass
-
-
-def money(amount: Decimal | int | str, currency: str) -> str:
-    """`1234.5, "EUR"` -> `EUR 1,234.50`, `"JPY"` -> `JPY 1,235`, `"KWD"` -> `KWD 1,234.500`:
-    rounded once to the currency's minor unit, half up, like the invoices."""
-    return format_money(Money.of(amount, currency).rounded())
-
-
-def day(value: date | datetime | str) -> str:
-    """A date or UTC datetime as `22 November 2026` (`... 14:05 UTC` for a datetime)."""
-    if isinstance(value, datetime):
-        return f"{value.day} {value:%B %Y, %H:%M} UTC"
-    if isinstance(value, date):
-        return f"{value.day} {value:%B %Y}"
-    return value
-
-
-@cache
-def environment() -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATE_DIR),
-        autoescape=select_autoescape(enabled_extensions=("html",), default=False),
-        undefined=StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["money"] = money
-    env.filters["day"] = day
-    return env
-
-
-def render(template_name: str, **context: Any) -> RenderedMail:
-    """Render a template's subject, text and HTML parts with `context`."""
-    if template_name not in TEMPLATES:
-        raise UnknownTemplate(
-            f"no mail template {template_name!r}; known: {', '.join(sorted(TEMPLATES))}"
-        )
-    env = environment()
-    context.setdefault("product_name", "Prism")
-    subject = env.get_template(f"{template_name}.subject.txt").render(context)
-    text = env.get_template(f"{template_name}.txt").render(context)
-    html = env.get_template(f"{template_name}.html").render(context)
-    return RenderedMail(" ".join(subject.split()), text.strip() + "\n", html)
-
-
-def compose(
-    template_name: str,
-    *,
-    to: Sequence[str],
-    idempotency_key: str,
-    cc: Sequence[str] = (),
-    attachments: Sequence[Attachment] = (),
-    **context: Any,
-) -> OutgoingMail:
-    """An `OutgoingMail` rendered from a template, ready for `outbox.enqueue`."""
-    subject, text, html = render(template_name, **context)
-    return OutgoingMail(
-        to=to,
-        cc=cc,
-        subject=subject,
-        text=text,
-        html=html,
-        attachments=attachments,
-        idempotency_key=idempotency_key,
-        template=template_name,
-    )
+MESSAGES = MailTemplates(TEMPLATE_DIR, known=TEMPLATES)
+# `render(name, **context)` -> RenderedMail; `compose(name, to=..., idempotency_key=...,
+# cc=..., attachments=..., **context)` -> OutgoingMail, ready for `outbox.enqueue`.
+render = MESSAGES.render
+compose = MESSAGES.compose

@@ -5,71 +5,34 @@
   whose service prices were updated (a price list import of hundreds of changes is one
   mail, not hundreds: the changes are coalesced into one run by `products.handlers`).
 
-Mail goes through the shared mail outbox (`prism_platform.mail.enqueue_sync`), in the
-transaction that records the run: the notice exists exactly when the run's outcome does,
-and its idempotency key (one per run) means a repeated finalisation never mails twice.
+The messages are in `templates/` here and extend the layout every Prism mail shares
+(`prism_platform.mail_templates` renders them). Mail goes through the shared mail outbox
+(`prism_platform.mail.enqueue_sync`), in the transaction that records the run: the notice
+exists exactly when the run's outcome does, and its idempotency key (one per run) means a
+repeated finalisation never mails twice.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
-from functools import cache
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy import column, select, table
 from sqlalchemy.orm import Session
 
-from prism_platform.mail import OutgoingMail, enqueue_sync
+from prism_platform.mail import enqueue_sync
+from prism_platform.mail_templates import MailTemplates
 from prism_tables.sync.connections import ProgramSyncSettings
 
+# The notices' own messages; the layout they extend is the one all Prism mail shares.
 TEMPLATE_DIR = Path(__file__).with_name("templates")
+NOTICES = MailTemplates(TEMPLATE_DIR, known=("sync_failed", "price_change_warning"))
 DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 
 programs = table("programs", column("id"), column("name"))
-
-
-def day(value: date | datetime | str) -> str:
-    if isinstance(value, datetime):
-        return f"{value.day} {value:%B %Y, %H:%M} UTC"
-    if isinstance(value, date):
-        return f"{value.day} {value:%B %Y}"
-    return value
-
-
-@cache
-def environment() -> Environment:
-    env = Environment(
-        loader=FileSystemLoader(TEMPLATE_DIR),
-        autoescape=select_autoescape(enabled_extensions=("html",), default=False),
-        undefined=StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters["day"] = day
-    return env
-
-
-def compose(
-    template: str, *, to: Sequence[str], idempotency_key: str, **context: Any
-) -> OutgoingMail:
-    env = environment()
-    context.setdefault("product_name", "Prism")
-    subject = env.get_template(f"{template}.subject.txt").render(context)
-    text = env.get_template(f"{template}.txt").render(context)
-    html = env.get_template(f"{template}.html").render(context)
-    return OutgoingMail(
-        to=to,
-        subject=" ".join(subject.split()),
-        text=text.strip() + "\n",
-        html=html,
-        idempotency_key=idempotency_key,
-        template=template,
-    )
 
 
 @dataclass(frozen=True)
@@ -114,7 +77,7 @@ def run_failed(
     to, program_name = _addresses(session, partner_id, program_id)
     if not to:
         return None
-    mail = compose(
+    mail = NOTICES.compose(
         "sync_failed",
         to=to,
         idempotency_key=f"sync:{kind}-run:{run_id}:failed",
@@ -142,7 +105,7 @@ def prices_changed(
     to, program_name = _addresses(session, partner_id, program_id)
     if not to or not changes:
         return None
-    mail = compose(
+    mail = NOTICES.compose(
         "price_change_warning",
         to=to,
         idempotency_key=f"sync:price-change:product-run:{run_id}",

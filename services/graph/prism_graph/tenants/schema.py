@@ -9,8 +9,8 @@ from prism_graph.access import requires
 from prism_graph.common.errors import user_errors
 from prism_graph.common.ids import node_pk
 from prism_graph.context import Info
-from prism_graph.customers import tenants
-from prism_graph.customers.tenant_types import CreateTenantInput, Tenant, TenantPayload
+from prism_graph.tenants import service
+from prism_graph.tenants.types import CreateTenantInput, Tenant, TenantPayload
 
 
 @strawberry.type
@@ -20,7 +20,7 @@ class TenantMutations:
         description="Add a customer's tenant in a program (its domain unique per program).",
     )
     async def create_tenant(self, info: Info, input: CreateTenantInput) -> TenantPayload:
-        result = await tenants.create_tenant(
+        result = await service.create_tenant(
             info.context.database,
             info.context.scope,
             customer_id=node_pk(input.customer_id, "Customer"),

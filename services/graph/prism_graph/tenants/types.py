@@ -1,3 +1,5 @@
+"""The GraphQL types of tenants (O1): a tenant, the input that creates one, its payload."""
+
 from __future__ import annotations
 
 from datetime import datetime
