@@ -10,8 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from prism_domain.catalogue import BillingTerm
+from prism_domain.invoicing import LineKind
 from prism_syncer.invoices.planning import plan_invoice, reconcile, target_on
-from prism_syncer.invoices.values import Contract, InvoiceLine, LineKind, Outcome, Target, Term
+from prism_syncer.invoices.values import Contract, InvoiceLine, Outcome, Target
 
 pytestmark = pytest.mark.unit
 
@@ -27,7 +29,7 @@ def line(
     *,
     sku: str = "M365-E3",
     kind: LineKind = LineKind.SUBSCRIPTION,
-    term: Term = Term.MONTHLY,
+    term: BillingTerm = BillingTerm.MONTHLY,
     customer: int = 1,
     sub: int = 10,
     price: str = "36.00",
@@ -77,7 +79,7 @@ def test_subscriptions_of_one_product_add_up_in_one_contract_service() -> None:
 def test_what_is_not_synced_is_reported_with_its_reason() -> None:
     plan = plan_invoice(
         [
-            line(1, sku="E5-ANNUAL", term=Term.ANNUAL),
+            line(1, sku="E5-ANNUAL", term=BillingTerm.ANNUAL),
             line(1, kind=LineKind.ADJUSTMENT),
             line(1, kind=LineKind.ONE_TIME_FEE),
             line(3, customer=2),

@@ -14,21 +14,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from prism_domain.catalogue import BillingTerm
+from prism_domain.invoicing import LineKind
 from prism_psa.outcomes import ItemOutcome, RunStatus
 from prism_psa.port import UnitRow
 from prism_syncer.invoices.jobs import UnitHistory
 from prism_syncer.invoices.planning import plan_invoice, reconcile
 from prism_syncer.invoices.status import customer_outcome, run_status
 from prism_syncer.invoices.timeline import compare, desired_steps, units_of
-from prism_syncer.invoices.values import (
-    Check,
-    Contract,
-    InvoiceLine,
-    IssuedPeriod,
-    LineKind,
-    Step,
-    Term,
-)
+from prism_syncer.invoices.values import Check, Contract, InvoiceLine, IssuedPeriod, Step
 
 pytestmark = pytest.mark.unit
 
@@ -51,7 +45,7 @@ def line(
         subscription_id=10,
         sku=sku,
         kind=kind,
-        term=Term.MONTHLY,
+        term=BillingTerm.MONTHLY,
         period_start=start,
         period_end=end,
         quantity=Decimal(qty),

@@ -1,7 +1,7 @@
 """What the product sync reads from the API's tables (ADR-7: shared database, read-only).
 
-The syncer does not import the API's models (ADR-1: neither service imports the other); it
-names the few columns it reads with SQLAlchemy's lightweight `table()`/`column()`.
+It reads their tables (`prism_tables`) with SQLAlchemy Core, column by column; money columns
+arrive as Decimals on both backends (`ExactDecimal`), never as floats.
 """
 
 from __future__ import annotations
@@ -9,33 +9,19 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import column, select, table
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from prism_domain.money import to_decimal
-from prism_platform.decimals import ExactDecimal
 from prism_psa.products.planning import CatalogueItem
+from prism_tables.billing import Invoice, InvoiceLine
+from prism_tables.catalogue import Product, ProductPrice
 from prism_tables.sync.connections import CustomerMapping
 
-products = table(
-    "products",
-    column("id"),
-    column("program_id"),
-    column("sku"),
-    column("name"),
-    column("description"),
-    column("retired"),
-)
-product_prices = table(
-    "product_prices",
-    column("product_id"),
-    column("effective_from"),
-    # Typed, so both backends give Decimals (SQLite keeps the exact text, see ExactDecimal).
-    column("buy_price", ExactDecimal()),
-    column("rrp", ExactDecimal()),
-)
-invoices = table("invoices", column("id"), column("partner_id"), column("program_id"))
-invoice_lines = table("invoice_lines", column("invoice_id"), column("customer_id"), column("sku"))
+products = Product.__table__
+product_prices = ProductPrice.__table__
+invoices = Invoice.__table__
+invoice_lines = InvoiceLine.__table__
 
 
 def price_list(session: Session, program_id: int, day: date) -> list[CatalogueItem]:

@@ -1,4 +1,6 @@
-"""The sync's tables (all prefixed `sync_`), written by the syncer and read by the API.
+"""The sync's tables (all prefixed `sync_`): what users set up through the API (connections,
+program settings, mappings), which the syncer reads, and the syncer's own records (links,
+runs, jobs, its inbox), which the API reads.
 
 Which service writes which table: docs/architecture.md, table ownership.
 """

@@ -32,6 +32,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from prism_domain.catalogue import BillingTerm
+from prism_domain.invoicing import LineKind
 from prism_syncer.invoices.timeline import (
     desired_steps,
     steps_from,
@@ -41,12 +43,10 @@ from prism_syncer.invoices.values import (
     Contract,
     InvoiceLine,
     IssuedPeriod,
-    LineKind,
     Outcome,
     Plan,
     Skipped,
     Target,
-    Term,
 )
 
 
@@ -158,7 +158,7 @@ def _skip_reason(
 ) -> Outcome | None:
     if line.kind in (LineKind.ADJUSTMENT, LineKind.ONE_TIME_FEE):
         return Outcome.NOT_SYNCED_KIND
-    if line.term is Term.ANNUAL:
+    if line.term is BillingTerm.ANNUAL:
         return Outcome.ANNUAL_SKIPPED
     contract = contracts.get(line.customer_id)
     if contract is None:

@@ -1,7 +1,7 @@
 """What the invoice sync reads from the API's tables (ADR-7: shared database, read-only).
 
-Lightweight `table()`/`column()` declarations, as in `products.sources`: the syncer imports
-none of the API's models.
+It reads their tables (`prism_tables`) with SQLAlchemy Core, column by column; money columns
+arrive as Decimals on both backends (`ExactDecimal`), never as floats.
 """
 
 from __future__ import annotations
@@ -11,46 +11,27 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, column, func, or_, select, table
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from prism_platform.decimals import ExactDecimal
+from prism_domain.catalogue import BillingTerm
+from prism_domain.invoicing import LineKind
 from prism_psa.outcomes import ItemOutcome
-from prism_syncer.invoices.values import InvoiceLine, IssuedPeriod, LineKind, Term
+from prism_syncer.invoices.values import InvoiceLine, IssuedPeriod
+from prism_tables.billing import Invoice
+from prism_tables.billing import InvoiceLine as InvoiceLineRow
+from prism_tables.catalogue import Program
+from prism_tables.customers import Customer
 from prism_tables.sync.connections import CustomerMapping, ProgramSyncSettings
 from prism_tables.sync.invoices import InvoiceSyncJob, InvoiceSyncRun
 from prism_tables.sync.products import ProductServiceLink
 
 AUTOTASK = "AUTOTASK"
 
-invoices = table(
-    "invoices",
-    column("id"),
-    column("partner_id"),
-    column("program_id"),
-    column("period_start"),
-    column("period_end"),
-    column("issued_at"),
-)
-invoice_lines = table(
-    "invoice_lines",
-    column("invoice_id"),
-    column("position"),
-    column("customer_id"),
-    column("subscription_id"),
-    column("sku"),
-    column("kind"),
-    column("billing_term"),
-    column("period_start"),
-    column("period_end"),
-    # Money typed as the API declares it: Decimals on both backends, never a float.
-    column("quantity", ExactDecimal()),
-    column("unit_cost", ExactDecimal()),
-    column("unit_price", ExactDecimal()),
-    column("amount", ExactDecimal()),
-)
-customers = table("customers", column("id"), column("name"))
-programs = table("programs", column("id"), column("name"))
+invoices = Invoice.__table__
+invoice_lines = InvoiceLineRow.__table__
+customers = Customer.__table__
+programs = Program.__table__
 
 
 @dataclass(frozen=True)
@@ -246,7 +227,7 @@ def billed_products(
                     invoice_lines.c.kind == LineKind.SUBSCRIPTION.value,
                     or_(
                         invoice_lines.c.billing_term.is_(None),
-                        invoice_lines.c.billing_term == Term.MONTHLY.value,
+                        invoice_lines.c.billing_term == BillingTerm.MONTHLY.value,
                     ),
                 ),
                 invoice_lines.c.kind == LineKind.USAGE.value,

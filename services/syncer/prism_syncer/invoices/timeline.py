@@ -13,20 +13,17 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
-from prism_syncer.invoices.values import (
-    Check,
-    InvoiceLine,
-    IssuedPeriod,
-    LineKind,
-    Step,
-    Term,
-)
+from prism_domain.catalogue import BillingTerm
+from prism_domain.invoicing import LineKind
+from prism_syncer.invoices.values import Check, InvoiceLine, IssuedPeriod, Step
 
 
 def syncable(line: InvoiceLine, *, sync_usage: bool) -> bool:
     """A line the PSA's contract units stand for: monthly whole-unit licences, usage if on."""
     if line.kind is LineKind.SUBSCRIPTION:
-        return line.term is Term.MONTHLY and line.quantity == line.quantity.to_integral_value()
+        return (
+            line.term is BillingTerm.MONTHLY and line.quantity == line.quantity.to_integral_value()
+        )
     return line.kind is LineKind.USAGE and sync_usage
 
 

@@ -12,17 +12,8 @@ from enum import StrEnum
 from functools import cached_property
 from typing import Any
 
-
-class LineKind(StrEnum):
-    SUBSCRIPTION = "SUBSCRIPTION"
-    USAGE = "USAGE"
-    ONE_TIME_FEE = "ONE_TIME_FEE"
-    ADJUSTMENT = "ADJUSTMENT"
-
-
-class Term(StrEnum):
-    MONTHLY = "MONTHLY"
-    ANNUAL = "ANNUAL"
+from prism_domain.catalogue import BillingTerm
+from prism_domain.invoicing import LineKind
 
 
 class Outcome(StrEnum):
@@ -66,7 +57,7 @@ class InvoiceLine:
     subscription_id: int | None
     sku: str
     kind: LineKind
-    term: Term
+    term: BillingTerm
     period_start: date
     period_end: date  # inclusive
     quantity: Decimal
@@ -89,7 +80,7 @@ class InvoiceLine:
             subscription_id=int(sub) if sub not in (None, "") else None,
             sku=str(raw["sku"]),
             kind=LineKind(raw["kind"]),
-            term=Term(raw.get("billing_term") or Term.MONTHLY),
+            term=BillingTerm(raw.get("billing_term") or BillingTerm.MONTHLY),
             period_start=date.fromisoformat(raw["period_start"]),
             period_end=date.fromisoformat(raw["period_end"]),
             quantity=money(raw["quantity"]),
