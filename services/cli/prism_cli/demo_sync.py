@@ -30,7 +30,7 @@ from prism_domain.access import Scope
 from prism_domain.periods import Period
 from prism_domain.sync import Credentials, ProductSyncMode, SyncTrigger
 from prism_graph.billing.models import Invoice
-from prism_graph.billing.service import run_billing
+from prism_graph.billing.run import run_billing
 from prism_graph.catalogue.models import Product, Program
 from prism_graph.catalogue.service import change_price
 from prism_graph.customers.models import Customer
@@ -214,8 +214,8 @@ async def _change_mid_month(database: Database, customer_id: int | None, month: 
     if found is None or found[1] is not None:
         return
     _ok(
-        await change_quantity(
-            database,
+        await database.run(
+            change_quantity,
             Scope(all_partners=True),  # trusted seeding code
             found[0],
             quantity=quantity,
