@@ -30,6 +30,11 @@ class OrderStatus(StrEnum):
     SUBMITTED = "SUBMITTED"  # final: subscriptions, addendum, mails (O2, O5, O7)
 
 
+def reference(order_id: int) -> str:
+    """An order as people name it, in the API, the addendum and the mails: ORD-000042."""
+    return f"ORD-{order_id:06d}"
+
+
 class Order(Base):
     """An order for a prospect or customer. While DRAFT it is edited freely; submitting it
     freezes it: the amounts are then kept as they were priced (`*_payment`, line prices)."""

@@ -29,7 +29,7 @@ from autotask_sim.config import DEFAULT_INTEGRATION_CODE, DEFAULT_SECRET, DEFAUL
 from prism_domain.access import Scope
 from prism_domain.periods import Period
 from prism_domain.sync import Credentials, ProductSyncMode, SyncTrigger
-from prism_graph.billing.service import run_billing
+from prism_graph.billing.run import run_billing
 from prism_graph.catalogue.service import change_price
 from prism_graph.database import Database
 from prism_graph.subscriptions.service import change_quantity
@@ -214,8 +214,8 @@ async def _change_mid_month(database: Database, customer_id: int | None, month: 
     if found is None or found[1] is not None:
         return
     _ok(
-        await change_quantity(
-            database,
+        await database.run(
+            change_quantity,
             Scope(all_partners=True),  # trusted seeding code
             found[0],
             quantity=quantity,

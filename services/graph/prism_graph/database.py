@@ -1,11 +1,19 @@
-"""The API's access to the database: a read session per request, a unit of work per mutation."""
+"""The API's access to the database: a read session per request, a unit of work per mutation.
+
+The use cases of orders, subscriptions and billing's charges take their caller's unit of work
+and never open or commit one: the entry point (a mutation's resolver, a CLI command, the demo
+loader) runs such a use case with `Database.run`, which opens the unit of work once and
+commits it once. A use case that needs another (a submit creates subscriptions) passes its
+unit of work on, so the two commit together or not at all. (The other use cases still open
+their own.)
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy import CompoundSelect, Select
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -20,6 +28,9 @@ from prism_platform.db import async_writer
 # Errors that mean the database cannot be reached, as opposed to a statement it refused.
 _UNAVAILABLE = (OperationalError, InterfaceError)
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
 
 class Database:
     def __init__(self, engine: AsyncEngine, signal: OutboxSignal | None = None) -> None:
@@ -33,6 +44,20 @@ class Database:
 
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self._writer(), self.signal)
+
+    async def run(
+        self,
+        use_case: Callable[Concatenate[UnitOfWork, P], Awaitable[R]],
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> R:
+        """Run a use case in a unit of work of its own, and commit it once; unless the use
+        case answers with errors (a list of `FieldError`): then all that it wrote rolls back."""
+        async with self.unit_of_work() as uow:
+            result = await use_case(uow, *args, **kwargs)
+            if not isinstance(result, list):
+                await uow.commit()
+            return result
 
 
 class RequestReader:

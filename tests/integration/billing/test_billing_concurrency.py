@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import Engine
 
 from prism_domain.access import Scope
-from prism_graph.billing import service as billing
+from prism_graph.billing import run as billing
 from prism_graph.database import Database
 from prism_graph.subscriptions.service import change_quantity
 from tests.integration.subscriptions.test_quantity_concurrency import sessions_waiting_on_a_lock
@@ -75,8 +75,8 @@ async def test_a_change_committed_while_the_run_is_under_way_is_on_the_invoice(
         partners = await find(*args)
         if not changed:  # the run has started; now a change commits before it bills
             changed.append(
-                await change_quantity(
-                    database,
+                await database.run(
+                    change_quantity,
                     Scope(all_partners=True),
                     pk,
                     quantity=6,

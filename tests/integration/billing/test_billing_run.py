@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prism_domain.periods import Period
-from prism_graph.billing import service
+from prism_graph.billing.run import run_billing
 from prism_graph.database import Database
 from prism_platform.mail import MailAttachment, MailMessage
 from prism_tables.billing import Invoice
@@ -222,9 +222,7 @@ async def test_two_runs_at_once_issue_each_invoice_once(
 ) -> None:
     period = Period.parse_month(MONTH)
 
-    runs = await asyncio.gather(
-        service.run_billing(database, period), service.run_billing(database, period)
-    )
+    runs = await asyncio.gather(run_billing(database, period), run_billing(database, period))
 
     assert sum(len(r.issued) for r in runs) == 2
     assert sum(r.already_issued for r in runs) == 2

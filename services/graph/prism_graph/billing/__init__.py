@@ -1,1 +1,1 @@
-"""The monthly billing run and its invoices (SPEC P3)."""
+"""The monthly billing run, its invoices, and the charges it bills (SPEC P3)."""

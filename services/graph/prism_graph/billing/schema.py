@@ -9,9 +9,10 @@ from strawberry import relay
 
 from prism_domain.access import Permission
 from prism_domain.errors import ErrorCode, FieldError
+from prism_domain.money import exact_amount
 from prism_domain.periods import Period
 from prism_graph.access import requires, visible_invoices
-from prism_graph.billing import service, usage_import
+from prism_graph.billing import charges, run, usage_import
 from prism_graph.billing.types import (
     AddAdjustmentInput,
     AddOneTimeFeeInput,
@@ -36,16 +37,23 @@ from prism_graph.organisations import zones
 from prism_tables import billing as models
 
 
-def _charge_payload(result: models.Charge | list[FieldError]) -> ChargePayload:
+async def _currency(info: Info, program_id: int) -> str:
+    program = await info.context.loaders.program_by_id.load(program_id)
+    assert program is not None  # a foreign key guarantees it
+    return program.currency
+
+
+async def _charge_payload(info: Info, result: models.Charge | list[FieldError]) -> ChargePayload:
     if isinstance(result, list):
         return ChargePayload(charge=None, errors=user_errors(result))
+    currency = await _currency(info, result.program_id)
     return ChargePayload(
         charge=Charge(
             kind=result.kind,
             day=result.day,
             sku=result.sku,
             quantity=result.quantity,
-            amount=fixed(result.unit_cost * result.quantity, 2),
+            amount=exact_amount(result.unit_cost * result.quantity, currency),
             description=result.description,
         ),
         errors=[],
@@ -110,16 +118,16 @@ class BillingMutations:
     )
     async def run_billing(self, info: Info, month: str) -> RunBillingPayload:
         today = await zones.today_for(info.context.reader.scalar, None)
-        period = service.billable_period(month, today)
+        period = run.billable_period(month, today)
         if isinstance(period, FieldError):
             return RunBillingPayload(
                 issued=[], already_issued=0, errors=user_errors([period], None)
             )
-        run = await service.run_billing(info.context.database, period)
+        billed = await run.run_billing(info.context.database, period)
         return RunBillingPayload(
-            issued=[Invoice.from_model(r) for r in run.issued],
-            already_issued=run.already_issued,
-            errors=user_errors(run.errors, None),
+            issued=[Invoice.from_model(r) for r in billed.issued],
+            already_issued=billed.already_issued,
+            errors=user_errors(billed.errors, None),
         )
 
     @strawberry.mutation(
@@ -182,8 +190,8 @@ class BillingMutations:
         description="Record a customer's use of a metered product on a day (e.g. Azure).",
     )
     async def record_usage(self, info: Info, input: RecordUsageInput) -> UsagePayload:
-        result = await service.record_usage(
-            info.context.database,
+        result = await info.context.database.run(
+            charges.record_usage,
             info.context.scope,
             customer_id=node_pk(input.customer_id, "Customer"),
             product_id=node_pk(input.product_id, "Product"),
@@ -192,12 +200,15 @@ class BillingMutations:
         )
         if isinstance(result, list):
             return UsagePayload(usage=None, errors=user_errors(result))
+        product = await info.context.loaders.product_by_id.load(result.product_id)
+        assert product is not None  # a foreign key guarantees it
+        currency = await _currency(info, product.program_id)
         return UsagePayload(
             usage=UsageRecord(
                 day=result.day,
                 quantity=fixed(result.quantity),
-                unit_cost=fixed(result.unit_cost, 2),
-                unit_price=fixed(result.unit_price, 2),
+                unit_cost=exact_amount(result.unit_cost, currency),
+                unit_price=exact_amount(result.unit_price, currency),
             ),
             errors=[],
         )
@@ -207,23 +218,23 @@ class BillingMutations:
         description="Charge a one-time fee product once, on the invoice of its month.",
     )
     async def add_one_time_fee(self, info: Info, input: AddOneTimeFeeInput) -> ChargePayload:
-        result = await service.add_one_time_fee(
-            info.context.database,
+        result = await info.context.database.run(
+            charges.add_one_time_fee,
             info.context.scope,
             customer_id=node_pk(input.customer_id, "Customer"),
             product_id=node_pk(input.product_id, "Product"),
             day=input.day,
             quantity=input.quantity,
         )
-        return _charge_payload(result)
+        return await _charge_payload(info, result)
 
     @strawberry.mutation(
         permission_classes=[requires(Permission.MANAGE_BILLING)],
         description="A manual credit (negative) or charge: its own line kind, never synced.",
     )
     async def add_adjustment(self, info: Info, input: AddAdjustmentInput) -> ChargePayload:
-        result = await service.add_adjustment(
-            info.context.database,
+        result = await info.context.database.run(
+            charges.add_adjustment,
             info.context.scope,
             customer_id=node_pk(input.customer_id, "Customer"),
             program_id=node_pk(input.program_id, "Program"),
@@ -231,4 +242,4 @@ class BillingMutations:
             amount=input.amount,
             description=input.description,
         )
-        return _charge_payload(result)
+        return await _charge_payload(info, result)

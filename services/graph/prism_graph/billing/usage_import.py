@@ -27,14 +27,14 @@ from prism_domain.errors import ErrorCode, FieldError
 from prism_domain.uploads import RowError
 from prism_domain.usage import UsageImport, UsageLine, parse_usage_csv
 from prism_graph.access import visible_customers
+from prism_graph.billing.charges import upsert_usage
 from prism_graph.billing.locks import lock_billing
-from prism_graph.billing.service import upsert_usage
-from prism_graph.catalogue.service import to_domain
+from prism_graph.catalogue.rows import prices_of, to_domain
 from prism_graph.common.ids import decode_id
 from prism_graph.database import Database
 from prism_platform.db import utcnow
 from prism_tables import billing as models
-from prism_tables.catalogue import Product, ProductPrice, Program, text_key
+from prism_tables.catalogue import Product, Program, text_key
 from prism_tables.customers import Customer
 
 
@@ -147,13 +147,7 @@ async def _resolve(
             )
         )
     }
-    prices: dict[int, list[ProductPrice]] = defaultdict(list)
-    for price in await session.scalars(
-        select(ProductPrice)
-        .where(ProductPrice.product_id.in_([p.id for p in products.values()]))
-        .order_by(ProductPrice.effective_from)
-    ):
-        prices[price.product_id].append(price)
+    prices = await prices_of(session, [p.id for p in products.values()])
     catalogue = {p.id: to_domain(p, prices[p.id], program.currency) for p in products.values()}
     owners = {c.owner_id for c in by_pk.values()}
     await lock_billing(session, owners)  # until the import commits

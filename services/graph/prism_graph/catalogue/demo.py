@@ -228,8 +228,8 @@ async def load_demo_catalogue(database: Database) -> dict[str, int]:
         if holder is None or holder.id in subscribed:
             continue
         for family, term, quantity, start in wanted:
-            result = await create_subscription(
-                database,
+            result = await database.run(
+                create_subscription,
                 Scope(all_partners=True),  # trusted seeding code
                 NewSubscription(
                     customer_id=holder.id,

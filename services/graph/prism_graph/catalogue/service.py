@@ -1,7 +1,8 @@
 """Use cases on the catalogue (P1): validate with the domain, write, record events, commit.
 
 Every price change is a new `ProductPrice` version and records `product.price_changed` in the
-same unit of work, so the PSA sync (S3, S8) learns of it through the outbox.
+same unit of work, so the PSA sync (S3, S8) learns of it through the outbox. How stored
+products and prices read as the domain's is `catalogue.rows`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from prism_domain.catalogue import (
     NAME_MAX_LENGTH,
@@ -27,10 +27,11 @@ from prism_domain.catalogue import (
 )
 from prism_domain.catalogue import Product as DomainProduct
 from prism_domain.errors import DomainValidationError, ErrorCode, FieldError
-from prism_domain.money import Money, MoneyError, check_currency, exact_amount, parse_amount
+from prism_domain.money import MoneyError, check_currency, parse_amount
 from prism_domain.price_list_csv import PriceListImport, parse_price_list_csv
 from prism_domain.text import clean_name
 from prism_domain.uploads import RowError
+from prism_graph.catalogue.rows import money, prices_of, to_domain, to_entry
 from prism_graph.database import Database, UnitOfWork
 from prism_graph.organisations import zones
 from prism_tables.catalogue import Product, ProductPrice, Program, text_key
@@ -38,60 +39,6 @@ from prism_tables.catalogue import Product, ProductPrice, Program, text_key
 
 def _not_found(field: str = "id") -> list[FieldError]:
     return [FieldError(field, ErrorCode.NOT_FOUND, "No such product.")]
-
-
-# --- translation between rows and the domain ---------------------------------------------
-
-
-def money(value: Decimal, currency: str) -> Money:
-    """A stored amount, the same on every backend ("8.10", not "8.1" or "8.100000")."""
-    return Money(exact_amount(value, currency), currency)
-
-
-def price_version(row: ProductPrice, currency: str) -> PriceVersion:
-    return PriceVersion(
-        row.effective_from, money(row.buy_price, currency), money(row.rrp, currency)
-    )
-
-
-def to_domain(product: Product, prices: Sequence[ProductPrice], currency: str) -> DomainProduct:
-    return DomainProduct(
-        sku=product.sku,
-        name=product.name,
-        billing_term=product.billing_term,
-        kind=product.kind,
-        prices=tuple(price_version(p, currency) for p in prices),
-        retired=product.retired,
-        description=product.description,
-    )
-
-
-def to_entry(product: Product, version: PriceVersion) -> PriceListEntry:
-    return PriceListEntry(
-        sku=product.sku,
-        name=product.name,
-        description=product.description,
-        buy_price=version.buy_price,
-        rrp=version.rrp,
-        billing_term=product.billing_term,
-        kind=product.kind,
-        retired=product.retired,
-    )
-
-
-async def _prices(
-    session: AsyncSession, product_ids: Sequence[int]
-) -> dict[int, list[ProductPrice]]:
-    found: dict[int, list[ProductPrice]] = {i: [] for i in product_ids}
-    if product_ids:
-        rows = await session.scalars(
-            select(ProductPrice)
-            .where(ProductPrice.product_id.in_(product_ids))
-            .order_by(ProductPrice.product_id, ProductPrice.effective_from)
-        )
-        for row in rows:
-            found[row.product_id].append(row)
-    return found
 
 
 # --- programs ------------------------------------------------------------------------------
@@ -273,7 +220,7 @@ async def change_price(
             return [FieldError("id", ErrorCode.RETIRED, f"SKU {product.sku} is retired.")]
         program = await uow.session.get(Program, product.program_id)
         assert program is not None  # a foreign key guarantees it
-        rows = (await _prices(uow.session, [product.id]))[product.id]
+        rows = (await prices_of(uow.session, [product.id]))[product.id]
         current = to_domain(product, rows, program.currency)
         after = PriceVersion(
             effective_from, money(buy, program.currency), money(sell, program.currency)
@@ -366,7 +313,7 @@ async def import_price_list(
         products = list(
             await uow.session.scalars(select(Product).where(Product.program_id == program.id))
         )
-        prices = await _prices(uow.session, [p.id for p in products])
+        prices = await prices_of(uow.session, [p.id for p in products])
         by_key: dict[str, tuple[Product, DomainProduct]] = {}
         current: list[PriceListEntry] = []
         for product in products:

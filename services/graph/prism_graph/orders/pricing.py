@@ -13,11 +13,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from prism_domain.catalogue import PriceListEntry
 from prism_domain.errors import ErrorCode, FieldError
 from prism_domain.orders import OrderLine as DomainLine
 from prism_domain.orders import OrderQuote, price_order
-from prism_graph.catalogue.service import money
+from prism_graph.catalogue.rows import money, prices_of
 from prism_graph.catalogue.types import in_force
 from prism_tables.catalogue import Product, ProductPrice, Program
 from prism_tables.orders import Order, OrderLine
@@ -101,6 +104,21 @@ def price_lines(
         result.append(DomainLine(product=entry, quantity=line.quantity))
         priced_rows.append(line)
     return PricedOrder(lines=result, currency=currency, errors=errors, rows=priced_rows)
+
+
+async def price_stored(
+    session: AsyncSession, order: Order, lines: Sequence[OrderLine], today: date
+) -> PricedOrder:
+    """`price_lines` for the use cases: the products, prices and programs read in `session`
+    (the API's types read the same through their loaders)."""
+    ids = sorted({line.product_id for line in lines})
+    products = {p.id: p for p in await session.scalars(select(Product).where(Product.id.in_(ids)))}
+    prices = await prices_of(session, ids)
+    program_ids = {p.program_id for p in products.values()}
+    programs = {
+        p.id: p for p in await session.scalars(select(Program).where(Program.id.in_(program_ids)))
+    }
+    return price_lines(order, lines, products, prices, programs, on=pricing_day(order, today))
 
 
 _FIELDS = {

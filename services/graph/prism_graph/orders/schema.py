@@ -21,9 +21,16 @@ from prism_graph.common.ids import node_pk
 from prism_graph.common.pagination import Page, SortKey, connection, paginate
 from prism_graph.contacts.config import contacts_config
 from prism_graph.context import Info
-from prism_graph.orders import service
-from prism_graph.orders.types import (
+from prism_graph.orders import drafts, rfi, submission
+from prism_graph.orders.config import OrdersConfig
+from prism_graph.orders.rfi_types import (
     CompleteOrderRfiInput,
+    RfiAnswers,
+    RfiForm,
+    RfiFormPayload,
+    SubmitRfiInput,
+)
+from prism_graph.orders.types import (
     CreateOrderInput,
     CustomerAttachment,
     Order,
@@ -31,32 +38,28 @@ from prism_graph.orders.types import (
     OrderFieldsInput,
     OrderPayload,
     OrderStatus,
-    RfiAnswers,
-    RfiForm,
-    RfiFormPayload,
     SaveOrderInput,
     SubmitOrderInput,
-    SubmitRfiInput,
 )
 from prism_tables import orders as models
 
 
-def orders_config(context: Any) -> service.OrdersConfig:
-    """The deployment's order settings: the public URL and mail wake-up of the
-    contacts' configuration (one PUBLIC_URL for every link Prism mails)."""
+def orders_config(context: Any) -> OrdersConfig:
+    """The deployment's order settings: the public URL and mail wake-up of the contacts'
+    configuration (one PUBLIC_URL for every link Prism mails)."""
     contacts = contacts_config(context)
-    return service.OrdersConfig(base_url=contacts.base_url, wake=contacts.wake)
+    return OrdersConfig(base_url=contacts.base_url, wake=contacts.wake)
 
 
-def _changes(input: OrderFieldsInput) -> service.OrderChanges:
-    return service.OrderChanges(
+def _changes(input: OrderFieldsInput) -> drafts.OrderChanges:
+    return drafts.OrderChanges(
         permitted_users=input.permitted_users,
         start_date=input.start_date,
         lines=(
             None
             if input.lines is None
             else [
-                service.NewLine(
+                drafts.NewLine(
                     product_id=node_pk(line.product_id, "Product"), quantity=line.quantity
                 )
                 for line in input.lines
@@ -77,11 +80,11 @@ def _payload(result: models.Order | list[FieldError]) -> OrderPayload:
     return OrderPayload(order=Order.from_model(result), errors=[])
 
 
-def _form(view: service.RfiView) -> RfiForm:
+def _form(view: rfi.RfiView) -> RfiForm:
     return RfiForm(
         company_name=view.company_name,
         msp_name=view.msp_name,
-        order_reference=service.reference(view.order_id),
+        order_reference=models.reference(view.order_id),
         implementation_lead_name=view.implementation_lead_name,
         expires_at=view.expires_at,
         completed_at=view.completed_at,
@@ -90,7 +93,7 @@ def _form(view: service.RfiView) -> RfiForm:
 
 
 def _form_payload(
-    result: service.RfiView | list[FieldError], prefix: str | None = "input"
+    result: rfi.RfiView | list[FieldError], prefix: str | None = "input"
 ) -> RfiFormPayload:
     if isinstance(result, list):
         return RfiFormPayload(form=None, errors=user_errors(result, prefix))
@@ -157,7 +160,7 @@ class OrderQueries:
     )
     async def rfi_form(self, info: Info, token: str) -> RfiFormPayload:
         # Errors name the argument itself (`token`), as for any field without an input.
-        return _form_payload(await service.rfi_by_token(info.context.database, token), None)
+        return _form_payload(await rfi.rfi_by_token(info.context.database, token), None)
 
 
 @strawberry.type
@@ -168,8 +171,8 @@ class OrderMutations:
     )
     async def create_order(self, info: Info, input: CreateOrderInput) -> OrderPayload:
         return _payload(
-            await service.create_order(
-                info.context.database,
+            await info.context.database.run(
+                drafts.create_order,
                 info.context.scope,
                 node_pk(input.customer_id, "Customer"),
                 _changes(input),
@@ -182,8 +185,8 @@ class OrderMutations:
     )
     async def save_order(self, info: Info, input: SaveOrderInput) -> OrderPayload:
         return _payload(
-            await service.save_order(
-                info.context.database,
+            await info.context.database.run(
+                drafts.save_order,
                 info.context.scope,
                 node_pk(input.id, "Order"),
                 _changes(input),
@@ -199,12 +202,12 @@ class OrderMutations:
     async def submit_order(self, info: Info, input: SubmitOrderInput) -> OrderPayload:
         assert info.context.principal is not None
         return _payload(
-            await service.submit_order(
-                info.context.database,
+            await info.context.database.run(
+                submission.submit_order,
                 info.context.scope,
                 node_pk(input.id, "Order"),
                 _changes(input),
-                service.SubmitContext(info.context.principal, orders_config(info.context)),
+                submission.SubmitContext(info.context.principal, orders_config(info.context)),
             )
         )
 
@@ -215,8 +218,8 @@ class OrderMutations:
     )
     async def submit_rfi(self, info: Info, input: SubmitRfiInput) -> RfiFormPayload:
         return _form_payload(
-            await service.submit_rfi_by_token(
-                info.context.database, input.token, input.answers.to_raw()
+            await info.context.database.run(
+                rfi.submit_rfi_by_token, input.token, input.answers.to_raw()
             )
         )
 
@@ -227,8 +230,8 @@ class OrderMutations:
     )
     async def complete_order_rfi(self, info: Info, input: CompleteOrderRfiInput) -> OrderPayload:
         assert info.context.principal is not None
-        result = await service.complete_rfi(
-            info.context.database,
+        result = await info.context.database.run(
+            rfi.complete_rfi,
             info.context.scope,
             node_pk(input.order_id, "Order"),
             input.answers.to_raw(),

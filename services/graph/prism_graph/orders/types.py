@@ -1,3 +1,6 @@
+"""The API's order types (O2-O5): orders, their priced lines, the customer's attachments, and
+the inputs that create, save and submit an order. The RFI's types are `orders.rfi_types`."""
+
 from __future__ import annotations
 
 import base64
@@ -12,8 +15,6 @@ from strawberry import relay
 
 from prism_domain.money import Money, exact_amount
 from prism_domain.orders import OrderQuote, PricedLine
-from prism_domain.rfi import MailPlatform as DomainMailPlatform
-from prism_domain.rfi import RfiAnswers as DomainRfiAnswers
 from prism_graph.catalogue.types import BillingTerm, Product, ProductKind
 from prism_graph.common.errors import UserError
 from prism_graph.common.ids import decode_id
@@ -21,14 +22,14 @@ from prism_graph.common.nodes import load_nodes
 from prism_graph.context import Info
 from prism_graph.customers.types import Customer
 from prism_graph.orders.pricing import PricedOrder, price_lines
-from prism_graph.orders.service import reference
+from prism_graph.orders.rfi_types import Rfi
 from prism_graph.organisations.types import Organisation
 from prism_graph.organisations.zones import callers_today, today_in_zone
 from prism_graph.subscriptions.types import Subscription
 from prism_tables import orders as models
+from prism_tables.orders import reference
 
 OrderStatus = strawberry.enum(models.OrderStatus, name="OrderStatus")
-MailPlatform = strawberry.enum(DomainMailPlatform, name="MailPlatform")
 
 
 def _amount(value: Money) -> Decimal:
@@ -99,55 +100,6 @@ class OrderLine:
             return None
         row = await info.context.loaders.subscription_by_id.load(self.subscription_id)
         return Subscription.from_model(row) if row else None
-
-
-@strawberry.type(description="The Request for Information's answers (O6).")
-class RfiAnswers:
-    technical_contact_name: str
-    technical_contact_email: str
-    technical_contact_phone: str | None
-    domains: list[str]
-    user_count: int
-    mail_platform: MailPlatform  # type: ignore[valid-type]
-    migrate_archive: bool
-    archive_source: str | None
-    archive_size_gb: int | None
-    preferred_go_live: date | None
-    notes: str | None
-
-    @classmethod
-    def from_json(cls, raw: dict[str, Any]) -> RfiAnswers:
-        answers = DomainRfiAnswers.from_json(raw)
-        return cls(
-            technical_contact_name=answers.technical_contact_name,
-            technical_contact_email=answers.technical_contact_email,
-            technical_contact_phone=answers.technical_contact_phone,
-            domains=list(answers.domains),
-            user_count=answers.user_count,
-            mail_platform=answers.mail_platform,
-            migrate_archive=answers.migrate_archive,
-            archive_source=answers.archive_source,
-            archive_size_gb=answers.archive_size_gb,
-            preferred_go_live=answers.preferred_go_live,
-            notes=answers.notes,
-        )
-
-
-@strawberry.type(description="An order's Request for Information: sent, completed or not.")
-class Rfi:
-    expires_at: datetime = strawberry.field(description="When the e-mailed link stops working.")
-    completed_at: datetime | None
-    completed_by: str | None
-    answers: RfiAnswers | None
-
-    @classmethod
-    def from_model(cls, row: models.RfiRequest) -> Rfi:
-        return cls(
-            expires_at=row.expires_at,
-            completed_at=row.completed_at,
-            completed_by=row.completed_by,
-            answers=RfiAnswers.from_json(row.answers) if row.answers else None,
-        )
 
 
 @strawberry.type(
@@ -367,65 +319,4 @@ class SubmitOrderInput(OrderFieldsInput):
 @strawberry.type
 class OrderPayload:
     order: Order | None
-    errors: list[UserError]
-
-
-@strawberry.input(description="The Request for Information form (O6).")
-class RfiAnswersInput:
-    technical_contact_name: str
-    technical_contact_email: str
-    technical_contact_phone: str | None = None
-    domains: list[str] = strawberry.field(description="The mail domains, e.g. contoso.com.")
-    user_count: int
-    mail_platform: MailPlatform  # type: ignore[valid-type]
-    migrate_archive: bool = False
-    archive_source: str | None = strawberry.field(
-        default=None, description="Required when migrating: e.g. Exchange journal, PST files."
-    )
-    archive_size_gb: int | None = None
-    preferred_go_live: date | None = None
-    notes: str | None = None
-
-    def to_raw(self) -> dict[str, Any]:
-        return {
-            "technical_contact_name": self.technical_contact_name,
-            "technical_contact_email": self.technical_contact_email,
-            "technical_contact_phone": self.technical_contact_phone,
-            "domains": list(self.domains),
-            "user_count": self.user_count,
-            "mail_platform": self.mail_platform,
-            "migrate_archive": self.migrate_archive,
-            "archive_source": self.archive_source,
-            "archive_size_gb": self.archive_size_gb,
-            "preferred_go_live": self.preferred_go_live,
-            "notes": self.notes,
-        }
-
-
-@strawberry.input
-class SubmitRfiInput:
-    token: str = strawberry.field(description="The token of the e-mailed link.")
-    answers: RfiAnswersInput
-
-
-@strawberry.input
-class CompleteOrderRfiInput:
-    order_id: relay.GlobalID
-    answers: RfiAnswersInput
-
-
-@strawberry.type(description="The RFI form behind a link: what it is about, and its answers.")
-class RfiForm:
-    company_name: str
-    msp_name: str
-    order_reference: str
-    implementation_lead_name: str | None
-    expires_at: datetime
-    completed_at: datetime | None
-    answers: RfiAnswers | None
-
-
-@strawberry.type
-class RfiFormPayload:
-    form: RfiForm | None
     errors: list[UserError]

@@ -1,5 +1,5 @@
-"""Subscription queries and mutations (O7, P2). Staff create them directly for now; submitted
-orders will create them later through the same use case."""
+"""Subscription queries and mutations (O7, P2). Staff create them directly; a submitted order
+creates them through the same use case, in the submit's unit of work."""
 
 from __future__ import annotations
 
@@ -50,8 +50,8 @@ class SubscriptionMutations:
     async def create_subscription(
         self, info: Info, input: CreateSubscriptionInput
     ) -> SubscriptionPayload:
-        result = await service.create_subscription(
-            info.context.database,
+        result = await info.context.database.run(
+            service.create_subscription,
             info.context.scope,
             service.NewSubscription(
                 customer_id=node_pk(input.customer_id, "Customer"),
@@ -70,8 +70,8 @@ class SubscriptionMutations:
     async def change_subscription_quantity(
         self, info: Info, input: ChangeSubscriptionQuantityInput
     ) -> SubscriptionPayload:
-        result = await service.change_quantity(
-            info.context.database,
+        result = await info.context.database.run(
+            service.change_quantity,
             info.context.scope,
             node_pk(input.id, "Subscription"),
             quantity=input.quantity,
@@ -86,8 +86,8 @@ class SubscriptionMutations:
     async def cancel_subscription(
         self, info: Info, input: CancelSubscriptionInput
     ) -> SubscriptionPayload:
-        result = await service.cancel(
-            info.context.database,
+        result = await info.context.database.run(
+            service.cancel,
             info.context.scope,
             node_pk(input.id, "Subscription"),
             cancelled_from=input.cancelled_from,

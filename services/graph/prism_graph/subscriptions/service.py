@@ -1,13 +1,15 @@
 """Use cases on subscriptions (O7, P2): the domain decides, this module loads and stores.
 
-Every write re-reads the subscription inside its unit of work, filtered by the caller's scope,
-so a foreign id is NOT_FOUND; a change dated inside a month already invoiced is refused
-(CONFLICT): the invoice is final, and the next month's invoice carries the change.
+Each use case writes in its caller's unit of work (`Database.run`, or a submitted order's:
+`orders.submission`) and commits nothing itself. Every write re-reads the subscription inside
+that unit of work, filtered by the caller's scope, so a foreign id is NOT_FOUND; a change dated
+inside a month already invoiced is refused (CONFLICT): the invoice is final, and the next
+month's invoice carries the change.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -21,7 +23,7 @@ from prism_domain.subscriptions import QuantityChange
 from prism_domain.subscriptions import Subscription as DomainSubscription
 from prism_graph.access import visible_customers, visible_subscriptions
 from prism_graph.billing.locks import lock_billing
-from prism_graph.database import Database
+from prism_graph.database import UnitOfWork
 from prism_tables.billing import Invoice
 from prism_tables.catalogue import Product
 from prism_tables.customers import Customer
@@ -82,71 +84,65 @@ class NewSubscription:
 
 
 async def create_subscription(
-    database: Database, scope: Scope | None, new: NewSubscription
+    uow: UnitOfWork, scope: Scope | None, new: NewSubscription
 ) -> Subscription | list[FieldError]:
     """O7: a customer holds a product from a start date, on a billing term."""
-    async with database.unit_of_work() as uow:
-        session = uow.session
-        customer = await session.scalar(
-            select(Customer).where(Customer.id == new.customer_id, visible_customers(scope))
+    session = uow.session
+    customer = await session.scalar(
+        select(Customer).where(Customer.id == new.customer_id, visible_customers(scope))
+    )
+    product = await session.get(Product, new.product_id)
+    errors: list[FieldError] = []
+    if customer is None:
+        errors.append(FieldError("customerId", ErrorCode.NOT_FOUND, "No such customer."))
+    if product is None:
+        errors.append(FieldError("productId", ErrorCode.NOT_FOUND, "No such product."))
+    elif product.retired:
+        errors.append(FieldError("productId", ErrorCode.RETIRED, f"SKU {product.sku} is retired."))
+    elif product.kind is ProductKind.ONE_TIME_FEE:
+        errors.append(
+            FieldError(
+                "productId",
+                ErrorCode.INVALID,
+                f"SKU {product.sku} is a one-time fee, not a subscription.",
+            )
         )
-        product = await session.get(Product, new.product_id)
-        errors: list[FieldError] = []
-        if customer is None:
-            errors.append(FieldError("customerId", ErrorCode.NOT_FOUND, "No such customer."))
-        if product is None:
-            errors.append(FieldError("productId", ErrorCode.NOT_FOUND, "No such product."))
-        elif product.retired:
-            errors.append(
-                FieldError("productId", ErrorCode.RETIRED, f"SKU {product.sku} is retired.")
-            )
-        elif product.kind is ProductKind.ONE_TIME_FEE:
-            errors.append(
-                FieldError(
-                    "productId",
-                    ErrorCode.INVALID,
-                    f"SKU {product.sku} is a one-time fee, not a subscription.",
-                )
-            )
-        if errors or customer is None or product is None:
-            return errors
-        term = new.billing_term or product.billing_term
-        try:
-            DomainSubscription.create(
-                id=0,
-                customer_id=customer.id,
-                sku=product.sku,
-                billing_term=term,
-                start=new.start_date,
-                quantity=new.quantity,
-            )
-        except DomainValidationError as exc:
-            return exc.errors
-        conflict = await _check_not_invoiced(
-            session, customer, product, new.start_date, "startDate"
-        )
-        if conflict:
-            return conflict
-        row = Subscription(
+    if errors or customer is None or product is None:
+        return errors
+    term = new.billing_term or product.billing_term
+    try:
+        DomainSubscription.create(
+            id=0,
             customer_id=customer.id,
-            product_id=product.id,
             sku=product.sku,
             billing_term=term,
-            start_date=new.start_date,
+            start=new.start_date,
             quantity=new.quantity,
         )
-        session.add(row)
-        await session.flush()
-        session.add(
-            SubscriptionQuantity(
-                subscription_id=row.id,
-                effective_from=new.start_date,
-                quantity=new.quantity,
-                sequence=0,
-            )
+    except DomainValidationError as exc:
+        return exc.errors
+    conflict = await _check_not_invoiced(session, customer, product, new.start_date, "startDate")
+    if conflict:
+        return conflict
+    row = Subscription(
+        customer_id=customer.id,
+        product_id=product.id,
+        sku=product.sku,
+        billing_term=term,
+        start_date=new.start_date,
+        quantity=new.quantity,
+    )
+    session.add(row)
+    await session.flush()
+    session.add(
+        SubscriptionQuantity(
+            subscription_id=row.id,
+            effective_from=new.start_date,
+            quantity=new.quantity,
+            sequence=0,
         )
-        await uow.commit()
-        return row
+    )
+    return row
 
 
 async def _load(
@@ -177,8 +173,31 @@ async def _load(
     return row, customer, product, history
 
 
+async def _change(
+    session: AsyncSession,
+    scope: Scope | None,
+    subscription_id: int,
+    change: Callable[[DomainSubscription], DomainSubscription],
+    *,
+    day: date,
+    field: str,
+) -> tuple[Subscription, list[SubscriptionQuantity], DomainSubscription] | list[FieldError]:
+    """The subscription the caller sees, its history and `change` (from `day`, the input
+    `field`) applied by the domain, in a month not invoiced yet; else the errors."""
+    loaded = await _load(session, scope, subscription_id)
+    if loaded is None:
+        return _not_found()
+    row, customer, product, history = loaded
+    try:
+        changed = change(to_domain(row, history))
+    except DomainValidationError as exc:
+        return [_field(e) for e in exc.errors]
+    conflict = await _check_not_invoiced(session, customer, product, day, field)
+    return conflict or (row, history, changed)
+
+
 async def change_quantity(
-    database: Database,
+    uow: UnitOfWork,
     scope: Scope | None,
     subscription_id: int,
     *,
@@ -186,60 +205,51 @@ async def change_quantity(
     effective_from: date,
 ) -> Subscription | list[FieldError]:
     """P2: a new quantity from a date; the history keeps every change."""
-    async with database.unit_of_work() as uow:
-        loaded = await _load(uow.session, scope, subscription_id)
-        if loaded is None:
-            return _not_found()
-        row, customer, product, history = loaded
-        try:
-            changed = to_domain(row, history).change_quantity(effective_from, quantity)
-        except DomainValidationError as exc:
-            return [_field(e) for e in exc.errors]
-        conflict = await _check_not_invoiced(
-            uow.session, customer, product, effective_from, "effectiveFrom"
+    checked = await _change(
+        uow.session,
+        scope,
+        subscription_id,
+        lambda subscription: subscription.change_quantity(effective_from, quantity),
+        day=effective_from,
+        field="effectiveFrom",
+    )
+    if isinstance(checked, list):
+        return checked
+    row, history, changed = checked
+    added = next(
+        c
+        for c in changed.history
+        if (c.effective_from, c.sequence) not in {(h.effective_from, h.sequence) for h in history}
+    )
+    uow.session.add(
+        SubscriptionQuantity(
+            subscription_id=row.id,
+            effective_from=added.effective_from,
+            quantity=added.quantity,
+            sequence=added.sequence,
         )
-        if conflict:
-            return conflict
-        added = next(
-            c
-            for c in changed.history
-            if (c.effective_from, c.sequence)
-            not in {(h.effective_from, h.sequence) for h in history}
-        )
-        uow.session.add(
-            SubscriptionQuantity(
-                subscription_id=row.id,
-                effective_from=added.effective_from,
-                quantity=added.quantity,
-                sequence=added.sequence,
-            )
-        )
-        row.quantity = changed.history[-1].quantity  # the latest by date, then sequence
-        await uow.commit()
-        return row
+    )
+    row.quantity = changed.history[-1].quantity  # the latest by date, then sequence
+    return row
 
 
 async def cancel(
-    database: Database, scope: Scope | None, subscription_id: int, *, cancelled_from: date
+    uow: UnitOfWork, scope: Scope | None, subscription_id: int, *, cancelled_from: date
 ) -> Subscription | list[FieldError]:
     """O7: no service from `cancelled_from` on; the history is frozen from that day."""
-    async with database.unit_of_work() as uow:
-        loaded = await _load(uow.session, scope, subscription_id)
-        if loaded is None:
-            return _not_found()
-        row, customer, product, history = loaded
-        try:
-            to_domain(row, history).cancel(cancelled_from)
-        except DomainValidationError as exc:
-            return [_field(e) for e in exc.errors]
-        conflict = await _check_not_invoiced(
-            uow.session, customer, product, cancelled_from, "cancelledFrom"
-        )
-        if conflict:
-            return conflict
-        row.cancelled_from = cancelled_from
-        await uow.commit()
-        return row
+    checked = await _change(
+        uow.session,
+        scope,
+        subscription_id,
+        lambda subscription: subscription.cancel(cancelled_from),
+        day=cancelled_from,
+        field="cancelledFrom",
+    )
+    if isinstance(checked, list):
+        return checked
+    row, _, _ = checked
+    row.cancelled_from = cancelled_from
+    return row
 
 
 _FIELDS = {"effective_from": "effectiveFrom", "cancelled_from": "cancelledFrom"}

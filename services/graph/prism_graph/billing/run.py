@@ -1,28 +1,24 @@
-"""The monthly billing run and what feeds it (P3): usage records, one-time fees, adjustments.
+"""The monthly billing run (P3): one invoice per partner and program for a calendar month.
 
-`run_billing` issues one invoice per partner and program for a calendar month, billed in
-arrears. Each invoice is its own transaction: the invoice and its lines, `invoice.issued` in
-the outbox and the mails to the partner's BILLING contacts (C5) commit together or not at
-all. The invoice key (partner, program, month) is unique, so a re-run, or two runs at once,
-issue nothing twice: the second finds the key taken (or loses the insert race) and skips it.
-Direct customers of the distributor are not invoiced: there is no partner to bill.
+`run_billing` bills in arrears. Each invoice is its own transaction: the invoice and its lines,
+`invoice.issued` in the outbox and the mails to the partner's BILLING contacts (C5) commit
+together or not at all. The invoice key (partner, program, month) is unique, so a re-run, or
+two runs at once, issue nothing twice: the second finds the key taken (or loses the insert
+race) and skips it. Direct customers of the distributor are not invoiced: there is no partner
+to bill. What the run bills besides subscriptions (usage, one-time fees, adjustments) is
+recorded by `billing.charges`.
 """
 
 from __future__ import annotations
 
-import logging
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date, timedelta
-from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_, select, union
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from prism_domain.access import Scope
-from prism_domain.catalogue import ProductKind
 from prism_domain.errors import DomainValidationError, ErrorCode, FieldError
 from prism_domain.invoicing import (
     Adjustment,
@@ -32,25 +28,22 @@ from prism_domain.invoicing import (
     UsageRecord,
     build_invoice,
 )
-from prism_domain.money import Money, parse_amount
+from prism_domain.money import Money
 from prism_domain.organisations import OrganisationKind
 from prism_domain.periods import Period
 from prism_domain.subscriptions import Subscription as DomainSubscription
-from prism_graph.access import visible_customers
 from prism_graph.billing import document, pdf
 from prism_graph.billing.locks import lock_billing
 from prism_graph.billing.notify import notify_invoice_issued
-from prism_graph.catalogue.service import money, to_domain
+from prism_graph.catalogue.rows import money, prices_of, to_domain
 from prism_graph.database import Database, UnitOfWork
 from prism_graph.subscriptions.service import to_domain as subscription_to_domain
-from prism_platform.db import conflict_insert, utcnow
 from prism_tables import billing as models
-from prism_tables.catalogue import Product, ProductPrice, Program
+from prism_tables.catalogue import Product, Program
 from prism_tables.customers import Customer
 from prism_tables.organisations import Organisation
 from prism_tables.subscriptions import Subscription, SubscriptionQuantity
 
-log = logging.getLogger(__name__)
 PAYMENT_TERMS_DAYS = 30
 
 
@@ -82,14 +75,7 @@ class Catalogue:
 
 async def _catalogue(session: AsyncSession, program: Program) -> Catalogue:
     products = list(await session.scalars(select(Product).where(Product.program_id == program.id)))
-    prices: dict[int, list[ProductPrice]] = defaultdict(list)
-    for price in await session.scalars(
-        select(ProductPrice)
-        .join(Product, Product.id == ProductPrice.product_id)
-        .where(Product.program_id == program.id)
-        .order_by(ProductPrice.effective_from)
-    ):
-        prices[price.product_id].append(price)
+    prices = await prices_of(session, [p.id for p in products])
     return Catalogue(
         by_id={p.id: p for p in products},
         by_sku={p.sku: to_domain(p, prices[p.id], program.currency) for p in products},
@@ -347,239 +333,6 @@ async def _pdf(session: AsyncSession, row: models.Invoice, invoice: Invoice, due
         issued_on=row.issued_at.date(),
         due_date=due,
     )
-
-
-# --- what the run bills besides subscriptions ---------------------------------------------
-
-
-async def _billable_customer(
-    session: AsyncSession, scope: Scope | None, customer_id: int
-) -> Customer | None:
-    customer: Customer | None = await session.scalar(
-        select(Customer).where(Customer.id == customer_id, visible_customers(scope))
-    )
-    return customer
-
-
-async def _invoiced(session: AsyncSession, owner_id: int, program_id: int, day: date) -> bool:
-    await lock_billing(session, [owner_id])  # until the caller's change commits
-    found = await session.scalar(
-        select(models.Invoice.id).where(
-            models.Invoice.partner_id == owner_id,
-            models.Invoice.program_id == program_id,
-            models.Invoice.period_start <= day,
-            models.Invoice.period_end >= day,
-        )
-    )
-    return found is not None
-
-
-def upsert_usage(session: AsyncSession) -> Any:
-    """INSERT ... ON CONFLICT (customer, product, day) DO UPDATE of a usage record, on
-    either backend: a record is replaced, never doubled, whoever writes it first."""
-    insert = conflict_insert(session.get_bind().dialect.name)
-    stmt = insert(models.UsageRecord)
-    return stmt.on_conflict_do_update(
-        index_elements=["customer_id", "product_id", "day"],
-        set_={
-            "quantity": stmt.excluded.quantity,
-            "unit_cost": stmt.excluded.unit_cost,
-            "unit_price": stmt.excluded.unit_price,
-            "recorded_at": stmt.excluded.recorded_at,
-        },
-    )
-
-
-def _already_invoiced(field: str, day: date) -> FieldError:
-    return FieldError(
-        field, ErrorCode.CONFLICT, f"The month of {day} is already invoiced for this program."
-    )
-
-
-async def record_usage(
-    database: Database,
-    scope: Scope | None,
-    *,
-    customer_id: int,
-    product_id: int,
-    day: date,
-    quantity: Decimal,
-) -> models.UsageRecord | list[FieldError]:
-    """P3: a customer's use of a USAGE product on a day, at the prices in force that day.
-    Recording the same customer, product and day again replaces it until it is invoiced."""
-    errors: list[FieldError] = []
-    amount = parse_amount(format(quantity, "f"), field="quantity", label="Quantity", errors=errors)
-    if errors or amount is None:
-        return errors
-    async with database.unit_of_work() as uow:
-        session = uow.session
-        customer = await _billable_customer(session, scope, customer_id)
-        product = await session.get(Product, product_id)
-        if customer is None:
-            errors.append(FieldError("customerId", ErrorCode.NOT_FOUND, "No such customer."))
-        if product is None:
-            errors.append(FieldError("productId", ErrorCode.NOT_FOUND, "No such product."))
-        elif product.kind is not ProductKind.USAGE:
-            errors.append(
-                FieldError("productId", ErrorCode.INVALID, f"SKU {product.sku} is not metered.")
-            )
-        if errors or customer is None or product is None:
-            return errors
-        program = await session.get(Program, product.program_id)
-        assert program is not None
-        prices = list(
-            await session.scalars(
-                select(ProductPrice)
-                .where(ProductPrice.product_id == product.id)
-                .order_by(ProductPrice.effective_from)
-            )
-        )
-        version = to_domain(product, prices, program.currency).price_on(day)
-        if version is None:
-            return [
-                FieldError("day", ErrorCode.NOT_FOUND, f"SKU {product.sku} has no price on {day}.")
-            ]
-        if await _invoiced(session, customer.owner_id, program.id, day):
-            return [_already_invoiced("day", day)]
-        # An upsert on (customer, product, day): two recordings at once both succeed and the
-        # later one wins, as it would one after the other.
-        await session.execute(
-            upsert_usage(session),
-            [
-                {
-                    "customer_id": customer.id,
-                    "product_id": product.id,
-                    "day": day,
-                    "quantity": amount,
-                    "unit_cost": version.buy_price.amount,
-                    "unit_price": version.rrp.amount,
-                    "recorded_at": utcnow(),
-                }
-            ],
-        )
-        row = await session.scalar(
-            select(models.UsageRecord)
-            .where(
-                models.UsageRecord.customer_id == customer.id,
-                models.UsageRecord.product_id == product.id,
-                models.UsageRecord.day == day,
-            )
-            .execution_options(populate_existing=True)
-        )
-        assert row is not None
-        await uow.commit()
-        return row
-
-
-async def add_one_time_fee(
-    database: Database,
-    scope: Scope | None,
-    *,
-    customer_id: int,
-    product_id: int,
-    day: date,
-    quantity: int,
-) -> models.Charge | list[FieldError]:
-    """P3: a ONE_TIME_FEE product charged once, at its prices on `day`."""
-    errors: list[FieldError] = []
-    if quantity < 1:
-        errors.append(
-            FieldError("quantity", ErrorCode.OUT_OF_RANGE, "Quantity must be at least 1.")
-        )
-    async with database.unit_of_work() as uow:
-        session = uow.session
-        customer = await _billable_customer(session, scope, customer_id)
-        product = await session.get(Product, product_id)
-        if customer is None:
-            errors.insert(0, FieldError("customerId", ErrorCode.NOT_FOUND, "No such customer."))
-        if product is None:
-            errors.append(FieldError("productId", ErrorCode.NOT_FOUND, "No such product."))
-        elif product.kind is not ProductKind.ONE_TIME_FEE:
-            errors.append(
-                FieldError("productId", ErrorCode.INVALID, f"SKU {product.sku} is not a fee.")
-            )
-        if errors or customer is None or product is None:
-            return errors
-        program = await session.get(Program, product.program_id)
-        assert program is not None
-        prices = list(
-            await session.scalars(
-                select(ProductPrice)
-                .where(ProductPrice.product_id == product.id)
-                .order_by(ProductPrice.effective_from)
-            )
-        )
-        version = to_domain(product, prices, program.currency).price_on(day)
-        if version is None:
-            return [
-                FieldError("day", ErrorCode.NOT_FOUND, f"SKU {product.sku} has no price on {day}.")
-            ]
-        if await _invoiced(session, customer.owner_id, program.id, day):
-            return [_already_invoiced("day", day)]
-        row = models.Charge(
-            kind=LineKind.ONE_TIME_FEE,
-            customer_id=customer.id,
-            program_id=program.id,
-            product_id=product.id,
-            sku=product.sku,
-            day=day,
-            quantity=quantity,
-            unit_cost=version.buy_price.amount,
-            unit_price=version.rrp.amount,
-            description=product.name,
-        )
-        session.add(row)
-        await uow.commit()
-        return row
-
-
-async def add_adjustment(
-    database: Database,
-    scope: Scope | None,
-    *,
-    customer_id: int,
-    program_id: int,
-    day: date,
-    amount: Decimal,
-    description: str,
-) -> models.Charge | list[FieldError]:
-    """P3: a manual credit (negative) or charge (positive), a line kind of its own."""
-    errors: list[FieldError] = []
-    value = parse_amount(
-        format(amount, "f"), field="amount", label="Amount", errors=errors, allow_negative=True
-    )
-    text = " ".join(description.split())
-    if not text:
-        errors.append(FieldError("description", ErrorCode.REQUIRED, "Say what it is for."))
-    elif len(text) > 500:
-        errors.append(FieldError("description", ErrorCode.TOO_LONG, "At most 500 characters."))
-    async with database.unit_of_work() as uow:
-        session = uow.session
-        customer = await _billable_customer(session, scope, customer_id)
-        program = await session.get(Program, program_id)
-        if customer is None:
-            errors.insert(0, FieldError("customerId", ErrorCode.NOT_FOUND, "No such customer."))
-        if program is None:
-            errors.append(FieldError("programId", ErrorCode.NOT_FOUND, "No such program."))
-        if errors or customer is None or program is None or value is None:
-            return errors
-        if value == 0:
-            return [FieldError("amount", ErrorCode.OUT_OF_RANGE, "An adjustment cannot be zero.")]
-        if await _invoiced(session, customer.owner_id, program.id, day):
-            return [_already_invoiced("day", day)]
-        row = models.Charge(
-            kind=LineKind.ADJUSTMENT,
-            customer_id=customer.id,
-            program_id=program.id,
-            day=day,
-            quantity=1,
-            unit_cost=value,
-            unit_price=value,
-            description=text,
-        )
-        session.add(row)
-        await uow.commit()
-        return row
 
 
 def billable_period(month: str, today: date) -> Period | FieldError:
