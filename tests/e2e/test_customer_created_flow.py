@@ -20,7 +20,7 @@ from prism_syncer.worker import SyncerApp
 from prism_tables.outbox import OutboxEvent
 from prism_tables.sync import ProcessedEvent
 from tests.conftest import drain
-from tests.integration.test_customers_api import CREATE, add_organisations
+from tests.integration.customers.test_customers_api import CREATE, add_organisations
 from tests.support.graphql import GraphQLClient
 from tests.support.waiting import wait_until
 

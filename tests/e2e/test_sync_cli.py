@@ -19,7 +19,7 @@ from prism_graph.billing.document import invoice_number
 from prism_syncer.products.handlers import run_product_sync
 from prism_tables.sync.invoices import InvoiceSyncRun
 from prism_tables.sync.products import ProductSyncRun
-from tests.integration.sync.invoices.support import NOV, Line, World, month_end
+from tests.integration.syncer.invoices.support import NOV, Line, World, month_end
 from tests.support.psa import (
     TEST_SECRET_KEY,
     add_partner,

@@ -14,7 +14,7 @@ from prism_graph.database import Database, UnitOfWork
 from prism_tables.customers import Customer
 from prism_tables.organisations import Organisation
 from prism_tables.outbox import OutboxEvent
-from tests.integration.test_outbox import count
+from tests.integration.outbox.test_outbox import count
 
 pytestmark = pytest.mark.integration
 

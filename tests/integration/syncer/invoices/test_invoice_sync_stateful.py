@@ -22,7 +22,7 @@ from prism_syncer.inbox import process_event
 from prism_syncer.invoices.handlers import invoice_handlers
 from prism_syncer.invoices.notices import Links
 from prism_tables.sync.invoices import InvoiceSyncIntent
-from tests.integration.sync.invoices.support import (
+from tests.integration.syncer.invoices.support import (
     CRASH_POINTS,
     NOV,
     Line,

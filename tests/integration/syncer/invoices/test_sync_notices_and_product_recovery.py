@@ -17,7 +17,7 @@ from prism_syncer.inbox import process_event
 from prism_syncer.invoices.notices import Links
 from prism_syncer.products.handlers import product_handlers, run_product_sync
 from prism_tables.sync.products import ProductServiceLink, ProductSyncRun, ProductSyncRunItem
-from tests.integration.sync.invoices.support import World
+from tests.integration.syncer.invoices.support import World
 from tests.support.psa import RECURRING_CODE_ID, add_product, psa_config, set_price
 
 pytestmark = pytest.mark.integration

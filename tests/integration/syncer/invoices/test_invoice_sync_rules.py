@@ -19,7 +19,7 @@ from prism_syncer.invoices.handlers import invoice_handlers
 from prism_syncer.invoices.notices import Links
 from prism_tables.sync.connections import PsaConnection
 from prism_tables.sync.invoices import InvoiceSyncReconciliation, InvoiceSyncRun
-from tests.integration.sync.invoices.support import NOV, Line, World, expected, month_end
+from tests.integration.syncer.invoices.support import NOV, Line, World, expected, month_end
 from tests.support.psa import psa_config
 
 pytestmark = pytest.mark.integration

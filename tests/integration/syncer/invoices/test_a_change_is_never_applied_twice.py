@@ -23,7 +23,7 @@ from prism_syncer.invoices.notices import Links
 from prism_syncer.invoices.recovery import safety_check
 from prism_syncer.invoices.sync import Hooks
 from prism_tables.sync.invoices import InvoiceSyncIntent, InvoiceSyncJob, InvoiceSyncRun
-from tests.integration.sync.invoices.support import NOV, Line, World, expected
+from tests.integration.syncer.invoices.support import NOV, Line, World, expected
 from tests.support.psa import psa_config
 
 pytestmark = pytest.mark.integration
