@@ -41,7 +41,13 @@ from sqlalchemy.orm import Session
 from autotask_sim import SimHandle
 from autotask_sim.errors import ApiFailure
 from prism_tables.sync.invoices import InvoiceSyncIntent
-from tests.integration.syncer.invoices.support import CRASH_POINTS, Line, World, crash_once, month_end
+from tests.integration.syncer.invoices.support import (
+    CRASH_POINTS,
+    Line,
+    World,
+    crash_once,
+    month_end,
+)
 
 pytestmark = pytest.mark.integration
 
