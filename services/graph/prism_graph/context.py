@@ -9,7 +9,7 @@ from strawberry.types import Info as StrawberryInfo
 
 from prism_domain.access import Principal, Scope
 from prism_graph.access import scope_for
-from prism_graph.common.execution import CONTEXT_RESOLVER
+from prism_graph.common.fast_execution import CONTEXT_RESOLVER
 from prism_graph.database import Database, RequestReader
 from prism_graph.loaders import Loaders
 
@@ -64,9 +64,10 @@ Info = StrawberryInfo[Context, None]
 def context_field(resolve: Callable[[Any, Context], Any], **options: Any) -> Any:
     """A field answered by `resolve(parent, context)`, for resolvers that need nothing else
     of `info` (e.g. a relationship read through the context's loaders). The schema calls
-    `resolve` directly (`prism_graph.common.execution.direct_resolvers`), which spares the
-    field strawberry's per-call wrapper; `options` are `strawberry.field`'s (`graphql_type`,
-    `description`, ...), and a permission class keeps the field on strawberry's path."""
+    `resolve` directly (`prism_graph.common.fast_execution.direct_resolvers`), which spares
+    the field strawberry's per-call wrapper; `options` are `strawberry.field`'s
+    (`graphql_type`, `description`, ...), and a permission class keeps the field on
+    strawberry's path."""
 
     def resolver(self: Any, info: StrawberryInfo) -> Any:
         return resolve(self, info.context)
