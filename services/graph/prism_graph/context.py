@@ -9,12 +9,35 @@ from strawberry.types import Info as StrawberryInfo
 
 from prism_domain.access import Principal, Scope
 from prism_graph.access import scope_for
+from prism_graph.billing.loaders import BillingLoaders
+from prism_graph.catalogue.loaders import CatalogueLoaders
 from prism_graph.common.fast_execution import CONTEXT_RESOLVER
+from prism_graph.contacts.loaders import ContactLoaders
+from prism_graph.customers.loaders import CustomerLoaders
 from prism_graph.database import Database, RequestReader
-from prism_graph.loaders import Loaders
+from prism_graph.identity.loaders import IdentityLoaders
+from prism_graph.orders.loaders import OrderLoaders
+from prism_graph.organisations.loaders import OrganisationLoaders
+from prism_graph.subscriptions.loaders import SubscriptionLoaders
+from prism_graph.sync_loaders import SyncLoaders
 
 if TYPE_CHECKING:
     from prism_graph.identity.service import IdentityConfig
+
+
+class Loaders(
+    OrganisationLoaders,
+    IdentityLoaders,
+    CustomerLoaders,
+    CatalogueLoaders,
+    SubscriptionLoaders,
+    BillingLoaders,
+    ContactLoaders,
+    OrderLoaders,
+    SyncLoaders,
+):
+    """A request's `<Thing>By<Key>` loaders: every domain's, each created on first use (see
+    `prism_graph.common.loaders.RequestLoaders`)."""
 
 
 @dataclass
