@@ -1,8 +1,8 @@
-"""The children of a page are read in batches, one statement per kind of child (issue 6
-"Performance", `prism_graph.common.loaders.load_together`): each read filters by its own
-caller's scope, also when SQLAlchemy reuses its compiled form across requests (T3), and a
-page costs five statements whatever its size, the first time and every time, for every
-caller."""
+"""The children of a page are read one statement per kind of child, by statements built
+once per scope and reused across requests (issue 6 "Performance",
+`prism_graph.common.loaders`): reuse never carries one caller's scope over to another (T3),
+and a page costs five statements whatever its size, the first time and every time, for
+every caller."""
 
 from __future__ import annotations
 
@@ -182,7 +182,7 @@ async def test_reused_statements_still_filter_by_each_callers_scope(
     ]
 
     # When each caller asks for every customer's children, twice in turn, in one process
-    # (the second round reuses the statements SQLAlchemy compiled in the first one)
+    # (the second round reuses the statements the first one built)
     for _ in range(2):
         for scope, visible in callers:
             # Then each sees the children of its own customers only, on both paths

@@ -29,7 +29,8 @@ class ContactLoaders(RequestLoaders):
             self.reader,
             CustomerContact,
             CustomerContact.customer_id,
-            access.visible_customer_contacts(self.scope),
+            access.visible_customer_contacts,
+            self.scope,
             (CustomerContact.created_at, CustomerContact.id),
         )
 

@@ -23,6 +23,7 @@ class CustomerLoaders(RequestLoaders):
             self.reader,
             Tenant,
             Tenant.customer_id,
-            access.visible_tenants(self.scope),
+            access.visible_tenants,
+            self.scope,
             (Tenant.id,),
         )

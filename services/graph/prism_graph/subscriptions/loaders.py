@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import functools
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from strawberry.dataloader import DataLoader
 
+from prism_domain.access import Scope
 from prism_graph import access
 from prism_graph.common.loaders import GroupedRows, RequestLoaders, by_id_loader
 from prism_graph.subscriptions.models import Subscription, SubscriptionQuantity
@@ -24,7 +25,8 @@ class SubscriptionLoaders(RequestLoaders):
             self.reader,
             Subscription,
             Subscription.customer_id,
-            access.visible_subscriptions(self.scope),
+            access.visible_subscriptions,
+            self.scope,
             (Subscription.id,),
         )
 
@@ -34,8 +36,14 @@ class SubscriptionLoaders(RequestLoaders):
             self.reader,
             SubscriptionQuantity,
             SubscriptionQuantity.subscription_id,
-            SubscriptionQuantity.subscription_id.in_(
-                select(Subscription.id).where(access.visible_subscriptions(self.scope))
-            ),
+            _visible_quantities,
+            self.scope,
             (SubscriptionQuantity.effective_from, SubscriptionQuantity.sequence),
         )
+
+
+def _visible_quantities(scope: Scope | None) -> ColumnElement[bool]:
+    """The quantity history of the subscriptions `scope` may see."""
+    return SubscriptionQuantity.subscription_id.in_(
+        select(Subscription.id).where(access.visible_subscriptions(scope))
+    )
