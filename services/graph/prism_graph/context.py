@@ -9,14 +9,37 @@ from strawberry.types import Info as StrawberryInfo
 
 from prism_domain.access import Principal, Scope
 from prism_graph.access import scope_for
-from prism_graph.common.execution import CONTEXT_RESOLVER
+from prism_graph.billing.loaders import BillingLoaders
+from prism_graph.catalogue.loaders import CatalogueLoaders
+from prism_graph.common.fast_execution import CONTEXT_RESOLVER
+from prism_graph.contacts.loaders import ContactLoaders
+from prism_graph.customers.loaders import CustomerLoaders
 from prism_graph.database import Database, RequestReader
-from prism_graph.loaders import Loaders
+from prism_graph.identity.loaders import IdentityLoaders
+from prism_graph.orders.loaders import OrderLoaders
+from prism_graph.organisations.loaders import OrganisationLoaders
+from prism_graph.subscriptions.loaders import SubscriptionLoaders
+from prism_graph.sync.loaders import SyncLoaders
 
 if TYPE_CHECKING:
     from prism_graph.contacts.config import ContactsConfig
     from prism_graph.identity.service import IdentityConfig
     from prism_psa.connections import PsaConfig
+
+
+class Loaders(
+    OrganisationLoaders,
+    IdentityLoaders,
+    CustomerLoaders,
+    CatalogueLoaders,
+    SubscriptionLoaders,
+    BillingLoaders,
+    ContactLoaders,
+    OrderLoaders,
+    SyncLoaders,
+):
+    """A request's `<Thing>By<Key>` loaders: every domain's, each created on first use (see
+    `prism_graph.common.loaders.RequestLoaders`)."""
 
 
 @dataclass
@@ -73,9 +96,10 @@ Info = StrawberryInfo[Context, None]
 def context_field(resolve: Callable[[Any, Context], Any], **options: Any) -> Any:
     """A field answered by `resolve(parent, context)`, for resolvers that need nothing else
     of `info` (e.g. a relationship read through the context's loaders). The schema calls
-    `resolve` directly (`prism_graph.common.execution.direct_resolvers`), which spares the
-    field strawberry's per-call wrapper; `options` are `strawberry.field`'s (`graphql_type`,
-    `description`, ...), and a permission class keeps the field on strawberry's path."""
+    `resolve` directly (`prism_graph.common.fast_execution.direct_resolvers`), which spares
+    the field strawberry's per-call wrapper; `options` are `strawberry.field`'s
+    (`graphql_type`, `description`, ...), and a permission class keeps the field on
+    strawberry's path."""
 
     def resolver(self: Any, info: StrawberryInfo) -> Any:
         return resolve(self, info.context)

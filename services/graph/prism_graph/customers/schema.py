@@ -13,6 +13,7 @@ from prism_domain.errors import FieldError
 from prism_graph.access import owner_for_new_customer, requires, visible_customers
 from prism_graph.common.errors import user_errors
 from prism_graph.common.ids import node_pk
+from prism_graph.common.loaders import record_columns
 from prism_graph.common.pagination import Page, SortKey, connection, paginate
 from prism_graph.common.selection import selected_below
 from prism_graph.context import Info
@@ -27,7 +28,6 @@ from prism_graph.customers.types import (
     SortDirection,
     prefetch_children,
 )
-from prism_graph.loaders import record_columns
 from prism_tables import customers as models
 
 _SORT_COLUMNS = {

@@ -12,10 +12,10 @@ from strawberry import relay
 from prism_domain.customers import CustomerStatus as DomainCustomerStatus
 from prism_graph.catalogue.types import Program
 from prism_graph.common.errors import UserError
+from prism_graph.common.loaders import GroupedRows, load_together, now_or_later
 from prism_graph.common.nodes import load_nodes
 from prism_graph.common.pagination import count_all
-from prism_graph.context import Info, context_field
-from prism_graph.loaders import GroupedRows, Loaders, load_together, now_or_later
+from prism_graph.context import Info, Loaders, context_field
 from prism_graph.organisations.types import Organisation
 from prism_graph.subscriptions.types import Subscription
 from prism_graph.tenants.types import Tenant
@@ -36,8 +36,9 @@ _CHILD_LOADERS: dict[str, Callable[[Loaders], GroupedRows]] = {
 
 
 async def prefetch_children(loaders: Loaders, ids: Sequence[int], fields: set[str]) -> None:
-    """Read the rows of every one-to-many field of `fields` for the customers `ids` in one
-    statement (still filtered by the caller's scope), before the fields ask for them."""
+    """Read the rows of every one-to-many field of `fields` for the customers `ids`, one
+    statement per kind of child (still filtered by the caller's scope), before the fields
+    ask for them."""
     wanted = [_CHILD_LOADERS[name](loaders) for name in sorted(fields & _CHILD_LOADERS.keys())]
     await load_together(loaders.reader, ids, wanted)
 

@@ -1,8 +1,8 @@
-"""The plain-leaf shortcuts (`prism_graph.common.execution`, issue 6's benchmark) answer
-exactly what graphql-core's own path answers: the same data, the same errors with the same
-paths, in the same order, for valid values and for every kind of value that is not plainly
-valid. It also pins the graphql-core internals the shortcuts rely on: an upgrade that changes
-them fails here."""
+"""The plain-leaf shortcuts (`prism_graph.common.fast_execution`, issue 6's benchmark)
+answer exactly what graphql-core's own path answers: the same data, the same errors with the
+same paths, in the same order, for valid values and for every kind of value that is not
+plainly valid. It also pins the graphql-core internals the shortcuts rely on: an upgrade that
+changes them fails here."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import pytest
 import strawberry
 from strawberry.extensions import SchemaExtension
 
-from prism_graph.common.execution import (
+from prism_graph.common.fast_execution import (
     PLAIN_LEAF,
     PlainLeafExecutionContext,
     mark_plain_leaves,

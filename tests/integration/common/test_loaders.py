@@ -1,6 +1,8 @@
-"""The children of a page are read by statements built once and reused across requests
-(issue 6 "Performance"): reuse never carries one caller's scope over to another (T3), and a
-page still costs three statements, the first time and every time, for every caller."""
+"""The children of a page are read one statement per kind of child, by statements built
+once per scope and reused across requests (issue 6 "Performance",
+`prism_graph.common.loaders`): reuse never carries one caller's scope over to another (T3),
+and a page costs five statements whatever its size, the first time and every time, for
+every caller."""
 
 from __future__ import annotations
 
@@ -14,8 +16,9 @@ import pytest
 from prism_domain.access import Scope
 from prism_domain.catalogue import BillingTerm, ProductKind
 from prism_domain.customers import CustomerStatus
+from prism_graph.common.loaders import load_together
+from prism_graph.context import Loaders
 from prism_graph.database import Database
-from prism_graph.loaders import Loaders, load_together
 from prism_tables.catalogue import Product, Program
 from prism_tables.contacts import CustomerContact
 from prism_tables.customers import Customer
@@ -119,7 +122,7 @@ async def children_seen(database: Database, scope: Scope, ids: list[int]) -> Chi
         with count_statements(database.engine) as log:
             await load_together(reader, ids, wanted)
             tenants, contacts, subscriptions = [await loader.load_many(ids) for loader in wanted]
-        assert log.count == 1, log.statements  # one read, the loaders primed with it
+        assert log.count == 3, log.statements  # one read each, the loaders primed with them
     finally:
         await reader.close()
     return Children(
@@ -192,7 +195,7 @@ async def test_reused_statements_still_filter_by_each_callers_scope(
     assert await children_seen(database, Scope(), ids) == only(everything, set(), ids)
 
 
-async def test_a_page_costs_three_statements_every_time_for_every_caller(
+async def test_a_page_costs_five_statements_every_time_for_every_caller(
     anonymous: GraphQLClient, database: Database, tenants: Tenants
 ) -> None:
     # Given two partners with customers
@@ -206,9 +209,9 @@ async def test_a_page_costs_three_statements_every_time_for_every_caller(
                 with count_statements(database.engine) as log:
                     data = await anonymous.as_(org.admin).data(PAGE, {"first": first})
 
-                # Then the page costs the token, the page and the children, and shows
-                # only the partner's own customers with their own children
-                assert log.count == 3, log.statements
+                # Then the page costs the token, the page and one read per kind of child,
+                # and shows only the partner's own customers with their own children
+                assert log.count == 5, log.statements
                 nodes = [edge["node"] for edge in data["customers"]["edges"]]
                 assert len(nodes) == first
                 for node in nodes:
@@ -218,3 +221,28 @@ async def test_a_page_costs_three_statements_every_time_for_every_caller(
                     assert [s["sku"] for s in node["subscriptions"]] == (
                         own.subscriptions[customer_id]
                     )
+
+
+async def test_pages_of_10_and_100_cost_the_same_five_statements(
+    anonymous: GraphQLClient, database: Database, tenants: Tenants
+) -> None:
+    # Given a partner with a hundred customers, each with children
+    own = await add_customers(database, tenants.a.id, 100)
+
+    # When the partner reads a page of 10 and a page of 100 with their children
+    counts = {}
+    for first in (10, 100):
+        with count_statements(database.engine) as log:
+            data = await anonymous.as_(tenants.a.admin).data(PAGE, {"first": first})
+        counts[first] = log.count
+
+    # Then both cost the token, the page and one read per kind of child
+    assert counts == {10: 5, 100: 5}
+    # And the page of 100 shows every customer with its own children
+    nodes = [edge["node"] for edge in data["customers"]["edges"]]
+    assert len(nodes) == 100
+    for node in nodes:
+        customer_id = int(base64.b64decode(node["id"]).decode().split(":")[1])
+        assert [t["domain"] for t in node["tenants"]] == own.tenants[customer_id]
+        assert [c["email"] for c in node["contacts"]] == own.contacts[customer_id]
+        assert [s["sku"] for s in node["subscriptions"]] == own.subscriptions[customer_id]
