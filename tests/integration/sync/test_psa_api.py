@@ -233,7 +233,9 @@ async def test_preview_lists_what_a_sync_would_do_and_the_sync_records_its_run(
         broker=broker,
         engine=sync_engine,
     )
-    worker = dramatiq.Worker(syncer.broker, worker_threads=1, queues={EVENTS_QUEUE})
+    worker = dramatiq.Worker(
+        syncer.broker, worker_threads=1, queues={EVENTS_QUEUE}, worker_timeout=50
+    )
     worker.start()
     try:
         await connect_a(api, tenants)
