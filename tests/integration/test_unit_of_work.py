@@ -75,3 +75,23 @@ async def test_errors_from_the_inner_use_case_roll_back_everything(
     assert count(sync_engine, Organisation) == 0
     assert count(sync_engine, Customer) == 0
     assert count(sync_engine, OutboxEvent) == 0
+
+
+async def add_customers(uow: UnitOfWork, owner_id: int, names: list[str]) -> list[Customer]:
+    """A use case whose answer is a list of results, not of errors."""
+    return [
+        c for name in names if isinstance(c := await add_customer(uow, owner_id, name), Customer)
+    ]
+
+
+async def test_a_use_case_answering_with_a_list_of_results_commits(
+    database: Database, sync_engine: Engine
+) -> None:
+    partner = await database.run(add_partner_with_customers, [])
+    assert isinstance(partner, Organisation)
+
+    added = await database.run(add_customers, partner.id, ["Fabrikam", "Tailspin"])
+
+    assert [c.name for c in added] == ["Fabrikam", "Tailspin"]
+    assert count(sync_engine, Customer) == 2
+    assert count(sync_engine, OutboxEvent) == 2

@@ -19,6 +19,7 @@ from sqlalchemy import CompoundSelect, Select
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from prism_domain.errors import FieldError
 from prism_domain.events import DomainEvent
 from prism_graph.common.errors import ServiceUnavailable
 from prism_graph.outbox import writer as outbox
@@ -52,12 +53,19 @@ class Database:
         **kwargs: P.kwargs,
     ) -> R:
         """Run a use case in a unit of work of its own, and commit it once; unless the use
-        case answers with errors (a list of `FieldError`): then all that it wrote rolls back."""
+        case answers with errors (a non-empty list of `FieldError`): then all that it wrote
+        rolls back. Any other answer, a list of results included, commits."""
         async with self.unit_of_work() as uow:
             result = await use_case(uow, *args, **kwargs)
-            if not isinstance(result, list):
+            if not _is_errors(result):
                 await uow.commit()
             return result
+
+
+def _is_errors(result: object) -> bool:
+    return (
+        isinstance(result, list) and bool(result) and all(isinstance(e, FieldError) for e in result)
+    )
 
 
 class RequestReader:
