@@ -238,7 +238,7 @@ async def baseline_body(conn: AsyncConnection, partner_id: int, first: int) -> d
     ):
         nodes[s.customer_id]["subscriptions"].append(
             {
-                "id": gid("Subscription", s.id),
+                "id": gid("CustomerSubscription", s.id),
                 "sku": s.sku,
                 "billingTerm": s.billing_term.name,
                 "startDate": iso(s.start_date),

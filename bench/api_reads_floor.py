@@ -23,7 +23,7 @@ class FloorContact:
     role: str
 
 
-@strawberry.type(name="Subscription")
+@strawberry.type(name="CustomerSubscription")
 class FloorSubscription:
     id: strawberry.ID
     sku: str

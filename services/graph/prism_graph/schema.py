@@ -124,5 +124,12 @@ def build_schema(limits: SchemaLimits = SchemaLimits()) -> strawberry.Schema:
     return schema
 
 
+# graphql-core and graphql-js leave the schema block out when the roots have their default
+# names, and tools then guess the roots by name. It is written out, so that the file names
+# exactly the roots the server has (it has no subscription root).
+ROOTS_BLOCK = "schema {\n  query: Query\n  mutation: Mutation\n}\n\n"
+
+
 def sdl() -> str:
-    return build_schema().as_str() + "\n"
+    """The public schema as SDL, as committed in schema.graphql."""
+    return ROOTS_BLOCK + build_schema().as_str() + "\n"

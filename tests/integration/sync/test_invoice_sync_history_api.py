@@ -261,7 +261,7 @@ async def test_history_status_and_overview_show_what_the_runs_recorded(
     assert fabrikam_result["message"] == "The contract is not active"
     [line] = contoso_result["subscriptions"]
     assert line == {
-        "subscriptionId": gid("Subscription", 9001),
+        "subscriptionId": gid("CustomerSubscription", 9001),
         "sku": "CFQ7TTC0LH18:0001",
         "productName": "Microsoft 365 Business Basic",
         "periodStart": "2026-10-01",

@@ -103,7 +103,7 @@ class InvoiceLine:
             unit_cost=exact_amount(row.unit_cost, currency),
             unit_price=exact_amount(row.unit_price, currency),
             amount=exact_amount(row.amount, currency),
-            subscription_id=relay.GlobalID("Subscription", str(row.subscription_id))
+            subscription_id=relay.GlobalID("CustomerSubscription", str(row.subscription_id))
             if row.subscription_id
             else None,
             customer_id=row.customer_id,

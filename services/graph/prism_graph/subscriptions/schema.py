@@ -14,6 +14,7 @@ from prism_graph.common.ids import node_pk
 from prism_graph.context import Info
 from prism_graph.subscriptions import service
 from prism_graph.subscriptions.types import (
+    NODE_NAME,
     CancelSubscriptionInput,
     ChangeSubscriptionQuantityInput,
     CreateSubscriptionInput,
@@ -36,7 +37,7 @@ class SubscriptionQueries:
         description="One subscription by id; null when there is none.",
     )
     async def subscription(self, info: Info, id: relay.GlobalID) -> Subscription | None:
-        pk = node_pk(id, "Subscription")
+        pk = node_pk(id, NODE_NAME)
         row = await info.context.loaders.subscription_by_id.load(pk) if pk > 0 else None
         return Subscription.from_model(row) if row else None
 
@@ -73,7 +74,7 @@ class SubscriptionMutations:
         result = await info.context.database.run(
             service.change_quantity,
             info.context.scope,
-            node_pk(input.id, "Subscription"),
+            node_pk(input.id, NODE_NAME),
             quantity=input.quantity,
             effective_from=input.effective_from,
         )
@@ -89,7 +90,7 @@ class SubscriptionMutations:
         result = await info.context.database.run(
             service.cancel,
             info.context.scope,
-            node_pk(input.id, "Subscription"),
+            node_pk(input.id, NODE_NAME),
             cancelled_from=input.cancelled_from,
         )
         return _payload(result)

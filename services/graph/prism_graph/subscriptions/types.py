@@ -14,6 +14,9 @@ from prism_graph.context import Info
 from prism_tables import subscriptions as models
 
 
+NODE_NAME = "CustomerSubscription"
+
+
 @strawberry.type(description="One entry of a subscription's quantity history (P2).")
 class QuantityChange:
     effective_from: date
@@ -22,7 +25,12 @@ class QuantityChange:
     recorded_at: datetime
 
 
-@strawberry.type(description="A product a customer holds from its start date (O7).")
+# Named CustomerSubscription in the schema: a type named "Subscription" would be taken for
+# the subscription root by tools reading schema.graphql.
+@strawberry.type(
+    name=NODE_NAME,
+    description="A product a customer holds from its start date, with its quantity history.",
+)
 class Subscription(relay.Node):
     id: relay.NodeID[int]
     sku: str

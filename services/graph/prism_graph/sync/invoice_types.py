@@ -84,7 +84,7 @@ class InvoiceSyncSubscriptionResult:
     @classmethod
     def from_row(cls, row: ItemRow) -> InvoiceSyncSubscriptionResult:
         return cls(
-            subscription_id=gid("Subscription", row.subscription_id)
+            subscription_id=gid("CustomerSubscription", row.subscription_id)
             if row.subscription_id is not None
             else None,
             sku=row.sku,
