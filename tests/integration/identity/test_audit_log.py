@@ -10,7 +10,7 @@ from tests.support.identity import Tenants, gid
 
 pytestmark = pytest.mark.integration
 
-LOG = """{ auditLog(first: 50) { edges { node {
+LOG = """{ auditLog(first: 50) { totalCount edges { node {
   operation actorKind actorLabel actingForPartner target outcome detail occurredAt } } } }"""
 
 
@@ -35,7 +35,9 @@ async def test_the_log_shows_every_mutation_of_the_partner_with_its_outcome(
         'mutation { createCustomer(input: {name: "B Only"}) { errors { code } } }'
     )
 
-    entries = [e["node"] for e in (await admin.data(LOG))["auditLog"]["edges"]]
+    log = (await admin.data(LOG))["auditLog"]
+    entries = [e["node"] for e in log["edges"]]
+    assert log["totalCount"] == 4
 
     assert [(e["operation"], e["outcome"]) for e in entries] == [
         ("createCustomer", "SUCCESS"),  # newest first: the distributor acting for A
@@ -54,6 +56,10 @@ async def test_the_log_shows_every_mutation_of_the_partner_with_its_outcome(
 
     b_entries = (await anonymous.as_(tenants.b.admin).data(LOG))["auditLog"]["edges"]
     assert [e["node"]["operation"] for e in b_entries] == ["createCustomer"]
+    paged = await anonymous.as_(tenants.a.admin).data(
+        "{ auditLog(first: 1) { totalCount edges { cursor } } }"
+    )
+    assert paged["auditLog"]["totalCount"] == 4 and len(paged["auditLog"]["edges"]) == 1
 
 
 async def test_members_cannot_read_the_log(anonymous: GraphQLClient, tenants: Tenants) -> None:

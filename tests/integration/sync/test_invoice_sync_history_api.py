@@ -312,12 +312,13 @@ async def test_history_status_and_overview_show_what_the_runs_recorded(
     b = api.as_(tenants.b.admin)
     hidden = await b.data(
         "query($id: ID!, $p: ID!) { invoiceSyncRun(id: $id) { id } node(id: $id) { id } "
-        "invoiceSyncRuns(programId: $p) { edges { node { id } } } "
+        "invoiceSyncRuns(programId: $p) { totalCount edges { node { id } } } "
         "invoiceSyncOverview(programId: $p) { lastRun { id } inProgress } }",
         {"id": gid("InvoiceSyncRun", failed), "p": setup.program},
     )
     assert hidden["invoiceSyncRun"] is None and hidden["node"] is None
     assert [pk(e["node"]["id"]) for e in hidden["invoiceSyncRuns"]["edges"]] == [b_run]
+    assert hidden["invoiceSyncRuns"]["totalCount"] == 1
     assert pk(hidden["invoiceSyncOverview"]["lastRun"]["id"]) == b_run
     assert hidden["invoiceSyncOverview"]["inProgress"] is False
 

@@ -46,7 +46,7 @@ SETTINGS = """mutation($input: ProgramSyncSettingsInput!) { saveProgramSyncSetti
 PREVIEW = """query($p: ID!) { productSyncPreview(programId: $p) {
   creates updates failures errors { code message }
   items { sku action serviceName unitPrice unitCost warnings message } } }"""
-RUNS = """query($p: ID!) { productSyncRuns(programId: $p, first: 10) { edges { node {
+RUNS = """query($p: ID!) { productSyncRuns(programId: $p, first: 10) { totalCount edges { node {
   id trigger status created productsSynced failed
   items { sku action outcome serviceId unitPrice unitCost message } } } }
   productSyncOverview(programId: $p) { lastSuccessfulAt lastRun { id status created } } }"""
@@ -277,6 +277,7 @@ async def test_preview_lists_what_a_sync_would_do_and_the_sync_records_its_run(
 
     history = await a.data(RUNS, {"p": program})
     [run] = [edge["node"] for edge in history["productSyncRuns"]["edges"]]
+    assert history["productSyncRuns"]["totalCount"] == 1
     assert (run["trigger"], run["status"], run["created"], run["failed"]) == (
         "MANUAL",
         "SUCCESS",
@@ -296,10 +297,10 @@ async def test_preview_lists_what_a_sync_would_do_and_the_sync_records_its_run(
     b = api.as_(tenants.b.admin)
     hidden = await b.data(
         "query($id: ID!, $p: ID!) { productSyncRun(id: $id) { id } "
-        "productSyncRuns(programId: $p) { edges { node { id } } } }",
+        "productSyncRuns(programId: $p) { totalCount edges { node { id } } } }",
         {"id": run["id"], "p": program},
     )
-    assert hidden == {"productSyncRun": None, "productSyncRuns": {"edges": []}}
+    assert hidden == {"productSyncRun": None, "productSyncRuns": {"totalCount": 0, "edges": []}}
 
 
 MAP = """mutation($input: MapProductToServiceInput!) { mapProductToService(input: $input) {

@@ -10,6 +10,7 @@ from strawberry import relay
 
 from prism_domain.access import Permission, Scope
 from prism_graph.access import requires
+from prism_graph.common.connections import Counted
 from prism_graph.common.ids import decode_id
 from prism_graph.common.pagination import Page, SortKey, connection, paginate
 from prism_graph.context import Info
@@ -59,8 +60,8 @@ class AuditEvent(relay.Node):
         return [cls.from_model(found[i]) if i in found else None for i in ids]
 
 
-@strawberry.type
-class AuditEventConnection(relay.Connection[AuditEvent]):
+@strawberry.type(description="A page of the audit log, newest first.")
+class AuditEventConnection(Counted, relay.Connection[AuditEvent]):
     pass
 
 
@@ -95,4 +96,4 @@ class AuditQueries:
             first=first,
             after=after,
         )
-        return connection(AuditEventConnection, page, AuditEvent.from_model)
+        return connection(AuditEventConnection, page, AuditEvent.from_model, filtered=stmt)

@@ -13,7 +13,6 @@ from prism_graph.common.ids import decode_id
 from prism_graph.context import Info
 from prism_tables import subscriptions as models
 
-
 NODE_NAME = "CustomerSubscription"
 
 

@@ -203,16 +203,17 @@ class InvoiceSyncQueries:
         last: int | None = None,
         before: str | None = None,
     ) -> InvoiceSyncRunConnection:
+        runs = _runs(info, program_id)
         page: Page[RunRow] = await paginate(
             info.context.reader.scalars,
-            _runs(info, program_id),
+            runs,
             SortKey((RunRow.id,), descending=True),
             first=first,
             after=after,
             last=last,
             before=before,
         )
-        return connection(InvoiceSyncRunConnection, page, InvoiceSyncRun.from_row)
+        return connection(InvoiceSyncRunConnection, page, InvoiceSyncRun.from_row, filtered=runs)
 
     @strawberry.field(
         permission_classes=[requires(Permission.VIEW_PSA_SYNC)],

@@ -14,6 +14,7 @@ from strawberry import relay
 
 from prism_graph.billing.document import invoice_number
 from prism_graph.billing.types import Invoice
+from prism_graph.common.connections import Counted
 from prism_graph.common.errors import UserError
 from prism_graph.common.nodes import load_nodes
 from prism_graph.context import Info
@@ -253,7 +254,7 @@ class InvoiceSyncRun(relay.Node):
 
 
 @strawberry.type(description="A page of invoice sync runs, newest first (S7 Sync History).")
-class InvoiceSyncRunConnection(relay.Connection[InvoiceSyncRun]):
+class InvoiceSyncRunConnection(Counted, relay.Connection[InvoiceSyncRun]):
     pass
 
 

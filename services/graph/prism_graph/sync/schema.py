@@ -188,16 +188,17 @@ class PsaQueries(InvoiceSyncQueries):
         last: int | None = None,
         before: str | None = None,
     ) -> ProductSyncRunConnection:
+        runs = _runs(info, program_id)
         page: Page[RunRow] = await paginate(
             info.context.reader.scalars,
-            _runs(info, program_id),
+            runs,
             SortKey((RunRow.id,), descending=True),
             first=first,
             after=after,
             last=last,
             before=before,
         )
-        return connection(ProductSyncRunConnection, page, _run)
+        return connection(ProductSyncRunConnection, page, _run, filtered=runs)
 
     @strawberry.field(
         permission_classes=[requires(Permission.VIEW_PSA_SYNC)],

@@ -12,6 +12,7 @@ import strawberry
 from strawberry import relay
 
 from prism_domain.sync import ConnectionProblem, ConnectionStatus, ProductSyncMode
+from prism_graph.common.connections import Counted
 from prism_graph.common.errors import UserError
 from prism_graph.common.ids import decode_id
 from prism_graph.context import Info
@@ -311,7 +312,7 @@ class ProductSyncRun(relay.Node):
 
 
 @strawberry.type(description="A page of product sync runs, newest first (S7 history).")
-class ProductSyncRunConnection(relay.Connection[ProductSyncRun]):
+class ProductSyncRunConnection(Counted, relay.Connection[ProductSyncRun]):
     pass
 
 
