@@ -116,7 +116,7 @@ async def test_an_order_billed_over_two_months_lands_in_the_contract_unit_for_un
     await connect(api, tenants.a.admin)
     await program_sync(api, tenants.a.admin, program, enabled=True)
     synced = await msp.data(
-        "mutation($p: ID!) { syncProducts(programId: $p) { requested errors { code } } }",
+        "mutation($p: ID!) { syncProducts(input: {programId: $p}) { requested errors { code } } }",
         {"p": program},
     )
     assert synced["syncProducts"] == {"requested": True, "errors": []}

@@ -237,7 +237,7 @@ async def story(
     await connect(api, tenants.a.admin)
     await program_sync(api, tenants.a.admin, program, enabled=True)
     await msp.data(
-        "mutation($p: ID!) { syncProducts(programId: $p) { requested } }", {"p": program}
+        "mutation($p: ID!) { syncProducts(input: {programId: $p}) { requested } }", {"p": program}
     )
     deliver()
     customer = await add_customer(

@@ -245,7 +245,7 @@ def test_an_invoice_syncs_across_the_production_processes(topology: Topology) ->
     # The products are synced, then the invoice again: now every unit is in the contract.
     requested = ask(
         partner,
-        "mutation($p: ID!) { syncProducts(programId: $p) { requested errors { code } } }",
+        "mutation($p: ID!) { syncProducts(input: {programId: $p}) { requested errors { code } } }",
         {"p": program},
     )
     assert requested["syncProducts"]["errors"] == []

@@ -266,7 +266,7 @@ async def test_preview_lists_what_a_sync_would_do_and_the_sync_records_its_run(
 
         # the sync runs through the outbox and the worker, and is recorded
         requested = await a.data(
-            "mutation($p: ID!) { syncProducts(programId: $p) { requested errors { code } } }",
+            "mutation($p: ID!) { syncProducts(input: {programId: $p}) { requested errors { code } } }",
             {"p": program},
         )
         assert requested["syncProducts"] == {"requested": True, "errors": []}

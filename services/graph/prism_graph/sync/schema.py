@@ -41,6 +41,7 @@ from prism_graph.sync.types import (
     PsaConnection,
     PsaConnectionPayload,
     PsaCredentialsInput,
+    SyncProductsInput,
     SyncProductsPayload,
     TestPsaConnectionPayload,
 )
@@ -341,12 +342,12 @@ class PsaMutations(InvoiceSyncMutations):
         description="Sync the program's products to your PSA now (S3); the run is recorded "
         "in productSyncRuns (S7).",
     )
-    async def sync_products(self, info: Info, program_id: relay.GlobalID) -> SyncProductsPayload:
+    async def sync_products(self, info: Info, input: SyncProductsInput) -> SyncProductsPayload:
         partner = _partner(info)
         if partner is None:
             return SyncProductsPayload(requested=False, errors=user_errors([service.NO_PARTNER]))
         errors = await service.request_product_sync(
-            info.context.database, partner, node_pk(program_id, "Program")
+            info.context.database, partner, node_pk(input.program_id, "Program")
         )
         return SyncProductsPayload(requested=not errors, errors=user_errors(errors))
 

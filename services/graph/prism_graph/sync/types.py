@@ -230,6 +230,13 @@ class MapProductToServicePayload:
     errors: list[UserError]
 
 
+@strawberry.input(description="Which program's products to sync to your PSA now.")
+class SyncProductsInput:
+    program_id: strawberry.relay.GlobalID = strawberry.field(
+        description="A program of the catalogue whose sync settings are saved."
+    )
+
+
 @strawberry.input(description="Map a (retired) product by hand to an existing PSA service.")
 class MapProductToServiceInput:
     product_id: strawberry.relay.GlobalID
