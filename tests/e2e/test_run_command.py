@@ -15,6 +15,8 @@ from typing import Any
 import httpx
 import pytest
 
+from prism_graph.demo import DEMO_PASSWORD
+from tests.support.identity import access_token, sign_in_request
 from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -76,17 +78,19 @@ def test_run_serves_graphql_with_demo_customers(running_system: tuple[str, Path]
 
     headers: dict[str, str] = {}
 
-    def post(query: str) -> dict[str, object]:
-        response = httpx.post(f"{base}/graphql", json={"query": query}, headers=headers, timeout=10)
+    def post(query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        response = httpx.post(
+            f"{base}/graphql",
+            json={"query": query, "variables": variables or {}},
+            headers=headers,
+            timeout=10,
+        )
         assert response.status_code == 200
         return dict(response.json())
 
     assert post("{ __typename }") == {"data": {"__typename": "Query"}}
-    signed_in = post(
-        'mutation { signIn(email: "admin@prism-distribution.example", '
-        'password: "prism-demo-password") { accessToken errors { message } } }'
-    )
-    headers["Authorization"] = "Bearer " + signed_in["data"]["signIn"]["accessToken"]  # type: ignore[index]
+    signed_in = post(**sign_in_request("admin@prism-distribution.example", DEMO_PASSWORD))
+    headers["Authorization"] = "Bearer " + access_token(signed_in)
     body = post("{ customers(first: 50) { totalCount edges { node { name owner { name } } } } }")
     customers = body["data"]["customers"]  # type: ignore[index]
     names = {e["node"]["name"] for e in customers["edges"]}
@@ -117,13 +121,10 @@ def test_run_points_the_psa_connection_at_the_local_simulator(
     base, _ = running_system
     signed_in = httpx.post(
         f"{base}/graphql",
-        json={
-            "query": 'mutation { signIn(email: "admin@contoso-partners.example", '
-            'password: "prism-demo-password") { accessToken } }'
-        },
+        json=sign_in_request("admin@contoso-partners.example", DEMO_PASSWORD),
         timeout=10,
     ).json()
-    token = signed_in["data"]["signIn"]["accessToken"]
+    token = access_token(signed_in)
     tested = httpx.post(
         f"{base}/graphql",
         json={
@@ -234,14 +235,9 @@ def test_run_syncs_the_demo_invoice_into_the_simulator(running_system: tuple[str
 
 
 def _signed_in(base: str, email: str) -> Any:
-    token = httpx.post(
-        f"{base}/graphql",
-        json={
-            "query": f'mutation {{ signIn(email: "{email}", '
-            'password: "prism-demo-password") { accessToken } }'
-        },
-        timeout=10,
-    ).json()["data"]["signIn"]["accessToken"]
+    token = access_token(
+        httpx.post(f"{base}/graphql", json=sign_in_request(email, DEMO_PASSWORD), timeout=10).json()
+    )
 
     def ask(query: str, variables: dict[str, object] | None = None) -> dict[str, Any]:
         body = httpx.post(

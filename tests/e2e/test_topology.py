@@ -27,6 +27,7 @@ from autotask_sim import DEFAULT_INTEGRATION_CODE, DEFAULT_SECRET, DEFAULT_USERN
 from tests.e2e.test_run_command import free_port
 from tests.integration.mail.conftest import SmtpServer
 from tests.support.backends import postgres_requested, redis_requested
+from tests.support.identity import sign_in_request
 from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -44,12 +45,8 @@ class Topology:
         self.tokens: dict[str, str] = {}
 
     def sign_in(self, email: str) -> None:
-        data = self.ask(
-            None,
-            "mutation($e: String!, $p: String!) { signIn(email: $e, password: $p)"
-            " { accessToken } }",
-            {"e": email, "p": PASSWORD},
-        )
+        body = sign_in_request(email, PASSWORD)
+        data = self.ask(None, body["query"], body["variables"])
         self.tokens[email] = data["signIn"]["accessToken"]
 
     def ask(self, who: str | None, query: str, variables: dict[str, Any] | None = None) -> Any:

@@ -11,6 +11,7 @@ from prism_graph.settings import GraphSettings
 from prism_platform.broker import make_broker
 from prism_platform.db import make_async_engine
 from tests.support.graphql import GraphQLClient
+from tests.support.identity import sign_in_request
 
 pytestmark = pytest.mark.integration
 
@@ -37,7 +38,7 @@ async def test_an_unreachable_database_is_reported_clearly() -> None:
     database = Database(make_async_engine(UNREACHABLE_DB))
     app = create_app(settings, database=database, broker=make_broker(None))
     signed_in = {"Authorization": "Bearer prism_at_" + "x" * 43}
-    sign_in = 'mutation { signIn(email: "a@b.example", password: "p") { accessToken } }'
+    sign_in = sign_in_request("a@b.example", "p")
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://prism.test"
     ) as http:
@@ -45,7 +46,7 @@ async def test_an_unreachable_database_is_reported_clearly() -> None:
         query = await http.post(
             "/graphql", json={"query": "{ customers { totalCount } }"}, headers=signed_in
         )
-        anonymous_sign_in = await http.post("/graphql", json={"query": sign_in})
+        anonymous_sign_in = await http.post("/graphql", json=sign_in)
     await database.engine.dispose()
 
     assert ready.status_code == 503

@@ -6,6 +6,7 @@ import base64
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from prism_domain.access import PrincipalKind, UserRole
 from prism_domain.organisations import OrganisationKind
@@ -15,9 +16,43 @@ from prism_platform.db import utcnow
 from prism_tables.identity import AccessToken, User, UserStatus
 from prism_tables.organisations import Organisation
 
+if TYPE_CHECKING:
+    from tests.support.graphql import GraphQLClient
+
 # Staff made here have a password nobody uses; argon2 at its cheapest keeps fixtures fast.
 FIXTURE_PASSWORD = "fixture-password-unused"
 _FIXTURE_HASH = Passwords(time_cost=1, memory_kib=8, parallelism=1).hash(FIXTURE_PASSWORD)
+
+
+# Signing in, for every test that does it: through the API's `signIn(input:)`.
+SIGN_IN = """
+mutation($input: SignInInput!) {
+  signIn(input: $input) {
+    accessToken expiresAt user { email role } errors { field code message }
+  }
+}
+"""
+
+
+def sign_in_request(email: str, password: str) -> dict[str, Any]:
+    """The JSON body of a `signIn` request, for clients that post it themselves."""
+    return {"query": SIGN_IN, "variables": {"input": {"email": email, "password": password}}}
+
+
+def access_token(body: dict[str, Any]) -> str:
+    """The access token of a successful `signIn` response body."""
+    payload = body["data"]["signIn"]
+    assert payload["errors"] == [], payload["errors"]
+    token: str = payload["accessToken"]
+    return token
+
+
+async def sign_in(client: GraphQLClient, email: str, password: str) -> dict[str, Any]:
+    """The `signIn` payload (accessToken, expiresAt, user, errors)."""
+    body = await client.post(SIGN_IN, {"input": {"email": email, "password": password}})
+    assert not body.get("errors"), body["errors"]
+    payload: dict[str, Any] = body["data"]["signIn"]
+    return payload
 
 
 def gid(type_name: str, pk: int) -> str:

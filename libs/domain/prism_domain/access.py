@@ -92,6 +92,8 @@ class Permission(StrEnum):
     VIEW_PSA_SYNC = "VIEW_PSA_SYNC"  # connection status, sync settings, runs (S1, S2, S7)
     MANAGE_PSA_SYNC = "MANAGE_PSA_SYNC"  # credentials, settings, mappings, syncs (S1-S3)
     MANAGE_ORGANISATION = "MANAGE_ORGANISATION"  # its own settings (time zone); admins
+    VIEW_PARTNERS = "VIEW_PARTNERS"  # the distributor's list of partners (T1): its staff
+    MANAGE_PARTNERS = "MANAGE_PARTNERS"  # onboarding partners and their first admin (T4)
 
 
 class PrincipalKind(StrEnum):
@@ -177,7 +179,11 @@ _API_CLIENT = frozenset(
     }
 )
 # The distributor's staff and clients run the catalogue and the billing; partners only read.
-_DISTRIBUTOR_EXTRA = frozenset({Permission.MANAGE_CATALOGUE, Permission.MANAGE_BILLING})
+_DISTRIBUTOR_EXTRA = frozenset(
+    {Permission.MANAGE_CATALOGUE, Permission.MANAGE_BILLING, Permission.VIEW_PARTNERS}
+)
+# T4: onboarding a partner invites its first admin, so it is user management: admins only.
+_DISTRIBUTOR_ADMIN_EXTRA = frozenset({Permission.MANAGE_PARTNERS})
 
 
 def permissions_of(principal: Principal) -> frozenset[Permission]:
@@ -186,7 +192,8 @@ def permissions_of(principal: Principal) -> frozenset[Permission]:
         return _API_CLIENT | distributor
     if principal.kind is PrincipalKind.USER:
         if principal.user_role is UserRole.ADMIN:
-            return _STAFF_BASE | _ADMIN_EXTRA | distributor
+            onboarding = _DISTRIBUTOR_ADMIN_EXTRA if principal.is_distributor else frozenset()
+            return _STAFF_BASE | _ADMIN_EXTRA | distributor | onboarding
         return _STAFF_BASE | distributor
     granted: set[Permission] = {Permission.VIEW_CUSTOMERS, Permission.MANAGE_OWN_ACCOUNT}
     for application in principal.applications():

@@ -164,21 +164,40 @@ def check_role_assignment(
             ErrorCode.NOT_VERIFIED,
             "Only verified contacts can be given a role; ask the contact to verify the address.",
         )
-    if role in DOMAIN_BOUND_ROLES:
-        whose = "the partner's" if ordered_by_partner else "the customer's"
-        if not required_domain:
-            return FieldError(
-                "role",
-                ErrorCode.WRONG_DOMAIN,
-                f"{role.value} contacts must be on {whose} domain, and none is recorded.",
-            )
-        if not on_domain(email, required_domain):
-            return FieldError(
-                "role",
-                ErrorCode.WRONG_DOMAIN,
-                f"{role.value} contacts must have an address on {whose} domain "
-                f"({required_domain}).",
-            )
+    return check_role_domain(
+        role=role,
+        email=email,
+        required_domain=required_domain,
+        ordered_by_partner=ordered_by_partner,
+        field="role",
+    )
+
+
+def check_role_domain(
+    *,
+    role: ContactRole,
+    email: str,
+    required_domain: str | None,
+    ordered_by_partner: bool,
+    field: str,
+) -> FieldError | None:
+    """R3: a PRIMARY or BILLING contact's address is on the required domain, whether the
+    role is being given (`field="role"`) or the holder's address is changing (`"email"`)."""
+    if role not in DOMAIN_BOUND_ROLES:
+        return None
+    whose = "the partner's" if ordered_by_partner else "the customer's"
+    if not required_domain:
+        return FieldError(
+            field,
+            ErrorCode.WRONG_DOMAIN,
+            f"{role.value} contacts must be on {whose} domain, and none is recorded.",
+        )
+    if not on_domain(email, required_domain):
+        return FieldError(
+            field,
+            ErrorCode.WRONG_DOMAIN,
+            f"{role.value} contacts must have an address on {whose} domain ({required_domain}).",
+        )
     return None
 
 

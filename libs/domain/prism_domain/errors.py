@@ -19,6 +19,7 @@ class ErrorCode(StrEnum):
     THROTTLED = "THROTTLED"
     EXPIRED = "EXPIRED"
     ALREADY_USED = "ALREADY_USED"
+    REPLACED = "REPLACED"  # a single-use link superseded by a newer one (a re-send)
     WEAK_PASSWORD = "WEAK_PASSWORD"  # noqa: S105 - an error code
     NOT_ALLOWED = "NOT_ALLOWED"
     CONFLICT = "CONFLICT"

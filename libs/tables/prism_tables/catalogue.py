@@ -20,6 +20,8 @@ class Program(Base):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     currency: Mapped[str] = mapped_column(String(3))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Retired programs are off the catalogue for new business; what exists keeps billing.
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Product(Base):

@@ -128,4 +128,7 @@ class CustomerContactLink(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set with `used_at` when a newer link (a re-send, a changed address) took its place, so
+    # that opening it says so instead of "used already".
+    replaced_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -215,8 +215,8 @@ def _banner(
         "secret and integration code: docs/autotask.md)",
         f"  demo logins   password '{DEMO_PASSWORD}' for each of:",
         logins,
-        '  sign in       mutation { signIn(email: "admin@contoso-partners.example", '
-        f'password: "{DEMO_PASSWORD}") {{ accessToken }} }}',
+        '  sign in       mutation { signIn(input: {email: "admin@contoso-partners.example", '
+        f'password: "{DEMO_PASSWORD}"}}) {{ accessToken }} }}',
         "                then send 'Authorization: Bearer <accessToken>' with each request",
         "",
     ]

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from prism_cli.first_admin import add_parser as add_first_admin_parser  # argparse only too
 from prism_cli.sync import add_parser as add_sync_parser  # argparse only: commands load lazily
 from prism_platform.settings import ConfigError
 
@@ -194,6 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--check", action="store_true", help="fail when --path is stale")
     schema.set_defaults(fn=_cmd_schema)
     add_sync_parser(sub)
+    add_first_admin_parser(sub)
     return parser
 
 

@@ -36,7 +36,7 @@ from prism_graph.customers.schema import CustomerMutations, CustomerQueries
 from prism_graph.customers.update import CustomerUpdateMutations
 from prism_graph.identity.schema import IdentityMutations, IdentityQueries
 from prism_graph.orders.schema import OrderMutations, OrderQueries
-from prism_graph.organisations.schema import OrganisationMutations
+from prism_graph.organisations.schema import OrganisationMutations, OrganisationQueries
 from prism_graph.subscriptions.schema import SubscriptionMutations, SubscriptionQueries
 from prism_graph.sync.schema import PsaMutations, PsaQueries
 from prism_graph.tenants.schema import TenantMutations
@@ -53,6 +53,7 @@ class Query(
     BillingQueries,
     PsaQueries,
     OrderQueries,
+    OrganisationQueries,
 ):
     @strawberry.field(
         permission_classes=[authenticated()],

@@ -223,7 +223,7 @@ async def test_retired_products_leave_the_list_and_refuse_price_changes(
     await create_product(client, program, name="New plan")
 
     retired = await client.data(
-        "mutation($id: ID!) { retireProduct(id: $id) { product { retired } errors { code } } }",
+        "mutation($id: ID!) { retireProduct(input: {id: $id}) { product { retired } errors { code } } }",
         {"id": product},
     )
     listed = await client.data(PRODUCTS, {"programId": program, "first": 10})

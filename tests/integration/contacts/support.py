@@ -144,11 +144,13 @@ CUSTOMER_CONTACTS = """
 query($id: ID!) { customerContacts(customerId: $id) { id email role verified } }"""
 
 VERIFY = """
-mutation($token: String!) { verifyCustomerContact(token: $token) { verified errors { field code } } }"""
+mutation($token: String!) {
+  verifyCustomerContact(input: {token: $token}) { verified errors { field code message } }
+}"""
 
 RESEND = """
 mutation($id: ID!) {
-  resendCustomerContactVerification(id: $id) { contact { id } errors { field code message } }
+  resendCustomerContactVerification(input: {id: $id}) { contact { id } errors { field code message } }
 }"""
 
 SET_ROLE = """
@@ -164,11 +166,11 @@ mutation($input: DeleteCustomerContactInput!) {
 }"""
 
 REQUEST_SIGN_IN = """
-mutation($email: String!) { requestContactSignIn(email: $email) { message errors { code } } }"""
+mutation($email: String!) { requestContactSignIn(input: {email: $email}) { message errors { code } } }"""
 
 SIGN_IN = """
 mutation($token: String!) {
-  signInWithContactLink(token: $token) {
+  signInWithContactLink(input: {token: $token}) {
     accessToken expiresAt contact { email role } errors { field code message }
   }
 }"""
@@ -189,3 +191,23 @@ async def create_customer(
     assert payload["errors"] == []
     customer_id: str = payload["customer"]["id"]
     return customer_id
+
+
+UPDATE_CUSTOMER_CONTACT = """
+mutation($input: UpdateCustomerContactInput!) {
+  updateCustomerContact(input: $input) {
+    contact { id displayName email role verified } errors { field code message }
+  }
+}"""
+
+UPDATE_ACCOUNT_CONTACT = """
+mutation($input: UpdateAccountContactInput!) {
+  updateAccountContact(input: $input) {
+    contact { id firstName lastName email types } errors { field code message }
+  }
+}"""
+
+DELETE_ACCOUNT_CONTACT = """
+mutation($input: DeleteAccountContactInput!) {
+  deleteAccountContact(input: $input) { deletedId errors { field code message } }
+}"""

@@ -73,7 +73,7 @@ async def test_adding_a_contact_mails_a_verification_link_that_works_once(
 
     assert first == {"verified": True, "errors": []}
     assert second["verified"] is False
-    assert fields(second) == [("token", "ALREADY_USED")]
+    assert fields(second) == [("input.token", "ALREADY_USED")]
     listed = await client.data(CUSTOMER_CONTACTS, {"id": customer})
     assert [c["verified"] for c in listed["customerContacts"]] == [True]
 
@@ -90,11 +90,14 @@ async def test_verify_resends_a_fresh_link_and_the_earlier_one_stops_working(
     assert resent["errors"] == []
     (new,) = mailbox.deliver()
     assert link_token(new.message) != link_token(old.message)
-    assert fields(await mutate(anonymous, VERIFY, token=link_token(old.message))) == [
-        ("token", "ALREADY_USED")
-    ]
+    replaced = await mutate(anonymous, VERIFY, token=link_token(old.message))
+    # The earlier link says it was replaced by a newer one, not that it was used.
+    assert fields(replaced) == [("input.token", "REPLACED")]
+    assert "replaced by a newer one" in replaced["errors"][0]["message"]
     assert (await mutate(anonymous, VERIFY, token=link_token(new.message)))["verified"]
-    assert fields(await mutate(client, RESEND, id=contact["id"])) == [("id", "CONFLICT")]
+    used = await mutate(anonymous, VERIFY, token=link_token(new.message))
+    assert fields(used) == [("input.token", "ALREADY_USED")]
+    assert fields(await mutate(client, RESEND, id=contact["id"])) == [("input.id", "CONFLICT")]
 
 
 async def test_without_the_checkbox_no_mail_is_sent(
@@ -123,10 +126,10 @@ async def test_an_expired_or_unknown_link_does_not_verify(
         await uow.commit()
 
     assert fields(await mutate(anonymous, VERIFY, token=link_token(mail.message))) == [
-        ("token", "EXPIRED")
+        ("input.token", "EXPIRED")
     ]
     assert fields(await mutate(anonymous, VERIFY, token="prism_cv_nothing")) == [
-        ("token", "NOT_FOUND")
+        ("input.token", "NOT_FOUND")
     ]
     listed = await client.data(CUSTOMER_CONTACTS, {"id": customer})
     assert [c["verified"] for c in listed["customerContacts"]] == [False]
@@ -274,7 +277,7 @@ async def test_another_partners_customer_contacts_are_not_found(
     assert fields(await add(partner_a, customer, "x@litware.example")) == [
         ("input.customerId", "NOT_FOUND")
     ]
-    assert fields(await mutate(partner_a, RESEND, id=contact)) == [("id", "NOT_FOUND")]
+    assert fields(await mutate(partner_a, RESEND, id=contact)) == [("input.id", "NOT_FOUND")]
     assert fields(await mutate(partner_a, SET_ROLE, input={"id": contact, "role": "SUPPORT"})) == [
         ("input.id", "NOT_FOUND")
     ]

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.integration
 
 CREATE = """
 mutation($name: String!) {
-  createApiClient(name: $name) { apiClient { id name clientId } clientSecret errors { field code } }
+  createApiClient(input: {name: $name}) { apiClient { id name clientId } clientSecret errors { field code } }
 }
 """
 
@@ -131,7 +131,7 @@ async def test_a_revoked_client_and_its_tokens_stop_working(
     token = (await token_request(anonymous.http, form)).json()["access_token"]
 
     revoked = await admin.data(
-        "mutation($id: ID!) { revokeApiClient(id: $id) { apiClient { revokedAt } errors { code } } }",
+        "mutation($id: ID!) { revokeApiClient(input: {id: $id}) { apiClient { revokedAt } errors { code } } }",
         {"id": created["apiClient"]["id"]},
     )
 
@@ -145,7 +145,7 @@ async def test_another_partners_client_cannot_be_revoked(
 ) -> None:
     created = await new_client(anonymous.as_(tenants.b.admin))
     attempt = await anonymous.as_(tenants.a.admin).data(
-        "mutation($id: ID!) { revokeApiClient(id: $id) { apiClient { id } errors { code } } }",
+        "mutation($id: ID!) { revokeApiClient(input: {id: $id}) { apiClient { id } errors { code } } }",
         {"id": created["apiClient"]["id"]},
     )
     assert attempt["revokeApiClient"] == {"apiClient": None, "errors": [{"code": "NOT_FOUND"}]}

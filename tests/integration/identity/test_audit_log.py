@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.graphql import GraphQLClient
-from tests.support.identity import Tenants, gid
+from tests.support.identity import Tenants, gid, sign_in
 
 pytestmark = pytest.mark.integration
 
@@ -25,7 +25,7 @@ async def test_the_log_shows_every_mutation_of_the_partner_with_its_outcome(
     )
     await admin.data('mutation { createCustomer(input: {name: ""}) { errors { code } } }')
     await member.post(
-        "mutation($id: ID!) { deactivateUser(id: $id) { errors { code } } }",
+        "mutation($id: ID!) { deactivateUser(input: {id: $id}) { errors { code } } }",
         {"id": gid("User", tenants.a.users["ADMIN"])},
     )
     await acting.data(
@@ -68,12 +68,12 @@ async def test_members_cannot_read_the_log(anonymous: GraphQLClient, tenants: Te
 
 
 async def test_secrets_never_reach_the_log(anonymous: GraphQLClient, tenants: Tenants) -> None:
-    await anonymous.data(
-        'mutation { signIn(email: "x@a.example", password: "hunter2-hunter2") { errors { code } } }'
-    )
+    refused = await sign_in(anonymous, "x@a.example", "hunter2-hunter2")
+    assert [e["code"] for e in refused["errors"]] == ["INVALID_CREDENTIALS"]
     everything = await anonymous.as_(tenants.distributor.admin).data(LOG)
     assert "hunter2" not in str(everything)
     (entry,) = [
         e["node"] for e in everything["auditLog"]["edges"] if e["node"]["operation"] == "signIn"
     ]
     assert entry["outcome"] == "REFUSED" and entry["actorKind"] == "ANONYMOUS"
+    assert entry["actorLabel"] == "anonymous (x@a.example)"

@@ -25,6 +25,7 @@ from tests.integration.identity.test_tenant_isolation import (
 )
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import gid
+from tests.support.identity import sign_in as sign_in_as
 
 pytestmark = pytest.mark.integration
 
@@ -37,11 +38,8 @@ def settings(settings: Any) -> Any:
 
 
 async def sign_in(anonymous: GraphQLClient, email: str) -> GraphQLClient:
-    data = await anonymous.data(
-        "mutation($e: String!, $p: String!) { signIn(email: $e, password: $p) { accessToken } }",
-        {"e": email, "p": DEMO_PASSWORD},
-    )
-    return anonymous.as_(data["signIn"]["accessToken"])
+    payload = await sign_in_as(anonymous, email, DEMO_PASSWORD)
+    return anonymous.as_(payload["accessToken"])
 
 
 async def test_contoso_cannot_reach_northwind_and_the_log_shows_the_demo(

@@ -13,18 +13,11 @@ from prism_graph.database import Database
 from prism_graph.identity.secrets import Passwords
 from prism_tables.identity import AccessToken, User, UserStatus
 from tests.support.graphql import GraphQLClient
-from tests.support.identity import Tenants, add_staff
+from tests.support.identity import Tenants, add_staff, sign_in
 
 pytestmark = pytest.mark.integration
 
 PASSWORD = "correct horse battery staple"
-SIGN_IN = """
-mutation($email: String!, $password: String!) {
-  signIn(email: $email, password: $password) {
-    accessToken expiresAt user { email role } errors { field code message }
-  }
-}
-"""
 ME = "{ me { kind label permissions user { email } organisation { name } } }"
 
 
@@ -35,10 +28,6 @@ async def with_password(database: Database, email: str, password: str = PASSWORD
         assert user is not None
         user.password_hash = hashed
         await uow.commit()
-
-
-async def sign_in(anonymous: GraphQLClient, email: str, password: str) -> dict:
-    return (await anonymous.data(SIGN_IN, {"email": email, "password": password}))["signIn"]
 
 
 async def test_a_user_signs_in_and_the_token_identifies_them(
@@ -72,7 +61,7 @@ async def test_wrong_password_and_unknown_user_get_the_same_answer(
 
     assert wrong == unknown
     assert wrong["accessToken"] is None
-    assert [(e["field"], e["code"]) for e in wrong["errors"]] == [(None, "INVALID_CREDENTIALS")]
+    assert [(e["field"], e["code"]) for e in wrong["errors"]] == [("input", "INVALID_CREDENTIALS")]
 
 
 async def test_sign_in_is_throttled_per_account(
@@ -144,7 +133,7 @@ async def test_a_deactivated_users_tokens_stop_at_once(
     admin = anonymous.as_(tenants.a.admin)
 
     result = await admin.data(
-        "mutation($id: ID!) { deactivateUser(id: $id) { user { status } errors { code } } }",
+        "mutation($id: ID!) { deactivateUser(input: {id: $id}) { user { status } errors { code } } }",
         {"id": user_gid(tenants.a.users["MEMBER"])},
     )
 
@@ -159,15 +148,21 @@ async def test_changing_the_password_signs_out_every_session(
     await with_password(database, email)
     first = (await sign_in(anonymous, email, PASSWORD))["accessToken"]
     second = (await sign_in(anonymous, email, PASSWORD))["accessToken"]
-    change = """mutation($c: String!, $n: String!) {
-      changePassword(currentPassword: $c, newPassword: $n) {
-        accessToken errors { field code } } }"""
+    change = """mutation($input: ChangePasswordInput!) {
+      changePassword(input: $input) { accessToken errors { field code } } }"""
 
-    weak = await anonymous.as_(first).data(change, {"c": PASSWORD, "n": "short"})
+    def passwords(current: str, new: str) -> dict[str, object]:
+        return {"input": {"currentPassword": current, "newPassword": new}}
+
+    weak = await anonymous.as_(first).data(change, passwords(PASSWORD, "short"))
+    wrong = await anonymous.as_(first).data(change, passwords("not it at all", "a longer secret"))
     assert [(e["field"], e["code"]) for e in weak["changePassword"]["errors"]] == [
-        ("newPassword", "WEAK_PASSWORD")
+        ("input.newPassword", "WEAK_PASSWORD")
     ]
-    changed = await anonymous.as_(first).data(change, {"c": PASSWORD, "n": "a much longer secret"})
+    assert [(e["field"], e["code"]) for e in wrong["changePassword"]["errors"]] == [
+        ("input.currentPassword", "INVALID_CREDENTIALS")
+    ]
+    changed = await anonymous.as_(first).data(change, passwords(PASSWORD, "a much longer secret"))
 
     fresh = changed["changePassword"]["accessToken"]
     assert fresh and changed["changePassword"]["errors"] == []

@@ -95,7 +95,7 @@ async def make_foreign_data(anonymous: GraphQLClient, tenants: Tenants) -> Forei
     )
     ids.append(direct["createCustomer"]["customer"]["id"])
     client = await b_admin.data(
-        "mutation($n: String!) { createApiClient(name: $n) { apiClient { id clientId } } }",
+        "mutation($n: String!) { createApiClient(input: {name: $n}) { apiClient { id clientId } } }",
         {"n": f"{marker} client"},
     )
     ids.append(client["createApiClient"]["apiClient"]["id"])

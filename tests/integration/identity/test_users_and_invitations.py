@@ -25,12 +25,18 @@ mutation($input: InviteUserInput!) {
   inviteUser(input: $input) { user { id email status role organisation { name } } errors { field code message } }
 }
 """
-ACCEPT = """
-mutation($token: String!, $password: String!) {
-  acceptInvitation(token: $token, password: $password) {
+ACCEPT_INVITATION = """
+mutation($input: AcceptInvitationInput!) {
+  acceptInvitation(input: $input) {
     accessToken user { email status } errors { field code message }
   }
 }
+"""
+RESEND = """
+mutation($id: ID!) { resendInvitation(input: {id: $id}) { user { id } errors { field code } } }
+"""
+DEACTIVATE = """
+mutation($id: ID!) { deactivateUser(input: {id: $id}) { user { id status } errors { field code } } }
 """
 USERS = "{ users(first: 50) { edges { node { email status role } } } }"
 
@@ -39,6 +45,11 @@ def link_token(text: str) -> str:
     match = re.search(r"accept-invitation\?token=(\S+)", text)
     assert match, text
     return unquote(match.group(1))
+
+
+async def accept(anonymous: GraphQLClient, token: str, password: str) -> dict[str, Any]:
+    variables = {"input": {"token": token, "password": password}}
+    return dict((await anonymous.data(ACCEPT_INVITATION, variables))["acceptInvitation"])
 
 
 async def invite(admin: GraphQLClient, **input: Any) -> dict[str, Any]:
@@ -61,15 +72,15 @@ async def test_an_admin_invites_a_user_who_accepts_by_the_mailed_link(
     assert "Partner A" in message["Subject"] or "Partner A" in body_text(message)
     token = link_token(body_text(message))
 
-    accepted = await anonymous.data(ACCEPT, {"token": token, "password": "a long new password"})
-    payload = accepted["acceptInvitation"]
+    payload = await accept(anonymous, token, "a long new password")
     assert payload["errors"] == []
     assert payload["user"] == {"email": "newbie@partner-a.example", "status": "ACTIVE"}
     me = await anonymous.as_(payload["accessToken"]).data("{ me { user { email } } }")
     assert me["me"]["user"]["email"] == "newbie@partner-a.example"
 
-    again = await anonymous.data(ACCEPT, {"token": token, "password": "another long one"})
-    assert [e["code"] for e in again["acceptInvitation"]["errors"]] == ["ALREADY_USED"]
+    again = await accept(anonymous, token, "another long one")
+    assert [(e["field"], e["code"]) for e in again["errors"]] == [("input.token", "ALREADY_USED")]
+    assert "used already" in again["errors"][0]["message"]
 
 
 async def test_an_expired_or_unknown_invitation_is_refused(
@@ -83,13 +94,11 @@ async def test_an_expired_or_unknown_invitation_is_refused(
         )
         await uow.commit()
 
-    expired = await anonymous.data(ACCEPT, {"token": token, "password": "a long new password"})
-    unknown = await anonymous.data(
-        ACCEPT, {"token": "prism_inv_nope", "password": "a long new password"}
-    )
+    expired = await accept(anonymous, token, "a long new password")
+    unknown = await accept(anonymous, "prism_inv_nope", "a long new password")
 
-    assert [e["code"] for e in expired["acceptInvitation"]["errors"]] == ["EXPIRED"]
-    assert [e["code"] for e in unknown["acceptInvitation"]["errors"]] == ["NOT_FOUND"]
+    assert [e["code"] for e in expired["errors"]] == ["EXPIRED"]
+    assert [e["code"] for e in unknown["errors"]] == ["NOT_FOUND"]
 
 
 async def test_resending_an_invitation_replaces_the_earlier_link(
@@ -97,16 +106,30 @@ async def test_resending_an_invitation_replaces_the_earlier_link(
 ) -> None:
     admin = anonymous.as_(tenants.a.admin)
     user = (await invite(admin, email="twice@partner-a.example", role="MEMBER"))["user"]
-    await admin.data(
-        "mutation($id: ID!) { resendInvitation(id: $id) { errors { code } } }", {"id": user["id"]}
-    )
+    resent = await admin.data(RESEND, {"id": user["id"]})
+    assert resent["resendInvitation"]["errors"] == []
     first, second = (link_token(body_text(m)) for m in mailbox.deliver())
 
-    old = await anonymous.data(ACCEPT, {"token": first, "password": "a long new password"})
-    new = await anonymous.data(ACCEPT, {"token": second, "password": "a long new password"})
+    old = await accept(anonymous, first, "a long new password")
+    new = await accept(anonymous, second, "a long new password")
 
-    assert [e["code"] for e in old["acceptInvitation"]["errors"]] == ["ALREADY_USED"]
-    assert new["acceptInvitation"]["errors"] == []
+    # The replaced link says so: a newer one was sent (not "used already").
+    assert [(e["field"], e["code"]) for e in old["errors"]] == [("input.token", "REPLACED")]
+    assert "replaced by a newer one" in old["errors"][0]["message"]
+    assert new["errors"] == []
+    used = await accept(anonymous, second, "a long new password")
+    assert [e["code"] for e in used["errors"]] == ["ALREADY_USED"]
+    # Nothing to re-send once accepted; a foreign or unknown user is not found.
+    again = await admin.data(RESEND, {"id": user["id"]})
+    assert [(e["field"], e["code"]) for e in again["resendInvitation"]["errors"]] == [
+        ("input.id", "CONFLICT")
+    ]
+    for target in (gid("User", tenants.b.users["MEMBER"]), gid("User", 987654)):
+        missing = await admin.data(RESEND, {"id": target})
+        assert [(e["field"], e["code"]) for e in missing["resendInvitation"]["errors"]] == [
+            ("input.id", "NOT_FOUND")
+        ]
+    assert mailbox.deliver()[2:] == []
 
 
 async def test_invitation_input_is_validated_and_changes_nothing(
@@ -137,10 +160,7 @@ async def test_a_partner_admin_sees_and_manages_only_their_own_users(
     missing = gid("User", 987654)
     answers = []
     for target in (foreign, missing):
-        result = await admin_a.data(
-            "mutation($id: ID!) { deactivateUser(id: $id) { user { id } errors { field code message } } }",
-            {"id": target},
-        )
+        result = await admin_a.data(DEACTIVATE, {"id": target})
         answers.append(result["deactivateUser"])
     assert answers[0] == answers[1]  # another partner's user reads exactly like no user
     assert [e["code"] for e in answers[0]["errors"]] == ["NOT_FOUND"]
@@ -157,24 +177,29 @@ async def test_roles_and_reactivation_keep_one_active_admin(
     anonymous: GraphQLClient, tenants: Tenants
 ) -> None:
     admin = anonymous.as_(tenants.a.admin)
-    set_role = "mutation($id: ID!, $role: UserRole!) { setUserRole(id: $id, role: $role) { user { role } errors { field code } } }"
+    set_role = """mutation($id: ID!, $role: UserRole!) {
+      setUserRole(input: {id: $id, role: $role}) { user { role } errors { field code } } }"""
     me_id = gid("User", tenants.a.users["ADMIN"])
     member_id = gid("User", tenants.a.users["MEMBER"])
 
     demote_self = await admin.data(set_role, {"id": me_id, "role": "MEMBER"})
-    assert [e["code"] for e in demote_self["setUserRole"]["errors"]] == ["NOT_ALLOWED"]
-    self_off = await admin.data(
-        "mutation($id: ID!) { deactivateUser(id: $id) { errors { code } } }", {"id": me_id}
+    assert [(e["field"], e["code"]) for e in demote_self["setUserRole"]["errors"]] == [
+        ("input.role", "NOT_ALLOWED")
+    ]
+    self_off = await admin.data(DEACTIVATE, {"id": me_id})
+    assert [(e["field"], e["code"]) for e in self_off["deactivateUser"]["errors"]] == [
+        ("input.id", "NOT_ALLOWED")
+    ]
+    foreign = await admin.data(
+        set_role, {"id": gid("User", tenants.b.users["MEMBER"]), "role": "ADMIN"}
     )
-    assert [e["code"] for e in self_off["deactivateUser"]["errors"]] == ["NOT_ALLOWED"]
+    assert [e["code"] for e in foreign["setUserRole"]["errors"]] == ["NOT_FOUND"]
 
     promoted = await admin.data(set_role, {"id": member_id, "role": "ADMIN"})
     assert promoted["setUserRole"] == {"user": {"role": "ADMIN"}, "errors": []}
-    await admin.data(
-        "mutation($id: ID!) { deactivateUser(id: $id) { errors { code } } }", {"id": member_id}
-    )
+    await admin.data(DEACTIVATE, {"id": member_id})
     back = await admin.data(
-        "mutation($id: ID!) { reactivateUser(id: $id) { user { status } errors { code } } }",
+        "mutation($id: ID!) { reactivateUser(input: {id: $id}) { user { status } errors { code } } }",
         {"id": member_id},
     )
     assert back["reactivateUser"] == {"user": {"status": "ACTIVE"}, "errors": []}

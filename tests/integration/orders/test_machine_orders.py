@@ -47,7 +47,7 @@ async def test_an_api_client_order_mails_the_addendum_to_the_billing_contacts(
     assert not isinstance(added, list)
     a_admin = anonymous.as_(tenants.a.admin)
     created = await a_admin.data(
-        'mutation { createApiClient(name: "Provisioning") { apiClient { clientId } clientSecret } }'
+        'mutation { createApiClient(input: {name: "Provisioning"}) { apiClient { clientId } clientSecret } }'
     )
     credentials = created["createApiClient"]
     response = await anonymous.http.post(

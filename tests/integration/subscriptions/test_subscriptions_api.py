@@ -148,7 +148,8 @@ async def test_a_cancelled_subscription_refuses_later_changes(
 async def test_bad_input_is_field_errors(client: GraphQLClient, setup: dict[str, str]) -> None:
     retired = await create_product(client, setup["program"], sku="OLD", name="Old")
     await client.data(
-        "mutation($id: ID!) { retireProduct(id: $id) { errors { code } } }", {"id": retired}
+        "mutation($id: ID!) { retireProduct(input: {id: $id}) { errors { code } } }",
+        {"id": retired},
     )
 
     zero = await subscribe(

@@ -88,7 +88,7 @@ class AuditMutation(FieldExtension):
 
 
 def _anonymous_label(info: Any, kwargs: dict[str, Any]) -> str:
-    email = kwargs.get("email")
+    email = kwargs.get("email") or getattr(kwargs.get("input"), "email", None)
     return f"anonymous ({str(email)[:200]})" if email else "anonymous"
 
 

@@ -20,7 +20,8 @@ from sqlalchemy import select
 from prism_domain.access import Scope
 from prism_domain.money import round_amount
 from prism_domain.organisations import OrganisationKind
-from prism_graph.catalogue.service import create_program, import_price_list
+from prism_graph.catalogue.programs import create_program
+from prism_graph.catalogue.service import import_price_list
 from prism_graph.database import Database
 from prism_graph.subscriptions.service import NewSubscription, create_subscription
 from prism_tables.catalogue import Product, Program

@@ -1,6 +1,9 @@
-"""Catalogue queries and mutations (SPEC P1): partners read, the distributor manages."""
+"""Catalogue queries and mutations: partners read the price lists, the distributor manages
+them. Retiring a program is `programs.py`."""
 
 from __future__ import annotations
+
+from typing import Annotated
 
 import strawberry
 from sqlalchemy import or_, select
@@ -10,26 +13,28 @@ from prism_domain.access import Permission
 from prism_domain.errors import ErrorCode, FieldError
 from prism_domain.uploads import RowError as DomainRowError
 from prism_graph.access import requires, visible_catalogue
-from prism_graph.catalogue import service
-from prism_graph.catalogue.types import (
+from prism_graph.catalogue import programs, service
+from prism_graph.catalogue.inputs import (
     ChangeProductPriceInput,
     CreateProductInput,
     CreateProgramInput,
     ImportPriceListInput,
-    ImportPriceListPayload,
+    RetireProductInput,
+    RetireProgramInput,
+    UpdateProductInput,
+)
+from prism_graph.catalogue.payloads import ImportPriceListPayload, ProductPayload, ProgramPayload
+from prism_graph.catalogue.types import (
     PriceChange,
     Product,
     ProductConnection,
-    ProductPayload,
     Program,
-    ProgramPayload,
     RowError,
-    UpdateProductInput,
     price,
 )
 from prism_graph.common.errors import user_errors
 from prism_graph.common.ids import node_pk
-from prism_graph.common.pagination import Page, SortKey, connection, paginate
+from prism_graph.common.pagination import PAGE_ARGUMENTS, Page, SortKey, connection, paginate
 from prism_graph.context import Info
 from prism_tables import catalogue as models
 
@@ -65,14 +70,19 @@ def _row_errors(rows: tuple[DomainRowError, ...]) -> list[RowError]:
 class CatalogueQueries:
     @strawberry.field(
         permission_classes=[requires(Permission.VIEW_CATALOGUE)],
-        description="Every program, by name.",
+        description="The programs on the catalogue, by name (retired ones only when asked for).",
     )
-    async def programs(self, info: Info) -> list[Program]:
-        rows = await info.context.reader.scalars(
-            select(models.Program)
-            .where(visible_catalogue(info.context.scope))
-            .order_by(models.Program.name)
-        )
+    async def programs(
+        self,
+        info: Info,
+        include_retired: Annotated[
+            bool, strawberry.argument(description="Also list retired programs.")
+        ] = False,
+    ) -> list[Program]:
+        stmt = select(models.Program).where(visible_catalogue(info.context.scope))
+        if not include_retired:
+            stmt = stmt.where(models.Program.retired_at.is_(None))
+        rows = await info.context.reader.scalars(stmt.order_by(models.Program.name))
         return [Program.from_model(r) for r in rows]
 
     @strawberry.field(
@@ -82,13 +92,28 @@ class CatalogueQueries:
     async def products(
         self,
         info: Info,
-        program_id: relay.GlobalID | None = None,
-        search: str | None = None,
-        include_retired: bool = False,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        program_id: Annotated[
+            relay.GlobalID | None, strawberry.argument(description="Only this program's products.")
+        ] = None,
+        search: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Only products whose SKU or name contains this text (any letter case).",
+            ),
+        ] = None,
+        include_retired: Annotated[
+            bool, strawberry.argument(description="Also list retired products.")
+        ] = False,
+        first: Annotated[
+            int | None, strawberry.argument(description=PAGE_ARGUMENTS["first"])
+        ] = None,
+        after: Annotated[
+            str | None, strawberry.argument(description=PAGE_ARGUMENTS["after"])
+        ] = None,
+        last: Annotated[int | None, strawberry.argument(description=PAGE_ARGUMENTS["last"])] = None,
+        before: Annotated[
+            str | None, strawberry.argument(description=PAGE_ARGUMENTS["before"])
+        ] = None,
     ) -> ProductConnection:
         stmt = select(models.Product).where(visible_catalogue(info.context.scope))
         if program_id is not None:
@@ -120,7 +145,11 @@ class CatalogueQueries:
         permission_classes=[requires(Permission.VIEW_CATALOGUE)],
         description="One product by id; null when there is none.",
     )
-    async def product(self, info: Info, id: relay.GlobalID) -> Product | None:
+    async def product(
+        self,
+        info: Info,
+        id: Annotated[relay.GlobalID, strawberry.argument(description="The product's id.")],
+    ) -> Product | None:
         pk = node_pk(id, "Product")
         row = await info.context.loaders.product_by_id.load(pk) if pk > 0 else None
         return Product.from_model(row) if row else None
@@ -132,8 +161,12 @@ class CatalogueMutations:
         permission_classes=[requires(Permission.MANAGE_CATALOGUE)],
         description="Add a program (e.g. Microsoft CSP) with the currency of its prices.",
     )
-    async def create_program(self, info: Info, input: CreateProgramInput) -> ProgramPayload:
-        result = await service.create_program(
+    async def create_program(
+        self,
+        info: Info,
+        input: Annotated[CreateProgramInput, strawberry.argument(description="A new program.")],
+    ) -> ProgramPayload:
+        result = await programs.create_program(
             info.context.database, name=input.name, currency=input.currency
         )
         if isinstance(result, list):
@@ -144,7 +177,16 @@ class CatalogueMutations:
         permission_classes=[requires(Permission.MANAGE_CATALOGUE)],
         description="Add a product to a program's price list with its first prices.",
     )
-    async def create_product(self, info: Info, input: CreateProductInput) -> ProductPayload:
+    async def create_product(
+        self,
+        info: Info,
+        input: Annotated[
+            CreateProductInput,
+            strawberry.argument(
+                description="A new product on a program's price list, with its first prices."
+            ),
+        ],
+    ) -> ProductPayload:
         result = await service.create_product(
             info.context.database,
             service.NewProduct(
@@ -165,7 +207,16 @@ class CatalogueMutations:
         permission_classes=[requires(Permission.MANAGE_CATALOGUE)],
         description="Change a product's name or description (the SKU never changes).",
     )
-    async def update_product(self, info: Info, input: UpdateProductInput) -> ProductPayload:
+    async def update_product(
+        self,
+        info: Info,
+        input: Annotated[
+            UpdateProductInput,
+            strawberry.argument(
+                description="What people read about a product; what is left out stays."
+            ),
+        ],
+    ) -> ProductPayload:
         result = await service.update_product(
             info.context.database,
             await _visible_product(info, input.id),
@@ -176,10 +227,16 @@ class CatalogueMutations:
 
     @strawberry.mutation(
         permission_classes=[requires(Permission.MANAGE_CATALOGUE)],
-        description="New prices from a date; raises `product.price_changed` (P1).",
+        description="New prices from a date, kept as a new price version (the PSA sync and "
+        "the price-change notices follow).",
     )
     async def change_product_price(
-        self, info: Info, input: ChangeProductPriceInput
+        self,
+        info: Info,
+        input: Annotated[
+            ChangeProductPriceInput,
+            strawberry.argument(description="New prices of a product from a date."),
+        ],
     ) -> ProductPayload:
         result = await service.change_price(
             info.context.database,
@@ -192,13 +249,40 @@ class CatalogueMutations:
 
     @strawberry.mutation(
         permission_classes=[requires(Permission.MANAGE_CATALOGUE)],
-        description="Take a product off the price list; its subscriptions keep billing.",
+        description="Take a product off the price list: it can no longer be ordered, its "
+        "subscriptions keep billing. Retiring a retired product changes nothing.",
     )
-    async def retire_product(self, info: Info, id: relay.GlobalID) -> ProductPayload:
+    async def retire_product(
+        self,
+        info: Info,
+        input: Annotated[
+            RetireProductInput,
+            strawberry.argument(description="The product to take off the price list."),
+        ],
+    ) -> ProductPayload:
         result = await service.retire_product(
-            info.context.database, await _visible_product(info, id)
+            info.context.database, await _visible_product(info, input.id)
         )
         return _product_payload(result)
+
+    @strawberry.mutation(
+        permission_classes=[requires(Permission.MANAGE_CATALOGUE)],
+        description="Retire a program: off the catalogue for new business. Its products are "
+        "retired with it (no new orders or subscriptions), no tenant can be added in it and "
+        "`programs` lists it only with `includeRetired`; existing subscriptions keep billing "
+        "and syncing. One way: there is no un-retiring.",
+    )
+    async def retire_program(
+        self,
+        info: Info,
+        input: Annotated[
+            RetireProgramInput, strawberry.argument(description="The program to retire.")
+        ],
+    ) -> ProgramPayload:
+        result = await programs.retire_program(info.context.database, node_pk(input.id, "Program"))
+        if isinstance(result, list):
+            return ProgramPayload(program=None, errors=user_errors(result))
+        return ProgramPayload(program=Program.from_model(result), errors=[])
 
     @strawberry.mutation(
         permission_classes=[requires(Permission.MANAGE_CATALOGUE)],
@@ -208,7 +292,12 @@ class CatalogueMutations:
         ),
     )
     async def import_price_list(
-        self, info: Info, input: ImportPriceListInput
+        self,
+        info: Info,
+        input: Annotated[
+            ImportPriceListInput,
+            strawberry.argument(description="A CSV price list for one program."),
+        ],
     ) -> ImportPriceListPayload:
         result = await service.import_price_list(
             info.context.database,

@@ -27,10 +27,11 @@ from prism_domain.catalogue import (
 )
 from prism_domain.catalogue import Product as DomainProduct
 from prism_domain.errors import DomainValidationError, ErrorCode, FieldError
-from prism_domain.money import MoneyError, check_currency, parse_amount
+from prism_domain.money import parse_amount
 from prism_domain.price_list_csv import PriceListImport, parse_price_list_csv
 from prism_domain.text import clean_name
 from prism_domain.uploads import RowError
+from prism_graph.catalogue.programs import retired_program
 from prism_graph.catalogue.rows import money, prices_of, to_domain, to_entry
 from prism_graph.database import Database, UnitOfWork
 from prism_graph.organisations import zones
@@ -39,37 +40,6 @@ from prism_tables.catalogue import Product, ProductPrice, Program, text_key
 
 def _not_found(field: str = "id") -> list[FieldError]:
     return [FieldError(field, ErrorCode.NOT_FOUND, "No such product.")]
-
-
-# --- programs ------------------------------------------------------------------------------
-
-
-async def create_program(
-    database: Database, *, name: str | None, currency: str | None
-) -> Program | list[FieldError]:
-    errors: list[FieldError] = []
-    clean = clean_name(name, field="name", label="Program name", max_length=100, errors=errors)
-    code = (currency or "").strip().upper()
-    try:
-        check_currency(code)
-    except MoneyError:
-        errors.append(
-            FieldError("currency", ErrorCode.INVALID, "Currency must be an ISO 4217 code (AUD).")
-        )
-    if errors:
-        return errors
-    async with database.unit_of_work() as uow:
-        taken = await uow.session.scalar(select(Program.id).where(Program.name == clean))
-        if taken is not None:
-            return [FieldError("name", ErrorCode.DUPLICATE, f"Program '{clean}' already exists.")]
-        program = Program(name=clean, currency=code)
-        uow.session.add(program)
-        try:
-            await uow.session.flush()
-        except IntegrityError:
-            return [FieldError("name", ErrorCode.DUPLICATE, f"Program '{clean}' already exists.")]
-        await uow.commit()
-        return program
 
 
 # --- products -----------------------------------------------------------------------------
@@ -133,6 +103,8 @@ async def create_product(
         program = await uow.session.get(Program, new.program_id)
         if program is None:
             return [FieldError("programId", ErrorCode.NOT_FOUND, "No such program.")]
+        if program.retired_at is not None:
+            return [retired_program(program)]
         try:
             entry = PriceListEntry.parse(
                 sku=new.sku,
@@ -309,6 +281,8 @@ async def import_price_list(
         program = await uow.session.get(Program, program_id)
         if program is None:
             return [FieldError("programId", ErrorCode.NOT_FOUND, "No such program.")]
+        if program.retired_at is not None:
+            return [retired_program(program)]
         parsed = parse_price_list_csv(csv_text, currency=program.currency)
         products = list(
             await uow.session.scalars(select(Product).where(Product.program_id == program.id))

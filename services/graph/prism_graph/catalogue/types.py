@@ -1,9 +1,12 @@
+"""The catalogue's GraphQL object types: programs, their products and price versions, and
+the row errors of an import. Inputs are `inputs.py`, payloads `payloads.py`."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy import Select
@@ -12,17 +15,31 @@ from strawberry import relay
 from prism_domain.catalogue import BillingTerm as DomainBillingTerm
 from prism_domain.catalogue import ProductKind as DomainProductKind
 from prism_domain.money import exact_amount
-from prism_graph.common.errors import ErrorCode, UserError
+from prism_graph.common.enums import described_enum
+from prism_graph.common.errors import ErrorCode
 from prism_graph.common.nodes import load_nodes
 from prism_graph.common.pagination import count_all
 from prism_graph.context import Info
 from prism_tables import catalogue as models
 
-BillingTerm = strawberry.enum(DomainBillingTerm, name="BillingTerm")
-ProductKind = strawberry.enum(
+BillingTerm = described_enum(
+    DomainBillingTerm,
+    name="BillingTerm",
+    description="How often a product is billed; its prices are per this term.",
+    values={
+        "MONTHLY": "Billed every month; prices are per unit per month.",
+        "ANNUAL": "Billed once a year; prices are per unit per year.",
+    },
+)
+ProductKind = described_enum(
     DomainProductKind,
     name="ProductKind",
-    description="LICENCE: per seat per term; USAGE: metered (Azure); ONE_TIME_FEE: once.",
+    description="How a product is charged.",
+    values={
+        "LICENCE": "Per seat (licence) per billing term.",
+        "USAGE": "Metered (e.g. Azure): billed from the usage recorded each month.",
+        "ONE_TIME_FEE": "Charged once, e.g. a set-up or onboarding fee.",
+    },
 )
 
 
@@ -33,12 +50,21 @@ def price(value: Decimal, currency: str) -> Decimal:
 @strawberry.type(description="A vendor program the distributor sells, with its price list.")
 class Program(relay.Node):
     id: relay.NodeID[int]
-    name: str
-    currency: str
+    name: str = strawberry.field(description="The program's name, e.g. Microsoft CSP; unique.")
+    currency: str = strawberry.field(description="ISO 4217 code of its prices, e.g. AUD.")
+    retired_at: datetime | None = strawberry.field(
+        description="When the program was retired (off the catalogue for new business: its "
+        "products are retired, no new tenants; what exists keeps billing); null while it is "
+        "sold."
+    )
+
+    @strawberry.field(description="Whether the program was retired (see `retiredAt`).")
+    def retired(self) -> bool:
+        return self.retired_at is not None
 
     @classmethod
     def from_model(cls, row: models.Program) -> Program:
-        return cls(id=row.id, name=row.name, currency=row.currency)
+        return cls(id=row.id, name=row.name, currency=row.currency, retired_at=row.retired_at)
 
     @classmethod
     async def resolve_nodes(  # type: ignore[override]
@@ -49,9 +75,14 @@ class Program(relay.Node):
 
 @strawberry.type(description="Prices in force from `effectiveFrom` until the next version.")
 class PriceVersion:
-    effective_from: date
-    buy_price: Decimal = strawberry.field(description="The partner's cost, per billing term.")
-    rrp: Decimal = strawberry.field(description="Recommended retail (sell) price.")
+    effective_from: date = strawberry.field(description="The first day these prices apply.")
+    buy_price: Decimal = strawberry.field(
+        description="The partner's cost per unit and billing term, in the program's currency."
+    )
+    rrp: Decimal = strawberry.field(
+        description="Recommended retail (sell) price per unit and billing term, in the "
+        "program's currency."
+    )
 
     @classmethod
     def from_model(cls, row: models.ProductPrice, currency: str) -> PriceVersion:
@@ -70,18 +101,27 @@ def in_force(rows: Sequence[models.ProductPrice], day: date) -> models.ProductPr
     return found
 
 
-@strawberry.type(description="One SKU of a program's price list (P1).")
+@strawberry.type(description="One SKU of a program's price list.")
 class Product(relay.Node):
     id: relay.NodeID[int]
-    sku: str
-    name: str
-    description: str
-    billing_term: BillingTerm  # type: ignore[valid-type]
-    kind: ProductKind  # type: ignore[valid-type]
-    retired: bool
+    sku: str = strawberry.field(
+        description="The stock-keeping unit, unique in its program; it never changes (the "
+        "PSA service is named after it)."
+    )
+    name: str = strawberry.field(description="The product's name.")
+    description: str = strawberry.field(description="What the product is; may be empty.")
+    billing_term: BillingTerm = strawberry.field(  # type: ignore[valid-type]
+        description="How often it is billed; its prices are per this term."
+    )
+    kind: ProductKind = strawberry.field(  # type: ignore[valid-type]
+        description="Per seat, metered, or charged once."
+    )
+    retired: bool = strawberry.field(
+        description="Off the price list: it cannot be ordered, its subscriptions keep billing."
+    )
     program_id: strawberry.Private[int]
 
-    @strawberry.field
+    @strawberry.field(description="The program whose price list it is on.")
     async def program(self, info: Info) -> Program:
         row = await info.context.loaders.program_by_id.load(self.program_id)
         assert row is not None  # a foreign key guarantees it
@@ -102,7 +142,13 @@ class Product(relay.Node):
         description="The prices in force on `on` (default: today in your organisation's "
         "time zone, the day a partner's order without a start date is priced on)."
     )
-    async def price(self, info: Info, on: date | None = None) -> PriceVersion | None:
+    async def price(
+        self,
+        info: Info,
+        on: Annotated[
+            date | None, strawberry.argument(description="The day to price; today when left out.")
+        ] = None,
+    ) -> PriceVersion | None:
         from prism_graph.organisations.zones import callers_today
 
         rows = await info.context.loaders.prices_by_product.load(self.id)
@@ -138,108 +184,22 @@ class ProductConnection(relay.Connection[Product]):
         return await count_all(info.context.reader.scalar, self.filtered)
 
 
-@strawberry.input
-class CreateProgramInput:
-    name: str
-    currency: str = strawberry.field(description="ISO 4217 code of its prices, e.g. AUD.")
-
-
-@strawberry.type
-class ProgramPayload:
-    program: Program | None
-    errors: list[UserError]
-
-
-@strawberry.input
-class CreateProductInput:
-    program_id: relay.GlobalID
-    sku: str
-    name: str
-    buy_price: Decimal
-    rrp: Decimal
-    billing_term: BillingTerm  # type: ignore[valid-type]
-    kind: ProductKind  # type: ignore[valid-type]
-    description: str = ""
-    effective_from: date | None = strawberry.field(
-        default=None,
-        description="When the first prices apply; default today in the distributor's time zone.",
-    )
-
-
-@strawberry.input
-class UpdateProductInput:
-    id: relay.GlobalID
-    name: str | None = None
-    description: str | None = None
-
-
-@strawberry.input
-class ChangeProductPriceInput:
-    id: relay.GlobalID
-    buy_price: Decimal
-    rrp: Decimal
-    effective_from: date = strawberry.field(
-        description="First day of the new prices; a version on the same day is corrected."
-    )
-
-
-@strawberry.type
-class ProductPayload:
-    product: Product | None
-    errors: list[UserError]
-    warnings: list[UserError] = strawberry.field(
-        default_factory=list, description="Accepted, but worth a look (BELOW_COST)."
-    )
-
-
-@strawberry.input
-class ImportPriceListInput:
-    program_id: relay.GlobalID
-    csv: str = strawberry.field(
-        description="Header row sku,name,buy_price,rrp,billing_term,kind[,description,retired]."
-    )
-    dry_run: bool = strawberry.field(
-        default=True, description="Only report what would change (the default)."
-    )
-    allow_partial: bool = strawberry.field(
-        default=False,
-        description="Import the good rows even when some are bad (they are reported).",
-    )
-    retire_missing: bool = strawberry.field(
-        default=False, description="The file is the whole list: retire SKUs it does not name."
-    )
-    effective_from: date | None = strawberry.field(
-        default=None,
-        description="When new and changed prices apply; default today in the distributor's "
-        "time zone.",
-    )
-
-
 @strawberry.type(description="A problem with one row (the header is row 1) of an import.")
 class RowError:
-    row: int
-    column: str | None
-    code: ErrorCode  # type: ignore[valid-type]
-    message: str
+    row: int = strawberry.field(description="The row's number in the file; the header is 1.")
+    column: str | None = strawberry.field(
+        description="The column at fault, by its header name; null for the row as a whole."
+    )
+    code: ErrorCode = strawberry.field(  # type: ignore[valid-type]
+        description="Why the row was refused."
+    )
+    message: str = strawberry.field(description="What is wrong, for people.")
 
 
-@strawberry.type
+@strawberry.type(description="A product whose prices an import changes.")
 class PriceChange:
-    sku: str
-    old_buy_price: Decimal
-    old_rrp: Decimal
-    new_buy_price: Decimal
-    new_rrp: Decimal
-
-
-@strawberry.type(description="What an import changes, or would change on a dry run.")
-class ImportPriceListPayload:
-    applied: bool = strawberry.field(description="False on a dry run or when rows are bad.")
-    created: list[str]
-    price_changes: list[PriceChange]
-    updated: list[str]
-    retired: list[str]
-    unchanged_count: int
-    row_errors: list[RowError]
-    warnings: list[RowError]
-    errors: list[UserError]
+    sku: str = strawberry.field(description="The product's SKU.")
+    old_buy_price: Decimal = strawberry.field(description="The buy price in force until now.")
+    old_rrp: Decimal = strawberry.field(description="The RRP in force until now.")
+    new_buy_price: Decimal = strawberry.field(description="The buy price from the import's date.")
+    new_rrp: Decimal = strawberry.field(description="The RRP from the import's date.")

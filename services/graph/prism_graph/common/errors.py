@@ -75,3 +75,13 @@ def should_mask(error: GraphQLError) -> bool:
         error.extensions = {**(error.extensions or {}), **original.extensions}
         return False
     return True
+
+
+PAYLOAD_ERRORS = (
+    "Why the request was refused; empty when it succeeded. When not empty, nothing changed."
+)
+
+
+def errors_field() -> Any:
+    """A payload's `errors: [UserError!]!` field, described the same way everywhere."""
+    return strawberry.field(description=PAYLOAD_ERRORS)

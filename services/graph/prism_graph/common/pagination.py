@@ -176,3 +176,13 @@ async def paginate(
         has_next_page=more if forward else before is not None,
         has_previous_page=more if not forward else after is not None,
     )
+
+
+#: Descriptions of a connection's paging arguments, the same on every list.
+PAGE_ARGUMENTS = {
+    "first": f"At most this many from the start (or after `after`); {MAX_PAGE_SIZE} at most, "
+    f"{DEFAULT_PAGE_SIZE} when neither `first` nor `last` is given.",
+    "after": "The `endCursor` of the page before; continue after it.",
+    "last": f"At most this many from the end (or before `before`); {MAX_PAGE_SIZE} at most.",
+    "before": "The `startCursor` of the page after; continue before it.",
+}

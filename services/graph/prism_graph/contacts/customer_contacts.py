@@ -72,7 +72,7 @@ async def add_contact(
         return exc.errors
     async with database.unit_of_work() as uow:
         session = uow.session
-        customer = await _locked_customer(session, scope, customer_id)
+        customer = await locked_customer(session, scope, customer_id)
         if customer is None:
             return [NO_CUSTOMER]
         existing = await session.scalar(
@@ -105,7 +105,7 @@ async def add_contact(
         except IntegrityError:
             return [duplicate]
         if send_verification:
-            await _send_link(session, config, contact, customer.name, LinkPurpose.VERIFY)
+            await send_link(session, config, contact, customer.name, LinkPurpose.VERIFY)
         await uow.commit()
         return contact
 
@@ -116,14 +116,14 @@ async def resend_verification(
     """R4 "Verify": a fresh verification link; earlier ones stop working."""
     async with database.unit_of_work() as uow:
         session = uow.session
-        contact = await _visible_contact(session, scope, contact_id)
+        contact = await visible_contact(session, scope, contact_id)
         if contact is None:
             return [NO_CONTACT]
         if contact.verified_at is not None:
             return [FieldError("id", ErrorCode.CONFLICT, "This contact is verified already.")]
         customer = await session.get(Customer, contact.customer_id)
         assert customer is not None
-        await _send_link(session, config, contact, customer.name, LinkPurpose.VERIFY)
+        await send_link(session, config, contact, customer.name, LinkPurpose.VERIFY)
         await uow.commit()
         return contact
 
@@ -163,7 +163,7 @@ async def request_sign_in(
             )
         ).all()
         for contact, customer_name in rows:
-            await _send_link(session, config, contact, customer_name, LinkPurpose.SIGN_IN)
+            await send_link(session, config, contact, customer_name, LinkPurpose.SIGN_IN)
         await uow.commit()
     return []
 
@@ -198,20 +198,19 @@ async def set_role(
     """R2/R3/R5: give one contact a role; PRIMARY moves from the current primary to it."""
     async with database.unit_of_work() as uow:
         session = uow.session
-        contact = await _visible_contact(session, scope, contact_id)
+        contact = await visible_contact(session, scope, contact_id)
         if contact is None:
             return [NO_CONTACT]
-        customer = await _locked_customer(session, scope, contact.customer_id)
+        customer = await locked_customer(session, scope, contact.customer_id)
         assert customer is not None  # the contact is visible, so is its customer
         await session.refresh(contact)  # read after the lock: the account's current roles
-        owner = await session.get(Organisation, customer.owner_id)
-        by_partner = owner is not None and owner.kind is OrganisationKind.PARTNER
+        domain, by_partner = await role_domain(session, customer)
         refused = check_role_assignment(
             role=role,
             email=contact.email,
             verified=contact.verified_at is not None,
             current_role=contact.role,
-            required_domain=(owner.domain if by_partner and owner else customer.domain),
+            required_domain=domain,
             ordered_by_partner=by_partner,
         )
         if refused is not None:
@@ -238,29 +237,40 @@ async def delete_contact(
     """R6: delete a contact (never the primary; BILLING/TECHNICAL only when confirmed)."""
     async with database.unit_of_work() as uow:
         session = uow.session
-        contact = await _visible_contact(session, scope, contact_id)
+        contact = await visible_contact(session, scope, contact_id)
         if contact is None:
             return [NO_CONTACT]
-        await _locked_customer(session, scope, contact.customer_id)
+        await locked_customer(session, scope, contact.customer_id)
         await session.refresh(contact)
         refused = check_contact_deletion(contact.role, confirmed=confirm)
         if refused is not None:
             return [refused]
         # Its sessions end with it (the token table keeps no foreign key to contacts).
-        await session.execute(
-            update(AccessToken)
-            .where(AccessToken.contact_id == contact.id, AccessToken.revoked_at.is_(None))
-            .values(revoked_at=utcnow())
-        )
+        await end_sessions(session, contact.id)
         deleted = contact.id
         await session.delete(contact)
         await uow.commit()
         return deleted
 
 
-async def _locked_customer(
-    session: AsyncSession, scope: Scope, customer_id: int
-) -> Customer | None:
+async def role_domain(session: AsyncSession, customer: Customer) -> tuple[str | None, bool]:
+    """R3: the domain PRIMARY and BILLING addresses must be on (the ordering partner's, a
+    direct customer's own), and whether a partner ordered for the customer."""
+    owner = await session.get(Organisation, customer.owner_id)
+    by_partner = owner is not None and owner.kind is OrganisationKind.PARTNER
+    return (owner.domain if by_partner and owner else customer.domain), by_partner
+
+
+async def end_sessions(session: AsyncSession, contact_id: int) -> None:
+    """Revoke the contact's access tokens."""
+    await session.execute(
+        update(AccessToken)
+        .where(AccessToken.contact_id == contact_id, AccessToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+    )
+
+
+async def locked_customer(session: AsyncSession, scope: Scope, customer_id: int) -> Customer | None:
     result: Customer | None = await session.scalar(
         select(Customer)
         .where(Customer.id == customer_id, visible_customers(scope))
@@ -269,7 +279,7 @@ async def _locked_customer(
     return result
 
 
-async def _visible_contact(
+async def visible_contact(
     session: AsyncSession, scope: Scope, contact_id: int
 ) -> CustomerContact | None:
     result: CustomerContact | None = await session.scalar(
@@ -280,24 +290,16 @@ async def _visible_contact(
     return result
 
 
-async def _send_link(
+async def send_link(
     session: AsyncSession,
     config: ContactsConfig,
     contact: CustomerContact,
     customer_name: str,
     purpose: LinkPurpose,
 ) -> None:
-    """A new single-use link for `purpose` (earlier unused ones stop working), mailed in the
-    caller's transaction."""
-    await session.execute(
-        update(CustomerContactLink)
-        .where(
-            CustomerContactLink.contact_id == contact.id,
-            CustomerContactLink.purpose == purpose,
-            CustomerContactLink.used_at.is_(None),
-        )
-        .values(used_at=utcnow())
-    )
+    """A new single-use link for `purpose` (earlier unused ones stop working, and say they
+    were replaced), mailed in the caller's transaction."""
+    await replace_links(session, contact.id, purpose)
     verifying = purpose is LinkPurpose.VERIFY
     token = new_token(VERIFY_PREFIX if verifying else SIGN_IN_PREFIX)
     ttl = config.verification_ttl if verifying else config.sign_in_ttl
@@ -325,6 +327,20 @@ async def _send_link(
     await enqueue(session, message, wake=config.wake)
 
 
+async def replace_links(session: AsyncSession, contact_id: int, *purposes: LinkPurpose) -> None:
+    """End the contact's unused links of `purposes`: opening one says a newer link was sent."""
+    now = utcnow()
+    await session.execute(
+        update(CustomerContactLink)
+        .where(
+            CustomerContactLink.contact_id == contact_id,
+            CustomerContactLink.purpose.in_(purposes),
+            CustomerContactLink.used_at.is_(None),
+        )
+        .values(used_at=now, replaced_at=now)
+    )
+
+
 async def _use_link(
     session: AsyncSession, token: str, purpose: LinkPurpose
 ) -> CustomerContact | list[FieldError]:
@@ -339,6 +355,15 @@ async def _use_link(
     )
     if link is None:
         return [FieldError("token", ErrorCode.NOT_FOUND, f"This {what} link is not valid.")]
+    if link.replaced_at is not None:
+        return [
+            FieldError(
+                "token",
+                ErrorCode.REPLACED,
+                f"This {what} link was replaced by a newer one: use the link in the latest "
+                "e-mail, or ask for a new one.",
+            )
+        ]
     if link.used_at is not None:
         return [FieldError("token", ErrorCode.ALREADY_USED, f"This {what} link was used already.")]
     if link.expires_at <= utcnow():

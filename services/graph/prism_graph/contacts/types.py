@@ -1,10 +1,11 @@
-"""GraphQL types of contacts (SPEC C1–C5, R1–R7)."""
+"""GraphQL object types of contacts: contacts by type (the people of a partner or customer
+account who get its billing, statement and usage-reporting notices) and the contacts of a
+customer's account, with their roles. Inputs are `inputs.py`, payloads `payloads.py`."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
 from typing import Any
 
 import strawberry
@@ -12,36 +13,54 @@ from strawberry import relay
 
 from prism_domain.access import ContactRole as DomainContactRole
 from prism_domain.contacts import ContactType as DomainContactType
-from prism_graph.common.errors import UserError
+from prism_graph.common.enums import described_enum
 from prism_graph.common.nodes import load_nodes
 from prism_graph.context import Info
 from prism_graph.customers.types import Customer
 from prism_tables import contacts as models
 
-ContactType = strawberry.enum(
+ContactType = described_enum(
     DomainContactType,
     name="ContactType",
-    description=(
-        "C1: BILLING gets new invoices (with a copy), STATEMENT statement-of-account notices, "
-        "USAGE_REPORTING requests to submit usage reports."
-    ),
+    description="What a contact of a partner or customer account is told about. Every type "
+    "of an account keeps at least one contact.",
+    values={
+        "BILLING": "Gets a notice of every new invoice, with a copy of the invoice.",
+        "STATEMENT": "Gets statement-of-account notices of outstanding payments.",
+        "USAGE_REPORTING": "Gets requests to submit usage reports (e.g. SPLA, Citrix CSP).",
+    },
 )
-ContactRole = strawberry.enum(
+ContactRole = described_enum(
     DomainContactRole,
     name="ContactRole",
-    description="R2: a customer-account contact's role; UNASSIGNED when it has none.",
+    description="A customer-account contact's role; it decides which applications of the "
+    "account the contact may open (`Me.applications`).",
+    values={
+        "PRIMARY": "The account's owner: manages its contacts and roles. Exactly one per "
+        "account; its address is on the ordering partner's domain (a direct customer's own "
+        "domain).",
+        "BILLING": "Invoices, payments and licence extensions; like the primary's, its "
+        "address is on the ordering partner's domain (a direct customer's own domain).",
+        "SUPPORT": "The help desk and dashboards.",
+        "TECHNICAL": "Dashboards; deleting a technical contact needs a confirmation.",
+        "UNASSIGNED": "No role yet: notifications, documentation and payments only.",
+    },
 )
 
 
-@strawberry.type(description="C1: a contact of a partner or customer account, by type.")
+@strawberry.type(
+    description="A contact of a partner or customer account, attached to one or more contact types."
+)
 class AccountContact(relay.Node):
     id: relay.NodeID[int]
-    first_name: str
-    last_name: str
-    email: str
-    created_at: datetime
+    first_name: str = strawberry.field(description="The contact's first name.")
+    last_name: str = strawberry.field(description="The contact's last name.")
+    email: str = strawberry.field(
+        description="Where the notices go, in lower case; unique within the account."
+    )
+    created_at: datetime = strawberry.field(description="When the contact was added.")
 
-    @strawberry.field(description="The contact types this contact is attached to.")
+    @strawberry.field(description="The contact types this contact is attached to, in order.")
     async def types(self, info: Info) -> list[ContactType]:  # type: ignore[valid-type]
         return await info.context.loaders.contact_types_by_contact.load(self.id)
 
@@ -64,35 +83,51 @@ class AccountContact(relay.Node):
         )
 
 
-@strawberry.type(description="C4: the active contacts of one contact type.")
+@strawberry.type(description="One contact type of an account and the contacts attached to it.")
 class ContactTypeGroup:
-    type: ContactType  # type: ignore[valid-type]
-    contacts: list[AccountContact]
+    type: ContactType = strawberry.field(  # type: ignore[valid-type]
+        description="The contact type."
+    )
+    contacts: list[AccountContact] = strawberry.field(
+        description="The contacts attached to it, by last and first name; empty when none is."
+    )
 
 
-@strawberry.type(description="C4: an account's contacts, and per type its active contacts.")
+@strawberry.type(description="An account's contacts, and per contact type the contacts on it.")
 class AccountContacts:
-    contacts: list[AccountContact]
+    contacts: list[AccountContact] = strawberry.field(
+        description="Every contact of the account, by last and first name."
+    )
     by_type: list[ContactTypeGroup] = strawberry.field(
         description="Every contact type, in order, with the contacts attached to it."
     )
 
 
-@strawberry.type(description="R1: a person who signs in to a customer's account.")
+@strawberry.type(description="A person who signs in to a customer's account.")
 class CustomerContact(relay.Node):
     id: relay.NodeID[int]
-    display_name: str
-    email: str
-    role: ContactRole  # type: ignore[valid-type]
-    verified_at: datetime | None
-    created_at: datetime
+    display_name: str = strawberry.field(description="The name shown to other people.")
+    email: str = strawberry.field(
+        description="The address sign-in links go to, in lower case; unique within the account."
+    )
+    role: ContactRole = strawberry.field(  # type: ignore[valid-type]
+        description="The contact's role; UNASSIGNED when it has none."
+    )
+    verified_at: datetime | None = strawberry.field(
+        description="When the contact confirmed its address through the verification link; "
+        "null until then (and again after its address changed)."
+    )
+    created_at: datetime = strawberry.field(description="When the contact was added.")
     customer_id: strawberry.Private[int]
 
-    @strawberry.field(description="R4: the contact confirmed its address through the link.")
+    @strawberry.field(
+        description="Whether the contact confirmed its current address. Only verified "
+        "contacts can be given a role or ask for sign-in links."
+    )
     def verified(self) -> bool:
         return self.verified_at is not None
 
-    @strawberry.field
+    @strawberry.field(description="The customer whose account this is.")
     async def customer(self, info: Info) -> Customer | None:
         row = await info.context.loaders.customer_by_id.load(self.customer_id)
         return Customer.from_model(row) if row else None
@@ -116,120 +151,3 @@ class CustomerContact(relay.Node):
         return await load_nodes(
             info.context.loaders.customer_contact_by_id, node_ids, cls.from_model
         )
-
-
-# Inputs -----------------------------------------------------------------------------------
-
-
-@strawberry.input
-class AddAccountContactInput:
-    account_id: relay.GlobalID = strawberry.field(
-        description="A partner (Organisation) or a Customer."
-    )
-    first_name: str
-    last_name: str
-    email: str
-    type: ContactType  # type: ignore[valid-type]
-
-
-@strawberry.input
-class ContactTypeInput:
-    contact_id: relay.GlobalID
-    type: ContactType  # type: ignore[valid-type]
-
-
-@strawberry.input
-class AddCustomerContactInput:
-    customer_id: relay.GlobalID
-    display_name: str
-    email: str
-    send_verification_email: bool = strawberry.field(
-        default=True, description="R4: mail a single-use, expiring verification link."
-    )
-
-
-@strawberry.input
-class SetCustomerContactRoleInput:
-    id: relay.GlobalID
-    role: ContactRole  # type: ignore[valid-type]
-
-
-@strawberry.input
-class DeleteCustomerContactInput:
-    id: relay.GlobalID
-    confirm: bool = strawberry.field(
-        default=False, description="R6: required to delete a BILLING or TECHNICAL contact."
-    )
-
-
-@strawberry.input
-class StatementDueInput:
-    account_id: relay.GlobalID
-    statement_date: date
-    amount_due: Decimal
-    currency: str = strawberry.field(description="ISO 4217 code, e.g. EUR.")
-    due_date: date
-    link: str | None = None
-
-
-@strawberry.input
-class UsageReportRequestInput:
-    account_id: relay.GlobalID
-    program_name: str
-    period_start: date
-    period_end: date
-    due_date: date
-    link: str | None = strawberry.field(
-        default=None, description="Where to submit the report; the portal's page by default."
-    )
-
-
-# Payloads ---------------------------------------------------------------------------------
-
-
-@strawberry.type
-class AccountContactPayload:
-    contact: AccountContact | None
-    errors: list[UserError]
-
-
-@strawberry.type
-class CustomerContactPayload:
-    contact: CustomerContact | None
-    errors: list[UserError]
-
-
-@strawberry.type
-class DeleteCustomerContactPayload:
-    deleted_id: relay.GlobalID | None
-    errors: list[UserError]
-
-
-@strawberry.type
-class VerifyCustomerContactPayload:
-    verified: bool
-    errors: list[UserError]
-
-
-@strawberry.type
-class RequestContactSignInPayload:
-    message: str = strawberry.field(
-        description="The same answer whether or not the address belongs to a contact."
-    )
-    errors: list[UserError]
-
-
-@strawberry.type
-class ContactSignInPayload:
-    access_token: str | None = strawberry.field(
-        description="Send as `Authorization: Bearer <token>`."
-    )
-    expires_at: datetime | None
-    contact: CustomerContact | None
-    errors: list[UserError]
-
-
-@strawberry.type
-class NotificationPayload:
-    recipients: int = strawberry.field(description="Mails newly enqueued, one per contact.")
-    errors: list[UserError]

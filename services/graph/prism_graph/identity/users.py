@@ -48,37 +48,56 @@ async def invite_user(
         org = await target_organisation(uow.session, principal, partner_id)
         if isinstance(org, list):
             return org
-        if await uow.session.scalar(select(User.id).where(User.email == new.email)):
-            return field_errors(
-                ("email", ErrorCode.DUPLICATE, "A user with this e-mail already exists.")
-            )
-        user = User(
-            organisation_id=org.id,
-            email=new.email,
-            display_name=new.display_name,
-            role=new.role,
-            status=UserStatus.INVITED,
-        )
-        uow.session.add(user)
-        try:
-            await uow.session.flush()
-        except IntegrityError:
-            return field_errors(
-                ("email", ErrorCode.DUPLICATE, "A user with this e-mail already exists.")
-            )
-        await _new_invitation(uow.session, config, user, principal)
+        user = await add_invited_user(uow.session, config, principal, org.id, new)
+        if isinstance(user, list):
+            return user
         await uow.commit()
         return user
 
 
-async def _new_invitation(
+def duplicate_email(field: str = "email") -> list[FieldError]:
+    return field_errors((field, ErrorCode.DUPLICATE, "A user with this e-mail already exists."))
+
+
+async def add_invited_user(
+    session: AsyncSession,
+    config: IdentityConfig,
+    principal: Principal | None,
+    organisation_id: int,
+    new: NewUser,
+    *,
+    email_field: str = "email",
+) -> User | list[FieldError]:
+    """A new INVITED user of the organisation and its invitation mail, in the caller's
+    transaction; an address any user has already is refused (errors on `email_field`)."""
+    if await session.scalar(select(User.id).where(User.email == new.email)):
+        return duplicate_email(email_field)
+    user = User(
+        organisation_id=organisation_id,
+        email=new.email,
+        display_name=new.display_name,
+        role=new.role,
+        status=UserStatus.INVITED,
+    )
+    session.add(user)
+    try:
+        await session.flush()
+    except IntegrityError:  # a concurrent invitation took the address; the caller rolls back
+        return duplicate_email(email_field)
+    await new_invitation(session, config, user, principal)
+    return user
+
+
+async def new_invitation(
     session: AsyncSession, config: IdentityConfig, user: User, principal: Principal | None
 ) -> None:
-    # A new invitation replaces the earlier ones: only the latest link works.
+    # A new invitation replaces the earlier ones: only the latest link works, and an earlier
+    # one says it was replaced.
+    now = utcnow()
     await session.execute(
         update(UserInvitation)
         .where(UserInvitation.user_id == user.id, UserInvitation.used_at.is_(None))
-        .values(used_at=utcnow())
+        .values(used_at=now, replaced_at=now)
     )
     token = new_token(INVITATION_PREFIX)
     expires_at = utcnow() + config.invitation_ttl
@@ -103,7 +122,7 @@ async def resend_invitation(
             return NOT_FOUND_USER
         if user.status is not UserStatus.INVITED:
             return field_errors(("id", ErrorCode.CONFLICT, "This user has already accepted."))
-        await _new_invitation(uow.session, config, user, principal)
+        await new_invitation(uow.session, config, user, principal)
         await uow.commit()
         return user
 
@@ -120,6 +139,15 @@ async def accept_invitation(
         if invitation is None:
             return field_errors(
                 ("token", ErrorCode.NOT_FOUND, "This invitation link is not valid.")
+            )
+        if invitation.replaced_at is not None:
+            return field_errors(
+                (
+                    "token",
+                    ErrorCode.REPLACED,
+                    "This invitation link was replaced by a newer one: use the link in the "
+                    "latest invitation e-mail.",
+                )
             )
         if invitation.used_at is not None:
             return field_errors(

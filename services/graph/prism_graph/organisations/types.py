@@ -1,25 +1,47 @@
+"""The GraphQL type of organisations: the distributor and its partners."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 import strawberry
+from sqlalchemy import Select
 from strawberry import relay
 
 from prism_domain.organisations import OrganisationKind as DomainOrganisationKind
+from prism_graph.common.enums import described_enum
 from prism_graph.common.nodes import load_nodes
+from prism_graph.common.pagination import count_all
 from prism_graph.context import Info
 from prism_tables import organisations as models
 
-OrganisationKind = strawberry.enum(DomainOrganisationKind, name="OrganisationKind")
+OrganisationKind = described_enum(
+    DomainOrganisationKind,
+    name="OrganisationKind",
+    description="Whether an organisation runs Prism or resells through it.",
+    values={
+        "DISTRIBUTOR": "The distributor that runs Prism and sells the programs; there is one.",
+        "PARTNER": "A partner (reseller, MSP) that sells the distributor's programs to its "
+        "customers.",
+    },
+)
 
 
 @strawberry.type(description="The distributor or one of its partners (MSPs).")
 class Organisation(relay.Node):
     id: relay.NodeID[int]
-    kind: OrganisationKind  # type: ignore[valid-type]
-    name: str
-    domain: str | None
+    kind: OrganisationKind = strawberry.field(  # type: ignore[valid-type]
+        description="The distributor or a partner."
+    )
+    name: str = strawberry.field(description="The organisation's name; unique among partners.")
+    domain: str | None = strawberry.field(
+        description="Its internet domain, e.g. contoso-partners.example: the primary and "
+        "billing contacts of the customers a partner orders for have addresses on it. Null "
+        "when none is recorded."
+    )
+    created_at: datetime = strawberry.field(description="When the organisation was added.")
     own_time_zone: str | None = strawberry.field(
         description=(
             "The time zone set on this organisation itself (an IANA name); null when it has "
@@ -47,6 +69,7 @@ class Organisation(relay.Node):
             kind=row.kind,
             name=row.name,
             domain=row.domain,
+            created_at=row.created_at,
             own_time_zone=row.time_zone,
         )
 
@@ -55,3 +78,12 @@ class Organisation(relay.Node):
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False, **_: Any
     ) -> list[Organisation | None]:
         return await load_nodes(info.context.loaders.organisation_by_id, node_ids, cls.from_model)
+
+
+@strawberry.type(description="A page of partners.")
+class OrganisationConnection(relay.Connection[Organisation]):
+    filtered: strawberry.Private[Select[Any]]
+
+    @strawberry.field(description="How many partners match the search, on all pages.")
+    async def total_count(self, info: Info) -> int:
+        return await count_all(info.context.reader.scalar, self.filtered)
