@@ -112,7 +112,7 @@ async def test_an_addition_waits_for_a_concurrent_one_and_then_counts_it(
 
     async with database.unit_of_work() as first:
         # What an addition does first: lock the customer's row; then it inserts.
-        assert await customer_contacts._locked_customer(first.session, staff, customer.id)
+        assert await customer_contacts.locked_customer(first.session, staff, customer.id)
         first.session.add(
             CustomerContact(customer_id=customer.id, display_name="Ann", email="ann@f.example")
         )
