@@ -18,6 +18,7 @@ from .errors import (
     InvalidResponseError,
     RequestTimeoutError,
     TransportError,
+    UserDisabledError,
     error_from_response,
 )
 from .limits import NoLimiter, RequestLimiter
@@ -234,9 +235,14 @@ class AutotaskClient:
                 if response.is_success:
                     return _decode(response, method, shown)
                 error = error_from_response(response, method=method, path=shown)
-                if isinstance(error, AuthenticationError) and not rezoned:
+                if (
+                    isinstance(error, AuthenticationError)
+                    and not isinstance(error, UserDisabledError)
+                    and not rezoned
+                ):
                     # The user's zone may have moved; ask again once before giving up.
                     # A 401 is refused before anything runs, so even a create may repeat.
+                    # Not when Autotask named the user locked or inactive: the zone is right.
                     rezoned = True
                     self.zone_cache.invalidate(self.credentials.username)
                     continue

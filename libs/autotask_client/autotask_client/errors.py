@@ -23,6 +23,18 @@ PERMISSION_TEXT = "does not have the adequate permissions"
 NO_MATCHING_RECORDS_TEXT = "no matching records found"
 DUPLICATE_KEY_TEXT = "violation of unique key constraint"
 UNEXPECTED_ERROR_TEXT = "an unexpected error has occurred"
+# How Autotask names an API user that cannot sign in whatever the secret. For a lock the
+# text is on record ("The user account has been locked. ..."); for an inactive user it is
+# UNCONFIRMED, so the plausible wordings are matched.
+USER_LOCKED_TEXTS = ("account has been locked", "account is locked", "user is locked")
+USER_INACTIVE_TEXTS = (
+    "account is inactive",
+    "account is not active",
+    "user is inactive",
+    "user is not active",
+    "account has been deactivated",
+    "account has been disabled",
+)
 THRESHOLD_TEXTS = ("threshold", "thread limit", "rate limit")
 CONTRACT_RULE_TEXTS = (
     "effectivedate must be between",
@@ -78,7 +90,24 @@ class APIStatusError(AutotaskError):
 
 
 class AuthenticationError(APIStatusError):
-    """401: wrong secret, locked or inactive API user, or the wrong zone."""
+    """401: wrong secret, or the wrong zone; or a locked or inactive API user when the
+    answer does not say so (then it is not a :class:`UserDisabledError`)."""
+
+
+class UserDisabledError(AuthenticationError):
+    """Autotask said the API user itself cannot sign in, whatever the secret.
+
+    Only an administrator in the Autotask UI can change that (Admin > Resources (Users)):
+    repeating the request, or asking for the zone again, cannot help.
+    """
+
+
+class UserLockedError(UserDisabledError):
+    """The API user is locked, typically after repeated sign-ins with a wrong secret."""
+
+
+class UserInactiveError(UserDisabledError):
+    """The API user is not active."""
 
 
 class ZoneNotFoundError(APIStatusError):
@@ -207,6 +236,12 @@ def error_from_response(response: httpx.Response, *, method: str, path: str) -> 
         "body": body,
     }
 
+    # Checked before the status: how Autotask signals a locked user is UNCONFIRMED beyond
+    # its words (401 most likely, 403 or 500 plausible).
+    if status in (401, 403, 500) and _has(errors, *USER_LOCKED_TEXTS):
+        return UserLockedError(message, **kw)
+    if status in (401, 403, 500) and _has(errors, *USER_INACTIVE_TEXTS):
+        return UserInactiveError(message, **kw)
     if status == 401:
         return AuthenticationError(message, **kw)
     if status == 403 or _has(errors, PERMISSION_TEXT):

@@ -50,6 +50,7 @@ class Api:
     budget: Budget
     threads: ThreadLimit
     user_locked: bool
+    user_active: bool
     failed_logins: int
     denied: set[tuple[str, str]]
     request_log: deque[tuple[str, str, int]]
@@ -163,24 +164,31 @@ class Api:
 
     def _authenticate(self, request: Request) -> None:
         # Order matters: Autotask resolves the user (zone) first, then the secret, then the
-        # integration code (AUTOTASK.md §2).
+        # integration code (AUTOTASK.md §2). A locked or inactive user is refused whatever
+        # secret is sent: unlocking (or activating) it in the UI is the only way back.
         headers = request.headers
         user = headers.get("username", "")
         if user.strip().lower() != self.config.username.lower():
             raise E.failure(E.ZONE_NOT_FOUND)
-        if headers.get("secret") != self.config.secret or self.user_locked:
-            if not self.user_locked:
-                self.failed_logins += 1
-                limit = self.config.lockout_after_failures
-                if limit is not None and self.failed_logins >= limit:
-                    self.user_locked = True  # an administrator must unlock it in the UI
-            body = (
-                {"errors": ["Unauthorized"]} if self.config.unauthorized_body == "errors" else None
-            )
-            raise E.ApiFailure(401, body)
+        if self.user_locked or not self.user_active:
+            if self.config.disabled_user_answer == "plain":
+                raise self._unauthorized()
+            state = E.USER_LOCKED if self.user_locked else E.USER_INACTIVE
+            raise E.failure(state, status=401)
+        if headers.get("secret") != self.config.secret:
+            self.failed_logins += 1
+            limit = self.config.lockout_after_failures
+            if limit is not None and self.failed_logins >= limit:
+                self.user_locked = True  # an administrator must unlock it in the UI
+            raise self._unauthorized()
         self.failed_logins = 0
         if headers.get("apiintegrationcode") != self.config.integration_code:
             raise E.failure(E.INVALID_INTEGRATION_CODE)
+
+    def _unauthorized(self) -> E.ApiFailure:
+        """The answer to a wrong secret."""
+        body = {"errors": ["Unauthorized"]} if self.config.unauthorized_body == "errors" else None
+        return E.ApiFailure(401, body)
 
     def _permit(self, entity: str, verb: str) -> None:
         if (entity, verb) in self.denied:

@@ -66,8 +66,11 @@ def backdoor_routes(sim: Simulator) -> list[Route]:
 
     async def user(request: Request) -> Response:
         data = await body(request)
-        sim.lock_user(bool(data.get("locked", False)))
-        return JSONResponse({"locked": sim.user_locked})
+        if "locked" in data or "active" not in data:
+            sim.lock_user(bool(data.get("locked", False)))
+        if "active" in data:
+            sim.activate_user(bool(data["active"]))
+        return JSONResponse({"locked": sim.user_locked, "active": sim.user_active})
 
     async def permissions(request: Request) -> Response:
         data = await body(request)

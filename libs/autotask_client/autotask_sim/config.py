@@ -58,6 +58,10 @@ class SimConfig:
     #: Lock the API user after this many wrong secrets in a row (the seed's "The AutoTask
     #: API User is locked"); the real count is UNCONFIRMED, so it is off unless set.
     lockout_after_failures: int | None = None
+    #: UNCONFIRMED what the REST API answers a locked or inactive API user (AUTOTASK.md §2):
+    #: "errors" = 401 naming the account's state in the errors list (for a lock, the text
+    #: Autotask is on record with); "plain" = exactly the answer a wrong secret gets.
+    disabled_user_answer: Literal["errors", "plain"] = "errors"
     #: Assumption: an adjustment that takes units below zero is refused.
     allow_negative_units: bool = False
     #: Where a ContractServiceUnits row split by an adjustment ends. Autotask documents that
@@ -92,6 +96,8 @@ class SimConfig:
             cfg.per_endpoint_concurrency = int(env["AUTOTASK_SIM_CONCURRENCY"])
         if env.get("AUTOTASK_SIM_LOCKOUT_AFTER"):
             cfg.lockout_after_failures = int(env["AUTOTASK_SIM_LOCKOUT_AFTER"])
+        if env.get("AUTOTASK_SIM_DISABLED_USER_ANSWER") == "plain":
+            cfg.disabled_user_answer = "plain"
         if env.get("AUTOTASK_SIM_RATE_LIMIT_STATUS") == "500":
             cfg.rate_limit_status = 500
         if env.get("AUTOTASK_SIM_UNIT_ROW_END") == "at_next":

@@ -23,10 +23,15 @@ DUPLICATE_SERVICE = (
 REQUIRED_MISSING = "Value does not exist for the required field {field}. "
 BAD_REFERENCE = "Value does not reference an existing entity for {field} . "
 METHOD_NOT_ALLOWED = "The requested resource does not support http method '{method}'."
+# The text Autotask answered a locked API user with (AutotaskDevelopment/Sample-Code #2).
+USER_LOCKED = (
+    "The user account has been locked.  Please see your Autotask Administrator for details."
+)
 TOO_MANY_OR = "Invalid query syntax. Queries are limited to {n} or fewer 'OR' conditions."
 
 # The simulator's own wording where no real text is on record.
 NOT_RECURRING = "{entity} contractID must reference a Recurring Service type Contract."
+USER_INACTIVE = "The user account is inactive.  Please see your Autotask Administrator for details."
 CONTRACT_NOT_ACTIVE = "The Contract referenced by contractID is not active."
 TOO_LONG = "Value for field {field} exceeds the maximum length of {length} characters."
 BAD_VALUE = "Invalid value for field {field}: expected {type}."

@@ -37,6 +37,7 @@ class Simulator(Api):
         )
         self.threads = ThreadLimit(self.config.per_endpoint_concurrency)
         self.user_locked = False
+        self.user_active = True
         self.failed_logins = 0
         self.denied: set[tuple[str, str]] = set()
         # Bounded: a dev server runs for days.
@@ -54,6 +55,8 @@ class Simulator(Api):
         self.faults.clear()
         self.budget.preload(0)
         self.user_locked = False
+        self.user_active = True
+        self.failed_logins = 0
         self.denied.clear()
         self.request_log.clear()
 
@@ -121,6 +124,10 @@ class Simulator(Api):
         """Lock (or, as an administrator in the UI would, unlock) the API user."""
         self.user_locked = locked
         self.failed_logins = 0
+
+    def activate_user(self, active: bool = True) -> None:
+        """Set the API user's Active box, as an administrator would in the UI."""
+        self.user_active = active
 
     def deny(self, entity: str, verb: str, denied: bool = True) -> None:
         """Take a permission (``create``/``update``/``query``) away from the API user."""

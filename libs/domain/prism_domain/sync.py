@@ -45,7 +45,9 @@ class ConnectionProblem(StrEnum):
     """Which part of the credentials the PSA refused (S1 "test")."""
 
     UNKNOWN_USER = "UNKNOWN_USER"  # no zone for this username
-    WRONG_SECRET = "WRONG_SECRET"  # noqa: S105 - unauthorised: wrong secret or locked user
+    WRONG_SECRET = "WRONG_SECRET"  # noqa: S105 - unauthorised, with no reason given
+    USER_LOCKED = "USER_LOCKED"  # the PSA said the API user is locked
+    USER_INACTIVE = "USER_INACTIVE"  # the PSA said the API user is not active
     INVALID_INTEGRATION_CODE = "INVALID_INTEGRATION_CODE"
     PERMISSION_DENIED = "PERMISSION_DENIED"  # security level
     UNREACHABLE = "UNREACHABLE"
@@ -59,6 +61,18 @@ PROBLEM_MESSAGES: dict[ConnectionProblem, str] = {
     ConnectionProblem.WRONG_SECRET: (
         "Autotask refused the username and secret: check the Password (Secret), and that the "
         "API user is not locked (Admin > Resources, Edit, uncheck Locked)."
+    ),
+    ConnectionProblem.USER_LOCKED: (
+        "Autotask says the API user is locked, so it refuses every request whatever the "
+        "secret. In Autotask go to Admin > Resources (Users), edit the API user, uncheck "
+        "Locked, then Save & Close, and test the connection again. A lock usually follows "
+        "repeated sign-ins with a wrong secret: if the secret was changed, enter the new one "
+        "here before testing."
+    ),
+    ConnectionProblem.USER_INACTIVE: (
+        "Autotask says the API user is not active, so it refuses every request. In Autotask "
+        "go to Admin > Resources (Users), edit the API user, check Active, then Save & Close, "
+        "and test the connection again."
     ),
     ConnectionProblem.INVALID_INTEGRATION_CODE: (
         "Autotask refused the integration code (API tracking identifier): copy it again from "

@@ -28,11 +28,13 @@ from autotask_client import (
     ServerError,
     Service,
     TransportError,
+    UserInactiveError,
+    UserLockedError,
     ValidationError,
     ZoneNotFoundError,
 )
 from autotask_client import query as q
-from prism_domain.sync import ConnectionProblem
+from prism_domain.sync import PROBLEM_MESSAGES, ConnectionProblem
 from prism_psa.port import (
     Choice,
     ConnectionCheckFailed,
@@ -66,6 +68,12 @@ UNAUTHORIZED_MESSAGE = (
     "credentials changed, the user is locked, or its security level is not configured "
     "correctly: check the Autotask credentials on the Connections screen and that the API "
     "user is not locked (Admin > Resources (Users), Edit, uncheck Locked, Save & Close)."
+)
+USER_LOCKED_MESSAGE = "Autotask answered Unauthorized. " + PROBLEM_MESSAGES[
+    ConnectionProblem.USER_LOCKED
+].replace("enter the new one here", "enter the new one on the Connections screen")
+USER_INACTIVE_MESSAGE = (
+    "Autotask answered Unauthorized. " + PROBLEM_MESSAGES[ConnectionProblem.USER_INACTIVE]
 )
 SECURITY_LEVEL_MESSAGE = (
     "Autotask refused the request: the API user's security level does not allow it. Give the "
@@ -108,6 +116,10 @@ def translated() -> Iterator[None]:
     """Autotask's errors as the port's; messages never include credentials."""
     try:
         yield
+    except UserLockedError as exc:
+        raise PsaUnauthorized(USER_LOCKED_MESSAGE, ConnectionProblem.USER_LOCKED) from exc
+    except UserInactiveError as exc:
+        raise PsaUnauthorized(USER_INACTIVE_MESSAGE, ConnectionProblem.USER_INACTIVE) from exc
     except AuthenticationError as exc:
         raise PsaUnauthorized(UNAUTHORIZED_MESSAGE, ConnectionProblem.WRONG_SECRET) from exc
     except ZoneNotFoundError as exc:
@@ -314,6 +326,10 @@ class AutotaskPsa:
             self.client.test_connection()
         except ZoneNotFoundError as exc:
             raise ConnectionCheckFailed(ConnectionProblem.UNKNOWN_USER) from exc
+        except UserLockedError as exc:
+            raise ConnectionCheckFailed(ConnectionProblem.USER_LOCKED) from exc
+        except UserInactiveError as exc:
+            raise ConnectionCheckFailed(ConnectionProblem.USER_INACTIVE) from exc
         except AuthenticationError as exc:
             raise ConnectionCheckFailed(ConnectionProblem.WRONG_SECRET) from exc
         except InvalidIntegrationCodeError as exc:

@@ -23,6 +23,7 @@ from autotask_client import (
     ServerError,
     Service,
     UnexpectedServerError,
+    UserLockedError,
     ValidationError,
     ZoneNotFoundError,
 )
@@ -45,6 +46,14 @@ def test_authentication_error(recorded) -> None:
     with pytest.raises(AuthenticationError) as caught:
         recorded.client_as(secret="not-the-secret").companies.get(0)
     assert caught.value.status == 401
+
+
+def test_locked_user(recorded) -> None:
+    recorded.backdoor(lambda sim: sim.lock_user())
+    with pytest.raises(UserLockedError) as caught:
+        recorded.client.companies.get(0)
+    assert caught.value.status == 401
+    assert "has been locked" in caught.value.errors[0]
 
 
 def test_zone_not_found(recorded) -> None:

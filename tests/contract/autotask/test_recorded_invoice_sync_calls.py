@@ -88,5 +88,5 @@ def test_invoice_sync_refusals_carry_their_action(recorded) -> None:  # type: ig
     recorded.backdoor(lambda sim: sim.lock_user())
     with pytest.raises(PsaUnauthorized) as locked:
         psa.contract_services([RECURRING_CONTRACT_ID])
-    assert locked.value.problem is ConnectionProblem.WRONG_SECRET
-    assert "locked" in str(locked.value)
+    assert locked.value.problem is ConnectionProblem.USER_LOCKED
+    assert "uncheck Locked" in str(locked.value)

@@ -9,6 +9,8 @@ from autotask_client import (
     Credentials,
     InvalidIntegrationCodeError,
     PermissionDeniedError,
+    UserInactiveError,
+    UserLockedError,
     ZoneNotFoundError,
 )
 from autotask_sim import SimConfig, create_app
@@ -104,7 +106,11 @@ def test_client_maps_each_auth_failure(http, creds: Credentials, sim) -> None:
     with pytest.raises(ZoneNotFoundError):
         client(username="nobody@example.test").companies.get(0)
     sim.lock_user()
-    with pytest.raises(AuthenticationError):
+    with pytest.raises(UserLockedError):
+        client().companies.get(0)
+    sim.lock_user(False)
+    sim.activate_user(False)
+    with pytest.raises(UserInactiveError):
         client().companies.get(0)
 
 
@@ -169,7 +175,56 @@ def test_repeated_wrong_secrets_lock_the_user_until_unlocked(tmp_path) -> None:
         assert [http.get(url, headers=good | {"Secret": "bad"}).status_code for _ in range(3)] == [
             401
         ] * 3
-        assert http.get(url, headers=good).status_code == 401  # locked now
+        locked = http.get(url, headers=good)  # locked now, whatever the secret
+        assert locked.status_code == 401
+        assert locked.json() == {
+            "errors": [
+                "The user account has been locked.  Please see your Autotask Administrator "
+                "for details."
+            ]
+        }
         app.state.sim.lock_user(False)
         assert http.get(url, headers=good).status_code == 200
     app.state.sim.close()
+
+
+def test_a_locked_or_inactive_user_is_refused_with_its_state_whatever_the_secret(api, sim) -> None:
+    sim.lock_user()
+    with_right_secret = api("GET", "Companies/0")
+    with_wrong_secret = api("GET", "Companies/0", headers={"Secret": "wrong"})
+    sim.lock_user(False)
+    sim.activate_user(False)
+    inactive = api("GET", "Companies/0")
+    sim.activate_user(True)
+
+    for answer in (with_right_secret, with_wrong_secret):
+        assert answer.status_code == 401
+        assert "has been locked" in answer.json()["errors"][0]
+    assert inactive.status_code == 401
+    assert "inactive" in inactive.json()["errors"][0]
+    assert api("GET", "Companies/0").status_code == 200
+    # the zone is still found: a lock is about signing in, not about the username
+    zone = api("GET", "ZoneInformation", params={"user": SimConfig().username})
+    assert zone.status_code == 200
+
+
+def test_a_locked_user_can_get_the_very_answer_a_wrong_secret_gets(tmp_path) -> None:
+    config = SimConfig(disabled_user_answer="plain")
+    app = create_app(config, tmp_path / "plain.sqlite3")
+    url = "https://webservices2.autotask.net/ATServicesRest/V1.0/Companies/0"
+    good = {
+        "UserName": config.username,
+        "Secret": config.secret,
+        "ApiIntegrationCode": config.integration_code,
+    }
+    app.state.sim.lock_user()
+    with sim_http_client(app) as http:
+        locked = http.get(url, headers=good)
+        wrong = http.get(url, headers=good | {"Secret": "bad"})
+    app.state.sim.close()
+
+    assert (locked.status_code, locked.content) == (wrong.status_code, wrong.content) == (401, b"")
+    assert (
+        SimConfig.from_env({"AUTOTASK_SIM_DISABLED_USER_ANSWER": "plain"}).disabled_user_answer
+        == "plain"
+    )

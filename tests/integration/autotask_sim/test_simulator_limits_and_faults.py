@@ -218,9 +218,15 @@ def test_the_http_back_door(served, api) -> None:
         assert http.get(base + "/faults").json()[0]["status"] == 502
         assert http.delete(base + "/faults").json() == []
         assert http.post(base + "/usage", json={"count": 7}).json() == {"count": 7}
-        assert http.post(base + "/user", json={"locked": True}).json() == {"locked": True}
+        assert http.post(base + "/user", json={"locked": True}).json() == {
+            "locked": True,
+            "active": True,
+        }
         assert served.sim.user_locked
         http.post(base + "/user", json={"locked": False})
+        assert http.post(base + "/user", json={"active": False}).json()["active"] is False
+        assert not served.sim.user_active
+        http.post(base + "/user", json={"active": True})
         assert http.post(
             base + "/permissions", json={"entity": "services", "verb": "create"}
         ).json() == {"denied": ["Services:create"]}

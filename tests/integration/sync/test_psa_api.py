@@ -129,14 +129,74 @@ async def test_wrong_credentials_are_not_saved_and_a_later_failure_shows_in_the_
     assert (await api.as_(tenants.a.admin).data(CONNECTION))["psaConnection"] is None
 
     await connect_a(api, tenants)
+    autotask.sim.config.disabled_user_answer = "plain"  # Autotask may not say why
     autotask.sim.lock_user()
-    retest = await api.as_(tenants.a.admin).data(
-        "mutation { retestPsaConnection { connection { status problem statusMessage } errors { code } } }"
-    )
+    retest = await api.as_(tenants.a.admin).data(RETEST)
 
     connection = retest["retestPsaConnection"]["connection"]
     assert (connection["status"], connection["problem"]) == ("FAILING", "WRONG_SECRET")
     assert "locked" in connection["statusMessage"]
+
+
+RETEST = """mutation { retestPsaConnection {
+  connection { status problem statusMessage lastTestedAt } errors { field code message } } }"""
+
+
+@pytest.mark.parametrize(
+    ("disable", "problem", "code", "action"),
+    [
+        ("lock_user", "USER_LOCKED", "PSA_USER_LOCKED", "uncheck Locked"),
+        ("deactivate", "USER_INACTIVE", "PSA_USER_INACTIVE", "check Active"),
+    ],
+)
+async def test_a_locked_or_inactive_api_user_is_reported_as_such_with_what_to_do(
+    api: GraphQLClient,
+    tenants: Tenants,
+    autotask: SimHandle,
+    disable: str,
+    problem: str,
+    code: str,
+    action: str,
+) -> None:
+    a = api.as_(tenants.a.admin)
+    await connect_a(api, tenants)
+    if disable == "lock_user":
+        autotask.sim.lock_user()
+    else:
+        autotask.sim.activate_user(False)
+
+    tested = (await a.data(TEST, {"input": GOOD}))["testPsaConnection"]
+    saved = (await a.data(SAVE, {"input": GOOD}))["savePsaConnection"]
+    retested = (await a.data(RETEST))["retestPsaConnection"]
+    shown = (await api.as_(tenants.a.member).data(CONNECTION_STATUS))["psaConnection"]
+
+    # the right secret is not called wrong: the API user itself is refused
+    assert (tested["ok"], tested["problem"]) == (False, problem)
+    [error] = tested["errors"]
+    assert (error["field"], error["code"]) == ("input", code)
+    assert action in error["message"] and "Admin > Resources (Users)" in error["message"]
+    assert "check the Password" not in error["message"]
+    assert [e["code"] for e in saved["errors"]] == [code]
+    assert saved["connection"] is None
+    assert retested["errors"] == []
+    assert (retested["connection"]["status"], retested["connection"]["problem"]) == (
+        "FAILING",
+        problem,
+    )
+    assert shown == {
+        "status": "FAILING",
+        "problem": problem,
+        "statusMessage": error["message"],
+    }
+
+    # unlocked (or activated) in Autotask, the retest clears it
+    autotask.sim.lock_user(False)
+    autotask.sim.activate_user(True)
+    cleared = (await a.data(RETEST))["retestPsaConnection"]["connection"]
+    assert (cleared["status"], cleared["problem"], cleared["statusMessage"]) == ("OK", None, None)
+
+
+CONNECTION_STATUS = "{ psaConnection { status problem statusMessage } }"
 
 
 async def test_partner_b_neither_sees_nor_uses_partner_as_connection(

@@ -15,6 +15,9 @@ from autotask_client import (
     RateLimitError,
     ServerError,
     UnexpectedServerError,
+    UserDisabledError,
+    UserInactiveError,
+    UserLockedError,
     ValidationError,
     ZoneNotFoundError,
 )
@@ -27,6 +30,7 @@ DUPLICATE = (
     "'dbo.Service'. The duplicate key value is (PC_sku_1357). Error updating database for new "
     "entity records."
 )
+LOCKED = "The user account has been locked.  Please see your Autotask Administrator for details."
 OUTSIDE = (
     "ContractServiceAdjustment effectiveDate must be between the start date and end date of the "
     "Contract referenced by contractID."
@@ -49,6 +53,17 @@ def answer(
     [
         (401, None, AuthenticationError),
         (401, {"errors": ["Unauthorized"]}, AuthenticationError),
+        (401, {"errors": [LOCKED]}, UserLockedError),
+        (403, {"errors": [LOCKED]}, UserLockedError),
+        (500, {"errors": [LOCKED]}, UserLockedError),
+        (401, {"Message": "The API user is locked."}, UserLockedError),
+        (401, {"errors": ["The user account is inactive."]}, UserInactiveError),
+        (401, {"errors": ["This user is not active."]}, UserInactiveError),
+        (
+            500,
+            {"errors": ["The Contract referenced by contractID is not active."]},
+            ContractRuleError,
+        ),
         (500, {"errors": ["Zone information could not be determined"]}, ZoneNotFoundError),
         (500, {"errors": ["IntegrationCode is invalid."]}, InvalidIntegrationCodeError),
         (403, None, PermissionDeniedError),
@@ -103,6 +118,21 @@ def test_errors_are_classified_by_meaning(
     )
     assert type(error) is kind
     assert error.status == status
+
+
+def test_a_disabled_user_is_an_authentication_error_that_no_retry_or_new_zone_can_fix(
+    make_client, sleeps: list[float]
+) -> None:
+    client, rec = make_client(lambda r: httpx.Response(401, json={"errors": [LOCKED]}))
+
+    with pytest.raises(UserLockedError) as caught:
+        client.companies.get(0)
+
+    assert isinstance(caught.value, UserDisabledError)
+    assert isinstance(caught.value, AuthenticationError)  # callers of the wider class still see it
+    assert not caught.value.retryable
+    assert len(rec.api_requests()) == 1  # the zone is not asked again, nothing is repeated
+    assert len(rec.requests) == 2 and sleeps == []
 
 
 def test_error_keeps_decoded_errors_and_error_id() -> None:

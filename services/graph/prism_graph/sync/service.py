@@ -40,6 +40,9 @@ T = TypeVar("T")
 _PROBLEM_ERRORS: dict[ConnectionProblem, tuple[str | None, ErrorCode]] = {
     ConnectionProblem.UNKNOWN_USER: ("username", ErrorCode.PSA_UNKNOWN_USER),
     ConnectionProblem.WRONG_SECRET: ("secret", ErrorCode.PSA_WRONG_SECRET),
+    # The credentials may be right: the API user itself is refused.
+    ConnectionProblem.USER_LOCKED: (None, ErrorCode.PSA_USER_LOCKED),
+    ConnectionProblem.USER_INACTIVE: (None, ErrorCode.PSA_USER_INACTIVE),
     ConnectionProblem.INVALID_INTEGRATION_CODE: (
         "integrationCode",
         ErrorCode.PSA_INVALID_INTEGRATION_CODE,

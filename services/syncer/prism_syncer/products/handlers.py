@@ -11,8 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from prism_domain.events import Envelope
-from prism_domain.sync import ConnectionProblem, ConnectionStatus, SyncTrigger
+from prism_domain.sync import ConnectionStatus, SyncTrigger
 from prism_psa.connections import PsaConfig, connection_of
+from prism_psa.port import PsaUnauthorized
 from prism_psa.products.preview import settings_of
 from prism_psa.secrets import UnreadableSecret
 from prism_syncer.inbox import Handler
@@ -55,10 +56,10 @@ def run_product_sync(
         return fail_run(start_run(session, partner_id, program_id, trigger, now), UNREADABLE)
     psa = config.autotask(credentials)
 
-    def refused(message: str) -> None:
+    def refused(exc: PsaUnauthorized) -> None:
         connection.status = ConnectionStatus.FAILING.value
-        connection.problem = ConnectionProblem.WRONG_SECRET.value
-        connection.status_message = message
+        connection.problem = exc.problem.value
+        connection.status_message = str(exc)
         connection.tested_at = datetime.now(UTC)
 
     try:

@@ -142,7 +142,7 @@ def sync_products(
     program_id: int,
     trigger: SyncTrigger,
     now: datetime | None = None,
-    on_unauthorized: Callable[[str], None] | None = None,
+    on_unauthorized: Callable[[PsaUnauthorized], None] | None = None,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> ProductSyncRun:
     """Run one product sync and record it; returns the run (flushed, not committed).
@@ -161,7 +161,7 @@ def sync_products(
         plan = make_plan(psa, gather(session, partner_id, program_id, mode, now))
     except PsaError as exc:
         if isinstance(exc, PsaUnauthorized) and on_unauthorized is not None:
-            on_unauthorized(str(exc))
+            on_unauthorized(exc)
         return fail_run(run, str(exc))
     run.products_considered = len(plan.items)
     recorder = _Recorder(session, run, on_progress, len(plan.items))
@@ -199,7 +199,7 @@ def sync_products(
         except PsaUnauthorized as exc:
             stopped = str(exc)
             if on_unauthorized is not None:
-                on_unauthorized(stopped)
+                on_unauthorized(exc)
             recorder.item(planned, planned.action, ItemOutcome.ERROR, str(exc))
             continue
         except PsaError as exc:

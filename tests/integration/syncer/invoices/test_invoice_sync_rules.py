@@ -237,6 +237,8 @@ def test_unauthorized_fails_the_run_marks_the_connection_and_mails_the_status(
             select(PsaConnection).where(PsaConnection.partner_id == world.partner)
         )
         assert connection is not None and connection.status == "FAILING"
+        assert connection.problem == "USER_LOCKED"  # said as locked, not as a wrong secret
+        assert "uncheck Locked" in (connection.status_message or "")
         mails = session.scalars(
             select(MailMessage).where(
                 MailMessage.idempotency_key == f"sync:invoice-run:{run.id}:failed"

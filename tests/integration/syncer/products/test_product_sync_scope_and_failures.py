@@ -81,6 +81,27 @@ def test_a_wrong_secret_fails_the_run_with_the_unauthorised_action(
     assert connection.status_message == result.message
 
 
+def test_a_locked_api_user_fails_the_run_and_the_connection_says_locked(
+    sync_engine: Engine, autotask: SimHandle, database_url: str
+) -> None:
+    partner = add_partner(sync_engine)
+    connect(sync_engine, partner)
+    program = add_program(sync_engine)
+    configure(sync_engine, partner, program)
+    add_product(sync_engine, program, sku())
+    autotask.sim.lock_user()
+
+    result = run(sync_engine, autotask, partner, program)
+
+    assert result.status == "FAILURE"
+    assert "the API user is locked" in (result.message or "")
+    assert "uncheck Locked" in (result.message or "")
+    with Session(sync_engine) as session:
+        connection = session.scalars(select(PsaConnection)).one()
+    assert (connection.status, connection.problem) == ("FAILING", "USER_LOCKED")
+    assert connection.status_message == result.message
+
+
 def test_a_disabled_program_is_not_synced(
     sync_engine: Engine, autotask: SimHandle, partner: int
 ) -> None:
