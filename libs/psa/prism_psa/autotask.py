@@ -273,6 +273,8 @@ class AutotaskPsa:
                         "startDate",
                         "endDate",
                         "units",
+                        "price",
+                        "cost",
                     ),
                 )
             )
@@ -284,6 +286,8 @@ class AutotaskPsa:
                     start=u.start_date,
                     end=u.end_date,
                     units=int(u.units or 0),
+                    unit_price=u.price,
+                    unit_cost=u.cost,
                 )
                 for u in found
                 if u.start_date is not None and u.end_date is not None

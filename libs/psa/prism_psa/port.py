@@ -80,7 +80,8 @@ class PsaContractService:
 
 @dataclass(frozen=True, slots=True)
 class UnitRow:
-    """The units a contract service bills from `start` to `end` (inclusive)."""
+    """The units a contract service bills from `start` to `end` (inclusive), at the price
+    and cost per unit the PSA holds for them (None: not given)."""
 
     contract_service_id: int
     contract_id: int
@@ -88,6 +89,8 @@ class UnitRow:
     start: date
     end: date
     units: int
+    unit_price: Decimal | None = None
+    unit_cost: Decimal | None = None
 
 
 @dataclass(frozen=True, slots=True)

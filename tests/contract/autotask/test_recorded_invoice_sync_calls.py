@@ -59,6 +59,8 @@ def test_invoice_sync_reads_and_writes(recorded) -> None:  # type: ignore[no-unt
         (NOV_1, date(2026, 11, 14), 5),
         (NOV_15, NOV_30, 8),
     ]
+    # each row with the price and cost per unit Autotask bills it at (the run's detail)
+    assert {(r.unit_price, r.unit_cost) for r in rows} == {(Decimal("36.0"), Decimal("32.4"))}
 
     # Explicitly adding a service to a contract, as the port also allows.
     new_cs = psa.create_contract_service(

@@ -70,9 +70,20 @@ class InvoiceSyncSubscriptionResult:
     effective_date: date | None = strawberry.field(
         description="The date the PSA's units change from (Autotask prorates)."
     )
-    quantity: Decimal | None
-    unit_cost: Decimal | None = strawberry.field(description="Cost price.")
-    unit_price: Decimal | None = strawberry.field(description="Retail price.")
+    quantity: Decimal | None = strawberry.field(
+        description="The quantity synced. For a usage line (metered, e.g. Azure), the units "
+        "Autotask holds for the line's period, read back after the run: one unit at the "
+        "month's usage amount, not the metered quantity; null when Autotask could not be read "
+        "back. For other lines, the invoice line's quantity."
+    )
+    unit_cost: Decimal | None = strawberry.field(
+        description="Cost price per unit, like `quantity`: for a usage line what Autotask "
+        "holds (the month's usage cost), else the invoice line's."
+    )
+    unit_price: Decimal | None = strawberry.field(
+        description="Retail price per unit, like `quantity`: for a usage line what Autotask "
+        "holds (the month's usage amount), else the invoice line's."
+    )
     unit_change: int | None = strawberry.field(
         description="Units added (or removed, negative) in the PSA by this run."
     )

@@ -183,11 +183,16 @@ class UnitHistory:
     def units_on(self, day: date) -> int | None:
         if self.contract_service_id is None:
             return None
+        row = self.row_on(day)
+        return row.units if row is not None else 0
+
+    def row_on(self, day: date) -> UnitRow | None:
+        """The row in force on `day` (units, price and cost the PSA bills it at), if any."""
         i = bisect_right(self._starts, day)
-        if i == 0:
-            return 0
+        if self.contract_service_id is None or i == 0:
+            return None
         row = self.rows[i - 1]
-        return row.units if day <= row.end else 0
+        return row if day <= row.end else None
 
     def change_dates(self, start: date, end: date) -> list[date]:
         """Days in [start, end] on which the units may change: row starts, and the day after a

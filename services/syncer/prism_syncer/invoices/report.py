@@ -6,10 +6,12 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from prism_domain.money import price_text
 from prism_platform.db import writer
 from prism_psa.outcomes import FINAL, ItemOutcome, RunItemKind, RunStatus
 from prism_psa.port import (
@@ -24,6 +26,7 @@ from prism_syncer.invoices.jobs import (
     NOT_ON_INVOICE,
     RECONCILE_FAILED,
     JobStatus,
+    UnitHistory,
     check_of,
     job_view,
 )
@@ -61,7 +64,7 @@ class Reporting(Execution):
             invoice = sources.invoice(session, run.invoice_id) if run.invoice_id else None
             session.expunge_all()
         assert invoice is not None
-        checks, differences = self._reconciliation(run_id, jobs, psa)
+        checks, differences, histories = self._reconciliation(run_id, jobs, psa)
         with Session(writer(self.engine)) as session, session.begin():
             run = session.get(InvoiceSyncRun, run_id)
             assert run is not None
@@ -79,7 +82,13 @@ class Reporting(Execution):
                 contract_service_id = job.contract_service_id or cs_of.get(
                     (job.contract_id, job.sku)
                 )
+                # A usage line is not sent as billed: show what Autotask holds instead.
+                received = job.outcome != ItemOutcome.SKIPPED and any(
+                    t.get("usage") for t in job.targets
+                )
                 for line in job.lines:
+                    if received:
+                        line = line | _as_received(line, job, histories)
                     item = InvoiceSyncRunItem(
                         run_id=run_id,
                         customer_id=job.customer_id,
@@ -166,12 +175,12 @@ class Reporting(Execution):
         run_id: int,
         jobs: list[InvoiceSyncJob],
         psa: ContractPort | None,
-    ) -> tuple[list[InvoiceSyncReconciliation], dict[int, list[Segment]]]:
+    ) -> tuple[list[InvoiceSyncReconciliation], dict[int, list[Segment]], dict[int, UnitHistory]]:
         """The desired units vs the PSA's on every day each contract service is checked for
         (from the first day Prism synced it to the end of the latest invoice), read back from
         the PSA after the writes (S7, S11): one row per stretch of days where neither changes,
         and per job the stretches that differ. The PSA's side is unknown (None) if it cannot
-        be read, which is a difference too."""
+        be read, which is a difference too. Also the histories read, by job."""
         checked = [job for job in jobs if job.outcome != ItemOutcome.SKIPPED]
         histories = {j.id: self._unchanged[j.id] for j in checked if j.id in self._unchanged}
         to_read = [job for job in checked if job.id not in histories]
@@ -206,7 +215,7 @@ class Reporting(Execution):
                         matches=seg.matches,
                     )
                 )
-        return rows, differences
+        return rows, differences, histories
 
     def _close_run(self, run_id: int, status: RunStatus, message: str) -> str:
         with Session(writer(self.engine)) as session, session.begin():
@@ -220,6 +229,26 @@ class Reporting(Execution):
             if status is RunStatus.FAILURE and self.notify_failure is not None:
                 self.notify_failure(session, run)
             return run.status
+
+
+def _as_received(
+    line: dict[str, Any], job: InvoiceSyncJob, histories: dict[int, UnitHistory]
+) -> dict[str, Any]:
+    """A usage line as Autotask holds it, read back after the run: not the invoice's metered
+    quantity and rate but the units and prices of the contract service's row in force on the
+    line's first day (one unit at the month's usage amount, S5). Unknown (None) when the PSA
+    could not be read back; no row there: 0 units at no price."""
+    history = histories.get(job.id)
+    if history is None:
+        return {"quantity": None, "unit_price": None, "unit_cost": None}
+    row = history.row_on(date.fromisoformat(line["period_start"]))
+    if row is None:
+        return {"quantity": "0", "unit_price": None, "unit_cost": None}
+    return {
+        "quantity": str(row.units),
+        "unit_price": price_text(row.unit_price) if row.unit_price is not None else None,
+        "unit_cost": price_text(row.unit_cost) if row.unit_cost is not None else None,
+    }
 
 
 def describe(segments: list[Segment], limit: int = 3) -> str:
