@@ -40,6 +40,7 @@ from .models import (
     ZoneInfo,
 )
 from .query import Query
+from .resources import RecordPage
 from .retry import Idempotency, RetryPolicy
 from .zone import DEFAULT_ZONE_PROBE_URL, ZoneCache
 
@@ -71,6 +72,7 @@ __all__ = [
     "PermissionDeniedError",
     "Query",
     "RateLimitError",
+    "RecordPage",
     "RequestLimiter",
     "RequestTimeoutError",
     "RetryPolicy",

@@ -272,6 +272,23 @@ class AutotaskClient:
                 yield page
                 url = page.next_page_url
 
+    def query_page(self, entity: str, q: Query, *, after_id: int | None = None) -> Page:
+        """One page of ``q``: its first ``q.max_records`` (default and cap 500) records with an
+        id above ``after_id``, in the API's ascending id order.
+
+        For screens that page on their own (a picker's "more"): each page is one request that
+        stands alone, resumed by the last id seen as Autotask's documentation recommends for
+        walks that may stop, and ``page.next_page_url`` (``pageDetails``) says whether more
+        records match. ``q`` may not need splitting (an over-long ``in`` list).
+        """
+        parts = list(split_in_lists(q, self.max_in_values))
+        if len(parts) != 1:
+            raise ValueError("a single page cannot span an in-list split into several queries")
+        step = parts[0] if after_id is None else parts[0].where(gt("id", int(after_id)))
+        return self._page(
+            self.request("POST", f"{entity}/query", json=step.to_body(), endpoint=entity)
+        )
+
     def query(self, entity: str, q: Query) -> Iterator[dict[str, Any]]:
         for page in self.query_pages(entity, q):
             yield from page.items

@@ -8,6 +8,7 @@ ContractServiceAdjustments can only be created; units and billing codes are read
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -58,6 +59,21 @@ def _changes(id: int, changes: Changes) -> dict[str, Any]:
     return {"id": id, **body}
 
 
+@dataclass(frozen=True)
+class RecordPage(Generic[M]):
+    """One page of records, in ascending id order; ``has_more``: the API's ``pageDetails``
+    names a next page."""
+
+    items: list[M]
+    has_more: bool
+
+    @property
+    def last_id(self) -> int | None:
+        """Where the next page starts after (``page(after_id=...)``)."""
+        ids = [r.id for r in self.items if r.id is not None]
+        return max(ids) if ids else None
+
+
 class ReadOnlyResource(Generic[M]):
     """Query, get, count and metadata of one entity."""
 
@@ -83,6 +99,22 @@ class ReadOnlyResource(Generic[M]):
         """Every matching record, across all pages."""
         for raw in self._client.query(self.entity, _as_query(q, filters)):
             yield self.model.model_validate(raw)
+
+    def page(
+        self,
+        q: Query | Filter | None = None,
+        *filters: Filter,
+        size: int = MAX_RECORDS,
+        after_id: int | None = None,
+    ) -> RecordPage[M]:
+        """At most ``size`` (1..500) matching records with an id above ``after_id``: one
+        request (see :meth:`AutotaskClient.query_page`)."""
+        wanted = replace(_as_query(q, filters), max_records=size)
+        found = self._client.query_page(self.entity, wanted, after_id=after_id)
+        return RecordPage(
+            [self.model.model_validate(raw) for raw in found.items],
+            has_more=found.next_page_url is not None,
+        )
 
     def query_by_id_cursor(
         self, q: Query | Filter | None = None, *filters: Filter, page_size: int = MAX_RECORDS

@@ -11,7 +11,6 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
-from itertools import islice
 
 from autotask_client import (
     AuthenticationError,
@@ -36,7 +35,9 @@ from autotask_client import (
 from autotask_client import query as q
 from prism_domain.sync import PROBLEM_MESSAGES, ConnectionProblem
 from prism_psa.port import (
+    PICKER_PAGE,
     Choice,
+    ChoicePage,
     ConnectionCheckFailed,
     ErrorCode,
     FieldLimits,
@@ -61,7 +62,6 @@ RECURRING_SERVICE_CONTRACT = 7  # documented: Contract.contractType 7 = Recurrin
 RECURRING_CODE_LABEL = "Recurring Contract Service Code"
 VENDOR_LABEL = "Vendor"
 ACTIVE_CONTRACT_STATUS = 1
-PICKER_SIZE = 50
 
 UNAUTHORIZED_MESSAGE = (
     "Autotask answered Unauthorized. The API user may not be authorised because its "
@@ -357,44 +357,98 @@ class AutotaskPsa:
                 key=lambda c: c.name.casefold(),
             )
 
-    def companies(self, search: str | None, *, vendors_only: bool = False) -> list[Choice]:
+    def _company_filters(self, search: str | None, vendors_only: bool) -> list[q.Filter]:
+        filters: list[q.Filter] = [q.eq("isActive", True)]
+        if search and search.strip():
+            filters.append(q.contains("companyName", search.strip()))
+        if vendors_only:
+            filters.append(
+                q.eq("companyType", self._code("Companies", "companyType", VENDOR_LABEL, 7))
+            )
+        return filters
+
+    def companies(
+        self,
+        search: str | None,
+        *,
+        vendors_only: bool = False,
+        first: int = PICKER_PAGE,
+        after: int | None = None,
+    ) -> ChoicePage:
+        """One request: a page of Autotask's query paging, in its (id) order (N3)."""
         with translated():
-            filters = [q.eq("isActive", True)]
-            if search and search.strip():
-                filters.append(q.contains("companyName", search.strip()))
-            if vendors_only:
-                filters.append(
-                    q.eq("companyType", self._code("Companies", "companyType", VENDOR_LABEL, 7))
-                )
-            found = islice(self.client.companies.query(*filters), PICKER_SIZE)
-            return sorted(
-                (Choice(int(c.id or 0), c.company_name or "", c.company_number) for c in found),
-                key=lambda c: c.name.casefold(),
+            page = self.client.companies.page(
+                q.query(
+                    *self._company_filters(search, vendors_only),
+                    include=("id", "companyName", "companyNumber"),
+                ),
+                size=first,
+                after_id=after,
+            )
+            return ChoicePage(
+                [
+                    Choice(int(c.id or 0), c.company_name or "", c.company_number)
+                    for c in page.items
+                ],
+                page.has_more,
             )
 
-    def recurring_contracts(
-        self, company_id: int | None, search: str | None, *, today: date
-    ) -> list[Choice]:
+    def count_companies(self, search: str | None, *, vendors_only: bool = False) -> int:
+        with translated():
+            return self.client.companies.count(
+                q.query(*self._company_filters(search, vendors_only))
+            )
+
+    @staticmethod
+    def _contract_filters(
+        company_id: int | None, search: str | None, today: date
+    ) -> list[q.Filter]:
         """Active Recurring Service contracts in force `today` (the partner's) only (S4): the
         kind invoices can sync to."""
+        filters: list[q.Filter] = [
+            q.eq("contractType", RECURRING_SERVICE_CONTRACT),
+            q.eq("status", ACTIVE_CONTRACT_STATUS),
+            q.lte("startDate", today),
+            q.gte("endDate", today),
+        ]
+        if company_id is not None:
+            filters.append(q.eq("companyID", int(company_id)))
+        if search and search.strip():
+            filters.append(q.contains("contractName", search.strip()))
+        return filters
+
+    def recurring_contracts(
+        self,
+        company_id: int | None,
+        search: str | None,
+        *,
+        today: date,
+        first: int = PICKER_PAGE,
+        after: int | None = None,
+    ) -> ChoicePage:
         with translated():
-            filters = [
-                q.eq("contractType", RECURRING_SERVICE_CONTRACT),
-                q.eq("status", ACTIVE_CONTRACT_STATUS),
-                q.gte("endDate", today),
-            ]
-            if company_id is not None:
-                filters.append(q.eq("companyID", int(company_id)))
-            if search and search.strip():
-                filters.append(q.contains("contractName", search.strip()))
-            found = islice(self.client.contracts.query(*filters), PICKER_SIZE)
-            return sorted(
-                (
-                    Choice(int(c.id or 0), c.contract_name or "", c.contract_number)
-                    for c in found
-                    if c.start_date is None or c.start_date <= today
+            page = self.client.contracts.page(
+                q.query(
+                    *self._contract_filters(company_id, search, today),
+                    include=("id", "contractName", "contractNumber"),
                 ),
-                key=lambda c: c.name.casefold(),
+                size=first,
+                after_id=after,
+            )
+            return ChoicePage(
+                [
+                    Choice(int(c.id or 0), c.contract_name or "", c.contract_number)
+                    for c in page.items
+                ],
+                page.has_more,
+            )
+
+    def count_recurring_contracts(
+        self, company_id: int | None, search: str | None, *, today: date
+    ) -> int:
+        with translated():
+            return self.client.contracts.count(
+                q.query(*self._contract_filters(company_id, search, today))
             )
 
     def company(self, id: int) -> Choice | None:

@@ -79,6 +79,20 @@ class PsaContractService:
 
 
 @dataclass(frozen=True, slots=True)
+class ChoicePage:
+    """One page of a live picker, in the PSA's order (ascending id): the next page starts
+    after the last entry's id; `has_more`: the PSA says more entries match."""
+
+    choices: list[Choice]
+    has_more: bool
+
+
+#: Entries per picker page: the default, and the most the PSA serves in one answer.
+PICKER_PAGE = 50
+PICKER_PAGE_MAX = 500
+
+
+@dataclass(frozen=True, slots=True)
 class UnitRow:
     """The units a contract service bills from `start` to `end` (inclusive), at the price
     and cost per unit the PSA holds for them (None: not given)."""
@@ -223,13 +237,34 @@ class PsaDirectory(Protocol):
 
     def recurring_billing_codes(self) -> list[Choice]: ...
 
-    def companies(self, search: str | None, *, vendors_only: bool = False) -> list[Choice]: ...
+    def companies(
+        self,
+        search: str | None,
+        *,
+        vendors_only: bool = False,
+        first: int = PICKER_PAGE,
+        after: int | None = None,
+    ) -> ChoicePage:
+        """Active companies whose name contains `search`, `first` of them after id `after`."""
+        ...
+
+    def count_companies(self, search: str | None, *, vendors_only: bool = False) -> int: ...
 
     def recurring_contracts(
-        self, company_id: int | None, search: str | None, *, today: date
-    ) -> list[Choice]:
+        self,
+        company_id: int | None,
+        search: str | None,
+        *,
+        today: date,
+        first: int = PICKER_PAGE,
+        after: int | None = None,
+    ) -> ChoicePage:
         """Active Recurring Service contracts in force on `today` (the partner's today)."""
         ...
+
+    def count_recurring_contracts(
+        self, company_id: int | None, search: str | None, *, today: date
+    ) -> int: ...
 
     def company(self, id: int) -> Choice | None: ...
 

@@ -391,7 +391,7 @@ async def test_the_request_budget_in_use_shows_every_counted_request(
 
     before = (await a.data(budget))["psaConnection"]["requestBudget"]
     autotask.sim.request_log.clear()
-    await a.data("{ psaBillingCodes { id } psaCompanies { id } }")
+    await a.data("{ psaBillingCodes { id } psaCompanies { edges { node { id } } } }")
     counted = [p for _, p, _ in autotask.sim.request_log if "ZoneInformation" not in p]
     after = (await a.data(budget))["psaConnection"]["requestBudget"]
 

@@ -221,15 +221,19 @@ async def test_pickers_list_live_recurring_codes_vendors_and_active_recurring_co
     a = api.as_(tenants.a.admin)
 
     data = await a.data(
-        """{ psaBillingCodes { id name } vendors: psaCompanies(vendorsOnly: true) { id name }
-        contoso: psaCompanies(search: "conto") { id name }
-        psaContracts { id name } }"""
+        """{ psaBillingCodes { id name }
+        vendors: psaCompanies(vendorsOnly: true) { edges { node { id name } } }
+        contoso: psaCompanies(search: "conto") { edges { node { id name } } }
+        psaContracts { edges { node { id name } } } }"""
     )
 
+    def ids(picker: dict[str, list[dict[str, dict[str, object]]]], key: str = "id") -> list[object]:
+        return [edge["node"][key] for edge in picker["edges"]]
+
     assert [c["id"] for c in data["psaBillingCodes"]] == [RECURRING_CODE_ID]
-    assert [c["id"] for c in data["vendors"]] == [VENDOR_COMPANY_ID]
-    assert [c["name"] for c in data["contoso"]] == ["Contoso Pty Ltd"]
-    assert {c["id"] for c in data["psaContracts"]} == {29683001, 29683002}
+    assert ids(data["vendors"]) == [VENDOR_COMPANY_ID]
+    assert ids(data["contoso"], "name") == ["Contoso Pty Ltd"]
+    assert set(ids(data["psaContracts"])) == {29683001, 29683002}
 
 
 async def test_program_settings_check_addresses_and_the_billing_code_live(

@@ -192,6 +192,40 @@ def test_id_cursor_paging_asks_for_ids_above_the_last_seen(make_client) -> None:
     assert len(rec.api_requests()) == 3
 
 
+def test_one_page_is_one_request_that_never_follows_next_page_url(make_client) -> None:
+    data = [{"id": i, "companyName": f"c{i}"} for i in range(1, 8)]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        floor = max([f["value"] for f in body["Filter"] if f["op"] == "gt"], default=0)
+        matching = [r for r in data if r["id"] > floor]
+        size = body["MaxRecords"]
+        return httpx.Response(
+            200, json=page(matching[:size], NEXT if len(matching) > size else None)
+        )
+
+    client, rec = make_client(handler)
+    first = client.companies.page(q.eq("isActive", True), size=3)
+    second = client.companies.page(q.eq("isActive", True), size=3, after_id=first.last_id)
+    last = client.companies.page(q.eq("isActive", True), size=3, after_id=second.last_id)
+
+    assert [[c.id for c in p.items] for p in (first, second, last)] == [[1, 2, 3], [4, 5, 6], [7]]
+    assert [p.has_more for p in (first, second, last)] == [True, True, False]
+    assert len(rec.api_requests()) == 3  # nextPageUrl said "more", and was not followed
+    bodies = [json.loads(r.content) for r in rec.api_requests()]
+    assert bodies[1] == {
+        "MaxRecords": 3,
+        "Filter": [
+            {"op": "eq", "field": "isActive", "value": True},
+            {"op": "gt", "field": "id", "value": 3},
+        ],
+    }
+    with pytest.raises(ValueError):
+        client.companies.page(size=501)
+    with pytest.raises(ValueError, match="in-list"):
+        client.companies.page(q.in_("id", list(range(600))), size=10)
+
+
 def test_count_uses_the_count_endpoint(make_client) -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         assert request.url.path.endswith("/Companies/query/count")

@@ -4,6 +4,9 @@ and API clients, or the distributor acting for it (T3)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import strawberry
 from sqlalchemy import Select, select
 from strawberry import relay
@@ -22,7 +25,7 @@ from prism_graph.common.ids import node_pk
 from prism_graph.common.pagination import Page, SortKey, connection, paginate
 from prism_graph.context import Info
 from prism_graph.organisations import zones
-from prism_graph.sync import service
+from prism_graph.sync import pickers, service
 from prism_graph.sync.common import PsaUnavailable, partner_of
 from prism_graph.sync.config import psa_config
 from prism_graph.sync.invoice_schema import InvoiceSyncMutations, InvoiceSyncQueries
@@ -38,6 +41,7 @@ from prism_graph.sync.types import (
     ProgramSyncSettingsInput,
     ProgramSyncSettingsPayload,
     PsaChoice,
+    PsaChoiceConnection,
     PsaConnection,
     PsaConnectionPayload,
     PsaCredentialsInput,
@@ -45,6 +49,7 @@ from prism_graph.sync.types import (
     SyncProductsPayload,
     TestPsaConnectionPayload,
 )
+from prism_psa.autotask import AutotaskPsa
 from prism_psa.outcomes import RunStatus
 from prism_psa.port import Choice
 from prism_psa.products.planning import Action
@@ -59,6 +64,19 @@ def _choices(result: list[Choice] | FieldError) -> list[PsaChoice]:
     if isinstance(result, FieldError):
         raise PsaUnavailable(result.message)
     return [PsaChoice.of(c) for c in result]
+
+
+def _live(info: Info, partner: int) -> pickers.Live:
+    database, config = info.context.database, psa_config(info)
+
+    async def live(work: Callable[[AutotaskPsa], Any]) -> Any:
+        return await service.live(database, config, partner, work)
+
+    return live
+
+
+def _term(search: str | None) -> str | None:
+    return search.strip() if search and search.strip() else None
 
 
 def _run(row: RunRow) -> ProductSyncRun:
@@ -112,44 +130,64 @@ class PsaQueries(InvoiceSyncQueries):
 
     @strawberry.field(
         permission_classes=[requires(Permission.MANAGE_PSA_SYNC)],
-        description="Active Autotask companies, live, searched by name (at most 50); "
+        description="Active Autotask companies, live, a page at a time in Autotask's order; "
         "vendorsOnly for the program's vendor (S2), all for customer mapping (S4).",
     )
     async def psa_companies(
-        self, info: Info, search: str | None = None, vendors_only: bool = False
-    ) -> list[PsaChoice]:
+        self,
+        info: Info,
+        search: str | None = None,
+        vendors_only: bool = False,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> PsaChoiceConnection:
         partner = _partner(info)
         if partner is None:
-            return []
-        return _choices(
-            await service.live(
-                info.context.database,
-                psa_config(info),
-                partner,
-                lambda psa: psa.companies(search, vendors_only=vendors_only),
-            )
+            return pickers.empty()
+        live = _live(info, partner)
+        term = _term(search)
+        return await pickers.picker(
+            live,
+            kind="companies",
+            criteria={"search": term, "vendorsOnly": vendors_only},
+            first=first,
+            after=after,
+            page=lambda psa, size, after_id: psa.companies(
+                term, vendors_only=vendors_only, first=size, after=after_id
+            ),
+            count=lambda psa: psa.count_companies(term, vendors_only=vendors_only),
         )
 
     @strawberry.field(
         permission_classes=[requires(Permission.MANAGE_PSA_SYNC)],
         description="Active Recurring Service contracts, live, of a company and/or searched "
-        "by name (at most 50), for customer mapping: those in force today in the partner's "
-        "time zone.",
+        "by name, a page at a time in Autotask's order, for customer mapping: those in force "
+        "today in the partner's time zone.",
     )
     async def psa_contracts(
-        self, info: Info, company_id: int | None = None, search: str | None = None
-    ) -> list[PsaChoice]:
+        self,
+        info: Info,
+        company_id: int | None = None,
+        search: str | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> PsaChoiceConnection:
         partner = _partner(info)
         if partner is None:
-            return []
+            return pickers.empty()
         today = await zones.today_for(info.context.reader.scalar, partner)
-        return _choices(
-            await service.live(
-                info.context.database,
-                psa_config(info),
-                partner,
-                lambda psa: psa.recurring_contracts(company_id, search, today=today),
-            )
+        live = _live(info, partner)
+        term = _term(search)
+        return await pickers.picker(
+            live,
+            kind="contracts",
+            criteria={"search": term, "companyId": company_id},
+            first=first,
+            after=after,
+            page=lambda psa, size, after_id: psa.recurring_contracts(
+                company_id, term, today=today, first=size, after=after_id
+            ),
+            count=lambda psa: psa.count_recurring_contracts(company_id, term, today=today),
         )
 
     @strawberry.field(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -126,6 +126,29 @@ class PsaChoice:
     @classmethod
     def of(cls, choice: Choice) -> PsaChoice:
         return cls(id=choice.id, name=choice.name, detail=choice.detail)
+
+
+@strawberry.type(description="One entry of a live PSA picker page, with its cursor.")
+class PsaChoiceEdge:
+    node: PsaChoice
+    cursor: str = strawberry.field(description="Pass as `after` to continue after this entry.")
+
+
+@strawberry.type(
+    description="A page of a live PSA picker, in the PSA's own order (Autotask cannot sort: "
+    "by id); narrow it with `search`."
+)
+class PsaChoiceConnection:
+    edges: list[PsaChoiceEdge]
+    page_info: relay.PageInfo
+    count: strawberry.Private[Callable[[], Awaitable[int]]]
+
+    @strawberry.field(
+        description="How many entries match the picker's filters on all pages, not only this "
+        "one (one more request to the PSA, made only when asked for)."
+    )
+    async def total_count(self) -> int:
+        return await self.count()
 
 
 @strawberry.type(description="How one program syncs to the partner's PSA (S2).")
