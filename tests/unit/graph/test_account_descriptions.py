@@ -1,5 +1,5 @@
 """Every type, field, argument, input field and enum value the accounts rooms define
-(identity, organisations, contacts, tenants, catalogue) has a description for front-end
+(identity, organisations, contacts, tenants, catalogue) and the PSA sync room has a description for front-end
 developers, in words: no internal rule id (T1, R4, C3, ...). Checked on the SDL as graphql-core
 builds it, the way a tool reading `schema.graphql` sees it."""
 
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.unit
 
 ROOMS = tuple(
     f"prism_graph.{room}"
-    for room in ("identity", "organisations", "contacts", "tenants", "catalogue")
+    for room in ("identity", "organisations", "contacts", "tenants", "catalogue", "sync")
 )
 # Enums wrap the domain's own (their Python class lives in prism_domain / prism_tables).
 ENUMS = {
@@ -38,6 +38,13 @@ ENUMS = {
     "ContactRole",
     "BillingTerm",
     "ProductKind",
+    # the sync room's
+    "PsaConnectionStatus",
+    "PsaConnectionProblem",
+    "ProductSyncMode",
+    "ProductSyncAction",
+    "SyncRunStatus",
+    "SyncItemOutcome",
 }
 RULE_ID = re.compile(r"\b[TCROPSN]\d{1,2}\b")
 
@@ -100,7 +107,7 @@ def _problems(schema: GraphQLSchema) -> tuple[list[str], list[str]]:
     return missing, rule_ids
 
 
-def test_everything_the_accounts_rooms_define_is_described_in_words() -> None:
+def test_everything_the_accounts_and_sync_rooms_define_is_described_in_words() -> None:
     schema = graphql.build_schema(sdl())
     assert len(_own_type_names()) > 60 and len(_own_root_fields()) > 40  # the walk sees them
 
@@ -119,3 +126,16 @@ def test_an_enum_value_without_words_fails_at_import() -> None:
 
     with pytest.raises(ValueError, match="missing \\['BLUE'\\]"):
         described_enum(Colour, name="Colour", description="A colour.", values={"RED": "Red."})
+
+
+def test_every_mutation_of_these_rooms_takes_one_input_argument_or_none() -> None:
+    schema = graphql.build_schema(sdl())
+    mutation = schema.type_map["Mutation"]
+    assert isinstance(mutation, GraphQLObjectType)
+    own = [_camel(name) for root, name in _own_root_fields() if root == "Mutation"]
+
+    loose = {name: sorted(mutation.fields[name].args) for name in own}
+    loose = {name: args for name, args in loose.items() if args not in ([], ["input"])}
+
+    assert "syncInvoices" in own and "savePsaConnection" in own  # the sync room is walked
+    assert loose == {}, f"take one `input` argument instead: {loose}"

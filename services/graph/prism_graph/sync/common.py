@@ -2,28 +2,36 @@
 
 from __future__ import annotations
 
-import strawberry
-
+from prism_graph.common.enums import described_enum
 from prism_graph.common.errors import PublicError
 from prism_graph.context import Info
 from prism_psa.outcomes import ItemOutcome, RunStatus
 
-SyncRunStatus = strawberry.enum(
+SyncRunStatus = described_enum(
     RunStatus,
     name="SyncRunStatus",
-    description=(
-        "How a product or invoice sync run stands: PENDING or RUNNING while under way, then "
-        "NO_CHANGE (nothing needed writing), SUCCESS (written, and read back equal to what "
-        "Prism holds), WARNING (done, with something to look at) or FAILURE."
-    ),
+    description="How a product or invoice sync run stands: under way, or how it ended.",
+    values={
+        "PENDING": "Requested; no worker has started it yet.",
+        "RUNNING": "A worker is writing to the PSA now.",
+        "NO_CHANGE": "Finished: the PSA already matched, nothing needed writing.",
+        "SUCCESS": "Finished: the changes were written and read back equal to what Prism holds.",
+        "WARNING": "Finished, with something to look at (see the items with warnings).",
+        "FAILURE": "Finished with errors: see the run's message and its items in error.",
+    },
 )
-SyncItemOutcome = strawberry.enum(
+SyncItemOutcome = described_enum(
     ItemOutcome,
     name="SyncItemOutcome",
-    description=(
-        "How one item of a sync run (a product, a customer, an invoice line) ended: "
-        "NO_CHANGE, SUCCESS, WARNING or ERROR, or SKIPPED when it was not the sync's to write."
-    ),
+    description="How one item of a sync run (a product, a customer, an invoice line) ended.",
+    values={
+        "NO_CHANGE": "The PSA already held it; nothing was written.",
+        "SUCCESS": "Written to the PSA.",
+        "SKIPPED": "Not the sync's to write (e.g. an annual licence, or sync turned off); "
+        "the message says why.",
+        "WARNING": "Synced, or left as it was, with something to look at; the message says what.",
+        "ERROR": "Not synced; the message says why and what to do.",
+    },
 )
 
 

@@ -4,7 +4,7 @@ the distributor acting for it."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy import Select, Subquery, and_, case, exists, func, or_, select
@@ -21,7 +21,7 @@ from prism_graph.billing.types import Invoice
 from prism_graph.catalogue.schema import like_pattern
 from prism_graph.common.errors import user_errors
 from prism_graph.common.ids import node_pk
-from prism_graph.common.pagination import Page, SortKey, connection, paginate
+from prism_graph.common.pagination import PAGE_ARGUMENTS, Page, SortKey, connection, paginate
 from prism_graph.context import Info
 from prism_graph.customers.types import SortDirection
 from prism_graph.sync import mapping, service, suggestions
@@ -55,6 +55,7 @@ from prism_tables.sync.invoices import InvoiceSyncRun as RunRow
 from prism_tables.tenants import Tenant
 
 MAX_SUGGESTIONS = 20
+PROGRAM = strawberry.argument(description="A program of the catalogue.")
 _SORT_COLUMNS = {
     SyncCustomerSortField.NAME: "name_key",
     SyncCustomerSortField.TENANT: "tenant_domain",
@@ -123,19 +124,34 @@ def _runs(info: Info, program_id: relay.GlobalID) -> Select[Any]:
 class InvoiceSyncQueries:
     @strawberry.field(
         permission_classes=[requires(Permission.VIEW_PSA_SYNC)],
-        description="The program's customers for mapping (S4 Customers screen): tenant, "
+        description="The program's customers for mapping (the Customers screen): tenant, "
         "mapping, sync switch and last invoice sync; searched by name or tenant domain.",
     )
     async def sync_customers(
         self,
         info: Info,
-        program_id: relay.GlobalID,
-        search: str | None = None,
-        order_by: SyncCustomerOrder | None = None,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        program_id: Annotated[relay.GlobalID, PROGRAM],
+        search: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Only customers whose name or a tenant domain in the program "
+                "contains this text (any letter case)."
+            ),
+        ] = None,
+        order_by: Annotated[
+            SyncCustomerOrder | None,
+            strawberry.argument(description="The sort; by name, ascending, by default."),
+        ] = None,
+        first: Annotated[
+            int | None, strawberry.argument(description=PAGE_ARGUMENTS["first"])
+        ] = None,
+        after: Annotated[
+            str | None, strawberry.argument(description=PAGE_ARGUMENTS["after"])
+        ] = None,
+        last: Annotated[int | None, strawberry.argument(description=PAGE_ARGUMENTS["last"])] = None,
+        before: Annotated[
+            str | None, strawberry.argument(description=PAGE_ARGUMENTS["before"])
+        ] = None,
     ) -> SyncCustomerConnection:
         partner = _partner(info)
         program = node_pk(program_id, "Program")
@@ -162,16 +178,23 @@ class InvoiceSyncQueries:
 
     @strawberry.field(
         permission_classes=[requires(Permission.MANAGE_PSA_SYNC)],
-        description="The Autotask companies most likely to be the customer (S4), live, best "
+        description="The Autotask companies most likely to be the customer, live, best "
         "first, each with its score and why; empty for an unknown customer. Only shown: "
         "nothing is mapped until saveCustomerMapping.",
     )
     async def customer_mapping_suggestions(
         self,
         info: Info,
-        program_id: relay.GlobalID,
-        customer_id: relay.GlobalID,
-        limit: int = 5,
+        program_id: Annotated[relay.GlobalID, PROGRAM],
+        customer_id: Annotated[
+            relay.GlobalID, strawberry.argument(description="One of your customers.")
+        ],
+        limit: Annotated[
+            int,
+            strawberry.argument(
+                description=f"At most this many suggestions (1 to {MAX_SUGGESTIONS})."
+            ),
+        ] = 5,
     ) -> list[CustomerMappingSuggestion]:
         partner = _partner(info)
         if partner is None:
@@ -192,16 +215,22 @@ class InvoiceSyncQueries:
 
     @strawberry.field(
         permission_classes=[requires(Permission.VIEW_PSA_SYNC)],
-        description="Invoice sync history of a program, newest first (S7 Sync History).",
+        description="Invoice sync history of a program, newest first (the Sync History).",
     )
     async def invoice_sync_runs(
         self,
         info: Info,
-        program_id: relay.GlobalID,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        program_id: Annotated[relay.GlobalID, PROGRAM],
+        first: Annotated[
+            int | None, strawberry.argument(description=PAGE_ARGUMENTS["first"])
+        ] = None,
+        after: Annotated[
+            str | None, strawberry.argument(description=PAGE_ARGUMENTS["after"])
+        ] = None,
+        last: Annotated[int | None, strawberry.argument(description=PAGE_ARGUMENTS["last"])] = None,
+        before: Annotated[
+            str | None, strawberry.argument(description=PAGE_ARGUMENTS["before"])
+        ] = None,
     ) -> InvoiceSyncRunConnection:
         runs = _runs(info, program_id)
         page: Page[RunRow] = await paginate(
@@ -218,19 +247,25 @@ class InvoiceSyncQueries:
     @strawberry.field(
         permission_classes=[requires(Permission.VIEW_PSA_SYNC)],
         description="One invoice sync run with its customers, subscriptions and "
-        "reconciliation (S7 Sync Status); null if none.",
+        "reconciliation (the Sync Status screen); null if none is yours.",
     )
-    async def invoice_sync_run(self, info: Info, id: relay.GlobalID) -> InvoiceSyncRun | None:
+    async def invoice_sync_run(
+        self,
+        info: Info,
+        id: Annotated[
+            relay.GlobalID, strawberry.argument(description="The run's id (an InvoiceSyncRun).")
+        ],
+    ) -> InvoiceSyncRun | None:
         pk = node_pk(id, "InvoiceSyncRun")
         row = await info.context.loaders.invoice_sync_run_by_id.load(pk) if pk > 0 else None
         return InvoiceSyncRun.from_row(row) if row else None
 
     @strawberry.field(
         permission_classes=[requires(Permission.VIEW_PSA_SYNC)],
-        description="The customers card (S7): last successful sync and the last run's counts.",
+        description="The customers card: the last successful sync and the last run's counts.",
     )
     async def invoice_sync_overview(
-        self, info: Info, program_id: relay.GlobalID
+        self, info: Info, program_id: Annotated[relay.GlobalID, PROGRAM]
     ) -> InvoiceSyncOverview:
         runs = _runs(info, program_id).order_by(RunRow.started_at.desc(), RunRow.id.desc())
         last = await info.context.reader.scalar(runs.where(RunRow.status.in_(FINISHED)).limit(1))
@@ -250,11 +285,16 @@ class InvoiceSyncMutations:
     @strawberry.mutation(
         permission_classes=[requires(Permission.MANAGE_PSA_SYNC)],
         description="Link a customer with an Autotask company and an active Recurring Service "
-        "contract of it (S4), both checked live; with syncNow, its latest invoice is synced "
-        'right after ("SAVE AND SYNC NOW"). Nothing is saved when anything is refused.',
+        "contract of it, both checked live; with syncNow, its latest invoice is synced right "
+        'after ("SAVE AND SYNC NOW"). Nothing is saved when anything is refused.',
     )
     async def save_customer_mapping(
-        self, info: Info, input: SaveCustomerMappingInput
+        self,
+        info: Info,
+        input: Annotated[
+            SaveCustomerMappingInput,
+            strawberry.argument(description="The customer, its company and contract."),
+        ],
     ) -> CustomerMappingPayload:
         partner = _partner(info)
         if partner is None:
@@ -284,10 +324,15 @@ class InvoiceSyncMutations:
 
     @strawberry.mutation(
         permission_classes=[requires(Permission.MANAGE_PSA_SYNC)],
-        description="Turn a mapped customer's sync on or off, keeping its mapping (S9).",
+        description="Turn a mapped customer's sync on or off, keeping its mapping; turning it "
+        "on again is safe.",
     )
     async def set_customer_sync(
-        self, info: Info, input: SetCustomerSyncInput
+        self,
+        info: Info,
+        input: Annotated[
+            SetCustomerSyncInput, strawberry.argument(description="The customer and its switch.")
+        ],
     ) -> CustomerMappingPayload:
         partner = _partner(info)
         if partner is None:
@@ -314,7 +359,11 @@ class InvoiceSyncMutations:
         description="Unmap a customer: it is no longer synced; what was synced stays in the PSA.",
     )
     async def remove_customer_mapping(
-        self, info: Info, input: RemoveCustomerMappingInput
+        self,
+        info: Info,
+        input: Annotated[
+            RemoveCustomerMappingInput, strawberry.argument(description="The customer to unmap.")
+        ],
     ) -> RemoveCustomerMappingPayload:
         partner = _partner(info)
         if partner is None:
@@ -331,10 +380,16 @@ class InvoiceSyncMutations:
 
     @strawberry.mutation(
         permission_classes=[requires(Permission.MANAGE_PSA_SYNC)],
-        description="Sync an invoice of the program to your PSA now (S5): the given one, or the "
-        "latest issued; the run is recorded in invoiceSyncRuns (S7).",
+        description="Sync an invoice of the program to your PSA now: the given one, or the "
+        "latest issued; the run is recorded in invoiceSyncRuns.",
     )
-    async def sync_invoices(self, info: Info, input: SyncInvoicesInput) -> SyncInvoicesPayload:
+    async def sync_invoices(
+        self,
+        info: Info,
+        input: Annotated[
+            SyncInvoicesInput, strawberry.argument(description="The program, and the invoice.")
+        ],
+    ) -> SyncInvoicesPayload:
         partner = _partner(info)
         if partner is None:
             return SyncInvoicesPayload(

@@ -1,5 +1,5 @@
-"""GraphQL types of the invoice sync's record (S5-S7): runs, customers' results, the
-reconciliation; the customer mapping's are in `mapping_types`."""
+"""GraphQL types of the invoice sync's record: runs, customers' results, the reconciliation;
+the customer mapping's are in `mapping_types`."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from strawberry import relay
 from prism_graph.billing.document import invoice_number
 from prism_graph.billing.types import Invoice
 from prism_graph.common.connections import Counted
+from prism_graph.common.enums import described_enum
 from prism_graph.common.errors import UserError
 from prism_graph.common.nodes import load_nodes
 from prism_graph.context import Info
@@ -45,7 +46,18 @@ class InvoiceSyncTriggerKind(StrEnum):
     SAFETY_CHECK = "SAFETY_CHECK"
 
 
-InvoiceSyncTrigger = strawberry.enum(InvoiceSyncTriggerKind, name="InvoiceSyncTrigger")
+InvoiceSyncTrigger = described_enum(
+    InvoiceSyncTriggerKind,
+    name="InvoiceSyncTrigger",
+    description="What started an invoice sync run.",
+    values={
+        "INVOICE_ISSUED": "An invoice of the program was issued.",
+        "MANUAL": "Someone asked for it (syncInvoices, or the command line).",
+        "SAVE_AND_SYNC": 'A customer mapping was saved with "save and sync now".',
+        "SAFETY_CHECK": "The periodic check found an issued invoice no run had synced, or a "
+        "run left unfinished.",
+    },
+)
 
 
 def _trigger(value: str) -> InvoiceSyncTriggerKind:
@@ -55,18 +67,22 @@ def _trigger(value: str) -> InvoiceSyncTriggerKind:
         return InvoiceSyncTriggerKind.MANUAL
 
 
-# The run record (S7) ------------------------------------------------------------------------
+# The run record -----------------------------------------------------------------------------
 
 
 @strawberry.type(
-    description="One invoice line's outcome in a run (S7 Sync Status, per subscription)."
+    description="One invoice line's outcome in a run (the Sync Status screen, per "
+    "subscription); also a product with no line on the invoice whose PSA units were set, and "
+    "the days Autotask still differs on."
 )
 class InvoiceSyncSubscriptionResult:
-    subscription_id: strawberry.ID | None
-    sku: str | None
-    product_name: str | None
-    period_start: date | None
-    period_end: date | None
+    subscription_id: strawberry.ID | None = strawberry.field(
+        description="The subscription the line bills; null for an item that names no line."
+    )
+    sku: str | None = strawberry.field(description="The product's SKU.")
+    product_name: str | None = strawberry.field(description="The product's name, if known.")
+    period_start: date | None = strawberry.field(description="The first day the line bills.")
+    period_end: date | None = strawberry.field(description="The last day the line bills.")
     effective_date: date | None = strawberry.field(
         description="The date the PSA's units change from (Autotask prorates)."
     )
@@ -87,9 +103,13 @@ class InvoiceSyncSubscriptionResult:
     unit_change: int | None = strawberry.field(
         description="Units added (or removed, negative) in the PSA by this run."
     )
-    contract_id: int | None
-    contract_service_id: int | None
-    outcome: SyncItemOutcome  # type: ignore[valid-type]
+    contract_id: int | None = strawberry.field(description="The Autotask contract synced to.")
+    contract_service_id: int | None = strawberry.field(
+        description="The product's contract service on that contract, once it exists."
+    )
+    outcome: SyncItemOutcome = strawberry.field(  # type: ignore[valid-type]
+        description="How the line's sync ended."
+    )
     code: str | None = strawberry.field(description="Why, for skipped, warning and error items.")
     message: str | None = strawberry.field(description="What happened and the action to take.")
 
@@ -116,17 +136,23 @@ class InvoiceSyncSubscriptionResult:
         )
 
 
-@strawberry.type(description="One customer's outcome in a run, with its subscriptions (S7).")
+@strawberry.type(description="One customer's outcome in a run, with its subscriptions.")
 class InvoiceSyncCustomerResult:
-    customer_id: strawberry.ID
-    customer_name: str
-    outcome: SyncItemOutcome  # type: ignore[valid-type]
-    code: str | None
-    message: str | None
+    customer_id: strawberry.ID = strawberry.field(description="The customer.")
+    customer_name: str = strawberry.field(description="Its name when the run recorded it.")
+    outcome: SyncItemOutcome = strawberry.field(  # type: ignore[valid-type]
+        description="The customer's outcome: the worst of its subscriptions'."
+    )
+    code: str | None = strawberry.field(description="Why, for a skipped or failed customer.")
+    message: str | None = strawberry.field(
+        description="For a failed customer, its first error and what to do."
+    )
     contract_id: int | None = strawberry.field(description="The target agreement (contract).")
-    subscriptions: list[InvoiceSyncSubscriptionResult]
-    subscriptions_synced: int
-    subscriptions_failed: int
+    subscriptions: list[InvoiceSyncSubscriptionResult] = strawberry.field(
+        description="Its invoice lines' outcomes (and its other items)."
+    )
+    subscriptions_synced: int = strawberry.field(description="Items synced successfully.")
+    subscriptions_failed: int = strawberry.field(description="Items in error.")
     pk: strawberry.Private[int]
 
     @strawberry.field(description="The customer; null if it no longer exists.")
@@ -154,18 +180,23 @@ class InvoiceSyncCustomerResult:
 
 
 @strawberry.type(
-    description="After a run: a customer's units of one product on the invoice against the "
-    "PSA's contract service units on `asOf` (S10's check)."
+    description="After a run: a customer's units of one product as the invoices say against "
+    "the PSA's contract service units, from `asOf` until the next row (read back from the PSA "
+    "after the run's writes)."
 )
 class InvoiceSyncReconciliationRow:
-    customer_id: strawberry.ID
-    sku: str
-    contract_id: int
-    contract_service_id: int | None
-    as_of: date
-    invoice_units: int
-    psa_units: int | None = strawberry.field(description="Null: no contract service in the PSA.")
-    matches: bool
+    customer_id: strawberry.ID = strawberry.field(description="The customer.")
+    sku: str = strawberry.field(description="The product's SKU.")
+    contract_id: int = strawberry.field(description="The Autotask contract.")
+    contract_service_id: int | None = strawberry.field(
+        description="The product's contract service; null when there is none in the PSA."
+    )
+    as_of: date = strawberry.field(description="The first day this row covers.")
+    invoice_units: int = strawberry.field(description="The units the invoices say.")
+    psa_units: int | None = strawberry.field(
+        description="The units the PSA holds; null when it could not be read."
+    )
+    matches: bool = strawberry.field(description="The PSA holds what the invoices say.")
 
     @classmethod
     def from_row(cls, row: ReconciliationRow) -> InvoiceSyncReconciliationRow:
@@ -181,23 +212,31 @@ class InvoiceSyncReconciliationRow:
         )
 
 
-@strawberry.type(description="One invoice sync run (S7): when, why, how it went, counts.")
+@strawberry.type(description="One invoice sync run: when, why, how it went, and its counts.")
 class InvoiceSyncRun(relay.Node):
     id: relay.NodeID[int]
-    program_id: strawberry.ID
-    trigger: InvoiceSyncTrigger  # type: ignore[valid-type]
-    status: SyncRunStatus  # type: ignore[valid-type]
-    started_at: datetime
-    finished_at: datetime | None
-    customers_considered: int
-    customers_synced: int
-    customers_failed: int
-    subscriptions_synced: int
-    adjustments_applied: int = strawberry.field(
-        description="ContractServiceAdjustments written to the PSA."
+    program_id: strawberry.ID = strawberry.field(description="The program synced.")
+    trigger: InvoiceSyncTrigger = strawberry.field(  # type: ignore[valid-type]
+        description="What started it."
     )
-    warnings: int
-    message: str | None
+    status: SyncRunStatus = strawberry.field(  # type: ignore[valid-type]
+        description="How it stands, or how it ended."
+    )
+    started_at: datetime = strawberry.field(description="When it started.")
+    finished_at: datetime | None = strawberry.field(
+        description="When it finished; null while under way."
+    )
+    customers_considered: int = strawberry.field(description="Customers on the invoice.")
+    customers_synced: int = strawberry.field(description="Customers synced without error.")
+    customers_failed: int = strawberry.field(description="Customers with an error.")
+    subscriptions_synced: int = strawberry.field(description="Invoice lines synced.")
+    adjustments_applied: int = strawberry.field(
+        description="Unit changes (ContractServiceAdjustments) written to the PSA."
+    )
+    warnings: int = strawberry.field(description="Items with a warning.")
+    message: str | None = strawberry.field(
+        description="Why the run as a whole failed, and what to do; else null."
+    )
     invoice_pk: strawberry.Private[int | None]
     customer_pk: strawberry.Private[int | None]
 
@@ -252,7 +291,7 @@ class InvoiceSyncRun(relay.Node):
         return f"{text} for invoice {invoice_number(row.period_start, row.id)}" if row else text
 
     @strawberry.field(
-        description="Per customer, with each subscription's outcome (S7 Sync Status)."
+        description="Per customer, with each subscription's outcome (the Sync Status screen)."
     )
     async def customers(self, info: Info) -> list[InvoiceSyncCustomerResult]:
         rows = await info.context.loaders.items_by_invoice_sync_run.load(self.id)
@@ -264,12 +303,12 @@ class InvoiceSyncRun(relay.Node):
         return [InvoiceSyncReconciliationRow.from_row(r) for r in rows]
 
 
-@strawberry.type(description="A page of invoice sync runs, newest first (S7 Sync History).")
+@strawberry.type(description="A page of invoice sync runs, newest first (the Sync History).")
 class InvoiceSyncRunConnection(Counted, relay.Connection[InvoiceSyncRun]):
     pass
 
 
-@strawberry.type(description="The customers card (S7): last successful sync and the last run.")
+@strawberry.type(description="The customers card: the last successful sync and the last run.")
 class InvoiceSyncOverview:
     last_successful_at: datetime | None = strawberry.field(
         description="When the last run that left the PSA right (success, warning, no change) began."
@@ -282,16 +321,20 @@ class InvoiceSyncOverview:
     warnings: int = strawberry.field(description="Warnings of the last run.")
 
 
-@strawberry.input(description="A manual invoice sync (S5).")
+@strawberry.input(description="Which invoice of a program to sync to your PSA now.")
 class SyncInvoicesInput:
-    program_id: relay.GlobalID
+    program_id: relay.GlobalID = strawberry.field(
+        description="A program whose sync settings are saved and on."
+    )
     invoice_id: relay.GlobalID | None = strawberry.field(
         default=None, description="One of your invoices of the program; default: the latest."
     )
 
 
-@strawberry.type
+@strawberry.type(description="Whether an invoice sync was requested, and for which invoice.")
 class SyncInvoicesPayload:
-    requested: bool
+    requested: bool = strawberry.field(
+        description="The sync will run shortly; its run shows in invoiceSyncRuns."
+    )
     invoice: Invoice | None = strawberry.field(description="The invoice that will be synced.")
-    errors: list[UserError]
+    errors: list[UserError] = strawberry.field(description="Why it was not requested.")

@@ -1,4 +1,4 @@
-"""GraphQL types of the customer mapping (S4): a program's customers, their links to PSA
+"""GraphQL types of the customer mapping: a program's customers, their links to PSA
 companies and contracts, suggestions, and the inputs and payloads of the mapping screen."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from sqlalchemy import Select
 from strawberry import relay
 
 from prism_domain.mapping import Suggestion
+from prism_graph.common.enums import described_enum
 from prism_graph.common.errors import UserError
 from prism_graph.common.pagination import count_all
 from prism_graph.context import Info
@@ -24,18 +25,22 @@ from prism_tables.sync.connections import CustomerMapping as MappingRow
 from prism_tables.sync.invoices import InvoiceSyncRun as RunRow
 from prism_tables.sync.invoices import InvoiceSyncRunItem as ItemRow
 
-# The customer mapping (S4) ------------------------------------------------------------------
+# The customer mapping -----------------------------------------------------------------------
 
 
-@strawberry.type(description="A customer's link to a PSA company and contract (S4).")
+@strawberry.type(
+    description="A customer's link, in one program, to a PSA company and a contract of it."
+)
 class CustomerMapping:
-    program_id: strawberry.ID
-    customer_id: strawberry.ID
-    psa: str
-    company: PsaChoice
+    program_id: strawberry.ID = strawberry.field(description="The program.")
+    customer_id: strawberry.ID = strawberry.field(description="The customer.")
+    psa: str = strawberry.field(description='Which PSA: "AUTOTASK".')
+    company: PsaChoice = strawberry.field(description="The Autotask company it is.")
     contract: PsaChoice = strawberry.field(description="An active Recurring Service contract.")
-    sync_enabled: bool = strawberry.field(description="The customer's own sync switch (S9).")
-    updated_at: datetime
+    sync_enabled: bool = strawberry.field(
+        description="The customer's own sync switch; off, its invoices are not synced."
+    )
+    updated_at: datetime = strawberry.field(description="When the mapping last changed.")
 
     @classmethod
     def from_row(cls, row: MappingRow) -> CustomerMapping:
@@ -52,10 +57,14 @@ class CustomerMapping:
 
 @strawberry.type(description="How a customer's part of the newest finished invoice sync went.")
 class CustomerInvoiceSync:
-    outcome: SyncItemOutcome  # type: ignore[valid-type]
-    code: str | None
-    message: str | None
-    run: InvoiceSyncRun
+    outcome: SyncItemOutcome = strawberry.field(  # type: ignore[valid-type]
+        description="The customer's outcome in that run."
+    )
+    code: str | None = strawberry.field(description="Why, for a skipped or failed customer.")
+    message: str | None = strawberry.field(
+        description="For a failed customer, its first error and what to do."
+    )
+    run: InvoiceSyncRun = strawberry.field(description="The run.")
 
     @classmethod
     def of(cls, item: ItemRow, run: RunRow) -> CustomerInvoiceSync:
@@ -67,12 +76,12 @@ class CustomerInvoiceSync:
         )
 
 
-@strawberry.type(description="One row of a program's Customers screen (S4).")
+@strawberry.type(description="One row of a program's Customers screen (customer mapping).")
 class SyncCustomer:
     program_pk: strawberry.Private[int]
     customer_pk: strawberry.Private[int]
 
-    @strawberry.field
+    @strawberry.field(description="The customer.")
     async def customer(self, info: Info) -> Customer:
         row = await info.context.loaders.customer_by_id.load(self.customer_pk)
         assert row is not None  # listed through the same scope
@@ -102,16 +111,20 @@ class SyncCustomer:
         return CustomerInvoiceSync.of(*found) if found else None
 
 
-@strawberry.type
+@strawberry.type(description="One customer of the page, with its cursor.")
 class SyncCustomerEdge:
-    node: SyncCustomer
-    cursor: str
+    node: SyncCustomer = strawberry.field(description="The customer's row.")
+    cursor: str = strawberry.field(
+        description="Pass as `after` (or `before`) to continue after (or before) this row."
+    )
 
 
-@strawberry.type(description="A page of a program's customers for mapping (S4).")
+@strawberry.type(description="A page of a program's customers for mapping.")
 class SyncCustomerConnection:
-    edges: list[SyncCustomerEdge]
-    page_info: relay.PageInfo
+    edges: list[SyncCustomerEdge] = strawberry.field(description="This page's rows.")
+    page_info: relay.PageInfo = strawberry.field(
+        description="Whether more rows follow or precede, and the cursors to get them."
+    )
     filtered: strawberry.Private[Select[Any]]
 
     @strawberry.field(description="How many customers match the search, on all pages.")
@@ -119,8 +132,7 @@ class SyncCustomerConnection:
         return await count_all(info.context.reader.scalar, self.filtered)
 
 
-@strawberry.enum
-class SyncCustomerSortField(Enum):
+class SyncCustomerSortKind(Enum):
     NAME = "NAME"
     TENANT = "TENANT"
     COMPANY = "COMPANY"
@@ -128,17 +140,37 @@ class SyncCustomerSortField(Enum):
     SYNC = "SYNC"
 
 
-@strawberry.input
+SyncCustomerSortField = described_enum(
+    SyncCustomerSortKind,
+    name="SyncCustomerSortField",
+    description="What the Customers screen is sorted by (then by customer, to keep pages stable).",
+    values={
+        "NAME": "The customer's name.",
+        "TENANT": "The customer's first tenant domain in the program.",
+        "COMPANY": "The mapped PSA company's name (unmapped customers first).",
+        "CONTRACT": "The mapped contract's name (unmapped customers first).",
+        "SYNC": "The sync switch (off and unmapped first).",
+    },
+)
+
+
+@strawberry.input(description="How to sort the Customers screen.")
 class SyncCustomerOrder:
-    field: SyncCustomerSortField = SyncCustomerSortField.NAME
-    direction: SortDirection = SortDirection.ASC
+    field: SyncCustomerSortField = strawberry.field(  # type: ignore[valid-type]
+        default=SyncCustomerSortKind.NAME, description="The column; the name by default."
+    )
+    direction: SortDirection = strawberry.field(
+        default=SortDirection.ASC, description="Ascending (the default) or descending."
+    )
 
 
 @strawberry.type(
-    description="A PSA company that may be the customer (S4), never applied by itself."
+    description="A PSA company that may be the customer, with why; never applied by itself."
 )
 class CustomerMappingSuggestion:
-    company: PsaChoice
+    company: PsaChoice = strawberry.field(
+        description="The company; `detail` holds its web domain, if any."
+    )
     score: int = strawberry.field(description="0 to 100: the higher, the likelier.")
     reasons: list[str] = strawberry.field(
         description='Why, e.g. "web domain contoso.com matches", "same name".'
@@ -154,42 +186,48 @@ class CustomerMappingSuggestion:
         )
 
 
-@strawberry.input(description='Link with Autotask (S4): "SAVE", or "SAVE AND SYNC NOW".')
+@strawberry.input(
+    description='Link a customer with Autotask: "SAVE", or "SAVE AND SYNC NOW" with syncNow.'
+)
 class SaveCustomerMappingInput:
-    program_id: relay.GlobalID
-    customer_id: relay.GlobalID
+    program_id: relay.GlobalID = strawberry.field(description="The program.")
+    customer_id: relay.GlobalID = strawberry.field(
+        description="One of your customers with a tenant in the program (or mapped in it)."
+    )
     company_id: int = strawberry.field(description="From psaCompanies or the suggestions.")
     contract_id: int = strawberry.field(
         description="An active Recurring Service contract of that company (psaContracts)."
     )
-    sync_enabled: bool
+    sync_enabled: bool = strawberry.field(description="The customer's own sync switch.")
     sync_now: bool = strawberry.field(
         default=False,
         description="Sync the customer's latest invoice right after saving; needs syncEnabled.",
     )
 
 
-@strawberry.type
+@strawberry.type(description="A customer's mapping after saving it or switching its sync.")
 class CustomerMappingPayload:
-    mapping: CustomerMapping | None
+    mapping: CustomerMapping | None = strawberry.field(
+        description="The mapping as saved; null when nothing was saved."
+    )
     sync_requested: bool = strawberry.field(description="An invoice sync was requested.")
-    errors: list[UserError]
+    errors: list[UserError] = strawberry.field(description="Why nothing was saved.")
 
 
-@strawberry.input(description="Turn a mapped customer's sync on or off (S9).")
+@strawberry.input(description="Turn a mapped customer's sync on or off; the mapping stays.")
 class SetCustomerSyncInput:
-    program_id: relay.GlobalID
-    customer_id: relay.GlobalID
-    sync_enabled: bool
+    program_id: relay.GlobalID = strawberry.field(description="The program.")
+    customer_id: relay.GlobalID = strawberry.field(description="A customer mapped in it.")
+    sync_enabled: bool = strawberry.field(description="On or off.")
 
 
-@strawberry.input
+@strawberry.input(description="Which customer to unmap in which program.")
 class RemoveCustomerMappingInput:
-    program_id: relay.GlobalID
-    customer_id: relay.GlobalID
+    program_id: relay.GlobalID = strawberry.field(description="The program.")
+    customer_id: relay.GlobalID = strawberry.field(description="A customer mapped in it.")
 
 
-@strawberry.type
+@strawberry.type(description="Whether the mapping was removed.")
 class RemoveCustomerMappingPayload:
-    removed: bool
-    errors: list[UserError]
+    removed: bool = strawberry.field(description="The customer is no longer mapped.")
+    errors: list[UserError] = strawberry.field(description="Why nothing was removed.")

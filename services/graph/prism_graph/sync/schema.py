@@ -5,7 +5,7 @@ and API clients, or the distributor acting for it (T3)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy import Select, select
@@ -22,7 +22,7 @@ from prism_graph.access import (
 )
 from prism_graph.common.errors import user_errors
 from prism_graph.common.ids import node_pk
-from prism_graph.common.pagination import Page, SortKey, connection, paginate
+from prism_graph.common.pagination import PAGE_ARGUMENTS, Page, SortKey, connection, paginate
 from prism_graph.context import Info
 from prism_graph.organisations import zones
 from prism_graph.sync import pickers, service
@@ -51,13 +51,20 @@ from prism_graph.sync.types import (
 )
 from prism_psa.autotask import AutotaskPsa
 from prism_psa.outcomes import RunStatus
-from prism_psa.port import Choice
+from prism_psa.port import PICKER_PAGE, PICKER_PAGE_MAX, Choice
 from prism_psa.products.planning import Action
 from prism_tables.sync.connections import ProgramSyncSettings as SettingsRow
 from prism_tables.sync.connections import PsaConnection as ConnectionRow
 from prism_tables.sync.products import ProductSyncRun as RunRow
 
 _partner = partner_of
+
+
+PROGRAM = strawberry.argument(description="A program of the catalogue.")
+FIRST = strawberry.argument(
+    description=f"At most this many entries (1 to {PICKER_PAGE_MAX}); {PICKER_PAGE} by default."
+)
+AFTER = strawberry.argument(description="The `endCursor` of the page before; continue after it.")
 
 
 def _choices(result: list[Choice] | FieldError) -> list[PsaChoice]:
@@ -87,7 +94,7 @@ def _run(row: RunRow) -> ProductSyncRun:
 class PsaQueries(InvoiceSyncQueries):
     @strawberry.field(
         permission_classes=[requires(Permission.VIEW_PSA_SYNC)],
-        description="Your partner's Autotask connection and its status (S1); null if none.",
+        description="Your partner's Autotask connection and its status; null if none.",
     )
     async def psa_connection(self, info: Info) -> PsaConnection | None:
         row = await info.context.reader.scalar(
@@ -97,10 +104,10 @@ class PsaQueries(InvoiceSyncQueries):
 
     @strawberry.field(
         permission_classes=[requires(Permission.VIEW_PSA_SYNC)],
-        description="How a program syncs to your PSA (S2); null until set up.",
+        description="How a program syncs to your PSA; null until set up.",
     )
     async def program_sync_settings(
-        self, info: Info, program_id: relay.GlobalID
+        self, info: Info, program_id: Annotated[relay.GlobalID, PROGRAM]
     ) -> ProgramSyncSettings | None:
         row = await info.context.reader.scalar(
             select(SettingsRow).where(
@@ -113,7 +120,7 @@ class PsaQueries(InvoiceSyncQueries):
     @strawberry.field(
         permission_classes=[requires(Permission.MANAGE_PSA_SYNC)],
         description="Billing codes for the program settings, live from Autotask: active "
-        "Recurring Contract Service codes only (S2).",
+        "Recurring Contract Service codes only.",
     )
     async def psa_billing_codes(self, info: Info) -> list[PsaChoice]:
         partner = _partner(info)
@@ -130,16 +137,23 @@ class PsaQueries(InvoiceSyncQueries):
 
     @strawberry.field(
         permission_classes=[requires(Permission.MANAGE_PSA_SYNC)],
-        description="Active Autotask companies, live, a page at a time in Autotask's order; "
-        "vendorsOnly for the program's vendor (S2), all for customer mapping (S4).",
+        description="Active Autotask companies, live, a page at a time in Autotask's order (by "
+        "id); vendorsOnly for the program's vendor, all for customer mapping.",
     )
     async def psa_companies(
         self,
         info: Info,
-        search: str | None = None,
-        vendors_only: bool = False,
-        first: int | None = None,
-        after: str | None = None,
+        search: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Only companies whose name contains this text (any letter case)."
+            ),
+        ] = None,
+        vendors_only: Annotated[
+            bool, strawberry.argument(description="Only companies of the Vendor type.")
+        ] = False,
+        first: Annotated[int | None, FIRST] = None,
+        after: Annotated[str | None, AFTER] = None,
     ) -> PsaChoiceConnection:
         partner = _partner(info)
         if partner is None:
@@ -161,16 +175,24 @@ class PsaQueries(InvoiceSyncQueries):
     @strawberry.field(
         permission_classes=[requires(Permission.MANAGE_PSA_SYNC)],
         description="Active Recurring Service contracts, live, of a company and/or searched "
-        "by name, a page at a time in Autotask's order, for customer mapping: those in force "
-        "today in the partner's time zone.",
+        "by name, a page at a time in Autotask's order (by id), for customer mapping: those "
+        "in force today in the partner's time zone.",
     )
     async def psa_contracts(
         self,
         info: Info,
-        company_id: int | None = None,
-        search: str | None = None,
-        first: int | None = None,
-        after: str | None = None,
+        company_id: Annotated[
+            int | None,
+            strawberry.argument(description="Only this Autotask company's (from psaCompanies)."),
+        ] = None,
+        search: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Only contracts whose name contains this text (any letter case)."
+            ),
+        ] = None,
+        first: Annotated[int | None, FIRST] = None,
+        after: Annotated[str | None, AFTER] = None,
     ) -> PsaChoiceConnection:
         partner = _partner(info)
         if partner is None:
@@ -192,10 +214,10 @@ class PsaQueries(InvoiceSyncQueries):
 
     @strawberry.field(
         permission_classes=[requires(Permission.MANAGE_PSA_SYNC)],
-        description="What a product sync of the program would do now, without writing (S3).",
+        description="What a product sync of the program would do now, without writing.",
     )
     async def product_sync_preview(
-        self, info: Info, program_id: relay.GlobalID
+        self, info: Info, program_id: Annotated[relay.GlobalID, PROGRAM]
     ) -> ProductSyncPreviewPayload:
         partner = _partner(info)
         pk = node_pk(program_id, "Program")
@@ -216,16 +238,22 @@ class PsaQueries(InvoiceSyncQueries):
 
     @strawberry.field(
         permission_classes=[requires(Permission.VIEW_PSA_SYNC)],
-        description="Product sync history of a program, newest first (S7).",
+        description="Product sync history of a program, newest first.",
     )
     async def product_sync_runs(
         self,
         info: Info,
-        program_id: relay.GlobalID,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        program_id: Annotated[relay.GlobalID, PROGRAM],
+        first: Annotated[
+            int | None, strawberry.argument(description=PAGE_ARGUMENTS["first"])
+        ] = None,
+        after: Annotated[
+            str | None, strawberry.argument(description=PAGE_ARGUMENTS["after"])
+        ] = None,
+        last: Annotated[int | None, strawberry.argument(description=PAGE_ARGUMENTS["last"])] = None,
+        before: Annotated[
+            str | None, strawberry.argument(description=PAGE_ARGUMENTS["before"])
+        ] = None,
     ) -> ProductSyncRunConnection:
         runs = _runs(info, program_id)
         page: Page[RunRow] = await paginate(
@@ -241,19 +269,26 @@ class PsaQueries(InvoiceSyncQueries):
 
     @strawberry.field(
         permission_classes=[requires(Permission.VIEW_PSA_SYNC)],
-        description="One product sync run with its items (S7 Sync Status); null if none.",
+        description="One product sync run with its items (the Sync Status screen); null if "
+        "none is yours.",
     )
-    async def product_sync_run(self, info: Info, id: relay.GlobalID) -> ProductSyncRun | None:
+    async def product_sync_run(
+        self,
+        info: Info,
+        id: Annotated[
+            relay.GlobalID, strawberry.argument(description="The run's id (a ProductSyncRun).")
+        ],
+    ) -> ProductSyncRun | None:
         pk = node_pk(id, "ProductSyncRun")
         row = await info.context.loaders.product_sync_run_by_id.load(pk) if pk > 0 else None
         return _run(row) if row else None
 
     @strawberry.field(
         permission_classes=[requires(Permission.VIEW_PSA_SYNC)],
-        description="The products card: last successful sync and the last run (S7).",
+        description="The products card: the last successful sync and the last run.",
     )
     async def product_sync_overview(
-        self, info: Info, program_id: relay.GlobalID
+        self, info: Info, program_id: Annotated[relay.GlobalID, PROGRAM]
     ) -> ProductSyncOverview:
         runs = _runs(info, program_id).order_by(RunRow.started_at.desc(), RunRow.id.desc())
         last = await info.context.reader.scalar(runs.limit(1))
@@ -287,10 +322,14 @@ def _preview_error(error: FieldError) -> ProductSyncPreviewPayload:
 class PsaMutations(InvoiceSyncMutations):
     @strawberry.mutation(
         permission_classes=[requires(Permission.MANAGE_PSA_SYNC)],
-        description="Check Autotask credentials against the API without saving them (S1).",
+        description="Check Autotask credentials against the API without saving them.",
     )
     async def test_psa_connection(
-        self, info: Info, input: PsaCredentialsInput
+        self,
+        info: Info,
+        input: Annotated[
+            PsaCredentialsInput, strawberry.argument(description="The API user to test.")
+        ],
     ) -> TestPsaConnectionPayload:
         credentials = service.parse_credentials(
             input.username, input.secret, input.integration_code
@@ -311,11 +350,16 @@ class PsaMutations(InvoiceSyncMutations):
 
     @strawberry.mutation(
         permission_classes=[requires(Permission.MANAGE_PSA_SYNC)],
-        description="Test and save your partner's Autotask credentials (S1); nothing is "
-        "saved when Autotask refuses them.",
+        description="Test and save your partner's Autotask credentials; nothing is saved "
+        "when Autotask refuses them.",
     )
     async def save_psa_connection(
-        self, info: Info, input: PsaCredentialsInput
+        self,
+        info: Info,
+        input: Annotated[
+            PsaCredentialsInput,
+            strawberry.argument(description="The API user to connect with, replacing any saved."),
+        ],
     ) -> PsaConnectionPayload:
         partner = _partner(info)
         if partner is None:
@@ -334,7 +378,8 @@ class PsaMutations(InvoiceSyncMutations):
 
     @strawberry.mutation(
         permission_classes=[requires(Permission.MANAGE_PSA_SYNC)],
-        description="Test the stored credentials again and record the status (S1).",
+        description="Test the stored credentials again and record the status; takes no "
+        "input (the saved connection is the only one).",
     )
     async def retest_psa_connection(self, info: Info) -> PsaConnectionPayload:
         partner = _partner(info)
@@ -347,10 +392,15 @@ class PsaMutations(InvoiceSyncMutations):
 
     @strawberry.mutation(
         permission_classes=[requires(Permission.MANAGE_PSA_SYNC)],
-        description="Save a program's sync settings (S2).",
+        description="Save a program's sync settings; the billing code and vendor are checked "
+        "live in Autotask.",
     )
     async def save_program_sync_settings(
-        self, info: Info, input: ProgramSyncSettingsInput
+        self,
+        info: Info,
+        input: Annotated[
+            ProgramSyncSettingsInput, strawberry.argument(description="The settings to save.")
+        ],
     ) -> ProgramSyncSettingsPayload:
         partner = _partner(info)
         if partner is None:
@@ -377,10 +427,16 @@ class PsaMutations(InvoiceSyncMutations):
 
     @strawberry.mutation(
         permission_classes=[requires(Permission.MANAGE_PSA_SYNC)],
-        description="Sync the program's products to your PSA now (S3); the run is recorded "
-        "in productSyncRuns (S7).",
+        description="Sync the program's products to your PSA now; the run is recorded in "
+        "productSyncRuns.",
     )
-    async def sync_products(self, info: Info, input: SyncProductsInput) -> SyncProductsPayload:
+    async def sync_products(
+        self,
+        info: Info,
+        input: Annotated[
+            SyncProductsInput, strawberry.argument(description="The program to sync.")
+        ],
+    ) -> SyncProductsPayload:
         partner = _partner(info)
         if partner is None:
             return SyncProductsPayload(requested=False, errors=user_errors([service.NO_PARTNER]))
@@ -391,10 +447,16 @@ class PsaMutations(InvoiceSyncMutations):
 
     @strawberry.mutation(
         permission_classes=[requires(Permission.MANAGE_PSA_SYNC)],
-        description="Map a retired product by hand to an existing PSA service (S3).",
+        description="Map a retired product by hand to an existing PSA service; the product "
+        "sync then keeps to it and never changes it.",
     )
     async def map_product_to_service(
-        self, info: Info, input: MapProductToServiceInput
+        self,
+        info: Info,
+        input: Annotated[
+            MapProductToServiceInput,
+            strawberry.argument(description="The retired product and the PSA service."),
+        ],
     ) -> MapProductToServicePayload:
         partner = _partner(info)
         if partner is None:

@@ -1,4 +1,4 @@
-"""GraphQL types of the PSA sync (S1-S3, S7)."""
+"""GraphQL types of the PSA connection, program settings and product sync (issue 7)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from strawberry import relay
 
 from prism_domain.sync import ConnectionProblem, ConnectionStatus, ProductSyncMode
 from prism_graph.common.connections import Counted
+from prism_graph.common.enums import described_enum
 from prism_graph.common.errors import UserError
 from prism_graph.common.ids import decode_id
 from prism_graph.context import Info
@@ -27,14 +28,58 @@ from prism_tables.sync.connections import PsaConnection as ConnectionRow
 from prism_tables.sync.products import ProductSyncRun as RunRow
 from prism_tables.sync.products import ProductSyncRunItem as RunItemRow
 
-PsaConnectionStatus = strawberry.enum(ConnectionStatus, name="PsaConnectionStatus")
-PsaConnectionProblem = strawberry.enum(
+PsaConnectionStatus = described_enum(
+    ConnectionStatus,
+    name="PsaConnectionStatus",
+    description="Whether the stored PSA credentials worked the last time they were used.",
+    values={
+        "UNTESTED": "Not tested yet.",
+        "OK": "The PSA accepted them at the last test.",
+        "FAILING": "The PSA refused them at the last test or during a sync: see `problem` "
+        "and `statusMessage`.",
+    },
+)
+PsaConnectionProblem = described_enum(
     ConnectionProblem,
     name="PsaConnectionProblem",
-    description="Which part of the credentials the PSA refused.",
+    description="Why the PSA refused a connection; the accompanying message says what to do.",
+    values={
+        "UNKNOWN_USER": "Autotask knows no API user with this username: check the username.",
+        "WRONG_SECRET": "Autotask refused the username and secret without saying why: check the "
+        "secret, and that the API user is not locked.",
+        "USER_LOCKED": "Autotask says the API user is locked: an Autotask administrator must "
+        "unlock it (Admin > Resources (Users)).",
+        "USER_INACTIVE": "Autotask says the API user is not active: an Autotask administrator "
+        "must make it active again (Admin > Resources (Users)).",
+        "INVALID_INTEGRATION_CODE": "Autotask refused the integration code (the API tracking "
+        "identifier).",
+        "PERMISSION_DENIED": "The API user's security level does not allow what the sync needs.",
+        "UNREACHABLE": "Autotask could not be reached, or is limiting requests; try again later.",
+        "UNEXPECTED": "Autotask answered with an unexpected error; try again later.",
+    },
 )
-ProductSyncModeEnum = strawberry.enum(ProductSyncMode, name="ProductSyncMode")
-ProductSyncAction = strawberry.enum(Action, name="ProductSyncAction")
+ProductSyncModeEnum = described_enum(
+    ProductSyncMode,
+    name="ProductSyncMode",
+    description="Which of a program's products the product sync keeps as PSA services.",
+    values={
+        "ALL": "Every product of the program's price list.",
+        "IN_USE": "Only products on invoices of customers whose sync is on.",
+    },
+)
+ProductSyncAction = described_enum(
+    Action,
+    name="ProductSyncAction",
+    description="What the product sync does (or would do) for one product.",
+    values={
+        "CREATE": "Create its service in the PSA.",
+        "UPDATE_PRICE": "Change its service's unit price and cost to the price list's.",
+        "RECREATE": "Create its service again: the one Prism created is gone from the PSA.",
+        "SKIP": "Nothing to write: the service already has the price list's prices, or the "
+        "product is not the sync's to write.",
+        "ERROR": "Cannot sync it; the message says why and what to do.",
+    },
+)
 
 
 class ProductSyncTriggerKind(StrEnum):
@@ -42,25 +87,44 @@ class ProductSyncTriggerKind(StrEnum):
     PRICE_CHANGED = "PRICE_CHANGED"
 
 
-ProductSyncTrigger = strawberry.enum(ProductSyncTriggerKind, name="ProductSyncTrigger")
+ProductSyncTrigger = described_enum(
+    ProductSyncTriggerKind,
+    name="ProductSyncTrigger",
+    description="What started a product sync run.",
+    values={
+        "MANUAL": "Someone asked for it (syncProducts, or the command line).",
+        "PRICE_CHANGED": "A price of the program's price list changed.",
+    },
+)
 
 
-@strawberry.type(description="A partner's PSA connection (S1); the secret is never shown.")
+@strawberry.type(
+    description="Your partner's connection to its PSA (Autotask): the API user and how its "
+    "last test went. The secret and the integration code are never shown."
+)
 class PsaConnection:
-    psa: str
-    username: str
+    psa: str = strawberry.field(description='Which PSA: "AUTOTASK".')
+    username: str = strawberry.field(description="The Autotask API user's username.")
     zone_url: str | None = strawberry.field(description="The Autotask zone's API address.")
-    status: PsaConnectionStatus  # type: ignore[valid-type]
-    problem: PsaConnectionProblem | None  # type: ignore[valid-type]
-    status_message: str | None
-    last_tested_at: datetime | None
-    updated_at: datetime
+    status: PsaConnectionStatus = strawberry.field(  # type: ignore[valid-type]
+        description="Whether the credentials worked the last time they were used."
+    )
+    problem: PsaConnectionProblem | None = strawberry.field(  # type: ignore[valid-type]
+        description="Why the PSA refused them, while the status is FAILING; else null."
+    )
+    status_message: str | None = strawberry.field(
+        description="What went wrong and what to do about it, while FAILING; else null."
+    )
+    last_tested_at: datetime | None = strawberry.field(
+        description="When the credentials were last tested (or refused during a sync)."
+    )
+    updated_at: datetime = strawberry.field(description="When the connection last changed.")
     partner_pk: strawberry.Private[int]
 
     @strawberry.field(
-        description="The Autotask request budget in use now (N3): the requests every worker "
-        "and screen of Prism counted against this Autotask database in the rolling window; "
-        "null when it cannot be read (zone unknown, or a limiter store without reads)."
+        description="The Autotask request budget in use now: the requests every worker and "
+        "screen of Prism counted against this Autotask database in the rolling window; null "
+        "when it cannot be read (zone unknown, or a limiter store without reads)."
     )
     async def request_budget(self, info: Info) -> PsaRequestBudget | None:
         use = await service.request_budget(info.context.database, psa_config(info), self.partner_pk)
@@ -88,40 +152,56 @@ class PsaConnection:
         )
 
 
-@strawberry.type(description="Autotask requests counted in the rolling window (N3).")
+@strawberry.type(description="Autotask requests counted in the rolling window.")
 class PsaRequestBudget:
     used: int = strawberry.field(description="Requests counted in the current window.")
     limit: int = strawberry.field(description="Prism's share of Autotask's hourly limit.")
-    remaining: int
-    window_seconds: int
+    remaining: int = strawberry.field(description="Requests left in the window: limit - used.")
+    window_seconds: int = strawberry.field(description="The length of the rolling window.")
 
 
-@strawberry.input(description="An Autotask API user (S1).")
+@strawberry.input(description="An Autotask API user (API-only security level) to connect with.")
 class PsaCredentialsInput:
-    username: str
+    username: str = strawberry.field(description="The API user's username (an e-mail address).")
     secret: str = strawberry.field(description="The API user's secret; stored encrypted.")
-    integration_code: str = strawberry.field(description="The API tracking identifier.")
+    integration_code: str = strawberry.field(
+        description="The API user's tracking identifier (integration code); stored encrypted."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The result of testing credentials against the PSA.")
 class TestPsaConnectionPayload:
-    ok: bool
-    zone_url: str | None
-    problem: PsaConnectionProblem | None  # type: ignore[valid-type]
-    errors: list[UserError]
+    ok: bool = strawberry.field(description="The PSA accepted the credentials.")
+    zone_url: str | None = strawberry.field(
+        description="The Autotask zone's API address, when accepted."
+    )
+    problem: PsaConnectionProblem | None = strawberry.field(  # type: ignore[valid-type]
+        description="Why the PSA refused them; null when accepted or when the input was invalid."
+    )
+    errors: list[UserError] = strawberry.field(
+        description="Why nothing could be confirmed: invalid input, or the PSA's refusal with "
+        "what to do."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The connection after saving or re-testing it.")
 class PsaConnectionPayload:
-    connection: PsaConnection | None
-    errors: list[UserError]
+    connection: PsaConnection | None = strawberry.field(
+        description="The connection as stored now; null when nothing was saved."
+    )
+    errors: list[UserError] = strawberry.field(
+        description="Why nothing was saved (invalid input, or the PSA refused the credentials)."
+    )
 
 
-@strawberry.type(description="One entry of a live PSA picker.")
+@strawberry.type(description="One entry of a live PSA picker (a billing code, company, contract).")
 class PsaChoice:
-    id: int
-    name: str
-    detail: str | None
+    id: int = strawberry.field(description="The entry's id in the PSA.")
+    name: str = strawberry.field(description="Its name in the PSA.")
+    detail: str | None = strawberry.field(
+        description="A second line: the company or contract number, a billing code's "
+        "description, or a suggestion's web domain."
+    )
 
     @classmethod
     def of(cls, choice: Choice) -> PsaChoice:
@@ -130,7 +210,7 @@ class PsaChoice:
 
 @strawberry.type(description="One entry of a live PSA picker page, with its cursor.")
 class PsaChoiceEdge:
-    node: PsaChoice
+    node: PsaChoice = strawberry.field(description="The entry.")
     cursor: str = strawberry.field(description="Pass as `after` to continue after this entry.")
 
 
@@ -139,8 +219,10 @@ class PsaChoiceEdge:
     "by id); narrow it with `search`."
 )
 class PsaChoiceConnection:
-    edges: list[PsaChoiceEdge]
-    page_info: relay.PageInfo
+    edges: list[PsaChoiceEdge] = strawberry.field(description="This page's entries.")
+    page_info: relay.PageInfo = strawberry.field(
+        description="Whether more entries follow, and the cursor to continue after this page."
+    )
     count: strawberry.Private[Callable[[], Awaitable[int]]]
 
     @strawberry.field(
@@ -151,16 +233,29 @@ class PsaChoiceConnection:
         return await self.count()
 
 
-@strawberry.type(description="How one program syncs to the partner's PSA (S2).")
+@strawberry.type(description="How one program syncs to your partner's PSA.")
 class ProgramSyncSettings:
-    program_id: strawberry.ID
-    sync_enabled: bool
-    product_sync_mode: ProductSyncModeEnum  # type: ignore[valid-type]
-    sync_azure_usage: bool
-    billing_code: PsaChoice | None
-    vendor: PsaChoice | None
-    notification_emails: list[str]
-    updated_at: datetime
+    program_id: strawberry.ID = strawberry.field(description="The program.")
+    sync_enabled: bool = strawberry.field(
+        description="Whether the program syncs at all (products and invoices)."
+    )
+    product_sync_mode: ProductSyncModeEnum = strawberry.field(  # type: ignore[valid-type]
+        description="Which products the product sync keeps as PSA services."
+    )
+    sync_azure_usage: bool = strawberry.field(
+        description="Whether usage lines (Azure) are synced: one unit at the month's usage "
+        "amount, back to zero the next month."
+    )
+    billing_code: PsaChoice | None = strawberry.field(
+        description="The Recurring Contract Service billing code the services are created with."
+    )
+    vendor: PsaChoice | None = strawberry.field(
+        description="The vendor company set on the services; null for none."
+    )
+    notification_emails: list[str] = strawberry.field(
+        description="Addresses mailed about failed syncs and price changes."
+    )
+    updated_at: datetime = strawberry.field(description="When the settings last changed.")
 
     @classmethod
     def from_row(cls, row: SettingsRow, program_gid: str) -> ProgramSyncSettings:
@@ -184,38 +279,68 @@ class ProgramSyncSettings:
         )
 
 
-@strawberry.input
+@strawberry.input(description="A program's sync settings, replacing the saved ones.")
 class ProgramSyncSettingsInput:
-    program_id: strawberry.relay.GlobalID
-    sync_enabled: bool
-    product_sync_mode: ProductSyncModeEnum  # type: ignore[valid-type]
-    sync_azure_usage: bool = False
+    program_id: strawberry.relay.GlobalID = strawberry.field(
+        description="A program of the catalogue."
+    )
+    sync_enabled: bool = strawberry.field(
+        description="Sync the program at all; turning it on needs a billing code."
+    )
+    product_sync_mode: ProductSyncModeEnum = strawberry.field(  # type: ignore[valid-type]
+        description="Which products the product sync keeps as PSA services."
+    )
+    sync_azure_usage: bool = strawberry.field(
+        default=False, description="Also sync usage lines (Azure); off by default."
+    )
     billing_code_id: int | None = strawberry.field(
-        default=None, description="From psaBillingCodes (recurring-contract codes only)."
+        default=None,
+        description="From psaBillingCodes (active Recurring Contract Service codes only); "
+        "required when syncEnabled.",
     )
     vendor_company_id: int | None = strawberry.field(
         default=None, description="Optional, from psaCompanies(vendorsOnly: true)."
     )
-    notification_emails: list[str] = strawberry.field(default_factory=list)
+    notification_emails: list[str] = strawberry.field(
+        default_factory=list,
+        description="Addresses to mail about failed syncs and price changes; at most 20, "
+        "each a valid e-mail address.",
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The program's sync settings after saving them.")
 class ProgramSyncSettingsPayload:
-    settings: ProgramSyncSettings | None
-    errors: list[UserError]
+    settings: ProgramSyncSettings | None = strawberry.field(
+        description="The settings as saved; null when nothing was saved."
+    )
+    errors: list[UserError] = strawberry.field(description="Why nothing was saved.")
 
 
 @strawberry.type(description="What a product sync would do (or did) for one product.")
 class ProductSyncPlanItem:
-    sku: str
-    product_name: str
-    action: ProductSyncAction  # type: ignore[valid-type]
-    service_id: int | None
-    service_name: str | None
-    unit_price: Decimal | None
-    unit_cost: Decimal | None
-    warnings: list[str]
-    message: str | None
+    sku: str = strawberry.field(description="The product's SKU.")
+    product_name: str = strawberry.field(description="The product's name in the catalogue.")
+    action: ProductSyncAction = strawberry.field(  # type: ignore[valid-type]
+        description="What the sync does for it."
+    )
+    service_id: int | None = strawberry.field(
+        description="Its PSA service's id; null until the service exists."
+    )
+    service_name: str | None = strawberry.field(
+        description='The PSA service\'s name ("PC_" and the SKU for a service Prism creates).'
+    )
+    unit_price: Decimal | None = strawberry.field(
+        description="The unit price (retail price) the service gets."
+    )
+    unit_cost: Decimal | None = strawberry.field(
+        description="The unit cost (buy price) the service gets."
+    )
+    warnings: list[str] = strawberry.field(
+        description="Things to look at, e.g. a description cut to the PSA's length."
+    )
+    message: str | None = strawberry.field(
+        description="Why, for a skipped or failing product, and what to do."
+    )
 
     @classmethod
     def of(cls, item: PlannedItem) -> ProductSyncPlanItem:
@@ -232,25 +357,32 @@ class ProductSyncPlanItem:
         )
 
 
-@strawberry.type
+@strawberry.type(description="What a product sync of the program would do now; nothing is written.")
 class ProductSyncPreviewPayload:
-    items: list[ProductSyncPlanItem]
+    items: list[ProductSyncPlanItem] = strawberry.field(description="Per product, by SKU.")
     creates: int = strawberry.field(description="Services a sync would create (or re-create).")
     updates: int = strawberry.field(description="Services whose price and cost would change.")
     failures: int = strawberry.field(description="Products a sync would report as errors.")
-    errors: list[UserError]
+    errors: list[UserError] = strawberry.field(
+        description="Why no preview could be made (unknown program, PSA not connected or not "
+        "reachable)."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="Whether a product sync was requested.")
 class SyncProductsPayload:
-    requested: bool
-    errors: list[UserError]
+    requested: bool = strawberry.field(
+        description="The sync will run shortly; its run shows in productSyncRuns."
+    )
+    errors: list[UserError] = strawberry.field(description="Why it was not requested.")
 
 
-@strawberry.type
+@strawberry.type(description="The service a retired product is now mapped to.")
 class MapProductToServicePayload:
-    service: PsaChoice | None
-    errors: list[UserError]
+    service: PsaChoice | None = strawberry.field(
+        description="The PSA service; null when nothing was mapped."
+    )
+    errors: list[UserError] = strawberry.field(description="Why nothing was mapped.")
 
 
 @strawberry.input(description="Which program's products to sync to your PSA now.")
@@ -262,21 +394,29 @@ class SyncProductsInput:
 
 @strawberry.input(description="Map a (retired) product by hand to an existing PSA service.")
 class MapProductToServiceInput:
-    product_id: strawberry.relay.GlobalID
-    service_id: int
+    product_id: strawberry.relay.GlobalID = strawberry.field(
+        description="A retired product of the catalogue."
+    )
+    service_id: int = strawberry.field(description="The id of a service that exists in the PSA.")
 
 
-@strawberry.type(description="One product of a product sync run (S7).")
+@strawberry.type(description="One product of a product sync run.")
 class ProductSyncRunItem:
-    sku: str
-    product_name: str
-    action: ProductSyncAction  # type: ignore[valid-type]
-    outcome: SyncItemOutcome  # type: ignore[valid-type]
-    service_id: int | None
-    service_name: str | None
-    unit_price: Decimal | None
-    unit_cost: Decimal | None
-    message: str | None
+    sku: str = strawberry.field(description="The product's SKU.")
+    product_name: str = strawberry.field(description="The product's name in the catalogue.")
+    action: ProductSyncAction = strawberry.field(  # type: ignore[valid-type]
+        description="What the run set out to do for it."
+    )
+    outcome: SyncItemOutcome = strawberry.field(  # type: ignore[valid-type]
+        description="How that went."
+    )
+    service_id: int | None = strawberry.field(description="Its PSA service's id, if any.")
+    service_name: str | None = strawberry.field(description="Its PSA service's name, if any.")
+    unit_price: Decimal | None = strawberry.field(description="The unit price written.")
+    unit_cost: Decimal | None = strawberry.field(description="The unit cost written.")
+    message: str | None = strawberry.field(
+        description="What happened and, for a warning or error, what to do."
+    )
 
     @classmethod
     def from_row(cls, row: RunItemRow) -> ProductSyncRunItem:
@@ -293,21 +433,31 @@ class ProductSyncRunItem:
         )
 
 
-@strawberry.type(description="One product sync run (S7): when, why, how it went, counts.")
+@strawberry.type(description="One product sync run: when, why, how it went, and its counts.")
 class ProductSyncRun(relay.Node):
     id: relay.NodeID[int]
-    trigger: ProductSyncTrigger  # type: ignore[valid-type]
-    status: SyncRunStatus  # type: ignore[valid-type]
-    started_at: datetime
-    finished_at: datetime | None
-    products_considered: int
-    products_synced: int
-    created: int
-    updated: int
-    unchanged: int
-    failed: int
-    warnings: int
-    message: str | None
+    trigger: ProductSyncTrigger = strawberry.field(  # type: ignore[valid-type]
+        description="What started it."
+    )
+    status: SyncRunStatus = strawberry.field(  # type: ignore[valid-type]
+        description="How it stands, or how it ended."
+    )
+    started_at: datetime = strawberry.field(description="When it started.")
+    finished_at: datetime | None = strawberry.field(
+        description="When it finished; null while under way."
+    )
+    products_considered: int = strawberry.field(description="Products the run looked at.")
+    products_synced: int = strawberry.field(
+        description="Products whose service is now right (written or already so)."
+    )
+    created: int = strawberry.field(description="Services created (or re-created).")
+    updated: int = strawberry.field(description="Services whose price and cost were changed.")
+    unchanged: int = strawberry.field(description="Services that needed no change.")
+    failed: int = strawberry.field(description="Products in error.")
+    warnings: int = strawberry.field(description="Products with a warning.")
+    message: str | None = strawberry.field(
+        description="Why the run as a whole failed, and what to do; else null."
+    )
 
     @classmethod
     def from_row(cls, row: RunRow) -> ProductSyncRun:
@@ -335,18 +485,23 @@ class ProductSyncRun(relay.Node):
         rows = await loader.load_many([decode_id(i) for i in node_ids])
         return [cls.from_row(r) if r else None for r in rows]
 
-    @strawberry.field(description="The run's products, by SKU (S7 Sync Status screen).")
+    @strawberry.field(description="The run's products, by SKU (the Sync Status screen).")
     async def items(self, info: Info) -> list[ProductSyncRunItem]:
         rows = await info.context.loaders.items_by_product_sync_run.load(self.id)
         return [ProductSyncRunItem.from_row(r) for r in rows]
 
 
-@strawberry.type(description="A page of product sync runs, newest first (S7 history).")
+@strawberry.type(description="A page of product sync runs, newest first (the Sync History).")
 class ProductSyncRunConnection(Counted, relay.Connection[ProductSyncRun]):
     pass
 
 
-@strawberry.type(description="The products card (S7): last successful sync and last run.")
+@strawberry.type(description="The products card: the last successful sync and the last run.")
 class ProductSyncOverview:
-    last_successful_at: datetime | None
-    last_run: ProductSyncRun | None
+    last_successful_at: datetime | None = strawberry.field(
+        description="When the last run that left the PSA right (success, warning, no change) "
+        "began; null if none."
+    )
+    last_run: ProductSyncRun | None = strawberry.field(
+        description="The newest run, whatever its status; null if none."
+    )
