@@ -75,6 +75,16 @@ def run_dev(*, seed_demo: bool = True) -> int:
     syncer_settings = load_settings(SyncerSettings)
     mail_settings = load_settings(MailSettings)
     dev_settings = load_settings(DevSettings)
+    # One address for every part's links (S8): the API's, as this process serves it.
+    links = graph_settings.links
+    address = {
+        "host": graph_settings.host,
+        "port": graph_settings.port,
+        "public_url": links.public_url,
+        "portal_url": links.portal,
+    }
+    syncer_settings = syncer_settings.model_copy(update=address)
+    mail_settings = mail_settings.model_copy(update=address)
     configure_logging(graph_settings.log_level)
 
     upgrade(graph_settings.database_url)
@@ -199,7 +209,7 @@ def _banner(
     sink_port: int,
     simulator_url: str,
 ) -> None:
-    base = settings.base_url
+    base = settings.links.public_url
     graphiql = "   (GraphiQL: open it in a browser)" if settings.graphiql_enabled else ""
     logins = "\n".join(f"                {email}" for _, email, _, _ in DEMO_USERS)
     lines = [

@@ -9,7 +9,6 @@ import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
-from urllib.parse import quote
 
 import anyio
 import dramatiq
@@ -64,7 +63,7 @@ def build_identity(
         ),
         access_token_ttl=timedelta(minutes=settings.access_token_ttl_minutes),
         invitation_ttl=timedelta(hours=settings.invitation_ttl_hours),
-        invitation_url=lambda token: f"{settings.base_url}/accept-invitation?token={quote(token)}",
+        invitation_url=settings.links.invitation,
         send_invitation=invitation_mailer(mail_signal),
     )
 
