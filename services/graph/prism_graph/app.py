@@ -1,5 +1,5 @@
-"""Composition root of the GraphQL service: the Starlette app with /graphql, /oauth/token
-and health endpoints."""
+"""Composition root of the GraphQL service: the Starlette app with /graphql, /oauth/token,
+health endpoints, and the pages behind the links Prism mails (`pages`)."""
 
 from __future__ import annotations
 
@@ -33,6 +33,7 @@ from prism_graph.identity.secrets import Passwords
 from prism_graph.identity.service import IdentityConfig
 from prism_graph.identity.throttle import LoginThrottle, make_backend
 from prism_graph.mail.outbox import MailSignal
+from prism_graph.pages.routes import Pages
 from prism_graph.schema import SchemaLimits, build_schema
 from prism_graph.settings import GraphSettings
 from prism_graph.sync.config import build_psa_config
@@ -207,10 +208,11 @@ def create_app(
             introspection=not settings.is_production,
         )
     )
+    contacts = build_contacts_config(settings)
     graphql = _GraphQLApp(
         database,
         identity,
-        build_contacts_config(settings),
+        contacts,
         build_psa_config(settings),
         schema=schema,
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
@@ -250,12 +252,16 @@ def create_app(
         await database.engine.dispose()
 
     endpoint = _GraphQLEndpoint(graphql, database, settings.max_request_bytes)
+    pages = Pages(
+        database, identity, contacts, settings.links, graphiql=settings.graphiql_enabled
+    )
     return Starlette(
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/graphql", endpoint, methods=["GET", "POST"]),
             Route("/oauth/token", token_endpoint(database, identity), methods=["POST"]),
+            *pages.routes(),
         ],
         lifespan=lifespan,
     )
