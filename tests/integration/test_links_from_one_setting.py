@@ -180,7 +180,7 @@ def test_a_portal_url_moves_only_the_portal_screens(environment: pytest.MonkeyPa
 
 def test_the_default_rule() -> None:
     assert Links().public_url == default_public_url("127.0.0.1", 8000) == "http://127.0.0.1:8000"
-    assert default_public_url("0.0.0.0", 8100) == "http://127.0.0.1:8100"  # noqa: S104
+    assert default_public_url("0.0.0.0", 8100) == "http://127.0.0.1:8100"
     assert default_public_url("::1", 8100) == "http://[::1]:8100"
     assert Links("https://p.example/").contact_verification("a b") == (
         "https://p.example/contacts/verify?token=a%20b"

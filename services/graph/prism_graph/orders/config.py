@@ -3,7 +3,7 @@ stays open, and the mail sender to wake on commit."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from prism_graph.mail.outbox import MailSignal
@@ -12,7 +12,7 @@ from prism_platform.links import Links
 
 @dataclass(frozen=True)
 class OrdersConfig:
-    links: Links = Links()  # the RFI link is on PUBLIC_URL (prism_platform.links)
+    links: Links = field(default_factory=Links)  # the RFI link is on PUBLIC_URL (prism_platform.links)
     rfi_ttl: timedelta = timedelta(days=30)
     wake: MailSignal | None = None
 
