@@ -230,7 +230,7 @@ def test_run_syncs_the_demo_invoice_into_the_simulator(running_system: tuple[str
     wait_until(lambda: "prices changed" in mail_list(), timeout=30, what="the price mail")
     received = mail_list()
     warning = received[received.index("prices changed") :]
-    assert "psa-alerts@contoso-partners.example" in warning.split("key")[0]
+    assert "psa-alerts@contoso-partners.example" in warning.split("    id ")[0]
     assert "Invoice INV-" in received and "accounts@contoso-partners.example" in received
 
 

@@ -152,6 +152,20 @@ def _cmd_mail_list(_: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_mail_show(args: argparse.Namespace) -> int:
+    from prism_graph.mail.runner import received_mail
+    from prism_graph.mail.settings import MailSettings
+    from prism_graph.mail.sink import UnknownMail
+    from prism_platform.settings import load_settings
+
+    try:
+        print(received_mail(load_settings(MailSettings), args.id), end="")
+    except UnknownMail as exc:
+        print(f"prism mail show: {exc.args[0]}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def _cmd_schema(args: argparse.Namespace) -> int:
     from prism_graph.schema import sdl
 
@@ -185,6 +199,14 @@ def build_parser() -> argparse.ArgumentParser:
     mail_sub.add_parser("list", help="list what the local sink received").set_defaults(
         fn=_cmd_mail_list
     )
+    show = mail_sub.add_parser(
+        "show",
+        help="one received message: headers, text, links, attachments",
+        description="Show one message the local sink received (MAIL_SINK_DIR): its headers, "
+        "its text, every link in it and its attachments (name, type, size).",
+    )
+    show.add_argument("id", help="the message's id from `prism mail list` (or its start)")
+    show.set_defaults(fn=_cmd_mail_show)
     dev = sub.add_parser("dev", help="migrate, seed and run everything in one process")
     dev.add_argument("--no-seed", action="store_true", help="skip the demo data")
     dev.set_defaults(fn=_cmd_dev)
