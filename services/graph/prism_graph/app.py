@@ -26,6 +26,7 @@ from prism_graph.common.errors import ServiceUnavailable
 from prism_graph.contacts.config import ContactsConfig, build_contacts_config
 from prism_graph.context import Context
 from prism_graph.database import Database
+from prism_graph.graphiql import assets_mount, graphiql_page
 from prism_graph.identity.authn import AuthError, act_for, bearer_token, principal_for_token
 from prism_graph.identity.mailing import invitation_mailer
 from prism_graph.identity.oauth import token_endpoint
@@ -76,13 +77,19 @@ class _GraphQLApp(GraphQL[Context, None]):
         identity: IdentityConfig,
         contacts: ContactsConfig | None = None,
         psa: PsaConfig | None = None,
+        demo_example: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self._demo_example = demo_example
         self._database = database
         self._identity = identity
         self._contacts = contacts or ContactsConfig()
         self._psa = psa
+
+    async def render_graphql_ide(self, request: Any) -> Any:
+        """GraphiQL from the vendored assets, never a CDN (`prism_graph.graphiql`)."""
+        return graphiql_page(demo=self._demo_example)
 
     async def get_context(self, request: Any, response: Any) -> Context:
         state = request.scope.setdefault("state", {})
@@ -216,6 +223,7 @@ def create_app(
         build_psa_config(settings),
         schema=schema,
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
+        demo_example=not settings.is_production,
         allow_queries_via_get=False,
     )
 
@@ -262,6 +270,7 @@ def create_app(
             Route("/graphql", endpoint, methods=["GET", "POST"]),
             Route("/oauth/token", token_endpoint(database, identity), methods=["POST"]),
             *pages.routes(),
+            *([assets_mount()] if settings.graphiql_enabled else []),
         ],
         lifespan=lifespan,
     )
