@@ -233,6 +233,20 @@ def test_run_syncs_the_demo_invoice_into_the_simulator(running_system: tuple[str
     assert "psa-alerts@contoso-partners.example" in warning.split("    id ")[0]
     assert "Invoice INV-" in received and "accounts@contoso-partners.example" in received
 
+    # The worker's mail links to the API as this `prism dev` serves it (S8): its own port.
+    mail_id = warning.split("    id ")[1].split()[0]
+    shown = subprocess.run(
+        [sys.executable, "-m", "prism_cli", "mail", "show", mail_id],
+        env={**os.environ, "MAIL_SINK_DIR": str(db.parent / "mail")},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    links = shown.split("-- links (1) --")[1].split("--")[0].split()
+    assert links[0].startswith(f"{base}/psa-sync/product-runs/"), shown
+    page = httpx.get(links[0], timeout=10)  # and the link opens a page
+    assert page.status_code == 200 and "Product sync run" in page.text
+
 
 def _signed_in(base: str, email: str) -> Any:
     token = access_token(
@@ -320,3 +334,38 @@ def test_billing_the_month_before_the_demo_month_keeps_the_demo_months_units(
     resync = latest_resynced()
     assert resync is not None and resync["status"] == "NO_CHANGE", resync
     assert resync["invoice"]["number"] == number  # the demo month: still its invoice's units
+
+
+def test_run_prints_every_address_it_serves(running_system: tuple[str, Path]) -> None:
+    base, db = running_system
+    log = (db.parent / "dev.log").read_text()
+    banner = log[log.index("Prism is running:") :]
+    port = base.rsplit(":", 1)[1]
+    assert f"GraphQL API   {base}/graphql" in banner and f"PORT={port}" in banner
+    assert f"GraphiQL      {base}/graphql" in banner
+    assert f"every mailed link starts with {base} (PUBLIC_URL)" in banner
+    assert "mail sink     SMTP on 127.0.0.1:" in banner and "prism mail show ID" in banner
+    simulator = banner.split("simulator at ")[1].split()[0]
+    assert httpx.get(simulator.rstrip("/") + "/ATServicesRest/", timeout=10).status_code < 500
+    assert "(AUTOTASK_SIM_PORT;" in banner
+
+
+def test_dev_help_lists_the_variable_of_each_port() -> None:
+    shown = subprocess.run(
+        [sys.executable, "-m", "prism_cli", "dev", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    for name in ("HOST, PORT", "SMTP_PORT", "AUTOTASK_SIM_PORT", "PUBLIC_URL", "PORTAL_URL"):
+        assert f"  {name}" in shown
+    from prism_cli.dev import DevSettings
+    from prism_graph.mail.settings import MailSettings
+    from prism_graph.settings import GraphSettings
+
+    def default(settings: type[Any], name: str) -> object:
+        return settings.model_fields[name].default
+
+    host, port = default(GraphSettings, "host"), default(GraphSettings, "port")
+    assert f"[{host}, {port}]" in shown and f"[{default(MailSettings, 'smtp_port')}]" in shown
+    assert f"[{default(DevSettings, 'autotask_sim_port')}]" in shown

@@ -207,7 +207,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     show.add_argument("id", help="the message's id from `prism mail list` (or its start)")
     show.set_defaults(fn=_cmd_mail_show)
-    dev = sub.add_parser("dev", help="migrate, seed and run everything in one process")
+    from prism_cli.dev_help import ADDRESSES_HELP
+
+    dev = sub.add_parser(
+        "dev",
+        help="migrate, seed and run everything in one process (what `make run` starts)",
+        description="Migrate, load the demo data and run the whole system in one process: "
+        "the GraphQL API (with GraphiQL and Prism's pages), the outbox relay, the sync worker, "
+        "the mail sender, a local SMTP sink and the Autotask simulator. It prints every "
+        "address it serves once it runs.",
+        epilog=ADDRESSES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     dev.add_argument("--no-seed", action="store_true", help="skip the demo data")
     dev.set_defaults(fn=_cmd_dev)
     schema = sub.add_parser("schema", help="print, write or check the GraphQL SDL")
