@@ -4,7 +4,6 @@ serving GraphQL with the demo data. Started as a real process on a free loopback
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ import httpx
 import pytest
 
 from prism_graph.demo import DEMO_PASSWORD
+from tests.support.dev_system import running_dev
 from tests.support.identity import access_token, sign_in_request
 from tests.support.waiting import wait_until
 
@@ -24,53 +24,11 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 REPO = Path(__file__).resolve().parents[2]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def running_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """One `prism dev` process for the module's tests (each start costs seconds)."""
-    tmp_path = tmp_path_factory.mktemp("prism-dev")
-    port = free_port()
-    env = {
-        k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "PRISM_ENV"}
-    }
-    env |= {
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'prism.sqlite3'}",
-        "PORT": str(port),
-        "SMTP_PORT": str(free_port()),
-        "MAIL_SINK_DIR": str(tmp_path / "mail"),
-        "AUTOTASK_SIM_PORT": "0",
-        "AUTOTASK_SIM_STATE": str(tmp_path / "autotask-sim.sqlite3"),
-    }
-    log = (tmp_path / "dev.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "prism_cli", "dev"],
-        cwd=tmp_path,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-
-    def up() -> bool:
-        if process.poll() is not None:
-            raise AssertionError((tmp_path / "dev.log").read_text())
-        try:
-            return httpx.get(f"{base}/readyz", timeout=1).status_code == 200
-        except httpx.TransportError:
-            return False
-
-    try:
-        wait_until(up, timeout=60, what="prism dev to be ready")
-        yield base, tmp_path / "prism.sqlite3"
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-        log.close()
+    with running_dev(tmp_path_factory.mktemp("prism-dev")) as system:
+        yield system.base, system.database
 
 
 def test_run_serves_graphql_with_demo_customers(running_system: tuple[str, Path]) -> None:
