@@ -11,6 +11,7 @@ BIN := $(VENV)/bin
 
 help:
 	@echo "make run        start the whole system on the embedded default (http://127.0.0.1:8000/graphql)"
+	@echo "                ports: PORT, SMTP_PORT, AUTOTASK_SIM_PORT (.venv/bin/prism dev --help)"
 	@echo "make test       run lint and the whole test suite (embedded default, then PostgreSQL + Redis if reachable)"
 	@echo "make lint       ruff, mypy and the import rules (.importlinter)"
 	@echo "make schema     rewrite schema.graphql from the code"

@@ -16,8 +16,15 @@ $BIN/mypy libs services || status=1
 $BIN/lint-imports --no-cache || status=1
 
 echo "== tests on the embedded default: SQLite + in-process broker"
-env -u DATABASE_URL -u REDIS_URL $BIN/pytest -q || status=1
+env -u DATABASE_URL -u REDIS_URL $BIN/pytest -q -m "not browser" || status=1
 covered="SQLite + in-process broker"
+
+echo "== browser tests: headless Chromium against \`prism dev\`, no internet"
+if ! command -v chromium >/dev/null 2>&1 && [ "${PRISM_REQUIRE_BROWSER:-0}" != "1" ]; then
+  echo "note: Chromium is missing (apt-get install -y chromium): the browser tests are skipped"
+fi
+env -u DATABASE_URL -u REDIS_URL PRISM_REQUIRE_BROWSER="${PRISM_REQUIRE_BROWSER:-0}" \
+  $BIN/pytest -q -m browser || status=1
 
 read -r pg_state redis_state < <($BIN/python scripts/probe_backends.py "$PG_URL" "$REDIS")
 extra_env=()

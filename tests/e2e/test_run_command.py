@@ -4,7 +4,6 @@ serving GraphQL with the demo data. Started as a real process on a free loopback
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,6 +15,7 @@ import httpx
 import pytest
 
 from prism_graph.demo import DEMO_PASSWORD
+from tests.support.dev_system import running_dev
 from tests.support.identity import access_token, sign_in_request
 from tests.support.waiting import wait_until
 
@@ -24,53 +24,11 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 REPO = Path(__file__).resolve().parents[2]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def running_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """One `prism dev` process for the module's tests (each start costs seconds)."""
-    tmp_path = tmp_path_factory.mktemp("prism-dev")
-    port = free_port()
-    env = {
-        k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL", "PRISM_ENV"}
-    }
-    env |= {
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'prism.sqlite3'}",
-        "PORT": str(port),
-        "SMTP_PORT": str(free_port()),
-        "MAIL_SINK_DIR": str(tmp_path / "mail"),
-        "AUTOTASK_SIM_PORT": "0",
-        "AUTOTASK_SIM_STATE": str(tmp_path / "autotask-sim.sqlite3"),
-    }
-    log = (tmp_path / "dev.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "prism_cli", "dev"],
-        cwd=tmp_path,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-
-    def up() -> bool:
-        if process.poll() is not None:
-            raise AssertionError((tmp_path / "dev.log").read_text())
-        try:
-            return httpx.get(f"{base}/readyz", timeout=1).status_code == 200
-        except httpx.TransportError:
-            return False
-
-    try:
-        wait_until(up, timeout=60, what="prism dev to be ready")
-        yield base, tmp_path / "prism.sqlite3"
-    finally:
-        process.terminate()
-        process.wait(timeout=20)
-        log.close()
+    with running_dev(tmp_path_factory.mktemp("prism-dev")) as system:
+        yield system.base, system.database
 
 
 def test_run_serves_graphql_with_demo_customers(running_system: tuple[str, Path]) -> None:
@@ -230,8 +188,22 @@ def test_run_syncs_the_demo_invoice_into_the_simulator(running_system: tuple[str
     wait_until(lambda: "prices changed" in mail_list(), timeout=30, what="the price mail")
     received = mail_list()
     warning = received[received.index("prices changed") :]
-    assert "psa-alerts@contoso-partners.example" in warning.split("key")[0]
+    assert "psa-alerts@contoso-partners.example" in warning.split("    id ")[0]
     assert "Invoice INV-" in received and "accounts@contoso-partners.example" in received
+
+    # The worker's mail links to the API as this `prism dev` serves it (S8): its own port.
+    mail_id = warning.split("    id ")[1].split()[0]
+    shown = subprocess.run(
+        [sys.executable, "-m", "prism_cli", "mail", "show", mail_id],
+        env={**os.environ, "MAIL_SINK_DIR": str(db.parent / "mail")},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    links = shown.split("-- links (1) --")[1].split("--")[0].split()
+    assert links[0].startswith(f"{base}/psa-sync/product-runs/"), shown
+    page = httpx.get(links[0], timeout=10)  # and the link opens a page
+    assert page.status_code == 200 and "Product sync run" in page.text
 
 
 def _signed_in(base: str, email: str) -> Any:
@@ -320,3 +292,38 @@ def test_billing_the_month_before_the_demo_month_keeps_the_demo_months_units(
     resync = latest_resynced()
     assert resync is not None and resync["status"] == "NO_CHANGE", resync
     assert resync["invoice"]["number"] == number  # the demo month: still its invoice's units
+
+
+def test_run_prints_every_address_it_serves(running_system: tuple[str, Path]) -> None:
+    base, db = running_system
+    log = (db.parent / "dev.log").read_text()
+    banner = log[log.index("Prism is running:") :]
+    port = base.rsplit(":", 1)[1]
+    assert f"GraphQL API   {base}/graphql" in banner and f"PORT={port}" in banner
+    assert f"GraphiQL      {base}/graphql" in banner
+    assert f"every mailed link starts with {base} (PUBLIC_URL)" in banner
+    assert "mail sink     SMTP on 127.0.0.1:" in banner and "prism mail show ID" in banner
+    simulator = banner.split("simulator at ")[1].split()[0]
+    assert httpx.get(simulator.rstrip("/") + "/ATServicesRest/", timeout=10).status_code < 500
+    assert "(AUTOTASK_SIM_PORT;" in banner
+
+
+def test_dev_help_lists_the_variable_of_each_port() -> None:
+    shown = subprocess.run(
+        [sys.executable, "-m", "prism_cli", "dev", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    for name in ("HOST, PORT", "SMTP_PORT", "AUTOTASK_SIM_PORT", "PUBLIC_URL", "PORTAL_URL"):
+        assert f"  {name}" in shown
+    from prism_cli.dev import DevSettings
+    from prism_graph.mail.settings import MailSettings
+    from prism_graph.settings import GraphSettings
+
+    def default(settings: type[Any], name: str) -> object:
+        return settings.model_fields[name].default
+
+    host, port = default(GraphSettings, "host"), default(GraphSettings, "port")
+    assert f"[{host}, {port}]" in shown and f"[{default(MailSettings, 'smtp_port')}]" in shown
+    assert f"[{default(DevSettings, 'autotask_sim_port')}]" in shown

@@ -24,9 +24,9 @@ import httpx
 import pytest
 
 from autotask_sim import DEFAULT_INTEGRATION_CODE, DEFAULT_SECRET, DEFAULT_USERNAME
-from tests.e2e.test_run_command import free_port
 from tests.integration.mail.conftest import SmtpServer
 from tests.support.backends import postgres_requested, redis_requested
+from tests.support.dev_system import free_port
 from tests.support.identity import sign_in_request
 from tests.support.waiting import wait_until
 

@@ -14,6 +14,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from prism_platform.links import DEFAULT_HOST, DEFAULT_PORT, Links
+
 DEFAULT_DATABASE_URL = "sqlite:///var/prism.sqlite3"
 DEV_SECRET_KEY = "dev-only-secret-key-change-me-0123456789"  # noqa: S105 - refused in production
 
@@ -40,6 +42,19 @@ class CommonSettings(BaseSettings):
     smtp_password: SecretStr | None = None
     smtp_starttls: bool = False
     mail_from: str = "Prism <no-reply@prism.localhost>"
+    # Where the API listens, and so every process's links (prism_platform.links): one rule.
+    host: str = Field(DEFAULT_HOST, description="address the API listens on")
+    port: int = Field(DEFAULT_PORT, ge=1, le=65535, description="port the API listens on")
+    public_url: str | None = Field(
+        None,
+        description="URL users reach Prism at, for every link in every mail; "
+        "default http://HOST:PORT",
+    )
+    portal_url: str | None = Field(
+        None,
+        description="the front end's base URL, for links to screens Prism does not "
+        "serve (sync runs, usage reports); default PUBLIC_URL",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -61,6 +76,18 @@ class CommonSettings(BaseSettings):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value
 
+    @field_validator("public_url", "portal_url")
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        text = value.strip().rstrip("/")
+        if not text.startswith(("http://", "https://")) or "?" in text or "#" in text:
+            raise ValueError(
+                "must be an http:// or https:// URL without a query, e.g. https://prism.example.com"
+            )
+        return text
+
     @model_validator(mode="after")
     def _production_needs_a_real_secret(self) -> CommonSettings:
         secret = self.secret_key.get_secret_value()
@@ -73,6 +100,11 @@ class CommonSettings(BaseSettings):
     @property
     def is_production(self) -> bool:
         return self.prism_env == "production"
+
+    @property
+    def links(self) -> Links:
+        """The links every mail of this process carries (PUBLIC_URL, PORTAL_URL)."""
+        return Links.from_settings(self)
 
     def sqlite_path(self) -> Path | None:
         url = make_url(self.database_url)

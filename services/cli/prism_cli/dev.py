@@ -23,6 +23,7 @@ from pydantic import Field
 from autotask_sim.config import DEFAULT_USERNAME
 from autotask_sim.server import serve_in_thread
 from prism_cli import demo_sync
+from prism_cli.dev_help import DEFAULT_SIMULATOR_PORT
 from prism_graph.app import build_identity, create_app
 from prism_graph.database import Database
 from prism_graph.demo import DEMO_PASSWORD, DEMO_USERS, load_demo_data
@@ -49,7 +50,9 @@ log = logging.getLogger("prism.dev")
 class DevSettings(CommonSettings):
     """What only `prism dev` starts: the local Autotask simulator."""
 
-    autotask_sim_port: int = Field(8081, ge=0, le=65535, description="0: any free port")
+    autotask_sim_port: int = Field(
+        DEFAULT_SIMULATOR_PORT, ge=0, le=65535, description="0: any free port"
+    )
     autotask_sim_state: Path = Field(Path("var/autotask-sim.sqlite3"))
 
 
@@ -75,6 +78,16 @@ def run_dev(*, seed_demo: bool = True) -> int:
     syncer_settings = load_settings(SyncerSettings)
     mail_settings = load_settings(MailSettings)
     dev_settings = load_settings(DevSettings)
+    # One address for every part's links (S8): the API's, as this process serves it.
+    links = graph_settings.links
+    address = {
+        "host": graph_settings.host,
+        "port": graph_settings.port,
+        "public_url": links.public_url,
+        "portal_url": links.portal,
+    }
+    syncer_settings = syncer_settings.model_copy(update=address)
+    mail_settings = mail_settings.model_copy(update=address)
     configure_logging(graph_settings.log_level)
 
     upgrade(graph_settings.database_url)
@@ -199,20 +212,40 @@ def _banner(
     sink_port: int,
     simulator_url: str,
 ) -> None:
-    base = settings.base_url
-    graphiql = "   (GraphiQL: open it in a browser)" if settings.graphiql_enabled else ""
+    print(banner(settings, mail, broker_kind(broker), sink_port, simulator_url), flush=True)
+
+
+def banner(
+    settings: GraphSettings,
+    mail: MailSettings,
+    broker: str,
+    sink_port: int,
+    simulator_url: str,
+) -> str:
+    """What `prism dev` prints once everything runs: every address it serves."""
+    links = settings.links
+    base = links.public_url
+    graphiql = (
+        f"{links.graphql()}   (open it in a browser)"
+        if settings.graphiql_enabled
+        else "off (GRAPHIQL=false)"
+    )
+    portal = links.portal if links.has_portal else f"none: {base} answers the portal's links"
     logins = "\n".join(f"                {email}" for _, email, _, _ in DEMO_USERS)
     lines = [
         "",
         "Prism is running:",
-        f"  GraphQL API   {base}/graphql{graphiql}",
+        f"  GraphQL API   {links.graphql()}   (HOST={settings.host} PORT={settings.port})",
+        f"  GraphiQL      {graphiql}",
         f"  health        {base}/healthz   readiness {base}/readyz",
+        f"  links         every mailed link starts with {base} (PUBLIC_URL); portal: {portal}",
+        f"  mail sink     SMTP on {mail.mail_sink_host}:{sink_port} (SMTP_PORT), stored in "
+        f"{mail.mail_sink_dir}",
+        "                read it: .venv/bin/prism mail list, then .venv/bin/prism mail show ID",
+        f"  Autotask      simulator at {simulator_url} (AUTOTASK_SIM_PORT; user "
+        f"{DEFAULT_USERNAME}, secret and integration code: docs/autotask.md)",
         f"  database      {settings.database_url}",
-        f"  broker        {broker_kind(broker)}; outbox relay, sync worker and mail sender run here",
-        f"  mail          local SMTP sink on 127.0.0.1:{sink_port}; see what arrived: "
-        f".venv/bin/prism mail list   (stored in {mail.mail_sink_dir})",
-        f"  Autotask      local simulator at {simulator_url} (user {DEFAULT_USERNAME}, "
-        "secret and integration code: docs/autotask.md)",
+        f"  broker        {broker}; outbox relay, sync worker and mail sender run here",
         f"  demo logins   password '{DEMO_PASSWORD}' for each of:",
         logins,
         '  sign in       mutation { signIn(input: {email: "admin@contoso-partners.example", '
@@ -220,4 +253,4 @@ def _banner(
         "                then send 'Authorization: Bearer <accessToken>' with each request",
         "",
     ]
-    print("\n".join(lines), flush=True)
+    return "\n".join(lines)

@@ -146,8 +146,8 @@ def report(done: object) -> str:
         lines += [
             f"Open this link to set a password (it works once, until {expires}):",
             f"  {done.invitation.link}",
-            "The invitation e-mail is queued too (`prism mailer` sends it). Without a portal, "
-            "set the password through the API:",
+            "The invitation e-mail is queued too (`prism mailer` sends it). The link opens "
+            "Prism's own page to set it; a front end may instead call the API:",
             '  mutation { acceptInvitation(input: {token: "'
             + done.invitation.token
             + '", password: "..."}) { accessToken errors { message } } }',

@@ -152,6 +152,20 @@ def _cmd_mail_list(_: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_mail_show(args: argparse.Namespace) -> int:
+    from prism_graph.mail.runner import received_mail
+    from prism_graph.mail.settings import MailSettings
+    from prism_graph.mail.sink import UnknownMail
+    from prism_platform.settings import load_settings
+
+    try:
+        print(received_mail(load_settings(MailSettings), args.id), end="")
+    except UnknownMail as exc:
+        print(f"prism mail show: {exc.args[0]}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def _cmd_schema(args: argparse.Namespace) -> int:
     from prism_graph.schema import sdl
 
@@ -185,7 +199,26 @@ def build_parser() -> argparse.ArgumentParser:
     mail_sub.add_parser("list", help="list what the local sink received").set_defaults(
         fn=_cmd_mail_list
     )
-    dev = sub.add_parser("dev", help="migrate, seed and run everything in one process")
+    show = mail_sub.add_parser(
+        "show",
+        help="one received message: headers, text, links, attachments",
+        description="Show one message the local sink received (MAIL_SINK_DIR): its headers, "
+        "its text, every link in it and its attachments (name, type, size).",
+    )
+    show.add_argument("id", help="the message's id from `prism mail list` (or its start)")
+    show.set_defaults(fn=_cmd_mail_show)
+    from prism_cli.dev_help import ADDRESSES_HELP
+
+    dev = sub.add_parser(
+        "dev",
+        help="migrate, seed and run everything in one process (what `make run` starts)",
+        description="Migrate, load the demo data and run the whole system in one process: "
+        "the GraphQL API (with GraphiQL and Prism's pages), the outbox relay, the sync worker, "
+        "the mail sender, a local SMTP sink and the Autotask simulator. It prints every "
+        "address it serves once it runs.",
+        epilog=ADDRESSES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     dev.add_argument("--no-seed", action="store_true", help="skip the demo data")
     dev.set_defaults(fn=_cmd_dev)
     schema = sub.add_parser("schema", help="print, write or check the GraphQL SDL")

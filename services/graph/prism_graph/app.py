@@ -1,5 +1,5 @@
-"""Composition root of the GraphQL service: the Starlette app with /graphql, /oauth/token
-and health endpoints."""
+"""Composition root of the GraphQL service: the Starlette app with /graphql, /oauth/token,
+health endpoints, and the pages behind the links Prism mails (`pages`)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
-from urllib.parse import quote
 
 import anyio
 import dramatiq
@@ -27,6 +26,7 @@ from prism_graph.common.errors import ServiceUnavailable
 from prism_graph.contacts.config import ContactsConfig, build_contacts_config
 from prism_graph.context import Context
 from prism_graph.database import Database
+from prism_graph.graphiql import assets_mount, graphiql_page
 from prism_graph.identity.authn import AuthError, act_for, bearer_token, principal_for_token
 from prism_graph.identity.mailing import invitation_mailer
 from prism_graph.identity.oauth import token_endpoint
@@ -34,6 +34,7 @@ from prism_graph.identity.secrets import Passwords
 from prism_graph.identity.service import IdentityConfig
 from prism_graph.identity.throttle import LoginThrottle, make_backend
 from prism_graph.mail.outbox import MailSignal
+from prism_graph.pages.routes import Pages
 from prism_graph.schema import SchemaLimits, build_schema
 from prism_graph.settings import GraphSettings
 from prism_graph.sync.config import build_psa_config
@@ -64,7 +65,7 @@ def build_identity(
         ),
         access_token_ttl=timedelta(minutes=settings.access_token_ttl_minutes),
         invitation_ttl=timedelta(hours=settings.invitation_ttl_hours),
-        invitation_url=lambda token: f"{settings.base_url}/accept-invitation?token={quote(token)}",
+        invitation_url=settings.links.invitation,
         send_invitation=invitation_mailer(mail_signal),
     )
 
@@ -76,13 +77,19 @@ class _GraphQLApp(GraphQL[Context, None]):
         identity: IdentityConfig,
         contacts: ContactsConfig | None = None,
         psa: PsaConfig | None = None,
+        demo_example: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self._demo_example = demo_example
         self._database = database
         self._identity = identity
         self._contacts = contacts or ContactsConfig()
         self._psa = psa
+
+    async def render_graphql_ide(self, request: Any) -> Any:
+        """GraphiQL from the vendored assets, never a CDN (`prism_graph.graphiql`)."""
+        return graphiql_page(demo=self._demo_example)
 
     async def get_context(self, request: Any, response: Any) -> Context:
         state = request.scope.setdefault("state", {})
@@ -208,13 +215,15 @@ def create_app(
             introspection=not settings.is_production,
         )
     )
+    contacts = build_contacts_config(settings)
     graphql = _GraphQLApp(
         database,
         identity,
-        build_contacts_config(settings),
+        contacts,
         build_psa_config(settings),
         schema=schema,
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
+        demo_example=not settings.is_production,
         allow_queries_via_get=False,
     )
 
@@ -251,12 +260,17 @@ def create_app(
         await database.engine.dispose()
 
     endpoint = _GraphQLEndpoint(graphql, database, settings.max_request_bytes)
+    pages = Pages(
+        database, identity, contacts, settings.links, graphiql=settings.graphiql_enabled
+    )
     return Starlette(
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/graphql", endpoint, methods=["GET", "POST"]),
             Route("/oauth/token", token_endpoint(database, identity), methods=["POST"]),
+            *pages.routes(),
+            *([assets_mount()] if settings.graphiql_enabled else []),
         ],
         lifespan=lifespan,
     )

@@ -13,7 +13,6 @@ from prism_domain.events import Envelope
 from prism_psa.connections import PsaConfig
 from prism_syncer.inbox import Handler
 from prism_syncer.invoices.handlers import invoice_handlers
-from prism_syncer.invoices.notices import Links
 from prism_syncer.products.handlers import product_handlers
 from prism_syncer.settings import SyncerSettings
 
@@ -45,5 +44,5 @@ def handlers_for(settings: SyncerSettings) -> Mapping[str, Handler]:
         settings.autotask_zone_probe_url,
         settings.redis_url,
     )
-    links = Links(settings.public_url)
+    links = settings.links
     return ChainMap(invoice_handlers(config, links), product_handlers(config, links), HANDLERS)

@@ -13,7 +13,3 @@ class SyncerSettings(CommonSettings):
     autotask_zone_probe_url: str | None = Field(
         None, description="Autotask zone lookup root; unset: webservices2.autotask.net"
     )
-    public_url: str = Field(
-        "http://127.0.0.1:8000",
-        description="URL users reach Prism at, for the links in sync notices (S8); PUBLIC_URL",
-    )

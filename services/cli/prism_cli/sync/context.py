@@ -70,7 +70,7 @@ class SyncContext:
             settings.autotask_zone_probe_url,
             settings.redis_url,
         )
-        return cls(settings, engine, config, Links(settings.public_url))
+        return cls(settings, engine, config, settings.links)
 
     def invoice_sync(self) -> InvoiceSync:
         """The worker's wiring: its PSA opener, connection marking and failure notices."""

@@ -5,6 +5,7 @@ threading.Thread(target=sender.run, args=(stop,), name="mail-sender").start()
 
 sink = start_dev_sink(settings)   # `prism dev` only; sink.stop() on shut-down
 print(received_mail_report(settings))   # `prism mail list`
+print(received_mail(settings, "ID"))     # `prism mail show ID`
 """
 
 from __future__ import annotations
@@ -16,7 +17,15 @@ from sqlalchemy import Engine
 from prism_graph.mail.outbox import MailSignal
 from prism_graph.mail.sender import MailSender
 from prism_graph.mail.settings import MailSettings
-from prism_graph.mail.sink import SinkHandle, format_received, list_received, start_sink
+from prism_graph.mail.sink import (
+    SinkHandle,
+    find_received,
+    format_message,
+    format_received,
+    list_received,
+    read_received,
+    start_sink,
+)
 
 log = logging.getLogger(__name__)
 
@@ -46,3 +55,9 @@ def start_dev_sink(settings: MailSettings) -> SinkHandle:
 def received_mail_report(settings: MailSettings) -> str:
     """The text `prism mail list` prints: what the development sink has received."""
     return format_received(list_received(settings.mail_sink_dir))
+
+
+def received_mail(settings: MailSettings, wanted: str) -> str:
+    """The text `prism mail show ID` prints; `UnknownMail` when no message has that id."""
+    key = find_received(settings.mail_sink_dir, wanted)
+    return format_message(read_received(settings.mail_sink_dir, key), key)

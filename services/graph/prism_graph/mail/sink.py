@@ -1,13 +1,15 @@
 """A local SMTP sink for development: accepts every message and keeps it in a Maildir.
 
 `prism dev` starts it on SMTP_HOST/SMTP_PORT's loopback address so that the mail sender
-really talks SMTP; `prism mail list` shows what arrived (`list_received` + `format_received`).
+really talks SMTP; `prism mail list` shows what arrived (`list_received` + `format_received`)
+and `prism mail show ID` one message (`find_received` + `format_message`).
 The Maildir (MAIL_SINK_DIR, default `var/mail/`) can also be opened with any mail client.
 """
 
 from __future__ import annotations
 
 import mailbox
+import re
 import threading
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +17,7 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from email.policy import default as default_policy
 from email.utils import parsedate_to_datetime
+from html.parser import HTMLParser
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -138,6 +141,81 @@ def format_received(items: list[ReceivedMail]) -> str:
         lines.append(f"    to   {', '.join(m.to)}")
         if m.attachments:
             lines.append(f"    attachments: {', '.join(m.attachments)}")
-        lines.append(f"    key  {m.key}")
-    lines.append(f"{len(items)} message(s).")
+        lines.append(f"    id   {m.key}")
+    lines.append(f"{len(items)} message(s). `prism mail show ID` shows one: its text and links.")
+    return "\n".join(lines) + "\n"
+
+
+class UnknownMail(LookupError):
+    """No message, or more than one, has the id asked for; the message says which."""
+
+
+def find_received(maildir: Path, wanted: str) -> str:
+    """The key of the message `wanted` names: its key as `prism mail list` shows it, or the
+    start of one (enough to tell it from the others)."""
+    wanted = wanted.strip()
+    keys = sorted(mailbox.Maildir(maildir, create=False).keys()) if Path(maildir).is_dir() else []
+    if wanted in keys:
+        return wanted
+    found = [k for k in keys if wanted and k.startswith(wanted)]
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise UnknownMail(
+            f"no message with id {wanted!r} in {maildir} ({len(keys)} there; "
+            "`prism mail list` shows their ids)"
+        )
+    raise UnknownMail(f"{len(found)} messages have ids starting {wanted!r}: give more of it")
+
+
+class _Hrefs(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.found += [v for k, v in attrs if k == "href" and v]
+
+
+_URL = re.compile(r"https?://[^\s<>\"')\]]+")
+
+
+def links_of(message: EmailMessage) -> list[str]:
+    """Every link the message carries, in its text and its HTML, each once, in order."""
+    found: list[str] = []
+    text = message.get_body(preferencelist=("plain",))
+    if text is not None:
+        found += _URL.findall(text.get_content())
+    html = message.get_body(preferencelist=("html",))
+    if html is not None:
+        parser = _Hrefs()
+        parser.feed(html.get_content())
+        found += parser.found
+    return list(dict.fromkeys(u.rstrip(".,;") for u in found))
+
+
+def format_message(message: EmailMessage, key: str) -> str:
+    """One received message for the terminal: headers, text body, links, attachments."""
+    lines = [f"id   {key}"]
+    for name, value in message.items():
+        if name.lower() in {"content-type", "content-transfer-encoding", "mime-version"}:
+            continue
+        lines.append(f"{name}: {value}")
+    lines.append("")
+    text = message.get_body(preferencelist=("plain",))
+    lines.append("-- text --")
+    lines.append(text.get_content().rstrip("\n") if text is not None else "(no text part)")
+    lines.append("")
+    links = links_of(message)
+    lines.append(f"-- links ({len(links)}) --")
+    lines += [f"  {u}" for u in links] or ["  (none)"]
+    attachments = list(message.iter_attachments())
+    lines.append(f"-- attachments ({len(attachments)}) --")
+    for part in attachments:
+        payload = part.get_payload(decode=True)
+        size = len(payload) if isinstance(payload, bytes) else 0
+        name = part.get_filename() or "(unnamed)"
+        lines.append(f"  {name}  {part.get_content_type()}  {size} bytes")
+    if not attachments:
+        lines.append("  (none)")
     return "\n".join(lines) + "\n"

@@ -3,17 +3,18 @@ stays open, and the mail sender to wake on commit."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from prism_graph.mail.outbox import MailSignal
+from prism_platform.links import Links
 
 
 @dataclass(frozen=True)
 class OrdersConfig:
-    base_url: str = "http://127.0.0.1:8000"
+    links: Links = field(default_factory=Links)  # the RFI link is on PUBLIC_URL (prism_platform.links)
     rfi_ttl: timedelta = timedelta(days=30)
     wake: MailSignal | None = None
 
     def rfi_url(self, token: str) -> str:
-        return f"{self.base_url}/rfi?token={token}"
+        return self.links.rfi(token)

@@ -48,7 +48,7 @@ def orders_config(context: Any) -> OrdersConfig:
     """The deployment's order settings: the public URL and mail wake-up of the contacts'
     configuration (one PUBLIC_URL for every link Prism mails)."""
     contacts = contacts_config(context)
-    return OrdersConfig(base_url=contacts.base_url, wake=contacts.wake)
+    return OrdersConfig(links=contacts.links, wake=contacts.wake)
 
 
 def _changes(input: OrderFieldsInput) -> drafts.OrderChanges:

@@ -15,7 +15,6 @@ repeated finalisation never mails twice.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ from typing import Any
 from sqlalchemy import column, select, table
 from sqlalchemy.orm import Session
 
+from prism_platform.links import Links
 from prism_platform.mail import enqueue_sync
 from prism_platform.mail_templates import MailTemplates
 from prism_tables.sync.connections import ProgramSyncSettings
@@ -30,22 +30,13 @@ from prism_tables.sync.connections import ProgramSyncSettings
 # The notices' own messages; the layout they extend is the one all Prism mail shares.
 TEMPLATE_DIR = Path(__file__).with_name("templates")
 NOTICES = MailTemplates(TEMPLATE_DIR, known=("sync_failed", "price_change_warning"))
-DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
 
 programs = table("programs", column("id"), column("name"))
 
 
-@dataclass(frozen=True)
-class Links:
-    """Where the portal shows a run's status (PUBLIC_URL, the address users reach Prism at)."""
-
-    public_url: str = DEFAULT_PUBLIC_URL
-
-    def invoice_run(self, run_id: int) -> str:
-        return f"{self.public_url.rstrip('/')}/psa-sync/invoice-runs/{run_id}"
-
-    def product_run(self, run_id: int) -> str:
-        return f"{self.public_url.rstrip('/')}/psa-sync/product-runs/{run_id}"
+# Where a run's status is shown (`Links.invoice_run`, `Links.product_run`: PORTAL_URL, else
+# PUBLIC_URL), the links every process builds from the same settings.
+__all__ = ["NOTICES", "Links", "prices_changed", "run_failed"]
 
 
 def _addresses(session: Session, partner_id: int, program_id: int) -> tuple[list[str], str]:
