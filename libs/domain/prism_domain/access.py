@@ -72,6 +72,20 @@ def applications_for(role: ContactRole) -> frozenset[Application]:
     return APPLICATIONS_BY_ROLE[role]
 
 
+APPLICATION_LABELS: dict[Application, str] = {
+    Application.NOTIFICATIONS: "Notifications",
+    Application.CONTACT_MANAGER: "Contact Manager",
+    Application.ORDER_BOOK: "Order Book",
+    Application.PAYMENT_RECORD: "Payment Record",
+    Application.LICENSE_EXTENSION: "License Extension",
+    Application.DASHBOARDS: "Dashboards",
+    Application.HELP_DESK: "Help desk",
+    Application.BILL_DESK: "Bill desk",
+    Application.DOCUMENTATION: "Documentation",
+    Application.PAYMENT_GATEWAY: "Payment Gateway",
+}
+
+
 class Permission(StrEnum):
     """What a resolver may require; granted by `permissions_of`."""
 
@@ -83,7 +97,8 @@ class Permission(StrEnum):
     VIEW_AUDIT_LOG = "VIEW_AUDIT_LOG"
     MANAGE_OWN_ACCOUNT = "MANAGE_OWN_ACCOUNT"  # password, logout
     MANAGE_CUSTOMER_CONTACTS = "MANAGE_CUSTOMER_CONTACTS"
-    VIEW_ORDERS = "VIEW_ORDERS"
+    VIEW_ORDERS = "VIEW_ORDERS"  # staff: every order; contacts: their own, customer prices
+    VIEW_ORDER_DOCUMENTS = "VIEW_ORDER_DOCUMENTS"  # addenda, RFIs: partner costs, staff only
     VIEW_BILLING = "VIEW_BILLING"
     VIEW_CATALOGUE = "VIEW_CATALOGUE"  # programs, products, prices (P1): staff and clients
     MANAGE_CATALOGUE = "MANAGE_CATALOGUE"  # the distributor's price lists (P1)
@@ -147,6 +162,7 @@ _STAFF_BASE = frozenset(
         Permission.VIEW_CUSTOMERS,
         Permission.MANAGE_CUSTOMERS,
         Permission.VIEW_ORDERS,
+        Permission.VIEW_ORDER_DOCUMENTS,
         Permission.VIEW_BILLING,
         Permission.MANAGE_CUSTOMER_CONTACTS,
         Permission.MANAGE_OWN_ACCOUNT,
@@ -171,6 +187,7 @@ _API_CLIENT = frozenset(
         Permission.VIEW_CUSTOMERS,
         Permission.MANAGE_CUSTOMERS,
         Permission.VIEW_ORDERS,
+        Permission.VIEW_ORDER_DOCUMENTS,
         Permission.VIEW_BILLING,
         Permission.MANAGE_CUSTOMER_CONTACTS,
         Permission.VIEW_CATALOGUE,
@@ -199,6 +216,25 @@ def permissions_of(principal: Principal) -> frozenset[Permission]:
     for application in principal.applications():
         granted |= _CONTACT_PERMISSIONS.get(application, frozenset())
     return frozenset(granted)
+
+
+def contact_refusal(role: ContactRole, permission: Permission) -> str:
+    """Why a customer contact with `role` may not do what needs `permission`, in words: the
+    application it would need and the roles that open it, or that it is for the partner's
+    staff (what shows the partner's costs or runs its business)."""
+    for application, granted in _CONTACT_PERMISSIONS.items():
+        if permission in granted:
+            roles = [
+                r.value
+                for r in ContactRole
+                if application in APPLICATIONS_BY_ROLE[r] and r is not ContactRole.UNASSIGNED
+            ]
+            return (
+                f"Your contact role ({role.value}) does not open the "
+                f"{APPLICATION_LABELS[application]}; it is open to {' and '.join(roles)} "
+                "contacts."
+            )
+    return "This is for the partner's staff; customer contacts cannot use it."
 
 
 def may(principal: Principal | None, permission: Permission) -> bool:

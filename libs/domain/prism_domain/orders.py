@@ -1,8 +1,9 @@
 """Order pricing and the submit rules (SPEC O3, O4, O7).
 
-Prices are the partner's contracted prices: the caller passes `PriceListEntry`s whose
-`buy_price` is what this partner pays (its own price list or the program's), and the order
-shows what the partner will be charged.
+An order is priced on one of two bases (`PriceBasis`): the partner's contracted prices (the
+`PriceListEntry.buy_price` this partner pays: what the partner's staff see, and what the
+distributor charges) or the customer's prices (the entry's `rrp`: what a customer's contacts
+see in their Order Book, the prices their invoices carry). Both follow the same rules.
 
 Decisions (O3):
 * Ongoing monthly payment: the MONTHLY licence lines, quantity x unit price, each line rounded.
@@ -22,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from enum import StrEnum
 
 from prism_domain.catalogue import BillingTerm, PriceListEntry, ProductKind
 from prism_domain.errors import ErrorCode, FieldError
@@ -29,6 +31,16 @@ from prism_domain.money import Money, sum_money
 from prism_domain.periods import Period, prorate
 
 ORDER_NUMBER_MAX_LENGTH = 50
+
+
+class PriceBasis(StrEnum):
+    """Whose prices an order is shown at."""
+
+    PARTNER_COST = "PARTNER_COST"  # the partner's buy price
+    CUSTOMER_PRICE = "CUSTOMER_PRICE"  # the RRP, what the customer pays
+
+    def unit_price(self, product: PriceListEntry) -> Money:
+        return product.buy_price if self is PriceBasis.PARTNER_COST else product.rrp
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,21 +78,28 @@ class OrderQuote:
 
 
 def price_order(
-    *, lines: Sequence[OrderLine], start_date: date, permitted_users: int, currency: str
+    *,
+    lines: Sequence[OrderLine],
+    start_date: date,
+    permitted_users: int,
+    currency: str,
+    basis: PriceBasis = PriceBasis.PARTNER_COST,
 ) -> OrderQuote:
-    """O3. Assumes lines passed `validate_order`; a foreign currency raises, never converts."""
+    """O3 at `basis`'s prices. Assumes lines passed `validate_order`; a foreign currency
+    raises, never converts."""
     first_period = Period(start_date, Period.month_of(start_date).end)
     month_days = Period.month_of(start_date).days
     priced: list[PricedLine] = []
     for line in lines:
         product = line.product
-        full = (product.buy_price * line.quantity).rounded()
+        unit = basis.unit_price(product)
+        full = (unit * line.quantity).rounded()
         if product.kind is ProductKind.USAGE:
             full = first = Money.zero(currency)
         elif product.kind is ProductKind.ONE_TIME_FEE or product.billing_term is BillingTerm.ANNUAL:
             first = full
         else:
-            first = prorate(product.buy_price * line.quantity, first_period.days, month_days)
+            first = prorate(unit * line.quantity, first_period.days, month_days)
         priced.append(
             PricedLine(
                 sku=product.sku,
@@ -88,7 +107,7 @@ def price_order(
                 kind=product.kind,
                 billing_term=product.billing_term,
                 quantity=line.quantity,
-                unit_price=product.buy_price,
+                unit_price=unit,
                 amount=full,
                 first_payment_amount=first,
             )

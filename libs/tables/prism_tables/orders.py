@@ -72,8 +72,9 @@ class Order(Base):
 
 
 class OrderLine(Base):
-    """A product on an order; `unit_price` and the amounts are set when it is submitted, and
-    `subscription_id` names the subscription it created (O7)."""
+    """A product on an order; `unit_price` (the partner's cost) and `retail_unit_price` (the
+    customer's price, the RRP) are frozen when it is submitted, and `subscription_id` names
+    the subscription it created (O7)."""
 
     __tablename__ = "order_lines"
     __table_args__ = (
@@ -87,6 +88,7 @@ class OrderLine(Base):
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id", ondelete="RESTRICT"))
     quantity: Mapped[int] = mapped_column(Integer)
     unit_price: Mapped[Decimal | None] = mapped_column(ExactDecimal())
+    retail_unit_price: Mapped[Decimal | None] = mapped_column(ExactDecimal())
     subscription_id: Mapped[int | None] = mapped_column(
         ForeignKey("subscriptions.id", ondelete="SET NULL")
     )

@@ -15,16 +15,26 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, false, or_, select, true
 from strawberry.permission import BasePermission
 
-from prism_domain.access import Permission, Principal, Scope, may, scope_of
+from prism_domain.access import (
+    ContactRole,
+    Permission,
+    Principal,
+    PrincipalKind,
+    Scope,
+    contact_refusal,
+    may,
+    scope_of,
+)
 from prism_domain.errors import ErrorCode, FieldError
 from prism_domain.organisations import OrganisationKind
 from prism_graph.common.errors import PublicError
 from prism_graph.common.ids import node_pk
 from prism_tables.billing import Invoice
+from prism_tables.catalogue import Product, ProductPrice, Program
 from prism_tables.contacts import AccountContact, AccountContactType, CustomerContact
 from prism_tables.customers import Customer
 from prism_tables.identity import ApiClient, User
-from prism_tables.orders import CustomerAttachment, Order, RfiRequest
+from prism_tables.orders import CustomerAttachment, Order, OrderLine, OrderStatus, RfiRequest
 from prism_tables.organisations import Organisation
 from prism_tables.subscriptions import Subscription
 from prism_tables.sync.connections import CustomerMapping, ProgramSyncSettings, PsaConnection
@@ -58,6 +68,9 @@ class _Requires(BasePermission):
         if principal is None:
             raise unauthenticated()
         if not may(principal, self.permission):
+            if principal.kind is PrincipalKind.CONTACT:
+                role = principal.contact_role or ContactRole.UNASSIGNED
+                raise AccessError(contact_refusal(role, self.permission), "FORBIDDEN")
             raise forbidden()
         return True
 
@@ -275,15 +288,47 @@ def visible_invoice_sync_runs(scope: Scope | None) -> ColumnElement[bool]:
 
 
 def _of_customers_for_staff(scope: Scope | None, column: Any) -> ColumnElement[bool]:
-    """Orders, their addenda and RFIs (O2-O6) show the partner's costs: staff and clients of
-    the customers' partner (and the distributor) reach them, a customer's contacts never."""
+    """Order addenda and RFIs (O5, O6) show the partner's costs: staff and clients of the
+    customers' partner (and the distributor) reach them, a customer's contacts never."""
     if scope is None or scope.customer_id is not None:
         return false()
     return _of_visible_customers(scope, column)
 
 
 def visible_orders(scope: Scope | None) -> ColumnElement[bool]:
-    return _of_customers_for_staff(scope, Order.customer_id)
+    """Staff and clients: every order of the customers they see. A customer's contact (with
+    the Order Book, R7): its own customer's submitted orders; drafts are the partner's work."""
+    if scope is not None and scope.customer_id is not None:
+        return and_(Order.customer_id == scope.customer_id, Order.status == OrderStatus.SUBMITTED)
+    return _of_visible_customers(scope, Order.customer_id)
+
+
+def _ordered_products(scope: Scope | None) -> Any:
+    return select(OrderLine.product_id).where(
+        OrderLine.order_id.in_(select(Order.id).where(visible_orders(scope)))
+    )
+
+
+def visible_ordered_products(scope: Scope | None) -> ColumnElement[bool]:
+    """What prices the orders a caller sees: the catalogue for staff; for a customer's
+    contact the products of its visible orders (read to price them, never exposed)."""
+    if scope is not None and scope.customer_id is not None:
+        return Product.id.in_(_ordered_products(scope))
+    return visible_catalogue(scope)
+
+
+def visible_ordered_prices(scope: Scope | None) -> ColumnElement[bool]:
+    if scope is not None and scope.customer_id is not None:
+        return ProductPrice.product_id.in_(_ordered_products(scope))
+    return visible_catalogue(scope)
+
+
+def visible_ordered_programs(scope: Scope | None) -> ColumnElement[bool]:
+    if scope is not None and scope.customer_id is not None:
+        return Program.id.in_(
+            select(Product.program_id).where(Product.id.in_(_ordered_products(scope)))
+        )
+    return visible_catalogue(scope)
 
 
 def visible_customer_attachments(scope: Scope | None) -> ColumnElement[bool]:

@@ -86,7 +86,11 @@ PermissionEnum = described_enum(
         "VIEW_AUDIT_LOG": "Read the organisation's audit log.",
         "MANAGE_OWN_ACCOUNT": "Change one's own password and sign out.",
         "MANAGE_CUSTOMER_CONTACTS": "Manage the contacts of accounts and their roles.",
-        "VIEW_ORDERS": "Read orders.",
+        "VIEW_ORDERS": "Read orders: staff every order of their customers at the partner's "
+        "cost; a customer's contact its own customer's submitted orders at the customer's "
+        "prices.",
+        "VIEW_ORDER_DOCUMENTS": "Read order addenda, customer attachments and Requests for "
+        "Information, which show the partner's costs (staff and API clients).",
         "VIEW_BILLING": "Read invoices and billing.",
         "VIEW_CATALOGUE": "Read programs, products and their prices.",
         "MANAGE_CATALOGUE": "Change the distributor's programs, products and prices.",

@@ -18,6 +18,7 @@ from prism_graph.common.loaders import (
     grouped_loader,
 )
 from prism_graph.database import RequestReader
+from prism_tables.catalogue import Product, ProductPrice, Program
 from prism_tables.orders import CustomerAttachment, Order, OrderLine, RfiRequest
 
 
@@ -35,6 +36,26 @@ class OrderLoaders(RequestLoaders):
             OrderLine.order_id.in_(select(Order.id).where(access.visible_orders(self.scope))),
             (OrderLine.position,),
         )
+
+    # What prices the visible orders: the catalogue for staff, the ordered products for a
+    # customer's contact (read to price its orders, never exposed to it).
+    @functools.cached_property
+    def ordered_product_by_id(self) -> DataLoader[int, Product | None]:
+        return by_id_loader(self.reader, Product, access.visible_ordered_products, self.scope)
+
+    @functools.cached_property
+    def ordered_prices_by_product(self) -> DataLoader[int, list[ProductPrice]]:
+        return grouped_loader(
+            self.reader,
+            ProductPrice,
+            ProductPrice.product_id,
+            access.visible_ordered_prices(self.scope),
+            (ProductPrice.effective_from,),
+        )
+
+    @functools.cached_property
+    def ordered_program_by_id(self) -> DataLoader[int, Program | None]:
+        return by_id_loader(self.reader, Program, access.visible_ordered_programs, self.scope)
 
     @functools.cached_property
     def attachment_by_id(self) -> DataLoader[int, CustomerAttachment | None]:

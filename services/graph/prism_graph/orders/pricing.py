@@ -1,10 +1,10 @@
 """From stored rows to the domain's order rules (O3, O4): price lines, translate field names.
 
-The price of a line is the partner's contracted price: the program price list's buy price in
-force on the order's start date (while no start date is set: today, in the zone of the
-partner that orders). Once an order is
-submitted, each line keeps the unit price it was priced at, so the order, the addendum and the
-mails keep showing what was agreed even after the price list changes.
+A line is priced from the program price list's version in force on the order's start date
+(while no start date is set: today, in the zone of the partner that orders): the buy price is
+the partner's contracted price, the RRP the customer's. Once an order is submitted, each line
+keeps both unit prices it was priced at, so the order, the addendum and the mails keep showing
+what was agreed even after the price list changes.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from prism_domain.catalogue import PriceListEntry
 from prism_domain.errors import ErrorCode, FieldError
 from prism_domain.orders import OrderLine as DomainLine
-from prism_domain.orders import OrderQuote, price_order
+from prism_domain.orders import OrderQuote, PriceBasis, price_order
 from prism_graph.catalogue.rows import money, prices_of
 from prism_graph.catalogue.types import in_force
 from prism_tables.catalogue import Product, ProductPrice, Program
@@ -33,7 +33,7 @@ class PricedOrder:
     errors: list[FieldError]
     rows: list[OrderLine]  # the stored lines that could be priced, aligned with `lines`
 
-    def quote(self, order: Order) -> OrderQuote | None:
+    def quote(self, order: Order, basis: PriceBasis = PriceBasis.PARTNER_COST) -> OrderQuote | None:
         """The quote, when the order has what pricing needs (no errors, lines, start, users)."""
         if self.errors or self.currency is None or not self.lines:
             return None
@@ -45,6 +45,7 @@ class PricedOrder:
             start_date=order.start_date,
             permitted_users=users,
             currency=self.currency,
+            basis=basis,
         )
 
 
@@ -90,12 +91,13 @@ def price_lines(
             )
             continue
         buy = line.unit_price if line.unit_price is not None else version.buy_price
+        rrp = line.retail_unit_price if line.retail_unit_price is not None else version.rrp
         entry = PriceListEntry(
             sku=product.sku,
             name=product.name,
             description=product.description,
             buy_price=money(buy, line_currency),
-            rrp=money(version.rrp, line_currency),
+            rrp=money(rrp, line_currency),
             billing_term=product.billing_term,
             kind=product.kind,
             # A submitted order keeps its lines even if a product is retired later.

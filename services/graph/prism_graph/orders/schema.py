@@ -1,7 +1,9 @@
 """Order, attachment and RFI queries and mutations (SPEC O2-O7).
 
-Orders carry the partner's costs, so partner and distributor staff and API clients reach them
-(scoped to the customers they see); customers' contacts do not. The RFI link is the one
+Partner and distributor staff and API clients reach orders at the partner's costs (scoped to
+the customers they see); a customer's contacts whose role opens the Order Book (R7) reach
+their own customer's submitted orders at the customer's prices, and are refused, with the
+reason, what shows the partner's costs (addenda, attachments, RFIs). The RFI link is the one
 anonymous path: its token is the credential.
 """
 
@@ -140,11 +142,12 @@ class OrderQueries:
             last=last,
             before=before,
         )
-        return connection(OrderConnection, page, Order.from_model)
+        return connection(OrderConnection, page, Order.from_model, filtered=stmt)
 
     @strawberry.field(
-        permission_classes=[requires(Permission.VIEW_ORDERS)],
-        description="A customer's attachments (e.g. order addenda), newest first (O5).",
+        permission_classes=[requires(Permission.VIEW_ORDER_DOCUMENTS)],
+        description="A customer's attachments (e.g. order addenda), newest first. For the "
+        "partner's staff and API clients; a customer's contact is refused.",
     )
     async def customer_attachments(
         self, info: Info, customer_id: relay.GlobalID

@@ -225,6 +225,7 @@ def _freeze(
 ) -> None:
     for line, domain_line in zip(priced.rows, priced.lines, strict=True):
         line.unit_price = domain_line.product.buy_price.amount
+        line.retail_unit_price = domain_line.product.rrp.amount
     order.status = OrderStatus.SUBMITTED
     order.currency = priced.currency
     order.ongoing_monthly_payment = quote.ongoing_monthly_payment.amount

@@ -13,9 +13,13 @@ from typing import Any
 import strawberry
 from strawberry import relay
 
+from prism_domain.access import Permission, PrincipalKind
 from prism_domain.money import Money, exact_amount
-from prism_domain.orders import OrderQuote, PricedLine
+from prism_domain.orders import OrderQuote, PriceBasis, PricedLine
+from prism_graph.access import requires
 from prism_graph.catalogue.types import BillingTerm, Product, ProductKind
+from prism_graph.common.connections import Counted
+from prism_graph.common.enums import described_enum
 from prism_graph.common.errors import UserError
 from prism_graph.common.ids import decode_id
 from prism_graph.common.nodes import load_nodes
@@ -30,6 +34,25 @@ from prism_tables import orders as models
 from prism_tables.orders import reference
 
 OrderStatus = strawberry.enum(models.OrderStatus, name="OrderStatus")
+PriceBasisEnum = described_enum(
+    PriceBasis,
+    name="PriceBasis",
+    description="Whose prices an order's amounts are.",
+    values={
+        "PARTNER_COST": "The partner's contracted (buy) prices: what the partner pays. What "
+        "the partner's staff and API clients see.",
+        "CUSTOMER_PRICE": "The recommended retail prices the customer pays, as on its "
+        "invoices. What a customer's contacts see.",
+    },
+)
+
+
+def price_basis_of(info: Info) -> PriceBasis:
+    """A customer's contacts see their orders at their own prices, staff at the partner's."""
+    principal = info.context.principal
+    if principal is not None and principal.kind is PrincipalKind.CONTACT:
+        return PriceBasis.CUSTOMER_PRICE
+    return PriceBasis.PARTNER_COST
 
 
 def _amount(value: Money) -> Decimal:
@@ -71,14 +94,17 @@ class CustomerAttachment(relay.Node):
         return [cls.from_model(r) if r else None for r in rows]
 
 
-@strawberry.type(description="A product on an order, priced at the partner's contracted price.")
+@strawberry.type(description="A product on an order, at the order's `priceBasis`.")
 class OrderLine:
     sku: str
     name: str
     kind: ProductKind  # type: ignore[valid-type]
     billing_term: BillingTerm  # type: ignore[valid-type]
     quantity: int
-    unit_price: Decimal = strawberry.field(description="The partner's buy price per term.")
+    unit_price: Decimal = strawberry.field(
+        description="Per billing term: the partner's buy price, or the customer's price when "
+        "the order's `priceBasis` is CUSTOMER_PRICE."
+    )
     amount: Decimal | None = strawberry.field(
         description="Per billing term (month or year); once for a one-time fee. Null until "
         "the order has permitted users and a start date."
@@ -89,7 +115,11 @@ class OrderLine:
     product_id: strawberry.Private[int]
     subscription_id: strawberry.Private[int | None]
 
-    @strawberry.field
+    @strawberry.field(
+        permission_classes=[requires(Permission.VIEW_CATALOGUE)],
+        description="The catalogue's product, with its price list (the partner's staff and "
+        "API clients; a customer's contact is refused).",
+    )
     async def product(self, info: Info) -> Product | None:
         row = await info.context.loaders.product_by_id.load(self.product_id)
         return Product.from_model(row) if row else None
@@ -103,9 +133,10 @@ class OrderLine:
 
 
 @strawberry.type(
-    description="An order for a prospect or customer (O2-O4): a draft until submitted. The "
-    "amounts are the partner's contracted prices; null while the order lacks what pricing "
-    "needs (products, permitted users, a start date)."
+    description="An order for a prospect or customer: a draft until submitted. The amounts "
+    "are at `priceBasis`: the partner's contracted prices for the partner's staff, the "
+    "customer's prices for its contacts (who see their submitted orders only); null while the "
+    "order lacks what pricing needs (products, permitted users, a start date)."
 )
 class Order(relay.Node):
     id: relay.NodeID[int]
@@ -157,18 +188,28 @@ class Order(relay.Node):
             return await callers_today(info.context)
         return today_in_zone(await loaders.time_zone_by_organisation.load(customer.owner_id))
 
+    @strawberry.field(
+        name="priceBasis", description="Whose prices the amounts and unit prices are."
+    )
+    def price_basis_field(self, info: Info) -> PriceBasisEnum:  # type: ignore[valid-type]
+        return price_basis_of(info)
+
     async def _priced(self, info: Info) -> tuple[PricedOrder, list[PricedLine], OrderQuote | None]:
         if "priced" not in self.cache:
             loaders = info.context.loaders
             lines = await loaders.lines_by_order.load(self.id)
             ids = [line.product_id for line in lines]
-            products = {p.id: p for p in await loaders.product_by_id.load_many(ids) if p}
-            prices = dict(zip(ids, await loaders.prices_by_product.load_many(ids), strict=True))
+            products = {p.id: p for p in await loaders.ordered_product_by_id.load_many(ids) if p}
+            prices = dict(
+                zip(ids, await loaders.ordered_prices_by_product.load_many(ids), strict=True)
+            )
             program_ids = sorted({p.program_id for p in products.values()})
-            programs = {p.id: p for p in await loaders.program_by_id.load_many(program_ids) if p}
+            programs = {
+                p.id: p for p in await loaders.ordered_program_by_id.load_many(program_ids) if p
+            }
             on = self.row.start_date or await self._today(info)
             priced = price_lines(self.row, lines, products, prices, programs, on=on)
-            quote = priced.quote(self.row)
+            quote = priced.quote(self.row, price_basis_of(info))
             self.cache["priced"] = (priced, quote)
         priced, quote = self.cache["priced"]
         return priced, list(quote.lines) if quote else [], quote
@@ -188,7 +229,9 @@ class Order(relay.Node):
                     kind=entry.kind,
                     billing_term=entry.billing_term,
                     quantity=line.quantity,
-                    unit_price=exact_amount(entry.buy_price.amount, entry.currency),
+                    unit_price=exact_amount(
+                        price_basis_of(info).unit_price(entry).amount, entry.currency
+                    ),
                     amount=_amount(quoted_line.amount) if quoted_line else None,
                     first_payment_amount=(
                         _amount(quoted_line.first_payment_amount) if quoted_line else None
@@ -232,12 +275,20 @@ class Order(relay.Node):
         _, _, quote = await self._priced(info)
         return quote.first_period.end if quote else None
 
-    @strawberry.field(description="The order addendum, once submitted (O5).")
+    @strawberry.field(
+        permission_classes=[requires(Permission.VIEW_ORDER_DOCUMENTS)],
+        description="The order addendum (a PDF at the partner's prices), once submitted. For "
+        "the partner's staff; a customer's contact is refused.",
+    )
     async def addendum(self, info: Info) -> CustomerAttachment | None:
         row = await info.context.loaders.attachment_by_order.load(self.id)
         return CustomerAttachment.from_model(row) if row else None
 
-    @strawberry.field(description="The Request for Information, once submitted (O5, O6).")
+    @strawberry.field(
+        permission_classes=[requires(Permission.VIEW_ORDER_DOCUMENTS)],
+        description="The Request for Information sent to the implementation lead, once "
+        "submitted. For the partner's staff; a customer's contact is refused.",
+    )
     async def rfi(self, info: Info) -> Rfi | None:
         row = await info.context.loaders.rfi_by_order.load(self.id)
         return Rfi.from_model(row) if row else None
@@ -272,7 +323,7 @@ class Order(relay.Node):
 
 
 @strawberry.type(description="A page of orders.")
-class OrderConnection(relay.Connection[Order]):
+class OrderConnection(Counted, relay.Connection[Order]):
     pass
 
 
