@@ -148,12 +148,13 @@ class Principal:
         return frozenset()
 
 
-# Permissions that follow from the applications a contact's role opens (R7).
+# Permissions that follow from the applications a contact's role opens (R7). The other
+# applications (Bill desk, Payment Record, Dashboards, ...) are screens of the portal front end
+# with nothing of Prism's behind them yet: Prism's invoices are the distributor's bills to the
+# partner (the partner's costs), so no contact reads them, and asking is refused as staff-only.
 _CONTACT_PERMISSIONS: dict[Application, frozenset[Permission]] = {
     Application.CONTACT_MANAGER: frozenset({Permission.MANAGE_CUSTOMER_CONTACTS}),
     Application.ORDER_BOOK: frozenset({Permission.VIEW_ORDERS}),
-    Application.BILL_DESK: frozenset({Permission.VIEW_BILLING}),
-    Application.PAYMENT_RECORD: frozenset({Permission.VIEW_BILLING}),
 }
 
 _STAFF_BASE = frozenset(

@@ -230,3 +230,23 @@ async def test_what_shows_the_partners_costs_is_refused_to_contacts(
     order = documents["data"]["order"]
     assert order["id"] == order_id and order["addendum"] is None and order["rfi"] is None
     assert [line["sku"] for line in order["lines"]] != []
+
+
+async def test_the_partners_invoices_are_refused_to_a_billing_contact(
+    client: GraphQLClient, anonymous: GraphQLClient, tenants: Tenants, mailbox: Mailbox
+) -> None:
+    staff = anonymous.as_(tenants.a.admin)
+    customer = await new_prospect(staff, tenants, "Fabrikam")
+    contact = anonymous.as_(
+        await _contact_token(
+            staff, anonymous, mailbox, customer, f"bo@{tenants.a.domain}", "BILLING"
+        )
+    )
+
+    body = await contact.post("{ invoices(first: 5) { edges { node { id } } } }")
+
+    (error,) = body["errors"]
+    assert (error["message"], error["extensions"]["code"]) == (
+        "This is for the partner's staff; customer contacts cannot use it.",
+        "FORBIDDEN",
+    )
