@@ -138,7 +138,10 @@ async def invitation_mail(database: Database, broker: dramatiq.Broker, engine: E
 
 @pytest.mark.parametrize(
     ("public_url", "expected"),
-    [(None, "http://127.0.0.1:8100/"), ("https://prism.example.com/", "https://prism.example.com/")],
+    [
+        (None, "http://127.0.0.1:8100/"),
+        ("https://prism.example.com/", "https://prism.example.com/"),
+    ],
     ids=["default-from-port", "public-url"],
 )
 async def test_every_mail_links_to_the_one_public_url(

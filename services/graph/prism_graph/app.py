@@ -260,9 +260,7 @@ def create_app(
         await database.engine.dispose()
 
     endpoint = _GraphQLEndpoint(graphql, database, settings.max_request_bytes)
-    pages = Pages(
-        database, identity, contacts, settings.links, graphiql=settings.graphiql_enabled
-    )
+    pages = Pages(database, identity, contacts, settings.links, graphiql=settings.graphiql_enabled)
     return Starlette(
         routes=[
             Route("/healthz", healthz),

@@ -35,3 +35,20 @@ async def test_the_demo_catalogue_is_a_csp_price_list_and_reloading_adds_nothing
     assert 0 < sum(1 for _, _, retired in products if retired) < 30
     assert first["subscriptions"] == subscriptions > 5
     assert again["products"] == again["subscriptions"] == 0
+
+
+async def test_demo_customers_billed_for_months_are_active_and_the_rest_prospects(
+    database: Database,
+) -> None:
+    from prism_domain.customers import CustomerStatus
+    from prism_tables.customers import Customer
+
+    await load_demo_data(database, Passwords(time_cost=1, memory_kib=8, parallelism=1))
+
+    async with database.engine.connect() as conn:
+        subscribed = set((await conn.execute(select(Subscription.customer_id))).scalars())
+        statuses = {row.id: row.status for row in await conn.execute(select(Customer))}
+    assert subscribed and set(statuses) > subscribed  # some of each
+    for customer_id, status in statuses.items():
+        expected = CustomerStatus.ACTIVE if customer_id in subscribed else CustomerStatus.PROSPECT
+        assert status is expected, customer_id

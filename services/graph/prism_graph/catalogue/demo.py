@@ -15,9 +15,10 @@ import io
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from prism_domain.access import Scope
+from prism_domain.customers import CustomerStatus
 from prism_domain.money import round_amount
 from prism_domain.organisations import OrganisationKind
 from prism_graph.catalogue.programs import create_program
@@ -243,4 +244,16 @@ async def load_demo_catalogue(database: Database) -> dict[str, int]:
             if isinstance(result, list):
                 raise RuntimeError(f"demo subscription refused: {result}")
             created["subscriptions"] += 1
+    # Customers billed for months are onboarded: ACTIVE, not prospects (the others stay
+    # prospects, what the Prospect List shows).
+    async with database.unit_of_work() as uow:
+        await uow.session.execute(
+            update(Customer)
+            .where(
+                Customer.id.in_(select(Subscription.customer_id)),
+                Customer.status == CustomerStatus.PROSPECT,
+            )
+            .values(status=CustomerStatus.ACTIVE)
+        )
+        await uow.commit()
     return created

@@ -22,7 +22,9 @@ class ContactsConfig:
     verification_ttl: timedelta = timedelta(hours=72)  # R4
     sign_in_ttl: timedelta = timedelta(minutes=15)  # T3 magic links
     access_token_ttl: timedelta = timedelta(minutes=60)
-    links: Links = field(default_factory=Links)  # PUBLIC_URL, PORTAL_URL: every link the contacts' mails carry
+    links: Links = field(
+        default_factory=Links
+    )  # PUBLIC_URL, PORTAL_URL: every link the contacts' mails carry
     wake: MailSignal | None = None  # an in-process mail sender to wake on commit
     # N2: sign-in link requests per address and per client (None: the staff sign-in throttle)
     throttle: LoginThrottle | None = None

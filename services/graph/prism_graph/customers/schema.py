@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy import or_, select
@@ -25,10 +25,14 @@ from prism_graph.customers.types import (
     CustomerConnection,
     CustomerOrder,
     CustomerSortField,
+    CustomerStatus,
     SortDirection,
     prefetch_children,
 )
 from prism_tables import customers as models
+from prism_tables.catalogue import Product
+from prism_tables.subscriptions import Subscription
+from prism_tables.tenants import Tenant
 
 _SORT_COLUMNS = {
     CustomerSortField.NAME: (models.Customer.name_key, models.Customer.id),
@@ -45,12 +49,25 @@ def _like_pattern(text: str) -> str:
 class CustomerQueries:
     @strawberry.field(
         permission_classes=[requires(Permission.VIEW_CUSTOMERS)],
-        description="Customers, searched by name or domain, paged by cursor.",
+        description="Customers, searched by name or domain, filtered by status (e.g. the "
+        "prospect list, or those in progress) and by program, paged by cursor.",
     )
     async def customers(
         self,
         info: Info,
         search: str | None = None,
+        status: Annotated[
+            list[CustomerStatus] | None,  # type: ignore[valid-type]
+            strawberry.argument(
+                description="Only customers in one of these statuses; omitted: every status."
+            ),
+        ] = None,
+        program_id: Annotated[
+            relay.GlobalID | None,
+            strawberry.argument(
+                description="Only customers with a tenant or a subscription in this program."
+            ),
+        ] = None,
         order_by: CustomerOrder | None = None,
         first: int | None = None,
         after: str | None = None,
@@ -66,6 +83,22 @@ class CustomerQueries:
                 or_(
                     models.Customer.name_key.like(pattern, escape="\\"),
                     models.Customer.domain.like(pattern, escape="\\"),
+                )
+            )
+        if status:
+            stmt = stmt.where(models.Customer.status.in_(list(status)))
+        if program_id is not None:
+            program = node_pk(program_id, "Program")
+            stmt = stmt.where(
+                or_(
+                    models.Customer.id.in_(
+                        select(Tenant.customer_id).where(Tenant.program_id == program)
+                    ),
+                    models.Customer.id.in_(
+                        select(Subscription.customer_id)
+                        .join(Product, Product.id == Subscription.product_id)
+                        .where(Product.program_id == program)
+                    ),
                 )
             )
         key = SortKey(_SORT_COLUMNS[order.field], descending=order.direction == SortDirection.DESC)

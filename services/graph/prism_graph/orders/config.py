@@ -12,7 +12,9 @@ from prism_platform.links import Links
 
 @dataclass(frozen=True)
 class OrdersConfig:
-    links: Links = field(default_factory=Links)  # the RFI link is on PUBLIC_URL (prism_platform.links)
+    links: Links = field(
+        default_factory=Links
+    )  # the RFI link is on PUBLIC_URL (prism_platform.links)
     rfi_ttl: timedelta = timedelta(days=30)
     wake: MailSignal | None = None
 
