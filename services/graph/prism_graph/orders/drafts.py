@@ -191,3 +191,23 @@ async def save_order(
         ]
     _, errors = await apply_changes(uow.session, order, changes)
     return errors or order
+
+
+async def discard_order(
+    uow: UnitOfWork, scope: Scope | None, order_id: int
+) -> int | list[FieldError]:
+    """Throw a draft away with its lines; the customer is left as it is. A submitted order
+    has subscriptions, an addendum and mails behind it: it cannot be discarded."""
+    order = await visible_order(uow.session, scope, order_id, lock=True)
+    if order is None:
+        return not_found()
+    if order.status is not OrderStatus.DRAFT:
+        return [
+            FieldError(
+                "id", ErrorCode.CONFLICT, "This order is submitted: it can no longer be discarded."
+            )
+        ]
+    await uow.session.execute(delete(OrderLine).where(OrderLine.order_id == order.id))
+    await uow.session.delete(order)
+    await uow.session.flush()
+    return order_id

@@ -35,6 +35,8 @@ from prism_graph.orders.rfi_types import (
 from prism_graph.orders.types import (
     CreateOrderInput,
     CustomerAttachment,
+    DiscardOrderInput,
+    DiscardOrderPayload,
     Order,
     OrderConnection,
     OrderFieldsInput,
@@ -213,6 +215,19 @@ class OrderMutations:
                 submission.SubmitContext(info.context.principal, orders_config(info.context)),
             )
         )
+
+    @strawberry.mutation(
+        permission_classes=[requires(Permission.MANAGE_CUSTOMERS)],
+        description="Throw a draft order away with its lines; the prospect or customer stays "
+        "as it is. A submitted order cannot be discarded.",
+    )
+    async def discard_order(self, info: Info, input: DiscardOrderInput) -> DiscardOrderPayload:
+        result = await info.context.database.run(
+            drafts.discard_order, info.context.scope, node_pk(input.id, "Order")
+        )
+        if isinstance(result, list):
+            return DiscardOrderPayload(discarded_id=None, errors=user_errors(result))
+        return DiscardOrderPayload(discarded_id=relay.GlobalID("Order", str(result)), errors=[])
 
     @strawberry.mutation(
         permission_classes=[public()],

@@ -367,6 +367,19 @@ class SubmitOrderInput(OrderFieldsInput):
     id: relay.GlobalID
 
 
+@strawberry.input(description="Which draft order to throw away.")
+class DiscardOrderInput:
+    id: relay.GlobalID = strawberry.field(description="A draft order.")
+
+
+@strawberry.type(description="The outcome of discarding a draft order.")
+class DiscardOrderPayload:
+    discarded_id: relay.GlobalID | None = strawberry.field(
+        description="The id of the discarded order; null when refused."
+    )
+    errors: list[UserError]
+
+
 @strawberry.type
 class OrderPayload:
     order: Order | None
