@@ -66,3 +66,28 @@ async def test_a_draft_is_discarded_and_a_submitted_order_is_not(
         "query($id: ID!) { customer(id: $id) { status } }", {"id": prospect}
     )
     assert customer["customer"]["status"] == "IN_PROGRESS"  # the submitted order's, unchanged
+
+
+async def test_a_customer_shows_its_orders_and_attachments(
+    client: GraphQLClient, anonymous: GraphQLClient, tenants: Tenants
+) -> None:
+    staff = anonymous.as_(tenants.a.admin)
+    catalogue = await make_catalogue(client)
+    customer = await new_prospect(staff, tenants, "Shown Pty")
+    draft = (await create_order(staff, customer, permittedUsers=2))["order"]
+    submitted = await create_order(staff, customer, **order_input(catalogue, start_next_month()))
+    done = await submit_order(staff, submitted["order"]["id"], **SUBMIT_DETAILS)
+    assert done["errors"] == []
+    query = """query($id: ID!) { customer(id: $id) {
+      orders { id status } attachments { filename contentType } } }"""
+
+    seen = (await staff.data(query, {"id": customer}))["customer"]
+    foreign = (await anonymous.as_(tenants.b.admin).data(query, {"id": customer}))["customer"]
+
+    assert seen["orders"] == [
+        {"id": submitted["order"]["id"], "status": "SUBMITTED"},
+        {"id": draft["id"], "status": "DRAFT"},
+    ]
+    assert [a["contentType"] for a in seen["attachments"]] == ["application/pdf"]
+    assert seen["attachments"][0]["filename"] == done["order"]["addendum"]["filename"]
+    assert foreign is None

@@ -9,7 +9,9 @@ import strawberry
 from sqlalchemy import Select
 from strawberry import relay
 
+from prism_domain.access import Permission
 from prism_domain.customers import CustomerStatus as DomainCustomerStatus
+from prism_graph.access import requires
 from prism_graph.catalogue.types import Program
 from prism_graph.common.errors import UserError
 from prism_graph.common.loaders import GroupedRows, load_together, now_or_later
@@ -23,6 +25,7 @@ from prism_tables import customers as models
 
 if TYPE_CHECKING:
     from prism_graph.contacts.types import CustomerContact
+    from prism_graph.orders.types import CustomerAttachment, Order
 
 CustomerStatus = strawberry.enum(DomainCustomerStatus, name="CustomerStatus")
 
@@ -94,6 +97,33 @@ class Customer(relay.Node):
             Annotated["CustomerContact", strawberry.lazy("prism_graph.contacts.types")]
         ],
     )
+
+    @strawberry.field(
+        permission_classes=[requires(Permission.VIEW_ORDERS)],
+        description="The customer's orders, newest first: drafts and submitted ones for the "
+        "partner's staff, the submitted ones for the customer's contacts whose role opens the "
+        "Order Book.",
+    )
+    async def orders(
+        self, info: Info
+    ) -> list[Annotated[Order, strawberry.lazy("prism_graph.orders.types")]]:
+        from prism_graph.orders.types import Order
+
+        rows = await info.context.loaders.orders_by_customer.load(self.id)
+        return [Order.from_model(r) for r in rows]
+
+    @strawberry.field(
+        permission_classes=[requires(Permission.VIEW_ORDER_DOCUMENTS)],
+        description="Documents kept on the customer (e.g. order addenda), newest first. For "
+        "the partner's staff and API clients; a customer's contact is refused.",
+    )
+    async def attachments(
+        self, info: Info
+    ) -> list[Annotated[CustomerAttachment, strawberry.lazy("prism_graph.orders.types")]]:
+        from prism_graph.orders.types import CustomerAttachment
+
+        rows = await info.context.loaders.attachments_by_customer.load(self.id)
+        return [CustomerAttachment.from_model(r) for r in rows]
 
     @classmethod
     def from_model(cls, row: models.Customer) -> Customer:

@@ -28,6 +28,16 @@ class OrderLoaders(RequestLoaders):
         return by_id_loader(self.reader, Order, access.visible_orders, self.scope)
 
     @functools.cached_property
+    def orders_by_customer(self) -> DataLoader[int, list[Order]]:
+        return grouped_loader(
+            self.reader,
+            Order,
+            Order.customer_id,
+            access.visible_orders(self.scope),
+            (Order.created_at.desc(), Order.id.desc()),
+        )
+
+    @functools.cached_property
     def lines_by_order(self) -> DataLoader[int, list[OrderLine]]:
         return grouped_loader(
             self.reader,
