@@ -1,7 +1,6 @@
-"""The invoice document attached to the BILLING mail (C5).
-
-A CSV rendering, one row per line and a total row: no PDF library is installed in this
-environment, and a CSV opens in any spreadsheet and imports into a PSA as it is.
+"""The invoice's number, and its lines as CSV (`Invoice.csv`): one row per line and a total
+row, which opens in any spreadsheet and imports into a PSA as it is. The file the BILLING mail
+attaches is the PDF (`billing.pdf`, through `billing.files`); the CSV is never mailed.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""C5: an issued invoice is mailed to the partner's BILLING contacts with the invoice attached
-(as a PDF; its lines as CSV are the `document` field of the API),
-in the transaction that issues it (through the contacts package and the mail outbox)."""
+"""C5: an issued invoice is mailed to the partner's BILLING contacts with its PDF attached
+(`billing.files.invoice_pdf`, the same file as the API's `Invoice.pdf`), in the transaction
+that issues it (through the contacts package and the mail outbox)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ async def notify_invoice_issued(
     *,
     number: str,
     program_name: str,
-    pdf: bytes,
+    pdf: Attachment,
     due_date: date,
 ) -> int:
     """Mails enqueued (0 when the partner has no BILLING contact yet)."""
@@ -35,5 +35,5 @@ async def notify_invoice_issued(
         total=invoice.total.amount,
         currency=invoice.currency,
         due_date=due_date,
-        document=Attachment(f"{number}.pdf", "application/pdf", pdf),
+        document=pdf,
     )

@@ -1,11 +1,15 @@
 """The invoice as a PDF (C5), made with fpdf2 (a dependency of the project since the order
 addendum): header, one row per line, the total. Core fonts are Latin-1 only, so other
-characters in names are replaced rather than failing an invoice over a customer's name."""
+characters in names are replaced rather than failing an invoice over a customer's name.
+
+The same invoice renders to the same bytes: the file's creation date is the invoice's issue
+time, not the time it is drawn, so the copy the API serves equals the one the mail attached
+(`billing.files`)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 
 from fpdf import FPDF
 
@@ -38,10 +42,11 @@ def render_pdf(
     program: str,
     invoice: Invoice,
     customer_names: Mapping[int, str],
-    issued_on: date,
+    issued_at: datetime,
     due_date: date,
 ) -> bytes:
     pdf = FPDF(orientation="L", format="A4")
+    pdf.set_creation_date(issued_at)
     pdf.set_auto_page_break(auto=True, margin=12)
     pdf.set_title(_text(f"Invoice {number}"))
     pdf.add_page()
@@ -52,7 +57,7 @@ def render_pdf(
         ("Partner", partner),
         ("Program", program),
         ("Period", f"{invoice.period.start.isoformat()} to {invoice.period.end.isoformat()}"),
-        ("Issued", issued_on.isoformat()),
+        ("Issued", issued_at.date().isoformat()),
         ("Due", due_date.isoformat()),
     ):
         pdf.cell(30, 6, label)

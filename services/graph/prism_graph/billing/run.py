@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from datetime import date
 
 from sqlalchemy import ColumnElement, and_, or_, select, union
 from sqlalchemy.exc import IntegrityError
@@ -22,7 +22,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from prism_domain.errors import DomainValidationError, ErrorCode, FieldError
 from prism_domain.invoicing import (
     Adjustment,
-    Invoice,
     LineKind,
     OneTimeCharge,
     UsageRecord,
@@ -32,7 +31,7 @@ from prism_domain.money import Money
 from prism_domain.organisations import OrganisationKind
 from prism_domain.periods import Period
 from prism_domain.subscriptions import Subscription as DomainSubscription
-from prism_graph.billing import document, pdf
+from prism_graph.billing import files
 from prism_graph.billing.locks import lock_billing
 from prism_graph.billing.notify import notify_invoice_issued
 from prism_graph.catalogue.rows import money, prices_of, to_domain
@@ -43,12 +42,6 @@ from prism_tables.catalogue import Product, Program
 from prism_tables.customers import Customer
 from prism_tables.organisations import Organisation
 from prism_tables.subscriptions import Subscription, SubscriptionQuantity
-
-PAYMENT_TERMS_DAYS = 30
-
-
-def invoice_number(row: models.Invoice) -> str:
-    return document.invoice_number(row.period_start, row.id)
 
 
 @dataclass
@@ -306,33 +299,20 @@ async def _write_invoice(
         for position, line in enumerate(issued.lines, start=1)
     )
     uow.record(issued.issued_event())
-    due = row.issued_at.date() + timedelta(days=PAYMENT_TERMS_DAYS)
+    await session.flush()
+    # The PDF is drawn from the rows as the database now holds them, as `Invoice.pdf` will
+    # draw it later: the mailed copy and the API's are the same bytes.
+    lines, names = await files.read_back(session, row)
     await notify_invoice_issued(
         session,
         issued,
-        number=invoice_number(row),
+        number=files.number(row),
         program_name=program.name,
-        pdf=await _pdf(session, row, issued, due),
-        due_date=due,
+        pdf=files.invoice_pdf(row, lines, names),
+        due_date=files.due_date(row),
     )
     await uow.commit()
     result.issued.append(row)
-
-
-async def _pdf(session: AsyncSession, row: models.Invoice, invoice: Invoice, due: date) -> bytes:
-    partner = await session.get(Organisation, row.partner_id)
-    program = await session.get(Program, row.program_id)
-    ids = sorted({int(line.customer_id) for line in invoice.lines})
-    rows = await session.execute(select(Customer.id, Customer.name).where(Customer.id.in_(ids)))
-    return pdf.render_pdf(
-        number=invoice_number(row),
-        partner=partner.name if partner else "",
-        program=program.name if program else "",
-        invoice=invoice,
-        customer_names={int(cid): str(name) for cid, name in rows.all()},
-        issued_on=row.issued_at.date(),
-        due_date=due,
-    )
 
 
 def billable_period(month: str, today: date) -> Period | FieldError:

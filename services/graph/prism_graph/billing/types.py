@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import base64
+from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
@@ -9,12 +10,9 @@ import strawberry
 from sqlalchemy import Select
 from strawberry import relay
 
-from prism_domain.invoicing import Invoice as DomainInvoice
-from prism_domain.invoicing import InvoiceLine as DomainLine
 from prism_domain.invoicing import LineKind as DomainLineKind
-from prism_domain.money import Money, exact_amount
-from prism_domain.periods import Period
-from prism_graph.billing import document
+from prism_domain.money import exact_amount
+from prism_graph.billing import files
 from prism_graph.billing.document import invoice_number
 from prism_graph.catalogue.types import BillingTerm, Program, RowError
 from prism_graph.common.decimals import fixed
@@ -33,37 +31,6 @@ LineKind = strawberry.enum(
     name="InvoiceLineKind",
     description="ADJUSTMENT: a manual credit (negative) or charge, never synced (S5).",
 )
-
-
-def to_domain(row: models.Invoice, lines: Sequence[models.InvoiceLine]) -> DomainInvoice:
-    c = row.currency
-
-    def m(value: Decimal) -> Money:
-        return Money(exact_amount(value, c), c)
-
-    return DomainInvoice(
-        id=row.id,
-        partner_id=row.partner_id,
-        program_id=row.program_id,
-        period=Period(row.period_start, row.period_end),
-        currency=c,
-        lines=tuple(
-            DomainLine(
-                customer_id=line.customer_id,
-                subscription_id=line.subscription_id,
-                sku=line.sku,
-                kind=line.kind,
-                billing_term=line.billing_term,
-                period=Period(line.period_start, line.period_end),
-                quantity=fixed(line.quantity),
-                unit_cost=m(line.unit_cost),
-                unit_price=m(line.unit_price),
-                amount=m(line.amount),
-                description=line.description,
-            )
-            for line in lines
-        ),
-    )
 
 
 @strawberry.type(description="One line of an invoice (P3); amounts at the partner's cost.")
@@ -138,21 +105,40 @@ class Invoice(relay.Node):
         rows = await info.context.loaders.lines_by_invoice.load(self.id)
         return [InvoiceLine.from_model(r, self.currency) for r in rows]
 
-    @strawberry.field(description="The invoice as CSV, as attached to the BILLING mail.")
-    async def document(self, info: Info) -> str:
-        lines = await info.context.loaders.lines_by_invoice.load(self.id)
-        customers = await info.context.loaders.customer_by_id.load_many(
+    @strawberry.field(
+        description="The invoice as a PDF file: the same file, byte for byte, that the mail "
+        "to the partner's billing contacts attached when the invoice was issued."
+    )
+    async def pdf(self, info: Info) -> InvoiceFile:
+        lines, names = await self._contents(info)
+        attachment = files.invoice_pdf(self.row, lines, names)
+        return InvoiceFile(
+            filename=attachment.filename,
+            content_type=attachment.content_type,
+            content=attachment.content,
+        )
+
+    @strawberry.field(
+        description="The invoice's lines and total as CSV text (a header row, one row per "
+        "line, a TOTAL row), for spreadsheets and imports into a PSA. It is not mailed."
+    )
+    async def csv(self, info: Info) -> str:
+        lines, names = await self._contents(info)
+        return files.invoice_csv(self.row, lines, names)
+
+    async def _contents(self, info: Info) -> tuple[list[models.InvoiceLine], files.Names]:
+        loaders = info.context.loaders
+        lines = await loaders.lines_by_invoice.load(self.id)
+        customers = await loaders.customer_by_id.load_many(
             sorted({line.customer_id for line in lines})
         )
-        partner = await info.context.loaders.organisation_by_id.load(self.partner_id)
-        program = await info.context.loaders.program_by_id.load(self.program_id)
-        return document.render_csv(
-            number=self.number,
+        partner = await loaders.organisation_by_id.load(self.partner_id)
+        program = await loaders.program_by_id.load(self.program_id)
+        return lines, files.Names(
             partner=partner.name if partner else "",
             program=program.name if program else "",
-            invoice=to_domain(self.row, lines),
-            customer_names={c.id: c.name for c in customers if c is not None},
-        ).decode()
+            customers={c.id: c.name for c in customers if c is not None},
+        )
 
     @classmethod
     def from_model(cls, row: models.Invoice) -> Invoice:
@@ -174,6 +160,23 @@ class Invoice(relay.Node):
         cls, *, info: Info, node_ids: Iterable[str], required: bool = False, **_: Any
     ) -> list[Invoice | None]:
         return await load_nodes(info.context.loaders.invoice_by_id, node_ids, cls.from_model)
+
+
+@strawberry.type(description="A file an invoice is rendered to, to download or show.")
+class InvoiceFile:
+    filename: str = strawberry.field(
+        description='A file name to save it under, e.g. "INV-202610-000042.pdf".'
+    )
+    content_type: str = strawberry.field(description='Its media type, e.g. "application/pdf".')
+    content: strawberry.Private[bytes]
+
+    @strawberry.field(description="Its size in bytes.")
+    def size(self) -> int:
+        return len(self.content)
+
+    @strawberry.field(description="The file itself, base64-encoded.")
+    def content_base64(self) -> str:
+        return base64.b64encode(self.content).decode()
 
 
 @strawberry.type(description="A page of invoices.")
