@@ -23,6 +23,7 @@ from prism_graph.billing.types import (
     Invoice,
     InvoiceConnection,
     RecordUsageInput,
+    RunBillingInput,
     RunBillingPayload,
     UsagePayload,
     UsageRecord,
@@ -116,18 +117,16 @@ class BillingMutations:
             "issues nothing twice."
         ),
     )
-    async def run_billing(self, info: Info, month: str) -> RunBillingPayload:
+    async def run_billing(self, info: Info, input: RunBillingInput) -> RunBillingPayload:
         today = await zones.today_for(info.context.reader.scalar, None)
-        period = run.billable_period(month, today)
+        period = run.billable_period(input.month, today)
         if isinstance(period, FieldError):
-            return RunBillingPayload(
-                issued=[], already_issued=0, errors=user_errors([period], None)
-            )
+            return RunBillingPayload(issued=[], already_issued=0, errors=user_errors([period]))
         billed = await run.run_billing(info.context.database, period)
         return RunBillingPayload(
             issued=[Invoice.from_model(r) for r in billed.issued],
             already_issued=billed.already_issued,
-            errors=user_errors(billed.errors, None),
+            errors=user_errors(billed.errors),
         )
 
     @strawberry.mutation(

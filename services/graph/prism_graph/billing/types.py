@@ -188,6 +188,14 @@ class InvoiceConnection(relay.Connection[Invoice]):
         return await count_all(info.context.reader.scalar, self.filtered)
 
 
+@strawberry.input(description="Which month the billing run bills.")
+class RunBillingInput:
+    month: str = strawberry.field(
+        description='The calendar month to bill, as YYYY-MM (e.g. "2026-10"). It must be over '
+        "in the distributor's time zone: billing is in arrears."
+    )
+
+
 @strawberry.type
 class RunBillingPayload:
     issued: list[Invoice] = strawberry.field(description="Invoices issued by this run.")
