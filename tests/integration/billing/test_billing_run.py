@@ -225,3 +225,24 @@ async def test_the_invoice_lines_are_also_csv_through_the_api(
     assert csv.splitlines()[0].startswith("invoice,partner,program,customer,kind")
     assert data["invoice"]["number"] in csv
     assert "Cannot query field 'document'" in renamed["errors"][0]["message"]
+
+
+async def test_the_total_count_is_of_every_page_of_the_filtered_invoices(
+    client: GraphQLClient, month_of_activity: dict[str, str]
+) -> None:
+    await client.data(RUN, {"input": {"month": MONTH}})
+    query = (
+        "query($month: String) { invoices(first: 1, month: $month) { totalCount"
+        " edges { node { number } } pageInfo { hasNextPage } } }"
+    )
+
+    october = await client.data(query, {"month": MONTH})
+    september = await client.data(query, {"month": "2026-09"})
+
+    assert october["invoices"]["totalCount"] == 2
+    assert len(october["invoices"]["edges"]) == 1 and october["invoices"]["pageInfo"]["hasNextPage"]
+    assert september["invoices"] == {
+        "totalCount": 0,
+        "edges": [],
+        "pageInfo": {"hasNextPage": False},
+    }

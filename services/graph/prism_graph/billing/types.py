@@ -7,7 +7,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
-from sqlalchemy import Select
 from strawberry import relay
 
 from prism_domain.invoicing import LineKind as DomainLineKind
@@ -15,10 +14,10 @@ from prism_domain.money import exact_amount
 from prism_graph.billing import files
 from prism_graph.billing.document import invoice_number
 from prism_graph.catalogue.types import BillingTerm, Program, RowError
+from prism_graph.common.connections import Counted
 from prism_graph.common.decimals import fixed
 from prism_graph.common.errors import UserError
 from prism_graph.common.nodes import load_nodes
-from prism_graph.common.pagination import count_all
 from prism_graph.context import Info
 from prism_graph.organisations.types import Organisation
 from prism_tables import billing as models
@@ -180,12 +179,8 @@ class InvoiceFile:
 
 
 @strawberry.type(description="A page of invoices.")
-class InvoiceConnection(relay.Connection[Invoice]):
-    filtered: strawberry.Private[Select[Any]]
-
-    @strawberry.field(description="How many invoices match, on all pages.")
-    async def total_count(self, info: Info) -> int:
-        return await count_all(info.context.reader.scalar, self.filtered)
+class InvoiceConnection(Counted, relay.Connection[Invoice]):
+    pass
 
 
 @strawberry.input(description="Which month the billing run bills.")
