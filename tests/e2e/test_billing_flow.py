@@ -84,7 +84,7 @@ async def test_a_mid_month_change_is_invoiced_prorated_and_reaches_syncer_and_ma
     relay_thread.start()
     try:
         run = await client.data(
-            'mutation { runBilling(month: "2026-09") { issued { id } errors { code } } }'
+            'mutation { runBilling(input: { month: "2026-09" }) { issued { id } errors { code } } }'
         )
         assert run["runBilling"]["errors"] == []
 

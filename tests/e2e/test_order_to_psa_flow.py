@@ -157,7 +157,8 @@ async def test_an_order_billed_over_two_months_lands_in_the_contract_unit_for_un
         month, end = month_of(effective)
         freeze(monkeypatch, noon_utc(end + timedelta(days=1)))
         billed = await distributor.data(
-            "mutation($m: String!) { runBilling(month: $m) { issued { id } errors { message } } }",
+            "mutation($m: String!) { runBilling(input: { month: $m }) {"
+            " issued { id } errors { message } } }",
             {"m": f"{month:%Y-%m}"},
         )
         assert billed["runBilling"]["errors"] == []

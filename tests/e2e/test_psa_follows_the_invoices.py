@@ -46,7 +46,7 @@ from tests.support.psa import month_of, serve_simulator
 pytestmark = pytest.mark.e2e
 
 RUN_BILLING = """mutation($m: String!) {
-  runBilling(month: $m) { issued { id } errors { field code message } } }"""
+  runBilling(input: { month: $m }) { issued { id } errors { field code message } } }"""
 SYNC_INVOICES = """mutation($input: SyncInvoicesInput!) {
   syncInvoices(input: $input) { requested invoice { id } errors { code message } } }"""
 INVOICE = """query($id: ID!) { invoice(id: $id) { id periodStart periodEnd

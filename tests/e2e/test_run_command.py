@@ -252,7 +252,8 @@ def test_billing_the_month_before_the_demo_month_keeps_the_demo_months_units(
     earlier = (demo_month - timedelta(days=1)).replace(day=1)
 
     billed = distributor(
-        "mutation($m: String!) { runBilling(month: $m) { issued { id } errors { message } } }",
+        "mutation($m: String!) { runBilling(input: { month: $m }) {"
+        " issued { id } errors { message } } }",
         {"m": f"{earlier:%Y-%m}"},
     )["runBilling"]
     assert billed["errors"] == [] and billed["issued"], billed

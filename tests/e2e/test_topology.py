@@ -213,7 +213,8 @@ def test_an_invoice_syncs_across_the_production_processes(topology: Topology) ->
     month = (date.today().replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
     billed = ask(
         distributor,
-        "mutation($m: String!) { runBilling(month: $m) { issued { id } errors { message } } }",
+        "mutation($m: String!) { runBilling(input: { month: $m }) {"
+        " issued { id } errors { message } } }",
         {"m": month},
     )
     assert billed["runBilling"]["errors"] == [] and billed["runBilling"]["issued"]

@@ -17,7 +17,7 @@ from decimal import Decimal, localcontext
 
 from prism_domain.money import Money, round_amount
 
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
 # Enough significant digits that quantity x unit price x days / days is exact to far below
 # the minor unit before the single rounding (the default context keeps 28).
 _PRORATION_PRECISION = 50
@@ -59,7 +59,7 @@ class Period:
     @classmethod
     def parse_month(cls, text: str) -> Period:
         """A calendar month from "YYYY-MM"; `ValueError` otherwise."""
-        match = _MONTH.match(text.strip())
+        match = _MONTH.fullmatch(text.strip())
         if not match or not 1 <= int(match[2]) <= 12:
             raise ValueError(f"{text!r} is not a month such as 2026-11")
         return cls.month(int(match[1]), int(match[2]))

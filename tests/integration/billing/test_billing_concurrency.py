@@ -54,7 +54,8 @@ async def september_subscription(client: GraphQLClient, tenants: Tenants) -> tup
 
 async def bill(client: GraphQLClient) -> dict[str, Any]:
     data = await client.data(
-        "mutation($m: String!) { runBilling(month: $m) { issued { id } errors { message } } }",
+        "mutation($m: String!) { runBilling(input: { month: $m }) {"
+        " issued { id } errors { message } } }",
         {"m": MONTH},
     )
     result: dict[str, Any] = data["runBilling"]

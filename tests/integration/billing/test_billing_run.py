@@ -25,8 +25,8 @@ pytestmark = pytest.mark.integration
 MONTH = "2026-10"
 
 RUN = """
-mutation($month: String!) {
-  runBilling(month: $month) {
+mutation($input: RunBillingInput!) {
+  runBilling(input: $input) {
     issued { id number partner { name } total }
     alreadyIssued
     errors { field code message }
@@ -51,7 +51,7 @@ async def count(database: Database, model: Any, *where: Any) -> int:
 async def test_a_run_issues_one_invoice_per_partner_with_prorated_lines(
     client: GraphQLClient, tenants: Tenants, database: Database, month_of_activity: dict[str, str]
 ) -> None:
-    run = await client.data(RUN, {"month": MONTH})
+    run = await client.data(RUN, {"input": {"month": MONTH}})
 
     assert run["runBilling"]["errors"] == []
     assert sorted(i["partner"]["name"] for i in run["runBilling"]["issued"]) == [
@@ -82,7 +82,7 @@ async def test_a_run_issues_one_invoice_per_partner_with_prorated_lines(
 async def test_the_billing_contacts_get_the_invoice_attached(
     client: GraphQLClient, tenants: Tenants, database: Database, month_of_activity: dict[str, str]
 ) -> None:
-    await client.data(RUN, {"month": MONTH})
+    await client.data(RUN, {"input": {"month": MONTH}})
 
     async with AsyncSession(database.engine) as session:
         mail = (
@@ -100,9 +100,9 @@ async def test_the_billing_contacts_get_the_invoice_attached(
 async def test_running_a_month_again_issues_nothing_twice(
     client: GraphQLClient, database: Database, month_of_activity: dict[str, str]
 ) -> None:
-    await client.data(RUN, {"month": MONTH})
+    await client.data(RUN, {"input": {"month": MONTH}})
 
-    again = await client.data(RUN, {"month": MONTH})
+    again = await client.data(RUN, {"input": {"month": MONTH}})
 
     assert again["runBilling"]["issued"] == []
     assert again["runBilling"]["alreadyIssued"] == 2
@@ -127,7 +127,7 @@ async def test_two_runs_at_once_issue_each_invoice_once(
 async def test_an_invoiced_month_is_closed_to_changes(
     client: GraphQLClient, month_of_activity: dict[str, str]
 ) -> None:
-    await client.data(RUN, {"month": MONTH})
+    await client.data(RUN, {"input": {"month": MONTH}})
 
     data = await client.data(
         "mutation($input: ChangeSubscriptionQuantityInput!) { changeSubscriptionQuantity("
@@ -146,22 +146,76 @@ async def test_an_invoiced_month_is_closed_to_changes(
     ]
 
 
-async def test_only_the_distributor_runs_billing_and_only_for_a_month_that_is_over(
-    client: GraphQLClient, tenants: Tenants
+async def test_only_the_distributor_runs_billing(
+    client: GraphQLClient, tenants: Tenants, database: Database, month_of_activity: dict[str, str]
 ) -> None:
-    refused = await client.as_(tenants.a.admin).post(RUN, {"month": MONTH})
-    future = await client.data(RUN, {"month": "2099-01"})
-    garbled = await client.data(RUN, {"month": "October"})
+    refused = await client.as_(tenants.a.admin).post(RUN, {"input": {"month": MONTH}})
 
     assert refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
-    assert [e["code"] for e in future["runBilling"]["errors"]] == ["OUT_OF_RANGE"]
-    assert [e["code"] for e in garbled["runBilling"]["errors"]] == ["INVALID"]
+    assert refused["data"] is None
+    assert await count(database, Invoice) == 0
+
+
+@pytest.mark.parametrize(
+    "month",
+    [
+        "October",
+        "2026-13",
+        "2026-00",
+        "0000-01",
+        "2026-1",
+        "2026-10-01",
+        "202610",
+        "",
+        "\u0662\u0660\u0662\u0666-\u0661\u0660",  # Arabic-Indic digits
+    ],
+)
+async def test_a_month_not_written_yyyy_mm_is_refused_on_the_field_and_bills_nothing(
+    client: GraphQLClient, database: Database, month_of_activity: dict[str, str], month: str
+) -> None:
+    run = await client.data(RUN, {"input": {"month": month}})
+
+    assert run["runBilling"] == {
+        "issued": [],
+        "alreadyIssued": 0,
+        "errors": [
+            {
+                "field": "input.month",
+                "code": "INVALID",
+                "message": "Give the month as YYYY-MM, e.g. 2026-10.",
+            }
+        ],
+    }
+    assert await count(database, Invoice) == 0
+    assert await count(database, OutboxEvent) == await count(
+        database, OutboxEvent, OutboxEvent.type != "invoice.issued"
+    )
+    assert await count(database, MailMessage, MailMessage.template == "invoice_issued") == 0
+
+
+@pytest.mark.parametrize("month", ["2099-01", "9999-12"])
+async def test_a_month_that_is_not_over_is_refused_on_the_field_and_bills_nothing(
+    client: GraphQLClient, database: Database, month_of_activity: dict[str, str], month: str
+) -> None:
+    run = await client.data(RUN, {"input": {"month": month}})
+
+    (error,) = run["runBilling"]["errors"]
+    assert (error["field"], error["code"]) == ("input.month", "OUT_OF_RANGE")
+    assert error["message"].startswith(f"{month} is not over yet")
+    assert run["runBilling"]["issued"] == []
+    assert await count(database, Invoice) == 0
+
+
+async def test_run_billing_takes_its_month_only_inside_its_input(client: GraphQLClient) -> None:
+    loose = await client.post('mutation { runBilling(month: "2026-10") { alreadyIssued } }')
+
+    assert "Unknown argument 'month'" in loose["errors"][0]["message"]
 
 
 async def test_the_invoice_lines_are_also_csv_through_the_api(
     client: GraphQLClient, month_of_activity: dict[str, str]
 ) -> None:
-    run = await client.data(RUN, {"month": MONTH})
+    run = await client.data(RUN, {"input": {"month": MONTH}})
     first = run["runBilling"]["issued"][0]["id"]
 
     data = await client.data("query($id: ID!) { invoice(id: $id) { number csv } }", {"id": first})
@@ -171,3 +225,24 @@ async def test_the_invoice_lines_are_also_csv_through_the_api(
     assert csv.splitlines()[0].startswith("invoice,partner,program,customer,kind")
     assert data["invoice"]["number"] in csv
     assert "Cannot query field 'document'" in renamed["errors"][0]["message"]
+
+
+async def test_the_total_count_is_of_every_page_of_the_filtered_invoices(
+    client: GraphQLClient, month_of_activity: dict[str, str]
+) -> None:
+    await client.data(RUN, {"input": {"month": MONTH}})
+    query = (
+        "query($month: String) { invoices(first: 1, month: $month) { totalCount"
+        " edges { node { number } } pageInfo { hasNextPage } } }"
+    )
+
+    october = await client.data(query, {"month": MONTH})
+    september = await client.data(query, {"month": "2026-09"})
+
+    assert october["invoices"]["totalCount"] == 2
+    assert len(october["invoices"]["edges"]) == 1 and october["invoices"]["pageInfo"]["hasNextPage"]
+    assert september["invoices"] == {
+        "totalCount": 0,
+        "edges": [],
+        "pageInfo": {"hasNextPage": False},
+    }

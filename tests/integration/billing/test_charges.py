@@ -109,7 +109,7 @@ async def test_a_fee_s_amount_reads_as_its_invoice_line_does(
         {"customerId": customer, "productId": fee, "day": "2026-10-05", "quantity": 3},
     )
     run = await client.data(
-        'mutation { runBilling(month: "2026-10") { errors { field code message } } }'
+        'mutation { runBilling(input: { month: "2026-10" }) { errors { field code message } } }'
     )
     assert run["runBilling"]["errors"] == []
 

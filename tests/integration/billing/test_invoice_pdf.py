@@ -27,8 +27,8 @@ from tests.support.pdf import parse_pdf
 pytestmark = pytest.mark.integration
 
 RUN = """
-mutation($month: String!) {
-  runBilling(month: $month) { issued { id partner { name } } errors { field code message } }
+mutation($input: RunBillingInput!) {
+  runBilling(input: $input) { issued { id partner { name } } errors { field code message } }
 }
 """
 
@@ -79,7 +79,7 @@ def delivered(sink: SinkHandle, sync_engine: Engine, database_url: str) -> list[
 
 
 async def issued_invoice_of_partner_a(client: GraphQLClient) -> str:
-    run = await client.data(RUN, {"month": "2026-10"})
+    run = await client.data(RUN, {"input": {"month": "2026-10"}})
     assert run["runBilling"]["errors"] == []
     (invoice,) = [i for i in run["runBilling"]["issued"] if i["partner"]["name"] == "Partner A"]
     invoice_id: str = invoice["id"]

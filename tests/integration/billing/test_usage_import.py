@@ -104,7 +104,7 @@ async def test_a_dry_run_then_the_import_then_the_same_file_again_counts_once(
     corrected = await import_usage(
         client, usage["program"], csv.replace("12.5", "10"), dryRun=False
     )
-    await client.data('mutation { runBilling(month: "2026-10") { errors { code } } }')
+    await client.data('mutation { runBilling(input: { month: "2026-10" }) { errors { code } } }')
     invoice = await client.as_(tenants.a.admin).data(INVOICE_LINES)
 
     assert (dry["applied"], dry["rows"], dry["created"], dry["rowErrors"]) == (False, 2, 2, [])
@@ -164,14 +164,14 @@ async def test_bad_rows_are_reported_by_row_and_nothing_is_recorded_unless_asked
 async def test_an_invoiced_month_a_bad_header_and_a_partner_are_refused(
     client: GraphQLClient, tenants: Tenants, database: Database, usage: dict[str, str]
 ) -> None:
-    await client.data('mutation { runBilling(month: "2026-09") { errors { code } } }')
+    await client.data('mutation { runBilling(input: { month: "2026-09" }) { errors { code } } }')
     await import_usage(
         client,
         usage["program"],
         "customer,sku,day,quantity\nfabrikam.example,AZURE-PLAN,2026-09-30,1\n",
         dryRun=False,
     )  # September is not invoiced for Fabrikam's partner yet: there was nothing to bill
-    await client.data('mutation { runBilling(month: "2026-09") { errors { code } } }')
+    await client.data('mutation { runBilling(input: { month: "2026-09" }) { errors { code } } }')
 
     closed = await import_usage(
         client,

@@ -248,7 +248,8 @@ async def test_the_first_invoice_bills_what_the_order_quoted_one_time_fee_includ
     month_end = start.replace(day=days_in_month(start))
     freeze(monkeypatch, noon_utc(month_end + timedelta(days=1)))
     billed = await client.data(
-        "mutation($m: String!) { runBilling(month: $m) { issued { id } errors { message } } }",
+        "mutation($m: String!) { runBilling(input: { month: $m }) {"
+        " issued { id } errors { message } } }",
         {"m": f"{start:%Y-%m}"},
     )
     assert billed["runBilling"]["errors"] == []

@@ -119,7 +119,7 @@ async def test_a_partner_admin_sets_only_its_own_zone_and_members_none(
 # -- billing: a month is over when it is over in the distributor's zone -----------------------
 
 RUN_BILLING = """
-mutation($month: String!) { runBilling(month: $month) { errors { field code message } } }
+mutation($month: String!) { runBilling(input: { month: $month }) { errors { field code message } } }
 """
 
 

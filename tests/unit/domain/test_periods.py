@@ -24,7 +24,10 @@ def test_a_month_is_a_period_with_an_inclusive_last_day() -> None:
     assert date(2026, 11, 30) in november and date(2026, 12, 1) not in november
 
 
-@pytest.mark.parametrize("text", ["2026-13", "2026-1", "Nov 2026", ""])
+@pytest.mark.parametrize(
+    "text",
+    ["2026-13", "2026-1", "Nov 2026", "", "0000-01", "2026-11\n-", "\u0662\u0660\u0662\u0666-11"],
+)
 def test_a_month_is_written_yyyy_mm(text: str) -> None:
     with pytest.raises(ValueError):
         Period.parse_month(text)

@@ -324,9 +324,8 @@ def billable_period(month: str, today: date) -> Period | FieldError:
     except ValueError:
         return FieldError("month", ErrorCode.INVALID, "Give the month as YYYY-MM, e.g. 2026-10.")
     if period.end >= today:
+        when = f"; bill it from {period.end_exclusive}" if period.end < date.max else ""
         return FieldError(
-            "month",
-            ErrorCode.OUT_OF_RANGE,
-            f"{month} is not over yet; bill it from {period.end_exclusive}.",
+            "month", ErrorCode.OUT_OF_RANGE, f"{month.strip()} is not over yet{when}."
         )
     return period

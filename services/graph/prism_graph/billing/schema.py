@@ -3,6 +3,8 @@ partners see their own invoices."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from sqlalchemy import select
 from strawberry import relay
@@ -23,6 +25,7 @@ from prism_graph.billing.types import (
     Invoice,
     InvoiceConnection,
     RecordUsageInput,
+    RunBillingInput,
     RunBillingPayload,
     UsagePayload,
     UsageRecord,
@@ -31,7 +34,7 @@ from prism_graph.catalogue.types import RowError
 from prism_graph.common.decimals import fixed
 from prism_graph.common.errors import BadRequest, user_errors
 from prism_graph.common.ids import node_pk
-from prism_graph.common.pagination import Page, SortKey, connection, paginate
+from prism_graph.common.pagination import PAGE_ARGUMENTS, Page, SortKey, connection, paginate
 from prism_graph.context import Info
 from prism_graph.organisations import zones
 from prism_tables import billing as models
@@ -64,17 +67,32 @@ async def _charge_payload(info: Info, result: models.Charge | list[FieldError]) 
 class BillingQueries:
     @strawberry.field(
         permission_classes=[requires(Permission.VIEW_BILLING)],
-        description="Invoices, newest first; a partner sees its own.",
+        description="Issued invoices, newest first: a partner's staff see their partner's own, "
+        "the distributor's see every partner's. A customer's contacts see none.",
     )
     async def invoices(
         self,
         info: Info,
-        month: str | None = None,
-        program_id: relay.GlobalID | None = None,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        month: Annotated[
+            str | None,
+            strawberry.argument(
+                description='Only the invoices of this month, as YYYY-MM (e.g. "2026-10").'
+            ),
+        ] = None,
+        program_id: Annotated[
+            relay.GlobalID | None,
+            strawberry.argument(description="Only the invoices of this program."),
+        ] = None,
+        first: Annotated[
+            int | None, strawberry.argument(description=PAGE_ARGUMENTS["first"])
+        ] = None,
+        after: Annotated[
+            str | None, strawberry.argument(description=PAGE_ARGUMENTS["after"])
+        ] = None,
+        last: Annotated[int | None, strawberry.argument(description=PAGE_ARGUMENTS["last"])] = None,
+        before: Annotated[
+            str | None, strawberry.argument(description=PAGE_ARGUMENTS["before"])
+        ] = None,
     ) -> InvoiceConnection:
         stmt = select(models.Invoice).where(visible_invoices(info.context.scope))
         if month is not None:
@@ -99,9 +117,14 @@ class BillingQueries:
 
     @strawberry.field(
         permission_classes=[requires(Permission.VIEW_BILLING)],
-        description="One invoice with its lines; null when there is none.",
+        description="One invoice with its lines and files; null when there is none, or it is "
+        "another partner's.",
     )
-    async def invoice(self, info: Info, id: relay.GlobalID) -> Invoice | None:
+    async def invoice(
+        self,
+        info: Info,
+        id: Annotated[relay.GlobalID, strawberry.argument(description="The invoice's id.")],
+    ) -> Invoice | None:
         pk = node_pk(id, "Invoice")
         row = await info.context.loaders.invoice_by_id.load(pk) if pk > 0 else None
         return Invoice.from_model(row) if row else None
@@ -112,22 +135,25 @@ class BillingMutations:
     @strawberry.mutation(
         permission_classes=[requires(Permission.MANAGE_BILLING)],
         description=(
-            "Issue the month's invoices, one per partner and program (P3); running it again "
-            "issues nothing twice."
+            "Issue a month's invoices, one per partner and program with something to bill, "
+            "and mail each to the partner's billing contacts with its PDF. Running it again "
+            "issues nothing twice. For the distributor only (its staff and API clients)."
         ),
     )
-    async def run_billing(self, info: Info, month: str) -> RunBillingPayload:
+    async def run_billing(
+        self,
+        info: Info,
+        input: Annotated[RunBillingInput, strawberry.argument(description="The month to bill.")],
+    ) -> RunBillingPayload:
         today = await zones.today_for(info.context.reader.scalar, None)
-        period = run.billable_period(month, today)
+        period = run.billable_period(input.month, today)
         if isinstance(period, FieldError):
-            return RunBillingPayload(
-                issued=[], already_issued=0, errors=user_errors([period], None)
-            )
+            return RunBillingPayload(issued=[], already_issued=0, errors=user_errors([period]))
         billed = await run.run_billing(info.context.database, period)
         return RunBillingPayload(
             issued=[Invoice.from_model(r) for r in billed.issued],
             already_issued=billed.already_issued,
-            errors=user_errors(billed.errors, None),
+            errors=user_errors(billed.errors),
         )
 
     @strawberry.mutation(
@@ -139,7 +165,14 @@ class BillingMutations:
             "twice counts once."
         ),
     )
-    async def import_usage(self, info: Info, input: ImportUsageInput) -> ImportUsagePayload:
+    async def import_usage(
+        self,
+        info: Info,
+        input: Annotated[
+            ImportUsageInput,
+            strawberry.argument(description="The program, the file and how to apply it."),
+        ],
+    ) -> ImportUsagePayload:
         result = await usage_import.import_usage(
             info.context.database,
             info.context.scope,
@@ -187,9 +220,17 @@ class BillingMutations:
 
     @strawberry.mutation(
         permission_classes=[requires(Permission.MANAGE_BILLING)],
-        description="Record a customer's use of a metered product on a day (e.g. Azure).",
+        description="Record a customer's use of a metered product on a day (e.g. Azure), at "
+        "the product's prices on that day; it is billed on that month's invoice.",
     )
-    async def record_usage(self, info: Info, input: RecordUsageInput) -> UsagePayload:
+    async def record_usage(
+        self,
+        info: Info,
+        input: Annotated[
+            RecordUsageInput,
+            strawberry.argument(description="The customer, product, day and quantity."),
+        ],
+    ) -> UsagePayload:
         result = await info.context.database.run(
             charges.record_usage,
             info.context.scope,
@@ -215,9 +256,16 @@ class BillingMutations:
 
     @strawberry.mutation(
         permission_classes=[requires(Permission.MANAGE_BILLING)],
-        description="Charge a one-time fee product once, on the invoice of its month.",
+        description="Charge a customer a one-time fee product, on the invoice of its day's month.",
     )
-    async def add_one_time_fee(self, info: Info, input: AddOneTimeFeeInput) -> ChargePayload:
+    async def add_one_time_fee(
+        self,
+        info: Info,
+        input: Annotated[
+            AddOneTimeFeeInput,
+            strawberry.argument(description="The customer, the fee, its day and quantity."),
+        ],
+    ) -> ChargePayload:
         result = await info.context.database.run(
             charges.add_one_time_fee,
             info.context.scope,
@@ -230,9 +278,17 @@ class BillingMutations:
 
     @strawberry.mutation(
         permission_classes=[requires(Permission.MANAGE_BILLING)],
-        description="A manual credit (negative) or charge: its own line kind, never synced.",
+        description="Add a manual credit (negative) or charge for a customer to the invoice of "
+        "its day's month: a line of kind ADJUSTMENT, which is not written to the partner's PSA.",
     )
-    async def add_adjustment(self, info: Info, input: AddAdjustmentInput) -> ChargePayload:
+    async def add_adjustment(
+        self,
+        info: Info,
+        input: Annotated[
+            AddAdjustmentInput,
+            strawberry.argument(description="The customer, program, day, amount and text."),
+        ],
+    ) -> ChargePayload:
         result = await info.context.database.run(
             charges.add_adjustment,
             info.context.scope,

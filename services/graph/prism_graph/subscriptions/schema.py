@@ -3,6 +3,8 @@ creates them through the same use case, in the submit's unit of work."""
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry import relay
 
@@ -34,9 +36,17 @@ def _payload(result: models.Subscription | list[FieldError]) -> SubscriptionPayl
 class SubscriptionQueries:
     @strawberry.field(
         permission_classes=[requires(Permission.VIEW_CUSTOMERS)],
-        description="One subscription by id; null when there is none.",
+        description="One subscription by id; null when there is none, or it is of a customer "
+        "you may not see.",
     )
-    async def subscription(self, info: Info, id: relay.GlobalID) -> Subscription | None:
+    async def subscription(
+        self,
+        info: Info,
+        id: Annotated[
+            relay.GlobalID,
+            strawberry.argument(description="The subscription's id (a CustomerSubscription)."),
+        ],
+    ) -> Subscription | None:
         pk = node_pk(id, NODE_NAME)
         row = await info.context.loaders.subscription_by_id.load(pk) if pk > 0 else None
         return Subscription.from_model(row) if row else None
@@ -46,10 +56,15 @@ class SubscriptionQueries:
 class SubscriptionMutations:
     @strawberry.mutation(
         permission_classes=[requires(Permission.MANAGE_SUBSCRIPTIONS)],
-        description="Give a customer a product from a start date (O7).",
+        description="Give a customer a product from a start date, with a first quantity.",
     )
     async def create_subscription(
-        self, info: Info, input: CreateSubscriptionInput
+        self,
+        info: Info,
+        input: Annotated[
+            CreateSubscriptionInput,
+            strawberry.argument(description="The customer, product, quantity and start."),
+        ],
     ) -> SubscriptionPayload:
         result = await info.context.database.run(
             service.create_subscription,
@@ -66,10 +81,16 @@ class SubscriptionMutations:
 
     @strawberry.mutation(
         permission_classes=[requires(Permission.MANAGE_SUBSCRIPTIONS)],
-        description="A new quantity from a date; the history is kept (P2).",
+        description="Change a subscription's quantity from a day on; every earlier quantity "
+        "stays in its history.",
     )
     async def change_subscription_quantity(
-        self, info: Info, input: ChangeSubscriptionQuantityInput
+        self,
+        info: Info,
+        input: Annotated[
+            ChangeSubscriptionQuantityInput,
+            strawberry.argument(description="The subscription, its new quantity and the day."),
+        ],
     ) -> SubscriptionPayload:
         result = await info.context.database.run(
             service.change_quantity,
@@ -82,10 +103,16 @@ class SubscriptionMutations:
 
     @strawberry.mutation(
         permission_classes=[requires(Permission.MANAGE_SUBSCRIPTIONS)],
-        description="End a subscription: no service from `cancelledFrom` on.",
+        description="End a subscription: no service from `cancelledFrom` on. Quantity changes "
+        "dated from then on are refused, and it cannot be cancelled twice.",
     )
     async def cancel_subscription(
-        self, info: Info, input: CancelSubscriptionInput
+        self,
+        info: Info,
+        input: Annotated[
+            CancelSubscriptionInput,
+            strawberry.argument(description="The subscription and its first day out of service."),
+        ],
     ) -> SubscriptionPayload:
         result = await info.context.database.run(
             service.cancel,

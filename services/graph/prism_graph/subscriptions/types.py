@@ -2,13 +2,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from strawberry import relay
 
 from prism_graph.catalogue.types import BillingTerm, Product
-from prism_graph.common.errors import UserError
+from prism_graph.common.errors import UserError, errors_field
 from prism_graph.common.ids import decode_id
 from prism_graph.context import Info
 from prism_tables import subscriptions as models
@@ -16,25 +16,36 @@ from prism_tables import subscriptions as models
 NODE_NAME = "CustomerSubscription"
 
 
-@strawberry.type(description="One entry of a subscription's quantity history (P2).")
+@strawberry.type(
+    description="One entry of a subscription's quantity history: a quantity from a day on. "
+    "Entries are only ever added, never rewritten."
+)
 class QuantityChange:
-    effective_from: date
-    quantity: int
-    sequence: int = strawberry.field(description="Order of changes recorded for one day.")
-    recorded_at: datetime
+    effective_from: date = strawberry.field(description="The first day of the new quantity.")
+    quantity: int = strawberry.field(
+        description="The licences held from that day on (0 when reduced to none)."
+    )
+    sequence: int = strawberry.field(
+        description="The order of the changes recorded for the same day: the highest wins."
+    )
+    recorded_at: datetime = strawberry.field(description="When the change was recorded (UTC).")
 
 
 # Named CustomerSubscription in the schema: a type named "Subscription" would be taken for
 # the subscription root by tools reading schema.graphql.
 @strawberry.type(
     name=NODE_NAME,
-    description="A product a customer holds from its start date, with its quantity history.",
+    description="A product a customer holds from its start date, with its quantity history; "
+    "the monthly billing run bills it to the customer's partner.",
 )
 class Subscription(relay.Node):
     id: relay.NodeID[int]
-    sku: str
-    billing_term: BillingTerm  # type: ignore[valid-type]
-    start_date: date
+    sku: str = strawberry.field(description="The product's SKU.")
+    billing_term: BillingTerm = strawberry.field(  # type: ignore[valid-type]
+        description="How it is billed: monthly in arrears, or annually up front for a term "
+        "of a year from the start date."
+    )
+    start_date: date = strawberry.field(description="The first day in service.")
     quantity: int = strawberry.field(
         description="The latest recorded quantity (in force from its change's date on)."
     )
@@ -44,7 +55,7 @@ class Subscription(relay.Node):
     customer_id: strawberry.Private[int]
     product_id: strawberry.Private[int]
 
-    @strawberry.field
+    @strawberry.field(description="The product held.")
     async def product(self, info: Info) -> Product | None:
         row = await info.context.loaders.product_by_id.load(self.product_id)
         return Product.from_model(row) if row else None
@@ -62,8 +73,15 @@ class Subscription(relay.Node):
             for r in rows
         ]
 
-    @strawberry.field(description="The quantity in service on a day (0 before the start).")
-    async def quantity_on(self, info: Info, day: date) -> int:
+    @strawberry.field(
+        description="The quantity in service on a day: 0 before the start and from the "
+        "cancellation on."
+    )
+    async def quantity_on(
+        self,
+        info: Info,
+        day: Annotated[date, strawberry.argument(description="The day to ask about.")],
+    ) -> int:
         from prism_graph.subscriptions.service import to_domain
 
         rows = await info.context.loaders.quantities_by_subscription.load(self.id)
@@ -100,31 +118,49 @@ class Subscription(relay.Node):
         return [cls.from_model(r) if r else None for r in rows]
 
 
-@strawberry.input
+@strawberry.input(description="A product to give a customer from a start date.")
 class CreateSubscriptionInput:
-    customer_id: relay.GlobalID
-    product_id: relay.GlobalID
-    quantity: int
-    start_date: date
+    customer_id: relay.GlobalID = strawberry.field(
+        description="The customer, one of those you may see."
+    )
+    product_id: relay.GlobalID = strawberry.field(
+        description="The product: not retired, and not a one-time fee."
+    )
+    quantity: int = strawberry.field(description="The licences held from the start; at least 1.")
+    start_date: date = strawberry.field(
+        description="The first day in service; not in a month already invoiced to the "
+        "customer's partner for the product's program."
+    )
     billing_term: BillingTerm | None = strawberry.field(  # type: ignore[valid-type]
-        default=None, description="Default: the product's billing term."
+        default=None, description="How it is billed; the product's billing term when omitted."
     )
 
 
-@strawberry.input
+@strawberry.input(description="A new quantity for a subscription from a day on.")
 class ChangeSubscriptionQuantityInput:
-    id: relay.GlobalID
-    quantity: int
-    effective_from: date
+    id: relay.GlobalID = strawberry.field(description="The subscription (a CustomerSubscription).")
+    quantity: int = strawberry.field(
+        description="The licences held from `effectiveFrom` on; 0 or more."
+    )
+    effective_from: date = strawberry.field(
+        description="The first day of the new quantity: not before the start, not from the "
+        "cancellation on, and not in a month already invoiced. A second change for the same "
+        "day is kept too and wins."
+    )
 
 
-@strawberry.input
+@strawberry.input(description="When a subscription's service ends.")
 class CancelSubscriptionInput:
-    id: relay.GlobalID
-    cancelled_from: date = strawberry.field(description="The first day no longer in service.")
+    id: relay.GlobalID = strawberry.field(description="The subscription (a CustomerSubscription).")
+    cancelled_from: date = strawberry.field(
+        description="The first day no longer in service: not before the start, after every "
+        "recorded quantity change, and not in a month already invoiced."
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The subscription as it is now, or why the change was refused.")
 class SubscriptionPayload:
-    subscription: Subscription | None
-    errors: list[UserError]
+    subscription: Subscription | None = strawberry.field(
+        description="The subscription after the change; null when it was refused."
+    )
+    errors: list[UserError] = errors_field()
