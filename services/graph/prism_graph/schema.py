@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Annotated
 
 import strawberry
 from strawberry import relay
@@ -59,7 +60,14 @@ class Query(
         permission_classes=[authenticated()],
         description="Any object by its global id; null when there is none you may see.",
     )
-    async def node(self, info: Info, id: relay.GlobalID) -> relay.Node | None:
+    async def node(
+        self,
+        info: Info,
+        id: Annotated[
+            relay.GlobalID,
+            strawberry.argument(description="The object's global id, as any `id` field gives it."),
+        ],
+    ) -> relay.Node | None:
         try:
             return await id.resolve_node(info, required=False)
         except (ValueError, KeyError, AttributeError, TypeError):

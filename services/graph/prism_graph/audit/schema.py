@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy import ColumnElement, false, select, true
@@ -12,7 +12,7 @@ from prism_domain.access import Permission, Scope
 from prism_graph.access import requires
 from prism_graph.common.connections import Counted
 from prism_graph.common.ids import decode_id
-from prism_graph.common.pagination import Page, SortKey, connection, paginate
+from prism_graph.common.pagination import PAGE_ARGUMENTS, Page, SortKey, connection, paginate
 from prism_graph.context import Info
 from prism_tables.audit import AuditEvent as AuditEventRow
 
@@ -20,16 +20,30 @@ from prism_tables.audit import AuditEvent as AuditEventRow
 @strawberry.type(description="One mutation: who, acting for whom, what, on what, when, outcome.")
 class AuditEvent(relay.Node):
     id: relay.NodeID[int]
-    occurred_at: datetime
-    actor_kind: str
-    actor_label: str
+    occurred_at: datetime = strawberry.field(description="When the mutation ran.")
+    actor_kind: str = strawberry.field(
+        description="Who made it: USER (a staff user), API_CLIENT, CONTACT (a customer "
+        "account's contact) or ANONYMOUS (e.g. a sign-in or an e-mailed link)."
+    )
+    actor_label: str = strawberry.field(
+        description="The actor's name as shown to people, e.g. the user's e-mail address; for "
+        "an anonymous caller, the e-mail address it gave, if any."
+    )
     acting_for_partner: bool = strawberry.field(
         description="True when distributor staff made it while acting for the partner."
     )
-    operation: str
-    target: str | None
+    operation: str = strawberry.field(
+        description="The mutation's name as in the schema, e.g. createPartner."
+    )
+    target: str | None = strawberry.field(
+        description="The global id of what the mutation acted on (usable with `node(id:)`); "
+        "null when there is none, e.g. a refused creation."
+    )
     outcome: str = strawberry.field(description="SUCCESS, REFUSED (input errors), DENIED or ERROR.")
-    detail: str | None
+    detail: str | None = strawberry.field(
+        description="For REFUSED, each error as `field: CODE`; for DENIED, the reason; for "
+        "ERROR, the kind of failure. Passwords, tokens and secrets are never recorded."
+    )
 
     @classmethod
     def from_model(cls, row: AuditEventRow) -> AuditEvent:
@@ -77,14 +91,26 @@ def visible_audit(scope: Scope | None) -> ColumnElement[bool]:
 class AuditQueries:
     @strawberry.field(
         permission_classes=[requires(Permission.VIEW_AUDIT_LOG)],
-        description="The audit log of the caller's partner, newest first.",
+        description="The audit log, newest first: every mutation of the caller's partner "
+        "(the distributor's staff: of every partner and their own; acting for a partner, that "
+        "partner's).",
     )
     async def audit_log(
         self,
         info: Info,
-        operation: str | None = None,
-        first: int | None = None,
-        after: str | None = None,
+        operation: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Only the records of this mutation, by its name in the schema "
+                "(e.g. createPartner)."
+            ),
+        ] = None,
+        first: Annotated[
+            int | None, strawberry.argument(description=PAGE_ARGUMENTS["first"])
+        ] = None,
+        after: Annotated[
+            str | None, strawberry.argument(description=PAGE_ARGUMENTS["after"])
+        ] = None,
     ) -> AuditEventConnection:
         stmt = select(AuditEventRow).where(visible_audit(info.context.scope))
         if operation:

@@ -9,16 +9,15 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 import strawberry
-from sqlalchemy import Select
 from strawberry import relay
 
 from prism_domain.catalogue import BillingTerm as DomainBillingTerm
 from prism_domain.catalogue import ProductKind as DomainProductKind
 from prism_domain.money import exact_amount
+from prism_graph.common.connections import Counted
 from prism_graph.common.enums import described_enum
 from prism_graph.common.errors import ErrorCode
 from prism_graph.common.nodes import load_nodes
-from prism_graph.common.pagination import count_all
 from prism_graph.context import Info
 from prism_tables import catalogue as models
 
@@ -176,12 +175,8 @@ class Product(relay.Node):
 
 
 @strawberry.type(description="A page of products.")
-class ProductConnection(relay.Connection[Product]):
-    filtered: strawberry.Private[Select[Any]]
-
-    @strawberry.field(description="How many products match the filter, on all pages.")
-    async def total_count(self, info: Info) -> int:
-        return await count_all(info.context.reader.scalar, self.filtered)
+class ProductConnection(Counted, relay.Connection[Product]):
+    pass
 
 
 @strawberry.type(description="A problem with one row (the header is row 1) of an import.")

@@ -16,11 +16,65 @@ from graphql import GraphQLError
 
 from prism_domain.errors import ErrorCode as DomainErrorCode
 from prism_domain.errors import FieldError
+from prism_graph.common.enums import described_enum
 
 log = logging.getLogger(__name__)
 
-ErrorCode = strawberry.enum(
-    DomainErrorCode, name="ErrorCode", description="Why an input was refused."
+ErrorCode = described_enum(
+    DomainErrorCode,
+    name="ErrorCode",
+    description="Why an input was refused: a stable code to branch on, beside the message for "
+    "people. Nothing was changed.",
+    values={
+        "REQUIRED": "A value is needed here and none (or only blanks) was given.",
+        "INVALID": "The value is not of the expected form, e.g. an e-mail address, a domain, "
+        "a time zone, a date or an id of the wrong type.",
+        "TOO_LONG": "The text is longer than allowed; the message gives the limit.",
+        "TOO_SHORT": "The text is shorter than allowed; the message gives the limit.",
+        "DUPLICATE": "Another record has this value already (a name, a domain, an e-mail "
+        "address, a SKU).",
+        "NOT_FOUND": "No such record, or one you may not see: another tenant's ids are "
+        "answered like ids that do not exist.",
+        "INVALID_CREDENTIALS": "The e-mail address and password do not match an active user "
+        "(an unknown address gets the same answer).",
+        "THROTTLED": "Too many attempts in a short time; wait and try again.",
+        "EXPIRED": "The link or token has expired; ask for a new one.",
+        "ALREADY_USED": "The single-use link or token was used already.",
+        "REPLACED": "The single-use link was replaced by a newer one (a re-send): use the "
+        "latest link.",
+        "WEAK_PASSWORD": "The password is too short or too easy to guess.",
+        "NOT_ALLOWED": "The request is understood but breaks a rule of the product, e.g. "
+        "deactivating yourself or removing an account's primary contact; the message says "
+        "which.",
+        "CONFLICT": "The record is not in a state that allows this (e.g. an order already "
+        "submitted, a month already invoiced, a user who has accepted), or it changed "
+        "meanwhile: load it again.",
+        "OUT_OF_RANGE": "A number or date outside what is allowed, e.g. a quantity below the "
+        "minimum or a date before a subscription starts.",
+        "CURRENCY_MISMATCH": "A product priced in another currency than the order.",
+        "BELOW_COST": "A price below the buy price: the product would sell at a loss.",
+        "RETIRED": "The product or program is retired and takes nothing new.",
+        "LAST_CONTACT_OF_TYPE": "The contact is the last one of a contact type the account "
+        "must keep: add another of that type first.",
+        "LIMIT_REACHED": "The account has as many contacts as it may have; delete one first.",
+        "WRONG_DOMAIN": "A primary or billing contact's address must be on the partner's (or "
+        "customer's) domain.",
+        "NOT_VERIFIED": "The contact has not verified their e-mail address yet.",
+        "CONFIRMATION_REQUIRED": "The change has consequences: send it again with the "
+        "confirmation the message names (e.g. `confirm: true`).",
+        "PSA_NOT_CONNECTED": "The partner has not connected its PSA (Autotask) yet.",
+        "PSA_UNKNOWN_USER": "Autotask knows no API user with this username.",
+        "PSA_WRONG_SECRET": "Autotask refused the username and secret: check the secret.",
+        "PSA_USER_LOCKED": "Autotask says the API user is locked: an Autotask administrator "
+        "must unlock it.",
+        "PSA_USER_INACTIVE": "Autotask says the API user is not active.",
+        "PSA_INVALID_INTEGRATION_CODE": "Autotask refused the integration code (the API "
+        "tracking identifier).",
+        "PSA_PERMISSION_DENIED": "The API user's security level does not allow what the sync "
+        "needs.",
+        "PSA_UNAVAILABLE": "Autotask could not be reached or answered with an error; try "
+        "again later.",
+    },
 )
 
 
@@ -29,8 +83,12 @@ class UserError:
     field: str | None = strawberry.field(
         description="The input field at fault, as a dotted path; null for the input as a whole."
     )
-    code: ErrorCode  # type: ignore[valid-type]
-    message: str
+    code: ErrorCode = strawberry.field(  # type: ignore[valid-type]
+        description="Why it was refused, as a stable code to branch on."
+    )
+    message: str = strawberry.field(
+        description="What went wrong and what to do, in words to show to people."
+    )
 
 
 def user_errors(errors: list[FieldError], prefix: str | None = "input") -> list[UserError]:

@@ -8,16 +8,15 @@ from datetime import datetime
 from typing import Any
 
 import strawberry
-from sqlalchemy import Select
 from strawberry import relay
 
 from prism_domain.access import Application as DomainApplication
 from prism_domain.access import Permission
 from prism_domain.access import PrincipalKind as DomainPrincipalKind
 from prism_domain.access import UserRole as DomainUserRole
+from prism_graph.common.connections import Counted
 from prism_graph.common.enums import described_enum
 from prism_graph.common.nodes import load_nodes
-from prism_graph.common.pagination import count_all
 from prism_graph.context import Info
 from prism_graph.organisations.types import Organisation
 from prism_tables import identity as models
@@ -208,9 +207,5 @@ class Me:
 
 
 @strawberry.type(description="A page of users.")
-class UserConnection(relay.Connection[User]):
-    filtered: strawberry.Private[Select[Any]]
-
-    @strawberry.field(description="How many users match the search, on all pages.")
-    async def total_count(self, info: Info) -> int:
-        return await count_all(info.context.reader.scalar, self.filtered)
+class UserConnection(Counted, relay.Connection[User]):
+    pass

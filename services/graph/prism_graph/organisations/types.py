@@ -7,13 +7,12 @@ from datetime import datetime
 from typing import Any
 
 import strawberry
-from sqlalchemy import Select
 from strawberry import relay
 
 from prism_domain.organisations import OrganisationKind as DomainOrganisationKind
+from prism_graph.common.connections import Counted
 from prism_graph.common.enums import described_enum
 from prism_graph.common.nodes import load_nodes
-from prism_graph.common.pagination import count_all
 from prism_graph.context import Info
 from prism_tables import organisations as models
 
@@ -81,9 +80,5 @@ class Organisation(relay.Node):
 
 
 @strawberry.type(description="A page of partners.")
-class OrganisationConnection(relay.Connection[Organisation]):
-    filtered: strawberry.Private[Select[Any]]
-
-    @strawberry.field(description="How many partners match the search, on all pages.")
-    async def total_count(self, info: Info) -> int:
-        return await count_all(info.context.reader.scalar, self.filtered)
+class OrganisationConnection(Counted, relay.Connection[Organisation]):
+    pass

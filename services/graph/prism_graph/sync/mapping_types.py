@@ -5,16 +5,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import Enum
-from typing import Any
 
 import strawberry
-from sqlalchemy import Select
 from strawberry import relay
 
 from prism_domain.mapping import Suggestion
+from prism_graph.common.connections import Counted
 from prism_graph.common.enums import described_enum
 from prism_graph.common.errors import UserError
-from prism_graph.common.pagination import count_all
 from prism_graph.context import Info
 from prism_graph.customers.types import Customer, SortDirection
 from prism_graph.sync.common import SyncItemOutcome
@@ -120,16 +118,11 @@ class SyncCustomerEdge:
 
 
 @strawberry.type(description="A page of a program's customers for mapping.")
-class SyncCustomerConnection:
+class SyncCustomerConnection(Counted):
     edges: list[SyncCustomerEdge] = strawberry.field(description="This page's rows.")
     page_info: relay.PageInfo = strawberry.field(
         description="Whether more rows follow or precede, and the cursors to get them."
     )
-    filtered: strawberry.Private[Select[Any]]
-
-    @strawberry.field(description="How many customers match the search, on all pages.")
-    async def total_count(self, info: Info) -> int:
-        return await count_all(info.context.reader.scalar, self.filtered)
 
 
 class SyncCustomerSortKind(Enum):
