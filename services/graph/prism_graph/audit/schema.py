@@ -12,7 +12,14 @@ from prism_domain.access import Permission, Scope
 from prism_graph.access import requires
 from prism_graph.common.connections import Counted
 from prism_graph.common.ids import decode_id
-from prism_graph.common.pagination import PAGE_ARGUMENTS, Page, SortKey, connection, paginate
+from prism_graph.common.pagination import (
+    After,
+    First,
+    Page,
+    SortKey,
+    connection,
+    paginate,
+)
 from prism_graph.context import Info
 from prism_tables.audit import AuditEvent as AuditEventRow
 
@@ -105,12 +112,8 @@ class AuditQueries:
                 "(e.g. createPartner)."
             ),
         ] = None,
-        first: Annotated[
-            int | None, strawberry.argument(description=PAGE_ARGUMENTS["first"])
-        ] = None,
-        after: Annotated[
-            str | None, strawberry.argument(description=PAGE_ARGUMENTS["after"])
-        ] = None,
+        first: First = None,
+        after: After = None,
     ) -> AuditEventConnection:
         stmt = select(AuditEventRow).where(visible_audit(info.context.scope))
         if operation:

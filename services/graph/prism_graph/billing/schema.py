@@ -34,7 +34,16 @@ from prism_graph.catalogue.types import RowError
 from prism_graph.common.decimals import fixed
 from prism_graph.common.errors import BadRequest, user_errors
 from prism_graph.common.ids import node_pk
-from prism_graph.common.pagination import PAGE_ARGUMENTS, Page, SortKey, connection, paginate
+from prism_graph.common.pagination import (
+    After,
+    Before,
+    First,
+    Last,
+    Page,
+    SortKey,
+    connection,
+    paginate,
+)
 from prism_graph.context import Info
 from prism_graph.organisations import zones
 from prism_tables import billing as models
@@ -83,16 +92,10 @@ class BillingQueries:
             relay.GlobalID | None,
             strawberry.argument(description="Only the invoices of this program."),
         ] = None,
-        first: Annotated[
-            int | None, strawberry.argument(description=PAGE_ARGUMENTS["first"])
-        ] = None,
-        after: Annotated[
-            str | None, strawberry.argument(description=PAGE_ARGUMENTS["after"])
-        ] = None,
-        last: Annotated[int | None, strawberry.argument(description=PAGE_ARGUMENTS["last"])] = None,
-        before: Annotated[
-            str | None, strawberry.argument(description=PAGE_ARGUMENTS["before"])
-        ] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> InvoiceConnection:
         stmt = select(models.Invoice).where(visible_invoices(info.context.scope))
         if month is not None:

@@ -13,8 +13,9 @@ import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
+import strawberry
 from sqlalchemy import ColumnElement, Select, and_, func, or_
 from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.types import TypeDecorator
@@ -186,3 +187,9 @@ PAGE_ARGUMENTS = {
     "last": f"At most this many from the end (or before `before`); {MAX_PAGE_SIZE} at most.",
     "before": "The `startCursor` of the page after; continue before it.",
 }
+
+# The paging arguments of a list field, described once: `first: First = None`, ...
+First = Annotated[int | None, strawberry.argument(description=PAGE_ARGUMENTS["first"])]
+After = Annotated[str | None, strawberry.argument(description=PAGE_ARGUMENTS["after"])]
+Last = Annotated[int | None, strawberry.argument(description=PAGE_ARGUMENTS["last"])]
+Before = Annotated[str | None, strawberry.argument(description=PAGE_ARGUMENTS["before"])]

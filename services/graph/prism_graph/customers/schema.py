@@ -14,7 +14,16 @@ from prism_graph.access import owner_for_new_customer, requires, visible_custome
 from prism_graph.common.errors import user_errors
 from prism_graph.common.ids import node_pk
 from prism_graph.common.loaders import record_columns
-from prism_graph.common.pagination import Page, SortKey, connection, paginate
+from prism_graph.common.pagination import (
+    After,
+    Before,
+    First,
+    Last,
+    Page,
+    SortKey,
+    connection,
+    paginate,
+)
 from prism_graph.common.selection import selected_below
 from prism_graph.context import Info
 from prism_graph.customers import service
@@ -69,10 +78,10 @@ class CustomerQueries:
             ),
         ] = None,
         order_by: CustomerOrder | None = None,
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> CustomerConnection:
         order = order_by or CustomerOrder()
         stmt = select(*record_columns(models.Customer)).where(visible_customers(info.context.scope))

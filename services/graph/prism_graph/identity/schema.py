@@ -16,7 +16,16 @@ from prism_domain.errors import ErrorCode, FieldError
 from prism_graph.access import authenticated, public, requires, visible_api_clients, visible_users
 from prism_graph.common.errors import user_errors
 from prism_graph.common.ids import node_pk
-from prism_graph.common.pagination import PAGE_ARGUMENTS, Page, SortKey, connection, paginate
+from prism_graph.common.pagination import (
+    After,
+    Before,
+    First,
+    Last,
+    Page,
+    SortKey,
+    connection,
+    paginate,
+)
 from prism_graph.context import Info
 from prism_graph.identity import api_clients, service, users
 from prism_graph.identity.inputs import (
@@ -109,16 +118,10 @@ class IdentityQueries:
                 "distributor or one partner); an organisation you cannot see gives an empty page.",
             ),
         ] = None,
-        first: Annotated[
-            int | None, strawberry.argument(description=PAGE_ARGUMENTS["first"])
-        ] = None,
-        after: Annotated[
-            str | None, strawberry.argument(description=PAGE_ARGUMENTS["after"])
-        ] = None,
-        last: Annotated[int | None, strawberry.argument(description=PAGE_ARGUMENTS["last"])] = None,
-        before: Annotated[
-            str | None, strawberry.argument(description=PAGE_ARGUMENTS["before"])
-        ] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> UserConnection:
         stmt = select(models.User).where(visible_users(info.context.scope))
         text = (search or "").strip().lower()

@@ -20,7 +20,16 @@ from prism_domain.errors import FieldError
 from prism_graph.access import public, requires, visible_orders
 from prism_graph.common.errors import user_errors
 from prism_graph.common.ids import node_pk
-from prism_graph.common.pagination import Page, SortKey, connection, paginate
+from prism_graph.common.pagination import (
+    After,
+    Before,
+    First,
+    Last,
+    Page,
+    SortKey,
+    connection,
+    paginate,
+)
 from prism_graph.contacts.config import contacts_config
 from prism_graph.context import Info
 from prism_graph.orders import drafts, rfi, submission
@@ -124,10 +133,10 @@ class OrderQueries:
         info: Info,
         customer_id: relay.GlobalID | None = None,
         status: OrderStatus | None = None,  # type: ignore[valid-type]
-        first: int | None = None,
-        after: str | None = None,
-        last: int | None = None,
-        before: str | None = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> OrderConnection:
         stmt = select(models.Order).where(visible_orders(info.context.scope))
         if customer_id is not None:

@@ -14,7 +14,16 @@ from prism_graph.access import authenticated, requires, visible_partner_accounts
 from prism_graph.catalogue.schema import like_pattern
 from prism_graph.common.errors import user_errors
 from prism_graph.common.ids import node_pk
-from prism_graph.common.pagination import PAGE_ARGUMENTS, Page, SortKey, connection, paginate
+from prism_graph.common.pagination import (
+    After,
+    Before,
+    First,
+    Last,
+    Page,
+    SortKey,
+    connection,
+    paginate,
+)
 from prism_graph.context import Info
 from prism_graph.identity.types import User
 from prism_graph.organisations import partners, service
@@ -58,16 +67,10 @@ class OrganisationQueries:
                 description="Only partners whose name or domain contains this text (any letter case).",
             ),
         ] = None,
-        first: Annotated[
-            int | None, strawberry.argument(description=PAGE_ARGUMENTS["first"])
-        ] = None,
-        after: Annotated[
-            str | None, strawberry.argument(description=PAGE_ARGUMENTS["after"])
-        ] = None,
-        last: Annotated[int | None, strawberry.argument(description=PAGE_ARGUMENTS["last"])] = None,
-        before: Annotated[
-            str | None, strawberry.argument(description=PAGE_ARGUMENTS["before"])
-        ] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> OrganisationConnection:
         org = models.Organisation
         stmt = select(org).where(visible_partner_accounts(info.context.scope))

@@ -21,7 +21,16 @@ from prism_graph.billing.types import Invoice
 from prism_graph.catalogue.schema import like_pattern
 from prism_graph.common.errors import user_errors
 from prism_graph.common.ids import node_pk
-from prism_graph.common.pagination import PAGE_ARGUMENTS, Page, SortKey, connection, paginate
+from prism_graph.common.pagination import (
+    After,
+    Before,
+    First,
+    Last,
+    Page,
+    SortKey,
+    connection,
+    paginate,
+)
 from prism_graph.context import Info
 from prism_graph.customers.types import SortDirection
 from prism_graph.sync import mapping, service, suggestions
@@ -142,16 +151,10 @@ class InvoiceSyncQueries:
             SyncCustomerOrder | None,
             strawberry.argument(description="The sort; by name, ascending, by default."),
         ] = None,
-        first: Annotated[
-            int | None, strawberry.argument(description=PAGE_ARGUMENTS["first"])
-        ] = None,
-        after: Annotated[
-            str | None, strawberry.argument(description=PAGE_ARGUMENTS["after"])
-        ] = None,
-        last: Annotated[int | None, strawberry.argument(description=PAGE_ARGUMENTS["last"])] = None,
-        before: Annotated[
-            str | None, strawberry.argument(description=PAGE_ARGUMENTS["before"])
-        ] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> SyncCustomerConnection:
         partner = _partner(info)
         program = node_pk(program_id, "Program")
@@ -221,16 +224,10 @@ class InvoiceSyncQueries:
         self,
         info: Info,
         program_id: Annotated[relay.GlobalID, PROGRAM],
-        first: Annotated[
-            int | None, strawberry.argument(description=PAGE_ARGUMENTS["first"])
-        ] = None,
-        after: Annotated[
-            str | None, strawberry.argument(description=PAGE_ARGUMENTS["after"])
-        ] = None,
-        last: Annotated[int | None, strawberry.argument(description=PAGE_ARGUMENTS["last"])] = None,
-        before: Annotated[
-            str | None, strawberry.argument(description=PAGE_ARGUMENTS["before"])
-        ] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> InvoiceSyncRunConnection:
         runs = _runs(info, program_id)
         page: Page[RunRow] = await paginate(

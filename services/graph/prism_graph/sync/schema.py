@@ -22,7 +22,16 @@ from prism_graph.access import (
 )
 from prism_graph.common.errors import user_errors
 from prism_graph.common.ids import node_pk
-from prism_graph.common.pagination import PAGE_ARGUMENTS, Page, SortKey, connection, paginate
+from prism_graph.common.pagination import (
+    After,
+    Before,
+    First,
+    Last,
+    Page,
+    SortKey,
+    connection,
+    paginate,
+)
 from prism_graph.context import Info
 from prism_graph.organisations import zones
 from prism_graph.sync import pickers, service
@@ -244,16 +253,10 @@ class PsaQueries(InvoiceSyncQueries):
         self,
         info: Info,
         program_id: Annotated[relay.GlobalID, PROGRAM],
-        first: Annotated[
-            int | None, strawberry.argument(description=PAGE_ARGUMENTS["first"])
-        ] = None,
-        after: Annotated[
-            str | None, strawberry.argument(description=PAGE_ARGUMENTS["after"])
-        ] = None,
-        last: Annotated[int | None, strawberry.argument(description=PAGE_ARGUMENTS["last"])] = None,
-        before: Annotated[
-            str | None, strawberry.argument(description=PAGE_ARGUMENTS["before"])
-        ] = None,
+        first: First = None,
+        after: After = None,
+        last: Last = None,
+        before: Before = None,
     ) -> ProductSyncRunConnection:
         runs = _runs(info, program_id)
         page: Page[RunRow] = await paginate(
