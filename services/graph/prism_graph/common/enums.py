@@ -6,7 +6,7 @@ front-end developer reads about each value are given where the enum is exposed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from enum import Enum
 from typing import TypeVar
 
@@ -32,3 +32,13 @@ def described_enum(cls: E, *, name: str, description: str, values: Mapping[str, 
     for value in exposed.__strawberry_definition__.values:  # type: ignore[attr-defined]
         value.description = values[value.name]
     return exposed
+
+
+def described(*, name: str, description: str, values: Mapping[str, str]) -> Callable[[E], E]:
+    """`described_enum` as a class decorator, for an enum the API itself defines (one that is
+    not the domain's), so that the class stays a type for annotations."""
+
+    def expose(cls: E) -> E:
+        return described_enum(cls, name=name, description=description, values=values)
+
+    return expose

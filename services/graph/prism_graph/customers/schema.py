@@ -64,7 +64,13 @@ class CustomerQueries:
     async def customers(
         self,
         info: Info,
-        search: str | None = None,
+        search: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Text to find in the name or the domain, ignoring case; omitted or "
+                "blank: no search."
+            ),
+        ] = None,
         status: Annotated[
             list[CustomerStatus] | None,  # type: ignore[valid-type]
             strawberry.argument(
@@ -77,7 +83,10 @@ class CustomerQueries:
                 description="Only customers with a tenant or a subscription in this program."
             ),
         ] = None,
-        order_by: CustomerOrder | None = None,
+        order_by: Annotated[
+            CustomerOrder | None,
+            strawberry.argument(description="How to sort; by name, ascending, when omitted."),
+        ] = None,
         first: First = None,
         after: After = None,
         last: Last = None,
@@ -129,9 +138,14 @@ class CustomerQueries:
 
     @strawberry.field(
         permission_classes=[requires(Permission.VIEW_CUSTOMERS)],
-        description="One customer by id; null when there is none.",
+        description="One customer by id; null when there is none you may see (another "
+        "partner's customer is answered like one that does not exist).",
     )
-    async def customer(self, info: Info, id: relay.GlobalID) -> Customer | None:
+    async def customer(
+        self,
+        info: Info,
+        id: Annotated[relay.GlobalID, strawberry.argument(description="The customer's id.")],
+    ) -> Customer | None:
         pk = node_pk(id, "Customer")
         row = await info.context.loaders.customer_by_id.load(pk) if pk >= 0 else None
         return Customer.from_model(row) if row else None
@@ -141,10 +155,13 @@ class CustomerQueries:
 class CustomerMutations:
     @strawberry.mutation(
         permission_classes=[requires(Permission.MANAGE_CUSTOMERS)],
-        description="Create a customer (a prospect until an order is submitted).",
+        description="Create a customer, a prospect until an order is submitted for it. A name "
+        "another customer of the partner already has is refused.",
     )
     async def create_customer(
-        self, info: Info, input: CreateCustomerInput
+        self,
+        info: Info,
+        input: Annotated[CreateCustomerInput, strawberry.argument(description="The new customer.")],
     ) -> CreateCustomerPayload:
         assert info.context.principal is not None
         partner_id = owner_for_new_customer(info.context.principal, input.partner_id)

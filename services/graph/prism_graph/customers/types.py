@@ -13,7 +13,8 @@ from prism_domain.access import Permission
 from prism_domain.customers import CustomerStatus as DomainCustomerStatus
 from prism_graph.access import requires
 from prism_graph.catalogue.types import Program
-from prism_graph.common.errors import UserError
+from prism_graph.common.enums import described, described_enum
+from prism_graph.common.errors import UserError, errors_field
 from prism_graph.common.loaders import GroupedRows, load_together, now_or_later
 from prism_graph.common.nodes import load_nodes
 from prism_graph.common.pagination import count_all
@@ -27,7 +28,19 @@ if TYPE_CHECKING:
     from prism_graph.contacts.types import CustomerContact
     from prism_graph.orders.types import CustomerAttachment, Order
 
-CustomerStatus = strawberry.enum(DomainCustomerStatus, name="CustomerStatus")
+CustomerStatus = described_enum(
+    DomainCustomerStatus,
+    name="CustomerStatus",
+    description="Where a customer is on its way from prospect to customer. A status only "
+    "moves forward: prospect, then in progress, then active.",
+    values={
+        "PROSPECT": "No order submitted yet: every new customer record starts here. Orders "
+        "can be drafted and saved for it without changing its status.",
+        "IN_PROGRESS": "An order has been submitted and the customer is being onboarded. "
+        "Submitting a prospect's first order sets it.",
+        "ACTIVE": "Onboarding is complete; set with `updateCustomer`.",
+    },
+)
 
 # The customer fields whose rows can be read together with a page of customers.
 _CHILD_LOADERS: dict[str, Callable[[Loaders], GroupedRows]] = {
@@ -49,11 +62,22 @@ async def prefetch_children(loaders: Loaders, ids: Sequence[int], fields: set[st
 @strawberry.type(description="An end customer of a partner, or directly of the distributor.")
 class Customer(relay.Node):
     id: relay.NodeID[int]
-    name: str
-    domain: str | None
-    status: CustomerStatus  # type: ignore[valid-type]
-    created_at: datetime
-    updated_at: datetime
+    name: str = strawberry.field(
+        description="The company name, 1 to 200 characters; no two customers of the same "
+        "partner (or of the distributor) share a name, ignoring case."
+    )
+    domain: str | None = strawberry.field(
+        description="The company's internet domain in lower case, e.g. contoso.com; null when "
+        "none was given."
+    )
+    status: CustomerStatus = strawberry.field(  # type: ignore[valid-type]
+        description="A prospect until its first order is submitted, then in progress until "
+        "onboarding completes, then active."
+    )
+    created_at: datetime = strawberry.field(description="When the customer was created (UTC).")
+    updated_at: datetime = strawberry.field(
+        description="When the customer last changed (UTC), e.g. its name or status."
+    )
     owner_id: strawberry.Private[int]
 
     @strawberry.field(description="The partner or distributor the customer belongs to.")
@@ -84,7 +108,8 @@ class Customer(relay.Node):
         lambda customer, context: now_or_later(
             context.loaders.subscriptions_by_customer, customer.id, _subscriptions
         ),
-        description="The customer's subscriptions, oldest first (O7).",
+        description="The customer's subscriptions, oldest first. Submitting an order creates "
+        "one for each of its licence and usage products.",
         graphql_type=list[Subscription],
     )
 
@@ -92,7 +117,8 @@ class Customer(relay.Node):
         lambda customer, context: now_or_later(
             context.loaders.customer_contacts_by_customer, customer.id, _contacts
         ),
-        description="The customer account's contacts (R1), oldest first.",
+        description="The customer account's contacts, oldest first: at most five unless the "
+        "deployment allows more.",
         graphql_type=list[
             Annotated["CustomerContact", strawberry.lazy("prism_graph.contacts.types")]
         ],
@@ -158,22 +184,40 @@ def _contacts(rows: Iterable[Any]) -> list[CustomerContact]:
     return [CustomerContact.from_model(r) for r in rows]
 
 
-@strawberry.enum(description="What a customer list is ordered by.")
+@described(
+    name="CustomerSortField",
+    description="What a customer list is ordered by (then by customer, to keep pages stable).",
+    values={
+        "NAME": "The company name, alphabetically, ignoring case.",
+        "CREATED_AT": "When the customer was created.",
+    },
+)
 class CustomerSortField(Enum):
     NAME = "NAME"
     CREATED_AT = "CREATED_AT"
 
 
-@strawberry.enum
+@described(
+    name="SortDirection",
+    description="Which way a list is sorted.",
+    values={
+        "ASC": "Ascending: A to Z, smallest or oldest first.",
+        "DESC": "Descending: Z to A, largest or newest first.",
+    },
+)
 class SortDirection(Enum):
     ASC = "ASC"
     DESC = "DESC"
 
 
-@strawberry.input
+@strawberry.input(description="How a customer list is sorted.")
 class CustomerOrder:
-    field: CustomerSortField = CustomerSortField.NAME
-    direction: SortDirection = SortDirection.ASC
+    field: CustomerSortField = strawberry.field(
+        default=CustomerSortField.NAME, description="What to sort by; the name by default."
+    )
+    direction: SortDirection = strawberry.field(
+        default=SortDirection.ASC, description="Ascending (the default) or descending."
+    )
 
 
 @strawberry.type(description="A page of customers.")
@@ -185,19 +229,32 @@ class CustomerConnection(relay.Connection[Customer]):
         return await count_all(info.context.reader.scalar, self.filtered)
 
 
-@strawberry.input
+@strawberry.input(description="A new customer, which starts as a prospect.")
 class CreateCustomerInput:
     name: str = strawberry.field(description="Company name, 1 to 200 characters.")
-    domain: str | None = strawberry.field(default=None, description="e.g. contoso.com")
+    domain: str | None = strawberry.field(
+        default=None, description="The company's internet domain, e.g. contoso.com; optional."
+    )
     partner_id: relay.GlobalID | None = strawberry.field(
         default=None,
-        description="The partner that sells to this customer; null for a direct customer.",
+        description="The partner that sells to this customer. Left out by the distributor's "
+        "staff (not acting for a partner): a direct customer of the distributor. A partner's "
+        "staff and API clients may leave it out or name their own partner: their customers are "
+        "always their partner's.",
     )
-    client_mutation_id: str | None = None
+    client_mutation_id: str | None = strawberry.field(
+        default=None,
+        description="Any text of yours, given back unchanged in the payload to match an answer "
+        "to its request.",
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The outcome of creating a customer.")
 class CreateCustomerPayload:
-    customer: Customer | None
-    errors: list[UserError]
-    client_mutation_id: str | None = None
+    customer: Customer | None = strawberry.field(
+        description="The new customer, a prospect; null when refused."
+    )
+    errors: list[UserError] = errors_field()
+    client_mutation_id: str | None = strawberry.field(
+        default=None, description="The input's `clientMutationId`, unchanged."
+    )

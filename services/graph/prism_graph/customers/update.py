@@ -6,6 +6,8 @@ prospect a customer in progress (O2), onboarding makes it active; nothing turns 
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -16,7 +18,7 @@ from prism_domain.customers import CustomerStatus as DomainStatus
 from prism_domain.customers import NewCustomer
 from prism_domain.errors import DomainValidationError, ErrorCode, FieldError
 from prism_graph.access import requires, visible_customers
-from prism_graph.common.errors import UserError, user_errors
+from prism_graph.common.errors import UserError, errors_field, user_errors
 from prism_graph.common.ids import node_pk
 from prism_graph.context import Info
 from prism_graph.customers.types import Customer as CustomerType
@@ -82,28 +84,46 @@ async def update_customer(
         return customer
 
 
-@strawberry.input
+@strawberry.input(description="Changes to a customer; an omitted field is left as it is.")
 class UpdateCustomerInput:
-    id: relay.GlobalID
-    name: str | None = None
-    domain: str | None = strawberry.field(default=None, description="'' removes the domain.")
-    status: CustomerStatus | None = None  # type: ignore[valid-type]
+    id: relay.GlobalID = strawberry.field(description="The customer to change.")
+    name: str | None = strawberry.field(
+        default=None,
+        description="The new company name, 1 to 200 characters; no other customer of the same "
+        "partner may have it (ignoring case).",
+    )
+    domain: str | None = strawberry.field(
+        default=None,
+        description="The new internet domain, e.g. contoso.com; an empty string removes it.",
+    )
+    status: CustomerStatus | None = strawberry.field(  # type: ignore[valid-type]
+        default=None,
+        description="The new status, forward only (prospect, in progress, active): a status "
+        "before the current one is refused.",
+    )
 
 
-@strawberry.type
+@strawberry.type(description="The outcome of a change to a customer.")
 class UpdateCustomerPayload:
-    customer: CustomerType | None
-    errors: list[UserError]
+    customer: CustomerType | None = strawberry.field(
+        description="The customer as it is now; null when refused."
+    )
+    errors: list[UserError] = errors_field()
 
 
 @strawberry.type
 class CustomerUpdateMutations:
     @strawberry.mutation(
         permission_classes=[requires(Permission.MANAGE_CUSTOMERS)],
-        description="Change a customer's name, domain or status (forward only).",
+        description="Change a customer's name, domain or status. A status only moves forward; "
+        "a name another customer of the partner has is refused.",
     )
     async def update_customer(
-        self, info: Info, input: UpdateCustomerInput
+        self,
+        info: Info,
+        input: Annotated[
+            UpdateCustomerInput, strawberry.argument(description="The customer and its changes.")
+        ],
     ) -> UpdateCustomerPayload:
         result = await update_customer(
             info.context.database,

@@ -9,7 +9,7 @@ anonymous path: its token is the credential.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import strawberry
 from sqlalchemy import select
@@ -117,22 +117,38 @@ def _form_payload(
 class OrderQueries:
     @strawberry.field(
         permission_classes=[requires(Permission.VIEW_ORDERS)],
-        description="One order by id; null when there is none.",
+        description="One order by id; null when there is none you may see (a customer's "
+        "contacts see their own customer's submitted orders only).",
     )
-    async def order(self, info: Info, id: relay.GlobalID) -> Order | None:
+    async def order(
+        self,
+        info: Info,
+        id: Annotated[relay.GlobalID, strawberry.argument(description="The order's id.")],
+    ) -> Order | None:
         pk = node_pk(id, "Order")
         row = await info.context.loaders.order_by_id.load(pk) if pk > 0 else None
         return Order.from_model(row) if row else None
 
     @strawberry.field(
         permission_classes=[requires(Permission.VIEW_ORDERS)],
-        description="Orders, newest first; of one customer, or in one status (e.g. drafts).",
+        description="Orders, newest first; of one customer, or in one status (e.g. drafts). "
+        "Staff and API clients see every order of the customers they may see; a customer's "
+        "contacts whose role opens the Order Book see their own customer's submitted orders.",
     )
     async def orders(
         self,
         info: Info,
-        customer_id: relay.GlobalID | None = None,
-        status: OrderStatus | None = None,  # type: ignore[valid-type]
+        customer_id: Annotated[
+            relay.GlobalID | None,
+            strawberry.argument(
+                description="Only this customer's orders; omitted: the orders of every "
+                "customer you see."
+            ),
+        ] = None,
+        status: Annotated[
+            OrderStatus | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Only orders in this status; omitted: both."),
+        ] = None,
         first: First = None,
         after: After = None,
         last: Last = None,
@@ -161,7 +177,14 @@ class OrderQueries:
         "partner's staff and API clients; a customer's contact is refused.",
     )
     async def customer_attachments(
-        self, info: Info, customer_id: relay.GlobalID
+        self,
+        info: Info,
+        customer_id: Annotated[
+            relay.GlobalID,
+            strawberry.argument(
+                description="The customer whose documents to list; one you may not see has none."
+            ),
+        ],
     ) -> list[CustomerAttachment]:
         pk = node_pk(customer_id, "Customer")
         rows = await info.context.loaders.attachments_by_customer.load(pk) if pk > 0 else []
@@ -172,7 +195,17 @@ class OrderQueries:
         description="The Request for Information behind an e-mailed link (anonymous: the token "
         "is the credential). A used, expired or unknown token answers with an error.",
     )
-    async def rfi_form(self, info: Info, token: str) -> RfiFormPayload:
+    async def rfi_form(
+        self,
+        info: Info,
+        token: Annotated[
+            str,
+            strawberry.argument(
+                description="The `token` parameter of the link in the Request for "
+                "Information e-mail."
+            ),
+        ],
+    ) -> RfiFormPayload:
         # Errors name the argument itself (`token`), as for any field without an input.
         return _form_payload(await rfi.rfi_by_token(info.context.database, token), None)
 
@@ -181,9 +214,18 @@ class OrderQueries:
 class OrderMutations:
     @strawberry.mutation(
         permission_classes=[requires(Permission.MANAGE_CUSTOMERS)],
-        description="Create an order for a prospect or customer, saved as a draft (O2).",
+        description="Create an order for a prospect or customer, saved as a draft with any "
+        "fields given; the customer's status does not change. Refused, with nothing saved, "
+        "when the customer is unknown or a field is wrong (e.g. a retired product).",
     )
-    async def create_order(self, info: Info, input: CreateOrderInput) -> OrderPayload:
+    async def create_order(
+        self,
+        info: Info,
+        input: Annotated[
+            CreateOrderInput,
+            strawberry.argument(description="The customer and the order's first fields."),
+        ],
+    ) -> OrderPayload:
         return _payload(
             await info.context.database.run(
                 drafts.create_order,
@@ -195,9 +237,17 @@ class OrderMutations:
 
     @strawberry.mutation(
         permission_classes=[requires(Permission.MANAGE_CUSTOMERS)],
-        description="Save changes to a draft order; a prospect stays a prospect (O2).",
+        description="Save changes to a draft order; the customer's status does not change (a "
+        "prospect stays a prospect). Refused, with nothing saved, when a field is wrong or the "
+        "order is already submitted.",
     )
-    async def save_order(self, info: Info, input: SaveOrderInput) -> OrderPayload:
+    async def save_order(
+        self,
+        info: Info,
+        input: Annotated[
+            SaveOrderInput, strawberry.argument(description="The draft and its changes.")
+        ],
+    ) -> OrderPayload:
         return _payload(
             await info.context.database.run(
                 drafts.save_order,
@@ -209,11 +259,25 @@ class OrderMutations:
 
     @strawberry.mutation(
         permission_classes=[requires(Permission.MANAGE_CUSTOMERS)],
-        description="Submit an order (with any last changes): the prospect becomes an "
-        "in-progress customer, subscriptions are created, the addendum and the RFI link are "
-        "mailed (O2-O7). Submitting a submitted order changes nothing and returns it.",
+        description="Submit an order, with any last changes. It needs products, permitted "
+        "users, a start date not in the past, an order number (unless not required), both "
+        "acknowledgements and the implementation lead's name and e-mail address: each missing "
+        "item is an error of its own, and nothing is saved. Once submitted, in one step: the "
+        "prices are kept as they are, a prospect becomes a customer in progress, a "
+        "subscription is created for each licence and usage product (one-time fees are "
+        "charged on the start date), the addendum PDF is stored on the customer and mailed to "
+        "the submitting user (for an API client, to the partner's billing contacts), and the "
+        "Request for Information link is mailed to the implementation lead. Submitting a "
+        "submitted order changes nothing and returns it.",
     )
-    async def submit_order(self, info: Info, input: SubmitOrderInput) -> OrderPayload:
+    async def submit_order(
+        self,
+        info: Info,
+        input: Annotated[
+            SubmitOrderInput,
+            strawberry.argument(description="The order and any last changes."),
+        ],
+    ) -> OrderPayload:
         assert info.context.principal is not None
         return _payload(
             await info.context.database.run(
@@ -230,7 +294,13 @@ class OrderMutations:
         description="Throw a draft order away with its lines; the prospect or customer stays "
         "as it is. A submitted order cannot be discarded.",
     )
-    async def discard_order(self, info: Info, input: DiscardOrderInput) -> DiscardOrderPayload:
+    async def discard_order(
+        self,
+        info: Info,
+        input: Annotated[
+            DiscardOrderInput, strawberry.argument(description="The draft to throw away.")
+        ],
+    ) -> DiscardOrderPayload:
         result = await info.context.database.run(
             drafts.discard_order, info.context.scope, node_pk(input.id, "Order")
         )
@@ -240,10 +310,18 @@ class OrderMutations:
 
     @strawberry.mutation(
         permission_classes=[public()],
-        description="Answer the Request for Information through its e-mailed link (O6); the "
-        "link is then spent.",
+        description="Answer the Request for Information through its e-mailed link, without "
+        "signing in (the token is the credential). The answers are kept once and the link is "
+        "then spent. An unknown, expired or already answered link, or a wrong answer, is "
+        "refused and nothing is kept.",
     )
-    async def submit_rfi(self, info: Info, input: SubmitRfiInput) -> RfiFormPayload:
+    async def submit_rfi(
+        self,
+        info: Info,
+        input: Annotated[
+            SubmitRfiInput, strawberry.argument(description="The link's token and the answers.")
+        ],
+    ) -> RfiFormPayload:
         return _form_payload(
             await info.context.database.run(
                 rfi.submit_rfi_by_token, input.token, input.answers.to_raw()
@@ -252,10 +330,18 @@ class OrderMutations:
 
     @strawberry.mutation(
         permission_classes=[requires(Permission.MANAGE_CUSTOMERS)],
-        description="Complete a submitted order's Request for Information for the customer "
-        "(O6), e.g. right after ordering.",
+        description="Answer a submitted order's Request for Information for the customer, e.g. "
+        "right after ordering, even once the e-mailed link has expired; the link is then "
+        "spent. Refused for a draft order, for a form already answered, or for a wrong answer.",
     )
-    async def complete_order_rfi(self, info: Info, input: CompleteOrderRfiInput) -> OrderPayload:
+    async def complete_order_rfi(
+        self,
+        info: Info,
+        input: Annotated[
+            CompleteOrderRfiInput,
+            strawberry.argument(description="The order and the answers."),
+        ],
+    ) -> OrderPayload:
         assert info.context.principal is not None
         result = await info.context.database.run(
             rfi.complete_rfi,

@@ -20,7 +20,7 @@ from prism_graph.access import requires
 from prism_graph.catalogue.types import BillingTerm, Product, ProductKind
 from prism_graph.common.connections import Counted
 from prism_graph.common.enums import described_enum
-from prism_graph.common.errors import UserError
+from prism_graph.common.errors import UserError, errors_field
 from prism_graph.common.ids import decode_id
 from prism_graph.common.nodes import load_nodes
 from prism_graph.context import Info
@@ -33,7 +33,19 @@ from prism_graph.subscriptions.types import Subscription
 from prism_tables import orders as models
 from prism_tables.orders import reference
 
-OrderStatus = strawberry.enum(models.OrderStatus, name="OrderStatus")
+OrderStatus = described_enum(
+    models.OrderStatus,
+    name="OrderStatus",
+    description="Whether an order is still being prepared or has been placed.",
+    values={
+        "DRAFT": "Saved but not submitted: it can still change (`saveOrder`) or be thrown away "
+        "(`discardOrder`), and the customer's status stays as it is. A customer's contacts do "
+        "not see drafts.",
+        "SUBMITTED": "Placed, and final: its prices are kept as they were on submit, its "
+        "subscriptions exist, its addendum and Request for Information link have been mailed. "
+        "It can no longer change or be discarded.",
+    },
+)
 PriceBasisEnum = described_enum(
     PriceBasis,
     name="PriceBasis",
@@ -59,13 +71,20 @@ def _amount(value: Money) -> Decimal:
     return exact_amount(value.amount, value.currency)
 
 
-@strawberry.type(description="A document kept on a customer, e.g. an order addendum (O5).")
+@strawberry.type(
+    description="A document kept on a customer, e.g. the order addendum PDF stored when an "
+    "order is submitted."
+)
 class CustomerAttachment(relay.Node):
     id: relay.NodeID[int]
-    filename: str
-    content_type: str
+    filename: str = strawberry.field(
+        description="The file's name, e.g. order-addendum-ORD-000042.pdf."
+    )
+    content_type: str = strawberry.field(
+        description="The document's media type, e.g. application/pdf."
+    )
     size: int = strawberry.field(description="In bytes.")
-    created_at: datetime
+    created_at: datetime = strawberry.field(description="When it was stored (UTC).")
     customer_id: strawberry.Private[int]
 
     @strawberry.field(description="The document itself, base64-encoded (at most a few MB).")
@@ -96,11 +115,16 @@ class CustomerAttachment(relay.Node):
 
 @strawberry.type(description="A product on an order, at the order's `priceBasis`.")
 class OrderLine:
-    sku: str
-    name: str
-    kind: ProductKind  # type: ignore[valid-type]
-    billing_term: BillingTerm  # type: ignore[valid-type]
-    quantity: int
+    sku: str = strawberry.field(description="The product's SKU.")
+    name: str = strawberry.field(description="The product's name.")
+    kind: ProductKind = strawberry.field(  # type: ignore[valid-type]
+        description="A licence, usage (billed from usage records, nothing up front) or a "
+        "one-time fee."
+    )
+    billing_term: BillingTerm = strawberry.field(  # type: ignore[valid-type]
+        description="Whether the line is charged monthly or annually."
+    )
+    quantity: int = strawberry.field(description="How many were ordered, at least 1.")
     unit_price: Decimal = strawberry.field(
         description="Per billing term: the partner's buy price, or the customer's price when "
         "the order's `priceBasis` is CUSTOMER_PRICE."
@@ -140,24 +164,51 @@ class OrderLine:
 )
 class Order(relay.Node):
     id: relay.NodeID[int]
-    reference: str
-    status: OrderStatus  # type: ignore[valid-type]
-    permitted_users: int | None
-    start_date: date | None
-    order_number: str | None
-    order_number_not_required: bool
+    reference: str = strawberry.field(
+        description="The order's reference as people quote it, in the addendum and the mails, "
+        "e.g. ORD-000042."
+    )
+    status: OrderStatus = strawberry.field(  # type: ignore[valid-type]
+        description="A draft until submitted."
+    )
+    permitted_users: int | None = strawberry.field(
+        description="How many users the customer may have on the service under this order, at "
+        "least 1; shown on the addendum. Null until set; needed to submit."
+    )
+    start_date: date | None = strawberry.field(
+        description="When the subscriptions start (an ISO date); the prices are those in force "
+        "on that day. Null until set; needed to submit."
+    )
+    order_number: str | None = strawberry.field(
+        description="The partner's purchase order number, at most 50 characters; null when none."
+    )
+    order_number_not_required: bool = strawberry.field(
+        description="True when the partner uses no purchase orders: the order is then "
+        "submitted without an order number."
+    )
     msa_acknowledged: bool = strawberry.field(
         description="Governed by the Master Service Provider Agreement in effect."
     )
     authorised_acknowledged: bool = strawberry.field(
         description="The submitter is authorised to place the order."
     )
-    implementation_lead_name: str | None
-    implementation_lead_email: str | None
-    submitted_at: datetime | None
-    submitted_by: str | None
-    created_at: datetime
-    updated_at: datetime
+    implementation_lead_name: str | None = strawberry.field(
+        description="The customer's implementation lead, who is sent the Request for "
+        "Information on submit. Null until set; needed to submit."
+    )
+    implementation_lead_email: str | None = strawberry.field(
+        description="The implementation lead's e-mail address, in lower case: where the "
+        "Request for Information link goes. Null until set; needed to submit."
+    )
+    submitted_at: datetime | None = strawberry.field(
+        description="When the order was submitted (UTC); null while it is a draft."
+    )
+    submitted_by: str | None = strawberry.field(
+        description='Who submitted it, as the addendum names them: a user as "Name <e-mail>", '
+        'an API client as "name (API client ID)". Null while it is a draft.'
+    )
+    created_at: datetime = strawberry.field(description="When the order was created (UTC).")
+    updated_at: datetime = strawberry.field(description="When the order last changed (UTC).")
     customer_id: strawberry.Private[int]
     row: strawberry.Private[models.Order]
     cache: strawberry.Private[dict[str, Any]] = dataclass_field(default_factory=dict)
@@ -327,44 +378,78 @@ class OrderConnection(Counted, relay.Connection[Order]):
     pass
 
 
-@strawberry.input
+@strawberry.input(description="A product to order, and how many.")
 class OrderLineInput:
-    product_id: relay.GlobalID
-    quantity: int
+    product_id: relay.GlobalID = strawberry.field(
+        description="A product of the catalogue, not retired, priced in the same currency as "
+        "the order's other products; each product once per order."
+    )
+    quantity: int = strawberry.field(description="How many, at least 1.")
 
 
 @strawberry.input(description="Order fields; on save and submit, an omitted field is unchanged.")
 class OrderFieldsInput:
-    permitted_users: int | None = None
+    permitted_users: int | None = strawberry.field(
+        default=None,
+        description="How many users the customer may have on the service, at least 1; needed "
+        "to submit.",
+    )
     start_date: date | None = strawberry.field(
         default=None, description="When the subscriptions start; not in the past at submit."
     )
     lines: list[OrderLineInput] | None = strawberry.field(
         default=None, description="Every product of the order (replaces the lines saved)."
     )
-    order_number: str | None = strawberry.field(default=None, description="Purchase order number.")
-    order_number_not_required: bool | None = None
-    msa_acknowledged: bool | None = None
-    authorised_acknowledged: bool | None = None
-    implementation_lead_name: str | None = None
+    order_number: str | None = strawberry.field(
+        default=None,
+        description="The purchase order number, at most 50 characters; needed to submit unless "
+        "`orderNumberNotRequired` is true. An empty string removes it.",
+    )
+    order_number_not_required: bool | None = strawberry.field(
+        default=None,
+        description="True when the partner uses no purchase orders: then no order number is "
+        "needed to submit.",
+    )
+    msa_acknowledged: bool | None = strawberry.field(
+        default=None,
+        description="Confirms that the order is governed by the Master Service Provider "
+        "Agreement in effect; must be true to submit.",
+    )
+    authorised_acknowledged: bool | None = strawberry.field(
+        default=None,
+        description="Confirms that the submitter is authorised to place the order; must be "
+        "true to submit.",
+    )
+    implementation_lead_name: str | None = strawberry.field(
+        default=None,
+        description="The customer's implementation lead, up to 200 characters: who is sent the "
+        "Request for Information; needed to submit.",
+    )
     implementation_lead_email: str | None = strawberry.field(
-        default=None, description="The RFI link is sent to this address on submit."
+        default=None,
+        description="The implementation lead's e-mail address: the Request for Information "
+        "link is sent to it on submit; needed to submit. An empty string removes it.",
     )
 
 
-@strawberry.input
+@strawberry.input(
+    description="A new draft order: the customer it is for, and any of the order's fields "
+    "(all may be given later)."
+)
 class CreateOrderInput(OrderFieldsInput):
     customer_id: relay.GlobalID = strawberry.field(description="A prospect or a customer.")
 
 
-@strawberry.input
+@strawberry.input(description="Changes to a draft order; an omitted field is left as it is.")
 class SaveOrderInput(OrderFieldsInput):
-    id: relay.GlobalID
+    id: relay.GlobalID = strawberry.field(description="The draft order to change.")
 
 
-@strawberry.input
+@strawberry.input(
+    description="The order to submit, with any last changes; an omitted field is left as it is."
+)
 class SubmitOrderInput(OrderFieldsInput):
-    id: relay.GlobalID
+    id: relay.GlobalID = strawberry.field(description="The order to submit.")
 
 
 @strawberry.input(description="Which draft order to throw away.")
@@ -377,10 +462,10 @@ class DiscardOrderPayload:
     discarded_id: relay.GlobalID | None = strawberry.field(
         description="The id of the discarded order; null when refused."
     )
-    errors: list[UserError]
+    errors: list[UserError] = errors_field()
 
 
-@strawberry.type
+@strawberry.type(description="The outcome of a change to an order.")
 class OrderPayload:
-    order: Order | None
-    errors: list[UserError]
+    order: Order | None = strawberry.field(description="The order as it is now; null when refused.")
+    errors: list[UserError] = errors_field()
