@@ -125,8 +125,7 @@ async def test_a_database_one_migration_behind_makes_the_service_unready(
 
     assert behind.status_code == 503
     assert behind.json()["checks"]["migrations"] == (
-        f"at revision {previous.down_revision}, 1 migration behind head {head}: "
-        "run `prism migrate`"
+        f"at revision {previous.down_revision}, 1 migration behind head {head}: run `prism migrate`"
     )
     assert at_head.status_code == 200
     assert at_head.json()["checks"]["migrations"] == f"ok (at {head})"
