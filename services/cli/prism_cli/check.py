@@ -132,7 +132,7 @@ def _links(s: Loaded) -> Iterator[Result]:
 def _production(s: Loaded) -> Iterator[Result]:
     settings = s.mail
     if not settings.is_production:
-        yield ok("production rules", f"not checked: PRISM_ENV={settings.prism_env}")
+        yield ok("PRISM_ENV", f"{settings.prism_env}: the rules of production do not apply")
         return
     domain = settings.mail_from.rsplit("@", 1)[-1].strip(" >").lower()
     if "@" not in settings.mail_from or domain.endswith("localhost"):
