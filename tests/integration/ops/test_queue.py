@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from prism_cli.main import main
 from prism_domain.events import Envelope
+from prism_graph.outbox.relay import Relay
 from prism_platform.broker import EVENTS_QUEUE, event_message
 from prism_platform.dead_letters import DeadLetter, DeadLetterStore, dead_letters_of
 from prism_syncer.actors import register_event_actors
@@ -217,9 +218,10 @@ def failed_row(sync_engine: Engine, *, minutes_to_wait: int = 4) -> OutboxEvent:
 
 
 def test_the_command_lists_shows_and_replays_a_failed_outbox_row(
-    capsys: pytest.CaptureFixture[str], environment: list[str], sync_engine: Engine
+    capsys: pytest.CaptureFixture[str], environment: list[str], sync_engine: Engine, relay: Relay
 ) -> None:
     row = failed_row(sync_engine)
+    assert relay.publish_pending() == 0  # backing off
 
     listed = prism(capsys, *environment, "list")
     shown = prism(capsys, *environment, "show", row.event_id[:8])
@@ -239,9 +241,13 @@ def test_the_command_lists_shows_and_replays_a_failed_outbox_row(
     ):
         assert text in shown[1]
     assert replayed[0] == 0 and "is due now" in replayed[1]
+    assert relay.publish_pending() == 1  # due now: the relay publishes it on its next pass
     with Session(sync_engine) as session:
-        due = session.scalars(select(OutboxEvent.available_at)).one()
-    assert due <= datetime.now(UTC)
+        published = session.scalars(select(OutboxEvent)).one()
+    assert published.published_at is not None and published.last_error is None
+    assert prism(capsys, *environment, "list")[1].endswith(
+        "Outbox rows the relay could not publish: 0\n"
+    )
 
 
 def test_an_unknown_id_is_exit_code_2(
