@@ -127,6 +127,14 @@ def _links(s: Loaded) -> Iterator[Result]:
         yield ok("PORTAL_URL", "not set: links to portal screens start with PUBLIC_URL")
     else:
         yield _base_url("PORTAL_URL", settings.portal_url, links.public_url, production)
+    probe = s.graph.autotask_zone_probe_url if s.graph is not None else None
+    if probe is not None:  # unset: the real Autotask's zone lookup
+        parts = urlsplit(probe)
+        wanted = ("https",) if production else ("http", "https")
+        if parts.scheme not in wanted or not parts.hostname:
+            yield fail("AUTOTASK_ZONE_PROBE_URL", f"{probe!r} is not an {' or '.join(wanted)} URL")
+        else:
+            yield ok("AUTOTASK_ZONE_PROBE_URL", probe)
 
 
 def _production(s: Loaded) -> Iterator[Result]:

@@ -33,6 +33,7 @@ VARIABLES = (
     "SMTP_STARTTLS",
     "MAIL_FROM",
     "MAIL_SMTP_TIMEOUT",
+    "AUTOTASK_ZONE_PROBE_URL",
 )
 GOOD_SECRET = "s" * 48
 UNREACHABLE_DB = "postgresql://prism@127.0.0.1:1/prism"
@@ -161,6 +162,11 @@ def test_production_rules_pass_when_followed(
             "not an address others can reply to",
         ),
         ({"REDIS_URL": ""}, "REDIS_URL", "not set: production runs the relay and workers on Redis"),
+        (
+            {"AUTOTASK_ZONE_PROBE_URL": "http://127.0.0.1:8081/"},
+            "AUTOTASK_ZONE_PROBE_URL",
+            "'http://127.0.0.1:8081/' is not an https URL",
+        ),
     ],
 )
 def test_a_production_rule_broken_fails_its_check(
