@@ -1,7 +1,10 @@
 """docker-compose.yml against the Compose Specification and against the code it runs.
 
 No Docker engine runs in CI, so this is the check that the file is valid Compose, that every
-app service runs a real `prism` subcommand and that it sets only variables the settings read.
+app service runs a real `prism` subcommand, that it sets only variables the settings read,
+and that every setting can reach it: the ones a production deployment must decide are set
+explicitly from the operator's environment, and any other comes through the optional
+`.env` file (`env_file`), whose template `.env.example` names them all.
 
 compose-spec.schema.json beside this file is the official Compose Specification schema
 (github.com/compose-spec/compose-spec, schema/compose-spec.json, Apache-2.0), taken unchanged
@@ -21,11 +24,13 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
+from pydantic import SecretStr
 from pydantic_settings import BaseSettings
 
 from prism_cli.main import build_parser
 from prism_graph.mail.settings import MailSettings
 from prism_graph.settings import GraphSettings
+from prism_platform.settings import DEV_SECRET_KEY
 from prism_syncer.settings import SyncerSettings
 
 pytestmark = pytest.mark.contract
@@ -34,6 +39,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
 DOCKERFILE = REPO_ROOT / "Dockerfile"
 SCHEMA_FILE = Path(__file__).with_name("compose-spec.schema.json")
+ENV_EXAMPLE = REPO_ROOT / ".env.example"
 
 TOPOLOGY = {"postgres", "redis", "migrate", "graph", "relay", "mailer", "syncer"}
 # The settings class each subcommand loads (see prism_cli.main); a new subcommand in the
@@ -156,6 +162,105 @@ def test_app_services_set_only_variables_their_settings_read(
         assert not unknown, f"{name} sets variables no settings field reads: {sorted(unknown)}"
 
 
+# What a production deployment must decide for itself: each app service sets it explicitly,
+# so it works without a `.env` file too (set in the shell that runs `docker compose`).
+PRODUCTION_NEEDS = {
+    "PRISM_ENV",
+    "DATABASE_URL",
+    "REDIS_URL",
+    "SECRET_KEY",
+    "PUBLIC_URL",
+    "PORTAL_URL",
+    "SMTP_HOST",
+    "SMTP_PORT",
+    "SMTP_USERNAME",
+    "SMTP_PASSWORD",
+    "SMTP_STARTTLS",
+    "MAIL_FROM",
+}
+# ... and of those, what only the operator knows: taken from the variable of the same name.
+FROM_THE_OPERATOR = PRODUCTION_NEEDS - {"PRISM_ENV", "DATABASE_URL", "REDIS_URL"}
+# Fields with a development default that production does not need to set, and why.
+DEVELOPMENT_ONLY = {
+    "HOST": "graph sets 0.0.0.0; elsewhere only the default of PUBLIC_URL, which is set",
+    "MAIL_SINK_HOST": "the development SMTP sink, run by `prism dev` only",
+}
+
+
+def development_defaults(cls: type[BaseSettings]) -> set[str]:
+    """The variables whose default only works on a developer's machine (loopback, SQLite,
+    the development key) or that hold a credential (no default can be right)."""
+    prefix = cls.model_config.get("env_prefix", "")
+    found = set()
+    for name, field in cls.model_fields.items():
+        default = field.default
+        secret = isinstance(default, SecretStr) or SecretStr in getattr(
+            field.annotation, "__args__", (field.annotation,)
+        )
+        text = default.get_secret_value() if isinstance(default, SecretStr) else str(default)
+        local = any(mark in text for mark in ("127.0.0.1", "localhost", "sqlite:"))
+        if secret or local or text == DEV_SECRET_KEY or name.endswith("_username"):
+            found.add(f"{prefix}{name}".upper())
+    return found
+
+
+def env_files(service: dict[str, Any]) -> list[dict[str, Any]]:
+    files = service.get("env_file") or []
+    files = [files] if isinstance(files, str) else files
+    return [{"path": f, "required": True} if isinstance(f, str) else f for f in files]
+
+
+def test_every_setting_can_reach_every_app_service(
+    app_services: dict[str, dict[str, Any]],
+) -> None:
+    for name, service in app_services.items():
+        files = env_files(service)
+
+        assert {"path": ".env", "required": False} in files, (
+            f"{name}: give it the optional `.env` file (env_file), or settings that "
+            "x-app-env does not list cannot reach it"
+        )
+
+
+def test_the_env_template_names_every_setting() -> None:
+    template = ENV_EXAMPLE.read_text()
+    named = set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", template, re.MULTILINE))
+    for cls in {*SETTINGS_OF_COMMAND.values()}:
+        missing = settings_variables(cls) - named
+
+        assert not missing, f".env.example does not name {sorted(missing)} ({cls.__name__})"
+
+
+def test_what_production_needs_is_set_by_every_app_service(
+    app_services: dict[str, dict[str, Any]],
+) -> None:
+    for name, service in app_services.items():
+        command = service["command"][0]
+        known = settings_variables(SETTINGS_OF_COMMAND[command])
+        unset = (PRODUCTION_NEEDS & known) - {v.upper() for v in env_names(service)}
+
+        assert not unset, f"{name} does not pass {sorted(unset)}: production needs them"
+        for variable in FROM_THE_OPERATOR & known:
+            value = env_value(service, variable)
+            assert value.startswith("${" + variable), (
+                f"{name}: {variable} must come from the operator (${{{variable}...}}), "
+                f"not {value!r}"
+            )
+
+
+def test_every_development_default_is_one_production_sets(
+    app_services: dict[str, dict[str, Any]],
+) -> None:
+    for cls in {*SETTINGS_OF_COMMAND.values()}:
+        unhandled = development_defaults(cls) - PRODUCTION_NEEDS - set(DEVELOPMENT_ONLY)
+
+        assert not unhandled, (
+            f"{sorted(unhandled)} ({cls.__name__}) default to a developer's machine or hold a "
+            "credential: add them to x-app-env in docker-compose.yml and to PRODUCTION_NEEDS, "
+            "or say in DEVELOPMENT_ONLY why production does not need them"
+        )
+
+
 def test_the_secret_key_is_never_committed(app_services: dict[str, dict[str, Any]]) -> None:
     for name, service in app_services.items():
         value = env_value(service, "SECRET_KEY")
@@ -173,8 +278,16 @@ def test_graph_is_healthy_only_when_ready(compose: dict[str, Any]) -> None:
 
 
 def test_long_running_services_have_health_checks(compose: dict[str, Any]) -> None:
-    for name in ("postgres", "redis", "graph", "relay", "syncer"):
+    for name in ("postgres", "redis", "graph", "relay", "mailer", "syncer"):
         assert healthcheck_text(compose["services"][name]).strip(), f"{name} has no health check"
+
+
+def test_the_mailer_is_healthy_only_when_it_can_send(compose: dict[str, Any]) -> None:
+    test = compose["services"]["mailer"]["healthcheck"]["test"]
+
+    assert test[:2] == ["CMD", "prism"]
+    build_parser().parse_args(test[2:])  # a real subcommand with real options
+    assert test[2:] == ["check", "--mailer"]
 
 
 def test_the_syncer_scales(compose: dict[str, Any]) -> None:

@@ -8,7 +8,9 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from prism_cli.check import add_parser as add_check_parser  # argparse only too
 from prism_cli.first_admin import add_parser as add_first_admin_parser  # argparse only too
+from prism_cli.queue import add_parser as add_queue_parser  # argparse only, as sync's
 from prism_cli.sync import add_parser as add_sync_parser  # argparse only: commands load lazily
 from prism_platform.settings import ConfigError
 
@@ -229,6 +231,8 @@ def build_parser() -> argparse.ArgumentParser:
     schema.set_defaults(fn=_cmd_schema)
     add_sync_parser(sub)
     add_first_admin_parser(sub)
+    add_queue_parser(sub)
+    add_check_parser(sub)
     return parser
 
 

@@ -40,6 +40,7 @@ from prism_graph.settings import GraphSettings
 from prism_graph.sync.config import build_psa_config
 from prism_platform.broker import broker_kind, ping
 from prism_platform.db import make_async_engine
+from prism_platform.migrate import current_revisions, head_revisions, migration_problem
 from prism_psa.connections import PsaConfig
 
 log = logging.getLogger(__name__)
@@ -216,6 +217,7 @@ def create_app(
         )
     )
     contacts = build_contacts_config(settings)
+    head_revisions()  # read the migration scripts now, not in the first /readyz
     graphql = _GraphQLApp(
         database,
         identity,
@@ -236,9 +238,16 @@ def create_app(
             with anyio.fail_after(READY_TIMEOUT_S):
                 async with database.engine.connect() as conn:
                     await conn.execute(text("SELECT 1"))
+                    current = await conn.run_sync(current_revisions)
             checks["database"] = "ok"
+            # Serving on a schema the code does not expect fails on the first query anyway.
+            problem = migration_problem(current)
+            checks["migrations"] = f"ok (at {', '.join(sorted(current))})"
+            if problem is not None:
+                checks["migrations"] = problem
         except Exception as exc:
             checks["database"] = f"unreachable ({type(exc).__name__})"
+            checks["migrations"] = "unknown (the database is unreachable)"
         if broker is None:
             checks["broker"] = "not configured"
         else:

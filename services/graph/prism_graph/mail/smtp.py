@@ -122,3 +122,63 @@ def _check(code: int, resp: bytes | str, step: str, expected: int = 250) -> None
 
 def _text(resp: bytes | str) -> str:
     return resp.decode("utf-8", "replace") if isinstance(resp, bytes) else resp
+
+
+class ProbeFailed(Exception):
+    """The SMTP server cannot take Prism's mail; the message names the step that failed."""
+
+
+def probe(settings: MailSettings, timeout: float) -> list[str]:
+    """Connect, EHLO, STARTTLS and login when configured, NOOP, QUIT; the steps done.
+
+    What `prism check` (and the mailer's health check) ask of the mail server: everything
+    `connect` does before a message, without sending one. Raises `ProbeFailed`.
+    """
+    s = settings
+    address = f"{s.smtp_host}:{s.smtp_port}"
+    step = f"connect to {address}"
+    steps: list[str] = []
+    smtp: smtplib.SMTP | None = None
+    try:
+        smtp = smtplib.SMTP(s.smtp_host, s.smtp_port, timeout=timeout)
+        steps.append(f"connected to {address}")
+        step = "EHLO"
+        code, resp = smtp.ehlo()
+        _probe_reply(code, resp, step)
+        steps.append("EHLO")
+        if s.smtp_starttls:
+            step = "STARTTLS"
+            if not smtp.has_extn("starttls"):
+                raise ProbeFailed("STARTTLS: SMTP_STARTTLS is on but the server does not offer it")
+            smtp.starttls(context=ssl.create_default_context())
+            smtp.ehlo()
+            steps.append("STARTTLS")
+        if s.smtp_username:
+            step = f"login as {s.smtp_username}"
+            if not smtp.has_extn("auth"):
+                raise ProbeFailed(
+                    f"{step}: SMTP_USERNAME is set but the server offers no AUTH"
+                    + ("" if s.smtp_starttls else " (without STARTTLS many servers do not)")
+                )
+            password = s.smtp_password.get_secret_value() if s.smtp_password else ""
+            smtp.login(s.smtp_username, password)
+            steps.append(step)
+        step = "NOOP"
+        code, resp = smtp.noop()
+        _probe_reply(code, resp, step)
+        steps.append("NOOP")
+    except ProbeFailed:
+        raise
+    except smtplib.SMTPResponseException as exc:
+        raise ProbeFailed(f"{step}: {exc.smtp_code} {_text(exc.smtp_error)}") from exc
+    except (OSError, smtplib.SMTPException) as exc:
+        raise ProbeFailed(f"{step}: {describe(exc)}") from exc
+    finally:
+        if smtp is not None:
+            quietly_quit(smtp)
+    return steps
+
+
+def _probe_reply(code: int, resp: bytes | str, step: str) -> None:
+    if not 200 <= code < 300:
+        raise ProbeFailed(f"{step}: {code} {_text(resp)}")
