@@ -10,7 +10,9 @@ import time
 from collections.abc import Iterator
 
 from graphql import GraphQLError, OperationDefinitionNode
+from strawberry.exceptions import MissingQueryError
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
 from prism_platform.metrics import GRAPHQL_DURATION, GRAPHQL_ERRORS, OPERATION_NAMES
 
@@ -24,12 +26,18 @@ MAX_CODE_LENGTH = 40
 class OperationMetrics(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         started = time.perf_counter()
+        raised: BaseException | None = None
         try:
             yield
+        except BaseException as exc:
+            # Some refusals (a syntax error caught by the token limit, an unknown operation
+            # name) leave the operation as an exception, answered by strawberry after it.
+            raised = exc
+            raise
         finally:
-            self._record(time.perf_counter() - started)
+            self._record(time.perf_counter() - started, raised)
 
-    def _record(self, seconds: float) -> None:
+    def _record(self, seconds: float, raised: BaseException | None) -> None:
         context = self.execution_context
         operation = _operation(context.graphql_document, context.operation_name)
         name = OPERATION_NAMES.label(
@@ -37,9 +45,11 @@ class OperationMetrics(SchemaExtension):
         )
         kind = operation.operation.value if operation is not None else "none"
         GRAPHQL_DURATION.labels(name, kind).observe(seconds)
-        result = context.result
-        for error in getattr(result, "errors", None) or ():
-            GRAPHQL_ERRORS.labels(name, _code(error)).inc()
+        codes = [_code(error) for error in getattr(context.result, "errors", None) or ()]
+        if raised is not None and not codes:
+            codes = [_code(raised) if isinstance(raised, GraphQLError) else _refusal(raised)]
+        for code in codes:
+            GRAPHQL_ERRORS.labels(name, code).inc()
 
 
 def _operation(document: object, requested: str | None) -> OperationDefinitionNode | None:
@@ -51,6 +61,12 @@ def _operation(document: object, requested: str | None) -> OperationDefinitionNo
         if operation.name is not None and operation.name.value == requested:
             return operation
     return None
+
+
+def _refusal(exc: BaseException) -> str:
+    if isinstance(exc, (MissingQueryError, CannotGetOperationTypeError, InvalidOperationTypeError)):
+        return INVALID_REQUEST
+    return INTERNAL
 
 
 def _code(error: GraphQLError) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from prometheus_client.metrics_core import Metric
 from sqlalchemy import Engine, func, select
@@ -41,6 +41,6 @@ def mail_queue(engine: Engine) -> Reader:
     return read
 
 
-def watch_mail(engine: Engine) -> None:
-    """What a mailer shows at each scrape: the mail queue."""
-    watch("mail queue", mail_queue(engine))
+def watch_mail(engine: Engine) -> Callable[[], None]:
+    """What a mailer shows at each scrape: the mail queue. Returns how to stop."""
+    return watch("mail queue", mail_queue(engine))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import dramatiq
 from prometheus_client.metrics_core import Metric
@@ -47,7 +47,16 @@ def outbox_backlog(engine: Engine) -> Reader:
     return read
 
 
-def watch_outbox(engine: Engine, broker: dramatiq.Broker) -> None:
-    """What a relay shows at each scrape: the outbox's backlog and the broker's queues."""
-    watch("outbox", outbox_backlog(engine))
-    watch("events queue", broker_queues(broker, EVENTS_QUEUE))
+def watch_outbox(engine: Engine, broker: dramatiq.Broker) -> Callable[[], None]:
+    """What a relay shows at each scrape: the outbox's backlog and the broker's queues.
+    Returns how to stop."""
+    stops = [
+        watch("outbox", outbox_backlog(engine)),
+        watch("events queue", broker_queues(broker, EVENTS_QUEUE)),
+    ]
+
+    def stop() -> None:
+        for each in stops:
+            each()
+
+    return stop
