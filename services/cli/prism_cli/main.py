@@ -91,6 +91,9 @@ def _cmd_relay(_: argparse.Namespace) -> int:
     return 0
 
 
+WORKER_FORK_TIMEOUT_MS = 300_000
+
+
 def _cmd_worker(args: argparse.Namespace) -> int:
     from prism_platform.metrics import worker_environment
     from prism_platform.settings import load_settings
@@ -113,6 +116,10 @@ def _cmd_worker(args: argparse.Namespace) -> int:
         str(settings.worker_threads),
         "--queues",
         "events",
+        # Dramatiq starts its metrics server only once every worker process has booted, and
+        # gives up waiting after 30 s by default: a slow start would leave it out for good.
+        "--worker-fork-timeout",
+        str(WORKER_FORK_TIMEOUT_MS),
     ]
     # METRICS_PORT: Dramatiq's processes share their metrics, served by its own server there.
     os.environ.update(worker_environment(settings.metrics_host, settings.metrics_port))
