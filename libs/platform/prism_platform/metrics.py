@@ -388,6 +388,7 @@ def dramatiq_metrics(broker: dramatiq.Broker, *, boot_now: bool) -> None:
     `boot_now` when no Dramatiq CLI will announce the process's boot (`prism dev`, tests):
     its metrics are made at once and shown with this process's others. Under the CLI
     (`prism worker`) the CLI's boot makes them, in the multiprocess directory."""
+    # Imported here, not at the top: the module makes its directory as it is imported.
     from dramatiq.middleware.prometheus import Prometheus
 
     class PrismDramatiqMetrics(Prometheus):
