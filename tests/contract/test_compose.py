@@ -309,3 +309,15 @@ def test_migrations_run_before_the_services_that_need_the_schema(
         depends_on = services[name]["depends_on"]
         assert depends_on["migrate"]["condition"] == "service_completed_successfully", name
         assert depends_on["redis"]["condition"] == "service_healthy", name
+
+
+def test_the_services_without_http_serve_their_metrics_on_a_declared_port(
+    compose: dict[str, Any],
+) -> None:
+    for name in ("relay", "mailer", "syncer"):
+        service = compose["services"][name]
+        port = env_value(service, "METRICS_PORT")
+
+        assert int(port) > 0, f"{name} serves no metrics"
+        assert env_value(service, "METRICS_HOST") == "0.0.0.0", f"{name}: unreachable metrics"
+        assert port in [str(p) for p in service.get("expose", [])], f"{name}: undeclared port"

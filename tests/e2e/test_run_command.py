@@ -17,6 +17,7 @@ import pytest
 from prism_graph.demo import DEMO_PASSWORD
 from tests.support.dev_system import running_dev
 from tests.support.identity import access_token, sign_in_request
+from tests.support.metrics import sample, value
 from tests.support.waiting import wait_until
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -224,6 +225,29 @@ def _signed_in(base: str, email: str) -> Any:
     return ask
 
 
+def test_run_shows_the_metrics_of_every_part_on_the_api(running_system: tuple[str, Path]) -> None:
+    """One process: the API's /metrics has the relay's, the worker's and the mailer's too."""
+    base, _ = running_system
+
+    def scraped() -> str:
+        response = httpx.get(f"{base}/metrics", timeout=10)
+        assert response.status_code == 200
+        return response.text
+
+    def synced() -> bool:
+        return value(scraped(), "prism_sync_runs_total", kind="invoice", status="SUCCESS") >= 1
+
+    wait_until(synced, timeout=60, what="the demo invoice's sync in the metrics")
+    text = scraped()
+    assert value(text, "dramatiq_messages_total", actor_name="invoice.issued") >= 1
+    assert value(text, "prism_outbox_publish_lag_seconds_count") >= 1
+    assert sample(text, "prism_outbox_unsent_events") is not None
+    assert sample(text, "prism_dead_letters") == 0
+    assert value(text, "prism_autotask_requests_total") > 0
+    assert sample(text, "prism_mail_messages", status="FAILED") == 0
+    assert value(text, "prism_graphql_request_duration_seconds_count") >= 1
+
+
 def test_billing_the_month_before_the_demo_month_keeps_the_demo_months_units(
     running_system: tuple[str, Path],
 ) -> None:
@@ -303,6 +327,7 @@ def test_run_prints_every_address_it_serves(running_system: tuple[str, Path]) ->
     assert f"GraphQL API   {base}/graphql" in banner and f"PORT={port}" in banner
     assert f"GraphiQL      {base}/graphql" in banner
     assert f"every mailed link starts with {base} (PUBLIC_URL)" in banner
+    assert f"metrics {base}/metrics" in banner
     assert "mail sink     SMTP on 127.0.0.1:" in banner and "prism mail show ID" in banner
     simulator = banner.split("simulator at ")[1].split()[0]
     assert httpx.get(simulator.rstrip("/") + "/ATServicesRest/", timeout=10).status_code < 500

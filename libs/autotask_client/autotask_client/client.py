@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import nullcontext
 from dataclasses import replace
 from typing import Any
@@ -42,6 +43,12 @@ DEFAULT_TIMEOUT_SECONDS = 30.0
 USER_AGENT = "prism-autotask-client/0.1"
 
 
+#: Told of every HTTP request sent: ``(endpoint, outcome, seconds)``, where the outcome is
+#: the HTTP status (``"200"``, ``"429"``), ``"timeout"`` or ``"error"`` (no answer); e.g. to
+#: count requests in metrics. Never given the URL or anything from the credentials.
+RequestObserver = Callable[[str, str, float], None]
+
+
 class Page:
     """One page of a query answer."""
 
@@ -74,6 +81,7 @@ class AutotaskClient:
         limiter: RequestLimiter | None = None,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
         max_in_values: int = MAX_IN_VALUES,
+        observe: RequestObserver | None = None,
     ) -> None:
         self.credentials = credentials
         self._owns_http = http is None
@@ -84,6 +92,7 @@ class AutotaskClient:
         self.retry = retry or RetryPolicy()
         self.limiter: RequestLimiter = limiter or NoLimiter()
         self.max_in_values = max_in_values
+        self.observe = observe
 
         self.companies = Companies(self)
         self.contracts = Contracts(self)
@@ -215,9 +224,18 @@ class AutotaskClient:
                 # limit (DOC ThreadLimiting.htm); they do not take a slot.
                 slot = self.limiter.acquire(endpoint) if authenticate else nullcontext()
                 with slot:
-                    response = self._http.request(
-                        method, url, json=json, params=params, headers=headers
-                    )
+                    started = time.perf_counter()
+                    try:
+                        response = self._http.request(
+                            method, url, json=json, params=params, headers=headers
+                        )
+                    except httpx.TimeoutException:
+                        self._observed(endpoint, "timeout", started)
+                        raise
+                    except httpx.TransportError:
+                        self._observed(endpoint, "error", started)
+                        raise
+                    self._observed(endpoint, str(response.status_code), started)
             except httpx.TimeoutException as exc:
                 error = RequestTimeoutError(
                     f"no answer in time ({type(exc).__name__})", method=method, path=shown
@@ -255,6 +273,10 @@ class AutotaskClient:
                 raise error
             log.info("autotask %s %s: %s; retry %d in %.2fs", method, shown, error, attempt, delay)
             self.retry.sleep(delay)
+
+    def _observed(self, endpoint: str, outcome: str, started: float) -> None:
+        if self.observe is not None:
+            self.observe(endpoint, outcome, time.perf_counter() - started)
 
     # -- queries -------------------------------------------------------------------------------
 

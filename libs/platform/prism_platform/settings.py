@@ -55,6 +55,17 @@ class CommonSettings(BaseSettings):
         description="the front end's base URL, for links to screens Prism does not "
         "serve (sync runs, usage reports); default PUBLIC_URL",
     )
+    # The API serves /metrics on PORT; the relay, the mailer and the worker have no HTTP of
+    # their own and serve their metrics here (prism_platform.metrics).
+    metrics_host: str = Field(
+        "127.0.0.1", description="address the relay's, mailer's and worker's metrics listen on"
+    )
+    metrics_port: int = Field(
+        0,
+        ge=0,
+        le=65535,
+        description="port of the relay's, mailer's and worker's Prometheus metrics; 0: none",
+    )
 
     @field_validator("database_url")
     @classmethod

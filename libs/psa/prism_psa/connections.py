@@ -20,6 +20,7 @@ from autotask_client import (
     ZoneCache,
 )
 from prism_domain.sync import Credentials as PartnerCredentials
+from prism_platform.metrics import autotask_request_observed
 from prism_psa.autotask import AutotaskPsa
 from prism_psa.limits import DramatiqLimiter, integration_key, make_backend
 from prism_psa.secrets import CredentialCipher
@@ -59,6 +60,7 @@ class PsaConfig:
             zone_cache=self.zone_cache,
             timeout=self.timeout,
             retry=self.retry,
+            observe=autotask_request_observed,
         )
         if self.limits is not None:
             client.limiter = DramatiqLimiter(

@@ -25,6 +25,7 @@ from dramatiq.rate_limits import (
 from dramatiq.rate_limits.backends import RedisBackend, StubBackend
 
 from autotask_client import BudgetExhaustedError, RateLimitError
+from prism_platform.metrics import AUTOTASK_BUDGET_REMAINING, report_budget
 
 #: Below Autotask's 10,000 so that other integrations on the database keep some room.
 HOURLY_BUDGET = 9_000
@@ -84,9 +85,10 @@ class DramatiqLimiter:
             limit=self.concurrency,
             ttl=SLOT_TTL_MS,
         )
+        database = self.database_key()
         budget = WindowRateLimiter(  # type: ignore[no-untyped-call]
             self.backend,
-            f"{KEY_PREFIX}:db:{self.database_key()}",
+            f"{KEY_PREFIX}:db:{database}",
             limit=self.budget,
             window=self.window_seconds,
         )
@@ -106,11 +108,19 @@ class DramatiqLimiter:
             try:
                 stack.enter_context(budget.acquire())
             except RateLimitExceeded:
+                AUTOTASK_BUDGET_REMAINING.labels(database).set(0)
                 raise BudgetExhaustedError(
                     f"request budget of {self.budget} per {self.window_seconds}s spent",
                     retry_after=float(self.window_seconds),
                 ) from None
+            report_budget(database, lambda: self._remaining(database))
             yield None
+
+    def _remaining(self, database: str) -> int | None:
+        use = budget_use(
+            self.backend, database, budget=self.budget, window_seconds=self.window_seconds
+        )
+        return use.remaining if use is not None else None
 
 
 @dataclass(frozen=True, slots=True)

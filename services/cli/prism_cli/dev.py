@@ -28,9 +28,11 @@ from prism_graph.app import build_identity, create_app
 from prism_graph.database import Database
 from prism_graph.demo import DEMO_PASSWORD, DEMO_USERS, load_demo_data
 from prism_graph.identity.secrets import Passwords
+from prism_graph.mail.metrics import watch_mail
 from prism_graph.mail.outbox import MailSignal
 from prism_graph.mail.runner import build_sender, start_dev_sink
 from prism_graph.mail.settings import MailSettings
+from prism_graph.outbox.metrics import watch_outbox
 from prism_graph.outbox.relay import Relay
 from prism_graph.outbox.schedule import safety_check_schedule
 from prism_graph.outbox.signal import OutboxSignal
@@ -39,6 +41,7 @@ from prism_graph.sync.config import build_psa_config
 from prism_platform.broker import EVENTS_QUEUE, broker_kind, make_broker
 from prism_platform.db import make_async_engine, make_sync_engine
 from prism_platform.logging import configure_logging
+from prism_platform.metrics import dramatiq_metrics
 from prism_platform.migrate import upgrade
 from prism_platform.settings import CommonSettings, load_settings
 from prism_syncer.settings import SyncerSettings
@@ -150,6 +153,10 @@ def _serve(
     broker = make_broker(graph_settings.redis_url)
     sync_engine = make_sync_engine(graph_settings.database_url)
     build_syncer(syncer_settings, broker=broker, engine=sync_engine)
+    # One process: the API's /metrics shows the worker's, the relay's and the mailer's too.
+    dramatiq_metrics(broker, boot_now=True)
+    watch_outbox(sync_engine, broker)
+    watch_mail(sync_engine)
     worker = dramatiq.Worker(
         broker, worker_threads=syncer_settings.worker_threads, queues={EVENTS_QUEUE}
     )
@@ -237,7 +244,7 @@ def banner(
         "Prism is running:",
         f"  GraphQL API   {links.graphql()}   (HOST={settings.host} PORT={settings.port})",
         f"  GraphiQL      {graphiql}",
-        f"  health        {base}/healthz   readiness {base}/readyz",
+        f"  health        {base}/healthz   readiness {base}/readyz   metrics {base}/metrics",
         f"  links         every mailed link starts with {base} (PUBLIC_URL); portal: {portal}",
         f"  mail sink     SMTP on {mail.mail_sink_host}:{sink_port} (SMTP_PORT), stored in "
         f"{mail.mail_sink_dir}",

@@ -58,12 +58,14 @@ def _cmd_relay(_: argparse.Namespace) -> int:
     import threading
     from datetime import timedelta
 
+    from prism_graph.outbox.metrics import watch_outbox
     from prism_graph.outbox.relay import Relay
     from prism_graph.outbox.schedule import safety_check_schedule
     from prism_graph.settings import GraphSettings
     from prism_platform.broker import make_broker
     from prism_platform.db import make_sync_engine
     from prism_platform.logging import configure_logging
+    from prism_platform.metrics import serve as serve_metrics
     from prism_platform.settings import load_settings
 
     settings = load_settings(GraphSettings)
@@ -76,9 +78,12 @@ def _cmd_relay(_: argparse.Namespace) -> int:
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
+    engine, broker = make_sync_engine(settings.database_url), make_broker(settings.redis_url)
+    watch_outbox(engine, broker)
+    serve_metrics(settings.metrics_host, settings.metrics_port)
     relay = Relay(
-        make_sync_engine(settings.database_url),
-        make_broker(settings.redis_url),
+        engine,
+        broker,
         batch_size=settings.relay_batch_size,
         poll_interval=settings.relay_poll_interval,
         retention=timedelta(days=settings.outbox_retention_days),
@@ -88,7 +93,11 @@ def _cmd_relay(_: argparse.Namespace) -> int:
     return 0
 
 
+WORKER_FORK_TIMEOUT_MS = 300_000
+
+
 def _cmd_worker(args: argparse.Namespace) -> int:
+    from prism_platform.metrics import worker_environment
     from prism_platform.settings import load_settings
     from prism_syncer.settings import SyncerSettings
 
@@ -109,7 +118,13 @@ def _cmd_worker(args: argparse.Namespace) -> int:
         str(settings.worker_threads),
         "--queues",
         "events",
+        # Dramatiq starts its metrics server only once every worker process has booted, and
+        # gives up waiting after 30 s by default: a slow start would leave it out for good.
+        "--worker-fork-timeout",
+        str(WORKER_FORK_TIMEOUT_MS),
     ]
+    # METRICS_PORT: Dramatiq's processes share their metrics, served by its own server there.
+    os.environ.update(worker_environment(settings.metrics_host, settings.metrics_port))
     os.execv(sys.executable, argv)  # noqa: S606 - replaces this process with Dramatiq's CLI
     return 0  # pragma: no cover
 
@@ -124,15 +139,20 @@ def _cmd_mailer(_: argparse.Namespace) -> int:
     import signal
     import threading
 
+    from prism_graph.mail.metrics import watch_mail
     from prism_graph.mail.runner import build_sender
     from prism_graph.mail.settings import MailSettings
     from prism_platform.db import make_sync_engine
     from prism_platform.logging import configure_logging
+    from prism_platform.metrics import serve as serve_metrics
     from prism_platform.settings import load_settings
 
     settings = load_settings(MailSettings)
     configure_logging(settings.log_level)
-    sender = build_sender(settings, make_sync_engine(settings.database_url))
+    engine = make_sync_engine(settings.database_url)
+    watch_mail(engine)
+    serve_metrics(settings.metrics_host, settings.metrics_port)
+    sender = build_sender(settings, engine)
     stop = threading.Event()
 
     def shut_down(*_: object) -> None:

@@ -1,5 +1,6 @@
 """Composition root of the GraphQL service: the Starlette app with /graphql, /oauth/token,
-health endpoints, and the pages behind the links Prism mails (`pages`)."""
+health endpoints, Prometheus metrics (/metrics), and the pages behind the links Prism mails
+(`pages`)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,12 @@ from typing import Any
 
 import anyio
 import dramatiq
+from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
@@ -40,6 +42,7 @@ from prism_graph.settings import GraphSettings
 from prism_graph.sync.config import build_psa_config
 from prism_platform.broker import broker_kind, ping
 from prism_platform.db import make_async_engine
+from prism_platform.metrics import exposition
 from prism_platform.migrate import current_revisions, head_revisions, migration_problem
 from prism_psa.connections import PsaConfig
 
@@ -263,6 +266,11 @@ def create_app(
             status_code=200 if ready else 503,
         )
 
+    async def metrics(_: Request) -> Response:
+        # Scrape-time readers may query the database with a sync engine: not on the loop.
+        body = await anyio.to_thread.run_sync(exposition)
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
+
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         yield
@@ -274,6 +282,7 @@ def create_app(
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics),
             Route("/graphql", endpoint, methods=["GET", "POST"]),
             Route("/oauth/token", token_endpoint(database, identity), methods=["POST"]),
             *pages.routes(),

@@ -31,6 +31,7 @@ from prism_graph.billing.schema import BillingMutations, BillingQueries
 from prism_graph.catalogue.schema import CatalogueMutations, CatalogueQueries
 from prism_graph.common.errors import should_mask
 from prism_graph.common.fast_execution import PlainLeafExecutionContext, speed_up
+from prism_graph.common.metrics import OperationMetrics
 from prism_graph.contacts.schema import ContactMutations, ContactQueries
 from prism_graph.context import Info
 from prism_graph.customers.schema import CustomerMutations, CustomerQueries
@@ -115,6 +116,8 @@ def build_schema(limits: SchemaLimits = SchemaLimits()) -> strawberry.Schema:
     if not limits.introspection:
         rules = [*DisableIntrospection().validation_rules, *rules]
     extensions: list[type[SchemaExtension] | Callable[[], SchemaExtension]] = [
+        # First, so that it exits last: it sees the errors as the client gets them.
+        OperationMetrics,
         lambda: MaxTokensLimiter(max_token_count=limits.max_tokens),
         lambda: AddValidationRules(rules),
         lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),

@@ -25,6 +25,7 @@ from prism_graph.mail.settings import MailSettings
 from prism_graph.mail.smtp import MAX_ERROR_LENGTH
 from prism_platform.db import utcnow, writer
 from prism_platform.mail import MailAttachment, MailMessage, MailStatus
+from prism_platform.metrics import MAIL_OUTCOMES
 
 log = logging.getLogger(__name__)
 
@@ -118,6 +119,8 @@ class MailLedger:
                 last_error=OUTCOME_UNKNOWN,
             )
         )
+        if _rowcount(unknown):
+            MAIL_OUTCOMES.labels("failed").inc(_rowcount(unknown))
         if _rowcount(released) or _rowcount(unknown):
             log.warning(
                 "mail: recovered %d message(s) of a stopped sender; %d marked FAILED with an "
@@ -159,6 +162,7 @@ class MailLedger:
         if status == MailStatus.SENT:
             values["sent_at"] = now
         self._update_claimed(item, token, values)
+        MAIL_OUTCOMES.labels("sent" if status == MailStatus.SENT else "failed").inc()
 
     def retry_or_fail(self, item: Outgoing, token: str, now: datetime, error: str) -> None:
         """A failed attempt: PENDING after a back-off, or FAILED after MAIL_MAX_ATTEMPTS."""
@@ -191,6 +195,8 @@ class MailLedger:
         if counts_as_attempt:
             values["attempts"] = item.attempts + 1
         self._update_claimed(item, token, values)
+        if counts_as_attempt:
+            MAIL_OUTCOMES.labels("retried").inc()
 
     def _update_claimed(self, item: Outgoing, token: str, values: dict[str, object]) -> None:
         # Only while this pass still holds the row: a stale claim never overwrites another's.

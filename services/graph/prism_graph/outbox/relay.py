@@ -25,6 +25,7 @@ from prism_graph.outbox.schedule import Periodic, Scheduler
 from prism_graph.outbox.signal import NOTIFY_CHANNEL, OutboxSignal
 from prism_platform.broker import event_message
 from prism_platform.db import utcnow, writer
+from prism_platform.metrics import OUTBOX_PUBLISH_FAILURES, OUTBOX_PUBLISH_LAG
 from prism_platform.polling import Poller
 from prism_tables.outbox import OutboxEvent
 
@@ -90,6 +91,7 @@ class Relay:
                     self._broker.enqueue(event_message(row.envelope()))
                 except Exception as exc:
                     # The broker is down or refused it: keep the row, try again later.
+                    OUTBOX_PUBLISH_FAILURES.inc()
                     row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
                     row.available_at = now + retry_delay(row.attempts)
                     log.warning(
@@ -103,6 +105,7 @@ class Relay:
                 row.published_at = now
                 row.last_error = None
                 published += 1
+                OUTBOX_PUBLISH_LAG.observe(max((now - row.created_at).total_seconds(), 0.0))
         return published
 
     def prune(self, now: datetime | None = None) -> int:

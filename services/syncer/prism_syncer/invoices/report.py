@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from prism_domain.money import price_text
 from prism_platform.db import writer
+from prism_platform.metrics import count_sync_run
 from prism_psa.outcomes import FINAL, ItemOutcome, RunItemKind, RunStatus
 from prism_psa.port import (
     ContractPort,
@@ -117,6 +118,7 @@ class Reporting(Execution):
                     items.append(extra)
             session.add_all(checks)
             self._summarise(session, run, jobs, items, names)
+            count_sync_run(session, "invoice", run.status)
             if run.status == RunStatus.FAILURE and self.notify_failure is not None:
                 self.notify_failure(session, run)
             return run.status
@@ -226,6 +228,7 @@ class Reporting(Execution):
             run.status = status.value
             run.message = message
             run.finished_at = self.clock()
+            count_sync_run(session, "invoice", run.status)
             if status is RunStatus.FAILURE and self.notify_failure is not None:
                 self.notify_failure(session, run)
             return run.status

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from prism_domain.events import Envelope
 from prism_domain.sync import ConnectionStatus, SyncTrigger
+from prism_platform.metrics import count_sync_run
 from prism_psa.connections import PsaConfig, connection_of
 from prism_psa.port import PsaUnauthorized
 from prism_psa.products.preview import settings_of
@@ -41,7 +42,22 @@ def run_product_sync(
 ) -> ProductSyncRun | None:
     """One run for one partner and program; None when the program's sync is off (S9).
 
-    `on_progress(done, total)`: products recorded so far (see `sync_products`)."""
+    `on_progress(done, total)`: products recorded so far (see `sync_products`). The run is
+    counted in the metrics when the caller commits it."""
+    run = _run(session, config, partner_id, program_id, trigger, on_progress)
+    if run is not None:
+        count_sync_run(session, "product", run.status)
+    return run
+
+
+def _run(
+    session: Session,
+    config: PsaConfig,
+    partner_id: int,
+    program_id: int,
+    trigger: SyncTrigger,
+    on_progress: Callable[[int, int], None] | None,
+) -> ProductSyncRun | None:
     settings = settings_of(session, partner_id, program_id)
     if settings is None or not settings.sync_enabled:
         log.info("product sync of program %s is off for partner %s", program_id, partner_id)
