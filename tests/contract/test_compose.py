@@ -184,6 +184,8 @@ FROM_THE_OPERATOR = PRODUCTION_NEEDS - {"PRISM_ENV", "DATABASE_URL", "REDIS_URL"
 DEVELOPMENT_ONLY = {
     "HOST": "graph sets 0.0.0.0; elsewhere only the default of PUBLIC_URL, which is set",
     "MAIL_SINK_HOST": "the development SMTP sink, run by `prism dev` only",
+    "METRICS_HOST": "relay, mailer and syncer set 0.0.0.0 (x-metrics-env); the API serves "
+    "/metrics on its own port and ignores it",
 }
 
 
