@@ -15,6 +15,7 @@ import dramatiq
 from sqlalchemy import text
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -35,6 +36,7 @@ from prism_graph.identity.service import IdentityConfig
 from prism_graph.identity.throttle import LoginThrottle, make_backend
 from prism_graph.mail.outbox import MailSignal
 from prism_graph.pages.routes import Pages
+from prism_graph.request_ids import RequestIds
 from prism_graph.schema import SchemaLimits, build_schema
 from prism_graph.settings import GraphSettings
 from prism_graph.sync.config import build_psa_config
@@ -271,6 +273,7 @@ def create_app(
             *([assets_mount()] if settings.graphiql_enabled else []),
         ],
         lifespan=lifespan,
+        middleware=[Middleware(RequestIds)],
     )
 
 
