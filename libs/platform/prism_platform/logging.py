@@ -91,7 +91,7 @@ class ContextIds(logging.Filter):
 _CREDENTIAL = re.compile(
     r"(?i)\b(bearer\s+|(?:api_?integration_?code|secret|client_secret|password|access_?token|"
     r"refresh_?token|token|authorization)[\"']?\s*[:=]\s*[\"']?(?:bearer\s+)?)"
-    r"([^\s\"'&,;}\]]+)"
+    r"(?!\[redacted\])([^\s\"'&,;}\]]+)"
 )
 REDACTED = "[redacted]"
 
@@ -213,6 +213,14 @@ def make_handler(fmt: LogFormat = "auto", stream: TextIO | None = None) -> loggi
     return handler
 
 
+def quiet_http_clients(level: str | int = "INFO") -> None:
+    """Hold the HTTP client libraries at WARNING (or `level` if higher): below it they log
+    the Autotask user name in URLs and, at DEBUG, headers."""
+    number = level if isinstance(level, int) else logging.getLevelName(level)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.WARNING, number))
+
+
 def configure_logging(
     level: str = "INFO", fmt: LogFormat = "auto", *, stream: TextIO | None = None
 ) -> logging.Handler:
@@ -225,8 +233,7 @@ def configure_logging(
     handler._prism = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level)
-    for name in QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    quiet_http_clients(level)
     for name in UVICORN_LOGGERS:
         uvicorn_logger = logging.getLogger(name)
         uvicorn_logger.handlers.clear()
