@@ -31,7 +31,7 @@ async def test_a_sane_incoming_id_is_kept(anonymous: GraphQLClient) -> None:
 
 
 @pytest.mark.parametrize(
-    "given", ["x" * 65, "short", "has spaces in it", "new\\nline-injected", "quote\"d-12345"]
+    "given", ["x" * 65, "short", "has spaces in it", "new\\nline-injected", 'quote"d-12345']
 )
 async def test_an_unreasonable_incoming_id_is_replaced(
     anonymous: GraphQLClient, given: str

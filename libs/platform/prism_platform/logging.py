@@ -31,9 +31,11 @@ _context: dict[str, ContextVar[str | None]] = {
     name: ContextVar(f"prism_{name}", default=None) for name in CONTEXT_IDS
 }
 
-#: Libraries that log each request's URL (with the Autotask user name in the zone lookup)
-#: and, at DEBUG, its headers: never below WARNING, whatever LOG_LEVEL says.
-QUIET_LOGGERS = ("httpx", "httpcore", "hpack", "urllib3")
+#: Never below WARNING, whatever LOG_LEVEL says: the HTTP clients log each request's URL
+#: (the Autotask user name is in the zone lookup's) and, at DEBUG, headers; the database
+#: drivers log, at DEBUG, every statement with its parameters (credentials, mail bodies with
+#: one-time links).
+QUIET_LOGGERS = ("httpx", "httpcore", "hpack", "urllib3", "aiosqlite", "psycopg")
 
 #: uvicorn's loggers: their records go to the root handler, in the same format.
 UVICORN_LOGGERS = ("uvicorn", "uvicorn.error", "uvicorn.access", "uvicorn.asgi")
@@ -214,8 +216,7 @@ def make_handler(fmt: LogFormat = "auto", stream: TextIO | None = None) -> loggi
 
 
 def quiet_http_clients(level: str | int = "INFO") -> None:
-    """Hold the HTTP client libraries at WARNING (or `level` if higher): below it they log
-    the Autotask user name in URLs and, at DEBUG, headers."""
+    """Hold the HTTP clients and database drivers at WARNING (or `level` if higher)."""
     number = level if isinstance(level, int) else logging.getLevelName(level)
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(max(logging.WARNING, number))
