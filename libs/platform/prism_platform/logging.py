@@ -239,4 +239,5 @@ def configure_logging(
         uvicorn_logger = logging.getLogger(name)
         uvicorn_logger.handlers.clear()
         uvicorn_logger.propagate = True
+        uvicorn_logger.setLevel(logging.NOTSET)  # LOG_LEVEL, until uvicorn.Config sets it
     return handler

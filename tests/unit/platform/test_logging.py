@@ -220,3 +220,49 @@ def test_the_access_line_of_a_link_with_a_token_is_masked(root_restored: None) -
     (line,) = lines(stream)
     assert "one-time-xyz" not in json.dumps(line)
     assert line["path"] == "/rfi?token=[redacted]"
+
+
+def test_prism_graph_leaves_uvicorn_s_records_to_prism_s_handler(
+    root_restored: None, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    import uvicorn
+
+    from prism_cli.main import main
+
+    given: dict[str, Any] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: given.update(kwargs))
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/prism.sqlite3")
+    monkeypatch.setenv("LOG_FORMAT", "json")
+    monkeypatch.delenv("REDIS_URL", raising=False)
+
+    assert main(["graph"]) == 0
+
+    assert "log_config" in given and given["log_config"] is None
+
+
+def test_a_simulator_in_the_process_leaves_its_logging_alone(
+    root_restored: None, tmp_path: Any
+) -> None:
+    """`prism dev` serves the Autotask simulator in a thread beside the API: the API's access
+    lines keep Prism's format, and the simulator's own (the zone lookup's user name) stay out."""
+    import httpx
+
+    from autotask_sim import DEFAULT_USERNAME, SimConfig
+    from autotask_sim.server import serve_in_thread
+
+    stream = io.StringIO()
+    configure_logging("INFO", "json", stream=stream)
+    sim = serve_in_thread("127.0.0.1", 0, tmp_path / "sim.sqlite3", config=SimConfig())
+    try:
+        answer = httpx.get(
+            f"{sim.url}/ATServicesRest/V1.0/zoneInformation", params={"user": DEFAULT_USERNAME}
+        )
+        assert answer.status_code == 200
+    finally:
+        sim.stop()
+    logging.getLogger("uvicorn.access").info(
+        '%s - "%s %s HTTP/%s" %d', "127.0.0.1:5555", "POST", "/graphql", "1.1", 200
+    )
+
+    assert [line["path"] for line in lines(stream)] == ["/graphql"]
+    assert DEFAULT_USERNAME not in stream.getvalue()
