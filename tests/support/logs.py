@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from prism_platform.logging import QUIET_LOGGERS, make_handler, quiet_http_clients
+from prism_platform.logging import QUIET_LOGGERS, make_handler, quiet_libraries
 
 
 class CapturedLogs:
@@ -27,7 +27,8 @@ class CapturedLogs:
 @contextmanager
 def captured_logs(level: int = logging.DEBUG) -> Iterator[CapturedLogs]:
     """Every record of every thread at `level`, through Prism's handler in JSON, with the
-    HTTP client libraries held at WARNING as `configure_logging` holds them."""
+    leaky libraries (HTTP clients, database drivers) held at WARNING as `configure_logging`
+    holds them."""
     stream = io.StringIO()
     handler = make_handler("json", stream)
     root = logging.getLogger()
@@ -35,7 +36,7 @@ def captured_logs(level: int = logging.DEBUG) -> Iterator[CapturedLogs]:
     old_level = root.level
     root.addHandler(handler)
     root.setLevel(level)
-    quiet_http_clients(level)
+    quiet_libraries(level)
     try:
         yield CapturedLogs(stream)
     finally:

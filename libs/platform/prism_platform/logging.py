@@ -5,8 +5,9 @@ Every record carries `timestamp` (ISO 8601, UTC, milliseconds, `Z`), `level`, `l
 `message`, plus whichever context ids are bound (`log_context`): `request_id` (the HTTP
 request, carried through the outbox to the worker), `event_id` and `event_type` (the event a
 worker handles) and `run_id` (a sync run, e.g. `invoice:12`). Secrets never reach a line:
-settings hold them as `SecretStr`, the HTTP client libraries (which log request URLs and
-headers) are kept at WARNING, and `Redact` masks credentials that a message might still carry.
+settings hold them as `SecretStr`, the libraries that log request URLs, headers or SQL
+parameters are held at WARNING (`QUIET_LOGGERS`), and `Redact` masks credentials that a
+message might still carry.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any, Literal, TextIO
 
+from pythonjsonlogger.core import RESERVED_ATTRS
 from pythonjsonlogger.json import JsonFormatter
 
 LogFormat = Literal["auto", "json", "text"]
@@ -68,11 +70,6 @@ def bind(**ids: object) -> None:
 def clear() -> None:
     for var in _context.values():
         var.set(None)
-
-
-def current_ids() -> dict[str, str]:
-    """The context ids bound now (only those that are set)."""
-    return {name: value for name, var in _context.items() if (value := var.get()) is not None}
 
 
 def current_request_id() -> str | None:
@@ -134,7 +131,7 @@ class JsonLines(JsonFormatter):
     are set, the traceback if any, then whatever `extra=` the call passed."""
 
     def __init__(self) -> None:
-        super().__init__(reserved_attrs=[*_RESERVED, *CONTEXT_IDS, *_SKIPPED_EXTRAS])
+        super().__init__(reserved_attrs=[*RESERVED_ATTRS, *CONTEXT_IDS, *_SKIPPED_EXTRAS])
 
     def add_fields(
         self, log_data: dict[str, Any], record: logging.LogRecord, message_dict: dict[str, Any]
@@ -172,32 +169,6 @@ class TextLines(logging.Formatter):
         return line
 
 
-_RESERVED = [
-    "args",
-    "asctime",
-    "created",
-    "exc_info",
-    "exc_text",
-    "filename",
-    "funcName",
-    "levelname",
-    "levelno",
-    "lineno",
-    "module",
-    "msecs",
-    "message",
-    "msg",
-    "name",
-    "pathname",
-    "process",
-    "processName",
-    "relativeCreated",
-    "stack_info",
-    "thread",
-    "threadName",
-]
-
-
 def resolve_format(fmt: LogFormat, stream: TextIO) -> Literal["json", "text"]:
     """`auto`: text for a person at a terminal, JSON lines for everything else."""
     if fmt != "auto":
@@ -215,7 +186,7 @@ def make_handler(fmt: LogFormat = "auto", stream: TextIO | None = None) -> loggi
     return handler
 
 
-def quiet_http_clients(level: str | int = "INFO") -> None:
+def quiet_libraries(level: str | int = "INFO") -> None:
     """Hold the HTTP clients and database drivers at WARNING (or `level` if higher)."""
     number = level if isinstance(level, int) else logging.getLevelName(level)
     for name in QUIET_LOGGERS:
@@ -234,7 +205,7 @@ def configure_logging(
     handler._prism = True  # type: ignore[attr-defined]
     root.addHandler(handler)
     root.setLevel(level)
-    quiet_http_clients(level)
+    quiet_libraries(level)
     for name in UVICORN_LOGGERS:
         uvicorn_logger = logging.getLogger(name)
         uvicorn_logger.handlers.clear()
