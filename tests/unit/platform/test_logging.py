@@ -266,3 +266,26 @@ def test_a_simulator_in_the_process_leaves_its_logging_alone(
 
     assert [line["path"] for line in lines(stream)] == ["/graphql"]
     assert DEFAULT_USERNAME not in stream.getvalue()
+
+
+def test_prism_worker_lets_prism_format_dramatiq_s_processes(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """Dramatiq's worker processes log through a pipe to `prism worker`: they get its stderr's
+    format (text on a terminal here) and no basicConfig of Dramatiq's beside Prism's."""
+    import os
+    import sys
+
+    from prism_cli.main import main
+
+    argv: list[str] = []
+    monkeypatch.setattr(os, "execv", lambda _, args: argv.extend(args))
+    monkeypatch.setattr(sys, "stderr", Terminal())
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/prism.sqlite3")
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/15")
+    monkeypatch.delenv("LOG_FORMAT", raising=False)
+
+    assert main(["worker"]) == 0
+
+    assert "--skip-logging" in argv and "prism_syncer.entry" in argv
+    assert os.environ["LOG_FORMAT"] == "text"
