@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 from dataclasses import dataclass
@@ -14,6 +15,26 @@ from .config import SimConfig
 from .simulator import Simulator
 
 STARTUP_TIMEOUT_SECONDS = 10.0
+THREAD_NAME = "autotask-sim"
+
+
+class _QuietThread(logging.Filter):
+    """Drops uvicorn's routine records of the simulator's thread.
+
+    uvicorn's loggers belong to the whole process, which may serve an API of its own beside
+    the simulator (`prism dev`) and have configured them: the simulator leaves them alone
+    (no log config, level or access-log switch of its own) and only keeps its own access
+    lines, which would show the zone lookup's user name, and start-up notes out."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.threadName != THREAD_NAME or record.levelno >= logging.WARNING
+
+
+def _quiet_uvicorn_in_this_thread() -> None:
+    for name in ("uvicorn.access", "uvicorn.error"):
+        target = logging.getLogger(name)
+        if not any(isinstance(f, _QuietThread) for f in target.filters):
+            target.addFilter(_QuietThread())
 
 
 class _Server(uvicorn.Server):
@@ -78,11 +99,10 @@ def serve_in_thread(
     sock.bind((host, port))
     bound_port = int(sock.getsockname()[1])
     ready = threading.Event()
-    server = _Server(
-        uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off"), ready
-    )
+    _quiet_uvicorn_in_this_thread()
+    server = _Server(uvicorn.Config(app, log_config=None, log_level=None, lifespan="off"), ready)
     thread = threading.Thread(
-        target=server.run, kwargs={"sockets": [sock]}, name="autotask-sim", daemon=True
+        target=server.run, kwargs={"sockets": [sock]}, name=THREAD_NAME, daemon=True
     )
     thread.start()
     if not ready.wait(STARTUP_TIMEOUT_SECONDS):

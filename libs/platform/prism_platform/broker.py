@@ -44,13 +44,22 @@ def ping(broker: dramatiq.Broker) -> None:
         client.ping()
 
 
-def event_message(envelope: dict[str, Any]) -> dramatiq.Message[Any]:
-    """The Dramatiq message that carries one event envelope to the actor named like its type."""
+#: The message option naming the HTTP request that caused the event (for the logs only).
+REQUEST_ID_OPTION = "request_id"
+
+
+def event_message(
+    envelope: dict[str, Any], *, request_id: str | None = None
+) -> dramatiq.Message[Any]:
+    """The Dramatiq message that carries one event envelope to the actor named like its type.
+
+    The request id travels as a message option, beside the envelope: it is no part of the
+    event, and workers that do not know it ignore it."""
     return dramatiq.Message(
         queue_name=EVENTS_QUEUE,
         actor_name=str(envelope["type"]),
         args=(envelope,),
         kwargs={},
-        options={},
+        options={REQUEST_ID_OPTION: request_id} if request_id else {},
         message_id=str(envelope["event_id"]),
     )

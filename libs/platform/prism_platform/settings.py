@@ -36,6 +36,9 @@ class CommonSettings(BaseSettings):
     redis_url: str | None = Field(None, description="Redis URL; unset means an in-process broker")
     secret_key: SecretStr = Field(SecretStr(DEV_SECRET_KEY), description="signing/encryption key")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["auto", "json", "text"] = Field(
+        "auto", description="json, text, or auto: text on a terminal, JSON lines otherwise"
+    )
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(8025, ge=1, le=65535)
     smtp_username: str | None = None

@@ -40,6 +40,8 @@ class OutboxEvent(Base):
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    # The HTTP request whose mutation recorded the event, for the logs (not the envelope).
+    request_id: Mapped[str | None] = mapped_column(String(64))
 
     @staticmethod
     def values_of(event: DomainEvent) -> dict[str, Any]:

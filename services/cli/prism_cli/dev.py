@@ -91,7 +91,7 @@ def run_dev(*, seed_demo: bool = True) -> int:
     }
     syncer_settings = syncer_settings.model_copy(update=address)
     mail_settings = mail_settings.model_copy(update=address)
-    configure_logging(graph_settings.log_level)
+    configure_logging(graph_settings.log_level, graph_settings.log_format)
 
     upgrade(graph_settings.database_url)
     if seed_demo:
@@ -189,6 +189,7 @@ def _serve(
             host=graph_settings.host,
             port=graph_settings.port,
             log_level=graph_settings.log_level.lower(),
+            log_config=None,  # uvicorn's records go through configure_logging's handler
             lifespan="on",
         )
     )

@@ -46,10 +46,16 @@ def _cmd_graph(_: argparse.Namespace) -> int:
     from prism_platform.settings import load_settings
 
     settings = load_settings(GraphSettings)
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     broker = make_broker(settings.redis_url) if settings.redis_url else None
     app = create_app(settings, broker=broker)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level.lower())
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        log_config=None,  # uvicorn's records go through configure_logging's handler
+    )
     return 0
 
 
@@ -69,7 +75,7 @@ def _cmd_relay(_: argparse.Namespace) -> int:
     from prism_platform.settings import load_settings
 
     settings = load_settings(GraphSettings)
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     if not settings.redis_url:
         raise ConfigError(
             "REDIS_URL: the relay runs as its own process only with Redis; "
@@ -107,11 +113,17 @@ def _cmd_worker(args: argparse.Namespace) -> int:
             "REDIS_URL: the worker runs as its own process only with Redis; "
             "without it, `prism dev` runs the worker in-process"
         )
+    from prism_platform.logging import resolve_format
+
+    # Dramatiq's processes log through a pipe to this one: decide text or JSON by this
+    # process's stderr, and let `prism_syncer.entry` format every record (no basicConfig).
+    os.environ["LOG_FORMAT"] = resolve_format(settings.log_format, sys.stderr)
     argv = [
         sys.executable,
         "-m",
         "dramatiq",
         "prism_syncer.entry",
+        "--skip-logging",
         "--processes",
         str(settings.worker_processes),
         "--threads",
@@ -148,7 +160,7 @@ def _cmd_mailer(_: argparse.Namespace) -> int:
     from prism_platform.settings import load_settings
 
     settings = load_settings(MailSettings)
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     engine = make_sync_engine(settings.database_url)
     watch_mail(engine)
     serve_metrics(settings.metrics_host, settings.metrics_port)

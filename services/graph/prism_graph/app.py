@@ -17,6 +17,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -37,6 +38,7 @@ from prism_graph.identity.service import IdentityConfig
 from prism_graph.identity.throttle import LoginThrottle, make_backend
 from prism_graph.mail.outbox import MailSignal
 from prism_graph.pages.routes import Pages
+from prism_graph.request_ids import RequestIds
 from prism_graph.schema import SchemaLimits, build_schema
 from prism_graph.settings import GraphSettings
 from prism_graph.sync.config import build_psa_config
@@ -289,6 +291,7 @@ def create_app(
             *([assets_mount()] if settings.graphiql_enabled else []),
         ],
         lifespan=lifespan,
+        middleware=[Middleware(RequestIds)],
     )
 
 

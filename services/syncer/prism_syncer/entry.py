@@ -13,7 +13,7 @@ from prism_syncer.settings import SyncerSettings
 from prism_syncer.worker import build_syncer
 
 settings = load_settings(SyncerSettings)
-configure_logging(settings.log_level)
+configure_logging(settings.log_level, settings.log_format)
 app = build_syncer(settings)
 broker = app.broker
 if settings.metrics_port:

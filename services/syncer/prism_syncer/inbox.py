@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from prism_domain.events import Envelope
 from prism_platform.db import conflict_insert, utcnow, writer
+from prism_platform.logging import log_context
 from prism_tables.sync import ProcessedEvent
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,12 @@ def process_event(
     engine: Engine, raw: Mapping[str, Any], handlers: Mapping[str, Handler]
 ) -> Outcome:
     envelope = Envelope.from_dict(raw)
+    # The actor's middleware binds these for Dramatiq; callers without it get them too.
+    with log_context(event_id=envelope.event_id, event_type=envelope.type):
+        return _process(engine, envelope, handlers)
+
+
+def _process(engine: Engine, envelope: Envelope, handlers: Mapping[str, Handler]) -> Outcome:
     handler = handlers.get(envelope.type)
     outcome = Outcome.HANDLED if handler else Outcome.IGNORED
     insert = conflict_insert(engine.dialect.name)

@@ -10,6 +10,7 @@ from sqlalchemy import Engine
 
 from prism_platform.broker import make_broker
 from prism_platform.db import make_sync_engine
+from prism_syncer import logs
 from prism_syncer.actors import register_event_actors
 from prism_syncer.handlers import handlers_for
 from prism_syncer.settings import SyncerSettings
@@ -31,5 +32,6 @@ def build_syncer(
     broker = broker or make_broker(settings.redis_url)
     engine = engine or make_sync_engine(settings.database_url)
     dramatiq.set_broker(broker)
+    logs.install(broker)  # each message's ids on the records of handling it
     actors = register_event_actors(broker, engine, handlers_for(settings))
     return SyncerApp(broker=broker, engine=engine, actors=actors)

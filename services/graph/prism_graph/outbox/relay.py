@@ -88,7 +88,7 @@ class Relay:
             for row in rows:
                 row.attempts += 1
                 try:
-                    self._broker.enqueue(event_message(row.envelope()))
+                    self._broker.enqueue(event_message(row.envelope(), request_id=row.request_id))
                 except Exception as exc:
                     # The broker is down or refused it: keep the row, try again later.
                     OUTBOX_PUBLISH_FAILURES.inc()
@@ -100,6 +100,7 @@ class Relay:
                         row.type,
                         row.attempts,
                         row.last_error,
+                        extra={"event_id": row.event_id, "request_id": row.request_id},
                     )
                     break
                 row.published_at = now

@@ -7,12 +7,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from prism_domain.events import DomainEvent
 from prism_graph.outbox.signal import NOTIFY_CHANNEL
+from prism_platform.logging import current_request_id
 from prism_tables.outbox import OutboxEvent
 
 
 async def append(session: AsyncSession, events: Iterable[DomainEvent]) -> int:
     """Stage events in the caller's transaction: they exist exactly when its data does."""
-    rows = [OutboxEvent(**OutboxEvent.values_of(event)) for event in events]
+    request_id = current_request_id()  # the HTTP request's, when a mutation records them
+    rows = [OutboxEvent(**OutboxEvent.values_of(event), request_id=request_id) for event in events]
     if not rows:
         return 0
     session.add_all(rows)

@@ -38,6 +38,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from prism_platform.logging import log_context
 from prism_psa.outcomes import FINAL, RunStatus
 from prism_psa.port import (
     ContractPort,
@@ -87,6 +88,15 @@ class InvoiceSync(Planning, Reporting):
         """Take a run as far as it can go now; its status afterwards (None: no such run).
 
         `on_progress(done, total)` hears of this run's jobs done (see `execute`)."""
+        with log_context(run_id=f"invoice:{run_id}"):
+            return self._drive(run_id, on_progress, _seen)
+
+    def _drive(
+        self,
+        run_id: int,
+        on_progress: Callable[[int, int], None] | None,
+        _seen: set[int] | None,
+    ) -> str | None:
         seen = _seen if _seen is not None else set()
         seen.add(run_id)
         with Session(self.engine) as session:

@@ -16,6 +16,7 @@ from decimal import Decimal
 from sqlalchemy.orm import Session
 
 from prism_domain.sync import ProductSyncMode, SyncTrigger
+from prism_platform.logging import log_context
 from prism_psa.outcomes import ItemOutcome, RunStatus
 from prism_psa.port import (
     NewService,
@@ -153,6 +154,19 @@ def sync_products(
     """
     now = now or datetime.now(UTC)
     run = start_run(session, partner_id, program_id, trigger, now)
+    with log_context(run_id=f"product:{run.id}"):
+        return _sync(session, psa, run, now, on_unauthorized, on_progress)
+
+
+def _sync(
+    session: Session,
+    psa: PsaPort,
+    run: ProductSyncRun,
+    now: datetime,
+    on_unauthorized: Callable[[PsaUnauthorized], None] | None,
+    on_progress: Callable[[int, int], None] | None,
+) -> ProductSyncRun:
+    partner_id, program_id = run.partner_id, run.program_id
     settings = settings_of(session, partner_id, program_id)
     if settings is None or settings.billing_code_id is None:
         return fail_run(run, NO_BILLING_CODE)
