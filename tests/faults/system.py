@@ -87,6 +87,7 @@ class Process:
 @dataclass
 class System:
     base: str  # the API, http://127.0.0.1:PORT
+    replica: str  # a second API process on the same database and broker ("graph-2")
     sim: str  # the Autotask simulator, http://127.0.0.1:PORT
     redis_url: str
     engine: Engine  # the scratch database, for reading what happened
@@ -106,9 +107,9 @@ class System:
 
     # -- the API ------------------------------------------------------------------------------
 
-    def api_ready(self) -> bool:
+    def api_ready(self, base: str | None = None) -> bool:
         try:
-            return httpx.get(f"{self.base}/readyz", timeout=1).status_code == 200
+            return httpx.get(f"{base or self.base}/readyz", timeout=1).status_code == 200
         except httpx.TransportError:
             return False
 
@@ -179,11 +180,15 @@ class System:
 
 
 @contextmanager
-def running_system(database_url: str, folder: Path) -> Iterator[System]:
-    """Start Redis, the simulator, the API, the relay and the worker; stop them all after."""
+def running_system(
+    database_url: str, folder: Path, prepare: Callable[[], None] = lambda: None
+) -> Iterator[System]:
+    """Start Redis and the simulator, `prepare()` (e.g. migrate the database) meanwhile, then
+    two API processes, the relay and the worker; stop them all after."""
     redis_server = shutil.which("redis-server")
     assert redis_server is not None
     redis_port, api_port, sim_port = free_port(), free_port(), free_port()
+    replica_port = free_port()
     redis_url = f"redis://127.0.0.1:{redis_port}/0"
     (folder / "redis").mkdir()
     env = {
@@ -220,25 +225,33 @@ def running_system(database_url: str, folder: Path) -> Iterator[System]:
         ],
         "simulator": [sys.executable, "-m", "autotask_sim"],
         "graph": [sys.executable, "-m", "prism_cli", "graph"],
+        "graph-2": [sys.executable, "-m", "prism_cli", "graph"],
         "relay": [sys.executable, "-m", "prism_cli", "relay"],
         "worker": [sys.executable, "-m", "prism_cli", "worker"],
     }
     from prism_platform.db import make_sync_engine
 
     engine = make_sync_engine(database_url)
+    envs = {"graph-2": env | {"PORT": str(replica_port)}}
     system = System(
         base=f"http://127.0.0.1:{api_port}",
+        replica=f"http://127.0.0.1:{replica_port}",
         sim=f"http://127.0.0.1:{sim_port}",
         redis_url=redis_url,
         engine=engine,
-        processes={name: Process(name, argv, env, folder) for name, argv in commands.items()},
+        processes={
+            name: Process(name, argv, envs.get(name, env), folder)
+            for name, argv in commands.items()
+        },
     )
     with ExitStack() as stack:
         stack.callback(engine.dispose)
-        for process in reversed(system.processes.values()):
+        for process in system.processes.values():  # stopped last to first: Redis last
             stack.callback(process.stop)
-        system.start_redis()
-        for name in ("simulator", "relay", "worker"):
+        system["redis"].start()
+        system["simulator"].start()
+        prepare()
+        for name in ("graph", "graph-2", "relay", "worker"):
             system[name].start()
 
         def sim_up() -> bool:
@@ -247,6 +260,8 @@ def running_system(database_url: str, folder: Path) -> Iterator[System]:
             except httpx.TransportError:
                 return False
 
+        system.wait(system.redis_up, "redis-server to answer")
         system.wait(sim_up, "the Autotask simulator to answer")
-        system.start_api()
+        for base in (system.base, system.replica):
+            system.wait(lambda b=base: system.api_ready(b), "prism graph to be ready", timeout=90)
         yield system

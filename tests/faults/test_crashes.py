@@ -73,10 +73,14 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         pytest.skip(f"the fault tests need {missing}")
     folder = tmp_path_factory.mktemp("faults")
     with scratch_database(folder) as url:
-        upgrade(url)
-        tenants = asyncio.run(_tenants(url))
-        with running_system(url, folder) as system:
-            yield World(system, tenants)
+        made: list[Tenants] = []
+
+        def prepare() -> None:
+            upgrade(url)
+            made.append(asyncio.run(_tenants(url)))
+
+        with running_system(url, folder, prepare) as system:
+            yield World(system, made[0])
 
 
 async def _tenants(url: str) -> Tenants:
@@ -304,11 +308,11 @@ async def test_the_relay_stopped_while_mutations_commit_loses_nothing(
     system, prefix = world.system, f"Relay {uuid.uuid4().hex[:6]}"
 
     async def stream(n: int) -> None:
-        await create_customers(api, world, f"{prefix} s{n}", 8)
+        await create_customers(api, world, f"{prefix} s{n}", 5)
 
     writing = asyncio.gather(*(stream(n) for n in range(3)))
     # kill -9 the relay while the mutations commit (some before, some after).
-    await _until(lambda: len(customers_named(system.engine, prefix)) >= 6, "6 customers", system)
+    await _until(lambda: len(customers_named(system.engine, prefix)) >= 4, "4 customers", system)
     system["relay"].kill()
     await writing
     assert unpublished(system.engine) > 0  # committed with no relay running: waiting
@@ -317,7 +321,7 @@ async def test_the_relay_stopped_while_mutations_commit_loses_nothing(
 
     assert_delivered_once(system)
     customers = customers_named(system.engine, prefix)
-    assert len(customers) == 24
+    assert len(customers) == 15
     events = created_events(system.engine, customers)
     assert all(len(e) == 1 for e in events.values()), events
 
@@ -325,8 +329,11 @@ async def test_the_relay_stopped_while_mutations_commit_loses_nothing(
 async def test_killing_the_api_mid_mutation_leaves_no_half_written_change(
     world: World, api: GraphQLClient
 ) -> None:
+    """One of two API processes is killed with mutations inside their transactions; the
+    other serves on."""
     system, prefix = world.system, f"Killed {uuid.uuid4().hex[:6]}"
     partner_b = world.tenants.b.id
+    replica = GraphQLClient(httpx.AsyncClient(base_url=system.replica, timeout=30))
     with system.engine.connect() as holder:
         # Hold partner B's row, so that each creation waits inside its transaction (its
         # insert's foreign key check) until the API is gone.
@@ -334,20 +341,22 @@ async def test_killing_the_api_mid_mutation_leaves_no_half_written_change(
             text("SELECT id FROM organisations WHERE id = :id FOR UPDATE"), {"id": partner_b}
         )
         in_flight = [
-            asyncio.ensure_future(add_customer(api, world.tenants.b.admin, None, f"{prefix} {n}"))
+            asyncio.ensure_future(
+                add_customer(replica, world.tenants.b.admin, None, f"{prefix} {n}")
+            )
             for n in range(4)
         ]
         await _until(lambda: _waiting_on_locks(system.engine) >= 4, "4 mutations mid-way", system)
-        system["graph"].kill()
+        system["graph-2"].kill()
         holder.rollback()
     outcomes = await asyncio.gather(*in_flight, return_exceptions=True)
+    await replica.http.aclose()
     assert all(isinstance(o, httpx.TransportError) for o in outcomes), outcomes
 
     # Their transactions died with the API: no customer and no event of them exists.
     await _until(lambda: _waiting_on_locks(system.engine) == 0, "the dead API's sessions", system)
     assert customers_named(system.engine, prefix) == []
-    system.start_api()
-    await create_customers(api, world, prefix, 1)
+    await create_customers(api, world, prefix, 1)  # through the API process still up
 
     assert_delivered_once(system)
     (created,) = customers_named(system.engine, prefix)
@@ -364,11 +373,11 @@ async def test_redis_restarted_mid_flow_loses_no_queued_event(
     system.add_fault(kind="latency", method="POST", path=ADJUSTMENTS, times=None, hang=True)
     invoice = await bill(api, world, billed)
     await _until(lambda: system.fault_hits() >= 1, "the sync's first adjustment", system)
-    await create_customers(api, world, f"{prefix} queued", 4)
+    await create_customers(api, world, f"{prefix} queued", 3)
     await _until(lambda: unpublished(system.engine) == 0, "the events queued in Redis", system)
 
     system["redis"].stop()
-    await create_customers(api, world, f"{prefix} outage", 4)  # the API needs no Redis
+    await create_customers(api, world, f"{prefix} outage", 3)  # the API needs no Redis
     await _until(lambda: _relay_failed(system.engine), "the relay to meet the outage", system)
     system.start_redis()
     system.clear_faults()  # the held write goes through
@@ -378,7 +387,7 @@ async def test_redis_restarted_mid_flow_loses_no_queued_event(
     assert invoice_runs(system.engine, invoice) == ["SUCCESS"]
     assert_psa_follows_the_invoice(world, billed, invoice)
     customers = customers_named(system.engine, prefix)
-    assert len(customers) == 8
+    assert len(customers) == 6
     assert all(len(e) == 1 for e in created_events(system.engine, customers).values())
 
 
