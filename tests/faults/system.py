@@ -128,6 +128,17 @@ class System:
         finally:
             client.close()
 
+    def queued(self) -> tuple[int, int]:
+        """(events waiting in Redis's queue, events a worker fetched and has not acknowledged:
+        Redis keeps those in the worker's own set until it acknowledges them)."""
+        client = redis.Redis.from_url(self.redis_url)
+        try:
+            waiting = int(client.llen("prism:events"))
+            unacked = sum(int(client.scard(key)) for key in client.keys("prism:__acks__.*"))
+        finally:
+            client.close()
+        return waiting, unacked
+
     def start_redis(self) -> None:
         self["redis"].start()
         self.wait(self.redis_up, "redis-server to answer")
