@@ -28,9 +28,12 @@ from prism_tables.subscriptions import Subscription, SubscriptionQuantity
 from tests.integration.contacts.support import (
     ADD_ACCOUNT_CONTACT,
     ADD_CUSTOMER_CONTACT,
+    ADD_TO_TYPE,
     DELETE,
+    DELETE_ACCOUNT_CONTACT,
     REMOVE_FROM_TYPE,
     SET_ROLE,
+    UPDATE_ACCOUNT_CONTACT,
 )
 from tests.integration.orders.support import (
     SUBMIT_DETAILS,
@@ -297,3 +300,67 @@ async def test_submitting_one_draft_order_at_once_submits_it_once(
     assert count(CustomerAttachment, CustomerAttachment.customer_id == pk(prospect)) == 1
     assert count(RfiRequest, RfiRequest.order_id == order_pk) == 1
     assert count(OutboxEvent, OutboxEvent.type == "order.submitted") == 1
+
+
+async def test_adding_contacts_to_a_type_while_deleting_them_refuses_one_or_the_other(
+    client: GraphQLClient, tenants: Tenants, sync_engine: Engine
+) -> None:
+    partner = client.as_(tenants.a.admin)
+    keeper = await burst(
+        partner,
+        [
+            (
+                ADD_ACCOUNT_CONTACT,
+                {
+                    "input": {
+                        "accountId": tenants.a.gid,
+                        "firstName": "Kept",
+                        "lastName": "Lee",
+                        "email": f"kept-{uuid.uuid4().hex[:6]}@{tenants.a.domain}",
+                        "type": "BILLING",
+                    }
+                },
+            )
+        ],
+    )
+    assert codes(keeper) == {"": 1}
+    # Contacts on no type any more (each added to BILLING, then taken off it again).
+    added = await burst(
+        partner,
+        [
+            (
+                ADD_ACCOUNT_CONTACT,
+                {
+                    "input": {
+                        "accountId": tenants.a.gid,
+                        "firstName": f"Leaving {n}",
+                        "lastName": "Lee",
+                        "email": f"leaving-{n}-{uuid.uuid4().hex[:6]}@{tenants.a.domain}",
+                        "type": "BILLING",
+                    }
+                },
+            )
+            for n in range(BURST // 2)
+        ],
+    )
+    contacts = [c["contact"]["id"] for c in added]
+    off = await burst(
+        partner,
+        [(REMOVE_FROM_TYPE, {"input": {"contactId": c, "type": "BILLING"}}) for c in contacts],
+    )
+    assert codes(off) == {"": len(contacts)}
+
+    # Each is put on STATEMENT, renamed and deleted, all at the same time.
+    calls = [(ADD_TO_TYPE, {"input": {"contactId": c, "type": "STATEMENT"}}) for c in contacts]
+    calls += [(DELETE_ACCOUNT_CONTACT, {"input": {"id": c}}) for c in contacts]
+    calls += [(UPDATE_ACCOUNT_CONTACT, {"input": {"id": c, "firstName": "New"}}) for c in contacts]
+    answers = await burst(partner, calls)
+
+    n = len(contacts)
+    attached, deleted, renamed = answers[:n], answers[n : 2 * n], answers[2 * n :]
+    assert set(codes(renamed)) <= {"", "NOT_FOUND"}  # a rename after the deletion finds none
+    for on_type, gone in zip(attached, deleted, strict=True):
+        # The one that came second saw the first: never both, never neither.
+        assert bool(on_type["errors"]) != bool(gone["errors"]), (on_type, gone)
+    assert set(codes(attached)) <= {"", "NOT_FOUND"}
+    assert set(codes(deleted)) <= {"", "NOT_ALLOWED"}

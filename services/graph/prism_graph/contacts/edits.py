@@ -218,8 +218,10 @@ async def delete_account_contact(
 async def _visible_account_contact(
     session: AsyncSession, scope: Scope, contact_id: int
 ) -> AccountContact | None:
+    """The contact, locked for the edit (`FOR NO KEY UPDATE` on PostgreSQL): a concurrent
+    deletion either commits first, and then this finds no contact, or waits for the edit."""
     return await session.scalar(
-        select(AccountContact).where(
-            AccountContact.id == contact_id, visible_account_contacts(scope)
-        )
+        select(AccountContact)
+        .where(AccountContact.id == contact_id, visible_account_contacts(scope))
+        .with_for_update(key_share=True, of=AccountContact)
     )
