@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # `make test`: lint, then the whole suite on the embedded default (SQLite + in-process broker),
-# then every test that touches a backend again on PostgreSQL and Redis when they are reachable.
+# then every test that touches a backend again on PostgreSQL and Redis when they are reachable,
+# then the fault tests (marker `faults`: real processes killed and restarted, with a private
+# redis-server) on PostgreSQL.
 # TEST_DATABASE_URL / TEST_REDIS_URL choose the servers; PRISM_REQUIRE_SERVICES=1 (set by CI)
 # makes unreachable servers a failure instead of a note.
 set -uo pipefail
@@ -16,7 +18,7 @@ $BIN/mypy libs services || status=1
 $BIN/lint-imports --no-cache || status=1
 
 echo "== tests on the embedded default: SQLite + in-process broker"
-env -u DATABASE_URL -u REDIS_URL $BIN/pytest -q -m "not browser" || status=1
+env -u DATABASE_URL -u REDIS_URL $BIN/pytest -q -m "not browser and not faults" || status=1
 covered="SQLite + in-process broker"
 
 echo "== browser tests: headless Chromium against \`prism dev\`, no internet"
@@ -33,9 +35,16 @@ extra_env=()
 if [ ${#extra_env[@]} -gt 0 ]; then
   names="$(printf '%s\n' "${extra_env[@]}" | cut -d= -f1 | tr '\n' ' ')"
   echo "== backend tests again on the real services ($names)"
-  env "${extra_env[@]}" $BIN/pytest -q -m backend || status=1
+  env "${extra_env[@]}" $BIN/pytest -q -m "backend and not faults" || status=1
   [ "$pg_state" = "postgres=yes" ] && covered="$covered; PostgreSQL"
   [ "$redis_state" = "redis=yes" ] && covered="$covered; Redis"
+fi
+if [ "$pg_state" = "postgres=yes" ] && [ "$redis_state" = "redis=yes" ]; then
+  echo "== fault tests: the production processes killed and restarted (PostgreSQL, redis-server)"
+  # They start a redis-server of their own, so that restarting it disturbs nobody.
+  env DATABASE_URL="$PG_URL" PRISM_REQUIRE_SERVICES="${PRISM_REQUIRE_SERVICES:-0}" \
+    $BIN/pytest -q -m faults || status=1
+  covered="$covered; crashes and restarts"
 fi
 if [ "$pg_state" != "postgres=yes" ] || [ "$redis_state" != "redis=yes" ]; then
   msg="not covered: $pg_state $redis_state (servers: $PG_URL, $REDIS)"

@@ -41,7 +41,7 @@ from tests.integration.sync.mapping_support import (
 from tests.support.clock import freeze, noon_utc
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import Tenants
-from tests.support.psa import month_of, serve_simulator
+from tests.support.psa import invoiced_by_day, month_of, serve_simulator, units_by_day
 
 pytestmark = pytest.mark.e2e
 
@@ -141,17 +141,12 @@ class Story:
     async def invoiced(self, month: date) -> list[int]:
         """The month's invoice quantity of the licence on each day (0 where no line)."""
         invoice = await self.invoice(month)
-        first, last = month_of(month)
-        return [
-            sum(
-                int(ln["quantity"])
-                for ln in invoice["lines"]
-                if ln["sku"] == self.sku
-                and (ln["customer"] or {}).get("id") == self.customer
-                and ln["periodStart"] <= day.isoformat() <= ln["periodEnd"]
-            )
-            for day in _days(first, last)
+        lines = [
+            (ln["periodStart"], ln["periodEnd"], ln["quantity"])
+            for ln in invoice["lines"]
+            if ln["sku"] == self.sku and (ln["customer"] or {}).get("id") == self.customer
         ]
+        return invoiced_by_day(lines, *month_of(month))
 
     def hand_edit(self, change: int, effective: date) -> None:
         """A person adjusts the units in Autotask's UI."""
@@ -167,18 +162,8 @@ class Story:
             for cs in self.sim.sim.records("ContractServices")
             if cs["contractID"] == CONTOSO_CONTRACT and cs["serviceID"] == self._service_id()
         ]
-        rows = sorted(
-            (r for cs in services for r in self.sim.sim.units(int(cs["id"]))),
-            key=lambda r: str(r["startDate"]),
-        )
-        out = []
-        for day in _days(first, last):
-            text = day.isoformat()
-            covering = [
-                r for r in rows if str(r["startDate"])[:10] <= text <= str(r["endDate"])[:10]
-            ]
-            out.append(int(covering[-1]["units"]) if covering else 0)
-        return out
+        rows = [r for cs in services for r in self.sim.sim.units(int(cs["id"]))]
+        return units_by_day(rows, first, last)
 
     def adjustments(self) -> int:
         return sum(
@@ -203,10 +188,6 @@ class Story:
                 want = [carried] * month_of(month)[1].day
             assert self.units(month) == want, month
             carried = want[-1]
-
-
-def _days(first: date, last: date) -> list[date]:
-    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
 @pytest.fixture

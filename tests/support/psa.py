@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import calendar
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -57,6 +57,35 @@ def month_of(day: date) -> tuple[date, date]:
     """The first and last day of `day`'s month."""
     first = day.replace(day=1)
     return first, first.replace(day=calendar.monthrange(first.year, first.month)[1])
+
+
+def days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
+
+
+def units_by_day(unit_rows: Iterable[Mapping[str, Any]], first: date, last: date) -> list[int]:
+    """What Autotask bills on each day from `first` to `last`, from a contract service's
+    ContractServiceUnits rows: the units of the latest-starting row covering the day (0
+    where none does)."""
+    rows = sorted(unit_rows, key=lambda r: str(r["startDate"]))
+    out = []
+    for day in days(first, last):
+        text = day.isoformat()
+        covering = [r for r in rows if str(r["startDate"])[:10] <= text <= str(r["endDate"])[:10]]
+        out.append(int(covering[-1]["units"]) if covering else 0)
+    return out
+
+
+def invoiced_by_day(
+    lines: Iterable[tuple[date | str, date | str, Any]], first: date, last: date
+) -> list[int]:
+    """The quantity invoice lines (period start, period end, quantity) bill on each day
+    from `first` to `last` (0 where no line): what the PSA must hold (S5)."""
+    spans = [(str(start)[:10], str(end)[:10], int(quantity)) for start, end, quantity in lines]
+    return [
+        sum(q for start, end, q in spans if start <= day.isoformat() <= end)
+        for day in days(first, last)
+    ]
 
 
 def probe_url(handle: SimHandle) -> str:

@@ -22,10 +22,25 @@ EVENT_MAX_BACKOFF_MS = 5 * 60_000
 EVENT_TIME_LIMIT_MS = 10 * 60_000
 
 
-def make_broker(redis_url: str | None, *, namespace: str = "prism") -> dramatiq.Broker:
+def make_broker(
+    redis_url: str | None,
+    *,
+    namespace: str = "prism",
+    heartbeat_timeout_ms: int | None = None,
+    maintenance_chance: int | None = None,
+) -> dramatiq.Broker:
+    """`heartbeat_timeout_ms`: how long a Redis consumer may be silent before it counts as
+    dead and the messages it held unacknowledged go back on the queue; `maintenance_chance`:
+    in how many of a million broker commands that check runs. Unset: Dramatiq's defaults
+    (60 s, 1,000)."""
     broker: dramatiq.Broker
     if redis_url:
-        broker = RedisBroker(url=redis_url, namespace=namespace)  # type: ignore[no-untyped-call]
+        tuning: dict[str, int] = {}
+        if heartbeat_timeout_ms is not None:
+            tuning["heartbeat_timeout"] = heartbeat_timeout_ms
+        if maintenance_chance is not None:
+            tuning["maintenance_chance"] = maintenance_chance
+        broker = RedisBroker(url=redis_url, namespace=namespace, **tuning)  # type: ignore[no-untyped-call]
     else:
         broker = StubBroker()
         broker.emit_after("process_boot")

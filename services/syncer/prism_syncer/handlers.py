@@ -45,4 +45,5 @@ def handlers_for(settings: SyncerSettings) -> Mapping[str, Handler]:
         settings.redis_url,
     )
     links = settings.links
-    return ChainMap(invoice_handlers(config, links), product_handlers(config, links), HANDLERS)
+    invoices = invoice_handlers(config, links, lease_seconds=settings.invoice_sync_lease_seconds)
+    return ChainMap(invoices, product_handlers(config, links), HANDLERS)

@@ -10,6 +10,27 @@ class SyncerSettings(CommonSettings):
 
     worker_processes: int = Field(1, ge=1, le=64, description="Dramatiq worker processes")
     worker_threads: int = Field(4, ge=1, le=64, description="threads per worker process")
+    worker_heartbeat_timeout: float = Field(
+        60.0,
+        ge=1,
+        le=3600,
+        description="seconds a worker may be silent before Redis counts it dead and hands "
+        "the messages it held unacknowledged to another worker",
+    )
+    worker_maintenance_chance: int = Field(
+        1000,
+        ge=0,
+        le=1_000_000,
+        description="in how many of a million broker commands a worker checks for dead "
+        "workers' messages (Dramatiq's default)",
+    )
+    invoice_sync_lease_seconds: float = Field(
+        300.0,
+        ge=1,
+        le=3600,
+        description="how long a worker holds a contract service's invoice sync job before "
+        "another worker may take it over (longer than any one Autotask request)",
+    )
     autotask_zone_probe_url: str | None = Field(
         None, description="Autotask zone lookup root; unset: webservices2.autotask.net"
     )

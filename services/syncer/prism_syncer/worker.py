@@ -29,7 +29,11 @@ def build_syncer(
     broker: dramatiq.Broker | None = None,
     engine: Engine | None = None,
 ) -> SyncerApp:
-    broker = broker or make_broker(settings.redis_url)
+    broker = broker or make_broker(
+        settings.redis_url,
+        heartbeat_timeout_ms=int(settings.worker_heartbeat_timeout * 1000),
+        maintenance_chance=settings.worker_maintenance_chance,
+    )
     engine = engine or make_sync_engine(settings.database_url)
     dramatiq.set_broker(broker)
     logs.install(broker)  # each message's ids on the records of handling it

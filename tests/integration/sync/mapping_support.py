@@ -212,4 +212,4 @@ async def map_to_contract(
             }
         },
     )
-    assert mapped["saveCustomerMapping"]["errors"] == []
+    assert mapped["saveCustomerMapping"]["errors"] == [], mapped

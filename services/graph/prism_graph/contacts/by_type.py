@@ -219,10 +219,13 @@ async def contacts_of_type(
 async def _visible_contact(
     session: AsyncSession, scope: Scope, contact_id: int
 ) -> AccountContact | None:
+    """The contact, share-locked until the transaction ends (`FOR KEY SHARE` on PostgreSQL):
+    a concurrent deletion (which locks it `FOR UPDATE`) either commits first, and then this
+    finds no contact, or waits for this transaction and then sees its memberships."""
     return await session.scalar(
-        select(AccountContact).where(
-            AccountContact.id == contact_id, visible_account_contacts(scope)
-        )
+        select(AccountContact)
+        .where(AccountContact.id == contact_id, visible_account_contacts(scope))
+        .with_for_update(read=True, key_share=True, of=AccountContact)
     )
 
 

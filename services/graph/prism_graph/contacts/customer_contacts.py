@@ -198,12 +198,10 @@ async def set_role(
     """R2/R3/R5: give one contact a role; PRIMARY moves from the current primary to it."""
     async with database.unit_of_work() as uow:
         session = uow.session
-        contact = await visible_contact(session, scope, contact_id)
-        if contact is None:
+        locked = await locked_contact(session, scope, contact_id)
+        if locked is None:
             return [NO_CONTACT]
-        customer = await locked_customer(session, scope, contact.customer_id)
-        assert customer is not None  # the contact is visible, so is its customer
-        await session.refresh(contact)  # read after the lock: the account's current roles
+        contact, customer = locked
         domain, by_partner = await role_domain(session, customer)
         refused = check_role_assignment(
             role=role,
@@ -237,11 +235,10 @@ async def delete_contact(
     """R6: delete a contact (never the primary; BILLING/TECHNICAL only when confirmed)."""
     async with database.unit_of_work() as uow:
         session = uow.session
-        contact = await visible_contact(session, scope, contact_id)
-        if contact is None:
+        locked = await locked_contact(session, scope, contact_id)
+        if locked is None:
             return [NO_CONTACT]
-        await locked_customer(session, scope, contact.customer_id)
-        await session.refresh(contact)
+        contact, _ = locked
         refused = check_contact_deletion(contact.role, confirmed=confirm)
         if refused is not None:
             return [refused]
@@ -277,6 +274,30 @@ async def locked_customer(session: AsyncSession, scope: Scope, customer_id: int)
         .with_for_update()
     )
     return result
+
+
+async def locked_contact(
+    session: AsyncSession, scope: Scope, contact_id: int
+) -> tuple[CustomerContact, Customer] | None:
+    """The contact and its customer, with the customer's row locked, so that changes to one
+    account's contacts take turns; the contact is read again after the lock, as the
+    transaction that held it left it. None when the caller does not see the contact, or
+    when that transaction deleted it (a deletion racing a change answers "not found", not
+    an unexpected error)."""
+    contact = await visible_contact(session, scope, contact_id)
+    if contact is None:
+        return None
+    customer = await locked_customer(session, scope, contact.customer_id)
+    if customer is None:
+        return None
+    current: CustomerContact | None = await session.scalar(
+        select(CustomerContact)
+        .where(CustomerContact.id == contact_id)
+        .execution_options(populate_existing=True)
+    )
+    if current is None:
+        return None
+    return current, customer
 
 
 async def visible_contact(

@@ -30,11 +30,10 @@ from prism_graph.contacts.config import ContactsConfig
 from prism_graph.contacts.customer_contacts import (
     NO_CONTACT,
     end_sessions,
-    locked_customer,
+    locked_contact,
     replace_links,
     role_domain,
     send_link,
-    visible_contact,
 )
 from prism_graph.database import Database
 from prism_tables.contacts import (
@@ -74,14 +73,12 @@ async def update_customer_contact(
         address = clean_email(email, field="email", errors=errors)
     async with database.unit_of_work() as uow:
         session = uow.session
-        contact = await visible_contact(session, scope, contact_id)
-        if contact is None:
+        locked = await locked_contact(session, scope, contact_id)
+        if locked is None:
             return [NO_CONTACT]
         if errors:
             return errors
-        customer = await locked_customer(session, scope, contact.customer_id)
-        assert customer is not None  # the contact is visible, so is its customer
-        await session.refresh(contact)  # read after the lock: its current role
+        contact, customer = locked  # read after the lock: its current role
         if name is not None:
             contact.display_name = name
         if address is not None and address != contact.email:
@@ -221,8 +218,10 @@ async def delete_account_contact(
 async def _visible_account_contact(
     session: AsyncSession, scope: Scope, contact_id: int
 ) -> AccountContact | None:
+    """The contact, locked for the edit (`FOR NO KEY UPDATE` on PostgreSQL): a concurrent
+    deletion either commits first, and then this finds no contact, or waits for the edit."""
     return await session.scalar(
-        select(AccountContact).where(
-            AccountContact.id == contact_id, visible_account_contacts(scope)
-        )
+        select(AccountContact)
+        .where(AccountContact.id == contact_id, visible_account_contacts(scope))
+        .with_for_update(key_share=True, of=AccountContact)
     )

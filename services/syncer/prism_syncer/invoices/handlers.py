@@ -24,6 +24,7 @@ from prism_psa.port import ContractPort, PsaUnauthorized
 from prism_psa.secrets import UnreadableSecret
 from prism_syncer.inbox import Handler
 from prism_syncer.invoices import notices, sources
+from prism_syncer.invoices.jobs import DEFAULT_LEASE_SECONDS
 from prism_syncer.invoices.recovery import resume, safety_check
 from prism_syncer.invoices.sync import InvoiceSync, SyncRefused, start_run
 from prism_tables.sync.connections import PsaConnection
@@ -104,13 +105,16 @@ def failure_notifier(links: notices.Links) -> Callable[[Session, InvoiceSyncRun]
 SyncFactory = Callable[[Engine], InvoiceSync]
 
 
-def sync_factory(config: PsaConfig, links: notices.Links) -> SyncFactory:
+def sync_factory(
+    config: PsaConfig, links: notices.Links, *, lease_seconds: float = DEFAULT_LEASE_SECONDS
+) -> SyncFactory:
     def make(engine: Engine) -> InvoiceSync:
         return InvoiceSync(
             engine=engine,
             open_psa=psa_opener(engine, config),
             on_unauthorized=mark_refused(engine),
             notify_failure=failure_notifier(links),
+            lease_seconds=lease_seconds,
         )
 
     return make
@@ -133,11 +137,16 @@ def after_commit(session: Session, work: Callable[[], object]) -> None:
     event.listen(session, "after_commit", run, once=True)
 
 
-def invoice_handlers(config: PsaConfig, links: notices.Links | None = None) -> dict[str, Handler]:
+def invoice_handlers(
+    config: PsaConfig,
+    links: notices.Links | None = None,
+    *,
+    lease_seconds: float = DEFAULT_LEASE_SECONDS,
+) -> dict[str, Handler]:
     from prism_domain.invoicing import InvoiceIssued
     from prism_domain.sync import InvoiceSyncRequested, InvoiceSyncSafetyCheckDue
 
-    make = sync_factory(config, links or notices.Links())
+    make = sync_factory(config, links or notices.Links(), lease_seconds=lease_seconds)
 
     def on_issued(session: Session, envelope: Envelope) -> None:
         payload = envelope.payload
