@@ -85,7 +85,7 @@ class Simulator(Api):
         with self.store.transaction():
             gone = self.store.delete(name, id)
             if name == CONTRACT_SERVICES:
-                for adj in self.store.all(ADJUSTMENTS):
+                for adj in self.store.where(ADJUSTMENTS, "contractServiceID", [id]):
                     if adj["contractServiceID"] == id:
                         self.store.delete(ADJUSTMENTS, adj["id"])
                 self.rules.recompute_units(id)
@@ -118,7 +118,11 @@ class Simulator(Api):
         return self.rules.create(ADJUSTMENTS, body)
 
     def units(self, contract_service_id: int) -> list[Record]:
-        return [u for u in self.store.all(UNITS) if u["contractServiceID"] == contract_service_id]
+        return [
+            u
+            for u in self.store.where(UNITS, "contractServiceID", [contract_service_id])
+            if u["contractServiceID"] == contract_service_id
+        ]
 
     def lock_user(self, locked: bool = True) -> None:
         """Lock (or, as an administrator in the UI would, unlock) the API user."""
