@@ -7,6 +7,7 @@ back door read on their own.
 from __future__ import annotations
 
 import json
+import random
 from collections import deque
 from typing import Any
 from urllib.parse import quote
@@ -54,6 +55,7 @@ class Api:
     failed_logins: int
     denied: set[tuple[str, str]]
     request_log: deque[tuple[str, str, int]]
+    latency_random: random.Random
 
     async def handle(self, request: Request) -> Response:
         method = request.method.upper()
@@ -99,6 +101,8 @@ class Api:
         if not self.threads.enter(code, endpoint):
             raise self._limited(E.THREAD_LIMIT.format(n=self.config.per_endpoint_concurrency), 1)
         try:
+            if self.config.latency is not None:
+                await self.config.sleep(self.latency_random.uniform(*self.config.latency))
             return await self._with_faults(request, method, path, rest)
         finally:
             self.threads.leave(code, endpoint)

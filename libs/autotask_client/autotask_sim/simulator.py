@@ -3,6 +3,7 @@ door through which tests act as people working in the Autotask UI."""
 
 from __future__ import annotations
 
+import random
 from collections import deque
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ class Simulator(Api):
             self.config.hourly_budget, self.config.budget_window_seconds, self.config.clock
         )
         self.threads = ThreadLimit(self.config.per_endpoint_concurrency)
+        self.latency_random = random.Random(self.config.latency_seed)
         self.user_locked = False
         self.user_active = True
         self.failed_logins = 0
