@@ -35,18 +35,14 @@ import json
 import os
 import resource
 import subprocess
-import tempfile
 import time
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-import psycopg
+from scratch import scratch_database
 from sqlalchemy import Engine, event, insert, text
-from sqlalchemy.engine import make_url
 
 from prism_domain.catalogue import BillingTerm, ProductKind
 from prism_domain.contacts import ContactType
@@ -65,25 +61,6 @@ from prism_tables.subscriptions import Subscription, SubscriptionQuantity
 
 MONTH = Period.month(2026, 10)
 CHUNK = 5_000
-
-
-@contextmanager
-def scratch_database() -> Iterator[str]:
-    """A fresh database on the DATABASE_URL server (dropped at the end), or a SQLite file."""
-    server = os.environ.get("DATABASE_URL", "")
-    if not server.startswith("postgres"):
-        with tempfile.TemporaryDirectory(prefix="prism-bench-") as tmp:
-            yield f"sqlite:///{tmp}/billing.sqlite3"
-        return
-    name = f"prism_bench_{uuid.uuid4().hex[:12]}"
-    dsn = make_url(server).set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield make_url(server).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(dsn, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def chunks(rows: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
