@@ -2,7 +2,7 @@
 Autotask simulator, counting Autotask requests against the fewest the work needs.
 
     .venv/bin/python bench/sync.py [--customers 40] [--subscriptions 5] [--changed 0.2]
-                                   [--workers 1]
+                                   [--workers 1] [--latency 0.15-0.4]
 
 Four syncs: the first invoice (every subscription is new to its contract), the next month's
 (a fraction of the subscriptions change quantity mid-month), that invoice again and the first
@@ -15,9 +15,16 @@ more than 500 contract services, and each extra driver costs one read of the con
 while planning (only one plan is kept). Then whether a month of 1,000 customers x 10 subscriptions fits
 in Autotask's 10,000 requests per hour, measured or (by default) projected from the counts.
 
-The simulator keeps every record as JSON and filters in Python, so its cost grows with the
-data: `--customers 1000 --subscriptions 10` runs, but takes a long time. A benchmark, not a
-test: nothing here asserts.
+Each Autotask request takes a latency drawn from `--latency` (seconds, uniform, seeded; the
+simulator's latency model, `SimConfig.latency`; `0` for none), inside the endpoint's thread
+slot. Each run's wall time is printed against the budget-limited minimum, the time Autotask's
+10,000 requests per rolling hour allow that many requests (requests x 0.36 s), and their
+ratio (below 1: the budget, not the sync, bounds the run). The simulator keeps its records in
+memory indexed by the fields queries filter on, so its cost per request no longer grows with
+the data: `--customers 1000 --subscriptions 10` measures the full size (about an hour with
+the default latency at 1 worker, since the first sync sends some 10,000 requests one after
+another); by default the bench runs 40 x 5 and projects to 1,000 x 10 from the counts and the
+measured time per request. A benchmark, not a test: nothing here asserts.
 """
 
 from __future__ import annotations
@@ -97,8 +104,8 @@ class Traffic:
             return  # not counted by Autotask either
         response.read()
         with self.lock:
-            if path.lower().endswith("/query"):
-                entity = path.split("/")[-2]
+            if "/query" in path.lower():  # a query, or its next page (POST .../query/next)
+                entity = path.split("/")[path.lower().split("/").index("query") - 1]
                 self.requests[f"query {entity}"] += 1
                 with contextlib.suppress(KeyError, ValueError, TypeError):
                     self.rows[entity] += int(json.loads(response.content)["pageDetails"]["count"])
@@ -307,6 +314,7 @@ def issue(
 def sync(
     engine: Engine, url: str, partner: int, program: int, invoice: int, workers: int
 ) -> tuple[Traffic, float, str]:
+    """One invoice's sync by `workers` drivers (threads), its traffic and wall time."""
     traffic = Traffic()
     limits = StubBackend()  # type: ignore[no-untyped-call]
 
@@ -320,6 +328,7 @@ def sync(
             limits,
             database_key=lambda: "bench",
             integration=integration_key(DEFAULT_INTEGRATION_CODE),
+            budget=10**9,  # the budget is accounted for below, not waited out
         )
         return AutotaskPsa(client)
 
@@ -342,12 +351,19 @@ def sync(
     return traffic, elapsed, status
 
 
+def budget_seconds(requests: float) -> float:
+    """The least time Autotask's rolling-hour budget allows `requests` in."""
+    return requests * 3600 / HOURLY_BUDGET
+
+
 def report(label: str, traffic: Traffic, elapsed: float, status: str) -> None:
     minimum = traffic.minimum()
     ratio = traffic.total / minimum if minimum else float("nan")
+    floor = budget_seconds(traffic.total)
     print(
         f"{label:<34} {status:<9} requests {traffic.total:>6}  minimum {minimum:>6}  "
-        f"ratio {ratio:5.2f}  writes {traffic.writes:>6}  {elapsed:7.2f} s"
+        f"ratio {ratio:5.2f}  writes {traffic.writes:>6}  {elapsed:7.2f} s  "
+        f"budget-limited {floor:7.1f} s  wall/budget {elapsed / floor:5.2f}"
     )
     print(f"{'':<34} {dict(sorted(traffic.requests.items()))}")
 
@@ -358,7 +374,14 @@ def main() -> None:
     parser.add_argument("--subscriptions", type=int, default=5)
     parser.add_argument("--changed", type=float, default=0.2, help="share changing next month")
     parser.add_argument("--workers", type=int, default=1, help="drivers sharing each run")
+    parser.add_argument(
+        "--latency", default="0.15-0.4", help="seconds per Autotask request, LOW-HIGH or 0"
+    )
     args = parser.parse_args()
+    latency = None
+    if args.latency not in ("0", ""):
+        low, _, high = args.latency.partition("-")
+        latency = (float(low), float(high or low))
 
     with tempfile.TemporaryDirectory() as tmp:
         url = f"sqlite:///{tmp}/bench.sqlite3"
@@ -368,7 +391,9 @@ def main() -> None:
             "127.0.0.1",
             0,
             Path(tmp) / "autotask.sqlite3",
-            config=SimConfig(threshold_latency=False, hourly_budget=10**9),
+            config=SimConfig(
+                threshold_latency=False, hourly_budget=10**9, latency=latency, latency_seed=1
+            ),
         )
         try:
             partner, program, customers, skus = seed(
@@ -377,7 +402,8 @@ def main() -> None:
             n = args.customers * args.subscriptions
             print(
                 f"{args.customers} customers x {args.subscriptions} subscriptions ({n}), "
-                f"{args.workers} worker(s), simulator concurrency 3 per endpoint"
+                f"{args.workers} worker(s), simulator concurrency 3 per endpoint, latency "
+                f"{'none' if latency is None else f'{latency[0]}-{latency[1]} s per request'}"
             )
             first = issue(engine, partner, program, NOV, customers, skus, 0)
             t1 = sync(engine, handle.url, partner, program, first, args.workers)
@@ -402,6 +428,19 @@ def main() -> None:
             first_month = t1[0].total * scale
             measured = n >= 10_000
             how = "measured" if measured else f"projected x{scale:.0f} from this run"
+            for label, requests, run in (
+                ("first sync", first_month, t1),
+                (f"a month ({args.changed:.0%} changed)", month, t2),
+            ):
+                per_request = run[1] / max(run[0].total, 1)
+                wall = requests * per_request
+                print(
+                    f"1,000 x 10 {label}: {requests:,.0f} requests, wall "
+                    f"{wall / 60:,.1f} min ({how}, at this run's "
+                    f"{per_request * 1000:.0f} ms per request), budget-limited minimum "
+                    f"{budget_seconds(requests) / 60:,.1f} min, ratio "
+                    f"{wall / budget_seconds(requests):.2f}"
+                )
             print(
                 f"1,000 x 10: first sync {first_month:,.0f} requests, a month with "
                 f"{args.changed:.0%} changed {month:,.0f} requests ({how}); budget "

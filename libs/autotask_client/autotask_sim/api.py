@@ -7,6 +7,7 @@ back door read on their own.
 from __future__ import annotations
 
 import json
+import random
 from collections import deque
 from typing import Any
 from urllib.parse import quote
@@ -35,7 +36,7 @@ from .metadata import (
 )
 from .paging import body_hash, decode_token, encode_token, page
 from .rules import Rules
-from .store import Store
+from .store import Record, Store
 
 CHILDREN = {"services": CONTRACT_SERVICES, "serviceadjustments": ADJUSTMENTS, "serviceunits": UNITS}
 _TOP_LEVEL_WRITES = {COMPANIES, CONTRACTS, SERVICES, ADJUSTMENTS}
@@ -54,6 +55,7 @@ class Api:
     failed_logins: int
     denied: set[tuple[str, str]]
     request_log: deque[tuple[str, str, int]]
+    latency_random: random.Random
 
     async def handle(self, request: Request) -> Response:
         method = request.method.upper()
@@ -99,6 +101,8 @@ class Api:
         if not self.threads.enter(code, endpoint):
             raise self._limited(E.THREAD_LIMIT.format(n=self.config.per_endpoint_concurrency), 1)
         try:
+            if self.config.latency is not None:
+                await self.config.sleep(self.latency_random.uniform(*self.config.latency))
             return await self._with_faults(request, method, path, rest)
         finally:
             self.threads.leave(code, endpoint)
@@ -262,7 +266,11 @@ class Api:
         if not tail:
             if method == "GET" and child != ADJUSTMENTS:
                 self._permit(child, "query")
-                items = [r for r in self.store.all(child) if r.get("contractID") == contract_id]
+                items = [
+                    r
+                    for r in self.store.where(child, "contractID", [contract_id])
+                    if r.get("contractID") == contract_id
+                ]
                 return page(items, len(items) or 1, None)
             if self.store.get(CONTRACTS, contract_id) is None and method != "GET":
                 raise E.failure(E.BAD_REFERENCE.format(field="contractID"))
@@ -316,7 +324,7 @@ class Api:
         if tail == ["count"]:
             parsed = filters.parse(body, entity, max_or=self.config.max_or_conditions)
             found = filters.select(
-                self.store.all(entity), parsed, time_zone=self.config.instance_time_zone
+                self._candidates(entity, parsed), parsed, time_zone=self.config.instance_time_zone
             )
             return {"queryCount": len(found)}
         if tail == ["next"]:
@@ -328,12 +336,19 @@ class Api:
             return self._query(request, method, entity, body, after=int(token["a"]))
         raise E.framework(404, _NO_RESOURCE)
 
+    def _candidates(self, entity: str, parsed: filters.ParsedQuery) -> list[Record]:
+        """The records a query may match: those an indexed filter points at, else all."""
+        narrow = filters.narrowing(parsed, entity)
+        if narrow is None:
+            return self.store.all(entity)
+        return self.store.where(entity, *narrow)
+
     def _query(
         self, request: Request, method: str, entity: str, body: Any, after: int | None
     ) -> Any:
         parsed = filters.parse(body, entity, max_or=self.config.max_or_conditions)
         found = filters.select(
-            self.store.all(entity), parsed, time_zone=self.config.instance_time_zone
+            self._candidates(entity, parsed), parsed, time_zone=self.config.instance_time_zone
         )
         if after is not None:
             found = [r for r in found if int(r["id"]) > after]

@@ -73,6 +73,12 @@ class SimConfig:
     #: simulator takes it as the date it falls on in this zone (ECIT #94), so with a zone west
     #: of UTC a day sent as midnight UTC lands the day before.
     instance_time_zone: str = "UTC"
+    #: A latency model for benchmarks (off by default): each authenticated request takes
+    #: this long, drawn uniformly from (low, high) seconds by a random generator seeded with
+    #: ``latency_seed``, while it holds its endpoint's thread slot, as real Autotask's calls
+    #: take time server-side (e.g. (0.15, 0.4); ``bench/sync.py``).
+    latency: tuple[float, float] | None = None
+    latency_seed: int = 0
     #: Fault ``timeout`` holds a request at most this long, then answers 504.
     max_hang_seconds: float = 30.0
 

@@ -16,7 +16,7 @@ from typing import Any
 from . import errors as E
 from .dates import day_in, day_of, parse_any
 from .metadata import DAY_FIELDS, FieldMeta, fields_of
-from .store import Record
+from .store import Record, index_key
 
 OPS = {
     "eq", "noteq", "gt", "gte", "lt", "lte", "beginswith", "endswith", "contains",
@@ -194,16 +194,7 @@ def _eq(actual: Any, value: Any) -> bool:
     return bool(a == v)
 
 
-def _key(value: Any) -> Any:
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, int | float):
-        return float(value)
-    text = str(value)
-    try:
-        return float(text)
-    except ValueError:
-        return text.lower()
+_key = index_key
 
 
 _DAY_OPS: dict[str, Callable[[Any, Any], Any]] = {
@@ -247,6 +238,27 @@ def _compiled(f: dict[str, Any], days: frozenset[str] = frozenset(), zone: str =
         if isinstance(value, str) and _dates(value, value) is not None:
             return _day_matcher(f, zone)
     return lambda r: matches(r, f)
+
+
+def narrowing(parsed: ParsedQuery, entity: str) -> tuple[str, list[Any]] | None:
+    """A field and values that every match has one of, for `Store.where` to find the
+    candidates by: a top-level ``eq`` on a number or ``in`` (the filters are AND-ed, and
+    both compare as `index_key` does), on a field of the entity that is not a day field nor
+    a UDF. None when no filter narrows: every record is a candidate. `select` still checks
+    every filter on the candidates."""
+    metas = {f.name.lower(): f for f in fields_of(entity)}
+    for f in parsed.filters:
+        op = str(_ci(f, "op")).lower()
+        field = str(_ci(f, "field") or "").lower()
+        meta = metas.get(field)
+        if meta is None or _ci(f, "udf") is True or field in parsed.day_fields:
+            continue
+        value = _ci(f, "value")
+        if op == "eq" and isinstance(value, int | float) and not isinstance(value, bool):
+            return meta.name, [value]
+        if op == "in" and isinstance(value, list):
+            return meta.name, value
+    return None
 
 
 def select(records: list[Record], parsed: ParsedQuery, *, time_zone: str = "UTC") -> list[Record]:

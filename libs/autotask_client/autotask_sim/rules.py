@@ -215,7 +215,7 @@ class Rules:
             assert contract is not None  # checked as a reference
             if contract.get("contractType") != CONTRACT_TYPE_RECURRING:
                 raise E.failure(E.NOT_RECURRING.format(entity="ContractService"))
-            for other in self.store.all(CONTRACT_SERVICES):
+            for other in self.store.where(CONTRACT_SERVICES, "contractID", [record["contractID"]]):
                 if (
                     other["contractID"] == record["contractID"]
                     and other["serviceID"] == record["serviceID"]
@@ -284,7 +284,7 @@ class Rules:
                 raise E.failure(E.BAD_REFERENCE.format(field="contractServiceID"))
             return cs
         service_id = int(adj["serviceID"])
-        for cs in self.store.all(CONTRACT_SERVICES):
+        for cs in self.store.where(CONTRACT_SERVICES, "contractID", [contract_id]):
             if cs["contractID"] == contract_id and cs["serviceID"] == service_id:
                 return cs
         if self.store.get(SERVICES, service_id) is None:

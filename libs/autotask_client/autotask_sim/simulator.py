@@ -3,6 +3,7 @@ door through which tests act as people working in the Autotask UI."""
 
 from __future__ import annotations
 
+import random
 from collections import deque
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,7 @@ class Simulator(Api):
             self.config.hourly_budget, self.config.budget_window_seconds, self.config.clock
         )
         self.threads = ThreadLimit(self.config.per_endpoint_concurrency)
+        self.latency_random = random.Random(self.config.latency_seed)
         self.user_locked = False
         self.user_active = True
         self.failed_logins = 0
@@ -85,7 +87,7 @@ class Simulator(Api):
         with self.store.transaction():
             gone = self.store.delete(name, id)
             if name == CONTRACT_SERVICES:
-                for adj in self.store.all(ADJUSTMENTS):
+                for adj in self.store.where(ADJUSTMENTS, "contractServiceID", [id]):
                     if adj["contractServiceID"] == id:
                         self.store.delete(ADJUSTMENTS, adj["id"])
                 self.rules.recompute_units(id)
@@ -118,7 +120,11 @@ class Simulator(Api):
         return self.rules.create(ADJUSTMENTS, body)
 
     def units(self, contract_service_id: int) -> list[Record]:
-        return [u for u in self.store.all(UNITS) if u["contractServiceID"] == contract_service_id]
+        return [
+            u
+            for u in self.store.where(UNITS, "contractServiceID", [contract_service_id])
+            if u["contractServiceID"] == contract_service_id
+        ]
 
     def lock_user(self, locked: bool = True) -> None:
         """Lock (or, as an administrator in the UI would, unlock) the API user."""

@@ -31,7 +31,9 @@ class UnitRows:
         """
         cs = self.store.get(CONTRACT_SERVICES, contract_service_id)
         existing = [
-            u for u in self.store.all(UNITS) if u["contractServiceID"] == contract_service_id
+            u
+            for u in self.store.where(UNITS, "contractServiceID", [contract_service_id])
+            if u["contractServiceID"] == contract_service_id
         ]
         if cs is None:
             for u in existing:
@@ -42,7 +44,7 @@ class UnitRows:
         adjustments = sorted(
             (
                 a
-                for a in self.store.all(ADJUSTMENTS)
+                for a in self.store.where(ADJUSTMENTS, "contractServiceID", [contract_service_id])
                 if a["contractServiceID"] == contract_service_id
             ),
             key=lambda a: (a["effectiveDate"], a["id"]),
@@ -121,6 +123,6 @@ class UnitRows:
     def check_not_negative(self, contract_service_id: int) -> None:
         if self.config.allow_negative_units:
             return
-        for u in self.store.all(UNITS):
+        for u in self.store.where(UNITS, "contractServiceID", [contract_service_id]):
             if u["contractServiceID"] == contract_service_id and int(u["units"]) < 0:
                 raise E.failure(E.UNITS_BELOW_ZERO)

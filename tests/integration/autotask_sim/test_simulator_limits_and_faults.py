@@ -105,6 +105,25 @@ def test_latency_is_added_past_half_and_three_quarters_of_the_budget(limited, de
     assert delays == [0.5, 1.0]
 
 
+def test_the_latency_model_delays_each_request_by_a_seeded_draw(limited, delays) -> None:
+    client, _ = limited(threshold_latency=False, latency=(0.15, 0.4), latency_seed=7)
+    for _ in range(5):
+        client.companies.get(0)
+    again, _ = limited(threshold_latency=False, latency=(0.15, 0.4), latency_seed=7)
+    for _ in range(5):
+        again.companies.get(0)
+
+    assert len(delays) == 10 and all(0.15 <= d <= 0.4 for d in delays)
+    assert delays[:5] == delays[5:]  # the same seed, the same delays
+    assert len(set(delays[:5])) == 5
+
+
+def test_no_latency_unless_asked_for(limited, delays) -> None:
+    client, _ = limited(threshold_latency=False)
+    client.companies.get(0)
+    assert delays == []
+
+
 # -- the thread limit ------------------------------------------------------------------------------
 
 

@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date
 
-from sqlalchemy import ColumnElement, and_, or_, select, union
+from sqlalchemy import ColumnElement, and_, insert, or_, select, union
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -279,24 +279,29 @@ async def _write_invoice(
         result.already_issued += 1  # a concurrent run issued it first
         return
     issued = replace(invoice, id=row.id)
-    session.add_all(
-        models.InvoiceLine(
-            invoice_id=row.id,
-            position=position,
-            customer_id=line.customer_id,
-            subscription_id=line.subscription_id,
-            sku=line.sku,
-            kind=line.kind,
-            billing_term=line.billing_term,
-            period_start=line.period.start,
-            period_end=line.period.end,
-            quantity=line.quantity,
-            unit_cost=line.unit_cost.amount,
-            unit_price=line.unit_price.amount,
-            amount=line.amount.amount,
-            description=line.description,
-        )
-        for position, line in enumerate(issued.lines, start=1)
+    # One executemany of plain rows, not an ORM object per line: the lines are read back
+    # below, and thousands of session objects cost more than writing them.
+    await session.execute(
+        insert(models.InvoiceLine),
+        [
+            {
+                "invoice_id": row.id,
+                "position": position,
+                "customer_id": line.customer_id,
+                "subscription_id": line.subscription_id,
+                "sku": line.sku,
+                "kind": line.kind,
+                "billing_term": line.billing_term,
+                "period_start": line.period.start,
+                "period_end": line.period.end,
+                "quantity": line.quantity,
+                "unit_cost": line.unit_cost.amount,
+                "unit_price": line.unit_price.amount,
+                "amount": line.amount.amount,
+                "description": line.description,
+            }
+            for position, line in enumerate(issued.lines, start=1)
+        ],
     )
     uow.record(issued.issued_event())
     await session.flush()
