@@ -14,8 +14,9 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date
+from typing import cast
 
-from sqlalchemy import ColumnElement, and_, insert, or_, select, union
+from sqlalchemy import ColumnElement, Table, and_, insert, or_, select, union
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -30,18 +31,20 @@ from prism_domain.invoicing import (
 from prism_domain.money import Money
 from prism_domain.organisations import OrganisationKind
 from prism_domain.periods import Period
+from prism_domain.subscriptions import QuantityChange
 from prism_domain.subscriptions import Subscription as DomainSubscription
 from prism_graph.billing import files
 from prism_graph.billing.locks import lock_billing
 from prism_graph.billing.notify import notify_invoice_issued
 from prism_graph.catalogue.rows import money, prices_of, to_domain
 from prism_graph.database import Database, UnitOfWork
-from prism_graph.subscriptions.service import to_domain as subscription_to_domain
 from prism_tables import billing as models
 from prism_tables.catalogue import Product, Program
 from prism_tables.customers import Customer
 from prism_tables.organisations import Organisation
 from prism_tables.subscriptions import Subscription, SubscriptionQuantity
+
+_LINES = cast(Table, models.InvoiceLine.__table__)
 
 
 @dataclass
@@ -124,25 +127,50 @@ async def _load_partner(
     by_id = catalogue.by_id
     customers = select(Customer.id).where(Customer.owner_id == partner_id)
 
-    subs = list(
-        await session.scalars(
-            select(Subscription)
+    # Plain rows of the columns a bill needs, not ORM objects: a partner has thousands of
+    # subscriptions, and identity-mapped objects cost more than the bill built from them.
+    subs = (
+        await session.execute(
+            select(
+                Subscription.id,
+                Subscription.customer_id,
+                Subscription.sku,
+                Subscription.billing_term,
+                Subscription.start_date,
+                Subscription.cancelled_from,
+            )
             .join(Product, Product.id == Subscription.product_id)
             .where(
                 _subscriptions_billed(program.id, period),
                 Subscription.customer_id.in_(customers),
             )
         )
-    )
-    history: dict[int, list[SubscriptionQuantity]] = defaultdict(list)
+    ).all()
+    history: dict[int, list[QuantityChange]] = defaultdict(list)
     if subs:
-        for change in await session.scalars(
-            select(SubscriptionQuantity)
+        for subscription_id, effective_from, quantity, sequence in await session.execute(
+            select(
+                SubscriptionQuantity.subscription_id,
+                SubscriptionQuantity.effective_from,
+                SubscriptionQuantity.quantity,
+                SubscriptionQuantity.sequence,
+            )
             .where(SubscriptionQuantity.subscription_id.in_([s.id for s in subs]))
             .order_by(SubscriptionQuantity.effective_from, SubscriptionQuantity.sequence)
         ):
-            history[change.subscription_id].append(change)
-    data.subscriptions[partner_id] = [subscription_to_domain(sub, history[sub.id]) for sub in subs]
+            history[subscription_id].append(QuantityChange(effective_from, quantity, sequence))
+    data.subscriptions[partner_id] = [
+        DomainSubscription(
+            id=sub_id,
+            customer_id=customer_id,
+            sku=sku,
+            billing_term=billing_term,
+            start=start,
+            history=tuple(history[sub_id]),
+            cancelled_from=cancelled_from,
+        )
+        for sub_id, customer_id, sku, billing_term, start, cancelled_from in subs
+    ]
 
     data.usage[partner_id] = [
         UsageRecord(
@@ -280,9 +308,11 @@ async def _write_invoice(
         return
     issued = replace(invoice, id=row.id)
     # One executemany of plain rows, not an ORM object per line: the lines are read back
-    # below, and thousands of session objects cost more than writing them.
-    await session.execute(
-        insert(models.InvoiceLine),
+    # below, and thousands of session objects cost more than writing them. A Core insert on
+    # the session's connection: the ORM's bulk insert would sort and check every row again.
+    connection = await session.connection()
+    await connection.execute(
+        insert(_LINES),
         [
             {
                 "invoice_id": row.id,
