@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
+from fpdf import FPDF
 
 from prism_domain.catalogue import BillingTerm
 from prism_domain.invoicing import Invoice, InvoiceLine, LineKind
@@ -53,7 +54,12 @@ def _render() -> bytes:
 def test_rows_are_the_bytes_fpdf_text_writes(monkeypatch: pytest.MonkeyPatch) -> None:
     plain = pdf._plain_text
     taken: list[bool] = []
-    monkeypatch.setattr(pdf, "_plain_text", lambda p: taken.append(plain(p)) or taken[-1])
+
+    def spy(document: FPDF) -> bool:
+        taken.append(plain(document))
+        return taken[-1]
+
+    monkeypatch.setattr(pdf, "_plain_text", spy)
     fast = _render()
     # All rows but each page's first (its font is not set on the page yet) are written whole.
     assert sum(taken) > len(taken) / 2
