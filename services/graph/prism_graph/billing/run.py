@@ -12,8 +12,11 @@ recorded by `billing.charges`.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
+from decimal import Decimal
+from enum import Enum
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, Table, and_, insert, or_, select, union
@@ -362,14 +365,22 @@ async def _write_lines(connection: AsyncConnection, rows: list[dict[str, Any]]) 
     driver = raw.driver_connection
     assert driver is not None
     copy_lines = f"COPY {_LINES.name} ({', '.join(names)}) FROM STDIN"
+    # The same prices and quantities repeat over thousands of lines: each distinct amount
+    # (a finite Decimal: equal ones bind alike) or enum member is bound once per column.
+    bound: dict[tuple[str, object], Any] = {}
+
+    def value(name: str, process: Callable[[Any], Any] | None, raw: Any) -> Any:
+        if process is None:
+            return raw
+        if not (isinstance(raw, Enum) or (type(raw) is Decimal and raw.is_finite())):
+            return process(raw)
+        if (key := (name, raw)) not in bound:
+            bound[key] = process(raw)
+        return bound[key]
+
     async with driver.cursor() as cursor, cursor.copy(copy_lines) as copy:
         for values in rows:
-            await copy.write_row(
-                [
-                    values[name] if process is None else process(values[name])
-                    for name, process in bind
-                ]
-            )
+            await copy.write_row([value(name, process, values[name]) for name, process in bind])
 
 
 def billable_period(month: str, today: date) -> Period | FieldError:
