@@ -152,19 +152,19 @@ async def read_back(session: AsyncSession, row: models.Invoice) -> tuple[list[St
     """The invoice's lines and names as the database holds them now, in `session` (the
     billing run's, after it wrote them): what a later request renders from."""
     await session.refresh(row)
+    of_invoice = models.InvoiceLine.invoice_id == row.id
+    connection = await session.connection()  # Core: no ORM processing of thousands of rows
     lines = [
         StoredLine(*values)
-        for values in await session.execute(
-            select(*_STORED)
-            .where(models.InvoiceLine.invoice_id == row.id)
-            .order_by(models.InvoiceLine.position)
+        for values in await connection.execute(
+            select(*_STORED).where(of_invoice).order_by(models.InvoiceLine.position)
         )
     ]
     partner = await session.get(Organisation, row.partner_id)
     program = await session.get(Program, row.program_id)
-    customers = await session.execute(
+    customers = await connection.execute(
         select(Customer.id, Customer.name).where(
-            Customer.id.in_({line.customer_id for line in lines})
+            Customer.id.in_(select(models.InvoiceLine.customer_id).where(of_invoice))
         )
     )
     return lines, Names(

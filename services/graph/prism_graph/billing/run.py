@@ -132,9 +132,17 @@ async def _load_partner(
 
     # Plain rows of the columns a bill needs, not ORM objects: a partner has thousands of
     # subscriptions, and identity-mapped objects cost more than the bill built from them.
+    billed = (
+        select(Subscription.id)
+        .join(Product, Product.id == Subscription.product_id)
+        .where(_subscriptions_billed(program.id, period), Subscription.customer_id.in_(customers))
+    )
+    # On the session's connection (Core): no ORM processing of thousands of rows. The
+    # history is selected by the same condition, not by a list of thousands of ids.
+    connection = await session.connection()
     subs = (
-        await session.execute(
-            select(
+        await connection.execute(
+            billed.with_only_columns(
                 Subscription.id,
                 Subscription.customer_id,
                 Subscription.sku,
@@ -142,23 +150,18 @@ async def _load_partner(
                 Subscription.start_date,
                 Subscription.cancelled_from,
             )
-            .join(Product, Product.id == Subscription.product_id)
-            .where(
-                _subscriptions_billed(program.id, period),
-                Subscription.customer_id.in_(customers),
-            )
         )
     ).all()
     history: dict[int, list[QuantityChange]] = defaultdict(list)
     if subs:
-        for subscription_id, effective_from, quantity, sequence in await session.execute(
+        for subscription_id, effective_from, quantity, sequence in await connection.execute(
             select(
                 SubscriptionQuantity.subscription_id,
                 SubscriptionQuantity.effective_from,
                 SubscriptionQuantity.quantity,
                 SubscriptionQuantity.sequence,
             )
-            .where(SubscriptionQuantity.subscription_id.in_([s.id for s in subs]))
+            .where(SubscriptionQuantity.subscription_id.in_(billed))
             .order_by(SubscriptionQuantity.effective_from, SubscriptionQuantity.sequence)
         ):
             history[subscription_id].append(QuantityChange(effective_from, quantity, sequence))
