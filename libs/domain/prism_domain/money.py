@@ -63,10 +63,19 @@ class CurrencyMismatchError(MoneyError):
     """Two currencies met in one calculation; Prism never converts silently."""
 
 
+# Codes already found well formed: every Money checks its currency, and a billing run makes
+# hundreds of thousands of them in a handful of currencies. At most 26^3 entries.
+_WELL_FORMED: set[str] = set()
+
+
 def check_currency(code: str) -> str:
     """An ISO 4217 alphabetic code in upper case, or `MoneyError`."""
+    if type(code) is str and code in _WELL_FORMED:
+        return code
     if not isinstance(code, str) or not _CURRENCY.match(code):
         raise MoneyError(f"{code!r} is not an ISO 4217 currency code")
+    if type(code) is str:
+        _WELL_FORMED.add(code)
     return code
 
 
@@ -198,11 +207,19 @@ class Money:
 
 
 def sum_money(values: Iterable[Money], currency: str) -> Money:
-    """Sum in one currency; an empty sum is zero in that currency, not an error."""
+    """Sum in one currency; an empty sum is zero in that currency, not an error.
+
+    The same additions, in the same order, as `Money.__add__` one value at a time, and the
+    same errors, without a Money for every partial sum (an invoice has thousands of lines)."""
     total = Money.zero(currency)
+    amount = total.amount
     for value in values:
-        total = total + value
-    return total
+        if not isinstance(value, Money):
+            raise TypeError(f"cannot combine Money with {type(value).__name__}")
+        if value.currency != currency:
+            raise CurrencyMismatchError(f"cannot combine {currency} with {value.currency}")
+        amount = amount + value.amount
+    return Money(amount, currency)
 
 
 def format_money(value: Money) -> str:

@@ -20,7 +20,8 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from prism_domain.invoicing import Invoice, InvoiceLine
+from prism_domain.catalogue import BillingTerm
+from prism_domain.invoicing import Invoice, InvoiceLine, LineKind
 from prism_domain.money import Money, exact_amount
 from prism_domain.periods import Period
 from prism_graph.billing import document, pdf
@@ -43,6 +44,29 @@ class Names:
     customers: Mapping[int, str]
 
 
+@dataclass(frozen=True, slots=True)
+class StoredLine:
+    """An invoice line as its row holds it, without the ORM object: what the billing run reads
+    back of the thousands of lines it has just written (`read_back`)."""
+
+    customer_id: int
+    subscription_id: int | None
+    sku: str | None
+    kind: LineKind
+    billing_term: BillingTerm | None
+    period_start: date
+    period_end: date
+    quantity: Decimal
+    unit_cost: Decimal
+    unit_price: Decimal
+    amount: Decimal
+    description: str
+
+
+_STORED = tuple(getattr(models.InvoiceLine, name) for name in StoredLine.__dataclass_fields__)
+Line = models.InvoiceLine | StoredLine
+
+
 def number(row: models.Invoice) -> str:
     return document.invoice_number(row.period_start, row.id)
 
@@ -51,12 +75,27 @@ def due_date(row: models.Invoice) -> date:
     return row.issued_at.date() + timedelta(days=PAYMENT_TERMS_DAYS)
 
 
-def to_domain(row: models.Invoice, lines: Sequence[models.InvoiceLine]) -> Invoice:
+def to_domain(row: models.Invoice, lines: Sequence[Line]) -> Invoice:
     """The stored invoice as the domain's, amounts as the API shows them."""
     currency = row.currency
+    # The same few amounts and quantities repeat over thousands of lines: each distinct value
+    # is converted once. Equal values convert alike, but for the sign of a zero, not cached.
+    amounts: dict[Decimal, Money] = {}
+    quantities: dict[Decimal, Decimal] = {}
 
     def money(value: Decimal) -> Money:
-        return Money(exact_amount(value, currency), currency)
+        if not value:
+            return Money(exact_amount(value, currency), currency)
+        if (known := amounts.get(value)) is None:
+            known = amounts[value] = Money(exact_amount(value, currency), currency)
+        return known
+
+    def quantity(value: Decimal) -> Decimal:
+        if not value:
+            return fixed(value)
+        if (known := quantities.get(value)) is None:
+            known = quantities[value] = fixed(value)
+        return known
 
     return Invoice(
         id=row.id,
@@ -72,7 +111,7 @@ def to_domain(row: models.Invoice, lines: Sequence[models.InvoiceLine]) -> Invoi
                 kind=line.kind,
                 billing_term=line.billing_term,
                 period=Period(line.period_start, line.period_end),
-                quantity=fixed(line.quantity),
+                quantity=quantity(line.quantity),
                 unit_cost=money(line.unit_cost),
                 unit_price=money(line.unit_price),
                 amount=money(line.amount),
@@ -83,9 +122,7 @@ def to_domain(row: models.Invoice, lines: Sequence[models.InvoiceLine]) -> Invoi
     )
 
 
-def invoice_pdf(
-    row: models.Invoice, lines: Sequence[models.InvoiceLine], names: Names
-) -> Attachment:
+def invoice_pdf(row: models.Invoice, lines: Sequence[Line], names: Names) -> Attachment:
     """The invoice as the PDF file the BILLING mail attaches."""
     invoice_number = number(row)
     content = pdf.render_pdf(
@@ -100,7 +137,7 @@ def invoice_pdf(
     return Attachment(f"{invoice_number}.pdf", pdf.CONTENT_TYPE, content)
 
 
-def invoice_csv(row: models.Invoice, lines: Sequence[models.InvoiceLine], names: Names) -> str:
+def invoice_csv(row: models.Invoice, lines: Sequence[Line], names: Names) -> str:
     """The invoice's lines and total as CSV text."""
     return document.render_csv(
         number=number(row),
@@ -111,25 +148,23 @@ def invoice_csv(row: models.Invoice, lines: Sequence[models.InvoiceLine], names:
     ).decode()
 
 
-async def read_back(
-    session: AsyncSession, row: models.Invoice
-) -> tuple[list[models.InvoiceLine], Names]:
+async def read_back(session: AsyncSession, row: models.Invoice) -> tuple[list[StoredLine], Names]:
     """The invoice's lines and names as the database holds them now, in `session` (the
-    billing run's, after it flushed them): what a later request renders from."""
+    billing run's, after it wrote them): what a later request renders from."""
     await session.refresh(row)
-    lines = list(
-        await session.scalars(
-            select(models.InvoiceLine)
-            .where(models.InvoiceLine.invoice_id == row.id)
-            .order_by(models.InvoiceLine.position)
-            .execution_options(populate_existing=True)
+    of_invoice = models.InvoiceLine.invoice_id == row.id
+    connection = await session.connection()  # Core: no ORM processing of thousands of rows
+    lines = [
+        StoredLine(*values)
+        for values in await connection.execute(
+            select(*_STORED).where(of_invoice).order_by(models.InvoiceLine.position)
         )
-    )
+    ]
     partner = await session.get(Organisation, row.partner_id)
     program = await session.get(Program, row.program_id)
-    customers = await session.execute(
+    customers = await connection.execute(
         select(Customer.id, Customer.name).where(
-            Customer.id.in_({line.customer_id for line in lines})
+            Customer.id.in_(select(models.InvoiceLine.customer_id).where(of_invoice))
         )
     )
     return lines, Names(
