@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -34,6 +35,19 @@ async def test_alive_and_ready(client: GraphQLClient) -> None:
     assert ready.json()["checks"]["database"] == "ok"
     assert ready.json()["checks"]["migrations"] == f"ok (at {', '.join(head_revisions())})"
     assert ready.json()["checks"]["broker"].startswith("ok")
+
+
+async def test_the_readiness_probe_adds_nothing_to_the_logs(
+    client: GraphQLClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Probed every few seconds, /readyz logs nothing of Prism's or alembic's at INFO or above
+    (the migration check reads the version table without alembic's INFO lines)."""
+    caplog.set_level(logging.INFO)
+
+    for _ in range(3):
+        assert (await client.http.get("/readyz")).status_code == 200
+
+    assert [r.getMessage() for r in caplog.records if r.name.startswith(("prism", "alembic"))] == []
 
 
 async def test_graphql_answers_typename(client: GraphQLClient) -> None:

@@ -8,12 +8,13 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection
+from sqlalchemy import Connection, inspect, text
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 ALEMBIC_INI = REPO_ROOT / "alembic.ini"
+# alembic's default version table (migrations/env.py names no other).
+VERSION_TABLE = "alembic_version"
 
 
 def alembic_config(database_url: str) -> Config:
@@ -34,8 +35,14 @@ def head_revisions() -> frozenset[str]:
 
 
 def current_revisions(connection: Connection) -> frozenset[str]:
-    """The revisions the database was migrated to; empty when it never was."""
-    return frozenset(MigrationContext.configure(connection).get_current_heads())
+    """The revisions the database was migrated to; empty when it never was.
+
+    Read from alembic's version table directly, as `MigrationContext.get_current_heads` does,
+    without configuring a migration context: that logs two INFO lines, which a readiness
+    probe every few seconds would add to the logs."""
+    if not inspect(connection).has_table(VERSION_TABLE):
+        return frozenset()
+    return frozenset(connection.scalars(text("SELECT version_num FROM alembic_version")))
 
 
 def migration_problem(current: frozenset[str]) -> str | None:
