@@ -14,7 +14,7 @@ from prism_graph.outbox.relay import Relay
 from prism_platform.metrics import dramatiq_metrics
 from prism_psa.limits import HOURLY_BUDGET
 from tests.conftest import drain
-from tests.integration.orders.support import make_catalogue
+from tests.integration.orders.support import make_catalogue, program_of
 from tests.integration.sync.mapping_support import connect, program_sync
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import Tenants
@@ -44,12 +44,7 @@ async def test_a_product_sync_shows_in_the_run_worker_and_autotask_metrics(
     # As `prism dev` does: the worker's Dramatiq metrics on the API's page.
     dramatiq_metrics(broker, boot_now=True)
     catalogue = await make_catalogue(client)
-    program = (
-        await client.data(
-            "query($id: ID!) { node(id: $id) { ... on Product { program { id } } } }",
-            {"id": catalogue.monthly},
-        )
-    )["node"]["program"]["id"]
+    program = await program_of(client, catalogue.monthly)
     await connect(api, tenants.a.admin)
     await program_sync(api, tenants.a.admin, program, enabled=True)
     before = (await api.http.get("/metrics")).text

@@ -21,6 +21,7 @@ from tests.integration.orders.support import (
     create_order,
     make_catalogue,
     order_input,
+    program_of,
     start_next_month,
     submit_order,
 )
@@ -107,12 +108,7 @@ async def test_an_order_billed_over_two_months_lands_in_the_contract_unit_for_un
 
     # The distributor's price list; partner A connected, the program's sync on (every product)
     catalogue = await make_catalogue(client)
-    program = (
-        await client.data(
-            "query($id: ID!) { node(id: $id) { ... on Product { program { id } } } }",
-            {"id": catalogue.monthly},
-        )
-    )["node"]["program"]["id"]
+    program = await program_of(client, catalogue.monthly)
     await connect(api, tenants.a.admin)
     await program_sync(api, tenants.a.admin, program, enabled=True)
     synced = await msp.data(

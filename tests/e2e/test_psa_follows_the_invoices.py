@@ -27,6 +27,7 @@ from tests.integration.orders.support import (
     create_order,
     make_catalogue,
     order_input,
+    program_of,
     start_next_month,
     submit_order,
 )
@@ -209,12 +210,7 @@ async def story(
         drain(broker, psa_worker)
 
     catalogue = await make_catalogue(client)
-    program = (
-        await client.data(
-            "query($id: ID!) { node(id: $id) { ... on Product { program { id } } } }",
-            {"id": catalogue.monthly},
-        )
-    )["node"]["program"]["id"]
+    program = await program_of(client, catalogue.monthly)
     await connect(api, tenants.a.admin)
     await program_sync(api, tenants.a.admin, program, enabled=True)
     await msp.data(

@@ -11,6 +11,7 @@ from tests.integration.orders.support import (
     make_catalogue,
     new_prospect,
     order_input,
+    program_of,
     start_next_month,
     submit_order,
 )
@@ -45,12 +46,7 @@ async def test_customers_filter_by_status_and_program(
     assert (await names(s=["PROSPECT", "IN_PROGRESS"]))[0] == 2
     assert await names(s=["ACTIVE"]) == (0, [])
     # by program: the submitted order subscribed it to the catalogue's program
-    program_of_order = (
-        await staff.data(
-            "query($id: ID!) { node(id: $id) { ... on Product { program { id } } } }",
-            {"id": catalogue.monthly},
-        )
-    )["node"]["program"]["id"]
+    program_of_order = await program_of(staff, catalogue.monthly)
     assert await names(p=program_of_order) == (1, [("Ordered Pty", "IN_PROGRESS")])
     assert await names(p=other_program) == (0, [])
     # another partner's staff see none of them

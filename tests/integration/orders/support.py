@@ -64,6 +64,15 @@ async def make_catalogue(distributor: GraphQLClient) -> Catalogue:
     )
 
 
+async def program_of(client: GraphQLClient, product_id: str) -> str:
+    """The id of the program a product belongs to, through the API."""
+    found = await client.data(
+        "query($id: ID!) { node(id: $id) { ... on Product { program { id } } } }",
+        {"id": product_id},
+    )
+    return str(found["node"]["program"]["id"])
+
+
 def start_next_month(day: int = 17) -> date:
     """A start date in the next calendar month, so it is never in the past."""
     today = datetime.now(UTC).date()
