@@ -57,6 +57,27 @@ def pytest_report_header() -> str:
     )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def fresh_psa_budget() -> None:
+    """The Autotask request budget counts in Redis for an hour under one fixed key prefix,
+    whatever the namespace: counters a previous run left in the test database would expire
+    during this one and move the budgets tests read. Start each run without them."""
+    url = redis_requested()
+    if url is None:
+        return
+    import redis
+
+    from prism_psa.limits import KEY_PREFIX
+
+    server = redis.Redis.from_url(url)
+    try:
+        stale = list(server.scan_iter(f"{KEY_PREFIX}:*", count=1000))
+        if stale:
+            server.delete(*stale)
+    finally:
+        server.close()
+
+
 @pytest.fixture(scope="session")
 def migrated_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with scratch_database(tmp_path_factory.mktemp("db")) as url:
