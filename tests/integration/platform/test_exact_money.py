@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from prism_domain.catalogue import BillingTerm
 from prism_domain.customers import CustomerStatus
 from prism_domain.invoicing import LineKind
+from prism_psa.invoices import sources as invoice_sources
 from prism_psa.products import sources as product_sources
-from prism_syncer.invoices import sources as invoice_sources
 from prism_tables.billing import Invoice, InvoiceLine
 from prism_tables.catalogue import ProductPrice
 from prism_tables.customers import Customer

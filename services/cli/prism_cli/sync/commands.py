@@ -27,12 +27,12 @@ from prism_domain.sync import ProductSyncMode, SyncTrigger
 from prism_platform.db import writer
 from prism_psa import history
 from prism_psa.connections import connection_of
+from prism_psa.invoices import sources
 from prism_psa.limits import BudgetUse, budget_use
 from prism_psa.outcomes import RunStatus
 from prism_psa.port import PsaError
 from prism_psa.products import preview as product_plan
 from prism_psa.secrets import UnreadableSecret
-from prism_syncer.invoices import sources
 from prism_syncer.invoices.recovery import safety_check as run_safety_check
 from prism_syncer.invoices.sync import start_run
 from prism_syncer.products.handlers import NOT_CONNECTED, UNREADABLE, notify, run_product_sync

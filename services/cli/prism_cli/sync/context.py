@@ -14,7 +14,7 @@ from prism_domain.organisations import OrganisationKind
 from prism_platform.db import make_sync_engine
 from prism_platform.settings import load_settings
 from prism_psa.connections import PsaConfig
-from prism_syncer.invoices import sources
+from prism_psa.invoices import sources
 from prism_syncer.invoices.handlers import sync_factory
 from prism_syncer.invoices.notices import Links
 from prism_syncer.invoices.sync import InvoiceSync

@@ -13,9 +13,9 @@ from prism_cli.sync.context import Named, Names, names
 from prism_cli.sync.render import money
 from prism_graph.billing.document import invoice_number
 from prism_psa import history as record
+from prism_psa.invoices import sources
 from prism_psa.limits import BudgetUse
 from prism_psa.products.planning import Action, Plan
-from prism_syncer.invoices import sources
 from prism_tables.sync.connections import ProgramSyncSettings, PsaConnection
 from prism_tables.sync.invoices import (
     InvoiceSyncRun,

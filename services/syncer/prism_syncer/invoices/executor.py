@@ -14,6 +14,9 @@ from sqlalchemy import and_, case, delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from prism_platform.db import writer
+from prism_psa.invoices import sources
+from prism_psa.invoices.planning import reconcile
+from prism_psa.invoices.units import UnitHistory, ordered_for_writing
 from prism_psa.outcomes import ItemOutcome
 from prism_psa.port import (
     ContractPort,
@@ -24,7 +27,6 @@ from prism_psa.port import (
     PsaUnavailable,
     UnitRow,
 )
-from prism_syncer.invoices import sources
 from prism_syncer.invoices.job_records import JobRecords
 from prism_syncer.invoices.jobs import (
     GAVE_UP,
@@ -35,12 +37,9 @@ from prism_syncer.invoices.jobs import (
     JobStatus,
     JobView,
     LeaseLost,
-    UnitHistory,
     job_view,
-    ordered_for_writing,
     targets_of,
 )
-from prism_syncer.invoices.planning import reconcile
 from prism_tables.sync.invoices import (
     ContractServiceLease,
     InvoiceSyncJob,

@@ -20,10 +20,11 @@ from prism_domain.events import Envelope
 from prism_domain.sync import ConnectionStatus, SyncTrigger
 from prism_platform.db import writer
 from prism_psa.connections import PsaConfig, connection_of
+from prism_psa.invoices import sources
 from prism_psa.port import ContractPort, PsaUnauthorized
 from prism_psa.secrets import UnreadableSecret
 from prism_syncer.inbox import Handler
-from prism_syncer.invoices import notices, sources
+from prism_syncer.invoices import notices
 from prism_syncer.invoices.jobs import DEFAULT_LEASE_SECONDS
 from prism_syncer.invoices.recovery import resume, safety_check
 from prism_syncer.invoices.sync import InvoiceSync, SyncRefused, start_run

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from prism_domain.money import price_text
 from prism_platform.db import conflict_insert, writer
+from prism_psa.invoices.planning import Adjustment
 from prism_psa.outcomes import ItemOutcome
 from prism_psa.port import (
     ErrorCode,
@@ -25,7 +26,6 @@ from prism_syncer.invoices.jobs import (
     LeaseLost,
     SyncParts,
 )
-from prism_syncer.invoices.planning import Adjustment
 from prism_tables.sync.invoices import (
     ContractServiceLease,
     InvoiceSyncIntent,

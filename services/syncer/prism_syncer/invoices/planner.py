@@ -12,6 +12,16 @@ from sqlalchemy.orm import Session
 
 from prism_domain.money import price_text
 from prism_platform.db import writer
+from prism_psa.invoices import sources
+from prism_psa.invoices.planning import plan_invoice
+from prism_psa.invoices.values import (
+    MESSAGES,
+    Contract,
+    InvoiceLine,
+    IssuedPeriod,
+    Outcome,
+    Plan,
+)
 from prism_psa.outcomes import ItemOutcome, RunStatus
 from prism_psa.port import (
     ContractPort,
@@ -19,7 +29,6 @@ from prism_psa.port import (
     PsaError,
     PsaUnauthorized,
 )
-from prism_syncer.invoices import sources
 from prism_syncer.invoices.executor import Execution
 from prism_syncer.invoices.jobs import (
     SKIP_OUTCOMES,
@@ -27,15 +36,6 @@ from prism_syncer.invoices.jobs import (
     line_json,
     quantity_text,
     targets_json,
-)
-from prism_syncer.invoices.planning import plan_invoice
-from prism_syncer.invoices.values import (
-    MESSAGES,
-    Contract,
-    InvoiceLine,
-    IssuedPeriod,
-    Outcome,
-    Plan,
 )
 from prism_tables.sync.invoices import (
     InvoiceSyncJob,

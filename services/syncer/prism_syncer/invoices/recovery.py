@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from prism_domain.sync import SyncTrigger
 from prism_platform.db import writer
+from prism_psa.invoices import sources
 from prism_psa.outcomes import RunStatus
-from prism_syncer.invoices import sources
 from prism_syncer.invoices.sync import InvoiceSync, start_run
 from prism_tables.sync.connections import ProgramSyncSettings
 from prism_tables.sync.invoices import InvoiceSyncRun

@@ -14,25 +14,25 @@ from sqlalchemy.orm import Session
 from prism_domain.money import price_text
 from prism_platform.db import writer
 from prism_platform.metrics import count_sync_run
+from prism_psa.invoices import sources
+from prism_psa.invoices.timeline import Segment, compare
+from prism_psa.invoices.units import UnitHistory
 from prism_psa.outcomes import FINAL, ItemOutcome, RunItemKind, RunStatus
 from prism_psa.port import (
     ContractPort,
     ErrorCode,
     PsaError,
 )
-from prism_syncer.invoices import sources
 from prism_syncer.invoices.executor import Execution
 from prism_syncer.invoices.jobs import (
     DIFFERS_BEFORE,
     NOT_ON_INVOICE,
     RECONCILE_FAILED,
     JobStatus,
-    UnitHistory,
     check_of,
     job_view,
 )
 from prism_syncer.invoices.status import customer_outcome, run_status
-from prism_syncer.invoices.timeline import Segment, compare
 from prism_tables.sync.invoices import (
     InvoiceSyncJob,
     InvoiceSyncReconciliation,

@@ -39,6 +39,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from prism_platform.logging import log_context
+from prism_psa.invoices.units import UnitHistory
+from prism_psa.invoices.values import MESSAGES
 from prism_psa.outcomes import FINAL, RunStatus
 from prism_psa.port import (
     ContractPort,
@@ -50,11 +52,9 @@ from prism_syncer.invoices.jobs import (
     NO_INVOICE,
     Hooks,
     SyncRefused,
-    UnitHistory,
 )
 from prism_syncer.invoices.planner import Planning
 from prism_syncer.invoices.report import Reporting
-from prism_syncer.invoices.values import MESSAGES
 from prism_tables.sync.invoices import (
     InvoiceSyncRun,
 )

@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from prism_psa.invoices.planning import reconcile
+from prism_psa.invoices.units import UnitHistory, ordered_for_writing
+from prism_psa.invoices.values import Target
 from prism_psa.port import UnitRow
-from prism_syncer.invoices.jobs import UnitHistory, ordered_for_writing
-from prism_syncer.invoices.planning import reconcile
-from prism_syncer.invoices.values import Target
 
 pytestmark = pytest.mark.unit
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from prism_syncer.invoices.values import InvoiceLine
+from prism_psa.invoices.values import InvoiceLine
 
 pytestmark = pytest.mark.unit
 

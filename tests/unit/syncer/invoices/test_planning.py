@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from prism_domain.catalogue import BillingTerm
 from prism_domain.invoicing import LineKind
-from prism_syncer.invoices.planning import plan_invoice, reconcile, target_on
-from prism_syncer.invoices.values import Contract, InvoiceLine, Outcome, Target
+from prism_psa.invoices.planning import plan_invoice, reconcile, target_on
+from prism_psa.invoices.values import Contract, InvoiceLine, Outcome, Target
 
 pytestmark = pytest.mark.unit
 

@@ -16,13 +16,13 @@ from hypothesis import strategies as st
 
 from prism_domain.catalogue import BillingTerm
 from prism_domain.invoicing import LineKind
+from prism_psa.invoices.planning import plan_invoice, reconcile
+from prism_psa.invoices.timeline import compare, desired_steps, units_of
+from prism_psa.invoices.units import UnitHistory
+from prism_psa.invoices.values import Check, Contract, InvoiceLine, IssuedPeriod, Step
 from prism_psa.outcomes import ItemOutcome, RunStatus
 from prism_psa.port import UnitRow
-from prism_syncer.invoices.jobs import UnitHistory
-from prism_syncer.invoices.planning import plan_invoice, reconcile
 from prism_syncer.invoices.status import customer_outcome, run_status
-from prism_syncer.invoices.timeline import compare, desired_steps, units_of
-from prism_syncer.invoices.values import Check, Contract, InvoiceLine, IssuedPeriod, Step
 
 pytestmark = pytest.mark.unit
 
@@ -223,7 +223,7 @@ def test_on_a_change_day_the_newest_row_is_in_force(ends_on_the_change_day: bool
     assert history.units_on(change - timedelta(days=1)) == 5
     assert history.units_on(change) == 8
     assert history.units_on(nov_30 + timedelta(days=1)) == 0
-    from prism_syncer.invoices.values import Target
+    from prism_psa.invoices.values import Target
 
     targets = [
         Target(1, "1", "2", SKU, nov_1, 5, Decimal(1), Decimal(1)),

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from prism_domain.catalogue import BillingTerm
 from prism_domain.invoicing import LineKind
+from prism_psa.invoices.values import InvoiceLine, IssuedPeriod
 from prism_psa.outcomes import ItemOutcome
-from prism_syncer.invoices.values import InvoiceLine, IssuedPeriod
 from prism_tables.billing import Invoice
 from prism_tables.billing import InvoiceLine as InvoiceLineRow
 from prism_tables.catalogue import Program

@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from prism_domain.catalogue import BillingTerm
 from prism_domain.invoicing import LineKind
-from prism_syncer.invoices.values import Check, InvoiceLine, IssuedPeriod, Step
+from prism_psa.invoices.values import Check, InvoiceLine, IssuedPeriod, Step
 
 
 def syncable(line: InvoiceLine, *, sync_usage: bool) -> bool:

@@ -34,11 +34,11 @@ from typing import Any
 
 from prism_domain.catalogue import BillingTerm
 from prism_domain.invoicing import LineKind
-from prism_syncer.invoices.timeline import (
+from prism_psa.invoices.timeline import (
     desired_steps,
     steps_from,
 )
-from prism_syncer.invoices.values import (
+from prism_psa.invoices.values import (
     Check,
     Contract,
     InvoiceLine,
