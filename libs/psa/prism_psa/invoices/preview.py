@@ -28,10 +28,10 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-from prism_domain.money import Money
+from prism_domain.money import RECORD_PLACES, Money, unpadded
 from prism_domain.periods import day_count, prorate
 from prism_psa.invoices import sources
-from prism_psa.invoices.inputs import contracts_of, gather, plan_of
+from prism_psa.invoices.inputs import Inputs, contracts_of, gather, plan_of
 from prism_psa.invoices.planning import Adjustment, reconcile
 from prism_psa.invoices.units import Reading, UnitHistory, read_histories
 from prism_psa.invoices.values import Contract, Target
@@ -164,8 +164,8 @@ def with_amounts(
             ProposedAdjustment(
                 effective=a.effective,
                 unit_change=a.unit_change,
-                unit_price=a.unit_price,
-                unit_cost=a.unit_cost,
+                unit_price=unpadded(a.unit_price, RECORD_PLACES),
+                unit_cost=unpadded(a.unit_cost, RECORD_PLACES),
                 units_before=before,
                 units_after=before + a.unit_change,
                 amount=billing_change(
@@ -239,16 +239,21 @@ class InvoicePreview:
         return sum((c.amount for c in self.changes if c.customer_id == customer_id), Decimal(0))
 
 
-def preview(
+def preview_invoice(
     session: Session, psa: ContractPort, invoice_id: int, customer_id: int | None = None
 ) -> InvoicePreview | None:
     """What a sync of the invoice (for one customer, when given) would write now; None when
-    there is no such invoice. Reads the database and the PSA (three batched reads: the
-    contracts, their services, their unit rows), writes nothing."""
+    there is no such invoice."""
     invoice = sources.invoice(session, invoice_id)
     if invoice is None:
         return None
-    inputs = gather(session, invoice, customer_id)
+    return preview(gather(session, invoice, customer_id), psa)
+
+
+def preview(inputs: Inputs, psa: ContractPort) -> InvoicePreview:
+    """What a run planned from `inputs` would write now. Reads the PSA (three batched reads:
+    the contracts, their services, their unit rows), writes nothing."""
+    invoice = inputs.invoice
     found = psa.contracts_by_id(inputs.contract_ids)
     contracts = contracts_of(inputs, found)
     plan = plan_of(inputs, contracts)
