@@ -203,3 +203,41 @@ class InvoiceSyncSafetyCheckDue(DomainEvent):
             occurred_at=start,
             slot_start=stamp,
         )
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class InvoiceSyncAwaitingApproval(DomainEvent):
+    """S5: an invoice sync run planned its adjustments and waits for a partner admin to
+    approve or dismiss them (the program's settings require approval); recorded again when
+    an approved plan had gone stale and was planned and shown again."""
+
+    type = "invoice_sync.awaiting_approval"
+    version = 1
+    aggregate_type = "invoice_sync"
+
+    partner_id: int
+    program_id: int
+    run_id: int
+    invoice_id: int | None = None
+    customers: int = 0  # customers with changes awaiting a decision
+
+
+class ApprovalDecision(StrEnum):
+    APPROVED = "APPROVED"
+    DISMISSED = "DISMISSED"
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class InvoiceSyncDecided(DomainEvent):
+    """S5: a partner admin approved or dismissed (some of) a run's planned changes; the
+    syncer applies the decisions (writing approved plans only if they are still current)."""
+
+    type = "invoice_sync.decided"
+    version = 1
+    aggregate_type = "invoice_sync"
+
+    partner_id: int
+    run_id: int
+    decision: str

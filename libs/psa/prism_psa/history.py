@@ -24,7 +24,11 @@ from prism_tables.sync.invoices import (
 
 FINISHED: tuple[str, ...] = tuple(sorted(FINAL))
 SUCCESSFUL: tuple[str, ...] = (RunStatus.NO_CHANGE, RunStatus.SUCCESS, RunStatus.WARNING)
-UNFINISHED: tuple[str, ...] = (RunStatus.PENDING, RunStatus.RUNNING)
+UNFINISHED: tuple[str, ...] = (
+    RunStatus.PENDING,
+    RunStatus.RUNNING,
+    RunStatus.AWAITING_APPROVAL,
+)
 
 # The worst first: a customer's outcome when a run recorded only its services' items.
 _SEVERITY = (

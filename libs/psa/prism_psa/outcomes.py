@@ -15,6 +15,7 @@ from enum import StrEnum
 class RunStatus(StrEnum):
     PENDING = "PENDING"
     RUNNING = "RUNNING"
+    AWAITING_APPROVAL = "AWAITING_APPROVAL"
     NO_CHANGE = "NO_CHANGE"
     SUCCESS = "SUCCESS"
     WARNING = "WARNING"

@@ -44,6 +44,8 @@ class ProgramSyncSettings(Base):
     sync_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     product_sync_mode: Mapped[str] = mapped_column(String(10), default="ALL")
     sync_azure_usage: Mapped[bool] = mapped_column(Boolean, default=False)
+    # On: a run of an issued invoice waits for a partner admin's approval before writing.
+    require_approval: Mapped[bool] = mapped_column(Boolean, default=False)
     billing_code_id: Mapped[int | None] = mapped_column(Integer)
     billing_code_name: Mapped[str | None] = mapped_column(String(200))
     vendor_company_id: Mapped[int | None] = mapped_column(Integer)

@@ -29,8 +29,10 @@ from prism_platform.db import Base, UTCDateTime, utcnow
 class InvoiceSyncRun(Base):
     """One sync of one invoice (or of one customer's latest invoice: "save and sync now").
 
-    status: PENDING / RUNNING while under way, then NO_CHANGE / SUCCESS / WARNING / FAILURE
-    (S7). trigger: INVOICE_ISSUED, MANUAL, SAVE_AND_SYNC, SAFETY_CHECK.
+    status: PENDING / RUNNING while under way (AWAITING_APPROVAL while planned adjustments
+    wait for a partner admin's decision), then NO_CHANGE / SUCCESS / WARNING / FAILURE (S7).
+    trigger: INVOICE_ISSUED, MANUAL, SAVE_AND_SYNC, SAFETY_CHECK. approval: REQUIRED when the
+    program's settings asked for approval when the run was recorded, else null.
     """
 
     __tablename__ = "sync_invoice_runs"
@@ -56,6 +58,7 @@ class InvoiceSyncRun(Base):
     adjustments_applied: Mapped[int] = mapped_column(Integer, default=0)
     warnings: Mapped[int] = mapped_column(Integer, default=0)
     message: Mapped[str | None] = mapped_column(Text)
+    approval: Mapped[str | None] = mapped_column(String(20))
 
 
 class InvoiceSyncRunItem(Base):
@@ -117,7 +120,9 @@ class InvoiceSyncJob(Base):
     Jobs are planned once per run (the run moves PENDING -> RUNNING in the same transaction),
     then executed outside any long transaction, each under its contract service's lease.
     status: PENDING (to do, or to resume), RUNNING (a worker holds it until `lease_until`),
-    DONE. outcome: SUCCESS, NO_CHANGE, ERROR, SKIPPED.
+    AWAITING_APPROVAL (its `proposal` waits for a `decision`: APPROVED or DISMISSED, by
+    `decided_by`), DONE. outcome: SUCCESS, NO_CHANGE, ERROR, SKIPPED. `replanned`: how many
+    times an approved proposal had gone stale and was planned and shown again.
     """
 
     __tablename__ = "sync_invoice_jobs"
@@ -156,6 +161,11 @@ class InvoiceSyncJob(Base):
     worker: Mapped[str | None] = mapped_column(String(64))
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    proposal: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    decision: Mapped[str | None] = mapped_column(String(20))
+    decided_by: Mapped[str | None] = mapped_column(String(255))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    replanned: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class InvoiceSyncIntent(Base):

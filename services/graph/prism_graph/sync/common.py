@@ -14,6 +14,8 @@ SyncRunStatus = described_enum(
     values={
         "PENDING": "Requested; no worker has started it yet.",
         "RUNNING": "A worker is writing to the PSA now.",
+        "AWAITING_APPROVAL": "Planned, nothing written yet: its changes wait for a partner "
+        "admin to approve or dismiss them (invoice syncs of programs that require approval).",
         "NO_CHANGE": "Finished: the PSA already matched, nothing needed writing.",
         "SUCCESS": "Finished: the changes were written and read back equal to what Prism holds.",
         "WARNING": "Finished, with something to look at (see the items with warnings).",

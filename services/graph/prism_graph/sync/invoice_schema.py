@@ -11,6 +11,7 @@ from sqlalchemy import Select, Subquery, and_, case, exists, func, or_, select
 from strawberry import relay
 
 from prism_domain.access import Permission
+from prism_domain.sync import ApprovalDecision
 from prism_graph.access import (
     requires,
     visible_customer_mappings,
@@ -33,7 +34,7 @@ from prism_graph.common.pagination import (
 )
 from prism_graph.context import Info
 from prism_graph.customers.types import SortDirection
-from prism_graph.sync import mapping, preview, service, suggestions
+from prism_graph.sync import approval, mapping, preview, service, suggestions
 from prism_graph.sync.common import PsaUnavailable, partner_of
 from prism_graph.sync.config import psa_config
 from prism_graph.sync.invoice_types import (
@@ -57,7 +58,12 @@ from prism_graph.sync.mapping_types import (
     SyncCustomerOrder,
     SyncCustomerSortField,
 )
-from prism_graph.sync.preview_types import InvoiceSyncPreview, InvoiceSyncPreviewPayload
+from prism_graph.sync.preview_types import (
+    InvoiceSyncDecisionInput,
+    InvoiceSyncDecisionPayload,
+    InvoiceSyncPreview,
+    InvoiceSyncPreviewPayload,
+)
 from prism_psa.history import FINISHED, SUCCESSFUL
 from prism_tables.billing import Invoice as InvoiceRow
 from prism_tables.customers import Customer
@@ -445,3 +451,64 @@ class InvoiceSyncMutations:
         if isinstance(result, list):
             return SyncInvoicesPayload(requested=False, invoice=None, errors=user_errors(result))
         return SyncInvoicesPayload(requested=True, invoice=Invoice.from_model(result), errors=[])
+
+    @strawberry.mutation(
+        permission_classes=[requires(Permission.MANAGE_PSA_SYNC)],
+        description="Approve the planned changes of a run waiting for approval, for some "
+        "customers or all: they are written to your PSA shortly, if they are still what the "
+        "run shows (a plan the invoices or Autotask changed since is planned and shown again "
+        "instead, never written unseen).",
+    )
+    async def approve_invoice_sync(
+        self,
+        info: Info,
+        input: Annotated[
+            InvoiceSyncDecisionInput,
+            strawberry.argument(description="The run, and which customers."),
+        ],
+    ) -> InvoiceSyncDecisionPayload:
+        return await _decide(info, input, ApprovalDecision.APPROVED)
+
+    @strawberry.mutation(
+        permission_classes=[requires(Permission.MANAGE_PSA_SYNC)],
+        description="Dismiss the planned changes of a run waiting for approval, for some "
+        "customers or all: nothing is written for them, and the run's history says so.",
+    )
+    async def dismiss_invoice_sync(
+        self,
+        info: Info,
+        input: Annotated[
+            InvoiceSyncDecisionInput,
+            strawberry.argument(description="The run, and which customers."),
+        ],
+    ) -> InvoiceSyncDecisionPayload:
+        return await _decide(info, input, ApprovalDecision.DISMISSED)
+
+
+async def _decide(
+    info: Info, input: InvoiceSyncDecisionInput, decision: ApprovalDecision
+) -> InvoiceSyncDecisionPayload:
+    partner = _partner(info)
+    if partner is None:
+        return InvoiceSyncDecisionPayload(
+            run=None, customers=0, errors=user_errors([service.NO_PARTNER])
+        )
+    customer_ids = (
+        [node_pk(c, "Customer") for c in input.customer_ids]
+        if input.customer_ids is not None
+        else None
+    )
+    principal = info.context.principal
+    result = await approval.decide(
+        info.context.database,
+        partner,
+        node_pk(input.run_id, "InvoiceSyncRun"),
+        customer_ids,
+        decision,
+        principal.label if principal else "",
+    )
+    if isinstance(result, list):
+        return InvoiceSyncDecisionPayload(run=None, customers=0, errors=user_errors(result))
+    return InvoiceSyncDecisionPayload(
+        run=InvoiceSyncRun.from_row(result.run), customers=result.customers, errors=[]
+    )

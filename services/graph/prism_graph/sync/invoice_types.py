@@ -7,9 +7,10 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
+from sqlalchemy import select
 from strawberry import relay
 
 from prism_graph.billing.document import invoice_number
@@ -23,9 +24,13 @@ from prism_graph.customers.types import Customer
 from prism_graph.sync.common import SyncItemOutcome, SyncRunStatus
 from prism_psa.history import customer_results, item_outcome, run_status
 from prism_psa.outcomes import ItemOutcome
+from prism_tables.sync.invoices import InvoiceSyncJob as JobRow
 from prism_tables.sync.invoices import InvoiceSyncReconciliation as ReconciliationRow
 from prism_tables.sync.invoices import InvoiceSyncRun as RunRow
 from prism_tables.sync.invoices import InvoiceSyncRunItem as ItemRow
+
+if TYPE_CHECKING:
+    from prism_graph.sync.preview_types import InvoiceSyncApprovalCustomer
 
 
 def gid(type_name: str, pk: int) -> strawberry.ID:
@@ -237,6 +242,10 @@ class InvoiceSyncRun(relay.Node):
     message: str | None = strawberry.field(
         description="Why the run as a whole failed, and what to do; else null."
     )
+    requires_approval: bool = strawberry.field(
+        description="Whether the run waits for a partner admin's approval before writing (the "
+        "program required it when the run started); its planned changes are in approval."
+    )
     invoice_pk: strawberry.Private[int | None]
     customer_pk: strawberry.Private[int | None]
 
@@ -256,6 +265,7 @@ class InvoiceSyncRun(relay.Node):
             adjustments_applied=row.adjustments_applied,
             warnings=row.warnings,
             message=row.message,
+            requires_approval=row.approval is not None,
             invoice_pk=row.invoice_id,
             customer_pk=row.customer_id,
         )
@@ -296,6 +306,34 @@ class InvoiceSyncRun(relay.Node):
     async def customers(self, info: Info) -> list[InvoiceSyncCustomerResult]:
         rows = await info.context.loaders.items_by_invoice_sync_run.load(self.id)
         return InvoiceSyncCustomerResult.group(rows)
+
+    @strawberry.field(
+        description="For a run that requires approval: per customer, the changes it plans "
+        "(every adjustment, with its amount) and whether they wait, were approved or were "
+        "dismissed; empty for other runs."
+    )
+    async def approval(
+        self, info: Info
+    ) -> list[
+        Annotated[InvoiceSyncApprovalCustomer, strawberry.lazy("prism_graph.sync.preview_types")]
+    ]:
+        from prism_graph.sync.preview_types import approval_of
+
+        if not self.requires_approval:
+            return []
+        jobs = list(
+            await info.context.reader.scalars(
+                select(JobRow).where(JobRow.run_id == self.id, JobRow.proposal.is_not(None))
+            )
+        )
+        names = {
+            c.id: c.name
+            for c in await info.context.loaders.customer_by_id.load_many(
+                sorted({j.customer_id for j in jobs})
+            )
+            if c is not None
+        }
+        return approval_of(jobs, names)
 
     @strawberry.field(description="Invoice units against the PSA's units after the run.")
     async def reconciliation(self, info: Info) -> list[InvoiceSyncReconciliationRow]:

@@ -5,16 +5,24 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
+from strawberry import relay
 
 from prism_domain.money import Money
 from prism_graph.billing.types import Invoice
+from prism_graph.common.enums import described_enum
 from prism_graph.common.errors import UserError
 from prism_graph.sync.invoice_types import gid
 from prism_psa.invoices.preview import InvoicePreview, NotSynced, ProposedAdjustment, ServiceChange
+from prism_tables.sync.invoices import InvoiceSyncJob
+
+if TYPE_CHECKING:
+    from prism_graph.sync.invoice_types import InvoiceSyncRun
 
 
 @strawberry.type(
@@ -190,4 +198,141 @@ class InvoiceSyncPreviewPayload:
     errors: list[UserError] = strawberry.field(
         description="Why no preview could be made (unknown program, invoice or customer, "
         "sync off, Autotask not connected or not answering)."
+    )
+
+
+class ApprovalStateKind(StrEnum):
+    WAITING = "WAITING"
+    APPROVED = "APPROVED"
+    DISMISSED = "DISMISSED"
+
+
+ApprovalState = described_enum(
+    ApprovalStateKind,
+    name="InvoiceSyncApprovalState",
+    description="Where a customer's planned changes stand in a run that waits for approval.",
+    values={
+        "WAITING": "Waiting for a partner admin to approve or dismiss them.",
+        "APPROVED": "Approved: written to the PSA, or being written (see the run's customers).",
+        "DISMISSED": "Dismissed: nothing was written for them.",
+    },
+)
+
+
+@strawberry.type(
+    description="One customer's planned changes in a run that requires approval: what the "
+    "sync will write once approved, and where the decision stands."
+)
+class InvoiceSyncApprovalCustomer:
+    customer_id: strawberry.ID = strawberry.field(description="The customer.")
+    customer_name: str = strawberry.field(description="Its name.")
+    state: ApprovalState = strawberry.field(  # type: ignore[valid-type]
+        description="Waiting, approved or dismissed (the least decided of its products)."
+    )
+    decided_by: str | None = strawberry.field(
+        description="Who approved or dismissed them; null while waiting."
+    )
+    decided_at: datetime | None = strawberry.field(
+        description="When they were approved or dismissed; null while waiting."
+    )
+    shown_again: bool = strawberry.field(
+        description="The changes were planned again after an approval because the invoices or "
+        "Autotask had changed since they were shown: review them again."
+    )
+    amount: Decimal = strawberry.field(
+        description="What the changes add to the customer's Autotask billing through the last "
+        "invoiced day (negative: a credit)."
+    )
+    cost_amount: Decimal = strawberry.field(description="The same at the unit costs.")
+    adjustment_count: int = strawberry.field(description="How many adjustments it would write.")
+    services: list[InvoiceSyncServicePreview] = strawberry.field(
+        description="Its products with changes, by SKU."
+    )
+
+
+def approval_of(
+    jobs: Iterable[InvoiceSyncJob], names: Mapping[int, str]
+) -> list[InvoiceSyncApprovalCustomer]:
+    """A run's planned changes per customer, from its jobs' proposals."""
+    grouped: dict[int, list[InvoiceSyncJob]] = defaultdict(list)
+    for job in jobs:
+        if job.proposal:
+            grouped[job.customer_id].append(job)
+    out = []
+    for customer_id, group in grouped.items():
+        group.sort(key=lambda j: j.sku)
+        services = [
+            InvoiceSyncServicePreview.of(
+                ServiceChange(
+                    customer_id=customer_id,
+                    sku=j.sku,
+                    contract_id=j.contract_id,
+                    service_id=j.service_id,
+                    contract_service_id=j.contract_service_id,
+                    until=j.until,
+                    adjustments=tuple(ProposedAdjustment.from_json(a) for a in j.proposal or []),
+                )
+            )
+            for j in group
+        ]
+        states = [_state(j) for j in group]
+        state = next(
+            (s for s in (ApprovalStateKind.WAITING, ApprovalStateKind.APPROVED) if s in states),
+            ApprovalStateKind.DISMISSED,
+        )
+        decided = [j for j in group if j.decided_at is not None]
+        last = max(decided, key=lambda j: j.decided_at or datetime.min) if decided else None
+        out.append(
+            InvoiceSyncApprovalCustomer(
+                customer_id=gid("Customer", customer_id),
+                customer_name=names.get(customer_id, ""),
+                state=state,
+                decided_by=last.decided_by
+                if last and state is not ApprovalStateKind.WAITING
+                else None,
+                decided_at=last.decided_at
+                if last and state is not ApprovalStateKind.WAITING
+                else None,
+                shown_again=any(
+                    j.replanned > 0 and _state(j) is ApprovalStateKind.WAITING for j in group
+                ),
+                amount=sum((s.amount for s in services), Decimal(0)),
+                cost_amount=sum((s.cost_amount for s in services), Decimal(0)),
+                adjustment_count=sum(len(s.adjustments) for s in services),
+                services=services,
+            )
+        )
+    out.sort(key=lambda c: (c.customer_name.casefold(), str(c.customer_id)))
+    return out
+
+
+def _state(job: InvoiceSyncJob) -> ApprovalStateKind:
+    if job.decision == "DISMISSED" or job.code == "DISMISSED":
+        return ApprovalStateKind.DISMISSED
+    if job.decision == "APPROVED":
+        return ApprovalStateKind.APPROVED
+    return ApprovalStateKind.WAITING
+
+
+@strawberry.input(description="Which planned changes of a run waiting for approval to decide on.")
+class InvoiceSyncDecisionInput:
+    run_id: relay.GlobalID = strawberry.field(
+        description="A run of yours waiting for approval (an InvoiceSyncRun)."
+    )
+    customer_ids: list[relay.GlobalID] | None = strawberry.field(
+        default=None,
+        description="Only these customers' changes (at most 1000); leave it out to decide "
+        "for every customer still waiting.",
+    )
+
+
+@strawberry.type(description="The result of approving or dismissing planned changes.")
+class InvoiceSyncDecisionPayload:
+    run: Annotated[InvoiceSyncRun, strawberry.lazy("prism_graph.sync.invoice_types")] | None = (
+        strawberry.field(description="The run, as it stands once the decision is recorded.")
+    )
+    customers: int = strawberry.field(description="Customers whose changes the decision covered.")
+    errors: list[UserError] = strawberry.field(
+        description="Why nothing was decided (no such run, not waiting, already decided, "
+        "customers with nothing waiting)."
     )

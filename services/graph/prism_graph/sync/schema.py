@@ -418,6 +418,7 @@ class PsaMutations(InvoiceSyncMutations):
             sync_enabled=input.sync_enabled,
             mode=ProductSyncMode(input.product_sync_mode),
             sync_azure_usage=input.sync_azure_usage,
+            require_approval=input.require_approval,
             billing_code_id=input.billing_code_id,
             vendor_company_id=input.vendor_company_id,
             notification_emails=list(input.notification_emails),

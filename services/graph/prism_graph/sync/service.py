@@ -203,6 +203,7 @@ async def save_settings(
     billing_code_id: int | None,
     vendor_company_id: int | None,
     notification_emails: list[str],
+    require_approval: bool = False,
 ) -> ProgramSyncSettings | list[FieldError]:
     """S2: the program's sync options; billing code and vendor checked live in Autotask."""
     errors: list[FieldError] = []
@@ -267,6 +268,7 @@ async def save_settings(
         row.sync_enabled = sync_enabled
         row.product_sync_mode = mode.value
         row.sync_azure_usage = sync_azure_usage
+        row.require_approval = require_approval
         row.billing_code_id = billing_code_id
         row.billing_code_name = code_name
         row.vendor_company_id = vendor_company_id

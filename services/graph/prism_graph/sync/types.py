@@ -246,6 +246,10 @@ class ProgramSyncSettings:
         description="Whether usage lines (Azure) are synced: one unit at the month's usage "
         "amount, back to zero the next month."
     )
+    require_approval: bool = strawberry.field(
+        description="Whether a sync of an issued invoice waits for a partner admin to approve "
+        "its changes (see approveInvoiceSync) before it writes anything to the PSA."
+    )
     billing_code: PsaChoice | None = strawberry.field(
         description="The Recurring Contract Service billing code the services are created with."
     )
@@ -264,6 +268,7 @@ class ProgramSyncSettings:
             sync_enabled=row.sync_enabled,
             product_sync_mode=ProductSyncMode(row.product_sync_mode),
             sync_azure_usage=row.sync_azure_usage,
+            require_approval=row.require_approval,
             billing_code=PsaChoice(
                 id=row.billing_code_id, name=row.billing_code_name or "", detail=None
             )
@@ -292,6 +297,11 @@ class ProgramSyncSettingsInput:
     )
     sync_azure_usage: bool = strawberry.field(
         default=False, description="Also sync usage lines (Azure); off by default."
+    )
+    require_approval: bool = strawberry.field(
+        default=False,
+        description="Hold each sync of an issued invoice until a partner admin approves its "
+        "changes; off by default (syncs write as soon as an invoice is issued).",
     )
     billing_code_id: int | None = strawberry.field(
         default=None,

@@ -30,7 +30,7 @@ from prism_psa.port import (
     PsaUnauthorized,
     PsaUnavailable,
 )
-from prism_syncer.invoices.job_records import JobRecords
+from prism_syncer.invoices.approval import Approval, Gate, proposal_of, same_as_approved
 from prism_syncer.invoices.jobs import (
     GAVE_UP,
     MAX_ATTEMPTS,
@@ -52,7 +52,7 @@ from prism_tables.sync.invoices import (
 log = logging.getLogger(__name__)
 
 
-class Execution(JobRecords):
+class Execution(Approval):
     """Step 3: claim the run's jobs, read the PSA, reconcile and write."""
 
     def execute(
@@ -67,6 +67,7 @@ class Execution(JobRecords):
         again after each job this worker works on (only when given: one query each)."""
         touched: set[tuple[int, int, int]] = set()
         tried: set[int] = set()  # a job put back (PSA unavailable) waits for a later drive
+        gate = self.gate_of(run_id)  # the run requires approval: hold, or check, its writes
 
         def progress() -> None:
             if on_progress is not None:
@@ -81,7 +82,7 @@ class Execution(JobRecords):
             touched |= {job.key for job in batch}
             tried |= {job.id for job in batch}
             try:
-                self._work(batch, psa, progress)
+                self._work(batch, psa, progress, gate)
             finally:
                 self._release([job.key for job in batch])
 
@@ -191,7 +192,11 @@ class Execution(JobRecords):
             return ok
 
     def _work(
-        self, batch: list[JobView], psa: ContractPort, job_done: Callable[[], None] = lambda: None
+        self,
+        batch: list[JobView],
+        psa: ContractPort,
+        job_done: Callable[[], None] = lambda: None,
+        gate: Gate | None = None,
     ) -> None:
         enabled = self._still_synced(batch)
         for job in batch:
@@ -203,6 +208,9 @@ class Execution(JobRecords):
         if not batch:
             return
         try:
+            if gate is not None:
+                found = psa.contracts_by_id({job.contract_id for job in batch})
+                gate.anchors.update({i: c.start for i, c in found.items()})
             histories = self._read(psa, batch)
         except PsaUnauthorized as exc:
             self._unauthorized(batch, exc)
@@ -213,7 +221,7 @@ class Execution(JobRecords):
             return
         for i, job in enumerate(batch):
             try:
-                self._run_job(job, psa, histories[job.id])
+                self._run_job(job, psa, histories[job.id], gate)
             except PsaUnauthorized as exc:
                 self._unauthorized(batch[i:], exc)
                 return
@@ -226,9 +234,11 @@ class Execution(JobRecords):
         wanted = [Reading(j.contract_id, j.service_id, j.read_from, j.until) for j in jobs]
         return {job.id: h for job, h in zip(jobs, read_histories(psa, wanted), strict=True)}
 
-    def _run_job(self, job: JobView, psa: ContractPort, history: UnitHistory) -> None:
+    def _run_job(
+        self, job: JobView, psa: ContractPort, history: UnitHistory, gate: Gate | None = None
+    ) -> None:
         targets = targets_of(job)
-        for _ in range(MAX_ROUNDS):
+        for attempt in range(MAX_ROUNDS):
             adjustments = reconcile(
                 targets,
                 units_on=history.units_on,
@@ -236,6 +246,17 @@ class Execution(JobRecords):
                 until=job.until,
             )
             self._resolve_uncertain(job, adjustments)
+            if gate is not None and attempt == 0 and adjustments:
+                # Approval: no write before a decision, and only the adjustments approved.
+                if job.decision is None:
+                    proposal = proposal_of(adjustments, history, job, gate)
+                    self._hold(job, proposal, history, again=False)
+                    return
+                if not self._started_writing(job):
+                    proposal = proposal_of(adjustments, history, job, gate)
+                    if not same_as_approved(job, proposal):
+                        self._hold(job, proposal, history, again=True)
+                        return
             if not adjustments:
                 self._unchanged[job.id] = history
                 self._finish(job, None, None, None, history.contract_service_id)

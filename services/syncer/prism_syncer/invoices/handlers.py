@@ -145,7 +145,11 @@ def invoice_handlers(
     lease_seconds: float = DEFAULT_LEASE_SECONDS,
 ) -> dict[str, Handler]:
     from prism_domain.invoicing import InvoiceIssued
-    from prism_domain.sync import InvoiceSyncRequested, InvoiceSyncSafetyCheckDue
+    from prism_domain.sync import (
+        InvoiceSyncDecided,
+        InvoiceSyncRequested,
+        InvoiceSyncSafetyCheckDue,
+    )
 
     make = sync_factory(config, links or notices.Links(), lease_seconds=lease_seconds)
 
@@ -174,6 +178,7 @@ def invoice_handlers(
             program_id=program_id,
             trigger=SyncTrigger.INVOICE_ISSUED.value,
             invoice_id=invoice_id,
+            approval=settings.require_approval,
         )
         engine, run_id = _engine_of(session), run.id
         after_commit(session, lambda: make(engine).drive(run_id))
@@ -211,6 +216,11 @@ def invoice_handlers(
 
         after_commit(session, drive)
 
+    def on_decided(session: Session, envelope: Envelope) -> None:
+        """A partner admin approved or dismissed changes of a run waiting for approval."""
+        engine, run_id = _engine_of(session), int(envelope.payload["run_id"])
+        after_commit(session, lambda: make(engine).drive(run_id))
+
     def on_safety_check_due(session: Session, envelope: Envelope) -> None:
         engine = _engine_of(session)
         after_commit(session, lambda: safety_check(engine, make(engine)))
@@ -218,6 +228,7 @@ def invoice_handlers(
     return {
         InvoiceIssued.type: on_issued,
         InvoiceSyncRequested.type: on_requested,
+        InvoiceSyncDecided.type: on_decided,
         InvoiceSyncSafetyCheckDue.type: on_safety_check_due,
     }
 

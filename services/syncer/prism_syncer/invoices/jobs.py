@@ -57,6 +57,7 @@ DIFFERS_BEFORE = (
 class JobStatus(StrEnum):
     PENDING = "PENDING"
     RUNNING = "RUNNING"
+    AWAITING_APPROVAL = "AWAITING_APPROVAL"
     DONE = "DONE"
 
 
@@ -150,6 +151,9 @@ class JobView:
     targets: list[dict[str, Any]]
     attempts: int
     check_from: date | None = None
+    #: Approval (runs that require it): the decision on the proposal, and the proposal shown.
+    decision: str | None = None
+    proposal: list[dict[str, Any]] | None = None
 
     @property
     def first(self) -> date:
@@ -199,6 +203,8 @@ def job_view(job: InvoiceSyncJob) -> JobView:
         list(job.targets),
         job.attempts,
         job.check_from,
+        job.decision,
+        list(job.proposal) if job.proposal is not None else None,
     )
 
 
@@ -215,3 +221,5 @@ class SyncParts:
     clock: Callable[[], datetime]
     hooks: Hooks
     _unchanged: dict[int, UnitHistory]
+    #: Runs with a proposal planned and shown again (an approved one had gone stale).
+    _shown_again: set[int]

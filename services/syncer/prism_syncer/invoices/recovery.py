@@ -11,16 +11,17 @@ from __future__ import annotations
 import logging
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, and_, or_, select
 from sqlalchemy.orm import Session
 
 from prism_domain.sync import SyncTrigger
 from prism_platform.db import writer
 from prism_psa.invoices import sources
 from prism_psa.outcomes import RunStatus
+from prism_syncer.invoices.jobs import JobStatus
 from prism_syncer.invoices.sync import InvoiceSync, start_run
 from prism_tables.sync.connections import ProgramSyncSettings
-from prism_tables.sync.invoices import InvoiceSyncRun
+from prism_tables.sync.invoices import InvoiceSyncJob, InvoiceSyncRun
 
 log = logging.getLogger(__name__)
 
@@ -29,9 +30,27 @@ LOOKBACK_DAYS = 62
 
 
 def unfinished_runs(engine: Engine, partner_id: int | None = None) -> list[int]:
+    """Runs left PENDING or RUNNING, and runs waiting for approval with work to do (decisions
+    taken, or approved jobs left unfinished): a run that only waits is not resumed."""
     with Session(engine) as session:
+        work = select(InvoiceSyncJob.id).where(
+            InvoiceSyncJob.run_id == InvoiceSyncRun.id,
+            or_(
+                InvoiceSyncJob.status.in_([JobStatus.PENDING.value, JobStatus.RUNNING.value]),
+                and_(
+                    InvoiceSyncJob.status == JobStatus.AWAITING_APPROVAL.value,
+                    InvoiceSyncJob.decision.is_not(None),
+                ),
+            ),
+        )
         stmt = select(InvoiceSyncRun.id).where(
-            InvoiceSyncRun.status.in_([RunStatus.PENDING.value, RunStatus.RUNNING.value])
+            or_(
+                InvoiceSyncRun.status.in_([RunStatus.PENDING.value, RunStatus.RUNNING.value]),
+                and_(
+                    InvoiceSyncRun.status == RunStatus.AWAITING_APPROVAL.value,
+                    work.exists(),
+                ),
+            )
         )
         if partner_id is not None:
             stmt = stmt.where(InvoiceSyncRun.partner_id == partner_id)
@@ -39,7 +58,7 @@ def unfinished_runs(engine: Engine, partner_id: int | None = None) -> list[int]:
 
 
 def resume(engine: Engine, sync: InvoiceSync, *, partner_id: int | None = None) -> list[int]:
-    """Drive every run left PENDING or RUNNING (of one partner); the runs driven."""
+    """Drive every unfinished run (of one partner; see `unfinished_runs`); the runs driven."""
     runs = unfinished_runs(engine, partner_id)
     for run_id in runs:
         try:
@@ -88,12 +107,14 @@ def safety_check(engine: Engine, sync: InvoiceSync, today: date | None = None) -
         engine, today or datetime.now(UTC).date()
     ):
         with Session(writer(engine)) as session, session.begin():
+            settings = sources.settings_of(session, partner_id, program_id)
             run = start_run(
                 session,
                 partner_id=partner_id,
                 program_id=program_id,
                 trigger=SyncTrigger.SAFETY_CHECK.value,
                 invoice_id=invoice_id,
+                approval=bool(settings and settings.require_approval),
             )
             run_id = run.id
         sync.drive(run_id)

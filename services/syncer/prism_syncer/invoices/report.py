@@ -104,7 +104,9 @@ class Reporting(Execution):
                         contract_id=job.contract_id,
                         contract_service_id=contract_service_id,
                         outcome=job.outcome or ItemOutcome.ERROR.value,
-                        code=job.code if job.outcome == ItemOutcome.ERROR else None,
+                        code=job.code
+                        if job.outcome in (ItemOutcome.ERROR, ItemOutcome.SKIPPED)
+                        else None,
                         message=job.message,
                     )
                     session.add(item)
@@ -146,6 +148,13 @@ class Reporting(Execution):
                 for i in items
                 if i.customer_id == customer_id and i.message and i.outcome == ItemOutcome.ERROR
             ]
+            message = errors[0] if outcome is ItemOutcome.ERROR and errors else None
+            code = None
+            if outcome is ItemOutcome.SKIPPED:
+                # One reason for all of it (e.g. its changes were dismissed): the customer's.
+                mine = [i for i in items if i.customer_id == customer_id]
+                if len({i.code for i in mine}) == 1 and mine[0].code:
+                    code, message = mine[0].code, mine[0].message
             session.add(
                 InvoiceSyncRunItem(
                     run_id=run.id,
@@ -153,7 +162,8 @@ class Reporting(Execution):
                     customer_id=customer_id,
                     customer_name=names.get(customer_id, "")[:255],
                     outcome=outcome.value,
-                    message=errors[0] if outcome is ItemOutcome.ERROR and errors else None,
+                    code=code,
+                    message=message,
                 )
             )
         run.customers_considered = max(run.customers_considered, len(by_customer))

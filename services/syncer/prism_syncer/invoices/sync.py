@@ -46,6 +46,7 @@ from prism_psa.port import (
     ContractPort,
     PsaUnauthorized,
 )
+from prism_syncer.invoices.approval import REQUIRED
 from prism_syncer.invoices.jobs import (
     DEFAULT_BATCH,
     DEFAULT_LEASE_SECONDS,
@@ -75,6 +76,7 @@ class InvoiceSync(Planning, Reporting):
     hooks: Hooks = field(default_factory=Hooks)
     #: Unit histories that needed no write, reused for the reconciliation (no second read).
     _unchanged: dict[int, UnitHistory] = field(default_factory=dict, init=False, repr=False)
+    _shown_again: set[int] = field(default_factory=set, init=False, repr=False)
 
     # -- driving -----------------------------------------------------------------------------
 
@@ -116,7 +118,10 @@ class InvoiceSync(Planning, Reporting):
         try:
             if status == RunStatus.PENDING:
                 self.plan(run_id, psa)
+            elif status == RunStatus.AWAITING_APPROVAL:
+                self.decide(run_id, psa)
             touched = self.execute(run_id, psa, on_progress)
+            self.settle(run_id)
             result = self.finalize(run_id, psa)
         finally:
             psa.close()
@@ -136,8 +141,11 @@ def start_run(
     trigger: str,
     invoice_id: int | None,
     customer_id: int | None = None,
+    approval: bool = False,
 ) -> InvoiceSyncRun:
-    """Record a run (PENDING) in the caller's transaction; `InvoiceSync.drive` does the rest."""
+    """Record a run (PENDING) in the caller's transaction; `InvoiceSync.drive` does the rest.
+
+    `approval`: the run writes nothing until a partner admin approves it (`approval`)."""
     run = InvoiceSyncRun(
         partner_id=partner_id,
         program_id=program_id,
@@ -151,6 +159,7 @@ def start_run(
         subscriptions_synced=0,
         adjustments_applied=0,
         warnings=0,
+        approval=REQUIRED if approval else None,
     )
     session.add(run)
     session.flush()

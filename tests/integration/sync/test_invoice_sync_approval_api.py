@@ -1,0 +1,294 @@
+"""The approval gate (S5, S7, S10) through the GraphQL API, against the Autotask simulator:
+with approval required, an issued invoice's run writes nothing and waits with its planned
+changes; approving writes exactly what the preview and the run showed; dismissing writes
+nothing and says so in the history; a plan gone stale (the PSA edited by hand, a newer
+invoice) is planned and shown again, never written unseen."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from autotask_sim import SimHandle
+from prism_domain.invoicing import InvoiceIssued
+from prism_syncer.inbox import process_event
+from prism_syncer.invoices.handlers import invoice_handlers
+from prism_syncer.invoices.notices import Links
+from prism_tables.outbox import OutboxEvent
+from prism_tables.sync.invoices import InvoiceSyncRun
+from tests.integration.sync.test_invoice_sync_preview_api import (
+    PREVIEW,
+    partner_a_world,
+    shown,
+    written,
+)
+from tests.integration.syncer.invoices.support import NOV, Line, World, month_end
+from tests.support.graphql import GraphQLClient
+from tests.support.identity import Tenants, gid
+from tests.support.psa import psa_config
+
+pytestmark = pytest.mark.integration
+
+DEC = date(2026, 12, 1)
+RUN = """query($id: ID!) { invoiceSyncRun(id: $id) { status requiresApproval adjustmentsApplied
+  approval { customerId customerName state decidedBy shownAgain amount adjustmentCount
+    services { sku amount adjustments { effectiveDate unitChange unitPrice unitCost amount } } }
+  customers { customerId outcome code message } } }"""
+APPROVE = """mutation($input: InvoiceSyncDecisionInput!) { approveInvoiceSync(input: $input) {
+  customers run { id status } errors { field code message } } }"""
+DISMISS = """mutation($input: InvoiceSyncDecisionInput!) { dismissInvoiceSync(input: $input) {
+  customers run { id status } errors { field code message } } }"""
+
+
+def deliver(world: World, *types: str) -> None:
+    """Hand the outbox's events of `types` to the syncer, as the relay and broker would."""
+    handlers = invoice_handlers(psa_config(world.autotask), Links())
+    with Session(world.engine) as session:
+        rows = session.scalars(
+            select(OutboxEvent).where(OutboxEvent.type.in_(types)).order_by(OutboxEvent.id)
+        ).all()
+        envelopes = [r.envelope() for r in rows]
+    for envelope in envelopes:
+        process_event(world.engine, envelope, handlers)
+
+
+def issue(world: World, invoice: int) -> int:
+    """The invoice's `invoice.issued`, handled by the syncer; the run it recorded."""
+    event = InvoiceIssued(
+        aggregate_id=str(invoice),
+        invoice_id=invoice,
+        partner_id=world.partner,
+        program_id=world.program,
+        currency="AUD",
+        period_start=NOV.isoformat(),
+        period_end=month_end(NOV).isoformat(),
+        total="0",
+        lines=(),
+    )
+    process_event(
+        world.engine,
+        event.envelope().to_dict(),
+        invoice_handlers(psa_config(world.autotask), Links()),
+    )
+    with Session(world.engine) as session:
+        run_id = session.scalar(
+            select(InvoiceSyncRun.id).where(InvoiceSyncRun.invoice_id == invoice)
+        )
+    assert run_id is not None
+    return int(run_id)
+
+
+def gated_world(engine: Engine, autotask: SimHandle, tenants: Tenants) -> World:
+    world = partner_a_world(engine, autotask, tenants)
+    world.settings(require_approval=True)
+    return world
+
+
+async def run_of(api: GraphQLClient, tenants: Tenants, run_id: int) -> dict[str, Any]:
+    data = await api.as_(tenants.a.admin).data(RUN, {"id": gid("InvoiceSyncRun", run_id)})
+    run = data["invoiceSyncRun"]
+    assert isinstance(run, dict)
+    return run
+
+
+async def test_an_approved_run_writes_exactly_what_the_preview_showed(
+    api: GraphQLClient, tenants: Tenants, sync_engine: Engine, autotask: SimHandle
+) -> None:
+    world = gated_world(sync_engine, autotask, tenants)
+    customer, other = world.customer(), world.customer()
+    invoice = world.invoice(
+        NOV,
+        [
+            Line(customer, "E3", 8, NOV, date(2026, 11, 15)),
+            Line(customer, "E3", 6, date(2026, 11, 16), month_end(NOV)),
+            Line(other, "E3", 2, NOV, month_end(NOV)),
+        ],
+    )
+    admin = api.as_(tenants.a.admin)
+    preview = (
+        await admin.data(
+            PREVIEW, {"p": gid("Program", world.program), "i": gid("Invoice", invoice)}
+        )
+    )["invoiceSyncPreview"]["preview"]
+
+    run_id = issue(world, invoice)
+
+    assert world.writes() == []  # nothing before a decision
+    run = await run_of(api, tenants, run_id)
+    assert (run["status"], run["requiresApproval"]) == ("AWAITING_APPROVAL", True)
+    assert [c["state"] for c in run["approval"]] == ["WAITING", "WAITING"]
+    held = {c["customerId"]: c for c in run["approval"]}
+    assert held[gid("Customer", customer)]["amount"] == "252.00"  # 8 x 36 - 2 x 36 x 15/30
+    assert shown({"customers": run["approval"]}) == shown(preview)
+    with Session(sync_engine) as session:
+        waiting = session.scalars(
+            select(OutboxEvent.payload).where(OutboxEvent.type == "invoice_sync.awaiting_approval")
+        ).all()
+    assert [(p["run_id"], p["customers"]) for p in waiting] == [(run_id, 2)]
+
+    result = (await admin.data(APPROVE, {"input": {"runId": gid("InvoiceSyncRun", run_id)}}))[
+        "approveInvoiceSync"
+    ]
+    assert (result["errors"], result["customers"]) == ([], 2)
+    deliver(world, "invoice_sync.decided")
+
+    run = await run_of(api, tenants, run_id)
+    assert run["status"] == "SUCCESS"
+    assert sorted(written(world)) == shown(preview)  # adjustment for adjustment
+    assert [c["state"] for c in run["approval"]] == ["APPROVED", "APPROVED"]
+    assert {c["decidedBy"] for c in run["approval"]} != {None}
+    assert world.month_units(customer, "E3", NOV) == [8] * 15 + [6] * 15
+
+    # deciding again: nothing waits any more
+    again = (await admin.data(APPROVE, {"input": {"runId": gid("InvoiceSyncRun", run_id)}}))[
+        "approveInvoiceSync"
+    ]
+    assert [e["code"] for e in again["errors"]] == ["NOT_ALLOWED"]
+
+
+async def test_a_dismissed_customer_gets_nothing_written_and_the_history_says_so(
+    api: GraphQLClient, tenants: Tenants, sync_engine: Engine, autotask: SimHandle
+) -> None:
+    world = gated_world(sync_engine, autotask, tenants)
+    kept, dismissed = world.customer(), world.customer()
+    invoice = world.invoice(
+        NOV,
+        [Line(kept, "E3", 3, NOV, month_end(NOV)), Line(dismissed, "E3", 4, NOV, month_end(NOV))],
+    )
+    run_id = issue(world, invoice)
+    admin = api.as_(tenants.a.admin)
+    run = gid("InvoiceSyncRun", run_id)
+
+    result = (
+        await admin.data(
+            DISMISS, {"input": {"runId": run, "customerIds": [gid("Customer", dismissed)]}}
+        )
+    )["dismissInvoiceSync"]
+    assert (result["errors"], result["customers"]) == ([], 1)
+    deliver(world, "invoice_sync.decided")
+
+    assert world.writes() == []  # the other customer still waits
+    assert (await run_of(api, tenants, run_id))["status"] == "AWAITING_APPROVAL"
+    result = (await admin.data(APPROVE, {"input": {"runId": run}}))["approveInvoiceSync"]
+    assert result["customers"] == 1  # only the customer still waiting
+    deliver(world, "invoice_sync.decided")
+
+    shown_run = await run_of(api, tenants, run_id)
+    assert shown_run["status"] == "SUCCESS"
+    assert world.month_units(kept, "E3", NOV) == [3] * 30
+    assert world.contract_service(dismissed, "E3") is None  # nothing written for it
+    states = {c["customerId"]: c["state"] for c in shown_run["approval"]}
+    assert states == {gid("Customer", kept): "APPROVED", gid("Customer", dismissed): "DISMISSED"}
+    results = {c["customerId"]: c for c in shown_run["customers"]}
+    assert results[gid("Customer", dismissed)]["outcome"] == "SKIPPED"
+    assert results[gid("Customer", dismissed)]["code"] == "DISMISSED"
+    assert "Dismissed by" in results[gid("Customer", dismissed)]["message"]
+
+
+async def test_a_plan_gone_stale_is_shown_again_and_never_written_unseen(
+    api: GraphQLClient, tenants: Tenants, sync_engine: Engine, autotask: SimHandle
+) -> None:
+    world = gated_world(sync_engine, autotask, tenants)
+    customer = world.customer()
+    invoice = world.invoice(NOV, [Line(customer, "E3", 5, NOV, month_end(NOV))])
+    run_id = issue(world, invoice)
+    admin = api.as_(tenants.a.admin)
+    run = gid("InvoiceSyncRun", run_id)
+    first = (await run_of(api, tenants, run_id))["approval"][0]
+    assert first["amount"] == "180.00"
+
+    # Someone adds 2 units by hand in Autotask before the approval.
+    world.autotask.sim.adjust_units(
+        world.contracts[customer], world.service_id("E3"), 2, "2026-11-01"
+    )
+
+    await admin.data(APPROVE, {"input": {"runId": run}})
+    deliver(world, "invoice_sync.decided")
+
+    stale = await run_of(api, tenants, run_id)
+    assert stale["status"] == "AWAITING_APPROVAL"
+    (again,) = stale["approval"]
+    assert (again["state"], again["shownAgain"]) == ("WAITING", True)
+    assert [a["unitChange"] for s in again["services"] for a in s["adjustments"]] == [3]
+    assert world.month_units(customer, "E3", NOV) == [2] * 30  # nothing written by Prism
+    with Session(sync_engine) as session:
+        notices = session.scalars(
+            select(OutboxEvent.id).where(OutboxEvent.type == "invoice_sync.awaiting_approval")
+        ).all()
+    assert len(notices) == 2  # shown, then shown again
+
+    await admin.data(APPROVE, {"input": {"runId": run}})
+    deliver(world, "invoice_sync.decided")
+
+    assert (await run_of(api, tenants, run_id))["status"] == "SUCCESS"
+    assert world.month_units(customer, "E3", NOV) == [5] * 30
+
+
+async def test_a_newer_invoice_makes_an_approved_plan_plan_again(
+    api: GraphQLClient, tenants: Tenants, sync_engine: Engine, autotask: SimHandle
+) -> None:
+    world = gated_world(sync_engine, autotask, tenants)
+    customer = world.customer()
+    november = world.invoice(NOV, [Line(customer, "E3", 5, NOV, month_end(NOV))])
+    run_id = issue(world, november)
+    # December is issued (and waits in its own run) before November's is approved: 7 from
+    # December on, which November's plan (5, carried on) no longer agrees with.
+    world.invoice(DEC, [Line(customer, "E3", 7, DEC, month_end(DEC))])
+    admin = api.as_(tenants.a.admin)
+
+    await admin.data(APPROVE, {"input": {"runId": gid("InvoiceSyncRun", run_id)}})
+    deliver(world, "invoice_sync.decided")
+
+    stale = await run_of(api, tenants, run_id)
+    assert stale["status"] == "AWAITING_APPROVAL"
+    assert stale["approval"][0]["shownAgain"] is True
+    changes = [
+        (a["effectiveDate"], a["unitChange"])
+        for s in stale["approval"][0]["services"]
+        for a in s["adjustments"]
+    ]
+    assert changes == [("2026-11-01", 5), ("2026-12-01", 2)]
+    assert world.writes() == []
+
+    await admin.data(APPROVE, {"input": {"runId": gid("InvoiceSyncRun", run_id)}})
+    deliver(world, "invoice_sync.decided")
+
+    assert (await run_of(api, tenants, run_id))["status"] == "SUCCESS"
+    assert world.month_units(customer, "E3", NOV) == [5] * 30
+    assert world.month_units(customer, "E3", DEC) == [7] * 31
+
+
+async def test_decisions_that_cannot_be_taken_say_why_and_change_nothing(
+    api: GraphQLClient, tenants: Tenants, sync_engine: Engine, autotask: SimHandle
+) -> None:
+    world = gated_world(sync_engine, autotask, tenants)
+    customer = world.customer()
+    invoice = world.invoice(NOV, [Line(customer, "E3", 5, NOV, month_end(NOV))])
+    run_id = issue(world, invoice)
+    run = gid("InvoiceSyncRun", run_id)
+
+    async def errors(token: str, mutation: str, **input: Any) -> list[tuple[str, str]]:
+        data = await api.as_(token).data(mutation, {"input": {"runId": run, **input}})
+        payload = next(iter(data.values()))
+        return [(e["field"], e["code"]) for e in payload["errors"]]
+
+    admin = tenants.a.admin
+    assert await errors(tenants.b.admin, APPROVE) == [("input.runId", "NOT_FOUND")]
+    assert await errors(admin, APPROVE, customerIds=[]) == [("input.customerIds", "REQUIRED")]
+    assert await errors(admin, DISMISS, customerIds=[gid("Customer", 999999)]) == [
+        ("input.customerIds", "NOT_FOUND")
+    ]
+    assert (await run_of(api, tenants, run_id))["approval"][0]["state"] == "WAITING"
+
+    world.settings(require_approval=False)
+    plain = world.invoice(DEC, [Line(customer, "E3", 6, DEC, month_end(DEC))])
+    plain_run = issue(world, plain)  # approval off: written at once
+    assert (await run_of(api, tenants, plain_run))["status"] == "SUCCESS"
+    data = await api.as_(admin).data(
+        APPROVE, {"input": {"runId": gid("InvoiceSyncRun", plain_run)}}
+    )
+    assert [e["code"] for e in data["approveInvoiceSync"]["errors"]] == ["NOT_ALLOWED"]
