@@ -203,3 +203,57 @@ class InvoiceSyncSafetyCheckDue(DomainEvent):
             occurred_at=start,
             slot_start=stamp,
         )
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class InvoiceSyncRunFinished(DomainEvent):
+    """S7: an invoice sync run ended without failing (SUCCESS, NO_CHANGE or WARNING), recorded
+    in the transaction that gave the run its final status. `counts`: customers synced,
+    subscriptions synced, customers failed, adjustments applied, warnings."""
+
+    type = "invoice_sync.run_finished"
+    version = 1
+    aggregate_type = "invoice_sync"
+
+    partner_id: int
+    program_id: int
+    run_id: int
+    invoice_id: int | None
+    status: str
+    counts: dict[str, int]
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class InvoiceSyncRunFailed(DomainEvent):
+    """S7, S8: an invoice sync run ended in FAILURE (same payload as `run_finished`, with the
+    run's message)."""
+
+    type = "invoice_sync.run_failed"
+    version = 1
+    aggregate_type = "invoice_sync"
+
+    partner_id: int
+    program_id: int
+    run_id: int
+    invoice_id: int | None
+    status: str
+    counts: dict[str, int]
+    message: str | None = None
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class InvoiceSyncAwaitingApproval(DomainEvent):
+    """S12: an invoice sync run holds its planned adjustments until a partner admin approves
+    or dismisses them."""
+
+    type = "invoice_sync.awaiting_approval"
+    version = 1
+    aggregate_type = "invoice_sync"
+
+    partner_id: int
+    program_id: int
+    run_id: int
+    invoice_id: int | None
