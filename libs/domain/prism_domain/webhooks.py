@@ -56,7 +56,8 @@ def retry_delay(
     attempts: int, base: timedelta = RETRY_BASE, cap: timedelta = RETRY_MAX
 ) -> timedelta:
     """The wait after the `attempts`-th failed attempt (1: the first): doubling, capped."""
-    return min(cap, base * 2 ** max(0, attempts - 1))
+    wait: timedelta = base * 2 ** max(0, attempts - 1)
+    return min(cap, wait)
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
