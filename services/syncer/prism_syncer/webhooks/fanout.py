@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from prism_domain.events import Envelope
 from prism_domain.webhooks import DeliveryStatus, WebhookEventType
-from prism_platform.db import utcnow
+from prism_syncer.webhooks import sender
 from prism_tables.webhooks import WebhookDelivery, WebhookEndpoint
 
 SUBSCRIBABLE = frozenset(t.value for t in WebhookEventType)
@@ -44,7 +44,7 @@ def fan_out(session: Session, envelope: Envelope, *, max_attempts: int) -> list[
         for e in session.scalars(query.order_by(WebhookEndpoint.id))
         if envelope.type in e.event_types
     ]
-    body, now = body_of(envelope), utcnow()
+    body, now = body_of(envelope), sender.now()
     deliveries = [
         WebhookDelivery(
             uid=str(uuid.uuid4()),
