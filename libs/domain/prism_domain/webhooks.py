@@ -95,6 +95,16 @@ def _loopback(host: str) -> bool:
         return False
 
 
+def _internal_address(host: str) -> bool:
+    """An IP literal of a private, loopback, link-local or otherwise non-public network:
+    Prism's own network is no partner's endpoint."""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return host == "localhost"
+    return not address.is_global
+
+
 def clean_url(
     value: str | None, *, allow_http_loopback: bool, field: str = "url"
 ) -> str | FieldError:
@@ -125,8 +135,15 @@ def clean_url(
             ErrorCode.INVALID,
             "The URL may not carry a user name, password, fragment (#) or spaces.",
         )
-    if parts.scheme == "http" and not (allow_http_loopback and _loopback(host)):
+    loopback_allowed = allow_http_loopback and _loopback(host)
+    if parts.scheme == "http" and not loopback_allowed:
         return FieldError(field, ErrorCode.INVALID, "Webhooks are sent over https:// only.")
+    if _internal_address(host) and not loopback_allowed:
+        return FieldError(
+            field,
+            ErrorCode.INVALID,
+            "The URL must reach a public address, not a private, loopback or link-local one.",
+        )
     return text
 
 

@@ -168,6 +168,15 @@ async def test_a_receiver_gets_each_event_once_signed_and_the_attempt_is_recorde
     assert (attempt["httpStatus"], attempt["succeeded"], attempt["error"]) == (200, True, None)
     assert attempt["responseBody"] == '{"ok":true}'
 
+    # A re-send of a delivered event is one more attempt: failing, it is FAILED, not retried.
+    receiver.status = 503
+    await partner.data(RESEND, {"input": {"id": delivery["id"]}})
+    relay_and_work(relay, broker, worker)
+    (delivery,) = await deliveries_of(partner, created["endpoint"]["id"])
+    assert (delivery["status"], delivery["attemptCount"]) == ("FAILED", 2)
+    assert [a["httpStatus"] for a in delivery["attempts"]] == [200, 503]
+    assert len(receiver.requests) == 2
+
 
 async def test_a_failing_receiver_is_retried_with_back_off_then_failed_and_a_resend_succeeds(
     client: GraphQLClient,

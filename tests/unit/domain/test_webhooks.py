@@ -34,6 +34,12 @@ NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
         ("https://u:p@hooks.example.com/", False),
         ("https://hooks.example.com/#frag", False),
         ("https://hooks.example.com:99999/", False),
+        ("https://203.0.113.7/hooks", False),  # documentation range: not a public address
+        ("https://8.8.8.8/hooks", True),
+        ("https://10.1.2.3/hooks", False),
+        ("https://169.254.169.254/latest/meta-data", False),
+        ("https://[::1]/hooks", False),
+        ("https://localhost/hooks", False),
     ],
 )
 def test_only_https_urls_are_accepted(url: str, allowed: bool) -> None:

@@ -55,8 +55,10 @@ def webhook_handlers(config: WebhookConfig) -> dict[str, Handler]:
         )
         if delivery is None:  # deleted with its endpoint meanwhile
             return
+        if delivery.status != DeliveryStatus.PENDING:
+            # A re-send is one more attempt: failed again, it stays FAILED.
+            delivery.attempts_left = 1
         delivery.status = DeliveryStatus.PENDING.value
-        delivery.attempts_left = max(delivery.attempts_left, 1)
         delivery.next_attempt_at = sending.now()
         engine, ids = _engine_of(session), [delivery.id]
         after_commit(session, lambda: WebhookSender(engine, config).send(ids))
