@@ -39,6 +39,9 @@ log = logging.getLogger(__name__)
 #: How much of a receiver's answer is kept with the attempt.
 RESPONSE_EXCERPT_BYTES = 2000
 DUE_BATCH = 100
+#: A call for due attempts stops starting new ones after this long (a receiver that times
+#: out on every attempt must not hold a worker thread); the next call goes on.
+SWEEP_BUDGET_SECONDS = 120.0
 USER_AGENT = "Prism-Webhooks/1"
 
 
@@ -101,8 +104,8 @@ class WebhookSender:
     def send_due(self) -> int:
         """Attempt every delivery whose next attempt is due (retries, and deliveries a
         worker stopped before sending), of enabled endpoints; how many were attempted."""
-        total = 0
-        while True:
+        total, began = 0, time.monotonic()
+        while time.monotonic() - began < SWEEP_BUDGET_SECONDS:
             with Session(self.engine) as session:
                 ids = list(
                     session.scalars(
@@ -123,6 +126,7 @@ class WebhookSender:
             total += attempted
             if attempted == 0:  # all claimed by another worker meanwhile
                 return total
+        return total
 
     def _claim(self, delivery_id: int, at: datetime) -> bool:
         with Session(writer(self.engine)) as session, session.begin():
