@@ -207,6 +207,44 @@ class InvoiceSyncSafetyCheckDue(DomainEvent):
 
 @register
 @dataclass(frozen=True, kw_only=True)
+class InvoiceSyncRunFinished(DomainEvent):
+    """S7: an invoice sync run ended without failing (SUCCESS, NO_CHANGE or WARNING), recorded
+    in the transaction that gave the run its final status. `counts`: customers synced,
+    subscriptions synced, customers failed, adjustments applied, warnings."""
+
+    type = "invoice_sync.run_finished"
+    version = 1
+    aggregate_type = "invoice_sync"
+
+    partner_id: int
+    program_id: int
+    run_id: int
+    invoice_id: int | None
+    status: str
+    counts: dict[str, int]
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class InvoiceSyncRunFailed(DomainEvent):
+    """S7, S8: an invoice sync run ended in FAILURE (same payload as `run_finished`, with the
+    run's message)."""
+
+    type = "invoice_sync.run_failed"
+    version = 1
+    aggregate_type = "invoice_sync"
+
+    partner_id: int
+    program_id: int
+    run_id: int
+    invoice_id: int | None
+    status: str
+    counts: dict[str, int]
+    message: str | None = None
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
 class InvoiceSyncAwaitingApproval(DomainEvent):
     """S5: an invoice sync run planned its adjustments and waits for a partner admin to
     approve or dismiss them (the program's settings require approval); recorded again when

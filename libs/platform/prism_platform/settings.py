@@ -69,6 +69,12 @@ class CommonSettings(BaseSettings):
         le=65535,
         description="port of the relay's, mailer's and worker's Prometheus metrics; 0: none",
     )
+    # Partner webhooks (N5): the API refuses, and the worker never calls, plain http:// URLs,
+    # except to this machine where this is on (development and tests).
+    webhooks_allow_http_loopback: bool = Field(
+        False,
+        description="accept http:// webhook URLs to 127.0.0.1, ::1 and localhost (dev/tests)",
+    )
 
     @field_validator("database_url")
     @classmethod

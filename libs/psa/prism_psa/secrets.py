@@ -1,4 +1,4 @@
-"""Encryption at rest of a partner's PSA credentials (S1, N2).
+"""Encryption at rest of a partner's PSA credentials (S1, N2) and webhook secrets (N5).
 
 Fernet (AES-128-CBC + HMAC-SHA256, from `cryptography`) with a key derived from SECRET_KEY by
 HKDF-SHA256 under a purpose label, so the key used here is never the key used for anything
@@ -14,6 +14,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 _PURPOSE = b"prism/psa-credentials/v1"
+#: Partner webhooks' signing secrets: encrypted like the credentials, under their own key.
+WEBHOOK_SECRETS = b"prism/webhook-secrets/v1"
 
 
 class UnreadableSecret(Exception):
@@ -21,8 +23,8 @@ class UnreadableSecret(Exception):
 
 
 class CredentialCipher:
-    def __init__(self, secret_key: str) -> None:
-        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_PURPOSE).derive(
+    def __init__(self, secret_key: str, purpose: bytes = _PURPOSE) -> None:
+        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(
             secret_key.encode()
         )
         self._fernet = Fernet(base64.urlsafe_b64encode(key))

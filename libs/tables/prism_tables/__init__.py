@@ -36,6 +36,7 @@ from prism_tables.sync import (
     PsaConnection,
 )
 from prism_tables.tenants import Tenant
+from prism_tables.webhooks import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "AccessToken",
@@ -77,4 +78,7 @@ __all__ = [
     "UsageRecord",
     "User",
     "UserInvitation",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

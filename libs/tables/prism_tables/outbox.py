@@ -3,11 +3,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, Integer, String, Text, text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import JSON, BigInteger, Index, Integer, String, Text, func, select, text
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from prism_domain.events import DomainEvent
 from prism_platform.db import Base, UTCDateTime, utcnow
+
+# PostgreSQL channel a transaction that writes events NOTIFYs on and the relay LISTENs on.
+NOTIFY_CHANNEL = "prism_outbox"
 
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a bigint identity.
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -67,3 +70,14 @@ class OutboxEvent(Base):
             "aggregate_id": self.aggregate_id,
             "payload": self.payload,
         }
+
+
+def stage_in(session: Session, event: DomainEvent) -> None:
+    """Stage `event` in the caller's (synchronous) transaction, as the API's unit of work
+    does: the worker's own events (an invoice sync run's outcome) leave through the outbox
+    too, and exist exactly when the data they describe does."""
+    session.add(OutboxEvent(**OutboxEvent.values_of(event)))
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        # Delivered to listening relays only if and when this transaction commits.
+        session.execute(select(func.pg_notify(NOTIFY_CHANNEL, "")))

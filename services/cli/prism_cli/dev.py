@@ -34,7 +34,7 @@ from prism_graph.mail.runner import build_sender, start_dev_sink
 from prism_graph.mail.settings import MailSettings
 from prism_graph.outbox.metrics import watch_outbox
 from prism_graph.outbox.relay import Relay
-from prism_graph.outbox.schedule import safety_check_schedule
+from prism_graph.outbox.schedule import relay_schedules
 from prism_graph.outbox.signal import OutboxSignal
 from prism_graph.settings import GraphSettings
 from prism_graph.sync.config import build_psa_config
@@ -168,7 +168,9 @@ def _serve(
         poll_interval=graph_settings.relay_poll_interval,
         signal=outbox_signal,
         retention=timedelta(days=graph_settings.outbox_retention_days),
-        schedules=safety_check_schedule(graph_settings.safety_check_interval),
+        schedules=relay_schedules(
+            graph_settings.safety_check_interval, graph_settings.webhooks_sweep_interval
+        ),
     )
     sender = build_sender(mail_settings, sync_engine, signal=mail_signal)
     stop = threading.Event()

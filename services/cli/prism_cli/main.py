@@ -66,7 +66,7 @@ def _cmd_relay(_: argparse.Namespace) -> int:
 
     from prism_graph.outbox.metrics import watch_outbox
     from prism_graph.outbox.relay import Relay
-    from prism_graph.outbox.schedule import safety_check_schedule
+    from prism_graph.outbox.schedule import relay_schedules
     from prism_graph.settings import GraphSettings
     from prism_platform.broker import make_broker
     from prism_platform.db import make_sync_engine
@@ -93,7 +93,7 @@ def _cmd_relay(_: argparse.Namespace) -> int:
         batch_size=settings.relay_batch_size,
         poll_interval=settings.relay_poll_interval,
         retention=timedelta(days=settings.outbox_retention_days),
-        schedules=safety_check_schedule(settings.safety_check_interval),
+        schedules=relay_schedules(settings.safety_check_interval, settings.webhooks_sweep_interval),
     )
     relay.run(stop)
     return 0

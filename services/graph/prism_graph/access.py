@@ -41,6 +41,7 @@ from prism_tables.sync.connections import CustomerMapping, ProgramSyncSettings, 
 from prism_tables.sync.invoices import InvoiceSyncRun
 from prism_tables.sync.products import ProductSyncRun
 from prism_tables.tenants import Tenant
+from prism_tables.webhooks import WebhookDelivery, WebhookEndpoint
 
 
 class AccessError(PublicError):
@@ -285,6 +286,15 @@ def visible_customer_mappings(scope: Scope | None) -> ColumnElement[bool]:
 
 def visible_invoice_sync_runs(scope: Scope | None) -> ColumnElement[bool]:
     return _of_own_partner(scope, InvoiceSyncRun.partner_id)
+
+
+def visible_webhook_endpoints(scope: Scope | None) -> ColumnElement[bool]:
+    """A partner's webhooks (N5) are its own, like its PSA sync settings."""
+    return _of_own_partner(scope, WebhookEndpoint.partner_id)
+
+
+def visible_webhook_deliveries(scope: Scope | None) -> ColumnElement[bool]:
+    return _of_own_partner(scope, WebhookDelivery.partner_id)
 
 
 def _of_customers_for_staff(scope: Scope | None, column: Any) -> ColumnElement[bool]:

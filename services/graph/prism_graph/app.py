@@ -42,6 +42,7 @@ from prism_graph.request_ids import RequestIds
 from prism_graph.schema import SchemaLimits, build_schema
 from prism_graph.settings import GraphSettings
 from prism_graph.sync.config import build_psa_config
+from prism_graph.webhooks.config import WebhookApiConfig
 from prism_platform.broker import broker_kind, ping
 from prism_platform.db import make_async_engine
 from prism_platform.metrics import exposition
@@ -83,6 +84,7 @@ class _GraphQLApp(GraphQL[Context, None]):
         identity: IdentityConfig,
         contacts: ContactsConfig | None = None,
         psa: PsaConfig | None = None,
+        webhooks: WebhookApiConfig | None = None,
         demo_example: bool = False,
         **kwargs: Any,
     ) -> None:
@@ -92,6 +94,7 @@ class _GraphQLApp(GraphQL[Context, None]):
         self._identity = identity
         self._contacts = contacts or ContactsConfig()
         self._psa = psa
+        self._webhooks = webhooks
 
     async def render_graphql_ide(self, request: Any) -> Any:
         """GraphiQL from the vendored assets, never a CDN (`prism_graph.graphiql`)."""
@@ -109,6 +112,7 @@ class _GraphQLApp(GraphQL[Context, None]):
             response=response,
             contacts=self._contacts,
             psa=self._psa,
+            webhooks=self._webhooks,
         )
         state["prism_context"] = context
         return context
@@ -228,6 +232,10 @@ def create_app(
         identity,
         contacts,
         build_psa_config(settings),
+        WebhookApiConfig(
+            settings.secret_key.get_secret_value(),
+            allow_http_loopback=settings.webhooks_allow_http_loopback,
+        ),
         schema=schema,
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
         demo_example=not settings.is_production,

@@ -20,10 +20,12 @@ from prism_graph.orders.loaders import OrderLoaders
 from prism_graph.organisations.loaders import OrganisationLoaders
 from prism_graph.subscriptions.loaders import SubscriptionLoaders
 from prism_graph.sync.loaders import SyncLoaders
+from prism_graph.webhooks.loaders import WebhookLoaders
 
 if TYPE_CHECKING:
     from prism_graph.contacts.config import ContactsConfig
     from prism_graph.identity.service import IdentityConfig
+    from prism_graph.webhooks.config import WebhookApiConfig
     from prism_psa.connections import PsaConfig
 
 
@@ -37,6 +39,7 @@ class Loaders(
     ContactLoaders,
     OrderLoaders,
     SyncLoaders,
+    WebhookLoaders,
 ):
     """A request's `<Thing>By<Key>` loaders: every domain's, each created on first use (see
     `prism_graph.common.loaders.RequestLoaders`)."""
@@ -59,6 +62,8 @@ class Context:
     # PSA screens answer that sync is not configured on this server).
     contacts: ContactsConfig | None = None
     psa: PsaConfig | None = None
+    # Partner webhooks' settings (None: the webhook screens answer that they are off).
+    webhooks: WebhookApiConfig | None = None
 
     @classmethod
     def for_request(
@@ -72,6 +77,7 @@ class Context:
         response: Any = None,
         contacts: ContactsConfig | None = None,
         psa: PsaConfig | None = None,
+        webhooks: WebhookApiConfig | None = None,
     ) -> Context:
         reader = database.reader()
         scope = scope_for(principal)
@@ -87,6 +93,7 @@ class Context:
             response=response,
             contacts=contacts,
             psa=psa,
+            webhooks=webhooks,
         )
 
 

@@ -42,6 +42,7 @@ from prism_graph.organisations.schema import OrganisationMutations, Organisation
 from prism_graph.subscriptions.schema import SubscriptionMutations, SubscriptionQueries
 from prism_graph.sync.schema import PsaMutations, PsaQueries
 from prism_graph.tenants.schema import TenantMutations
+from prism_graph.webhooks.schema import WebhookMutations, WebhookQueries
 
 
 @strawberry.type
@@ -56,6 +57,7 @@ class Query(
     PsaQueries,
     OrderQueries,
     OrganisationQueries,
+    WebhookQueries,
 ):
     @strawberry.field(
         permission_classes=[authenticated()],
@@ -88,6 +90,7 @@ class Mutation(
     CustomerUpdateMutations,
     OrderMutations,
     OrganisationMutations,
+    WebhookMutations,
 ):
     pass
 

@@ -18,6 +18,13 @@ class GraphSettings(CommonSettings):
         le=7 * 24 * 3600,
         description="seconds between the invoice sync's safety checks (S5); 0 turns them off",
     )
+    webhooks_sweep_interval: int = Field(
+        30,
+        ge=0,
+        le=3600,
+        description="seconds between the relay's calls for webhook attempts due (retries "
+        "after a back-off); 0 turns them off",
+    )
 
     # Identity (T2) and protection (N2)
     access_token_ttl_minutes: int = Field(60, ge=1, le=24 * 60, description="bearer token life")

@@ -31,6 +31,19 @@ class SyncerSettings(CommonSettings):
         description="how long a worker holds a contract service's invoice sync job before "
         "another worker may take it over (longer than any one Autotask request)",
     )
+    webhooks_timeout_seconds: float = Field(
+        5.0, gt=0, le=60, description="how long a webhook receiver may take to answer"
+    )
+    webhooks_max_attempts: int = Field(
+        8, ge=1, le=20, description="attempts of a webhook delivery before it is FAILED"
+    )
+    webhooks_retry_base_seconds: float = Field(
+        30.0,
+        gt=0,
+        le=3600,
+        description="wait after a delivery's first failed attempt; doubled after each "
+        "further one, at most an hour",
+    )
     autotask_zone_probe_url: str | None = Field(
         None, description="Autotask zone lookup root; unset: webservices2.autotask.net"
     )

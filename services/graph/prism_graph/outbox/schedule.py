@@ -1,4 +1,5 @@
-"""Periodic events, staged by the outbox relay (S5: the invoice sync's safety check).
+"""Periodic events, staged by the outbox relay (S5: the invoice sync's safety check; N5: the
+call for webhook attempts due).
 
 A periodic event is made for a time slot (slots are aligned to the Unix epoch, so every
 process agrees on them) and carries an event id derived from the slot. A relay stages the
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from prism_domain.events import DomainEvent
 from prism_domain.sync import InvoiceSyncSafetyCheckDue
+from prism_domain.webhooks import WebhookDeliveriesDue
 from prism_platform.db import conflict_insert, writer
 from prism_tables.outbox import OutboxEvent
 
@@ -39,6 +41,23 @@ def safety_check_schedule(interval_seconds: int) -> tuple[Periodic, ...]:
     if interval_seconds <= 0:
         return ()
     return (Periodic(timedelta(seconds=interval_seconds), InvoiceSyncSafetyCheckDue.for_slot),)
+
+
+def webhook_sweep_schedule(interval_seconds: int) -> tuple[Periodic, ...]:
+    """The call for webhook attempts due (retries after their back-off) every
+    `interval_seconds` (0: never)."""
+    if interval_seconds <= 0:
+        return ()
+    return (Periodic(timedelta(seconds=interval_seconds), WebhookDeliveriesDue.for_slot),)
+
+
+def relay_schedules(
+    safety_check_interval: int, webhooks_sweep_interval: int
+) -> tuple[Periodic, ...]:
+    """Every periodic event a relay stages."""
+    return safety_check_schedule(safety_check_interval) + webhook_sweep_schedule(
+        webhooks_sweep_interval
+    )
 
 
 def stage(engine: Engine, event: DomainEvent) -> bool:

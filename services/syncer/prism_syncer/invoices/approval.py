@@ -42,7 +42,7 @@ from prism_psa.outcomes import ItemOutcome, RunStatus
 from prism_psa.port import ContractPort, PsaError
 from prism_syncer.invoices.job_records import JobRecords
 from prism_syncer.invoices.jobs import JobStatus, JobView, targets_json
-from prism_tables.outbox import OutboxEvent
+from prism_tables.outbox import stage_in
 from prism_tables.sync.invoices import InvoiceSyncIntent, InvoiceSyncJob, InvoiceSyncRun
 
 log = logging.getLogger(__name__)
@@ -236,4 +236,4 @@ class Approval(JobRecords):
                     invoice_id=run.invoice_id,
                     customers=int(waiting or 0),
                 )
-                session.add(OutboxEvent(**OutboxEvent.values_of(event)))
+                stage_in(session, event)

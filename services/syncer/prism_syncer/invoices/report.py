@@ -32,6 +32,7 @@ from prism_syncer.invoices.jobs import (
     check_of,
     job_view,
 )
+from prism_syncer.invoices.run_events import record_outcome
 from prism_syncer.invoices.status import customer_outcome, run_status
 from prism_tables.sync.invoices import (
     InvoiceSyncJob,
@@ -120,6 +121,7 @@ class Reporting(Execution):
                     items.append(extra)
             session.add_all(checks)
             self._summarise(session, run, jobs, items, names)
+            record_outcome(session, run)
             count_sync_run(session, "invoice", run.status)
             if run.status == RunStatus.FAILURE and self.notify_failure is not None:
                 self.notify_failure(session, run)
@@ -238,6 +240,7 @@ class Reporting(Execution):
             run.status = status.value
             run.message = message
             run.finished_at = self.clock()
+            record_outcome(session, run)
             count_sync_run(session, "invoice", run.status)
             if status is RunStatus.FAILURE and self.notify_failure is not None:
                 self.notify_failure(session, run)
