@@ -30,7 +30,8 @@ class InvoiceSyncRun(Base):
     """One sync of one invoice (or of one customer's latest invoice: "save and sync now").
 
     status: PENDING / RUNNING while under way, then NO_CHANGE / SUCCESS / WARNING / FAILURE
-    (S7). trigger: INVOICE_ISSUED, MANUAL, SAVE_AND_SYNC, SAFETY_CHECK.
+    (S7). trigger: INVOICE_ISSUED, MANUAL, SAVE_AND_SYNC, SAFETY_CHECK, REVERT (then
+    `reverts_run_id` names the run it puts back; at most one revert per run).
     """
 
     __tablename__ = "sync_invoice_runs"
@@ -56,6 +57,9 @@ class InvoiceSyncRun(Base):
     adjustments_applied: Mapped[int] = mapped_column(Integer, default=0)
     warnings: Mapped[int] = mapped_column(Integer, default=0)
     message: Mapped[str | None] = mapped_column(Text)
+    reverts_run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sync_invoice_runs.id", ondelete="CASCADE"), unique=True
+    )
 
 
 class InvoiceSyncRunItem(Base):
