@@ -145,7 +145,11 @@ def invoice_handlers(
     lease_seconds: float = DEFAULT_LEASE_SECONDS,
 ) -> dict[str, Handler]:
     from prism_domain.invoicing import InvoiceIssued
-    from prism_domain.sync import InvoiceSyncRequested, InvoiceSyncSafetyCheckDue
+    from prism_domain.sync import (
+        InvoiceSyncRequested,
+        InvoiceSyncRevertRequested,
+        InvoiceSyncSafetyCheckDue,
+    )
 
     make = sync_factory(config, links or notices.Links(), lease_seconds=lease_seconds)
 
@@ -211,6 +215,36 @@ def invoice_handlers(
 
         after_commit(session, drive)
 
+    def on_revert_requested(session: Session, envelope: Envelope) -> None:
+        """Record the REVERT run (once per reverted run: `reverts_run_id` is unique, so a
+        second request finds the first's run and only drives it), then drive it after
+        commit; the rule is checked when it is planned (`invoices.revert`)."""
+        payload = envelope.payload
+        partner_id, reverted_id = int(payload["partner_id"]), int(payload["run_id"])
+        engine = _engine_of(session)
+        run_id = session.scalar(
+            select(InvoiceSyncRun.id).where(InvoiceSyncRun.reverts_run_id == reverted_id)
+        )
+        if run_id is None:
+            reverted = session.get(InvoiceSyncRun, reverted_id)
+            if reverted is None or reverted.partner_id != partner_id:
+                log.warning(
+                    "revert of invoice sync run %s: no such run of partner %s",
+                    reverted_id,
+                    partner_id,
+                )
+                return
+            run_id = start_run(
+                session,
+                partner_id=partner_id,
+                program_id=reverted.program_id,
+                trigger=SyncTrigger.REVERT.value,
+                invoice_id=reverted.invoice_id,
+                reverts_run_id=reverted_id,
+            ).id
+        revert_id = int(run_id)
+        after_commit(session, lambda: make(engine).drive(revert_id))
+
     def on_safety_check_due(session: Session, envelope: Envelope) -> None:
         engine = _engine_of(session)
         after_commit(session, lambda: safety_check(engine, make(engine)))
@@ -218,6 +252,7 @@ def invoice_handlers(
     return {
         InvoiceIssued.type: on_issued,
         InvoiceSyncRequested.type: on_requested,
+        InvoiceSyncRevertRequested.type: on_revert_requested,
         InvoiceSyncSafetyCheckDue.type: on_safety_check_due,
     }
 

@@ -5,7 +5,7 @@ Why not inside the event's transaction: Autotask has no idempotency keys and an 
 is a delta, so a PSA write can never be rolled back with the database. Instead:
 
 1. The handler records the run (PENDING) in the inbox transaction: exactly once per event.
-2. `plan` reads the invoice, mappings and contracts and, in one transaction that moves the
+2. `plan` (a REVERT run: `plan_revert`, in `revert`) reads the invoice, mappings and contracts and, in one transaction that moves the
    run PENDING -> RUNNING (only one planner wins), writes the skipped lines' items and one
    job per contract service with its targets.
 3. `execute` claims jobs (a contract-service lease each, so one worker at a time per
@@ -38,6 +38,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from prism_domain.sync import SyncTrigger
 from prism_platform.logging import log_context
 from prism_psa.invoices.units import UnitHistory
 from prism_psa.invoices.values import MESSAGES
@@ -55,13 +56,14 @@ from prism_syncer.invoices.jobs import (
 )
 from prism_syncer.invoices.planner import Planning
 from prism_syncer.invoices.report import Reporting
+from prism_syncer.invoices.revert import Reverting
 from prism_tables.sync.invoices import (
     InvoiceSyncRun,
 )
 
 
 @dataclass
-class InvoiceSync(Planning, Reporting):
+class InvoiceSync(Planning, Reverting, Reporting):
     """Drives invoice sync runs; any number of these may run at once, in any processes."""
 
     engine: Engine
@@ -106,6 +108,7 @@ class InvoiceSync(Planning, Reporting):
             if run.status in FINAL:
                 return run.status
             partner_id, status, invoice_id = run.partner_id, run.status, run.invoice_id
+            reverting = run.trigger == SyncTrigger.REVERT
         if invoice_id is None and status == RunStatus.PENDING:
             return self._close_run(run_id, RunStatus.NO_CHANGE, NO_INVOICE)
         try:
@@ -115,7 +118,7 @@ class InvoiceSync(Planning, Reporting):
         touched: set[tuple[int, int, int]] = set()
         try:
             if status == RunStatus.PENDING:
-                self.plan(run_id, psa)
+                (self.plan_revert if reverting else self.plan)(run_id, psa)
             touched = self.execute(run_id, psa, on_progress)
             result = self.finalize(run_id, psa)
         finally:
@@ -136,13 +139,16 @@ def start_run(
     trigger: str,
     invoice_id: int | None,
     customer_id: int | None = None,
+    reverts_run_id: int | None = None,
 ) -> InvoiceSyncRun:
-    """Record a run (PENDING) in the caller's transaction; `InvoiceSync.drive` does the rest."""
+    """Record a run (PENDING) in the caller's transaction; `InvoiceSync.drive` does the rest.
+    A REVERT run names the run it reverts (`reverts_run_id`; see `invoices.revert`)."""
     run = InvoiceSyncRun(
         partner_id=partner_id,
         program_id=program_id,
         invoice_id=invoice_id,
         customer_id=customer_id,
+        reverts_run_id=reverts_run_id,
         trigger=trigger,
         status=RunStatus.PENDING.value,
         customers_considered=0,
