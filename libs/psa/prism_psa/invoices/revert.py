@@ -25,6 +25,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from prism_domain.errors import ErrorCode
 from prism_domain.sync import SyncTrigger
 from prism_psa.invoices.values import Step
 from prism_psa.outcomes import FINAL, RunStatus
@@ -46,6 +47,17 @@ BUSY = (
     "Run #{busy} is under way on the same Autotask contract services: revert run #{run} "
     "once it has finished."
 )
+
+
+@dataclass(frozen=True)
+class Refused:
+    """Why a run cannot be reverted now: the API's error code and the words to show."""
+
+    code: ErrorCode
+    message: str
+
+    def __str__(self) -> str:
+        return self.message
 
 
 @dataclass(frozen=True)
@@ -102,16 +114,16 @@ def by_contract_service(
 
 def refusal(
     session: Session, partner_id: int, run_id: int, *, revert_run_id: int | None = None
-) -> str | None:
+) -> Refused | None:
     """Why the partner's run cannot be reverted now (None: it can). `revert_run_id`: the
     REVERT run asking (the syncer's check), which neither blocks nor counts as a revert."""
     run = session.get(InvoiceSyncRun, run_id)
     if run is None or run.partner_id != partner_id:
-        return NO_SUCH_RUN
+        return Refused(ErrorCode.NOT_FOUND, NO_SUCH_RUN)
     if run.trigger == SyncTrigger.REVERT:
-        return IS_A_REVERT.format(run=run.id)
+        return Refused(ErrorCode.NOT_ALLOWED, IS_A_REVERT.format(run=run.id))
     if run.status not in FINAL:
-        return NOT_FINISHED.format(run=run.id)
+        return Refused(ErrorCode.CONFLICT, NOT_FINISHED.format(run=run.id))
     by = session.scalar(
         select(InvoiceSyncRun.id).where(
             InvoiceSyncRun.reverts_run_id == run.id,
@@ -119,10 +131,10 @@ def refusal(
         )
     )
     if by is not None:
-        return ALREADY_REVERTED.format(run=run.id, by=by)
+        return Refused(ErrorCode.ALREADY_USED, ALREADY_REVERTED.format(run=run.id, by=by))
     keys = {change.key for change in landed_changes(session, run.id)}
     if not keys:
-        return WROTE_NOTHING.format(run=run.id)
+        return Refused(ErrorCode.NOT_ALLOWED, WROTE_NOTHING.format(run=run.id))
     later = session.execute(
         select(InvoiceSyncJob.run_id, InvoiceSyncJob.contract_id, InvoiceSyncJob.service_id)
         .join(InvoiceSyncRun, InvoiceSyncRun.id == InvoiceSyncJob.run_id)
@@ -138,14 +150,12 @@ def refusal(
     ).all()
     newer = sorted({r for r, c, s in later if (c, s) in keys}, reverse=True)
     if newer:
-        return LATER_RUNS.format(
-            run=run.id,
-            runs=", ".join(f"#{n}" for n in newer),
-            them="it" if len(newer) == 1 else "them",
-        )
+        runs = ", ".join(f"#{n}" for n in newer)
+        them = "it" if len(newer) == 1 else "them"
+        return Refused(ErrorCode.CONFLICT, LATER_RUNS.format(run=run.id, runs=runs, them=them))
     busy = _busy(session, partner_id, run, keys, revert_run_id)
     if busy is not None:
-        return BUSY.format(busy=busy, run=run.id)
+        return Refused(ErrorCode.CONFLICT, BUSY.format(busy=busy, run=run.id))
     return None
 
 

@@ -56,7 +56,7 @@ class Reverting(Execution):
             problem = refusal(session, partner_id, reverted, revert_run_id=run_id)
             changes = by_contract_service(landed_changes(session, reverted))
         if problem is not None:
-            self._close_run(run_id, RunStatus.FAILURE, problem)
+            self._close_run(run_id, RunStatus.FAILURE, problem.message)
             return
         views = {
             key: _view(run_id, partner_id, i, found)
