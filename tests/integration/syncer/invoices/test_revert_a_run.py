@@ -212,7 +212,7 @@ def test_a_run_a_later_run_changed_the_same_services_after_is_refused(world: Wor
 
 
 def test_refusals_already_reverted_wrote_nothing_and_a_revert_itself(world: World) -> None:
-    customer, november = october_then_november(world)
+    _, november = october_then_november(world)
     run = world.sync(november)
     nothing = world.sync(november)
     assert nothing.adjustments_applied == 0  # (a WARNING: October's hand edit)
