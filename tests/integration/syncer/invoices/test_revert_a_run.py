@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from autotask_sim import SimHandle
 from prism_domain.sync import InvoiceSyncRevertRequested, SyncTrigger
+from prism_psa.invoices.revert import refusal
 from prism_syncer.inbox import Outcome, process_event
 from prism_syncer.invoices.handlers import invoice_handlers
 from prism_syncer.invoices.notices import Links
@@ -229,12 +230,12 @@ def test_refusals_already_reverted_wrote_nothing_and_a_revert_itself(world: Worl
         f"Run #{nothing.id} changed nothing in Autotask: there is nothing to revert."
     )
     assert "itself a revert" in (refused[first] or "")
-    from prism_psa.invoices.revert import refusal
-
+    # The API's check, the same rule: already reverted, and another partner's run unknown.
     with Session(world.engine) as session:
-        assert refusal(session, world.partner, run.id) == (
-            f"Run #{run.id} was already reverted by run #{first}."
-        )
-        assert (
-            refusal(session, world.partner + 1000, run.id) == "No such invoice sync run of yours."
-        )
+        again = refusal(session, world.partner, run.id)
+        foreign = refusal(session, world.partner + 1000, run.id)
+    assert again is not None and (again.code, again.message) == (
+        "ALREADY_USED",
+        f"Run #{run.id} was already reverted by run #{first}.",
+    )
+    assert foreign is not None and foreign.code == "NOT_FOUND"
