@@ -195,7 +195,10 @@ class InvoiceSyncReconciliationRow:
         description="The product's contract service; null when there is none in the PSA."
     )
     as_of: date = strawberry.field(description="The first day this row covers.")
-    invoice_units: int = strawberry.field(description="The units the invoices say.")
+    invoice_units: int = strawberry.field(
+        description="The units the invoices say (for a REVERT run: the units before the "
+        "reverted run)."
+    )
     psa_units: int | None = strawberry.field(
         description="The units the PSA holds; null when it could not be read."
     )
