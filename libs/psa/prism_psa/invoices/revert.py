@@ -6,7 +6,8 @@ the REVERT run, and plans from the same values.
 The rule (docs/psa-sync.md, "Reverting a run"): a run can be reverted when it has finished,
 landed at least one adjustment in the PSA, is not itself a revert and was not reverted yet,
 and no run started after it landed adjustments on any of the same contract services (those
-are reverted first, newest first), and no run is under way on them.
+are reverted first, newest first), no run is under way on them, and sync is on for the
+program and for every customer it changed, with the same contract (S9).
 
 What "before the run" means, per contract service: the PSA's units now, minus the unit
 changes the run landed that are in force on each day (a change is in force from its
@@ -27,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from prism_domain.errors import ErrorCode
 from prism_domain.sync import SyncTrigger
+from prism_psa.invoices import sources
 from prism_psa.invoices.values import Step
 from prism_psa.outcomes import FINAL, RunStatus
 from prism_tables.sync.invoices import InvoiceSyncIntent, InvoiceSyncJob, InvoiceSyncRun
@@ -42,6 +44,13 @@ WROTE_NOTHING = "Run #{run} changed nothing in Autotask: there is nothing to rev
 LATER_RUNS = (
     "Later runs changed the same Autotask contract services after run #{run}: {runs}. "
     "Revert {them} first, newest first."
+)
+SYNC_OFF = (
+    "Sync is off for this program: turn it on in the program's sync settings to revert run #{run}."
+)
+CUSTOMER_OFF = (
+    "Sync is off, or the mapping changed, for customer(s) run #{run} changed ({customers}): "
+    "turn their sync on again with the same contract to revert it."
 )
 BUSY = (
     "Run #{busy} is under way on the same Autotask contract services: revert run #{run} "
@@ -132,9 +141,13 @@ def refusal(
     )
     if by is not None:
         return Refused(ErrorCode.ALREADY_USED, ALREADY_REVERTED.format(run=run.id, by=by))
-    keys = {change.key for change in landed_changes(session, run.id)}
+    changes = landed_changes(session, run.id)
+    keys = {change.key for change in changes}
     if not keys:
         return Refused(ErrorCode.NOT_ALLOWED, WROTE_NOTHING.format(run=run.id))
+    off = _sync_off(session, run, changes)
+    if off is not None:
+        return off
     later = session.execute(
         select(InvoiceSyncJob.run_id, InvoiceSyncJob.contract_id, InvoiceSyncJob.service_id)
         .join(InvoiceSyncRun, InvoiceSyncRun.id == InvoiceSyncJob.run_id)
@@ -156,6 +169,29 @@ def refusal(
     busy = _busy(session, partner_id, run, keys, revert_run_id)
     if busy is not None:
         return Refused(ErrorCode.CONFLICT, BUSY.format(busy=busy, run=run.id))
+    return None
+
+
+def _sync_off(session: Session, run: InvoiceSyncRun, changes: list[LandedChange]) -> Refused | None:
+    """S9: Prism writes only where sync is on; a revert the executor would skip in part is
+    refused whole instead (its run would count as the revert)."""
+    settings = sources.settings_of(session, run.partner_id, run.program_id)
+    if settings is None or not settings.sync_enabled:
+        return Refused(ErrorCode.NOT_ALLOWED, SYNC_OFF.format(run=run.id))
+    maps = sources.mappings(session, run.partner_id, run.program_id)
+    off = sorted(
+        {
+            c.customer_id
+            for c in changes
+            if (m := maps.get(c.customer_id)) is None
+            or not m.sync_enabled
+            or m.contract_id != c.contract_id
+        }
+    )
+    if off:
+        names = sources.customer_names(session, off)
+        shown = ", ".join(names.get(c) or f"#{c}" for c in off)
+        return Refused(ErrorCode.NOT_ALLOWED, CUSTOMER_OFF.format(run=run.id, customers=shown))
     return None
 
 

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from prism_platform.db import writer
 from prism_psa.invoices.revert import (
     LandedChange,
+    Refused,
     by_contract_service,
     landed_changes,
     refusal,
@@ -78,7 +79,9 @@ class Reverting(Execution):
                 found, units_on=history.units_on, change_dates=history.change_dates
             )
             planned.append((found, first, until, steps))
-        self._record_revert(run_id, partner_id, reverted, planned)
+        problem = self._record_revert(run_id, partner_id, reverted, planned)
+        if problem is not None:
+            self._close_run(run_id, RunStatus.FAILURE, problem.message)
 
     def _record_revert(
         self,
@@ -86,8 +89,13 @@ class Reverting(Execution):
         partner_id: int,
         reverted: int,
         planned: list[tuple[list[LandedChange], date, date, list[Step]]],
-    ) -> None:
+    ) -> Refused | None:
+        """Claim the run and write its jobs, the rule checked once more in the same
+        transaction (a run recorded since the first check refuses it: nothing is claimed)."""
         with Session(writer(self.engine)) as session, session.begin():
+            problem = refusal(session, partner_id, reverted, revert_run_id=run_id)
+            if problem is not None:
+                return problem
             claimed = session.execute(
                 update(InvoiceSyncRun)
                 .where(InvoiceSyncRun.id == run_id, InvoiceSyncRun.status == RunStatus.PENDING)
@@ -98,7 +106,7 @@ class Reverting(Execution):
                 .returning(InvoiceSyncRun.id)
             ).first()
             if claimed is None:
-                return  # another worker planned it
+                return None  # another worker planned it
             for found, first, until, steps in planned:
                 head = found[0]
                 targets = [
@@ -140,6 +148,7 @@ class Reverting(Execution):
             len(planned),
             reverted,
         )
+        return None
 
 
 def _view(run_id: int, partner_id: int, index: int, changes: list[LandedChange]) -> JobView:

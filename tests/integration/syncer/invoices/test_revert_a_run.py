@@ -239,3 +239,17 @@ def test_refusals_already_reverted_wrote_nothing_and_a_revert_itself(world: Worl
         f"Run #{run.id} was already reverted by run #{first}.",
     )
     assert foreign is not None and foreign.code == "NOT_FOUND"
+
+
+def test_a_revert_is_refused_while_sync_is_off_for_a_customer_it_would_change(
+    world: World,
+) -> None:
+    customer, november = october_then_november(world)
+    run = world.sync(november)
+    after = snapshot(world, customer)
+    world.map_customer(customer, sync_enabled=False)  # S9: Prism writes nothing for it
+
+    refused = start_revert(world, run.id)
+    assert world.syncer().drive(refused) == "FAILURE"
+    assert "Sync is off" in (world.run(refused).message or "")
+    assert snapshot(world, customer) == after
