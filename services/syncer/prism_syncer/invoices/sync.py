@@ -5,9 +5,10 @@ Why not inside the event's transaction: Autotask has no idempotency keys and an 
 is a delta, so a PSA write can never be rolled back with the database. Instead:
 
 1. The handler records the run (PENDING) in the inbox transaction: exactly once per event.
-2. `plan` (a REVERT run: `plan_revert`, in `revert`) reads the invoice, mappings and contracts and, in one transaction that moves the
+2. `plan` reads the invoice, mappings and contracts and, in one transaction that moves the
    run PENDING -> RUNNING (only one planner wins), writes the skipped lines' items and one
-   job per contract service with its targets.
+   job per contract service with its targets. A REVERT run is planned by `plan_revert`
+   (`revert`): its targets are the units before the run it reverts.
 3. `execute` claims jobs (a contract-service lease each, so one worker at a time per
    contract service across processes), reads the PSA's contract services and units of the
    claimed jobs' contracts in batched queries, and computes the adjustments with
