@@ -11,6 +11,7 @@ from typing import Any
 
 import dramatiq
 import httpx
+from pydantic import SecretStr
 from sqlalchemy import Engine, text
 
 from autotask_sim import DEFAULT_INTEGRATION_CODE, DEFAULT_SECRET, DEFAULT_USERNAME, SimHandle
@@ -22,7 +23,7 @@ from tests.support.backends import redis_requested
 from tests.support.catalogue import create_program
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import Tenants
-from tests.support.psa import RECURRING_CODE_ID, probe_url
+from tests.support.psa import RECURRING_CODE_ID, TEST_SECRET_KEY, probe_url
 
 # The simulator's seed (autotask_sim.seed)
 CONTOSO, FABRIKAM, NORTHWIND = 175, 176, 177
@@ -48,6 +49,8 @@ async def psa_api(
         redis_url=redis_requested(),
         prism_env="test",
         autotask_zone_probe_url=probe_url(autotask),
+        # The key the tests' syncer reads credentials with: either side may store them.
+        secret_key=SecretStr(TEST_SECRET_KEY),
         rate_limit_namespace=f"prism-test-{uuid.uuid4().hex[:10]}",
         **FAST_HASHING,
     )

@@ -41,6 +41,7 @@ class IssuedInvoice:
     program_id: int
     period_start: date
     period_end: date
+    currency: str
 
 
 def _day(value: Any) -> date:
@@ -55,6 +56,7 @@ def invoice(session: Session, invoice_id: int) -> IssuedInvoice | None:
             invoices.c.program_id,
             invoices.c.period_start,
             invoices.c.period_end,
+            invoices.c.currency,
         ).where(invoices.c.id == invoice_id)
     ).first()
     if row is None:
@@ -65,6 +67,7 @@ def invoice(session: Session, invoice_id: int) -> IssuedInvoice | None:
         int(row.program_id),
         _day(row.period_start),
         _day(row.period_end),
+        str(row.currency),
     )
 
 

@@ -6,11 +6,13 @@ Pure: the syncer applies with them, and a preview computes with them what it wou
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from prism_psa.invoices.planning import Adjustment
-from prism_psa.port import UnitRow
+from prism_psa.port import ContractPort, UnitRow
 
 
 class UnitHistory:
@@ -52,3 +54,36 @@ def ordered_for_writing(adjustments: list[Adjustment]) -> list[Adjustment]:
     return [a for a in adjustments if a.unit_change > 0] + [
         a for a in adjustments if a.unit_change < 0
     ]
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One contract service to read: its contract and service, and the days needed."""
+
+    contract_id: int
+    service_id: int
+    start: date
+    until: date
+
+
+def read_histories(psa: ContractPort, wanted: Sequence[Reading]) -> list[UnitHistory]:
+    """The unit histories of `wanted`, in its order, in two batched reads whatever its size
+    (N3): the contracts' services, then the unit rows of those that are on their contract."""
+    if not wanted:
+        return []
+    contract_ids = {w.contract_id for w in wanted}
+    on_contract = {
+        (cs.contract_id, cs.service_id): cs.id for cs in psa.contract_services(contract_ids)
+    }
+    present = {w.contract_id for w in wanted if (w.contract_id, w.service_id) in on_contract}
+    rows: dict[int, list[UnitRow]] = defaultdict(list)
+    if present:
+        start = min(w.start for w in wanted)
+        end = max(w.until for w in wanted)
+        for row in psa.unit_rows(present, start, end):
+            rows[row.contract_service_id].append(row)
+    histories = []
+    for w in wanted:
+        cs_id = on_contract.get((w.contract_id, w.service_id))
+        histories.append(UnitHistory(cs_id, rows.get(cs_id, []) if cs_id else []))
+    return histories

@@ -33,7 +33,7 @@ from prism_graph.common.pagination import (
 )
 from prism_graph.context import Info
 from prism_graph.customers.types import SortDirection
-from prism_graph.sync import mapping, revert, service, suggestions
+from prism_graph.sync import mapping, preview, revert, service, suggestions
 from prism_graph.sync.common import PsaUnavailable, partner_of
 from prism_graph.sync.config import psa_config
 from prism_graph.sync.invoice_types import (
@@ -59,7 +59,9 @@ from prism_graph.sync.mapping_types import (
     SyncCustomerOrder,
     SyncCustomerSortField,
 )
+from prism_graph.sync.preview_types import InvoiceSyncPreview, InvoiceSyncPreviewPayload
 from prism_psa.history import FINISHED, SUCCESSFUL
+from prism_tables.billing import Invoice as InvoiceRow
 from prism_tables.customers import Customer
 from prism_tables.sync.connections import CustomerMapping as MappingRow
 from prism_tables.sync.invoices import InvoiceSyncRun as RunRow
@@ -258,6 +260,48 @@ class InvoiceSyncQueries:
         pk = node_pk(id, "InvoiceSyncRun")
         row = await info.context.loaders.invoice_sync_run_by_id.load(pk) if pk > 0 else None
         return InvoiceSyncRun.from_row(row) if row else None
+
+    @strawberry.field(
+        permission_classes=[requires(Permission.MANAGE_PSA_SYNC)],
+        description="What a sync of an invoice would write to Autotask now, to the cent: per "
+        "customer and product, every contract service adjustment and what it adds to the "
+        "customer's Autotask billing. Reads Autotask; writes nothing.",
+    )
+    async def invoice_sync_preview(
+        self,
+        info: Info,
+        program_id: Annotated[relay.GlobalID, PROGRAM],
+        invoice_id: Annotated[
+            relay.GlobalID | None,
+            strawberry.argument(description="The invoice; the program's latest by default."),
+        ] = None,
+        customer_id: Annotated[
+            relay.GlobalID | None,
+            strawberry.argument(description="Only this customer; every synced one by default."),
+        ] = None,
+    ) -> InvoiceSyncPreviewPayload:
+        partner = _partner(info)
+        if partner is None:
+            return InvoiceSyncPreviewPayload(
+                preview=None, errors=user_errors([service.NO_PARTNER], prefix=None)
+            )
+        result = await preview.invoice_preview(
+            info.context.database,
+            psa_config(info),
+            partner,
+            node_pk(program_id, "Program"),
+            invoice_id=max(node_pk(invoice_id, "Invoice"), 0) if invoice_id else None,
+            customer_id=max(node_pk(customer_id, "Customer"), 0) if customer_id else None,
+        )
+        if isinstance(result, list):
+            return InvoiceSyncPreviewPayload(preview=None, errors=user_errors(result, prefix=None))
+        row = await info.context.reader.scalar(
+            select(InvoiceRow).where(InvoiceRow.id == result.invoice.id)
+        )
+        assert row is not None
+        return InvoiceSyncPreviewPayload(
+            preview=InvoiceSyncPreview.of(result, Invoice.from_model(row)), errors=[]
+        )
 
     @strawberry.field(
         permission_classes=[requires(Permission.VIEW_PSA_SYNC)],

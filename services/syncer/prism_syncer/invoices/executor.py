@@ -5,7 +5,6 @@ an intent before each."""
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
@@ -16,7 +15,12 @@ from sqlalchemy.orm import Session
 from prism_platform.db import writer
 from prism_psa.invoices import sources
 from prism_psa.invoices.planning import reconcile
-from prism_psa.invoices.units import UnitHistory, ordered_for_writing
+from prism_psa.invoices.units import (
+    Reading,
+    UnitHistory,
+    ordered_for_writing,
+    read_histories,
+)
 from prism_psa.outcomes import ItemOutcome
 from prism_psa.port import (
     ContractPort,
@@ -25,7 +29,6 @@ from prism_psa.port import (
     PsaError,
     PsaUnauthorized,
     PsaUnavailable,
-    UnitRow,
 )
 from prism_syncer.invoices.job_records import JobRecords
 from prism_syncer.invoices.jobs import (
@@ -220,24 +223,8 @@ class Execution(JobRecords):
 
     def _read(self, psa: ContractPort, jobs: list[JobView]) -> dict[int, UnitHistory]:
         """Two batched reads for the whole batch: contract services, then unit rows (N3)."""
-        contract_ids = {job.contract_id for job in jobs}
-        on_contract = {
-            (cs.contract_id, cs.service_id): cs.id for cs in psa.contract_services(contract_ids)
-        }
-        present = {
-            job.contract_id for job in jobs if (job.contract_id, job.service_id) in on_contract
-        }
-        rows: dict[int, list[UnitRow]] = defaultdict(list)
-        if present:
-            start = min(job.read_from for job in jobs)
-            end = max(job.until for job in jobs)
-            for row in psa.unit_rows(present, start, end):
-                rows[row.contract_service_id].append(row)
-        histories = {}
-        for job in jobs:
-            cs_id = on_contract.get((job.contract_id, job.service_id))
-            histories[job.id] = UnitHistory(cs_id, rows.get(cs_id, []) if cs_id else [])
-        return histories
+        wanted = [Reading(j.contract_id, j.service_id, j.read_from, j.until) for j in jobs]
+        return {job.id: h for job, h in zip(jobs, read_histories(psa, wanted), strict=True)}
 
     def _run_job(self, job: JobView, psa: ContractPort, history: UnitHistory) -> None:
         targets = targets_of(job)

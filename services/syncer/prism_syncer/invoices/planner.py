@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from collections.abc import Mapping
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -13,12 +14,10 @@ from sqlalchemy.orm import Session
 from prism_domain.money import price_text
 from prism_platform.db import writer
 from prism_psa.invoices import sources
-from prism_psa.invoices.planning import plan_invoice
+from prism_psa.invoices.inputs import contracts_of, gather, plan_of
 from prism_psa.invoices.values import (
     MESSAGES,
-    Contract,
     InvoiceLine,
-    IssuedPeriod,
     Outcome,
     Plan,
 )
@@ -53,71 +52,28 @@ class Planning(Execution):
         with Session(self.engine) as session:
             run = session.get(InvoiceSyncRun, run_id)
             assert run is not None and run.invoice_id is not None
-            partner_id, program_id = run.partner_id, run.program_id
-            only = run.customer_id
-            settings = sources.settings_of(session, partner_id, program_id)
-            maps = sources.mappings(session, partner_id, program_id)
-            links = sources.service_ids(session, partner_id, program_id)
-            lines = sources.lines_of(session, run.invoice_id, only)
+            partner_id = run.partner_id
             invoice = sources.invoice(session, run.invoice_id)
             assert invoice is not None
-            program_on = settings is not None and settings.sync_enabled
-            synced = {
-                c: m
-                for c, m in maps.items()
-                if program_on and m.sync_enabled and (only is None or c == only)
-            }
-            # Every synced customer whose products Prism manages, on this invoice or not (S11).
-            billed = sources.billed_products(session, partner_id, program_id, synced.keys())
-            in_scope = {ln.customer_id for ln in lines}
-            managed = in_scope | billed.keys()
-            checked = sources.first_synced_days(
-                session, partner_id, {synced[c].contract_id for c in managed if c in synced}
-            )
-            since = min([invoice.period_start, *checked.values()])
-            periods = sources.issued_periods(
-                session, partner_id, program_id, since, managed & synced.keys()
-            )
-            names = sources.customer_names(session, managed)
-        wanted = {synced[c].contract_id for c in managed if c in synced}
+            inputs = gather(session, invoice, run.customer_id)
+        lines, names, in_scope = inputs.lines, inputs.names, inputs.in_scope
         try:
-            found = psa.contracts_by_id(wanted)
+            found = psa.contracts_by_id(inputs.contract_ids)
         except PsaUnauthorized as exc:
             self._refused(partner_id, exc)
-            self._record_refusal(run_id, lines, names, set(synced), in_scope, exc)
+            self._record_refusal(run_id, lines, names, set(inputs.synced), in_scope, exc)
             return
         except PsaError as exc:
             log.warning("invoice sync run %s: contracts unreadable (%s); will resume", run_id, exc)
             return
-        contracts: dict[int, Contract] = {}
-        for customer_id in managed & synced.keys():
-            contract_id = synced[customer_id].contract_id
-            c = found.get(contract_id)
-            contracts[customer_id] = (
-                Contract(str(contract_id), c.active, c.recurring, c.start, c.end)
-                if c is not None
-                else Contract(str(contract_id), active=False)
-            )
-        skus = {ln.sku for ln in lines} | {sku for products in billed.values() for sku in products}
-        services = {sku: links.get(sku.casefold()) for sku in skus}
-        this = next((p for p in periods if p.id == invoice.id), None)
-        plan = plan_invoice(
-            lines,
-            contracts=contracts,
-            services=services,
-            sync_usage=bool(settings and settings.sync_azure_usage),
-            period=this or IssuedPeriod(invoice.id, invoice.period_start, invoice.period_end),
-            invoices=periods,
-            billed={c: billed.get(c, {}) for c in contracts},
-            checked_from={(str(c), str(s)): day for (c, s), day in checked.items()},
-        )
+        plan = plan_of(inputs, contracts_of(inputs, found))
         self._record_plan(run_id, invoice, lines, plan, names, in_scope)
 
     def _record_refusal(
         self,
         run_id: int,
         lines: list[InvoiceLine],
-        names: dict[int, str],
+        names: Mapping[int, str],
         synced: set[int],
         in_scope: set[int],
         exc: PsaUnauthorized,
@@ -155,7 +111,7 @@ class Planning(Execution):
         invoice: sources.IssuedInvoice,
         lines: list[InvoiceLine],
         plan: Plan,
-        names: dict[int, str],
+        names: Mapping[int, str],
         in_scope: set[int],
     ) -> None:
         with Session(writer(self.engine)) as session, session.begin():
@@ -235,7 +191,7 @@ class Planning(Execution):
 def _line_item(
     run_id: int,
     line: InvoiceLine,
-    names: dict[int, str],
+    names: Mapping[int, str],
     outcome: ItemOutcome,
     code: str,
     message: str,

@@ -1,0 +1,198 @@
+"""S5's money-level preview through the GraphQL API, against the Autotask simulator: the
+exact adjustments a sync would write now, with their prorated amounts per adjustment and per
+customer; it writes nothing, and the run started next writes exactly what it showed."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine
+
+from autotask_sim import SimHandle
+from prism_domain.catalogue import BillingTerm
+from tests.integration.syncer.invoices.support import NOV, Line, World, month_end
+from tests.support.graphql import GraphQLClient
+from tests.support.identity import Tenants, gid
+from tests.support.psa import add_product, add_program, configure, connect
+
+pytestmark = pytest.mark.integration
+
+OCT = date(2026, 10, 1)
+PREVIEW = """query($p: ID!, $i: ID, $c: ID) {
+  invoiceSyncPreview(programId: $p, invoiceId: $i, customerId: $c) {
+    errors { field code message }
+    preview { invoice { id } currency amount adjustmentCount
+      customers { customerId customerName amount costAmount adjustmentCount
+        services { sku autotaskContractId autotaskServiceId autotaskContractServiceId
+          billedThrough amount costAmount
+          adjustments { effectiveDate unitChange unitPrice unitCost unitsBefore unitsAfter
+            amount costAmount } } }
+      notSynced { customerId sku code message } } } }"""
+
+
+def partner_a_world(engine: Engine, autotask: SimHandle, tenants: Tenants) -> World:
+    world = World(engine, autotask, partner=tenants.a.id)
+    connect(engine, world.partner)
+    world.program = add_program(engine)
+    configure(engine, world.partner, world.program)
+    for short in ("E3", "BP"):
+        world.products[short] = add_product(engine, world.program, f"{short}-{tenants.a.id}")
+    world.product_sync()
+    return world
+
+
+def written(world: World) -> list[tuple[str, int, str, str]]:
+    """The adjustments in the simulator: (effective date, unit change, price, cost)."""
+    return sorted(
+        (
+            str(a["effectiveDate"])[:10],
+            int(a["unitChange"]),
+            f"{Decimal(str(a['adjustedUnitPrice'])):.2f}",
+            f"{Decimal(str(a['adjustedUnitCost'])):.2f}",
+        )
+        for a in world.adjustments()
+    )
+
+
+def shown(preview: dict[str, Any]) -> list[tuple[str, int, str, str]]:
+    return sorted(
+        (a["effectiveDate"], a["unitChange"], a["unitPrice"], a["unitCost"])
+        for c in preview["customers"]
+        for s in c["services"]
+        for a in s["adjustments"]
+    )
+
+
+async def test_the_preview_shows_every_adjustment_with_its_prorated_amount_and_writes_nothing(
+    api: GraphQLClient, tenants: Tenants, sync_engine: Engine, autotask: SimHandle
+) -> None:
+    world = partner_a_world(sync_engine, autotask, tenants)
+    customer, other = world.customer(), world.customer()
+    october = world.invoice(
+        OCT,
+        [Line(customer, "E3", 5, OCT, month_end(OCT)), Line(other, "E3", 2, OCT, month_end(OCT))],
+    )
+    assert world.sync(october).status == "SUCCESS"
+    # November: 8 licences to the 15th, then 6; the other customer's 2 become 3; an annual
+    # licence is not synced.
+    mid = date(2026, 11, 16)
+    november = world.invoice(
+        NOV,
+        [
+            Line(customer, "E3", 8, NOV, date(2026, 11, 15)),
+            Line(customer, "E3", 6, mid, month_end(NOV)),
+            Line(other, "E3", 3, NOV, month_end(NOV), price="10.00", cost="9.00"),
+            Line(other, "BP", 1, NOV, month_end(NOV), term=BillingTerm.ANNUAL),
+        ],
+    )
+    before = (written(world), world.writes())
+
+    data = await api.as_(tenants.a.admin).data(
+        PREVIEW, {"p": gid("Program", world.program), "i": gid("Invoice", november)}
+    )
+
+    result = data["invoiceSyncPreview"]
+    assert result["errors"] == []
+    preview = result["preview"]
+    assert preview["invoice"]["id"] == gid("Invoice", november)
+    assert preview["currency"] == "AUD"
+    by_customer = {c["customerId"]: c for c in preview["customers"]}
+    mine = by_customer[gid("Customer", customer)]
+    (service,) = mine["services"]
+    assert service["sku"] == world.sku("E3")
+    assert service["autotaskContractId"] == world.contracts[customer]
+    assert service["autotaskServiceId"] == world.service_id("E3")
+    assert service["autotaskContractServiceId"] == world.contract_service(customer, "E3")
+    assert service["billedThrough"] == "2026-11-30"
+    # +3 for the whole of November: 3 x 36.00; -2 from the 16th: 15 of 30 days of 2 x 36.00
+    assert service["adjustments"] == [
+        {
+            "effectiveDate": "2026-11-01",
+            "unitChange": 3,
+            "unitPrice": "36.00",
+            "unitCost": "32.40",
+            "unitsBefore": 5,
+            "unitsAfter": 8,
+            "amount": "108.00",
+            "costAmount": "97.20",
+        },
+        {
+            "effectiveDate": "2026-11-16",
+            "unitChange": -2,
+            "unitPrice": "36.00",
+            "unitCost": "32.40",
+            "unitsBefore": 8,
+            "unitsAfter": 6,
+            "amount": "-36.00",
+            "costAmount": "-32.40",
+        },
+    ]
+    assert (service["amount"], mine["amount"], mine["costAmount"]) == ("72.00", "72.00", "64.80")
+    assert mine["adjustmentCount"] == 2
+    theirs = by_customer[gid("Customer", other)]
+    assert [a["amount"] for s in theirs["services"] for a in s["adjustments"]] == ["10.00"]
+    assert (preview["amount"], preview["adjustmentCount"]) == ("82.00", 3)
+    assert [(s["customerId"], s["code"]) for s in preview["notSynced"]] == [
+        (gid("Customer", other), "ANNUAL_SKIPPED")
+    ]
+    # a preview only reads
+    assert (written(world), world.writes()) == before
+
+    # the run started now writes exactly the adjustments shown
+    assert world.sync(november).status == "SUCCESS"
+    new = [a for a in written(world) if a not in before[0]]
+    assert sorted(new) == shown(preview)
+
+
+async def test_a_preview_of_one_customer_and_of_a_synced_invoice(
+    api: GraphQLClient, tenants: Tenants, sync_engine: Engine, autotask: SimHandle
+) -> None:
+    world = partner_a_world(sync_engine, autotask, tenants)
+    customer, other = world.customer(), world.customer()
+    invoice = world.invoice(
+        NOV,
+        [Line(customer, "E3", 4, NOV, month_end(NOV)), Line(other, "E3", 1, NOV, month_end(NOV))],
+    )
+    as_a = api.as_(tenants.a.admin)
+    variables = {"p": gid("Program", world.program), "c": gid("Customer", customer)}
+
+    data = await as_a.data(PREVIEW, variables)  # the latest invoice by default
+
+    preview = data["invoiceSyncPreview"]["preview"]
+    assert [c["customerId"] for c in preview["customers"]] == [gid("Customer", customer)]
+    (adjustment,) = preview["customers"][0]["services"][0]["adjustments"]
+    # no contract service yet: the first adjustment adds it
+    assert preview["customers"][0]["services"][0]["autotaskContractServiceId"] is None
+    assert (adjustment["unitsBefore"], adjustment["unitsAfter"]) == (0, 4)
+    assert adjustment["amount"] == "144.00"
+
+    world.sync(invoice)
+    again = await as_a.data(PREVIEW, {**variables, "i": gid("Invoice", invoice)})
+    synced = again["invoiceSyncPreview"]["preview"]
+    assert (synced["customers"], synced["amount"], synced["adjustmentCount"]) == ([], "0.00", 0)
+
+
+async def test_a_preview_that_cannot_be_made_says_why(
+    api: GraphQLClient, tenants: Tenants, sync_engine: Engine, autotask: SimHandle
+) -> None:
+    world = partner_a_world(sync_engine, autotask, tenants)
+    customer = world.customer()
+    invoice = world.invoice(NOV, [Line(customer, "E3", 4, NOV, month_end(NOV))])
+    program = gid("Program", world.program)
+
+    async def errors(token: str, **variables: Any) -> list[tuple[str | None, str]]:
+        data = await api.as_(token).data(PREVIEW, {"p": program, **variables})
+        assert data["invoiceSyncPreview"]["preview"] is None
+        return [(e["field"], e["code"]) for e in data["invoiceSyncPreview"]["errors"]]
+
+    admin = tenants.a.admin
+    assert await errors(admin, i=gid("Invoice", 999999)) == [("invoiceId", "NOT_FOUND")]
+    assert await errors(admin, c=gid("Customer", 999999)) == [("customerId", "NOT_FOUND")]
+    assert await errors(admin, p=gid("Program", 999999)) == [("programId", "NOT_FOUND")]
+    # another partner's invoice is not found: nothing of it shows
+    assert await errors(tenants.b.admin, i=gid("Invoice", invoice)) != []
+    world.settings(sync_enabled=False)
+    assert await errors(admin) == [("programId", "NOT_ALLOWED")]
