@@ -4,7 +4,8 @@ the rule for immediate feedback, the syncer checks it again (authoritatively) wh
 the REVERT run, and plans from the same values.
 
 The rule (docs/psa-sync.md, "Reverting a run"): a run can be reverted when it has finished,
-landed at least one adjustment in the PSA, is not itself a revert and was not reverted yet,
+landed at least one adjustment in the PSA, is not itself a revert and was not reverted yet
+(a revert that failed without landing anything does not count: `can_retry`),
 and no run started after it landed adjustments on any of the same contract services (those
 are reverted first, newest first), no run is under way on them, and sync is on for the
 program and for every customer it changed, with the same contract (S9).
@@ -134,13 +135,13 @@ def refusal(
     if run.status not in FINAL:
         return Refused(ErrorCode.CONFLICT, NOT_FINISHED.format(run=run.id))
     by = session.scalar(
-        select(InvoiceSyncRun.id).where(
+        select(InvoiceSyncRun).where(
             InvoiceSyncRun.reverts_run_id == run.id,
             InvoiceSyncRun.id != (revert_run_id or 0),
         )
     )
-    if by is not None:
-        return Refused(ErrorCode.ALREADY_USED, ALREADY_REVERTED.format(run=run.id, by=by))
+    if by is not None and not can_retry(session, by):
+        return Refused(ErrorCode.ALREADY_USED, ALREADY_REVERTED.format(run=run.id, by=by.id))
     changes = landed_changes(session, run.id)
     keys = {change.key for change in changes}
     if not keys:
@@ -170,6 +171,19 @@ def refusal(
     if busy is not None:
         return Refused(ErrorCode.CONFLICT, BUSY.format(busy=busy, run=run.id))
     return None
+
+
+def can_retry(session: Session, revert: InvoiceSyncRun) -> bool:
+    """A REVERT run that failed without landing anything (refused when planned, or every
+    write refused) does not count as the revert of its run: asking again plans it again."""
+    if revert.status != RunStatus.FAILURE:
+        return False
+    return not session.scalar(
+        select(InvoiceSyncIntent.id)
+        .join(InvoiceSyncJob, InvoiceSyncJob.id == InvoiceSyncIntent.job_id)
+        .where(InvoiceSyncJob.run_id == revert.id, InvoiceSyncIntent.status.in_(LANDED))
+        .limit(1)
+    )
 
 
 def _sync_off(session: Session, run: InvoiceSyncRun, changes: list[LandedChange]) -> Refused | None:

@@ -35,6 +35,7 @@ from prism_psa.port import PsaError
 from prism_psa.products import preview as product_plan
 from prism_psa.secrets import UnreadableSecret
 from prism_syncer.invoices.recovery import safety_check as run_safety_check
+from prism_syncer.invoices.revert import record_revert
 from prism_syncer.invoices.sync import start_run
 from prism_syncer.products.handlers import NOT_CONNECTED, UNREADABLE, notify, run_product_sync
 from prism_tables.sync.connections import ProgramSyncSettings, PsaConnection
@@ -247,17 +248,10 @@ def _revert(ctx: SyncContext, args: argparse.Namespace) -> int:
         refused = revert_refusal(session, partner.id, args.revert)
         if refused is not None:
             raise Refused(refused.message)
-        assert reverted is not None
-        invoice_id = reverted.invoice_id
     with Session(writer(ctx.engine)) as session, session.begin():
-        run_id = start_run(
-            session,
-            partner_id=partner.id,
-            program_id=program.id,
-            trigger=SyncTrigger.REVERT.value,
-            invoice_id=invoice_id,
-            reverts_run_id=args.revert,
-        ).id
+        reverted = session.get(InvoiceSyncRun, args.revert)
+        assert reverted is not None
+        run_id = record_revert(session, reverted)
     print(f"invoice sync run {run_id} recorded: reverts run {args.revert}", file=sys.stderr)
     return _drive(ctx, args, run_id)
 

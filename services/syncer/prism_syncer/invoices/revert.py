@@ -19,29 +19,70 @@ import logging
 from collections.abc import Callable
 from datetime import date
 
-from sqlalchemy import update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from prism_platform.db import writer
+from prism_domain.sync import SyncTrigger
+from prism_platform.db import utcnow, writer
 from prism_psa.invoices.revert import (
     LandedChange,
     Refused,
     by_contract_service,
+    can_retry,
     landed_changes,
     refusal,
     units_before,
 )
+from prism_psa.invoices.units import Reading, read_histories
 from prism_psa.invoices.values import Step, Target
 from prism_psa.outcomes import RunStatus
 from prism_psa.port import ContractPort, PsaError, PsaUnauthorized
 from prism_syncer.invoices.executor import Execution
-from prism_syncer.invoices.jobs import JobStatus, JobView, targets_json
-from prism_tables.sync.invoices import InvoiceSyncJob, InvoiceSyncRun
+from prism_syncer.invoices.jobs import JobStatus, targets_json
+from prism_tables.sync.invoices import (
+    InvoiceSyncIntent,
+    InvoiceSyncJob,
+    InvoiceSyncReconciliation,
+    InvoiceSyncRun,
+    InvoiceSyncRunItem,
+)
 
 log = logging.getLogger(__name__)
 
 #: The message of a REVERT run's contract service set back (no invoice line stands for it).
 REVERTED = "Put back to the units it held before run #{run}."
+
+
+def record_revert(session: Session, reverted: InvoiceSyncRun) -> int:
+    """The REVERT run of `reverted`, recorded (PENDING) in the caller's transaction: a new
+    one, or the one already recorded (a redelivered or repeated request), which is set back
+    to PENDING, its records dropped, if it failed without landing anything (`can_retry`)."""
+    from prism_syncer.invoices.sync import start_run  # `sync` composes this module's step
+
+    found = session.scalar(
+        select(InvoiceSyncRun).where(InvoiceSyncRun.reverts_run_id == reverted.id)
+    )
+    if found is None:
+        return start_run(
+            session,
+            partner_id=reverted.partner_id,
+            program_id=reverted.program_id,
+            trigger=SyncTrigger.REVERT.value,
+            invoice_id=reverted.invoice_id,
+            reverts_run_id=reverted.id,
+        ).id
+    if can_retry(session, found):
+        jobs = select(InvoiceSyncJob.id).where(InvoiceSyncJob.run_id == found.id)
+        session.execute(delete(InvoiceSyncIntent).where(InvoiceSyncIntent.job_id.in_(jobs)))
+        for table in (InvoiceSyncJob, InvoiceSyncRunItem, InvoiceSyncReconciliation):
+            session.execute(delete(table).where(table.run_id == found.id))
+        found.status = RunStatus.PENDING.value
+        found.message = found.finished_at = None
+        found.started_at = utcnow()
+        found.customers_considered = found.customers_synced = found.customers_failed = 0
+        found.subscriptions_synced = found.adjustments_applied = found.warnings = 0
+        log.info("revert run %s: asked again after it failed; planned again", found.id)
+    return found.id
 
 
 class Reverting(Execution):
@@ -59,12 +100,10 @@ class Reverting(Execution):
         if problem is not None:
             self._close_run(run_id, RunStatus.FAILURE, problem.message)
             return
-        views = {
-            key: _view(run_id, partner_id, i, found)
-            for i, (key, found) in enumerate(sorted(changes.items()))
-        }
+        ordered = sorted(changes.items())
+        wanted = [_reading(found) for _, found in ordered]
         try:
-            histories = self._read(psa, list(views.values()))
+            histories = read_histories(psa, wanted)
         except PsaUnauthorized as exc:
             self._refused(partner_id, exc)
             self._close_run(run_id, RunStatus.FAILURE, str(exc))
@@ -73,8 +112,7 @@ class Reverting(Execution):
             log.warning("revert run %s: Autotask unreadable (%s); will resume", run_id, exc)
             return
         planned: list[tuple[list[LandedChange], date, date, list[Step]]] = []
-        for key, found in sorted(changes.items()):
-            history = histories[views[key].id]
+        for (_, found), history in zip(ordered, histories, strict=True):
             first, until, steps = units_before(
                 found, units_on=history.units_on, change_dates=history.change_dates
             )
@@ -151,20 +189,9 @@ class Reverting(Execution):
         return None
 
 
-def _view(run_id: int, partner_id: int, index: int, changes: list[LandedChange]) -> JobView:
-    """What `_read` needs to read one contract service's units over the reverted days."""
+def _reading(changes: list[LandedChange]) -> Reading:
+    """The days of one contract service to read: from the run's first change to the last
+    day its job planned (as `units_before` plans them)."""
     first = min(c.effective for c in changes)
     until = max(max(c.until for c in changes), max(c.effective for c in changes))
-    head = changes[0]
-    return JobView(
-        id=index,
-        run_id=run_id,
-        partner_id=partner_id,
-        customer_id=head.customer_id,
-        contract_id=head.contract_id,
-        service_id=head.service_id,
-        until=until,
-        targets=[{"effective": first.isoformat()}],
-        attempts=0,
-        check_from=first,
-    )
+    return Reading(changes[0].contract_id, changes[0].service_id, first, until)

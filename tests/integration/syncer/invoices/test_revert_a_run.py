@@ -241,15 +241,28 @@ def test_refusals_already_reverted_wrote_nothing_and_a_revert_itself(world: Worl
     assert foreign is not None and foreign.code == "NOT_FOUND"
 
 
-def test_a_revert_is_refused_while_sync_is_off_for_a_customer_it_would_change(
+def test_a_revert_refused_while_sync_is_off_is_planned_again_when_asked_again(
     world: World,
 ) -> None:
     customer, november = october_then_november(world)
+    before = snapshot(world, customer)
     run = world.sync(november)
     after = snapshot(world, customer)
     world.map_customer(customer, sync_enabled=False)  # S9: Prism writes nothing for it
+    handlers = invoice_handlers(psa_config(world.autotask), Links())
 
-    refused = start_revert(world, run.id)
-    assert world.syncer().drive(refused) == "FAILURE"
-    assert "Sync is off" in (world.run(refused).message or "")
+    process_event(world.engine, revert_event(world, run.id), handlers)
+    (refused,) = revert_runs(world)
+    assert refused.status == "FAILURE"
+    assert "Sync is off" in (refused.message or "")
     assert snapshot(world, customer) == after
+
+    # Failed without writing anything: it does not count as the revert. Asked again once
+    # sync is on, the same revert run is planned again and puts every day back.
+    world.map_customer(customer, sync_enabled=True)
+    with Session(world.engine) as session:
+        assert refusal(session, world.partner, run.id) is None
+    process_event(world.engine, revert_event(world, run.id), handlers)
+    (again,) = revert_runs(world)
+    assert (again.id, again.status, again.message) == (refused.id, "SUCCESS", None)
+    assert snapshot(world, customer) == before
