@@ -1,7 +1,7 @@
 """partner webhooks: endpoints, deliveries and their attempts (issue 16, N5)
 
 Revision ID: 0019
-Revises: 0017
+Revises: 0018
 Create Date: 2026-12-13 09:00:00
 
 A partner's endpoints (signing secret encrypted), one delivery per event and endpoint (unique,
@@ -18,7 +18,7 @@ from alembic import op
 
 
 revision: str = "0019"
-down_revision: str | None = "0017"
+down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -324,3 +324,30 @@ def test_the_run_functions_report_progress_to_the_end(
     assert product_steps == [(0, 3), (1, 3), (2, 3), (3, 3)]
     assert job_steps[0] == (0, 4) and job_steps[-1] == (4, 4)
     assert [d for d, _ in job_steps] == sorted(d for d, _ in job_steps)
+
+
+def test_invoices_revert_puts_the_units_back_and_refuses_a_second_time(
+    capsys: pytest.CaptureFixture[str], sync_engine: Engine, autotask: SimHandle, env: None
+) -> None:
+    world = World.create(sync_engine, autotask, skus=("E3",))
+    customer = world.customer()
+    invoice = world.invoice(NOV, [Line(customer, "E3", 4, NOV, NOV_30)])
+    run = world.sync(invoice)
+    assert world.month_units(customer, "E3", NOV) == [4] * 30
+    where = ("--partner", str(world.partner), "--program", str(world.program))
+
+    code, out, err = prism(capsys, "invoices", *where, "--revert", str(run.id))
+
+    assert code == 0, err
+    assert f"reverts run {run.id}" in err and "SUCCESS" in out
+    assert world.month_units(customer, "E3", NOV) == [0] * 30
+    with Session(sync_engine) as session:
+        revert = session.scalar(
+            select(InvoiceSyncRun).where(InvoiceSyncRun.reverts_run_id == run.id)
+        )
+    assert revert is not None and (revert.trigger, revert.status) == ("REVERT", "SUCCESS")
+
+    code, _, err = prism(capsys, "invoices", *where, "--revert", str(run.id))
+    assert code == 1
+    assert f"already reverted by run #{revert.id}" in err
+    assert world.month_units(customer, "E3", NOV) == [0] * 30

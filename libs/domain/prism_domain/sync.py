@@ -33,6 +33,7 @@ class SyncTrigger(StrEnum):
     INVOICE_ISSUED = "INVOICE_ISSUED"  # S5: `invoice.issued`
     SAVE_AND_SYNC = "SAVE_AND_SYNC"  # S4: "save and sync now" on a customer mapping
     SAFETY_CHECK = "SAFETY_CHECK"  # S5: the periodic check for issued invoices not yet synced
+    REVERT = "REVERT"  # S10: puts what an earlier invoice run wrote back (`reverts_run_id`)
 
 
 class ConnectionStatus(StrEnum):
@@ -171,6 +172,21 @@ class InvoiceSyncRequested(DomainEvent):
     customer_id: int | None = None
     invoice_id: int | None = None
     trigger: str = SyncTrigger.MANUAL.value
+
+
+@register
+@dataclass(frozen=True, kw_only=True)
+class InvoiceSyncRevertRequested(DomainEvent):
+    """S10: undo an invoice sync run: write the compensating adjustments that put every
+    contract service it changed back to the units it held before it (a REVERT run)."""
+
+    type = "invoice_sync.revert_requested"
+    version = 1
+    aggregate_type = "invoice_sync"
+
+    partner_id: int
+    program_id: int
+    run_id: int  # the run to revert
 
 
 #: Names the safety check's slots, so every scheduler derives the same event id for a slot.

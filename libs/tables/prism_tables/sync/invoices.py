@@ -31,8 +31,9 @@ class InvoiceSyncRun(Base):
 
     status: PENDING / RUNNING while under way (AWAITING_APPROVAL while planned adjustments
     wait for a partner admin's decision), then NO_CHANGE / SUCCESS / WARNING / FAILURE (S7).
-    trigger: INVOICE_ISSUED, MANUAL, SAVE_AND_SYNC, SAFETY_CHECK. approval: REQUIRED when the
-    program's settings asked for approval when the run was recorded, else null.
+    trigger: INVOICE_ISSUED, MANUAL, SAVE_AND_SYNC, SAFETY_CHECK, REVERT (then
+    `reverts_run_id` names the run it puts back; at most one revert per run). approval:
+    REQUIRED when the program's settings asked for approval when the run was recorded.
     """
 
     __tablename__ = "sync_invoice_runs"
@@ -59,6 +60,9 @@ class InvoiceSyncRun(Base):
     warnings: Mapped[int] = mapped_column(Integer, default=0)
     message: Mapped[str | None] = mapped_column(Text)
     approval: Mapped[str | None] = mapped_column(String(20))
+    reverts_run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sync_invoice_runs.id", ondelete="CASCADE"), unique=True
+    )
 
 
 class InvoiceSyncRunItem(Base):

@@ -103,6 +103,13 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         help="invoice id or number (INV-202611-000042); default: the program's latest",
     )
     invoices.add_argument("--customer", help=f"only this customer of the partner ({named})")
+    invoices.add_argument(
+        "--revert",
+        type=int,
+        metavar="RUN_ID",
+        help="instead, revert that invoice run: put every contract service it changed back "
+        "to its units before it (a REVERT run; docs/psa-sync.md, Reverting a run)",
+    )
 
     commands.add_parser(
         "safety-check",

@@ -28,12 +28,14 @@ from prism_platform.db import writer
 from prism_psa import history
 from prism_psa.connections import connection_of
 from prism_psa.invoices import sources
+from prism_psa.invoices.revert import refusal as revert_refusal
 from prism_psa.limits import BudgetUse, budget_use
 from prism_psa.outcomes import RunStatus
 from prism_psa.port import PsaError
 from prism_psa.products import preview as product_plan
 from prism_psa.secrets import UnreadableSecret
 from prism_syncer.invoices.recovery import safety_check as run_safety_check
+from prism_syncer.invoices.revert import record_revert
 from prism_syncer.invoices.sync import start_run
 from prism_syncer.products.handlers import NOT_CONNECTED, UNREADABLE, notify, run_product_sync
 from prism_tables.sync.connections import ProgramSyncSettings, PsaConnection
@@ -205,7 +207,10 @@ def _preview(ctx: SyncContext, args: argparse.Namespace, partner: Named, program
 
 
 def invoices(ctx: SyncContext, args: argparse.Namespace) -> int:
-    """A MANUAL run, recorded as the API's `syncInvoices` would, then driven here and now."""
+    """A MANUAL run, recorded as the API's `syncInvoices` would, then driven here and now;
+    with --revert, a REVERT run of that run (as `revertInvoiceSyncRun` would)."""
+    if args.revert is not None:
+        return _revert(ctx, args)
     with Session(ctx.engine) as session:
         partner, program = _partner_and_program(session, args)
         customer = find_customer(session, partner, args.customer) if args.customer else None
@@ -228,6 +233,30 @@ def invoices(ctx: SyncContext, args: argparse.Namespace) -> int:
             customer_id=customer.id if customer else None,
         ).id
     print(f"invoice sync run {run_id} recorded", file=sys.stderr)
+    return _drive(ctx, args, run_id)
+
+
+def _revert(ctx: SyncContext, args: argparse.Namespace) -> int:
+    """S10: the rule checked here for immediate feedback (and again when the run is planned)."""
+    if args.invoice or args.customer:
+        raise Refused("--revert takes no --invoice or --customer: it reverts the whole run")
+    with Session(ctx.engine) as session:
+        partner, program = _partner_and_program(session, args)
+        reverted = session.get(InvoiceSyncRun, args.revert)
+        if reverted is not None and reverted.program_id != program.id:
+            raise Refused(f"invoice sync run {args.revert} is not a run of {program}")
+        refused = revert_refusal(session, partner.id, args.revert)
+        if refused is not None:
+            raise Refused(refused.message)
+    with Session(writer(ctx.engine)) as session, session.begin():
+        reverted = session.get(InvoiceSyncRun, args.revert)
+        assert reverted is not None
+        run_id = record_revert(session, reverted)
+    print(f"invoice sync run {run_id} recorded: reverts run {args.revert}", file=sys.stderr)
+    return _drive(ctx, args, run_id)
+
+
+def _drive(ctx: SyncContext, args: argparse.Namespace, run_id: int) -> int:
     sync = ctx.invoice_sync()
     with progress_bar("contract services", "service", enabled=not args.no_progress) as on_progress:
         status = sync.drive(run_id, on_progress=on_progress)

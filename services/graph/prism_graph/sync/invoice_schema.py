@@ -34,13 +34,15 @@ from prism_graph.common.pagination import (
 )
 from prism_graph.context import Info
 from prism_graph.customers.types import SortDirection
-from prism_graph.sync import approval, mapping, preview, service, suggestions
+from prism_graph.sync import approval, mapping, preview, revert, service, suggestions
 from prism_graph.sync.common import PsaUnavailable, partner_of
 from prism_graph.sync.config import psa_config
 from prism_graph.sync.invoice_types import (
     InvoiceSyncOverview,
     InvoiceSyncRun,
     InvoiceSyncRunConnection,
+    RevertInvoiceSyncRunInput,
+    RevertInvoiceSyncRunPayload,
     SyncInvoicesInput,
     SyncInvoicesPayload,
 )
@@ -483,6 +485,38 @@ class InvoiceSyncMutations:
         ],
     ) -> InvoiceSyncDecisionPayload:
         return await _decide(info, input, ApprovalDecision.DISMISSED)
+
+    @strawberry.mutation(
+        permission_classes=[requires(Permission.MANAGE_PSA_SYNC)],
+        description="Revert an invoice sync run: write the adjustments that put every PSA "
+        "contract service it changed back to the units it held before the run, on every "
+        "day, recorded as a run of its own (trigger REVERT) in invoiceSyncRuns. Refused for "
+        "a run still under way, one that changed nothing, a revert, a run already reverted, "
+        "and while a later run has changed the same contract services (revert those first, "
+        "newest first).",
+    )
+    async def revert_invoice_sync_run(
+        self,
+        info: Info,
+        input: Annotated[
+            RevertInvoiceSyncRunInput, strawberry.argument(description="The run to revert.")
+        ],
+    ) -> RevertInvoiceSyncRunPayload:
+        partner = _partner(info)
+        if partner is None:
+            return RevertInvoiceSyncRunPayload(
+                requested=False, run=None, errors=user_errors([service.NO_PARTNER])
+            )
+        result = await revert.request_revert(
+            info.context.database, partner, max(node_pk(input.run_id, "InvoiceSyncRun"), 0)
+        )
+        if isinstance(result, list):
+            return RevertInvoiceSyncRunPayload(
+                requested=False, run=None, errors=user_errors(result)
+            )
+        return RevertInvoiceSyncRunPayload(
+            requested=True, run=InvoiceSyncRun.from_row(result), errors=[]
+        )
 
 
 async def _decide(

@@ -49,6 +49,7 @@ class InvoiceSyncTriggerKind(StrEnum):
     MANUAL = "MANUAL"
     SAVE_AND_SYNC = "SAVE_AND_SYNC"
     SAFETY_CHECK = "SAFETY_CHECK"
+    REVERT = "REVERT"
 
 
 InvoiceSyncTrigger = described_enum(
@@ -61,6 +62,8 @@ InvoiceSyncTrigger = described_enum(
         "SAVE_AND_SYNC": 'A customer mapping was saved with "save and sync now".',
         "SAFETY_CHECK": "The periodic check found an issued invoice no run had synced, or a "
         "run left unfinished.",
+        "REVERT": "Someone reverted an earlier run (revertInvoiceSyncRun): this run put the "
+        "PSA's units back to what they were before it (see reverts).",
     },
 )
 
@@ -197,7 +200,10 @@ class InvoiceSyncReconciliationRow:
         description="The product's contract service; null when there is none in the PSA."
     )
     as_of: date = strawberry.field(description="The first day this row covers.")
-    invoice_units: int = strawberry.field(description="The units the invoices say.")
+    invoice_units: int = strawberry.field(
+        description="The units the invoices say (for a REVERT run: the units before the "
+        "reverted run)."
+    )
     psa_units: int | None = strawberry.field(
         description="The units the PSA holds; null when it could not be read."
     )
@@ -248,6 +254,7 @@ class InvoiceSyncRun(relay.Node):
     )
     invoice_pk: strawberry.Private[int | None]
     customer_pk: strawberry.Private[int | None]
+    reverts_pk: strawberry.Private[int | None] = None
 
     @classmethod
     def from_row(cls, row: RunRow) -> InvoiceSyncRun:
@@ -268,6 +275,7 @@ class InvoiceSyncRun(relay.Node):
             requires_approval=row.approval is not None,
             invoice_pk=row.invoice_id,
             customer_pk=row.customer_id,
+            reverts_pk=row.reverts_run_id,
         )
 
     @classmethod
@@ -289,6 +297,21 @@ class InvoiceSyncRun(relay.Node):
             return None
         row = await info.context.loaders.customer_by_id.load(self.customer_pk)
         return Customer.from_model(row) if row else None
+
+    @strawberry.field(description="For a REVERT run, the run whose changes it put back; else null.")
+    async def reverts(self, info: Info) -> InvoiceSyncRun | None:
+        if self.reverts_pk is None:
+            return None
+        row = await info.context.loaders.invoice_sync_run_by_id.load(self.reverts_pk)
+        return InvoiceSyncRun.from_row(row) if row else None
+
+    @strawberry.field(
+        description="The run that reverted this one (revertInvoiceSyncRun), once it is "
+        "recorded; null if it was never reverted."
+    )
+    async def reverted_by(self, info: Info) -> InvoiceSyncRun | None:
+        row = await info.context.loaders.invoice_sync_run_reverting.load(self.id)
+        return InvoiceSyncRun.from_row(row) if row else None
 
     @strawberry.field(
         description='The card\'s line, e.g. "1 of 1 customers synced for invoice INV-202610-000042".'
@@ -376,3 +399,24 @@ class SyncInvoicesPayload:
     )
     invoice: Invoice | None = strawberry.field(description="The invoice that will be synced.")
     errors: list[UserError] = strawberry.field(description="Why it was not requested.")
+
+
+@strawberry.input(description="The invoice sync run to revert.")
+class RevertInvoiceSyncRunInput:
+    run_id: relay.GlobalID = strawberry.field(
+        description="One of your finished invoice sync runs (an InvoiceSyncRun) that changed "
+        "units in the PSA."
+    )
+
+
+@strawberry.type(description="Whether a revert was requested, and of which run.")
+class RevertInvoiceSyncRunPayload:
+    requested: bool = strawberry.field(
+        description="The revert will run shortly: a run of its own (trigger REVERT) that "
+        "shows in invoiceSyncRuns and in the reverted run's revertedBy."
+    )
+    run: InvoiceSyncRun | None = strawberry.field(description="The run that will be reverted.")
+    errors: list[UserError] = strawberry.field(
+        description="Why it was not requested: e.g. a later run changed the same contract "
+        "services (revert it first), or the run was already reverted."
+    )

@@ -15,7 +15,12 @@ from strawberry.dataloader import DataLoader
 
 from prism_domain.access import Scope
 from prism_graph import access
-from prism_graph.common.loaders import RequestLoaders, by_id_loader, grouped_loader
+from prism_graph.common.loaders import (
+    RequestLoaders,
+    by_id_loader,
+    by_key_loader,
+    grouped_loader,
+)
 from prism_graph.database import RequestReader
 from prism_psa import history
 from prism_tables.sync.connections import CustomerMapping
@@ -64,6 +69,16 @@ class SyncLoaders(RequestLoaders):
     def invoice_sync_run_by_id(self) -> DataLoader[int, InvoiceSyncRun | None]:
         return by_id_loader(
             self.reader, InvoiceSyncRun, access.visible_invoice_sync_runs, self.scope
+        )
+
+    @functools.cached_property
+    def invoice_sync_run_reverting(self) -> DataLoader[int, InvoiceSyncRun | None]:
+        """The REVERT run of each run id, if any (`reverts_run_id` is unique)."""
+        return by_key_loader(
+            self.reader,
+            InvoiceSyncRun,
+            InvoiceSyncRun.reverts_run_id,
+            access.visible_invoice_sync_runs(self.scope),
         )
 
     @functools.cached_property

@@ -27,6 +27,7 @@ from prism_syncer.inbox import Handler
 from prism_syncer.invoices import notices
 from prism_syncer.invoices.jobs import DEFAULT_LEASE_SECONDS
 from prism_syncer.invoices.recovery import resume, safety_check
+from prism_syncer.invoices.revert import record_revert
 from prism_syncer.invoices.sync import InvoiceSync, SyncRefused, start_run
 from prism_tables.sync.connections import PsaConnection
 from prism_tables.sync.invoices import InvoiceSyncRun, InvoiceSyncRunItem
@@ -148,6 +149,7 @@ def invoice_handlers(
     from prism_domain.sync import (
         InvoiceSyncDecided,
         InvoiceSyncRequested,
+        InvoiceSyncRevertRequested,
         InvoiceSyncSafetyCheckDue,
     )
 
@@ -221,6 +223,21 @@ def invoice_handlers(
         engine, run_id = _engine_of(session), int(envelope.payload["run_id"])
         after_commit(session, lambda: make(engine).drive(run_id))
 
+    def on_revert_requested(session: Session, envelope: Envelope) -> None:
+        """Record the REVERT run (one per reverted run: `reverts_run_id` is unique, so a
+        repeated request finds the first's run: `record_revert`), then drive it after
+        commit; the rule is checked when it is planned (`invoices.revert`)."""
+        payload = envelope.payload
+        partner_id, reverted_id = int(payload["partner_id"]), int(payload["run_id"])
+        reverted = session.get(InvoiceSyncRun, reverted_id)
+        if reverted is None or reverted.partner_id != partner_id:
+            log.warning(
+                "revert of invoice sync run %s: not a run of partner %s", reverted_id, partner_id
+            )
+            return
+        engine, run_id = _engine_of(session), record_revert(session, reverted)
+        after_commit(session, lambda: make(engine).drive(run_id))
+
     def on_safety_check_due(session: Session, envelope: Envelope) -> None:
         engine = _engine_of(session)
         after_commit(session, lambda: safety_check(engine, make(engine)))
@@ -229,6 +246,7 @@ def invoice_handlers(
         InvoiceIssued.type: on_issued,
         InvoiceSyncRequested.type: on_requested,
         InvoiceSyncDecided.type: on_decided,
+        InvoiceSyncRevertRequested.type: on_revert_requested,
         InvoiceSyncSafetyCheckDue.type: on_safety_check_due,
     }
 

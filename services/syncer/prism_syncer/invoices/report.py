@@ -32,6 +32,7 @@ from prism_syncer.invoices.jobs import (
     check_of,
     job_view,
 )
+from prism_syncer.invoices.revert import REVERTED
 from prism_syncer.invoices.run_events import record_outcome
 from prism_syncer.invoices.status import customer_outcome, run_status
 from prism_tables.sync.invoices import (
@@ -79,6 +80,7 @@ class Reporting(Execution):
                 session, {job.customer_id for job in jobs} | {i.customer_id for i in skipped}
             )
             items = list(skipped)
+            note = REVERTED.format(run=run.reverts_run_id) if run.reverts_run_id else NOT_ON_INVOICE
             cs_of = {(c.contract_id, c.sku): c.contract_service_id for c in checks}
             for job in jobs:
                 contract_service_id = job.contract_service_id or cs_of.get(
@@ -112,7 +114,7 @@ class Reporting(Execution):
                     )
                     session.add(item)
                     items.append(item)
-                extra = _job_item(job, differences.get(job.id, []), invoice)
+                extra = _job_item(job, differences.get(job.id, []), invoice, note)
                 if extra is not None:
                     extra.run_id = run_id
                     extra.customer_name = names.get(job.customer_id, "")[:255]
@@ -282,9 +284,11 @@ def _job_item(
     job: InvoiceSyncJob,
     differences: list[Segment],
     invoice: sources.IssuedInvoice,
+    note: str = NOT_ON_INVOICE,
 ) -> InvoiceSyncRunItem | None:
     """The item a job adds beside its lines: the days the PSA still differs on, or a product
-    with no line on this invoice whose contract service was set to what the invoices say."""
+    with no line on this invoice whose contract service was set to what the invoices say
+    (`note`: a REVERT run's, set back to the units before the reverted run)."""
     base = {
         "customer_id": job.customer_id,
         "sku": job.sku,
@@ -313,6 +317,6 @@ def _job_item(
             quantity="0",
             outcome=job.outcome,
             code=job.code if job.outcome == ItemOutcome.ERROR else None,
-            message=job.message or NOT_ON_INVOICE,
+            message=job.message or note,
         )
     return None

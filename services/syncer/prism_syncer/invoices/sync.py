@@ -7,7 +7,8 @@ is a delta, so a PSA write can never be rolled back with the database. Instead:
 1. The handler records the run (PENDING) in the inbox transaction: exactly once per event.
 2. `plan` reads the invoice, mappings and contracts and, in one transaction that moves the
    run PENDING -> RUNNING (only one planner wins), writes the skipped lines' items and one
-   job per contract service with its targets.
+   job per contract service with its targets. A REVERT run is planned by `plan_revert`
+   (`revert`): its targets are the units before the run it reverts.
 3. `execute` claims jobs (a contract-service lease each, so one worker at a time per
    contract service across processes), reads the PSA's contract services and units of the
    claimed jobs' contracts in batched queries, and computes the adjustments with
@@ -38,6 +39,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from prism_domain.sync import SyncTrigger
 from prism_platform.logging import log_context
 from prism_psa.invoices.units import UnitHistory
 from prism_psa.invoices.values import MESSAGES
@@ -56,13 +58,14 @@ from prism_syncer.invoices.jobs import (
 )
 from prism_syncer.invoices.planner import Planning
 from prism_syncer.invoices.report import Reporting
+from prism_syncer.invoices.revert import Reverting
 from prism_tables.sync.invoices import (
     InvoiceSyncRun,
 )
 
 
 @dataclass
-class InvoiceSync(Planning, Reporting):
+class InvoiceSync(Planning, Reverting, Reporting):
     """Drives invoice sync runs; any number of these may run at once, in any processes."""
 
     engine: Engine
@@ -108,6 +111,7 @@ class InvoiceSync(Planning, Reporting):
             if run.status in FINAL:
                 return run.status
             partner_id, status, invoice_id = run.partner_id, run.status, run.invoice_id
+            reverting = run.trigger == SyncTrigger.REVERT
         if invoice_id is None and status == RunStatus.PENDING:
             return self._close_run(run_id, RunStatus.NO_CHANGE, NO_INVOICE)
         try:
@@ -117,7 +121,7 @@ class InvoiceSync(Planning, Reporting):
         touched: set[tuple[int, int, int]] = set()
         try:
             if status == RunStatus.PENDING:
-                self.plan(run_id, psa)
+                (self.plan_revert if reverting else self.plan)(run_id, psa)
             elif status == RunStatus.AWAITING_APPROVAL:
                 self.decide(run_id, psa)
             touched = self.execute(run_id, psa, on_progress)
@@ -142,15 +146,18 @@ def start_run(
     invoice_id: int | None,
     customer_id: int | None = None,
     approval: bool = False,
+    reverts_run_id: int | None = None,
 ) -> InvoiceSyncRun:
     """Record a run (PENDING) in the caller's transaction; `InvoiceSync.drive` does the rest.
 
-    `approval`: the run writes nothing until a partner admin approves it (`approval`)."""
+    `approval`: the run writes nothing until a partner admin approves it. A REVERT run names
+    the run it reverts (`reverts_run_id`; see `invoices.revert`)."""
     run = InvoiceSyncRun(
         partner_id=partner_id,
         program_id=program_id,
         invoice_id=invoice_id,
         customer_id=customer_id,
+        reverts_run_id=reverts_run_id,
         trigger=trigger,
         status=RunStatus.PENDING.value,
         customers_considered=0,

@@ -1,0 +1,236 @@
+"""Reverting an invoice sync run through the API, end to end (S10; docs/psa-sync.md,
+"Reverting a run"): the mutation records the request in the outbox, the relay and the
+syncer's worker revert the run against the Autotask simulator, and every day's units are
+read back equal to those before the run. And the rule's refusals, immediately."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import dramatiq
+import pytest
+from sqlalchemy import Engine
+
+from autotask_sim import SimHandle
+from prism_graph.outbox.relay import Relay
+from prism_platform.broker import EVENTS_QUEUE
+from prism_syncer.settings import SyncerSettings
+from prism_syncer.worker import build_syncer
+from tests.conftest import drain
+from tests.integration.syncer.invoices.support import NOV, Line, World
+from tests.support.backends import redis_requested
+from tests.support.graphql import GraphQLClient
+from tests.support.identity import Tenants
+from tests.support.psa import (
+    TEST_SECRET_KEY,
+    add_product,
+    add_program,
+    configure,
+    connect,
+    days,
+    probe_url,
+    units_by_day,
+)
+
+pytestmark = pytest.mark.integration
+
+OCT = date(2026, 10, 1)
+HORIZON = (date(2026, 9, 25), date(2027, 1, 10))
+
+SYNC = """mutation($input: SyncInvoicesInput!) { syncInvoices(input: $input) {
+  requested errors { field code message } } }"""
+REVERT = """mutation($input: RevertInvoiceSyncRunInput!) { revertInvoiceSyncRun(input: $input) {
+  requested run { id status } errors { field code message } } }"""
+RUNS = """query($p: ID!) { invoiceSyncRuns(programId: $p) { totalCount edges { node {
+  id trigger status adjustmentsApplied message
+  reverts { id } revertedBy { id trigger status } } } } }"""
+
+
+def gid(type_name: str, pk: int) -> str:
+    return base64.b64encode(f"{type_name}:{pk}".encode()).decode()
+
+
+@pytest.fixture
+def worker(
+    database_url: str, broker: dramatiq.Broker, sync_engine: Engine, autotask: SimHandle
+) -> Iterator[dramatiq.Worker]:
+    syncer = build_syncer(
+        SyncerSettings(
+            database_url=database_url,
+            redis_url=redis_requested(),
+            prism_env="test",
+            autotask_zone_probe_url=probe_url(autotask),
+            secret_key=TEST_SECRET_KEY,  # the key `connect` encrypted the credentials with
+        ),
+        broker=broker,
+        engine=sync_engine,
+    )
+    w = dramatiq.Worker(syncer.broker, worker_threads=1, queues={EVENTS_QUEUE}, worker_timeout=50)
+    w.start()
+    yield w
+    w.stop()
+
+
+@pytest.fixture
+def world(sync_engine: Engine, autotask: SimHandle, tenants: Tenants, database_url: str) -> World:
+    """Partner A connected to Autotask, a program with sync on and two products in it."""
+    world = World(sync_engine, autotask, partner=tenants.a.id)
+    connect(sync_engine, world.partner)
+    world.program = add_program(sync_engine)
+    configure(sync_engine, world.partner, world.program)
+    for sku in ("E3", "E5"):
+        world.products[sku] = add_product(sync_engine, world.program, f"{sku}-{world.partner}")
+    world.product_sync()
+    return world
+
+
+class Flow:
+    """Partner A's admin at the API, the relay and the worker carrying its requests."""
+
+    def __init__(
+        self, api: GraphQLClient, tenants: Tenants, relay: Relay, broker: Any, worker: Any
+    ) -> None:
+        self.admin = api.as_(tenants.a.admin)
+        self.other = api.as_(tenants.b.admin)
+        self.relay, self.broker, self.worker = relay, broker, worker
+
+    def deliver(self) -> None:
+        self.relay.publish_pending()
+        drain(self.broker, self.worker)
+
+    async def sync(self, world: World, invoice: int) -> dict[str, Any]:
+        asked = await self.admin.data(
+            SYNC,
+            {
+                "input": {
+                    "programId": gid("Program", world.program),
+                    "invoiceId": gid("Invoice", invoice),
+                }
+            },
+        )
+        assert asked["syncInvoices"]["errors"] == []
+        self.deliver()
+        return (await self.runs(world))[0]
+
+    async def revert(self, run_id: str, client: GraphQLClient | None = None) -> dict[str, Any]:
+        answer = await (client or self.admin).data(REVERT, {"input": {"runId": run_id}})
+        result: dict[str, Any] = answer["revertInvoiceSyncRun"]
+        self.deliver()
+        return result
+
+    async def runs(self, world: World) -> list[dict[str, Any]]:
+        page = await self.admin.data(RUNS, {"p": gid("Program", world.program)})
+        return [e["node"] for e in page["invoiceSyncRuns"]["edges"]]
+
+
+@pytest.fixture
+def flow(
+    api: GraphQLClient,
+    tenants: Tenants,
+    relay: Relay,
+    broker: dramatiq.Broker,
+    worker: dramatiq.Worker,
+) -> Flow:
+    return Flow(api, tenants, relay, broker, worker)
+
+
+def units(world: World, customer: int) -> dict[str, list[int]]:
+    """Every day's units of the customer's two products, read back from the simulator."""
+    out = {}
+    for sku in ("E3", "E5"):
+        cs = world.contract_service(customer, sku)
+        rows = world.autotask.sim.units(cs) if cs is not None else []
+        out[sku] = units_by_day(rows, *HORIZON)
+    return out
+
+
+def given_october_synced(world: World) -> tuple[int, int]:
+    """A customer whose October (3 E3) is synced and whose November invoice is issued."""
+    customer = world.customer()
+    october = world.invoice(OCT, [Line(customer, "E3", 3, OCT, date(2026, 10, 31))])
+    assert world.sync(october).status == "SUCCESS"
+    november = world.invoice(
+        NOV,
+        [
+            Line(customer, "E3", 5, NOV, date(2026, 11, 12)),
+            Line(customer, "E3", 8, date(2026, 11, 13), date(2026, 11, 30)),
+            Line(customer, "E5", 2, date(2026, 11, 4), date(2026, 11, 30)),
+        ],
+    )
+    return customer, november
+
+
+async def test_a_synced_invoice_reverted_through_the_api_leaves_every_day_as_before(
+    world: World, flow: Flow
+) -> None:
+    customer, november = given_october_synced(world)
+    before = units(world, customer)
+    assert len(days(*HORIZON)) == len(before["E3"])
+
+    synced = await flow.sync(world, november)
+    assert (synced["status"], synced["adjustmentsApplied"]) == ("SUCCESS", 3), synced["message"]
+    assert units(world, customer) != before
+
+    answer = await flow.revert(synced["id"])
+    assert answer == {
+        "requested": True,
+        "run": {"id": synced["id"], "status": "SUCCESS"},
+        "errors": [],
+    }
+
+    assert units(world, customer) == before
+    newest, reverted = (await flow.runs(world))[:2]
+    assert (newest["trigger"], newest["status"], newest["adjustmentsApplied"]) == (
+        "REVERT",
+        "SUCCESS",
+        3,
+    )
+    assert newest["reverts"] == {"id": synced["id"]}
+    assert reverted["revertedBy"] == {"id": newest["id"], "trigger": "REVERT", "status": "SUCCESS"}
+
+    # Asked again: refused at once, nothing more written.
+    writes = len(world.adjustments())
+    again = await flow.revert(synced["id"])
+    assert again["requested"] is False
+    assert [(e["field"], e["code"]) for e in again["errors"]] == [("input.runId", "ALREADY_USED")]
+    assert "already reverted by run #" in again["errors"][0]["message"]
+    # A revert cannot itself be reverted.
+    undo = await flow.revert(newest["id"])
+    assert [e["code"] for e in undo["errors"]] == ["NOT_ALLOWED"]
+    assert len(world.adjustments()) == writes
+    assert units(world, customer) == before
+
+
+async def test_the_api_refuses_what_cannot_be_reverted(world: World, flow: Flow) -> None:
+    customer, november = given_october_synced(world)
+    first = await flow.sync(world, november)
+    nothing = await flow.sync(world, november)
+    assert nothing["adjustmentsApplied"] == 0
+    world.autotask.sim.adjust_units(
+        world.contracts[customer], world.service_id("E5"), 1, "2026-11-20"
+    )
+    correcting = await flow.sync(world, november)  # puts E5 back: lands on the same service
+    assert correcting["adjustmentsApplied"] == 1
+    writes = len(world.adjustments())
+
+    wrote_nothing = await flow.revert(nothing["id"])
+    later = await flow.revert(first["id"])
+    foreign = await flow.revert(first["id"], flow.other)
+    unknown = await flow.revert(gid("InvoiceSyncRun", 999_999))
+
+    assert [e["code"] for e in wrote_nothing["errors"]] == ["NOT_ALLOWED"]
+    assert "changed nothing" in wrote_nothing["errors"][0]["message"]
+    assert [e["code"] for e in later["errors"]] == ["CONFLICT"]
+    number = base64.b64decode(correcting["id"]).decode().partition(":")[2]
+    assert f"#{number}" in later["errors"][0]["message"]
+    assert "first" in later["errors"][0]["message"]
+    for refused in (foreign, unknown):
+        assert refused["requested"] is False
+        assert [(e["field"], e["code"]) for e in refused["errors"]] == [
+            ("input.runId", "NOT_FOUND")
+        ]
+    assert len(world.adjustments()) == writes
+    assert [r["trigger"] for r in await flow.runs(world)].count("REVERT") == 0
