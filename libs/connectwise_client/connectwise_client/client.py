@@ -22,8 +22,8 @@ from .errors import (
 )
 from .models import CompanyInfo
 from .resources import (
-    AgreementTypes,
     Agreements,
+    AgreementTypes,
     Catalog,
     Companies,
     ProductSubcategories,
@@ -307,9 +307,7 @@ class ConnectWiseClient:
         url: str | None = path
         first = True
         while url is not None:
-            response = self.send(
-                "GET", url, params=params if first else None, headers=headers
-            )
+            response = self.send("GET", url, params=params if first else None, headers=headers)
             first = False
             page = self._page(response)
             yield from page.items

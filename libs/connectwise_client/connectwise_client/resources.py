@@ -122,9 +122,7 @@ class Agreements(Collection[Agreement]):
     MODEL = Agreement
 
     def additions(self, agreement_id: int) -> Additions:
-        return Additions(
-            self.client, Addition.PATH.format(agreement_id=int(agreement_id))
-        )
+        return Additions(self.client, Addition.PATH.format(agreement_id=int(agreement_id)))
 
     def of_company(self, company_id: int) -> Iterator[Agreement]:
         return self.list(eq("company/id", int(company_id)))
