@@ -16,6 +16,7 @@ from .errors import (
     CompanyNotFoundError,
     ConnectWiseError,
     InvalidResponseError,
+    NotFoundError,
     RequestTimeoutError,
     TransportError,
     error_from_response,
@@ -125,12 +126,17 @@ class ConnectWiseClient:
     def company_info(self) -> CompanyInfo:
         """The company's codebase and version (unauthenticated)."""
         company = self.credentials.company_id
-        response = self._send(
-            "GET",
-            f"{self.site_root}/login/companyinfo/{quote(company, safe='')}",
-            endpoint="companyinfo",
-            authenticate=False,
-        )
+        try:
+            response = self._send(
+                "GET",
+                f"{self.site_root}/login/companyinfo/{quote(company, safe='')}",
+                endpoint="companyinfo",
+                authenticate=False,
+            )
+        except NotFoundError as exc:
+            raise CompanyNotFoundError(
+                f"ConnectWise does not know company id {company!r}", status=404
+            ) from exc
         data = _decode(response, "GET", "/login/companyinfo")
         # An unknown company id answers 200 with an empty body or null (UNCONFIRMED).
         if not isinstance(data, dict) or not data.get("Codebase"):
