@@ -169,3 +169,17 @@ def test_an_addition_can_be_deleted(client) -> None:
     client.agreements.additions(AGREEMENT_ID).delete(made.id)
     with pytest.raises(NotFoundError):
         client.agreements.additions(AGREEMENT_ID).get(made.id)
+
+
+def test_put_replaces_the_whole_item(client) -> None:
+    made = client.catalog.create(item(customer_description="Long text"))
+    body = {
+        "identifier": "PC_sku_1",
+        "description": "Renamed",
+        "type": {"id": PRODUCT_TYPE_ID},
+        "subcategory": {"id": SUBCATEGORY_ID},
+    }
+    replaced = client.request("PUT", f"procurement/catalog/{made.id}", json=body)
+    # Fields not given return to their defaults (Developer Guide, Put).
+    assert replaced["customerDescription"] == "Renamed" and replaced["price"] == 0.0
+    assert replaced["id"] == made.id
