@@ -25,6 +25,8 @@ PACKAGES = (
     "prism_platform",
     "autotask_client",
     "autotask_sim",
+    "connectwise_client",
+    "connectwise_sim",
     "prism_tables",
     "prism_psa",
     "prism_graph",
@@ -71,6 +73,12 @@ def test_the_tree_keeps_the_import_rules() -> None:
         ("prism_tables.bad", "import prism_psa\n", "prism_tables.bad -> prism_psa"),
         ("prism_domain.bad", "import prism_platform\n", "prism_domain.bad -> prism_platform"),
         ("prism_domain.bad", "import sqlalchemy\n", "prism_domain.bad -> sqlalchemy"),
+        (
+            "connectwise_client.bad",
+            "import autotask_client\n",
+            "connectwise_client.bad -> autotask_client",
+        ),
+        ("connectwise_sim.bad", "import prism_psa\n", "connectwise_sim.bad -> prism_psa"),
     ],
 )
 def test_a_forbidden_import_breaks_the_rules(

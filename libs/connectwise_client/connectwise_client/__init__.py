@@ -1,0 +1,80 @@
+"""A typed client for the ConnectWise PSA (Manage) REST API, ``apis/3.0`` (issue 17)."""
+
+from . import conditions, patch
+from .client import DEFAULT_CODEBASE, DEFAULT_SITE, MAX_PAGE_SIZE, ConnectWiseClient, Page
+from .conditions import Condition
+from .credentials import Credentials
+from .errors import (
+    APIStatusError,
+    AuthenticationError,
+    CompanyNotFoundError,
+    ConflictError,
+    ConnectWiseError,
+    DuplicateError,
+    ErrorDetail,
+    InvalidResponseError,
+    MethodNotAllowedError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    RequestTimeoutError,
+    ServerError,
+    TransportError,
+    ValidationError,
+)
+from .models import (
+    Addition,
+    Agreement,
+    AgreementType,
+    CatalogItem,
+    Company,
+    CompanyInfo,
+    ProductSubcategory,
+    ProductType,
+    Reference,
+)
+from .resources import Additions, Collection, Writable
+from .retry import NO_RETRIES, Idempotency, RetryPolicy
+
+__all__ = [
+    "DEFAULT_CODEBASE",
+    "DEFAULT_SITE",
+    "MAX_PAGE_SIZE",
+    "NO_RETRIES",
+    "APIStatusError",
+    "Addition",
+    "Additions",
+    "Agreement",
+    "AgreementType",
+    "AuthenticationError",
+    "CatalogItem",
+    "Collection",
+    "Company",
+    "CompanyInfo",
+    "CompanyNotFoundError",
+    "Condition",
+    "ConflictError",
+    "ConnectWiseClient",
+    "ConnectWiseError",
+    "Credentials",
+    "DuplicateError",
+    "ErrorDetail",
+    "Idempotency",
+    "InvalidResponseError",
+    "MethodNotAllowedError",
+    "NotFoundError",
+    "Page",
+    "PermissionDeniedError",
+    "ProductSubcategory",
+    "ProductType",
+    "RateLimitError",
+    "Reference",
+    "RequestTimeoutError",
+    "RetryPolicy",
+    "ServerError",
+    "TransportError",
+    "ValidationError",
+    "Writable",
+    "conditions",
+    "patch",
+]

@@ -1,0 +1,164 @@
+"""Cassette replay of the ConnectWise client against recorded traffic.
+
+CI replays with record mode ``none``: an unrecorded request fails the test. To re-record
+every cassette against a fresh simulator (the production host name in the URIs,
+credentials scrubbed)::
+
+    CONNECTWISE_CASSETTE_RECORD=all .venv/bin/pytest tests/contract/connectwise -q
+
+Each test has its own cassette, named after it, so no test depends on another's order.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import vcr
+from vcr.request import Request as VcrRequest
+
+from connectwise_client import ConnectWiseClient, Credentials, RetryPolicy
+from connectwise_sim import (
+    DEFAULT_CLIENT_ID,
+    DEFAULT_COMPANY_ID,
+    DEFAULT_PRIVATE_KEY,
+    DEFAULT_PUBLIC_KEY,
+    SimConfig,
+    Simulator,
+    create_app,
+)
+from connectwise_sim.testing import sim_http_client
+
+CASSETTES = Path(__file__).resolve().parents[2] / "cassettes" / "connectwise"
+PRODUCTION_HOST = "api-na.myconnectwise.net"
+RECORD_MODE = os.environ.get("CONNECTWISE_CASSETTE_RECORD", "none")
+RECORDED_AT = 1_771_146_000.0  # 2026-02-15T09:00:00Z
+
+PLACEHOLDERS = {"Authorization": "<AUTHORIZATION>", "clientId": "<CLIENT_ID>"}
+
+
+def secrets() -> list[str]:
+    """Every credential value that could have been used while recording."""
+    values = {DEFAULT_PRIVATE_KEY, DEFAULT_PUBLIC_KEY, DEFAULT_CLIENT_ID}
+    for name in (
+        "CONNECTWISE_SIM_PRIVATE_KEY",
+        "CONNECTWISE_SIM_PUBLIC_KEY",
+        "CONNECTWISE_SIM_CLIENT_ID",
+    ):
+        if os.environ.get(name):
+            values.add(os.environ[name])
+    token = f"{DEFAULT_COMPANY_ID}+{DEFAULT_PUBLIC_KEY}:{DEFAULT_PRIVATE_KEY}"
+    values.add(base64.b64encode(token.encode()).decode())
+    return sorted(v for v in values if v)
+
+
+def _scrub_text(text: str) -> str:
+    for value in secrets():
+        text = text.replace(value, "<SCRUBBED>")
+    return text
+
+
+def scrub_request(request: VcrRequest) -> VcrRequest:
+    if request.body:
+        body = request.body.decode() if isinstance(request.body, bytes) else request.body
+        request.body = _scrub_text(body).encode()
+    request.uri = _scrub_text(request.uri)
+    return request
+
+
+def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
+    body = response.get("content")
+    if isinstance(body, str):
+        response["content"] = _scrub_text(body)
+    return response
+
+
+def json_body(r1: VcrRequest, r2: VcrRequest) -> None:
+    """Writes match on their body, compared as JSON so key order does not matter."""
+
+    def parsed(r: VcrRequest) -> Any:
+        if not r.body:
+            return None
+        try:
+            return json.loads(r.body)
+        except ValueError:
+            return r.body
+
+    assert parsed(r1) == parsed(r2), "bodies differ"
+
+
+def make_vcr() -> vcr.VCR:
+    v = vcr.VCR(
+        cassette_library_dir=str(CASSETTES),
+        record_mode=RECORD_MODE,
+        match_on=["method", "scheme", "host", "port", "path", "query", "json_body"],
+        filter_headers=list(PLACEHOLDERS.items()),
+        before_record_request=scrub_request,
+        before_record_response=scrub_response,
+        decode_compressed_response=True,
+    )
+    v.register_matcher("json_body", json_body)
+    return v
+
+
+class Recording:
+    """The client under test, and the simulator behind it while recording."""
+
+    def __init__(self, client_factory: Callable[..., ConnectWiseClient], sim: Simulator | None):
+        self._factory = client_factory
+        self.sim = sim
+        self.client = client_factory()
+
+    @property
+    def recording(self) -> bool:
+        return self.sim is not None
+
+    def backdoor(self, action: Callable[[Simulator], Any]) -> Any:
+        """Change the simulator's state (a UI user's action); a no-op on replay."""
+        if self.sim is not None:
+            return action(self.sim)
+        return None
+
+    def client_as(self, **changes: Any) -> ConnectWiseClient:
+        return self._factory(**changes)
+
+
+@pytest.fixture
+def recorded(request: pytest.FixtureRequest) -> Iterator[Recording]:
+    cassette = f"{request.node.name}.yaml"
+    sim: Simulator | None = None
+    if RECORD_MODE == "none":
+        http = httpx.Client()
+    else:
+        # vcrpy keeps a cassette's old interactions when recording over it; start clean.
+        (CASSETTES / cassette).unlink(missing_ok=True)
+        # A fixed clock makes re-recording reproducible: cassettes change only with behaviour.
+        app = create_app(SimConfig(clock=lambda: RECORDED_AT))
+        sim = app.state.sim
+        http = sim_http_client(app)
+
+    def factory(**changes: Any) -> ConnectWiseClient:
+        fields = {
+            "company_id": DEFAULT_COMPANY_ID,
+            "public_key": DEFAULT_PUBLIC_KEY,
+            "private_key": DEFAULT_PRIVATE_KEY,
+            "client_id": DEFAULT_CLIENT_ID,
+        }
+        return ConnectWiseClient(
+            Credentials(**(fields | changes)),
+            site=PRODUCTION_HOST,
+            http=http,
+            retry=RetryPolicy(sleep=lambda s: None),
+        )
+
+    with make_vcr().use_cassette(cassette, allow_playback_repeats=False):
+        yield Recording(factory, sim)
+    http.close()
+    if sim is not None:
+        sim.close()
