@@ -351,3 +351,40 @@ def test_invoices_revert_puts_the_units_back_and_refuses_a_second_time(
     assert code == 1
     assert f"already reverted by run #{revert.id}" in err
     assert world.month_units(customer, "E3", NOV) == [0] * 30
+
+
+def test_invoices_preview_prints_every_adjustment_and_amount_and_writes_nothing(
+    capsys: pytest.CaptureFixture[str], sync_engine: Engine, autotask: SimHandle, env: None
+) -> None:
+    world = World.create(sync_engine, autotask, skus=("E3",))
+    customer = world.customer()
+    invoice = world.invoice(
+        NOV,
+        [
+            Line(customer, "E3", 5, NOV, date(2026, 11, 14)),
+            Line(customer, "E3", 8, date(2026, 11, 15), NOV_30),
+        ],
+    )
+    where = ["--partner", str(world.partner), "--program", str(world.program)]
+
+    code, out, err = prism(capsys, "invoices", *where, "--preview")
+
+    assert code == 0, err
+    assert world.writes() == []
+    assert "nothing was written" in out and invoice_number(NOV, invoice) in out
+    rows = [line.split() for line in out.splitlines() if world.sku("E3") in line]
+    # CUSTOMER (two words) SKU FROM CHANGE UNITS(3) PRICE AMOUNT
+    assert [(r[3], r[4], r[-1]) for r in rows] == [
+        ("2026-11-01", "+5", "180.00"),  # 5 x 36.00, the whole month
+        ("2026-11-15", "+3", "57.60"),  # 3 x 36.00 x 16/30
+    ]
+    code, out, _ = prism(capsys, "invoices", *where, "--preview", "--json")
+    shown = json.loads(out)
+    assert (shown["amount"], shown["adjustments"], shown["currency"]) == ("237.60", 2, "AUD")
+    assert world.writes() == []
+
+    code, _, err = prism(capsys, "invoices", *where)  # the run writes what was shown
+    assert code == 0, err
+    written = sorted((str(a["effectiveDate"])[:10], a["unitChange"]) for a in world.adjustments())
+    adjustments = shown["customers"][0]["services"][0]["adjustments"]
+    assert written == [(a["effective"], a["unit_change"]) for a in adjustments]

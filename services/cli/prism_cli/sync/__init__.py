@@ -104,6 +104,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     )
     invoices.add_argument("--customer", help=f"only this customer of the partner ({named})")
     invoices.add_argument(
+        "--preview",
+        action="store_true",
+        help="show the adjustments a run would write now, with their amounts; no writes",
+    )
+    invoices.add_argument(
         "--revert",
         type=int,
         metavar="RUN_ID",

@@ -26,8 +26,10 @@ from prism_cli.sync.render import print_json, progress_bar
 from prism_domain.sync import ProductSyncMode, SyncTrigger
 from prism_platform.db import writer
 from prism_psa import history
+from prism_psa.autotask import AutotaskPsa
 from prism_psa.connections import connection_of
 from prism_psa.invoices import sources
+from prism_psa.invoices.preview import preview_invoice
 from prism_psa.invoices.revert import refusal as revert_refusal
 from prism_psa.limits import BudgetUse, budget_use
 from prism_psa.outcomes import RunStatus
@@ -180,19 +182,24 @@ def products(ctx: SyncContext, args: argparse.Namespace) -> int:
         return 1 if done.status == FAILED else 0
 
 
+def _open_psa(ctx: SyncContext, session: Session, partner: Named) -> AutotaskPsa:
+    """The partner's Autotask, from its stored connection; refused when there is none."""
+    row = connection_of(session, partner.id)
+    if row is None:
+        raise Refused(NOT_CONNECTED)
+    try:
+        credentials = ctx.config.credentials_of(row)
+    except UnreadableSecret:
+        raise Refused(UNREADABLE) from None
+    return ctx.config.autotask(credentials)
+
+
 def _preview(ctx: SyncContext, args: argparse.Namespace, partner: Named, program: Named) -> int:
     """S3 preview: reads the price list and Autotask, writes nothing anywhere."""
     with Session(ctx.engine) as session:
-        row = connection_of(session, partner.id)
-        if row is None:
-            raise Refused(NOT_CONNECTED)
-        try:
-            credentials = ctx.config.credentials_of(row)
-        except UnreadableSecret:
-            raise Refused(UNREADABLE) from None
+        psa = _open_psa(ctx, session, partner)
         settings = product_plan.settings_of(session, partner.id, program.id)
         mode = ProductSyncMode(settings.product_sync_mode) if settings else ProductSyncMode.ALL
-        psa = ctx.config.autotask(credentials)
         try:
             plan = product_plan.preview(session, psa, partner.id, program.id, datetime.now(UTC))
         except PsaError as exc:
@@ -223,6 +230,8 @@ def invoices(ctx: SyncContext, args: argparse.Namespace) -> int:
         )
         if not _set_up(session, partner, program).sync_enabled:
             raise Refused(f"invoice sync of {program} is off for {partner}: {TURN_ON}")
+        if args.preview:
+            return _invoice_preview(ctx, args, session, partner, invoice_id, customer)
     with Session(writer(ctx.engine)) as session, session.begin():
         run_id = start_run(
             session,
@@ -234,6 +243,30 @@ def invoices(ctx: SyncContext, args: argparse.Namespace) -> int:
         ).id
     print(f"invoice sync run {run_id} recorded", file=sys.stderr)
     return _drive(ctx, args, run_id)
+
+
+def _invoice_preview(
+    ctx: SyncContext,
+    args: argparse.Namespace,
+    session: Session,
+    partner: Named,
+    invoice_id: int | None,
+    customer: Named | None,
+) -> int:
+    """S5 preview: the adjustments a run would write now, with their prorated amounts, read
+    with the sync's own planning; writes nothing anywhere (only Autotask reads)."""
+    if invoice_id is None:
+        raise Refused("no invoice has been issued for this program yet: nothing to preview")
+    psa = _open_psa(ctx, session, partner)
+    try:
+        found = preview_invoice(session, psa, invoice_id, customer.id if customer else None)
+    except PsaError as exc:
+        raise Refused(f"Autotask could not be read: {exc}") from None
+    finally:
+        psa.client.close()
+    assert found is not None  # the invoice was found above
+    _show(args, views.invoice_preview(session, found), texts.invoice_preview_text)
+    return 0
 
 
 def _revert(ctx: SyncContext, args: argparse.Namespace) -> int:

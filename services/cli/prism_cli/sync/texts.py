@@ -295,3 +295,46 @@ def preview_text(view: View) -> str:
             summary,
         ]
     )
+
+
+def invoice_preview_text(view: View) -> str:
+    invoice = view["invoice"]
+    title = (
+        f"Invoice sync preview of {invoice['number']} ({invoice['period_start']} to "
+        f"{invoice['period_end']}): nothing was written"
+    )
+    rows = [
+        [
+            c["name"],
+            s["sku"],
+            a["effective"],
+            f"{a['unit_change']:+d}",
+            f"{a['units_before']} -> {a['units_after']}",
+            a["unit_price"],
+            a["amount"],
+        ]
+        for c in view["customers"]
+        for s in c["services"]
+        for a in s["adjustments"]
+    ]
+    totals = [[c["name"], c["amount"]] for c in view["customers"]]
+    summary = (
+        f"{view['adjustments']} adjustments for {len(view['customers'])} customers, "
+        f"{view['amount']} {view['currency']} in all (prorated by days, through the last "
+        "invoiced day)"
+    )
+    parts = [title]
+    if rows:
+        parts.append(table(["CUSTOMER", "SKU", "FROM", "CHANGE", "UNITS", "PRICE", "AMOUNT"], rows))
+        parts.append(table(["CUSTOMER", f"TOTAL ({view['currency']})"], totals))
+    else:
+        parts.append("Autotask already holds what the invoices say: nothing to write")
+    if view["not_synced"]:
+        parts.append(
+            table(
+                ["CUSTOMER", "SKU", "NOT SYNCED"],
+                [[n["customer"], n["sku"], n["message"]] for n in view["not_synced"]],
+            )
+        )
+    parts.append(summary)
+    return "\n\n".join(parts)

@@ -4,6 +4,7 @@ dict (printed as is with `--json`) and a function that writes it as aligned text
 from __future__ import annotations
 
 from collections.abc import Collection
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -14,6 +15,7 @@ from prism_cli.sync.render import money
 from prism_graph.billing.document import invoice_number
 from prism_psa import history as record
 from prism_psa.invoices import sources
+from prism_psa.invoices.preview import InvoicePreview
 from prism_psa.limits import BudgetUse
 from prism_psa.products.planning import Action, Plan
 from prism_tables.sync.connections import ProgramSyncSettings, PsaConnection
@@ -336,5 +338,69 @@ def preview(plan: Plan, partner: Named, program: Named, mode: str) -> View:
                 "message": i.message,
             }
             for i in plan.items
+        ],
+    }
+
+
+def invoice_preview(session: Session, found: InvoicePreview) -> View:
+    """An invoice sync preview: per customer and product, every adjustment and its amount."""
+    invoice = found.invoice
+    customers: dict[int, dict[str, Any]] = {}
+    for change in found.changes:
+        entry = customers.setdefault(
+            change.customer_id,
+            {
+                "id": change.customer_id,
+                "name": found.names.get(change.customer_id, ""),
+                "amount": Decimal(0),
+                "services": [],
+            },
+        )
+        entry["amount"] += change.amount
+        entry["services"].append(
+            {
+                "sku": change.sku,
+                "contract_id": change.contract_id,
+                "service_id": change.service_id,
+                "contract_service_id": change.contract_service_id,
+                "billed_through": change.until.isoformat(),
+                "amount": money(change.amount),
+                "adjustments": [
+                    {
+                        "effective": a.effective.isoformat(),
+                        "unit_change": a.unit_change,
+                        "units_before": a.units_before,
+                        "units_after": a.units_after,
+                        "unit_price": money(a.unit_price),
+                        "unit_cost": money(a.unit_cost),
+                        "amount": money(a.amount),
+                        "cost_amount": money(a.cost_amount),
+                    }
+                    for a in change.adjustments
+                ],
+            }
+        )
+    shown = sorted(customers.values(), key=lambda c: (c["name"].casefold(), c["id"]))
+    total = sum((c["amount"] for c in shown), Decimal(0))
+    return {
+        "invoice": {
+            "id": invoice.id,
+            "number": invoice_number(invoice.period_start, invoice.id),
+            "period_start": invoice.period_start.isoformat(),
+            "period_end": invoice.period_end.isoformat(),
+        },
+        "currency": invoice.currency,
+        "amount": money(total),
+        "adjustments": sum(len(s["adjustments"]) for c in shown for s in c["services"]),
+        "customers": [c | {"amount": money(c["amount"])} for c in shown],
+        "not_synced": [
+            {
+                "customer_id": n.customer_id,
+                "customer": found.names.get(n.customer_id, ""),
+                "sku": n.sku,
+                "code": n.code,
+                "message": n.message,
+            }
+            for n in found.not_synced
         ],
     }
