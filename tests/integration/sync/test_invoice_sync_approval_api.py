@@ -6,7 +6,7 @@ invoice) is planned and shown again, never written unseen."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,6 +18,7 @@ from prism_domain.invoicing import InvoiceIssued
 from prism_syncer.inbox import process_event
 from prism_syncer.invoices.handlers import invoice_handlers
 from prism_syncer.invoices.notices import Links
+from prism_syncer.invoices.recovery import resume
 from prism_tables.outbox import OutboxEvent
 from prism_tables.sync.invoices import InvoiceSyncRun
 from tests.integration.sync.test_invoice_sync_preview_api import (
@@ -26,7 +27,7 @@ from tests.integration.sync.test_invoice_sync_preview_api import (
     shown,
     written,
 )
-from tests.integration.syncer.invoices.support import NOV, Line, World, month_end
+from tests.integration.syncer.invoices.support import NOV, Line, World, crash_once, month_end
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import Tenants, gid
 from tests.support.psa import psa_config
@@ -292,3 +293,36 @@ async def test_decisions_that_cannot_be_taken_say_why_and_change_nothing(
         APPROVE, {"input": {"runId": gid("InvoiceSyncRun", plain_run)}}
     )
     assert [e["code"] for e in data["approveInvoiceSync"]["errors"]] == ["NOT_ALLOWED"]
+
+
+@pytest.mark.parametrize("crash", ["before_write", "after_write", "lost_answer"])
+async def test_an_approved_run_that_crashes_while_writing_writes_each_change_once(
+    api: GraphQLClient,
+    tenants: Tenants,
+    sync_engine: Engine,
+    autotask: SimHandle,
+    crash: str,
+) -> None:
+    world = gated_world(sync_engine, autotask, tenants)
+    customer = world.customer()
+    invoice = world.invoice(
+        NOV,
+        [
+            Line(customer, "E3", 8, NOV, date(2026, 11, 15)),
+            Line(customer, "E3", 6, date(2026, 11, 16), month_end(NOV)),
+        ],
+    )
+    run_id = issue(world, invoice)
+    planned = shown({"customers": (await run_of(api, tenants, run_id))["approval"]})
+    await api.as_(tenants.a.admin).data(
+        APPROVE, {"input": {"runId": gid("InvoiceSyncRun", run_id)}}
+    )
+
+    crash_once(world, run_id, crash)  # the worker dies mid-write (or an answer is lost)
+    later = world.syncer(clock=lambda: datetime.now(UTC) + timedelta(hours=1))
+    resume(world.engine, later)  # the safety check's resume, once the lease has run out
+    deliver(world, "invoice_sync.decided")  # and the decision's event, delivered late
+
+    assert (await run_of(api, tenants, run_id))["status"] == "SUCCESS"
+    assert sorted(written(world)) == planned  # each approved change once, nothing else
+    assert world.month_units(customer, "E3", NOV) == [8] * 15 + [6] * 15
