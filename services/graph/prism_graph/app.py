@@ -20,9 +20,12 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types.unset import UNSET
 
 from prism_domain.access import Principal
 from prism_graph.common.errors import ServiceUnavailable
@@ -42,6 +45,7 @@ from prism_graph.request_ids import RequestIds
 from prism_graph.schema import SchemaLimits, build_schema
 from prism_graph.settings import GraphSettings
 from prism_graph.sync.config import build_psa_config
+from prism_graph.sync.live import ProgressHub
 from prism_platform.broker import broker_kind, ping
 from prism_platform.db import make_async_engine
 from prism_platform.metrics import exposition
@@ -84,6 +88,7 @@ class _GraphQLApp(GraphQL[Context, None]):
         contacts: ContactsConfig | None = None,
         psa: PsaConfig | None = None,
         demo_example: bool = False,
+        progress: ProgressHub | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -92,6 +97,7 @@ class _GraphQLApp(GraphQL[Context, None]):
         self._identity = identity
         self._contacts = contacts or ContactsConfig()
         self._psa = psa
+        self._progress = progress
 
     async def render_graphql_ide(self, request: Any) -> Any:
         """GraphiQL from the vendored assets, never a CDN (`prism_graph.graphiql`)."""
@@ -109,9 +115,30 @@ class _GraphQLApp(GraphQL[Context, None]):
             response=response,
             contacts=self._contacts,
             psa=self._psa,
+            progress=self._progress,
         )
         state["prism_context"] = context
         return context
+
+    async def on_ws_connect(self, context: Context) -> Any:
+        """A WebSocket (graphql-transport-ws) authenticates like a request, in its
+        connection_init: the payload's `authorization` ("Bearer <token>") and optional
+        `prism-acting-for`, or else the upgrade request's own headers. Without a valid token
+        the connection is refused (closed with 4403), and nothing is served on it."""
+        params = {str(k).lower(): v for k, v in (context.connection_params or {}).items()}
+        headers = context.request.headers if context.request is not None else {}
+        authorization = params.get("authorization", headers.get("authorization"))
+        acting_for = params.get(ACTING_FOR_HEADER, headers.get(ACTING_FOR_HEADER))
+        if not isinstance(authorization, str | None) or not isinstance(acting_for, str | None):
+            raise ConnectionRejectionError()
+        try:
+            principal = await authenticate(self._database, authorization, acting_for)
+        except AuthError as exc:
+            raise ConnectionRejectionError() from exc
+        if principal is None:
+            raise ConnectionRejectionError()
+        context.sign_in(principal)
+        return UNSET  # a plain connection_ack
 
 
 def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Any:
@@ -128,6 +155,13 @@ class _GraphQLEndpoint:
         self._max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            # Subscriptions: authenticated in the connection_init (`_GraphQLApp.on_ws_connect`).
+            try:
+                await self._app(scope, receive, send)
+            finally:
+                await _close_reader(scope)
+            return
         request = Request(scope)
         length = request.headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > self._max_bytes):
@@ -159,25 +193,40 @@ class _GraphQLEndpoint:
         try:
             await self._app(scope, _limited(receive, self._max_bytes), send)
         finally:
-            context = scope.get("state", {}).pop("prism_context", None)
-            if context is not None:
-                await context.reader.close()
+            await _close_reader(scope)
 
     async def _authenticate(self, request: Request) -> Principal | None:
-        token = bearer_token(request.headers.get("authorization"))
-        acting_for = request.headers.get(ACTING_FOR_HEADER)
-        if token is None:
-            if acting_for:
-                raise AuthError("invalid_request", "Prism-Acting-For needs a signed-in user.", 400)
-            return None
-        reader = self._database.reader()
-        try:
-            principal = await principal_for_token(reader.session, token)
-            if acting_for:
-                principal = await act_for(reader.session, principal, acting_for)
-            return principal
-        finally:
-            await reader.close()
+        return await authenticate(
+            self._database,
+            request.headers.get("authorization"),
+            request.headers.get(ACTING_FOR_HEADER),
+        )
+
+
+async def _close_reader(scope: Scope) -> None:
+    context = scope.get("state", {}).pop("prism_context", None)
+    if context is not None:
+        await context.reader.close()
+
+
+async def authenticate(
+    database: Database, authorization: str | None, acting_for: str | None
+) -> Principal | None:
+    """Who calls, from an Authorization value and a Prism-Acting-For value (None: anonymous);
+    raises AuthError for a token that is not valid."""
+    token = bearer_token(authorization)
+    if token is None:
+        if acting_for:
+            raise AuthError("invalid_request", "Prism-Acting-For needs a signed-in user.", 400)
+        return None
+    reader = database.reader()
+    try:
+        principal = await principal_for_token(reader.session, token)
+        if acting_for:
+            principal = await act_for(reader.session, principal, acting_for)
+        return principal
+    finally:
+        await reader.close()
 
 
 def _error_body(message: str, code: str) -> dict[str, Any]:
@@ -223,6 +272,7 @@ def create_app(
     )
     contacts = build_contacts_config(settings)
     head_revisions()  # read the migration scripts now, not in the first /readyz
+    progress = ProgressHub(database.engine, settings.progress_poll_interval)
     graphql = _GraphQLApp(
         database,
         identity,
@@ -232,6 +282,9 @@ def create_app(
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
         demo_example=not settings.is_production,
         allow_queries_via_get=False,
+        progress=progress,
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        max_subscriptions_per_connection=settings.subscriptions_per_connection,
     )
 
     async def healthz(_: Request) -> JSONResponse:
@@ -280,12 +333,13 @@ def create_app(
 
     endpoint = _GraphQLEndpoint(graphql, database, settings.max_request_bytes)
     pages = Pages(database, identity, contacts, settings.links, graphiql=settings.graphiql_enabled)
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),
             Route("/graphql", endpoint, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", endpoint),
             Route("/oauth/token", token_endpoint(database, identity), methods=["POST"]),
             *pages.routes(),
             *([assets_mount()] if settings.graphiql_enabled else []),
@@ -293,6 +347,8 @@ def create_app(
         lifespan=lifespan,
         middleware=[Middleware(RequestIds)],
     )
+    app.state.progress = progress  # the process's live progress poller
+    return app
 
 
 __all__ = ["build_identity", "create_app", "json"]

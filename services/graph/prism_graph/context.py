@@ -24,6 +24,7 @@ from prism_graph.sync.loaders import SyncLoaders
 if TYPE_CHECKING:
     from prism_graph.contacts.config import ContactsConfig
     from prism_graph.identity.service import IdentityConfig
+    from prism_graph.sync.live import ProgressHub
     from prism_psa.connections import PsaConfig
 
 
@@ -59,6 +60,23 @@ class Context:
     # PSA screens answer that sync is not configured on this server).
     contacts: ContactsConfig | None = None
     psa: PsaConfig | None = None
+    # Live progress (subscriptions over a WebSocket): the process's poller; None: not served.
+    progress: ProgressHub | None = None
+    # A WebSocket's connection_init payload (graphql-transport-ws), e.g. its authorization.
+    connection_params: dict[str, Any] | None = None
+
+    def sign_in(self, principal: Principal | None) -> None:
+        """Act as `principal` from now on (a WebSocket authenticates after its context is
+        made, in its connection_init)."""
+        self.principal = principal
+        self.scope = scope_for(principal)
+        self.loaders = Loaders(self.reader, self.scope)
+
+    async def fresh_reads(self) -> None:
+        """For a long-lived connection (a WebSocket): end the read session's transaction and
+        forget what the loaders hold, so the next reads see the database as it is then."""
+        await self.reader.release()
+        self.loaders = Loaders(self.reader, self.scope)
 
     @classmethod
     def for_request(
@@ -72,6 +90,7 @@ class Context:
         response: Any = None,
         contacts: ContactsConfig | None = None,
         psa: PsaConfig | None = None,
+        progress: ProgressHub | None = None,
     ) -> Context:
         reader = database.reader()
         scope = scope_for(principal)
@@ -87,6 +106,7 @@ class Context:
             response=response,
             contacts=contacts,
             psa=psa,
+            progress=progress,
         )
 
 

@@ -115,6 +115,12 @@ class RequestReader:
             except _UNAVAILABLE as exc:
                 raise ServiceUnavailable.from_db_error(exc) from exc
 
+    async def release(self) -> None:
+        """End the session's transaction and give back its connection, between statements
+        (the session is used again afterwards, on a new transaction)."""
+        async with self._lock:
+            await self.session.close()
+
     async def close(self) -> None:
         await self.session.close()
 
