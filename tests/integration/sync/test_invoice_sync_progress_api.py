@@ -95,7 +95,11 @@ class Socket:
 
     def subscribe(self, op: str, run_id: str) -> None:
         self.ws.send_json(
-            {"id": op, "type": "subscribe", "payload": {"query": PROGRESS, "variables": {"id": run_id}}}
+            {
+                "id": op,
+                "type": "subscribe",
+                "payload": {"query": PROGRESS, "variables": {"id": run_id}},
+            }
         )
 
     def receive(self) -> dict[str, Any]:
@@ -124,9 +128,7 @@ def test_a_partner_admin_follows_a_run_from_pending_to_success(
     socket: Socket, world: World, sync_engine: Engine, http: TestClient
 ) -> None:
     customers = [world.customer(), world.customer()]
-    invoice = world.invoice(
-        NOV, [Line(c, "M365-E3", 5, NOV, month_end(NOV)) for c in customers]
-    )
+    invoice = world.invoice(NOV, [Line(c, "M365-E3", 5, NOV, month_end(NOV)) for c in customers])
     run_id = world.start(invoice)
     token = staff_token(sync_engine, world.partner)
 
