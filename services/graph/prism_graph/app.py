@@ -13,6 +13,7 @@ from typing import Any
 
 import anyio
 import dramatiq
+from graphql import GraphQLError
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -23,8 +24,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
-from strawberry.exceptions import ConnectionRejectionError
+from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
 from strawberry.types.unset import UNSET
 
 from prism_domain.access import Principal
@@ -120,6 +124,50 @@ class _GraphQLApp(GraphQL[Context, None]):
         state["prism_context"] = context
         return context
 
+    async def execute_single(
+        self,
+        request: Any,
+        request_adapter: Any,
+        sub_response: Any,
+        context: Context,
+        root_value: Any,
+        request_data: Any,
+    ) -> ExecutionResult:
+        """Queries and mutations over HTTP POST; a subscription is refused with the API's
+        error format (it is served over the WebSocket only, where it can stream)."""
+        if request_adapter.method != "POST":
+            return await super().execute_single(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
+        try:
+            return await self.schema.execute(
+                request_data.query,
+                root_value=root_value,
+                variable_values=request_data.variables,
+                context_value=context,
+                operation_name=request_data.operation_name,
+                allowed_operation_types={OperationType.QUERY, OperationType.MUTATION},
+                operation_extensions=request_data.extensions,
+            )
+        except InvalidOperationTypeError as exc:
+            if exc.operation_type is not OperationType.SUBSCRIPTION:
+                raise
+            sub_response.status_code = 400
+            return ExecutionResult(
+                data=None,
+                errors=[
+                    GraphQLError(
+                        "Subscriptions are served over a WebSocket at /graphql "
+                        "(graphql-transport-ws), not over HTTP.",
+                        extensions={"code": "BAD_REQUEST"},
+                    )
+                ],
+            )
+        except (CannotGetOperationTypeError, MissingQueryError):
+            return await super().execute_single(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
+
     async def on_ws_connect(self, context: Context) -> Any:
         """A WebSocket (graphql-transport-ws) authenticates like a request, in its
         connection_init: the payload's `authorization` ("Bearer <token>") and optional
@@ -206,7 +254,10 @@ class _GraphQLEndpoint:
 async def _close_reader(scope: Scope) -> None:
     context = scope.get("state", {}).pop("prism_context", None)
     if context is not None:
-        await context.reader.close()
+        # Shielded: a connection cancelled half-way through its rollback never comes back
+        # to the pool in a usable state (a WebSocket's task may be cancelled as it closes).
+        with anyio.CancelScope(shield=True):
+            await context.reader.close()
 
 
 async def authenticate(
@@ -329,6 +380,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         yield
+        await progress.close()
         await database.engine.dispose()
 
     endpoint = _GraphQLEndpoint(graphql, database, settings.max_request_bytes)

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
+import anyio
 from sqlalchemy import CompoundSelect, Select
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -119,7 +120,8 @@ class RequestReader:
         """End the session's transaction and give back its connection, between statements
         (the session is used again afterwards, on a new transaction)."""
         async with self._lock:
-            await self.session.close()
+            with anyio.CancelScope(shield=True):  # never half-closed (see `close`)
+                await self.session.close()
 
     async def close(self) -> None:
         await self.session.close()

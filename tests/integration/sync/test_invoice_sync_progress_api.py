@@ -24,7 +24,9 @@ from prism_graph.identity.secrets import new_token, token_hash
 from prism_graph.settings import GraphSettings
 from prism_platform.db import utcnow
 from prism_tables.identity import AccessToken, User, UserStatus
+from prism_tables.sync.invoices import InvoiceSyncRun
 from tests.integration.syncer.invoices.support import NOV, Line, World, month_end
+from tests.support.graphql import GraphQLClient
 from tests.support.identity import _FIXTURE_HASH
 from tests.support.psa import add_partner
 from tests.support.waiting import wait_until
@@ -249,3 +251,47 @@ def test_subscriptions_per_connection_are_capped_and_a_leaver_is_forgotten(
         assert refused["payload"][0]["message"] == "Subscription limit reached"
         assert (hub.watched_runs, hub.watchers) == (1, 2)  # one poll serves both
     wait_until(lambda: hub.watchers == 0, what="the closed connection's subscribers to leave")
+
+
+def test_a_status_this_api_does_not_know_streams_on_until_a_final_one(
+    socket: Socket, world: World, sync_engine: Engine
+) -> None:
+    """A newer worker's status (e.g. one awaiting approval) is shown as under way, and the
+    stream goes on until the run has a finished status."""
+    run_id = world.start(world.invoice(NOV, [Line(world.customer(), "M365-E3", 1, NOV, NOV)]))
+    socket.init({"authorization": f"Bearer {staff_token(sync_engine, world.partner)}"})
+    socket.subscribe("u", run_gid(run_id))
+    seen: list[dict[str, Any]] = []
+    socket.progress_until("u", seen, lambda p: p["status"] == "PENDING")
+
+    def set_run(**values: Any) -> None:
+        with Session(sync_engine) as session, session.begin():
+            run = session.get(InvoiceSyncRun, run_id)
+            assert run is not None
+            for key, value in values.items():
+                setattr(run, key, value)
+
+    set_run(status="AWAITING_APPROVAL", customers_considered=1)
+    waiting = socket.progress_until("u", seen, lambda p: p["customersConsidered"] == 1)
+    assert (waiting["status"], waiting["finished"]) == ("RUNNING", False)
+    set_run(status="NO_CHANGE", finished_at=utcnow())
+    last = socket.progress_until("u", seen, lambda p: p["finished"])
+    assert last["status"] == "NO_CHANGE"
+    assert socket.receive() == {"id": "u", "type": "complete"}
+
+
+async def test_a_subscription_over_http_is_refused_in_the_apis_error_format(
+    client: GraphQLClient,
+) -> None:
+    response = await client.raw(PROGRESS, {"id": run_gid(1)})
+    assert response.status_code == 400
+    assert response.json() == {
+        "data": None,
+        "errors": [
+            {
+                "message": "Subscriptions are served over a WebSocket at /graphql "
+                "(graphql-transport-ws), not over HTTP.",
+                "extensions": {"code": "BAD_REQUEST"},
+            }
+        ],
+    }

@@ -140,6 +140,14 @@ class ProgressHub:
                 if not watchers:
                     del self._watchers[run_id]
 
+    async def close(self) -> None:
+        """Stop polling (the app is shutting down: before its engine is disposed)."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
     async def _poll(self) -> None:
         try:
             while self._watchers:
@@ -156,7 +164,8 @@ class ProgressHub:
                     for watcher in list(self._watchers.get(run_id, ())):
                         watcher.offer(states.get(run_id))
         finally:
-            self._task = None
+            if self._task is asyncio.current_task():
+                self._task = None
 
 
 __all__ = ["DEFAULT_POLL_INTERVAL", "ProgressHub", "RunState", "Watcher"]
