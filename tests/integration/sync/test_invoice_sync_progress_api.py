@@ -19,11 +19,13 @@ from starlette.websockets import WebSocketDisconnect
 
 from autotask_sim import SimHandle
 from prism_domain.access import PrincipalKind, UserRole
+from prism_domain.organisations import OrganisationKind
 from prism_graph.app import create_app
 from prism_graph.identity.secrets import new_token, token_hash
 from prism_graph.settings import GraphSettings
 from prism_platform.db import utcnow
 from prism_tables.identity import AccessToken, User, UserStatus
+from prism_tables.organisations import Organisation
 from prism_tables.sync.invoices import InvoiceSyncRun
 from tests.integration.syncer.invoices.support import NOV, Line, World, month_end
 from tests.support.graphql import GraphQLClient
@@ -295,3 +297,35 @@ async def test_a_subscription_over_http_is_refused_in_the_apis_error_format(
             }
         ],
     }
+
+
+def test_distributor_staff_follow_a_partners_run_acting_for_it(
+    http: TestClient, world: World, sync_engine: Engine
+) -> None:
+    run = world.sync(world.invoice(NOV, [Line(world.customer(), "M365-E3", 2, NOV, NOV)]))
+    with Session(sync_engine) as session, session.begin():
+        distributor = Organisation(
+            kind=OrganisationKind.DISTRIBUTOR, name="Distributor", domain="dist.example"
+        )
+        session.add(distributor)
+        session.flush()
+        distributor_id = distributor.id
+    token = staff_token(sync_engine, distributor_id)
+    partner = base64.b64encode(f"Organisation:{world.partner}".encode()).decode()
+    answers = []
+    for acting_for in (None, partner):
+        with http.websocket_connect("/graphql", subprotocols=[PROTOCOL]) as ws:
+            socket = Socket(ws)
+            payload = {"authorization": f"Bearer {token}"}
+            if acting_for is not None:
+                payload["prism-acting-for"] = acting_for
+            assert socket.init(payload) == {"type": "connection_ack"}
+            socket.subscribe("d", run_gid(run.id))
+            message = socket.receive()
+            answers.append(
+                message["payload"][0]["extensions"]["code"]
+                if message["type"] == "error"
+                else message["payload"]["data"]["invoiceSyncRunProgress"]["status"]
+            )
+    # Acting for nobody, the distributor has no PSA of its own: the run is not found.
+    assert answers == ["NOT_FOUND", "SUCCESS"]
