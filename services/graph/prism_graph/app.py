@@ -13,6 +13,7 @@ from typing import Any
 
 import anyio
 import dramatiq
+from graphql import GraphQLError
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -20,9 +21,15 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 from starlette.types import Message, Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError, MissingQueryError
+from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types import ExecutionResult
+from strawberry.types.graphql import OperationType
+from strawberry.types.unset import UNSET
 
 from prism_domain.access import Principal
 from prism_graph.common.errors import ServiceUnavailable
@@ -42,6 +49,7 @@ from prism_graph.request_ids import RequestIds
 from prism_graph.schema import SchemaLimits, build_schema
 from prism_graph.settings import GraphSettings
 from prism_graph.sync.config import build_psa_config
+from prism_graph.sync.live import ProgressHub
 from prism_graph.webhooks.config import WebhookApiConfig
 from prism_platform.broker import broker_kind, ping
 from prism_platform.db import make_async_engine
@@ -86,6 +94,7 @@ class _GraphQLApp(GraphQL[Context, None]):
         psa: PsaConfig | None = None,
         webhooks: WebhookApiConfig | None = None,
         demo_example: bool = False,
+        progress: ProgressHub | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -95,6 +104,7 @@ class _GraphQLApp(GraphQL[Context, None]):
         self._contacts = contacts or ContactsConfig()
         self._psa = psa
         self._webhooks = webhooks
+        self._progress = progress
 
     async def render_graphql_ide(self, request: Any) -> Any:
         """GraphiQL from the vendored assets, never a CDN (`prism_graph.graphiql`)."""
@@ -113,9 +123,74 @@ class _GraphQLApp(GraphQL[Context, None]):
             contacts=self._contacts,
             psa=self._psa,
             webhooks=self._webhooks,
+            progress=self._progress,
         )
         state["prism_context"] = context
         return context
+
+    async def execute_single(
+        self,
+        request: Any,
+        request_adapter: Any,
+        sub_response: Any,
+        context: Context,
+        root_value: Any,
+        request_data: Any,
+    ) -> ExecutionResult:
+        """Queries and mutations over HTTP POST; a subscription is refused with the API's
+        error format (it is served over the WebSocket only, where it can stream)."""
+        if request_adapter.method != "POST":
+            return await super().execute_single(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
+        try:
+            return await self.schema.execute(
+                request_data.query,
+                root_value=root_value,
+                variable_values=request_data.variables,
+                context_value=context,
+                operation_name=request_data.operation_name,
+                allowed_operation_types={OperationType.QUERY, OperationType.MUTATION},
+                operation_extensions=request_data.extensions,
+            )
+        except InvalidOperationTypeError as exc:
+            if exc.operation_type is not OperationType.SUBSCRIPTION:
+                raise
+            sub_response.status_code = 400
+            return ExecutionResult(
+                data=None,
+                errors=[
+                    GraphQLError(
+                        "Subscriptions are served over a WebSocket at /graphql "
+                        "(graphql-transport-ws), not over HTTP.",
+                        extensions={"code": "BAD_REQUEST"},
+                    )
+                ],
+            )
+        except (CannotGetOperationTypeError, MissingQueryError):
+            return await super().execute_single(
+                request, request_adapter, sub_response, context, root_value, request_data
+            )
+
+    async def on_ws_connect(self, context: Context) -> Any:
+        """A WebSocket (graphql-transport-ws) authenticates like a request, in its
+        connection_init: the payload's `authorization` ("Bearer <token>") and optional
+        `prism-acting-for`, or else the upgrade request's own headers. Without a valid token
+        the connection is refused (closed with 4403), and nothing is served on it."""
+        params = {str(k).lower(): v for k, v in (context.connection_params or {}).items()}
+        headers = context.request.headers if context.request is not None else {}
+        authorization = params.get("authorization", headers.get("authorization"))
+        acting_for = params.get(ACTING_FOR_HEADER, headers.get(ACTING_FOR_HEADER))
+        if not isinstance(authorization, str | None) or not isinstance(acting_for, str | None):
+            raise ConnectionRejectionError()
+        try:
+            principal = await authenticate(self._database, authorization, acting_for)
+        except AuthError as exc:
+            raise ConnectionRejectionError() from exc
+        if principal is None:
+            raise ConnectionRejectionError()
+        context.sign_in(principal)
+        return UNSET  # a plain connection_ack
 
 
 def _json(status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Any:
@@ -132,6 +207,13 @@ class _GraphQLEndpoint:
         self._max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            # Subscriptions: authenticated in the connection_init (`_GraphQLApp.on_ws_connect`).
+            try:
+                await self._app(scope, receive, send)
+            finally:
+                await _close_reader(scope)
+            return
         request = Request(scope)
         length = request.headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > self._max_bytes):
@@ -163,25 +245,43 @@ class _GraphQLEndpoint:
         try:
             await self._app(scope, _limited(receive, self._max_bytes), send)
         finally:
-            context = scope.get("state", {}).pop("prism_context", None)
-            if context is not None:
-                await context.reader.close()
+            await _close_reader(scope)
 
     async def _authenticate(self, request: Request) -> Principal | None:
-        token = bearer_token(request.headers.get("authorization"))
-        acting_for = request.headers.get(ACTING_FOR_HEADER)
-        if token is None:
-            if acting_for:
-                raise AuthError("invalid_request", "Prism-Acting-For needs a signed-in user.", 400)
-            return None
-        reader = self._database.reader()
-        try:
-            principal = await principal_for_token(reader.session, token)
-            if acting_for:
-                principal = await act_for(reader.session, principal, acting_for)
-            return principal
-        finally:
-            await reader.close()
+        return await authenticate(
+            self._database,
+            request.headers.get("authorization"),
+            request.headers.get(ACTING_FOR_HEADER),
+        )
+
+
+async def _close_reader(scope: Scope) -> None:
+    context = scope.get("state", {}).pop("prism_context", None)
+    if context is not None:
+        # Shielded: a connection cancelled half-way through its rollback never comes back
+        # to the pool in a usable state (a WebSocket's task may be cancelled as it closes).
+        with anyio.CancelScope(shield=True):
+            await context.reader.close()
+
+
+async def authenticate(
+    database: Database, authorization: str | None, acting_for: str | None
+) -> Principal | None:
+    """Who calls, from an Authorization value and a Prism-Acting-For value (None: anonymous);
+    raises AuthError for a token that is not valid."""
+    token = bearer_token(authorization)
+    if token is None:
+        if acting_for:
+            raise AuthError("invalid_request", "Prism-Acting-For needs a signed-in user.", 400)
+        return None
+    reader = database.reader()
+    try:
+        principal = await principal_for_token(reader.session, token)
+        if acting_for:
+            principal = await act_for(reader.session, principal, acting_for)
+        return principal
+    finally:
+        await reader.close()
 
 
 def _error_body(message: str, code: str) -> dict[str, Any]:
@@ -227,6 +327,7 @@ def create_app(
     )
     contacts = build_contacts_config(settings)
     head_revisions()  # read the migration scripts now, not in the first /readyz
+    progress = ProgressHub(database.engine, settings.progress_poll_interval)
     graphql = _GraphQLApp(
         database,
         identity,
@@ -240,6 +341,9 @@ def create_app(
         graphql_ide="graphiql" if settings.graphiql_enabled else None,
         demo_example=not settings.is_production,
         allow_queries_via_get=False,
+        progress=progress,
+        subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+        max_subscriptions_per_connection=settings.subscriptions_per_connection,
     )
 
     async def healthz(_: Request) -> JSONResponse:
@@ -284,16 +388,18 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         yield
+        await progress.close()
         await database.engine.dispose()
 
     endpoint = _GraphQLEndpoint(graphql, database, settings.max_request_bytes)
     pages = Pages(database, identity, contacts, settings.links, graphiql=settings.graphiql_enabled)
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/metrics", metrics),
             Route("/graphql", endpoint, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", endpoint),
             Route("/oauth/token", token_endpoint(database, identity), methods=["POST"]),
             *pages.routes(),
             *([assets_mount()] if settings.graphiql_enabled else []),
@@ -301,6 +407,8 @@ def create_app(
         lifespan=lifespan,
         middleware=[Middleware(RequestIds)],
     )
+    app.state.progress = progress  # the process's live progress poller
+    return app
 
 
 __all__ = ["build_identity", "create_app", "json"]

@@ -25,6 +25,7 @@ from prism_graph.webhooks.loaders import WebhookLoaders
 if TYPE_CHECKING:
     from prism_graph.contacts.config import ContactsConfig
     from prism_graph.identity.service import IdentityConfig
+    from prism_graph.sync.live import ProgressHub
     from prism_graph.webhooks.config import WebhookApiConfig
     from prism_psa.connections import PsaConfig
 
@@ -64,6 +65,23 @@ class Context:
     psa: PsaConfig | None = None
     # Partner webhooks' settings (None: the webhook screens answer that they are off).
     webhooks: WebhookApiConfig | None = None
+    # Live progress (subscriptions over a WebSocket): the process's poller; None: not served.
+    progress: ProgressHub | None = None
+    # A WebSocket's connection_init payload (graphql-transport-ws), e.g. its authorization.
+    connection_params: dict[str, Any] | None = None
+
+    def sign_in(self, principal: Principal | None) -> None:
+        """Act as `principal` from now on (a WebSocket authenticates after its context is
+        made, in its connection_init)."""
+        self.principal = principal
+        self.scope = scope_for(principal)
+        self.loaders = Loaders(self.reader, self.scope)
+
+    async def fresh_reads(self) -> None:
+        """For a long-lived connection (a WebSocket): end the read session's transaction and
+        forget what the loaders hold, so the next reads see the database as it is then."""
+        await self.reader.release()
+        self.loaders = Loaders(self.reader, self.scope)
 
     @classmethod
     def for_request(
@@ -78,6 +96,7 @@ class Context:
         contacts: ContactsConfig | None = None,
         psa: PsaConfig | None = None,
         webhooks: WebhookApiConfig | None = None,
+        progress: ProgressHub | None = None,
     ) -> Context:
         reader = database.reader()
         scope = scope_for(principal)
@@ -94,6 +113,7 @@ class Context:
             contacts=contacts,
             psa=psa,
             webhooks=webhooks,
+            progress=progress,
         )
 
 

@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
+import anyio
 from sqlalchemy import CompoundSelect, Select
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -114,6 +115,13 @@ class RequestReader:
                 return (await connection.execute(stmt, parameters)).all()
             except _UNAVAILABLE as exc:
                 raise ServiceUnavailable.from_db_error(exc) from exc
+
+    async def release(self) -> None:
+        """End the session's transaction and give back its connection, between statements
+        (the session is used again afterwards, on a new transaction)."""
+        async with self._lock:
+            with anyio.CancelScope(shield=True):  # never half-closed (see `close`)
+                await self.session.close()
 
     async def close(self) -> None:
         await self.session.close()

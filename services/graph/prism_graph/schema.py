@@ -40,6 +40,7 @@ from prism_graph.identity.schema import IdentityMutations, IdentityQueries
 from prism_graph.orders.schema import OrderMutations, OrderQueries
 from prism_graph.organisations.schema import OrganisationMutations, OrganisationQueries
 from prism_graph.subscriptions.schema import SubscriptionMutations, SubscriptionQueries
+from prism_graph.sync.progress_schema import SyncSubscriptions
 from prism_graph.sync.schema import PsaMutations, PsaQueries
 from prism_graph.tenants.schema import TenantMutations
 from prism_graph.webhooks.schema import WebhookMutations, WebhookQueries
@@ -95,6 +96,14 @@ class Mutation(
     pass
 
 
+@strawberry.type(
+    description="Live updates, over a WebSocket at /graphql (graphql-transport-ws): an "
+    "invoice sync run's progress."
+)
+class Subscription(SyncSubscriptions):
+    pass
+
+
 @dataclass(frozen=True)
 class SchemaLimits:
     max_depth: int = 10
@@ -131,6 +140,7 @@ def build_schema(limits: SchemaLimits = SchemaLimits()) -> strawberry.Schema:
     schema = strawberry.Schema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         extensions=extensions,
         config=StrawberryConfig(auto_camel_case=True),
         execution_context_class=PlainLeafExecutionContext,
@@ -141,8 +151,8 @@ def build_schema(limits: SchemaLimits = SchemaLimits()) -> strawberry.Schema:
 
 # graphql-core and graphql-js leave the schema block out when the roots have their default
 # names, and tools then guess the roots by name. It is written out, so that the file names
-# exactly the roots the server has (it has no subscription root).
-ROOTS_BLOCK = "schema {\n  query: Query\n  mutation: Mutation\n}\n\n"
+# exactly the roots the server has.
+ROOTS_BLOCK = "schema {\n  query: Query\n  mutation: Mutation\n  subscription: Subscription\n}\n\n"
 
 
 def sdl() -> str:

@@ -40,6 +40,14 @@ class GraphSettings(CommonSettings):
     max_tokens: int = Field(2000, ge=100, le=100_000)
     max_request_bytes: int = Field(1_000_000, ge=1_000, description="largest accepted body")
 
+    # Live progress over WebSockets (issue 16)
+    progress_poll_interval: float = Field(
+        0.5, gt=0, le=60, description="seconds between reads of the runs subscribers follow"
+    )
+    subscriptions_per_connection: int = Field(
+        10, ge=1, le=1000, description="operations one WebSocket may have under way at once"
+    )
+
     # Contacts (issue 4: R1, R4, T3)
     customer_contact_limit: int = Field(
         5, ge=1, le=100, description="contacts per customer account (R1)"

@@ -37,7 +37,7 @@ from prism_domain.access import ContactRole, PrincipalKind
 from prism_graph.access import POLICY_CLASSES
 from prism_graph.database import Database
 from prism_graph.identity.secrets import new_token, token_hash
-from prism_graph.schema import Mutation, Query, SchemaLimits, build_schema
+from prism_graph.schema import Mutation, Query, SchemaLimits, Subscription, build_schema
 from prism_platform.db import utcnow
 from prism_tables.contacts import CustomerContact
 from prism_tables.identity import AccessToken
@@ -59,7 +59,7 @@ OWNER_COLUMNS = ("organisation_id", "owner_id", "partner_id")
 
 def test_every_root_field_declares_a_policy() -> None:
     missing = []
-    for root in (Query, Mutation):
+    for root in (Query, Mutation, Subscription):
         for field in root.__strawberry_definition__.fields:  # type: ignore[attr-defined]
             if not any(issubclass(p, POLICY_CLASSES) for p in field.permission_classes):
                 missing.append(f"{root.__name__}.{field.python_name}")
