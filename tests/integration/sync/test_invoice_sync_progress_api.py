@@ -258,8 +258,8 @@ def test_subscriptions_per_connection_are_capped_and_a_leaver_is_forgotten(
 def test_a_status_this_api_does_not_know_streams_on_until_a_final_one(
     socket: Socket, world: World, sync_engine: Engine
 ) -> None:
-    """A newer worker's status (e.g. one awaiting approval) is shown as under way, and the
-    stream goes on until the run has a finished status."""
+    """A run waiting for approval streams on (it is not finished); a newer worker's status
+    this API does not know is shown as under way; the stream ends with a finished status."""
     run_id = world.start(world.invoice(NOV, [Line(world.customer(), "M365-E3", 1, NOV, NOV)]))
     socket.init({"authorization": f"Bearer {staff_token(sync_engine, world.partner)}"})
     socket.subscribe("u", run_gid(run_id))
@@ -275,7 +275,10 @@ def test_a_status_this_api_does_not_know_streams_on_until_a_final_one(
 
     set_run(status="AWAITING_APPROVAL", customers_considered=1)
     waiting = socket.progress_until("u", seen, lambda p: p["customersConsidered"] == 1)
-    assert (waiting["status"], waiting["finished"]) == ("RUNNING", False)
+    assert (waiting["status"], waiting["finished"]) == ("AWAITING_APPROVAL", False)
+    set_run(status="SOME_NEWER_STATUS", customers_considered=2)
+    newer = socket.progress_until("u", seen, lambda p: p["customersConsidered"] == 2)
+    assert (newer["status"], newer["finished"]) == ("RUNNING", False)
     set_run(status="NO_CHANGE", finished_at=utcnow())
     last = socket.progress_until("u", seen, lambda p: p["finished"])
     assert last["status"] == "NO_CHANGE"
