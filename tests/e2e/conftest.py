@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import dramatiq
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import Engine
 
 from autotask_sim import SimHandle
@@ -14,7 +15,7 @@ from prism_platform.broker import EVENTS_QUEUE
 from prism_syncer.settings import SyncerSettings
 from prism_syncer.worker import build_syncer
 from tests.support.backends import redis_requested
-from tests.support.psa import probe_url
+from tests.support.psa import TEST_SECRET_KEY, probe_url
 
 
 @pytest.fixture
@@ -27,6 +28,8 @@ def psa_worker(
         redis_url=redis_requested(),
         prism_env="test",
         autotask_zone_probe_url=probe_url(autotask),
+        # The key the API (`api`) stores credentials with: the worker must read them.
+        secret_key=SecretStr(TEST_SECRET_KEY),
     )
     syncer = build_syncer(settings, broker=broker, engine=sync_engine)
     # A short poll, so that stopping it at teardown takes a tenth of a second, not two.
