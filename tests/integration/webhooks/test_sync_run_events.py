@@ -107,3 +107,49 @@ def test_a_failed_run_reaches_the_partners_webhook(
     with Session(sync_engine) as session:
         (delivery,) = session.scalars(select(WebhookDelivery)).all()
     assert delivery.status == "SUCCEEDED"
+
+
+def test_a_run_waiting_for_approval_reaches_the_partners_webhook(
+    sync_engine: Engine,
+    setup: tuple[int, int, dict[str, int]],
+    receiver: Receiver,
+    relay: Relay,
+    broker: dramatiq.Broker,
+    worker: dramatiq.Worker,
+) -> None:
+    partner, program, services = setup
+    mapping = fake.customers(sync_engine, partner, program, 2)
+    lines = [(c, sku, 3, fake.NOV, fake.NOV_30) for c in mapping for sku in services]
+    invoice = fake.issue(sync_engine, partner, program, lines)
+    with Session(sync_engine) as session, session.begin():
+        session.add(
+            WebhookEndpoint(
+                partner_id=partner,
+                url=receiver.url,
+                event_types=["invoice_sync.awaiting_approval"],
+                secret_encrypted=CredentialCipher(DEV_SECRET_KEY, WEBHOOK_SECRETS).encrypt(
+                    new_secret()
+                ),
+            )
+        )
+        run_id = start_run(
+            session,
+            partner_id=partner,
+            program_id=program,
+            trigger="INVOICE_ISSUED",
+            invoice_id=invoice,
+            approval=True,
+        ).id
+    psa = fake.FakePsa(mapping.values())
+
+    status = InvoiceSync(sync_engine, open_psa=lambda _: psa).drive(run_id)
+    relay.publish_pending()
+    drain(broker, worker)
+
+    assert status == "AWAITING_APPROVAL"
+    (request,) = receiver.requests
+    assert request.headers["Prism-Event"] == "invoice_sync.awaiting_approval"
+    data = json.loads(request.body)["data"]
+    assert (data["partner_id"], data["run_id"], data["invoice_id"]) == (partner, run_id, invoice)
+    assert data["customers"] == 2
+    assert outbox_of(sync_engine, "invoice_sync.run_finished") == []  # it has not finished
