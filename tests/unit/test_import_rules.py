@@ -27,6 +27,7 @@ PACKAGES = (
     "autotask_sim",
     "connectwise_client",
     "connectwise_sim",
+    "prism_http",
     "prism_tables",
     "prism_psa",
     "prism_graph",

@@ -41,7 +41,7 @@ from .models import (
 )
 from .query import Query
 from .resources import RecordPage
-from .retry import Idempotency, RetryPolicy
+from prism_http.retry import Idempotency, RetryPolicy
 from .zone import DEFAULT_ZONE_PROBE_URL, ZoneCache
 
 __all__ = [

@@ -34,7 +34,7 @@ from .resources import (
     ContractServiceUnits,
     Services,
 )
-from .retry import Idempotency, RetryPolicy
+from prism_http.retry import Idempotency, RetryPolicy
 from .zone import API_VERSION, DEFAULT_ZONE_PROBE_URL, ZoneCache, api_base, rest_root
 
 log = logging.getLogger("autotask_client")

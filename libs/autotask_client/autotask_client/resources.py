@@ -30,7 +30,7 @@ from .models import (
     member,
 )
 from .query import MAX_RECORDS, Filter, Query, query
-from .retry import Idempotency
+from prism_http.retry import Idempotency
 
 if TYPE_CHECKING:
     from .client import AutotaskClient

@@ -34,7 +34,7 @@ from .models import (
     Reference,
 )
 from .resources import Additions, Collection, Writable
-from .retry import NO_RETRIES, Idempotency, RetryPolicy
+from prism_http.retry import NO_RETRIES, Idempotency, RetryPolicy
 
 __all__ = [
     "DEFAULT_CODEBASE",

@@ -30,7 +30,7 @@ from .resources import (
     ProductSubcategories,
     ProductTypes,
 )
-from .retry import Idempotency, RetryPolicy
+from prism_http.retry import Idempotency, RetryPolicy
 
 log = logging.getLogger("connectwise_client")
 

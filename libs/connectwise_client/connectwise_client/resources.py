@@ -19,7 +19,7 @@ from .models import (
     ProductType,
 )
 from .patch import PatchOp, replacing
-from .retry import Idempotency
+from prism_http.retry import Idempotency
 
 if TYPE_CHECKING:
     from .client import ConnectWiseClient, Page

@@ -31,7 +31,7 @@ from autotask_sim import (
     Simulator,
     create_app,
 )
-from autotask_sim.testing import sim_http_client
+from prism_http.testing import sim_http_client
 
 CASSETTES = Path(__file__).resolve().parents[2] / "cassettes" / "autotask"
 PRODUCTION = "https://webservices2.autotask.net"

@@ -33,7 +33,7 @@ from connectwise_sim import (
     Simulator,
     create_app,
 )
-from connectwise_sim.testing import sim_http_client
+from prism_http.testing import sim_http_client
 
 CASSETTES = Path(__file__).resolve().parents[2] / "cassettes" / "connectwise"
 PRODUCTION_HOST = "api-na.myconnectwise.net"

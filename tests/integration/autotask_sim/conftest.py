@@ -17,7 +17,7 @@ from autotask_sim import (
     Simulator,
     create_app,
 )
-from autotask_sim.testing import sim_http_client
+from prism_http.testing import sim_http_client
 
 ROOT = "https://webservices2.autotask.net/ATServicesRest/V1.0/"
 

@@ -14,7 +14,7 @@ from autotask_client import (
     ZoneNotFoundError,
 )
 from autotask_sim import SimConfig, create_app
-from autotask_sim.testing import sim_http_client
+from prism_http.testing import sim_http_client
 
 pytestmark = pytest.mark.integration
 

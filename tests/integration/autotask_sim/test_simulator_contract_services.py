@@ -269,7 +269,7 @@ def test_adjustment_item_id_variants_are_accepted_by_the_client(
 ) -> None:
     from autotask_client import AutotaskClient
     from autotask_sim import SimConfig, create_app
-    from autotask_sim.testing import sim_http_client
+    from prism_http.testing import sim_http_client
 
     app = create_app(
         SimConfig(adjustment_item_id=variant, threshold_latency=False), tmp_path / "v.sqlite3"
@@ -285,7 +285,7 @@ def test_adjustment_item_id_variants_are_accepted_by_the_client(
 def test_a_missing_item_may_be_a_null_item(tmp_path, creds) -> None:
     from autotask_client import AutotaskClient
     from autotask_sim import SimConfig, create_app
-    from autotask_sim.testing import sim_http_client
+    from prism_http.testing import sim_http_client
 
     app = create_app(SimConfig(missing_item="null"), tmp_path / "n.sqlite3")
     with sim_http_client(app) as http:

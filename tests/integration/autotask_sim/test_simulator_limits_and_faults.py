@@ -18,7 +18,7 @@ from autotask_client import (
 from autotask_client import query as q
 from autotask_sim import Fault, SimConfig, create_app, serve_in_thread
 from autotask_sim.seed import RECURRING_CODE_ID
-from autotask_sim.testing import sim_http_client
+from prism_http.testing import sim_http_client
 
 pytestmark = pytest.mark.integration
 

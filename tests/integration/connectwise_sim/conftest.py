@@ -17,7 +17,7 @@ from connectwise_sim import (
     Simulator,
     create_app,
 )
-from connectwise_sim.testing import sim_http_client
+from prism_http.testing import sim_http_client
 
 #: 2026-02-15T09:00:00Z: the simulator's "today" in these tests.
 NOW = 1_771_146_000.0

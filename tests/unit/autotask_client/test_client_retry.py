@@ -16,7 +16,7 @@ from autotask_client import (
     Service,
     ValidationError,
 )
-from autotask_client.retry import MAX_BACKOFF_SECONDS
+from prism_http.retry import MAX_BACKOFF_SECONDS
 
 pytestmark = pytest.mark.unit
 

@@ -1,13 +1,10 @@
 """When and how long to wait before repeating a request.
 
-ConnectWise's Developer Guide asks for exponential backoff with jitter on server errors and
-for the ``Retry-After`` seconds of a 429 to be honoured; client errors are not repeated
-(docs/connectwise.md §7). Only requests that are safe to repeat are: reads, and PATCH/PUT/
-DELETE by id (applying them twice leaves the same state). A create (POST) is never repeated:
-if the answer was lost the record may exist, and the caller must look before writing again.
-
-The same policy as ``autotask_client.retry``; the two clients sit side by side in one layer
-and do not import each other.
+Only requests that are safe to repeat are retried: reads (GET, and POST queries, which
+read), and absolute updates by id (PATCH/PUT/DELETE by id, so applying them twice leaves the
+same state). A create is never repeated: if the answer was lost the record may exist, and the
+caller must look before writing again. Server errors back off exponentially with jitter; a
+429's ``Retry-After`` seconds are honoured (docs/connectwise.md §7).
 """
 
 from __future__ import annotations
@@ -18,16 +15,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 
+#: Attempts after the first one.
 DEFAULT_MAX_RETRIES = 3
+#: First backoff; doubles on each attempt.
 INITIAL_BACKOFF_SECONDS = 0.5
+#: Backoff never grows beyond this.
 MAX_BACKOFF_SECONDS = 8.0
-#: A Retry-After longer than this is not waited out in-process: the error is raised so a
-#: worker can reschedule instead of holding a thread.
+#: A Retry-After longer than this is not waited out in-process; the error is raised so a
+#: worker can reschedule instead of holding a thread for an hour.
 MAX_RETRY_AFTER_SECONDS = 60.0
+#: Share of the delay that is randomised, so workers that failed together do not retry together.
 JITTER_FRACTION = 0.25
 
 
 class Idempotency(Enum):
+    """What repeating a request would do."""
+
     READ = "read"
     ABSOLUTE_UPDATE = "absolute-update"
     CREATE = "create"

@@ -14,7 +14,7 @@ class SimTransport(httpx.BaseTransport):
     """A synchronous httpx transport that runs an ASGI app in this process.
 
     Requests keep their URL (any host), so a client can believe it talks to
-    ``webservices2.autotask.net`` while the simulator answers.
+    a vendor host such as ``webservices2.autotask.net`` while a simulator answers.
     """
 
     def __init__(self, app: ASGIApp) -> None:
