@@ -1,5 +1,7 @@
 """A typed client for the Autotask PSA REST API v1.0 (issue 5)."""
 
+from prism_http.retry import Idempotency, RetryPolicy
+
 from . import query
 from .client import AutotaskClient, Page
 from .credentials import Credentials
@@ -41,7 +43,6 @@ from .models import (
 )
 from .query import Query
 from .resources import RecordPage
-from prism_http.retry import Idempotency, RetryPolicy
 from .zone import DEFAULT_ZONE_PROBE_URL, ZoneCache
 
 __all__ = [

@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from prism_http.retry import Idempotency, RetryPolicy
+
 from .credentials import Credentials
 from .errors import (
     AuthenticationError,
@@ -34,7 +36,6 @@ from .resources import (
     ContractServiceUnits,
     Services,
 )
-from prism_http.retry import Idempotency, RetryPolicy
 from .zone import API_VERSION, DEFAULT_ZONE_PROBE_URL, ZoneCache, api_base, rest_root
 
 log = logging.getLogger("autotask_client")

@@ -12,6 +12,8 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from prism_http.retry import Idempotency
+
 from . import query as q
 from .errors import InvalidResponseError, NotFoundError
 from .models import (
@@ -30,7 +32,6 @@ from .models import (
     member,
 )
 from .query import MAX_RECORDS, Filter, Query, query
-from prism_http.retry import Idempotency
 
 if TYPE_CHECKING:
     from .client import AutotaskClient

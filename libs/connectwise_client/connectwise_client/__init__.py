@@ -1,5 +1,7 @@
 """A typed client for the ConnectWise PSA (Manage) REST API, ``apis/3.0`` (issue 17)."""
 
+from prism_http.retry import NO_RETRIES, Idempotency, RetryPolicy
+
 from . import conditions, patch
 from .client import DEFAULT_CODEBASE, DEFAULT_SITE, MAX_PAGE_SIZE, ConnectWiseClient, Page
 from .conditions import Condition
@@ -34,7 +36,6 @@ from .models import (
     Reference,
 )
 from .resources import Additions, Collection, Writable
-from prism_http.retry import NO_RETRIES, Idempotency, RetryPolicy
 
 __all__ = [
     "DEFAULT_CODEBASE",

@@ -10,6 +10,8 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
+from prism_http.retry import Idempotency, RetryPolicy
+
 from .conditions import Condition
 from .credentials import Credentials
 from .errors import (
@@ -30,7 +32,6 @@ from .resources import (
     ProductSubcategories,
     ProductTypes,
 )
-from prism_http.retry import Idempotency, RetryPolicy
 
 log = logging.getLogger("connectwise_client")
 

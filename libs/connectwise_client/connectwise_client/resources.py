@@ -6,6 +6,8 @@ import builtins
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from prism_http.retry import Idempotency
+
 from .conditions import Condition, eq
 from .errors import InvalidResponseError
 from .models import (
@@ -19,7 +21,6 @@ from .models import (
     ProductType,
 )
 from .patch import PatchOp, replacing
-from prism_http.retry import Idempotency
 
 if TYPE_CHECKING:
     from .client import ConnectWiseClient, Page

@@ -11,16 +11,13 @@ Each test has its own cassette, named after it, so no test depends on another's 
 
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import vcr
-from vcr.request import Request as VcrRequest
 
 from autotask_client import AutotaskClient, Credentials, RetryPolicy
 from autotask_sim import (
@@ -32,6 +29,7 @@ from autotask_sim import (
     create_app,
 )
 from prism_http.testing import sim_http_client
+from tests.support.cassettes import Recording, make_vcr
 
 CASSETTES = Path(__file__).resolve().parents[2] / "cassettes" / "autotask"
 PRODUCTION = "https://webservices2.autotask.net"
@@ -55,79 +53,10 @@ def secrets() -> list[str]:
     return sorted(v for v in values if v)
 
 
-def _scrub_text(text: str) -> str:
-    for value in secrets():
-        text = text.replace(value, "<SCRUBBED>")
-    return text
-
-
-def scrub_request(request: VcrRequest) -> VcrRequest:
-    if request.body:
-        body = request.body.decode() if isinstance(request.body, bytes) else request.body
-        request.body = _scrub_text(body).encode()
-    request.uri = _scrub_text(request.uri)
-    return request
-
-
-def scrub_response(response: dict[str, Any]) -> dict[str, Any]:
-    body = response.get("content")
-    if isinstance(body, str):
-        response["content"] = _scrub_text(body)
-    return response
-
-
-def json_body(r1: VcrRequest, r2: VcrRequest) -> None:
-    """POSTs match on their body, compared as JSON so key order does not matter."""
-
-    def parsed(r: VcrRequest) -> Any:
-        if not r.body:
-            return None
-        try:
-            return json.loads(r.body)
-        except ValueError:
-            return r.body
-
-    assert parsed(r1) == parsed(r2), "bodies differ"
-
-
-def make_vcr() -> vcr.VCR:
-    v = vcr.VCR(
-        cassette_library_dir=str(CASSETTES),
-        record_mode=RECORD_MODE,
-        match_on=["method", "scheme", "host", "port", "path", "query", "json_body"],
-        filter_headers=list(PLACEHOLDERS.items()),
-        filter_query_parameters=[("user", "<USERNAME>")],
-        before_record_request=scrub_request,
-        before_record_response=scrub_response,
-        decode_compressed_response=True,
-    )
-    v.register_matcher("json_body", json_body)
-    return v
-
-
-class Recording:
-    """The client under test, and the simulator behind it while recording."""
-
-    def __init__(self, client_factory: Callable[..., AutotaskClient], sim: Simulator | None):
-        self._factory = client_factory
-        self.sim = sim
-        self.client = client_factory()
-
-    @property
-    def recording(self) -> bool:
-        return self.sim is not None
-
-    def backdoor(self, action: Callable[[Simulator], Any]) -> None:
-        """Change the simulator's state (a UI user's action); a no-op on replay."""
-        if self.sim is not None:
-            action(self.sim)
-
-    def client_as(self, **changes: Any) -> AutotaskClient:
-        return self._factory(**changes)
-
-
 @pytest.fixture
-def recorded(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Recording]:
+def recorded(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[Recording[AutotaskClient, Simulator]]:
     cassette = f"{request.node.name}.yaml"
     sim: Simulator | None = None
     if RECORD_MODE == "none":
@@ -155,7 +84,14 @@ def recorded(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Recordi
             Credentials(**(fields | changes)), http=http, retry=RetryPolicy(sleep=lambda s: None)
         )
 
-    with make_vcr().use_cassette(cassette, allow_playback_repeats=False):
+    cassettes = make_vcr(
+        CASSETTES,
+        RECORD_MODE,
+        placeholders=PLACEHOLDERS,
+        secrets=secrets,
+        filter_query_parameters=[("user", "<USERNAME>")],
+    )
+    with cassettes.use_cassette(cassette, allow_playback_repeats=False):
         yield Recording(factory, sim)
     http.close()
     if sim is not None:
