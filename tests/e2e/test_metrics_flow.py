@@ -61,7 +61,7 @@ async def test_a_product_sync_shows_in_the_run_worker_and_autotask_metrics(
 
     after = (await api.http.get("/metrics")).text
     new_runs = Counter(await product_runs(api, tenants.a.admin, program)) - runs_before
-    assert new_runs["SUCCESS"] >= 1
+    assert new_runs["SUCCESS"] >= 1, new_runs
     for status, count in new_runs.items():
         run = {"kind": "product", "status": status}
         moved = value(after, "prism_sync_runs_total", **run) - value(

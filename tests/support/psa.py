@@ -4,6 +4,7 @@ catalogue, connection and settings written straight to the shared database."""
 from __future__ import annotations
 
 import calendar
+import random
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -32,6 +33,7 @@ from prism_tables.catalogue import Product, ProductPrice, Program
 from prism_tables.organisations import Organisation
 from prism_tables.sync.connections import ProgramSyncSettings, PsaConnection
 
+_random = random.SystemRandom()
 TEST_SECRET_KEY = "test-secret-key-for-psa-credentials-0123456789"
 RECURRING_CODE_ID = 29682801  # autotask_sim.seed
 VENDOR_COMPANY_ID = 174
@@ -40,7 +42,12 @@ VENDOR_COMPANY_ID = 174
 @contextmanager
 def serve_simulator(tmp_path: Path, **config: Any) -> Iterator[SimHandle]:
     """A fresh Autotask simulator on a free loopback port (no threshold latency: tests stay
-    fast), with `config` for the variants it plays (e.g. `unit_row_end`)."""
+    fast), with `config` for the variants it plays (e.g. `unit_row_end`).
+
+    Each one is a database of its own (its own zone `ci`), as two partners' Autotask
+    instances are: the request budget the workers count per database in Redis (N3) is then
+    never shared between tests, nor between test runs on one Redis within the hour."""
+    config.setdefault("ci", _random.randrange(3_000_000, 10_000_000))
     handle = serve_in_thread(
         "127.0.0.1",
         0,
