@@ -1,0 +1,699 @@
+"""The ConnectWise PSA adapter behind `PsaPort`, `ContractPort` and `PsaDirectory` (issue 17).
+
+What Prism calls a service is a catalog item, a contract is an agreement, and a contract
+service is a product's additions on an agreement; docs/connectwise.md, "The adapter", gives
+the mapping and the decisions. Every call goes through `connectwise_client`; its errors
+become the port's `PsaError` tree with messages naming ConnectWise's screens (S6).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from itertools import islice
+
+from connectwise_client import (
+    Addition,
+    Agreement,
+    AuthenticationError,
+    CatalogItem,
+    CompanyNotFoundError,
+    ConnectWiseClient,
+    ConnectWiseError,
+    DuplicateError,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    Reference,
+    ServerError,
+    TransportError,
+    ValidationError,
+)
+from connectwise_client import conditions as c
+from prism_domain.sync import ConnectionProblem
+from prism_psa.port import (
+    PICKER_PAGE,
+    Choice,
+    ChoicePage,
+    ConnectionCheckFailed,
+    ErrorCode,
+    FieldLimits,
+    NewAdjustment,
+    NewService,
+    PsaContract,
+    PsaContractRule,
+    PsaContractService,
+    PsaError,
+    PsaNameClash,
+    PsaRuleError,
+    PsaService,
+    PsaUnauthorized,
+    PsaUnavailable,
+    UnitRow,
+)
+
+#: A catalog item's `description` (60 in the published 2020+ model) and its
+#: `customerDescription` (6,000): constant, so a sync spends no call to learn them.
+CONNECTWISE_LIMITS = FieldLimits(description=60, invoice_description=6000)
+#: Ids per `in (...)` list, and the most characters of names in one: the Developer Guide
+#: asks to keep a URL under about 2,000 characters.
+IDS_PER_QUERY = 100
+NAME_CHARS_PER_QUERY = 1200
+#: How Prism's additions bill: the customer pays for them.
+BILLABLE = "Billable"
+ADDITION_FIELDS = [
+    "id",
+    "product",
+    "quantity",
+    "unitPrice",
+    "unitCost",
+    "effectiveDate",
+    "cancelledDate",
+    "agreementId",
+]
+
+UNAUTHORIZED_MESSAGE = (
+    "ConnectWise refused the API member's keys. Check the company id, public key and "
+    "private key on the Connections screen, and that the API member still exists in "
+    "ConnectWise (System > Members > API Members) with those keys."
+)
+CLIENT_ID_MESSAGE = (
+    "ConnectWise refused Prism's integration (clientId). Contact the Prism operations team."
+)
+UNKNOWN_COMPANY_MESSAGE = (
+    "ConnectWise does not know this company id: check the company id (the one typed on "
+    "ConnectWise's login screen) and the site on the Connections screen."
+)
+SECURITY_MESSAGE = (
+    "ConnectWise refused the request: the API member's security role does not allow it. "
+    "Give the API member's role the rights described in the setup guide (System > Security "
+    "Roles: Finance > Agreements with Add-Level and Edit-Level; Procurement > Product "
+    "Catalog with Add-Level and Edit-Level)."
+)
+CONTRACT_DATES_MESSAGE = (
+    "ConnectWise: {error} Prism can only add products to an agreement on days it is in "
+    "force. Review the agreement's start and end dates in ConnectWise (Finance > "
+    "Agreements), or map the customer to an agreement that covers the invoice period."
+)
+CONTRACT_UNUSABLE_MESSAGE = (
+    "ConnectWise: {error} Prism can only operate with active, prorating ConnectWise "
+    "agreements. Review the agreement in ConnectWise (Finance > Agreements), or map the "
+    "customer to an active agreement."
+)
+BILLED_MESSAGE = (
+    "ConnectWise: {error} The agreement has already been invoiced for that period, and "
+    "ConnectWise keeps invoiced additions as they were. Reverse the agreement's invoice in "
+    "ConnectWise (Finance > Invoices) if that period must change, then sync again."
+)
+BELOW_ZERO_MESSAGE = (
+    "The agreement's additions for this product in ConnectWise hold fewer units from {day} "
+    "than the change removes. Review the product's additions on the agreement in "
+    "ConnectWise (Finance > Agreements, Additions tab), then sync again."
+)
+UNEXPECTED_MESSAGE = (
+    "An unexpected error occurred ({detail}). Please contact the Prism operations team."
+)
+
+
+def _money(value: Decimal | None) -> Decimal | None:
+    return Decimal(str(value)) if value is not None else None
+
+
+def _service(raw: CatalogItem) -> PsaService:
+    return PsaService(
+        id=int(raw.id or 0),
+        name=raw.identifier or "",
+        unit_price=_money(raw.price),
+        unit_cost=_money(raw.cost),
+        active=raw.inactive_flag is not True,
+        description=raw.description,
+        invoice_description=raw.customer_description,
+    )
+
+
+def _field_error(exc: ConnectWiseError, field: str) -> bool:
+    return any(f.lower().startswith(field.lower()) for f in exc.fields())
+
+
+@contextmanager
+def translated() -> Iterator[None]:
+    """ConnectWise's errors as the port's; messages never include credentials."""
+    try:
+        yield
+    except CompanyNotFoundError as exc:
+        raise PsaUnauthorized(UNKNOWN_COMPANY_MESSAGE, ConnectionProblem.UNKNOWN_USER) from exc
+    except AuthenticationError as exc:
+        if "clientid" in exc.message.lower():
+            raise PsaUnauthorized(
+                CLIENT_ID_MESSAGE, ConnectionProblem.INVALID_INTEGRATION_CODE
+            ) from exc
+        raise PsaUnauthorized(UNAUTHORIZED_MESSAGE, ConnectionProblem.WRONG_SECRET) from exc
+    except PermissionDeniedError as exc:
+        raise PsaUnauthorized(SECURITY_MESSAGE, ConnectionProblem.PERMISSION_DENIED) from exc
+    except DuplicateError as exc:
+        raise PsaNameClash(exc.message) from exc
+    except ValidationError as exc:
+        raise PsaRuleError(f"ConnectWise: {exc.message}") from exc
+    except (RateLimitError, TransportError, ServerError) as exc:
+        raise PsaUnavailable(f"ConnectWise is unavailable ({type(exc).__name__}).") from exc
+    except ConnectWiseError as exc:
+        raise PsaError(UNEXPECTED_MESSAGE.format(detail=type(exc).__name__)) from exc
+
+
+@contextmanager
+def agreement_rules() -> Iterator[None]:
+    """An addition refused by its agreement: its dates, its status, or billed history."""
+    try:
+        yield
+    except NotFoundError as exc:
+        raise PsaContractRule(
+            CONTRACT_UNUSABLE_MESSAGE.format(error=exc.message), ErrorCode.CONTRACT_NOT_USABLE
+        ) from exc
+    except ValidationError as exc:
+        text = exc.message.lower()
+        if "billed" in text or "invoiced" in text:
+            raise PsaRuleError(BILLED_MESSAGE.format(error=exc.message)) from exc
+        if _field_error(exc, "effectiveDate") or "agreement" in text:
+            raise PsaContractRule(
+                CONTRACT_DATES_MESSAGE.format(error=exc.message), ErrorCode.DATE_OUTSIDE_CONTRACT
+            ) from exc
+        if _field_error(exc, "product"):
+            raise PsaRuleError(
+                f"ConnectWise: {exc.message} Check that the product is active in ConnectWise "
+                "(Procurement > Product Catalog)."
+            ) from exc
+        raise
+
+
+def _chunks(values: Sequence[int], size: int = IDS_PER_QUERY) -> Iterator[list[int]]:
+    for i in range(0, len(values), size):
+        yield list(values[i : i + size])
+
+
+def _name_chunks(names: Sequence[str]) -> Iterator[list[str]]:
+    chunk: list[str] = []
+    length = 0
+    for name in names:
+        if chunk and length + len(name) > NAME_CHARS_PER_QUERY:
+            yield chunk
+            chunk, length = [], 0
+        chunk.append(name)
+        length += len(name) + 4
+    if chunk:
+        yield chunk
+
+
+@dataclass(frozen=True, slots=True)
+class _Line:
+    """One addition as the timeline needs it: in effect from `start` to the day before
+    `stop` (None: runs on)."""
+
+    id: int
+    product_id: int
+    quantity: int
+    start: date
+    stop: date | None
+    unit_price: Decimal | None
+    unit_cost: Decimal | None
+
+    def covers(self, day: date) -> bool:
+        return self.start <= day and (self.stop is None or day < self.stop)
+
+
+def _line(raw: Addition) -> _Line | None:
+    if raw.id is None or raw.product is None or raw.product.id is None:
+        return None
+    if raw.effective_date is None:
+        return None
+    return _Line(
+        id=int(raw.id),
+        product_id=int(raw.product.id),
+        quantity=int(raw.quantity or 0),
+        start=raw.effective_date,
+        stop=raw.cancelled_date,
+        unit_price=_money(raw.unit_price),
+        unit_cost=_money(raw.unit_cost),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Segment:
+    start: date
+    #: The last day (inclusive); None: runs on.
+    end: date | None
+    units: int
+    unit_price: Decimal | None
+    unit_cost: Decimal | None
+
+
+def merged(lines: Iterable[_Line], since: date | None = None) -> list[_Segment]:
+    """The product's units day by day (from `since`), as contiguous segments: on each day
+    the quantities of the additions in effect add up; price and cost are those of the
+    latest addition in effect. Days without units are left out."""
+    lines = [ln for ln in lines if ln.stop is None or ln.stop > ln.start]
+    if since is not None:
+        lines = [ln for ln in lines if ln.stop is None or ln.stop > since]
+    bounds = {ln.start for ln in lines} | {ln.stop for ln in lines if ln.stop is not None}
+    if since is not None:
+        bounds = {b for b in bounds if b > since} | {since}
+    days = sorted(bounds)
+    out: list[_Segment] = []
+    for i, first in enumerate(days):
+        nxt = days[i + 1] if i + 1 < len(days) else None
+        live = [ln for ln in lines if ln.covers(first)]
+        units = sum(ln.quantity for ln in live)
+        if not live or units == 0:
+            continue
+        latest = max((ln for ln in live if ln.quantity), key=lambda ln: (ln.start, ln.id))
+        end = nxt - timedelta(days=1) if nxt is not None else None
+        segment = _Segment(first, end, units, latest.unit_price, latest.unit_cost)
+        last = out[-1] if out else None
+        if (
+            last is not None
+            and last.end is not None
+            and last.end + timedelta(days=1) == first
+            and (last.units, last.unit_price, last.unit_cost)
+            == (units, latest.unit_price, latest.unit_cost)
+        ):
+            out[-1] = _Segment(last.start, end, units, last.unit_price, last.unit_cost)
+        else:
+            out.append(segment)
+    return out
+
+
+class ConnectWisePsa:
+    """`PsaPort`, `ContractPort` and `PsaDirectory` on one ConnectWise API member."""
+
+    def __init__(self, client: ConnectWiseClient) -> None:
+        self.client = client
+        self._product_type: int | None = None
+
+    # -- PsaPort ---------------------------------------------------------------------------
+
+    def limits(self) -> FieldLimits:
+        return CONNECTWISE_LIMITS
+
+    def services_by_id(self, ids: Iterable[int]) -> dict[int, PsaService]:
+        wanted = sorted({int(i) for i in ids})
+        out: dict[int, PsaService] = {}
+        with translated():
+            for chunk in _chunks(wanted):
+                for raw in self.client.catalog.list(c.in_("id", chunk)):
+                    service = _service(raw)
+                    out[service.id] = service
+        return out
+
+    def services_by_name(self, names: Iterable[str]) -> dict[str, PsaService]:
+        """A service's name is its catalog item's identifier (unique case-insensitively)."""
+        wanted = sorted({n for n in names if n})
+        out: dict[str, PsaService] = {}
+        with translated():
+            for chunk in _name_chunks(wanted):
+                for raw in self.client.catalog.list(c.in_("identifier", chunk)):
+                    service = _service(raw)
+                    out[service.name.strip().casefold()] = service
+        return out
+
+    def _first_product_type(self) -> int:
+        """The active product type with the lowest id: ConnectWise asks for a type on every
+        catalog item, and Prism's sync has none of its own to give."""
+        if self._product_type is None:
+            found = next(
+                iter(self.client.product_types.list(c.eq("inactiveFlag", False), fields=["id"])),
+                None,
+            )
+            if found is None or found.id is None:
+                raise PsaRuleError(
+                    "ConnectWise has no active product type, which every catalog item needs: "
+                    "add one in ConnectWise (System > Setup Tables > Product Type)."
+                )
+            self._product_type = int(found.id)
+        return self._product_type
+
+    def create_service(self, new: NewService) -> int:
+        """A catalog item: the name as its identifier, in the subcategory chosen as the
+        billing code, of the first active product type. The vendor is not sent: a catalog
+        item's vendor is a company reference Prism's settings do not pick for ConnectWise."""
+        with translated():
+            made = self.client.catalog.create(
+                CatalogItem(
+                    identifier=new.name,
+                    description=new.description,
+                    customer_description=new.invoice_description,
+                    subcategory=Reference.to(new.billing_code_id),
+                    type=Reference.to(self._first_product_type()),
+                    price=new.unit_price,
+                    cost=new.unit_cost,
+                    recurring_flag=True,
+                    inactive_flag=False,
+                )
+            )
+            return int(made.id or 0)
+
+    def update_service_prices(self, id: int, unit_price: Decimal, unit_cost: Decimal) -> None:
+        with translated():
+            self.client.catalog.patch(id, CatalogItem(price=unit_price, cost=unit_cost))
+
+    # -- ContractPort (invoice sync) -------------------------------------------------------
+
+    def contracts_by_id(self, ids: Iterable[int]) -> dict[int, PsaContract]:
+        wanted = sorted({int(i) for i in ids})
+        out: dict[int, PsaContract] = {}
+        with translated():
+            for chunk in _chunks(wanted):
+                for raw in self.client.agreements.list(c.in_("id", chunk)):
+                    contract = _contract(raw)
+                    out[contract.id] = contract
+        return out
+
+    def _lines(self, agreement_id: int, product_id: int | None = None) -> list[_Line]:
+        """The agreement's additions (of one product), every page; none if it is gone."""
+        where = c.eq("product/id", product_id) if product_id is not None else None
+        try:
+            found = self.client.agreements.additions(agreement_id).list(
+                where, fields=ADDITION_FIELDS
+            )
+            return [ln for ln in (_line(a) for a in found) if ln is not None]
+        except NotFoundError:
+            return []
+
+    def _by_product(self, contract_ids: Iterable[int]) -> dict[tuple[int, int], list[_Line]]:
+        """Additions per (agreement, product): one paged read per agreement, since
+        ConnectWise lists additions under their agreement only."""
+        out: dict[tuple[int, int], list[_Line]] = defaultdict(list)
+        for agreement in sorted({int(i) for i in contract_ids}):
+            for ln in self._lines(agreement):
+                out[(agreement, ln.product_id)].append(ln)
+        return out
+
+    def contract_services(self, contract_ids: Iterable[int]) -> list[PsaContractService]:
+        """One per product on each agreement; its id is the product's first addition's."""
+        with translated():
+            grouped = self._by_product(contract_ids)
+        return [
+            PsaContractService(min(ln.id for ln in lines), agreement, product)
+            for (agreement, product), lines in sorted(grouped.items())
+        ]
+
+    def unit_rows(self, contract_ids: Iterable[int], start: date, end: date) -> list[UnitRow]:
+        """The merged timeline of each product on each agreement, overlapping [start, end];
+        a segment that runs on (no cancelled date) is reported up to `end`."""
+        with translated():
+            grouped = self._by_product(contract_ids)
+        rows: list[UnitRow] = []
+        for (agreement, product), lines in sorted(grouped.items()):
+            cs_id = min(ln.id for ln in lines)
+            for seg in merged(lines):
+                last = seg.end if seg.end is not None else max(end, seg.start)
+                if seg.start <= end and last >= start:
+                    rows.append(
+                        UnitRow(
+                            contract_service_id=cs_id,
+                            contract_id=agreement,
+                            service_id=product,
+                            start=seg.start,
+                            end=last,
+                            units=seg.units,
+                            unit_price=seg.unit_price,
+                            unit_cost=seg.unit_cost,
+                        )
+                    )
+        return rows
+
+    def create_contract_service(
+        self, contract_id: int, service_id: int, unit_price: Decimal, unit_cost: Decimal
+    ) -> int:
+        """The product's first addition if it has one; else a 0-quantity addition from the
+        agreement's start (it bills nothing), whose id then names the contract service."""
+        with translated():
+            lines = self._lines(contract_id, service_id)
+            if lines:
+                return min(ln.id for ln in lines)
+            with agreement_rules():
+                agreement = self.client.agreements.get(contract_id)
+                return self._add(
+                    contract_id,
+                    service_id,
+                    0,
+                    agreement.start_date or date.today(),
+                    None,
+                    unit_price,
+                    unit_cost,
+                )
+
+    def _add(
+        self,
+        agreement_id: int,
+        product_id: int,
+        quantity: int,
+        start: date,
+        stop: date | None,
+        unit_price: Decimal,
+        unit_cost: Decimal,
+    ) -> int:
+        record = Addition(
+            product=Reference.to(product_id),
+            quantity=Decimal(quantity),
+            unit_price=unit_price,
+            unit_cost=unit_cost,
+            bill_customer=BILLABLE,
+            effective_date=start,
+        )
+        if stop is not None:
+            record.cancelled_date = stop
+        made = self.client.agreements.additions(agreement_id).create(record)
+        return int(made.id or 0)
+
+    def create_adjustment(self, new: NewAdjustment) -> int | None:
+        """An increase is a new addition from the effective day. A decrease cancels the
+        additions in effect on or after that day (from that day) and adds back what remains,
+        day by day: ConnectWise keeps an invoiced addition as it was, so nothing before the
+        effective day changes. Answers the first new addition's id (None: nothing remains).
+
+        Several writes for a decrease; on `PsaUnavailable` part of them may be done, and the
+        merged timeline read back shows exactly how far (the sync re-reads before writing).
+        """
+        day = new.effective
+        with translated(), agreement_rules():
+            if new.unit_change > 0:
+                return self._add(
+                    new.contract_id,
+                    new.service_id,
+                    new.unit_change,
+                    day,
+                    None,
+                    new.unit_price,
+                    new.unit_cost,
+                )
+            if new.unit_change == 0:
+                return None
+            lines = self._lines(new.contract_id, new.service_id)
+            touched = [ln for ln in lines if ln.stop is None or ln.stop > max(day, ln.start)]
+            remaining = [
+                _Segment(s.start, s.end, s.units + new.unit_change, s.unit_price, s.unit_cost)
+                for s in merged(touched, since=day)
+            ]
+            if not remaining or remaining[0].start > day or any(s.units < 0 for s in remaining):
+                raise PsaRuleError(BELOW_ZERO_MESSAGE.format(day=day.isoformat()))
+            additions = self.client.agreements.additions(new.contract_id)
+            for ln in touched:
+                # From the effective day on; an addition starting later never takes effect.
+                additions.patch(ln.id, Addition(cancelled_date=max(day, ln.start)))
+            first: int | None = None
+            for seg in remaining:
+                if seg.units == 0:
+                    continue
+                stop = seg.end + timedelta(days=1) if seg.end is not None else None
+                made = self._add(
+                    new.contract_id,
+                    new.service_id,
+                    seg.units,
+                    seg.start,
+                    stop,
+                    new.unit_price,
+                    new.unit_cost,
+                )
+                first = made if first is None else first
+            return first
+
+    def close(self) -> None:
+        self.client.close()
+
+    # -- PsaDirectory ----------------------------------------------------------------------
+
+    def check(self) -> str:
+        """The company's codebase (companyinfo), then the keys and clientId (system/info)."""
+        try:
+            self.client.company_info()
+            self.client.test_connection()
+        except CompanyNotFoundError as exc:
+            raise ConnectionCheckFailed(ConnectionProblem.UNKNOWN_USER) from exc
+        except AuthenticationError as exc:
+            if "clientid" in exc.message.lower():
+                raise ConnectionCheckFailed(ConnectionProblem.INVALID_INTEGRATION_CODE) from exc
+            raise ConnectionCheckFailed(ConnectionProblem.WRONG_SECRET) from exc
+        except PermissionDeniedError as exc:
+            raise ConnectionCheckFailed(ConnectionProblem.PERMISSION_DENIED) from exc
+        except (TransportError, RateLimitError, ServerError) as exc:
+            raise ConnectionCheckFailed(ConnectionProblem.UNREACHABLE) from exc
+        except ConnectWiseError as exc:
+            raise ConnectionCheckFailed(ConnectionProblem.UNEXPECTED) from exc
+        return self.client.base_url()
+
+    def recurring_billing_codes(self) -> list[Choice]:
+        """Active product subcategories: the billing code a new catalog item goes under."""
+        with translated():
+            found = self.client.product_subcategories.list(c.eq("inactiveFlag", False))
+            return sorted(
+                (
+                    Choice(int(s.id or 0), s.name or "", s.category.name if s.category else None)
+                    for s in found
+                ),
+                key=lambda ch: ch.name.casefold(),
+            )
+
+    @staticmethod
+    def _company_filter(search: str | None) -> c.Condition:
+        """Companies not deleted. `vendors_only` cannot narrow them: a company's types are a
+        list the conditions language does not reach (docs/connectwise.md, "The adapter")."""
+        where = c.eq("deletedFlag", False)
+        if search and search.strip():
+            where = where & c.contains("name", search.strip())
+        return where
+
+    def _page(
+        self, path: str, where: c.Condition, first: int, after: int | None, *, fields: list[str]
+    ) -> tuple[list[dict[str, object]], bool]:
+        """`first` records after id `after` and whether more match: one request of
+        forward-only paging (one record more than asked, to know)."""
+        size = max(1, min(first, 999))
+        found = list(
+            islice(
+                self.client.iterate(
+                    path, conditions=where, fields=fields, page_size=size + 1, after_id=after
+                ),
+                size + 1,
+            )
+        )
+        return found[:size], len(found) > size
+
+    def companies(
+        self,
+        search: str | None,
+        *,
+        vendors_only: bool = False,
+        first: int = PICKER_PAGE,
+        after: int | None = None,
+    ) -> ChoicePage:
+        with translated():
+            items, more = self._page(
+                "company/companies",
+                self._company_filter(search),
+                first,
+                after,
+                fields=["id", "name", "identifier"],
+            )
+        return ChoicePage(
+            [
+                Choice(int(str(i["id"])), str(i.get("name") or ""), _text(i, "identifier"))
+                for i in items
+            ],
+            more,
+        )
+
+    def count_companies(self, search: str | None, *, vendors_only: bool = False) -> int:
+        with translated():
+            return self.client.companies.count(self._company_filter(search))
+
+    @staticmethod
+    def _agreement_filter(company_id: int | None, search: str | None, today: date) -> c.Condition:
+        """Agreements invoices can sync to (S4): not cancelled, prorating, with a billing
+        cycle, and in force on `today` (the partner's)."""
+        where = (
+            c.eq("cancelledFlag", False)
+            & c.eq("prorateFlag", True)
+            & c.ne("billingCycle/id", None)
+            & c.le("startDate", today)
+            & (c.ge("endDate", today) | c.eq("endDate", None) | c.eq("noEndingDateFlag", True))
+        )
+        if company_id is not None:
+            where = where & c.eq("company/id", int(company_id))
+        if search and search.strip():
+            where = where & c.contains("name", search.strip())
+        return where
+
+    def recurring_contracts(
+        self,
+        company_id: int | None,
+        search: str | None,
+        *,
+        today: date,
+        first: int = PICKER_PAGE,
+        after: int | None = None,
+    ) -> ChoicePage:
+        with translated():
+            items, more = self._page(
+                "finance/agreements",
+                self._agreement_filter(company_id, search, today),
+                first,
+                after,
+                fields=["id", "name", "company"],
+            )
+        choices = []
+        for i in items:
+            company = i.get("company")
+            detail = company.get("name") if isinstance(company, dict) else None
+            choices.append(
+                Choice(int(str(i["id"])), str(i.get("name") or ""), str(detail) if detail else None)
+            )
+        return ChoicePage(choices, more)
+
+    def count_recurring_contracts(
+        self, company_id: int | None, search: str | None, *, today: date
+    ) -> int:
+        with translated():
+            return self.client.agreements.count(self._agreement_filter(company_id, search, today))
+
+    def company(self, id: int) -> Choice | None:
+        with translated():
+            try:
+                raw = self.client.companies.get(id)
+            except NotFoundError:
+                return None
+            if raw.deleted_flag:
+                return None
+            return Choice(int(raw.id or 0), raw.name or "", raw.identifier)
+
+    def service(self, id: int) -> PsaService | None:
+        with translated():
+            try:
+                return _service(self.client.catalog.get(id))
+            except NotFoundError:
+                return None
+
+
+def _text(item: dict[str, object], key: str) -> str | None:
+    value = item.get(key)
+    return str(value) if value is not None else None
+
+
+def _contract(raw: Agreement) -> PsaContract:
+    """Active: not cancelled. Recurring: it bills on a cycle and prorates additions, which
+    the invoice sync relies on. It ends on its end date (none without one) or, once
+    cancelled on a date, the day before it."""
+    cancelled = bool(raw.cancelled_flag) or (raw.agreement_status or "").lower() == "cancelled"
+    end = None if raw.no_ending_date_flag else raw.end_date
+    if raw.date_cancelled is not None:
+        stop = raw.date_cancelled - timedelta(days=1)
+        end = stop if end is None else min(end, stop)
+    return PsaContract(
+        id=int(raw.id or 0),
+        active=not cancelled,
+        recurring=bool(raw.prorate_flag) and raw.billing_cycle is not None,
+        start=raw.start_date,
+        end=end,
+    )
