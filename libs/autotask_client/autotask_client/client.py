@@ -3,21 +3,22 @@
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable, Iterator
-from contextlib import nullcontext
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
+from prism_http.attempts import Outgoing, Vendor, send_with_retries
+from prism_http.attempts import RequestObserver as RequestObserver  # still importable here
+from prism_http.errors import ApiError
 from prism_http.retry import Idempotency, RetryPolicy
 
 from .credentials import Credentials
 from .errors import (
     AuthenticationError,
-    AutotaskError,
     InvalidResponseError,
     RequestTimeoutError,
     TransportError,
@@ -43,11 +44,14 @@ log = logging.getLogger("autotask_client")
 DEFAULT_TIMEOUT_SECONDS = 30.0
 USER_AGENT = "prism-autotask-client/0.1"
 
-
-#: Told of every HTTP request sent: ``(endpoint, outcome, seconds)``, where the outcome is
-#: the HTTP status (``"200"``, ``"429"``), ``"timeout"`` or ``"error"`` (no answer); e.g. to
-#: count requests in metrics. Never given the URL or anything from the credentials.
-RequestObserver = Callable[[str, str, float], None]
+_VENDOR = Vendor(
+    "autotask",
+    log,
+    classify=error_from_response,
+    timed_out=RequestTimeoutError,
+    unanswered=TransportError,
+    invalid=InvalidResponseError,
+)
 
 
 class Page:
@@ -211,73 +215,46 @@ class AutotaskClient:
         rezone: bool = True,
     ) -> Any:
         method = method.upper()
-        attempt = 0
         rezoned = not rezone or self._fixed_base is not None
-        while True:
-            url = self._url(path)
-            shown = urlsplit(url).path
+
+        def prepare() -> Outgoing:
+            # The URL is made again for each attempt: a zone asked for again moves it.
             headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
             if authenticate:
                 headers |= self.credentials.headers(write=method != "GET")
-            error: AutotaskError
-            try:
-                # Zone and version lookups are unauthenticated and outside the thread
-                # limit (DOC ThreadLimiting.htm); they do not take a slot.
-                slot = self.limiter.acquire(endpoint) if authenticate else nullcontext()
-                with slot:
-                    started = time.perf_counter()
-                    try:
-                        response = self._http.request(
-                            method, url, json=json, params=params, headers=headers
-                        )
-                    except httpx.TimeoutException:
-                        self._observed(endpoint, "timeout", started)
-                        raise
-                    except httpx.TransportError:
-                        self._observed(endpoint, "error", started)
-                        raise
-                    self._observed(endpoint, str(response.status_code), started)
-            except httpx.TimeoutException as exc:
-                error = RequestTimeoutError(
-                    f"no answer in time ({type(exc).__name__})", method=method, path=shown
-                )
-            # The httpx exception is not chained: its text can carry the zone lookup's
-            # ``user=`` and we keep credentials out of everything raised.
-            except httpx.TransportError as exc:
-                error = TransportError(
-                    self.credentials.scrub(f"{type(exc).__name__}: {exc}"),
-                    method=method,
-                    path=shown,
-                )
-            else:
-                log.debug("autotask %s %s -> %s", method, shown, response.status_code)
-                if response.is_success:
-                    return _decode(response, method, shown)
-                error = error_from_response(response, method=method, path=shown)
-                if (
-                    isinstance(error, AuthenticationError)
-                    and not isinstance(error, UserDisabledError)
-                    and not rezoned
-                ):
-                    # The user's zone may have moved; ask again once before giving up.
-                    # A 401 is refused before anything runs, so even a create may repeat.
-                    # Not when Autotask named the user locked or inactive: the zone is right.
-                    rezoned = True
-                    self.zone_cache.invalidate(self.credentials.username)
-                    continue
+            return Outgoing(method, self._url(path), headers, json=json, params=params)
 
-            attempt += 1
-            if not (error.retryable and idempotency.retryable) or attempt > self.retry.max_retries:
-                raise error
-            delay = self.retry.delay(attempt, getattr(error, "retry_after", None))
-            if delay is None:
-                raise error
-            log.info("autotask %s %s: %s; retry %d in %.2fs", method, shown, error, attempt, delay)
-            self.retry.sleep(delay)
+        def slot() -> AbstractContextManager[object]:
+            # Zone and version lookups are unauthenticated and outside the thread limit
+            # (DOC ThreadLimiting.htm); they do not take a slot.
+            return self.limiter.acquire(endpoint) if authenticate else nullcontext()
 
-    def _observed(self, endpoint: str, outcome: str, started: float) -> None:
-        if self.observe is not None:
-            self.observe(endpoint, outcome, time.perf_counter() - started)
+        def rezone_once(error: ApiError) -> bool:
+            # The user's zone may have moved; ask again once before giving up. A 401 is
+            # refused before anything runs, so even a create may repeat. Not when Autotask
+            # named the user locked or inactive: the zone is right.
+            nonlocal rezoned
+            if rezoned or not isinstance(error, AuthenticationError):
+                return False
+            if isinstance(error, UserDisabledError):
+                return False
+            rezoned = True
+            self.zone_cache.invalidate(self.credentials.username)
+            return True
+
+        answered = send_with_retries(
+            _VENDOR,
+            self._http,
+            prepare,
+            endpoint=endpoint,
+            idempotency=idempotency,
+            retry=self.retry,
+            observe=self.observe,
+            scrub=self.credentials.scrub,
+            slot=slot,
+            repeat_at_once=rezone_once,
+        )
+        return answered.json(_VENDOR)
 
     # -- queries -------------------------------------------------------------------------------
 
@@ -367,17 +344,6 @@ class AutotaskClient:
             raise InvalidResponseError("query answer without an items list")
         details = PageDetails.model_validate(member(data, "pageDetails") or {"count": len(items)})
         return Page(items, details)
-
-
-def _decode(response: httpx.Response, method: str, path: str) -> Any:
-    if not response.content:
-        return None
-    try:
-        return response.json()
-    except ValueError as exc:
-        raise InvalidResponseError(
-            "success answer is not JSON", status=response.status_code, method=method, path=path
-        ) from exc
 
 
 def _require(data: Any, key: str, what: str) -> Any:
