@@ -11,8 +11,9 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from prism_http.attempts import Outgoing, Vendor, send_with_retries
+from prism_http.attempts import Outgoing, Vendor
 from prism_http.attempts import RequestObserver as RequestObserver  # still importable here
+from prism_http.client import ApiClient
 from prism_http.errors import ApiError
 from prism_http.retry import Idempotency, RetryPolicy
 
@@ -66,13 +67,15 @@ class Page:
         return self.details.next_page_url
 
 
-class AutotaskClient:
+class AutotaskClient(ApiClient):
     """A typed client for Autotask's REST API v1.0.
 
     The zone is discovered from the username on first use unless ``base_url`` is given.
     Pass ``http`` to share a connection pool or to test against the simulator; the client
     closes only an ``httpx.Client`` it created.
     """
+
+    _vendor = _VENDOR
 
     def __init__(
         self,
@@ -88,16 +91,15 @@ class AutotaskClient:
         max_in_values: int = MAX_IN_VALUES,
         observe: RequestObserver | None = None,
     ) -> None:
+        super().__init__(
+            http=http, timeout=timeout, retry=retry, observe=observe, scrub=credentials.scrub
+        )
         self.credentials = credentials
-        self._owns_http = http is None
-        self._http = http or httpx.Client(timeout=timeout)
         self._fixed_base = api_base(base_url) if base_url else None
         self.zone_probe_url = rest_root(zone_probe_url)
         self.zone_cache = zone_cache or ZoneCache()
-        self.retry = retry or RetryPolicy()
         self.limiter: RequestLimiter = limiter or NoLimiter()
         self.max_in_values = max_in_values
-        self.observe = observe
 
         self.companies = Companies(self)
         self.contracts = Contracts(self)
@@ -109,18 +111,6 @@ class AutotaskClient:
 
     def __repr__(self) -> str:
         return f"AutotaskClient(username={self.credentials.username!r})"
-
-    # -- lifecycle -------------------------------------------------------------------------
-
-    def close(self) -> None:
-        if self._owns_http:
-            self._http.close()
-
-    def __enter__(self) -> AutotaskClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- zone and service information -------------------------------------------------------
 
@@ -197,11 +187,6 @@ class AutotaskClient:
             endpoint=endpoint or _endpoint_of(path),
         )
 
-    def _url(self, path: str) -> str:
-        if path.startswith(("http://", "https://")):
-            return path
-        return self.base_url() + path.lstrip("/")
-
     def _send(
         self,
         method: str,
@@ -242,19 +227,14 @@ class AutotaskClient:
             self.zone_cache.invalidate(self.credentials.username)
             return True
 
-        answered = send_with_retries(
-            _VENDOR,
-            self._http,
+        answered = self._attempt(
             prepare,
             endpoint=endpoint,
             idempotency=idempotency,
-            retry=self.retry,
-            observe=self.observe,
-            scrub=self.credentials.scrub,
             slot=slot,
             repeat_at_once=rezone_once,
         )
-        return answered.json(_VENDOR)
+        return answered.json(self._vendor)
 
     # -- queries -------------------------------------------------------------------------------
 

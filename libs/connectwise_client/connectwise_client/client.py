@@ -9,8 +9,9 @@ from urllib.parse import quote, urlsplit
 
 import httpx
 
-from prism_http.attempts import Outgoing, Vendor, send_with_retries, success_json
+from prism_http.attempts import Outgoing, Vendor, success_json
 from prism_http.attempts import RequestObserver as RequestObserver  # still importable here
+from prism_http.client import ApiClient
 from prism_http.retry import Idempotency, RetryPolicy
 
 from .conditions import Condition
@@ -74,7 +75,7 @@ def _site_root(site: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-class ConnectWiseClient:
+class ConnectWiseClient(ApiClient):
     """A typed client for ConnectWise PSA's REST API (``apis/3.0``).
 
     ``site`` is the API host (``api-na.myconnectwise.net``; cloud hosts take the ``api-``
@@ -82,6 +83,8 @@ class ConnectWiseClient:
     ``codebase`` is given. Pass ``http`` to share a connection pool or to test against the
     simulator; the client closes only an ``httpx.Client`` it created.
     """
+
+    _vendor = _VENDOR
 
     def __init__(
         self,
@@ -95,14 +98,13 @@ class ConnectWiseClient:
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
         observe: RequestObserver | None = None,
     ) -> None:
+        super().__init__(
+            http=http, timeout=timeout, retry=retry, observe=observe, scrub=credentials.scrub
+        )
         self.credentials = credentials
         self.site_root = _site_root(site)
         self._codebase = _normal_codebase(codebase) if codebase else None
         self.api_version = api_version
-        self._owns_http = http is None
-        self._http = http or httpx.Client(timeout=timeout)
-        self.retry = retry or RetryPolicy()
-        self.observe = observe
 
         self.companies = Companies(self)
         self.agreements = Agreements(self)
@@ -113,18 +115,6 @@ class ConnectWiseClient:
 
     def __repr__(self) -> str:
         return f"ConnectWiseClient(company_id={self.credentials.company_id!r})"
-
-    # -- lifecycle -------------------------------------------------------------------------
-
-    def close(self) -> None:
-        if self._owns_http:
-            self._http.close()
-
-    def __enter__(self) -> ConnectWiseClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- where the API lives ----------------------------------------------------------------
 
@@ -210,11 +200,6 @@ class ConnectWiseClient:
             extra_headers=headers,
         )
 
-    def _url(self, path: str) -> str:
-        if path.startswith(("http://", "https://")):
-            return path
-        return self.base_url() + path.lstrip("/")
-
     def _send(
         self,
         method: str,
@@ -235,16 +220,7 @@ class ConnectWiseClient:
                 headers |= extra_headers
             return Outgoing(method, url, headers, json=json, params=params)
 
-        return send_with_retries(
-            _VENDOR,
-            self._http,
-            prepare,
-            endpoint=endpoint,
-            idempotency=idempotency,
-            retry=self.retry,
-            observe=self.observe,
-            scrub=self.credentials.scrub,
-        ).response
+        return self._attempt(prepare, endpoint=endpoint, idempotency=idempotency).response
 
     def _accept(self) -> str:
         if self.api_version:

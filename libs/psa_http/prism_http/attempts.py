@@ -36,19 +36,6 @@ class Classifier(Protocol):
     def __call__(self, response: httpx.Response, *, method: str, path: str) -> ApiError: ...
 
 
-class ErrorClass(Protocol):
-    """One of the client's error classes, made from a message."""
-
-    def __call__(
-        self,
-        message: str,
-        *,
-        status: int | None = None,
-        method: str | None = None,
-        path: str | None = None,
-    ) -> ApiError: ...
-
-
 @dataclass(frozen=True)
 class Vendor:
     """What a client names its own: its log (lines open with ``name``) and its errors."""
@@ -57,11 +44,11 @@ class Vendor:
     log: logging.Logger
     classify: Classifier
     #: Raised when no answer came in time; the server may still have done the work.
-    timed_out: ErrorClass
+    timed_out: type[ApiError]
     #: Raised when no answer came at all (refused, reset, DNS...).
-    unanswered: ErrorClass
+    unanswered: type[ApiError]
     #: Raised when a success answer's body is not JSON.
-    invalid: ErrorClass
+    invalid: type[ApiError]
 
 
 @dataclass(frozen=True)
@@ -94,7 +81,9 @@ class Answered:
         )
 
 
-def success_json(response: httpx.Response, invalid: ErrorClass, *, method: str, path: str) -> Any:
+def success_json(
+    response: httpx.Response, invalid: type[ApiError], *, method: str, path: str
+) -> Any:
     """A success answer's decoded body, None when empty; ``invalid`` raised when not JSON."""
     if not response.content:
         return None
@@ -106,11 +95,11 @@ def success_json(response: httpx.Response, invalid: ErrorClass, *, method: str, 
         ) from exc
 
 
-def _never(error: ApiError) -> bool:
+def never_repeat_at_once(error: ApiError) -> bool:
     return False
 
 
-def _no_slot() -> AbstractContextManager[object]:
+def no_slot() -> AbstractContextManager[object]:
     return nullcontext()
 
 
@@ -124,8 +113,8 @@ def send_with_retries(
     retry: RetryPolicy,
     observe: RequestObserver | None,
     scrub: Callable[[str], str],
-    slot: Callable[[], AbstractContextManager[object]] = _no_slot,
-    repeat_at_once: Callable[[ApiError], bool] = _never,
+    slot: Callable[[], AbstractContextManager[object]] = no_slot,
+    repeat_at_once: Callable[[ApiError], bool] = never_repeat_at_once,
 ) -> Answered:
     """Send until a success answer, then return it; raise the vendor's typed error otherwise.
 
