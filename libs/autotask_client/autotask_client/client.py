@@ -3,21 +3,23 @@
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable, Iterator
-from contextlib import nullcontext
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 
+from prism_http.attempts import Outgoing, Vendor
+from prism_http.attempts import RequestObserver as RequestObserver  # still importable here
+from prism_http.client import ApiClient
+from prism_http.errors import ApiError
 from prism_http.retry import Idempotency, RetryPolicy
 
 from .credentials import Credentials
 from .errors import (
     AuthenticationError,
-    AutotaskError,
     InvalidResponseError,
     RequestTimeoutError,
     TransportError,
@@ -43,11 +45,14 @@ log = logging.getLogger("autotask_client")
 DEFAULT_TIMEOUT_SECONDS = 30.0
 USER_AGENT = "prism-autotask-client/0.1"
 
-
-#: Told of every HTTP request sent: ``(endpoint, outcome, seconds)``, where the outcome is
-#: the HTTP status (``"200"``, ``"429"``), ``"timeout"`` or ``"error"`` (no answer); e.g. to
-#: count requests in metrics. Never given the URL or anything from the credentials.
-RequestObserver = Callable[[str, str, float], None]
+_VENDOR = Vendor(
+    "autotask",
+    log,
+    classify=error_from_response,
+    timed_out=RequestTimeoutError,
+    unanswered=TransportError,
+    invalid=InvalidResponseError,
+)
 
 
 class Page:
@@ -62,13 +67,15 @@ class Page:
         return self.details.next_page_url
 
 
-class AutotaskClient:
+class AutotaskClient(ApiClient):
     """A typed client for Autotask's REST API v1.0.
 
     The zone is discovered from the username on first use unless ``base_url`` is given.
     Pass ``http`` to share a connection pool or to test against the simulator; the client
     closes only an ``httpx.Client`` it created.
     """
+
+    _vendor = _VENDOR
 
     def __init__(
         self,
@@ -84,16 +91,15 @@ class AutotaskClient:
         max_in_values: int = MAX_IN_VALUES,
         observe: RequestObserver | None = None,
     ) -> None:
+        super().__init__(
+            http=http, timeout=timeout, retry=retry, observe=observe, scrub=credentials.scrub
+        )
         self.credentials = credentials
-        self._owns_http = http is None
-        self._http = http or httpx.Client(timeout=timeout)
         self._fixed_base = api_base(base_url) if base_url else None
         self.zone_probe_url = rest_root(zone_probe_url)
         self.zone_cache = zone_cache or ZoneCache()
-        self.retry = retry or RetryPolicy()
         self.limiter: RequestLimiter = limiter or NoLimiter()
         self.max_in_values = max_in_values
-        self.observe = observe
 
         self.companies = Companies(self)
         self.contracts = Contracts(self)
@@ -105,18 +111,6 @@ class AutotaskClient:
 
     def __repr__(self) -> str:
         return f"AutotaskClient(username={self.credentials.username!r})"
-
-    # -- lifecycle -------------------------------------------------------------------------
-
-    def close(self) -> None:
-        if self._owns_http:
-            self._http.close()
-
-    def __enter__(self) -> AutotaskClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- zone and service information -------------------------------------------------------
 
@@ -193,11 +187,6 @@ class AutotaskClient:
             endpoint=endpoint or _endpoint_of(path),
         )
 
-    def _url(self, path: str) -> str:
-        if path.startswith(("http://", "https://")):
-            return path
-        return self.base_url() + path.lstrip("/")
-
     def _send(
         self,
         method: str,
@@ -211,73 +200,41 @@ class AutotaskClient:
         rezone: bool = True,
     ) -> Any:
         method = method.upper()
-        attempt = 0
         rezoned = not rezone or self._fixed_base is not None
-        while True:
-            url = self._url(path)
-            shown = urlsplit(url).path
+
+        def prepare() -> Outgoing:
+            # The URL is made again for each attempt: a zone asked for again moves it.
             headers = {"Accept": "application/json", "User-Agent": USER_AGENT}
             if authenticate:
                 headers |= self.credentials.headers(write=method != "GET")
-            error: AutotaskError
-            try:
-                # Zone and version lookups are unauthenticated and outside the thread
-                # limit (DOC ThreadLimiting.htm); they do not take a slot.
-                slot = self.limiter.acquire(endpoint) if authenticate else nullcontext()
-                with slot:
-                    started = time.perf_counter()
-                    try:
-                        response = self._http.request(
-                            method, url, json=json, params=params, headers=headers
-                        )
-                    except httpx.TimeoutException:
-                        self._observed(endpoint, "timeout", started)
-                        raise
-                    except httpx.TransportError:
-                        self._observed(endpoint, "error", started)
-                        raise
-                    self._observed(endpoint, str(response.status_code), started)
-            except httpx.TimeoutException as exc:
-                error = RequestTimeoutError(
-                    f"no answer in time ({type(exc).__name__})", method=method, path=shown
-                )
-            # The httpx exception is not chained: its text can carry the zone lookup's
-            # ``user=`` and we keep credentials out of everything raised.
-            except httpx.TransportError as exc:
-                error = TransportError(
-                    self.credentials.scrub(f"{type(exc).__name__}: {exc}"),
-                    method=method,
-                    path=shown,
-                )
-            else:
-                log.debug("autotask %s %s -> %s", method, shown, response.status_code)
-                if response.is_success:
-                    return _decode(response, method, shown)
-                error = error_from_response(response, method=method, path=shown)
-                if (
-                    isinstance(error, AuthenticationError)
-                    and not isinstance(error, UserDisabledError)
-                    and not rezoned
-                ):
-                    # The user's zone may have moved; ask again once before giving up.
-                    # A 401 is refused before anything runs, so even a create may repeat.
-                    # Not when Autotask named the user locked or inactive: the zone is right.
-                    rezoned = True
-                    self.zone_cache.invalidate(self.credentials.username)
-                    continue
+            return Outgoing(method, self._url(path), headers, json=json, params=params)
 
-            attempt += 1
-            if not (error.retryable and idempotency.retryable) or attempt > self.retry.max_retries:
-                raise error
-            delay = self.retry.delay(attempt, getattr(error, "retry_after", None))
-            if delay is None:
-                raise error
-            log.info("autotask %s %s: %s; retry %d in %.2fs", method, shown, error, attempt, delay)
-            self.retry.sleep(delay)
+        def slot() -> AbstractContextManager[object]:
+            # Zone and version lookups are unauthenticated and outside the thread limit
+            # (DOC ThreadLimiting.htm); they do not take a slot.
+            return self.limiter.acquire(endpoint) if authenticate else nullcontext()
 
-    def _observed(self, endpoint: str, outcome: str, started: float) -> None:
-        if self.observe is not None:
-            self.observe(endpoint, outcome, time.perf_counter() - started)
+        def rezone_once(error: ApiError) -> bool:
+            # The user's zone may have moved; ask again once before giving up. A 401 is
+            # refused before anything runs, so even a create may repeat. Not when Autotask
+            # named the user locked or inactive: the zone is right.
+            nonlocal rezoned
+            if rezoned or not isinstance(error, AuthenticationError):
+                return False
+            if isinstance(error, UserDisabledError):
+                return False
+            rezoned = True
+            self.zone_cache.invalidate(self.credentials.username)
+            return True
+
+        answered = self._attempt(
+            prepare,
+            endpoint=endpoint,
+            idempotency=idempotency,
+            slot=slot,
+            repeat_at_once=rezone_once,
+        )
+        return answered.json(self._vendor)
 
     # -- queries -------------------------------------------------------------------------------
 
@@ -367,17 +324,6 @@ class AutotaskClient:
             raise InvalidResponseError("query answer without an items list")
         details = PageDetails.model_validate(member(data, "pageDetails") or {"count": len(items)})
         return Page(items, details)
-
-
-def _decode(response: httpx.Response, method: str, path: str) -> Any:
-    if not response.content:
-        return None
-    try:
-        return response.json()
-    except ValueError as exc:
-        raise InvalidResponseError(
-            "success answer is not JSON", status=response.status_code, method=method, path=path
-        ) from exc
 
 
 def _require(data: Any, key: str, what: str) -> Any:

@@ -9,11 +9,12 @@ only the method and the path (never headers or the query string) are quoted.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
+
+from prism_http.errors import ApiError, error_body, retry_after_of, status_text
+from prism_http.errors import parse_retry_after as parse_retry_after  # still importable here
 
 # Phrases the API is known to put in its ``errors`` list (AUTOTASK.md §2, §5, and the
 # PRISM Connect seed). Matched case-insensitively as substrings.
@@ -43,11 +44,8 @@ CONTRACT_RULE_TEXTS = (
 )
 
 
-class AutotaskError(Exception):
+class AutotaskError(ApiError):
     """Base of everything the client raises."""
-
-    #: Whether repeating the same request can succeed; the retry policy reads it.
-    retryable: bool = False
 
     def __init__(
         self,
@@ -60,19 +58,9 @@ class AutotaskError(Exception):
         path: str | None = None,
         body: Any = None,
     ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
+        super().__init__(message, status=status, method=method, path=path, body=body)
         self.errors: list[str] = list(errors or [])
         self.error_id = error_id
-        self.method = method
-        self.path = path
-        self.body = body
-
-    def __str__(self) -> str:
-        where = f" ({self.method} {self.path})" if self.method and self.path else ""
-        status = f"HTTP {self.status}: " if self.status is not None else ""
-        return f"{status}{self.message}{where}"
 
 
 class TransportError(AutotaskError):
@@ -201,32 +189,12 @@ def _has(errors: list[str], *needles: str) -> bool:
     return any(n in text for n in needles)
 
 
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or HTTP date)."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
 def error_from_response(response: httpx.Response, *, method: str, path: str) -> APIStatusError:
     """Classify an error answer by meaning."""
-    try:
-        body: Any = response.json() if response.content else None
-    except ValueError:
-        body = response.text
+    body = error_body(response)
     errors, error_id = decode_errors(body)
     status = response.status_code
-    message = "; ".join(errors) if errors else (response.reason_phrase or f"HTTP {status}")
+    message = "; ".join(errors) if errors else status_text(response)
     kw: dict[str, Any] = {
         "status": status,
         "errors": errors,
@@ -251,9 +219,7 @@ def error_from_response(response: httpx.Response, *, method: str, path: str) -> 
     if status == 405:
         return MethodNotAllowedError(message, **kw)
     if status == 429 or (errors and _has(errors, *THRESHOLD_TEXTS)):
-        return RateLimitError(
-            message, retry_after=parse_retry_after(response.headers.get("Retry-After")), **kw
-        )
+        return RateLimitError(message, retry_after=retry_after_of(response), **kw)
     if _has(errors, ZONE_NOT_FOUND_TEXT):
         return ZoneNotFoundError(message, **kw)
     if _has(errors, INVALID_INTEGRATION_CODE_TEXT):

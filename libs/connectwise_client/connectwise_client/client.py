@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 import httpx
 
+from prism_http.attempts import Outgoing, Vendor, success_json
+from prism_http.attempts import RequestObserver as RequestObserver  # still importable here
+from prism_http.client import ApiClient
 from prism_http.retry import Idempotency, RetryPolicy
 
 from .conditions import Condition
 from .credentials import Credentials
 from .errors import (
     CompanyNotFoundError,
-    ConnectWiseError,
     InvalidResponseError,
     NotFoundError,
     RequestTimeoutError,
@@ -48,10 +49,14 @@ MAX_PAGE_SIZE = 1000
 #: Documented recommendation for a request URL; /search takes longer conditions in a body.
 MAX_URL_LENGTH = 2000
 
-#: Told of every HTTP request sent: ``(endpoint, outcome, seconds)``, the outcome being the
-#: HTTP status (``"200"``, ``"429"``), ``"timeout"`` or ``"error"``. Never given the URL or
-#: anything from the credentials.
-RequestObserver = Callable[[str, str, float], None]
+_VENDOR = Vendor(
+    "connectwise",
+    log,
+    classify=error_from_response,
+    timed_out=RequestTimeoutError,
+    unanswered=TransportError,
+    invalid=InvalidResponseError,
+)
 
 
 class Page:
@@ -70,7 +75,7 @@ def _site_root(site: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-class ConnectWiseClient:
+class ConnectWiseClient(ApiClient):
     """A typed client for ConnectWise PSA's REST API (``apis/3.0``).
 
     ``site`` is the API host (``api-na.myconnectwise.net``; cloud hosts take the ``api-``
@@ -78,6 +83,8 @@ class ConnectWiseClient:
     ``codebase`` is given. Pass ``http`` to share a connection pool or to test against the
     simulator; the client closes only an ``httpx.Client`` it created.
     """
+
+    _vendor = _VENDOR
 
     def __init__(
         self,
@@ -91,14 +98,13 @@ class ConnectWiseClient:
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
         observe: RequestObserver | None = None,
     ) -> None:
+        super().__init__(
+            http=http, timeout=timeout, retry=retry, observe=observe, scrub=credentials.scrub
+        )
         self.credentials = credentials
         self.site_root = _site_root(site)
         self._codebase = _normal_codebase(codebase) if codebase else None
         self.api_version = api_version
-        self._owns_http = http is None
-        self._http = http or httpx.Client(timeout=timeout)
-        self.retry = retry or RetryPolicy()
-        self.observe = observe
 
         self.companies = Companies(self)
         self.agreements = Agreements(self)
@@ -109,18 +115,6 @@ class ConnectWiseClient:
 
     def __repr__(self) -> str:
         return f"ConnectWiseClient(company_id={self.credentials.company_id!r})"
-
-    # -- lifecycle -------------------------------------------------------------------------
-
-    def close(self) -> None:
-        if self._owns_http:
-            self._http.close()
-
-    def __enter__(self) -> ConnectWiseClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- where the API lives ----------------------------------------------------------------
 
@@ -206,11 +200,6 @@ class ConnectWiseClient:
             extra_headers=headers,
         )
 
-    def _url(self, path: str) -> str:
-        if path.startswith(("http://", "https://")):
-            return path
-        return self.base_url() + path.lstrip("/")
-
     def _send(
         self,
         method: str,
@@ -223,59 +212,20 @@ class ConnectWiseClient:
         authenticate: bool = True,
         extra_headers: dict[str, str] | None = None,
     ) -> httpx.Response:
-        attempt = 0
-        shown = urlsplit(url).path
-        while True:
+        def prepare() -> Outgoing:
             headers = {"Accept": self._accept(), "User-Agent": USER_AGENT}
             if authenticate:
                 headers |= self.credentials.headers()
             if extra_headers:
                 headers |= extra_headers
-            error: ConnectWiseError
-            started = time.perf_counter()
-            try:
-                response = self._http.request(
-                    method, url, json=json, params=params, headers=headers
-                )
-            except httpx.TimeoutException as exc:
-                self._observed(endpoint, "timeout", started)
-                error = RequestTimeoutError(
-                    f"no answer in time ({type(exc).__name__})", method=method, path=shown
-                )
-            # Not chained: the httpx text could carry a URL, and credentials stay out.
-            except httpx.TransportError as exc:
-                self._observed(endpoint, "error", started)
-                error = TransportError(
-                    self.credentials.scrub(f"{type(exc).__name__}: {exc}"),
-                    method=method,
-                    path=shown,
-                )
-            else:
-                self._observed(endpoint, str(response.status_code), started)
-                log.debug("connectwise %s %s -> %s", method, shown, response.status_code)
-                if response.is_success:
-                    return response
-                error = error_from_response(response, method=method, path=shown)
+            return Outgoing(method, url, headers, json=json, params=params)
 
-            attempt += 1
-            if not (error.retryable and idempotency.retryable) or attempt > self.retry.max_retries:
-                raise error
-            delay = self.retry.delay(attempt, getattr(error, "retry_after", None))
-            if delay is None:
-                raise error
-            log.info(
-                "connectwise %s %s: %s; retry %d in %.2fs", method, shown, error, attempt, delay
-            )
-            self.retry.sleep(delay)
+        return self._attempt(prepare, endpoint=endpoint, idempotency=idempotency).response
 
     def _accept(self) -> str:
         if self.api_version:
             return f"application/vnd.connectwise.com+json; version={self.api_version}"
         return "application/json"
-
-    def _observed(self, endpoint: str, outcome: str, started: float) -> None:
-        if self.observe is not None:
-            self.observe(endpoint, outcome, time.perf_counter() - started)
 
     # -- lists ---------------------------------------------------------------------------------
 
@@ -359,14 +309,7 @@ def _normal_codebase(codebase: str) -> str:
 
 
 def _decode(response: httpx.Response, method: str, path: str) -> Any:
-    if not response.content:
-        return None
-    try:
-        return response.json()
-    except ValueError as exc:
-        raise InvalidResponseError(
-            "success answer is not JSON", status=response.status_code, method=method, path=path
-        ) from exc
+    return success_json(response, InvalidResponseError, method=method, path=path)
 
 
 def _endpoint_of(path: str) -> str:

@@ -10,11 +10,12 @@ the method and the path (never headers or the query string) are quoted.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
+
+from prism_http.errors import ApiError, error_body, retry_after_of, status_text
+from prism_http.errors import parse_retry_after as parse_retry_after  # still importable here
 
 
 @dataclass(frozen=True)
@@ -27,11 +28,8 @@ class ErrorDetail:
     field: str | None = None
 
 
-class ConnectWiseError(Exception):
+class ConnectWiseError(ApiError):
     """Base of everything the client raises."""
-
-    #: Whether repeating the same request can succeed; the retry policy reads it.
-    retryable: bool = False
 
     def __init__(
         self,
@@ -44,23 +42,13 @@ class ConnectWiseError(Exception):
         path: str | None = None,
         body: Any = None,
     ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
+        super().__init__(message, status=status, method=method, path=path, body=body)
         self.code = code
         self.details: list[ErrorDetail] = list(details or [])
-        self.method = method
-        self.path = path
-        self.body = body
 
     def fields(self) -> set[str]:
         """The fields the API named as wrong (``product/id``, ``identifier``)."""
         return {d.field for d in self.details if d.field}
-
-    def __str__(self) -> str:
-        where = f" ({self.method} {self.path})" if self.method and self.path else ""
-        status = f"HTTP {self.status}: " if self.status is not None else ""
-        return f"{status}{self.message}{where}"
 
 
 class TransportError(ConnectWiseError):
@@ -165,33 +153,13 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def parse_retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or HTTP date)."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
 def error_from_response(response: httpx.Response, *, method: str, path: str) -> APIStatusError:
     """Classify an error answer by its status, then by its codes."""
-    try:
-        body: Any = response.json() if response.content else None
-    except ValueError:
-        body = response.text
+    body = error_body(response)
     code, message, details = decode(body)
     status = response.status_code
     text = message or "; ".join(d.message for d in details if d.message)
-    text = text or response.reason_phrase or f"HTTP {status}"
+    text = text or status_text(response)
     if details and message:
         text = f"{message}: " + "; ".join(d.message for d in details if d.message)
     kw: dict[str, Any] = {
@@ -213,9 +181,7 @@ def error_from_response(response: httpx.Response, *, method: str, path: str) -> 
     if status == 409:
         return ConflictError(text, **kw)
     if status == 429:
-        return RateLimitError(
-            text, retry_after=parse_retry_after(response.headers.get("Retry-After")), **kw
-        )
+        return RateLimitError(text, retry_after=retry_after_of(response), **kw)
     if 400 <= status < 500:
         lowered = text.lower()
         if any(d.code in DUPLICATE_CODES for d in details) or any(
