@@ -15,7 +15,7 @@ from prism_platform.broker import EVENTS_QUEUE
 from prism_syncer.settings import SyncerSettings
 from prism_syncer.worker import build_syncer
 from tests.support.backends import redis_requested
-from tests.support.psa import TEST_SECRET_KEY, probe_url
+from tests.support.psa import CONNECTWISE_SETTINGS, TEST_SECRET_KEY, probe_url
 
 
 @pytest.fixture
@@ -30,6 +30,7 @@ def psa_worker(
         autotask_zone_probe_url=probe_url(autotask),
         # The key the API (`api`) stores credentials with: the worker must read them.
         secret_key=SecretStr(TEST_SECRET_KEY),
+        **CONNECTWISE_SETTINGS,
     )
     syncer = build_syncer(settings, broker=broker, engine=sync_engine)
     # A short poll, so that stopping it at teardown takes a tenth of a second, not two.

@@ -14,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
@@ -25,6 +26,7 @@ from autotask_sim import (
     SimHandle,
     serve_in_thread,
 )
+from connectwise_sim import DEFAULT_CLIENT_ID as CW_CLIENT_ID
 from prism_domain.catalogue import BillingTerm, ProductKind
 from prism_domain.organisations import OrganisationKind
 from prism_psa.connections import PsaConfig
@@ -99,8 +101,21 @@ def probe_url(handle: SimHandle) -> str:
     return handle.url + "/ATServicesRest/"
 
 
+#: What the tests' API and workers are told of ConnectWise: the simulator's clientId, and
+#: that a loopback http site (a simulator's) is allowed.
+CONNECTWISE_SETTINGS: dict[str, Any] = {
+    "connectwise_client_id": SecretStr(CW_CLIENT_ID),
+    "connectwise_allow_http_loopback": True,
+}
+
+
 def psa_config(handle: SimHandle) -> PsaConfig:
-    return PsaConfig(CredentialCipher(TEST_SECRET_KEY), zone_probe_url=probe_url(handle))
+    return PsaConfig(
+        CredentialCipher(TEST_SECRET_KEY),
+        zone_probe_url=probe_url(handle),
+        connectwise_client_id=CW_CLIENT_ID,
+        connectwise_allow_http_loopback=True,
+    )
 
 
 @dataclass

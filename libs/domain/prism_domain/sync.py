@@ -20,6 +20,20 @@ def service_name(sku: str) -> str:
     return f"{SERVICE_NAME_PREFIX}{sku}"
 
 
+class PsaKind(StrEnum):
+    """The PSAs Prism syncs to. A partner may connect to several; each program syncs to one."""
+
+    AUTOTASK = "AUTOTASK"
+    CONNECTWISE = "CONNECTWISE"
+
+    @property
+    def label(self) -> str:
+        return PSA_LABELS[self]
+
+
+PSA_LABELS = {PsaKind.AUTOTASK: "Autotask", PsaKind.CONNECTWISE: "ConnectWise"}
+
+
 class ProductSyncMode(StrEnum):
     """S2: every product of the program, or only those on invoices of synced customers."""
 
@@ -88,6 +102,44 @@ PROBLEM_MESSAGES: dict[ConnectionProblem, str] = {
 }
 
 
+#: The same problems as ConnectWise PSA reports them (an API member's keys, not a user).
+CONNECTWISE_PROBLEM_MESSAGES: dict[ConnectionProblem, str] = {
+    ConnectionProblem.UNKNOWN_USER: (
+        "ConnectWise knows no company with this company id at this site: check the Company "
+        "field you sign in with, and the site (for example api-na.myconnectwise.net)."
+    ),
+    ConnectionProblem.WRONG_SECRET: (
+        "ConnectWise refused the public and private key: check both keys of the API member "
+        "(System > Members > API Members, API Keys), or create a new pair."
+    ),
+    ConnectionProblem.USER_LOCKED: (
+        "ConnectWise refused the API member: check that it is not inactive (System > "
+        "Members > API Members) and test the connection again."
+    ),
+    ConnectionProblem.USER_INACTIVE: (
+        "ConnectWise says the API member is inactive: make it active again (System > "
+        "Members > API Members) and test the connection again."
+    ),
+    ConnectionProblem.INVALID_INTEGRATION_CODE: (
+        "ConnectWise refused this server's client id: the operator must set "
+        "CONNECTWISE_CLIENT_ID to the clientId registered at developer.connectwise.com."
+    ),
+    ConnectionProblem.PERMISSION_DENIED: (
+        "The API member's security role does not allow this: give it the security role "
+        "described in the setup guide (Finance: agreements; Procurement: product catalog)."
+    ),
+    ConnectionProblem.UNREACHABLE: "ConnectWise could not be reached; try again shortly.",
+    ConnectionProblem.UNEXPECTED: "ConnectWise answered with an unexpected error; try again.",
+}
+
+
+def problem_message(psa: PsaKind | str, problem: ConnectionProblem) -> str:
+    """What the PSA's refusal means and what to do, in the PSA's own words."""
+    if PsaKind(psa) is PsaKind.CONNECTWISE:
+        return CONNECTWISE_PROBLEM_MESSAGES[problem]
+    return PROBLEM_MESSAGES[problem]
+
+
 @dataclass(frozen=True, slots=True)
 class Credentials:
     """S1: the partner's Autotask API user, cleaned."""
@@ -119,6 +171,78 @@ class Credentials:
 
     def __repr__(self) -> str:
         return f"Credentials(username={self.username!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectWiseCredentials:
+    """S13: the partner's ConnectWise API member, cleaned: the site its API lives on, the
+    company id it signs in with and the member's key pair. (The clientId belongs to the
+    integration, so to the server's configuration, not to the partner.)"""
+
+    site: str
+    company_id: str
+    public_key: str
+    private_key: str
+
+    @classmethod
+    def parse(
+        cls,
+        *,
+        site: str | None,
+        company_id: str | None,
+        public_key: str | None,
+        private_key: str | None,
+        allow_http_loopback: bool = False,
+    ) -> ConnectWiseCredentials:
+        errors: list[FieldError] = []
+        values: dict[str, str] = {}
+        for name, value, limit in (
+            ("site", site, 200),
+            ("companyId", company_id, 50),
+            ("publicKey", public_key, 100),
+            ("privateKey", private_key, 100),
+        ):
+            text = (value or "").strip()
+            if not text:
+                errors.append(FieldError(name, ErrorCode.REQUIRED, "Required."))
+            elif len(text) > limit:
+                errors.append(FieldError(name, ErrorCode.TOO_LONG, f"At most {limit} characters."))
+            values[name] = text
+        if values["site"] and len(values["site"]) <= 200:
+            site_or_error = _connectwise_site(values["site"], allow_http_loopback)
+            if isinstance(site_or_error, FieldError):
+                errors.append(site_or_error)
+            else:
+                values["site"] = site_or_error
+        if errors:
+            raise DomainValidationError(errors)
+        return cls(values["site"], values["companyId"], values["publicKey"], values["privateKey"])
+
+    def __repr__(self) -> str:
+        return f"ConnectWiseCredentials(site={self.site!r}, company_id={self.company_id!r})"
+
+
+def _connectwise_site(text: str, allow_http_loopback: bool) -> str | FieldError:
+    """A host name (`api-na.myconnectwise.net`) or an https URL of one, as the host; http
+    only to a loopback address when the server allows it (a local simulator)."""
+    from urllib.parse import urlsplit
+
+    raw = text if "://" in text else f"https://{text}"
+    parts = urlsplit(raw)
+    host = (parts.hostname or "").lower()
+    loopback = host in {"127.0.0.1", "localhost", "::1"}
+    bad = FieldError(
+        "site",
+        ErrorCode.INVALID,
+        "Give the ConnectWise API host, for example api-na.myconnectwise.net.",
+    )
+    if not host or parts.path.strip("/") or parts.query or parts.fragment:
+        return bad
+    if parts.scheme == "http" and loopback and allow_http_loopback:
+        return f"http://{parts.netloc.lower()}"
+    if parts.scheme != "https":
+        return FieldError("site", ErrorCode.INVALID, "ConnectWise is reached over https only.")
+    return parts.netloc.lower()
 
 
 def clean_notification_emails(values: list[str] | None) -> list[str]:

@@ -75,6 +75,15 @@ class CommonSettings(BaseSettings):
         False,
         description="accept http:// webhook URLs to 127.0.0.1, ::1 and localhost (dev/tests)",
     )
+    # ConnectWise PSA (S13): the clientId is the integration's (registered once at
+    # developer.connectwise.com), so the operator's, not each partner's.
+    connectwise_client_id: SecretStr | None = Field(
+        None, description="this integration's ConnectWise clientId; unset: no ConnectWise"
+    )
+    connectwise_allow_http_loopback: bool = Field(
+        False,
+        description="accept http:// ConnectWise sites on 127.0.0.1 (a local simulator; dev/tests)",
+    )
 
     @field_validator("database_url")
     @classmethod

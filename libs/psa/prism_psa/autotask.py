@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
+from itertools import islice
 
 from autotask_client import (
     AuthenticationError,
@@ -33,12 +34,13 @@ from autotask_client import (
     ZoneNotFoundError,
 )
 from autotask_client import query as q
-from prism_domain.sync import PROBLEM_MESSAGES, ConnectionProblem
+from prism_domain.sync import PROBLEM_MESSAGES, ConnectionProblem, PsaKind
 from prism_psa.port import (
     PICKER_PAGE,
     Choice,
     ChoicePage,
     ConnectionCheckFailed,
+    ContractFacts,
     ErrorCode,
     FieldLimits,
     NewAdjustment,
@@ -151,6 +153,8 @@ def translated() -> Iterator[None]:
 
 class AutotaskPsa:
     """`PsaPort` and `PsaDirectory` on one Autotask API user."""
+
+    kind = PsaKind.AUTOTASK
 
     def __init__(self, client: AutotaskClient) -> None:
         self.client = client
@@ -457,6 +461,40 @@ class AutotaskPsa:
             if raw is None or raw.is_active is False:
                 return None
             return Choice(int(raw.id or 0), raw.company_name or "", raw.company_number)
+
+    def company_candidates(
+        self, words: list[str], domain_stems: list[str], *, limit: int
+    ) -> list[Choice]:
+        with translated():
+            probes: list[q.Filter] = [q.contains("companyName", w) for w in words]
+            probes += [q.contains("webAddress", s) for s in domain_stems]
+            found = islice(
+                self.client.companies.query(q.eq("isActive", True), q.or_(*probes)), limit
+            )
+            return [
+                Choice(
+                    id=int(c.id or 0),
+                    name=c.company_name or "",
+                    detail=(c.model_extra or {}).get("webAddress"),
+                )
+                for c in found
+            ]
+
+    def contract(self, id: int, today: date) -> ContractFacts | None:
+        with translated():
+            raw = self.client.contracts.get(id)
+        if raw is None:
+            return None
+        starts, ends = raw.start_date, raw.end_date
+        return ContractFacts(
+            id=int(raw.id or id),
+            name=raw.contract_name or "",
+            company_id=raw.company_id,
+            recurring_service=raw.contract_type == RECURRING_SERVICE_CONTRACT,
+            active=raw.status == ACTIVE_CONTRACT_STATUS
+            and (starts is None or starts <= today)
+            and (ends is None or today <= ends),
+        )
 
     def service(self, id: int) -> PsaService | None:
         with translated():

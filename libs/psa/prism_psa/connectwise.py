@@ -34,12 +34,13 @@ from connectwise_client import (
     ValidationError,
 )
 from connectwise_client import conditions as c
-from prism_domain.sync import ConnectionProblem
+from prism_domain.sync import ConnectionProblem, PsaKind
 from prism_psa.port import (
     PICKER_PAGE,
     Choice,
     ChoicePage,
     ConnectionCheckFailed,
+    ContractFacts,
     ErrorCode,
     FieldLimits,
     NewAdjustment,
@@ -55,6 +56,8 @@ from prism_psa.port import (
     PsaUnavailable,
     UnitRow,
 )
+
+CW = PsaKind.CONNECTWISE
 
 #: A catalog item's `description` (60 in the published 2020+ model) and its
 #: `customerDescription` (6,000): constant, so a sync spends no call to learn them.
@@ -145,15 +148,15 @@ def translated() -> Iterator[None]:
     try:
         yield
     except CompanyNotFoundError as exc:
-        raise PsaUnauthorized(UNKNOWN_COMPANY_MESSAGE, ConnectionProblem.UNKNOWN_USER) from exc
+        raise PsaUnauthorized(UNKNOWN_COMPANY_MESSAGE, ConnectionProblem.UNKNOWN_USER, CW) from exc
     except AuthenticationError as exc:
         if "clientid" in exc.message.lower():
             raise PsaUnauthorized(
-                CLIENT_ID_MESSAGE, ConnectionProblem.INVALID_INTEGRATION_CODE
+                CLIENT_ID_MESSAGE, ConnectionProblem.INVALID_INTEGRATION_CODE, CW
             ) from exc
-        raise PsaUnauthorized(UNAUTHORIZED_MESSAGE, ConnectionProblem.WRONG_SECRET) from exc
+        raise PsaUnauthorized(UNAUTHORIZED_MESSAGE, ConnectionProblem.WRONG_SECRET, CW) from exc
     except PermissionDeniedError as exc:
-        raise PsaUnauthorized(SECURITY_MESSAGE, ConnectionProblem.PERMISSION_DENIED) from exc
+        raise PsaUnauthorized(SECURITY_MESSAGE, ConnectionProblem.PERMISSION_DENIED, CW) from exc
     except DuplicateError as exc:
         raise PsaNameClash(exc.message) from exc
     except ValidationError as exc:
@@ -287,6 +290,8 @@ def merged(lines: Iterable[_Line], since: date | None = None) -> list[_Segment]:
 
 class ConnectWisePsa:
     """`PsaPort`, `ContractPort` and `PsaDirectory` on one ConnectWise API member."""
+
+    kind = CW
 
     def __init__(self, client: ConnectWiseClient) -> None:
         self.client = client
@@ -667,6 +672,51 @@ class ConnectWisePsa:
             if raw.deleted_flag:
                 return None
             return Choice(int(raw.id or 0), raw.name or "", raw.identifier)
+
+    def company_candidates(
+        self, words: list[str], domain_stems: list[str], *, limit: int
+    ) -> list[Choice]:
+        """One query: companies not deleted whose name or website contains a word or stem."""
+        probes = [c.contains("name", w) for w in words]
+        probes += [c.contains("website", s) for s in domain_stems]
+        if not probes:
+            return []
+        anyof = probes[0]
+        for probe in probes[1:]:
+            anyof = anyof | probe
+        with translated():
+            found = islice(
+                self.client.iterate(
+                    "company/companies",
+                    conditions=c.eq("deletedFlag", False) & anyof,
+                    fields=["id", "name", "website"],
+                    page_size=min(limit, 1000),
+                ),
+                limit,
+            )
+            return [
+                Choice(int(str(i["id"])), str(i.get("name") or ""), _text(i, "website"))
+                for i in found
+            ]
+
+    def contract(self, id: int, today: date) -> ContractFacts | None:
+        """The agreement as customer mapping checks it: whose, whether it bills prorated
+        additions on a cycle, and whether it is in force on `today`."""
+        with translated():
+            try:
+                raw = self.client.agreements.get(id)
+            except NotFoundError:
+                return None
+        facts = _contract(raw)
+        return ContractFacts(
+            id=facts.id,
+            name=raw.name or "",
+            company_id=raw.company.id if raw.company is not None else None,
+            recurring_service=facts.recurring,
+            active=facts.active
+            and (facts.start is None or facts.start <= today)
+            and (facts.end is None or today <= facts.end),
+        )
 
     def service(self, id: int) -> PsaService | None:
         with translated():

@@ -1,7 +1,7 @@
 """The one port the sync talks to a PSA through (issue 7 item 11).
 
 Planning (`products.planning`) works on these PSA-neutral types only; an adapter per PSA
-(`psa.autotask` today, ConnectWise Manage later) translates them to its API and its errors to
+(`psa.autotask`, `psa.connectwise`) translates them to its API and its errors to
 the `PsaError` tree below.
 """
 
@@ -14,7 +14,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Protocol
 
-from prism_domain.sync import ConnectionProblem
+from prism_domain.sync import ConnectionProblem, PsaKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +67,19 @@ class PsaContract:
     recurring: bool
     start: date | None
     end: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class ContractFacts:
+    """What customer mapping checks of a contract (S4): whose it is, whether it is the kind
+    the sync writes to (Autotask: Recurring Service; ConnectWise: an agreement that bills its
+    additions) and whether it is in force on the partner's today."""
+
+    id: int
+    name: str
+    company_id: int | None
+    recurring_service: bool
+    active: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,16 +156,21 @@ class PsaError(Exception):
 class PsaUnauthorized(PsaError):
     """The PSA refused the credentials mid-sync (changed, user locked, security level).
 
-    `problem` says which part was refused, for the connection's status (S1).
+    `problem` says which part was refused, for the connection's status (S1); `psa` whose
+    connection it is.
     """
 
     code = ErrorCode.UNAUTHORIZED
 
     def __init__(
-        self, message: str, problem: ConnectionProblem = ConnectionProblem.WRONG_SECRET
+        self,
+        message: str,
+        problem: ConnectionProblem = ConnectionProblem.WRONG_SECRET,
+        psa: PsaKind = PsaKind.AUTOTASK,
     ) -> None:
         super().__init__(message)
         self.problem = problem
+        self.psa = psa
 
 
 class PsaNameClash(PsaError):
@@ -267,5 +285,16 @@ class PsaDirectory(Protocol):
     ) -> int: ...
 
     def company(self, id: int) -> Choice | None: ...
+
+    def company_candidates(
+        self, words: list[str], domain_stems: list[str], *, limit: int
+    ) -> list[Choice]:
+        """Active companies whose name contains one of `words` or whose web address contains
+        one of `domain_stems` (one query, at most `limit`); `detail` is the web address."""
+        ...
+
+    def contract(self, id: int, today: date) -> ContractFacts | None:
+        """One contract by id, as customer mapping checks it; None when there is none."""
+        ...
 
     def service(self, id: int) -> PsaService | None: ...

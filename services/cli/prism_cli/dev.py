@@ -18,10 +18,15 @@ from pathlib import Path
 
 import dramatiq
 import uvicorn
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from autotask_sim.config import DEFAULT_USERNAME
 from autotask_sim.server import serve_in_thread
+from connectwise_sim import DEFAULT_CLIENT_ID as CONNECTWISE_SIM_CLIENT_ID
+from connectwise_sim import DEFAULT_COMPANY_ID as CONNECTWISE_SIM_COMPANY
+from connectwise_sim import DEFAULT_PORT as CONNECTWISE_SIM_PORT
+from connectwise_sim import SimConfig as ConnectWiseSimConfig
+from connectwise_sim import serve_in_thread as serve_connectwise
 from prism_cli import demo_sync
 from prism_cli.dev_help import DEFAULT_SIMULATOR_PORT
 from prism_graph.app import build_identity, create_app
@@ -51,12 +56,15 @@ log = logging.getLogger("prism.dev")
 
 
 class DevSettings(CommonSettings):
-    """What only `prism dev` starts: the local Autotask simulator."""
+    """What only `prism dev` starts: the local Autotask and ConnectWise simulators."""
 
     autotask_sim_port: int = Field(
         DEFAULT_SIMULATOR_PORT, ge=0, le=65535, description="0: any free port"
     )
     autotask_sim_state: Path = Field(Path("var/autotask-sim.sqlite3"))
+    connectwise_sim_port: int = Field(
+        CONNECTWISE_SIM_PORT, ge=0, le=65535, description="0: any free port"
+    )
 
 
 def seed(settings: GraphSettings) -> dict[str, int]:
@@ -104,6 +112,18 @@ def run_dev(*, seed_demo: bool = True) -> int:
             "127.0.0.1", dev_settings.autotask_sim_port, dev_settings.autotask_sim_state
         )
         cleanup.callback(simulator.stop)
+        connectwise = serve_connectwise(
+            "127.0.0.1", dev_settings.connectwise_sim_port, config=ConnectWiseSimConfig.from_env()
+        )
+        cleanup.callback(connectwise.stop)
+        # ConnectWise is the local simulator too: its clientId, and its http loopback site.
+        if graph_settings.connectwise_client_id is None:
+            cw = {
+                "connectwise_client_id": SecretStr(CONNECTWISE_SIM_CLIENT_ID),
+                "connectwise_allow_http_loopback": True,
+            }
+            graph_settings = graph_settings.model_copy(update=cw)
+            syncer_settings = syncer_settings.model_copy(update=cw)
         # Unless told otherwise, Autotask is the local simulator: the connection test, the
         # pickers and the sync all find their zone there (S1).
         probe = {"autotask_zone_probe_url": simulator_probe_url(simulator.url)}
@@ -113,7 +133,14 @@ def run_dev(*, seed_demo: bool = True) -> int:
             syncer_settings = syncer_settings.model_copy(update=probe)
         if seed_demo:
             seed_demo_sync(graph_settings)
-        _serve(graph_settings, syncer_settings, mail_settings, simulator.url, cleanup)
+        _serve(
+            graph_settings,
+            syncer_settings,
+            mail_settings,
+            simulator.url,
+            cleanup,
+            connectwise_url=connectwise.url,
+        )
     return 0
 
 
@@ -149,6 +176,8 @@ def _serve(
     mail_settings: MailSettings,
     simulator_url: str,
     cleanup: ExitStack,
+    *,
+    connectwise_url: str | None = None,
 ) -> None:
     broker = make_broker(graph_settings.redis_url)
     sync_engine = make_sync_engine(graph_settings.database_url)
@@ -211,18 +240,18 @@ def _serve(
 
     cleanup.callback(stop_threads)
     cleanup.callback(sync_engine.dispose)
-    _banner(graph_settings, mail_settings, broker, sink.port, simulator_url)
+    print(
+        banner(
+            graph_settings,
+            mail_settings,
+            broker_kind(broker),
+            sink.port,
+            simulator_url,
+            connectwise_url=connectwise_url,
+        ),
+        flush=True,
+    )
     server.run()
-
-
-def _banner(
-    settings: GraphSettings,
-    mail: MailSettings,
-    broker: dramatiq.Broker,
-    sink_port: int,
-    simulator_url: str,
-) -> None:
-    print(banner(settings, mail, broker_kind(broker), sink_port, simulator_url), flush=True)
 
 
 def banner(
@@ -231,6 +260,8 @@ def banner(
     broker: str,
     sink_port: int,
     simulator_url: str,
+    *,
+    connectwise_url: str | None = None,
 ) -> str:
     """What `prism dev` prints once everything runs: every address it serves."""
     links = settings.links
@@ -254,6 +285,14 @@ def banner(
         "                read it: .venv/bin/prism mail list, then .venv/bin/prism mail show ID",
         f"  Autotask      simulator at {simulator_url} (AUTOTASK_SIM_PORT; user "
         f"{DEFAULT_USERNAME}, secret and integration code: docs/autotask.md)",
+        *(
+            [
+                f"  ConnectWise   simulator at {connectwise_url} (CONNECTWISE_SIM_PORT; company "
+                f"{CONNECTWISE_SIM_COMPANY}, keys: docs/connectwise.md)"
+            ]
+            if connectwise_url
+            else []
+        ),
         f"  database      {settings.database_url}",
         f"  broker        {broker}; outbox relay, sync worker and mail sender run here",
         f"  demo logins   password '{DEMO_PASSWORD}' for each of:",

@@ -43,11 +43,7 @@ def handlers_for(settings: SyncerSettings) -> Mapping[str, Handler]:
     A live view over `HANDLERS` (a ChainMap), so that a handler replaced there is used; the
     event types partners subscribe to get their webhook fan-out in front of their own handler.
     """
-    config = PsaConfig.from_settings(
-        settings.secret_key.get_secret_value(),
-        settings.autotask_zone_probe_url,
-        settings.redis_url,
-    )
+    config = PsaConfig.of(settings, settings.autotask_zone_probe_url)
     links = settings.links
     invoices = invoice_handlers(config, links, lease_seconds=settings.invoice_sync_lease_seconds)
     webhooks = WebhookConfig(

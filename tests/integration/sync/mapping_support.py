@@ -23,7 +23,7 @@ from tests.support.backends import redis_requested
 from tests.support.catalogue import create_program
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import Tenants
-from tests.support.psa import RECURRING_CODE_ID, TEST_SECRET_KEY, probe_url
+from tests.support.psa import CONNECTWISE_SETTINGS, RECURRING_CODE_ID, TEST_SECRET_KEY, probe_url
 
 # The simulator's seed (autotask_sim.seed)
 CONTOSO, FABRIKAM, NORTHWIND = 175, 176, 177
@@ -53,6 +53,7 @@ async def psa_api(
         secret_key=SecretStr(TEST_SECRET_KEY),
         rate_limit_namespace=f"prism-test-{uuid.uuid4().hex[:10]}",
         **FAST_HASHING,
+        **CONNECTWISE_SETTINGS,
     )
     app = create_app(settings, database=database, broker=broker)
     transport = httpx.ASGITransport(app=app)

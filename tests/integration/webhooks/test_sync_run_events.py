@@ -63,7 +63,7 @@ def test_a_finished_run_raises_run_finished_with_its_counts(
     assert outbox_of(sync_engine, "invoice_sync.run_failed") == []
 
     # Driving the finished run again changes nothing and raises nothing more.
-    InvoiceSync(sync_engine, open_psa=lambda _: fake.FakePsa(mapping.values())).drive(finished.id)
+    InvoiceSync(sync_engine, open_psa=lambda *_: fake.FakePsa(mapping.values())).drive(finished.id)
     assert len(outbox_of(sync_engine, "invoice_sync.run_finished")) == 1
 
 
@@ -91,7 +91,7 @@ def test_a_failed_run_reaches_the_partners_webhook(
             session, partner_id=partner, program_id=program, trigger="MANUAL", invoice_id=invoice
         ).id
 
-    def refuse(_: int) -> fake.FakePsa:
+    def refuse(*_: int) -> fake.FakePsa:
         raise SyncRefused("No Autotask connection: connect to Autotask on the Connections screen.")
 
     status = InvoiceSync(sync_engine, open_psa=refuse).drive(run_id)  # type: ignore[arg-type]
@@ -142,7 +142,7 @@ def test_a_run_waiting_for_approval_reaches_the_partners_webhook(
         ).id
     psa = fake.FakePsa(mapping.values())
 
-    status = InvoiceSync(sync_engine, open_psa=lambda _: psa).drive(run_id)
+    status = InvoiceSync(sync_engine, open_psa=lambda *_: psa).drive(run_id)
     relay.publish_pending()
     drain(broker, worker)
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from prism_domain.catalogue import BillingTerm
 from prism_domain.invoicing import LineKind
+from prism_domain.sync import PsaKind
 from prism_psa.invoices.values import InvoiceLine, IssuedPeriod
 from prism_psa.outcomes import ItemOutcome
 from prism_tables.billing import Invoice
@@ -25,8 +26,6 @@ from prism_tables.customers import Customer
 from prism_tables.sync.connections import CustomerMapping, ProgramSyncSettings
 from prism_tables.sync.invoices import InvoiceSyncJob, InvoiceSyncRun
 from prism_tables.sync.products import ProductServiceLink
-
-AUTOTASK = "AUTOTASK"
 
 invoices = Invoice.__table__
 invoice_lines = InvoiceLineRow.__table__
@@ -115,12 +114,24 @@ def settings_of(session: Session, partner_id: int, program_id: int) -> ProgramSy
     )
 
 
+def program_psa(session: Session, partner_id: int, program_id: int) -> PsaKind:
+    """The PSA a partner's program syncs to (Autotask until its settings say otherwise)."""
+    psa = session.scalar(
+        select(ProgramSyncSettings.psa).where(
+            ProgramSyncSettings.partner_id == partner_id,
+            ProgramSyncSettings.program_id == program_id,
+        )
+    )
+    return PsaKind(psa) if psa else PsaKind.AUTOTASK
+
+
 def mappings(session: Session, partner_id: int, program_id: int) -> dict[int, CustomerMapping]:
+    """The program's customers mapped in the PSA it syncs to."""
     rows = session.scalars(
         select(CustomerMapping).where(
             CustomerMapping.partner_id == partner_id,
             CustomerMapping.program_id == program_id,
-            CustomerMapping.psa == AUTOTASK,
+            CustomerMapping.psa == program_psa(session, partner_id, program_id).value,
         )
     )
     return {m.customer_id: m for m in rows}
@@ -132,7 +143,7 @@ def service_ids(session: Session, partner_id: int, program_id: int) -> dict[str,
         select(ProductServiceLink.sku, ProductServiceLink.service_id).where(
             ProductServiceLink.partner_id == partner_id,
             ProductServiceLink.program_id == program_id,
-            ProductServiceLink.psa == AUTOTASK,
+            ProductServiceLink.psa == program_psa(session, partner_id, program_id).value,
         )
     ).all()
     return {str(sku).casefold(): str(service_id) for sku, service_id in rows}

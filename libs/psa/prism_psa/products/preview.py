@@ -13,13 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from prism_domain.sync import ProductSyncMode
+from prism_psa.invoices.sources import program_psa
 from prism_psa.port import PsaPort
 from prism_psa.products import sources
 from prism_psa.products.planning import CatalogueItem, Link, Plan, needs_name_lookup, plan_products
 from prism_tables.sync.connections import ProgramSyncSettings
 from prism_tables.sync.products import ProductServiceLink
-
-AUTOTASK = "AUTOTASK"
 
 
 @dataclass(frozen=True)
@@ -32,7 +31,7 @@ def links_of(session: Session, partner_id: int, program_id: int) -> dict[int, Pr
     rows = session.scalars(
         select(ProductServiceLink).where(
             ProductServiceLink.partner_id == partner_id,
-            ProductServiceLink.psa == AUTOTASK,
+            ProductServiceLink.psa == program_psa(session, partner_id, program_id).value,
             ProductServiceLink.program_id == program_id,
         )
     )

@@ -16,6 +16,11 @@ from prism_platform.db import Base, UTCDateTime, utcnow
 
 
 class PsaConnection(Base):
+    """One per partner and PSA (`psa`: AUTOTASK or CONNECTWISE). The columns carry each PSA's
+    own credentials: Autotask's API username, secret and integration code; ConnectWise's
+    company id (`username`), private key (`secret_encrypted`), public key
+    (`integration_code_encrypted`) and API host (`site`)."""
+
     __tablename__ = "sync_psa_connections"
     __table_args__ = (UniqueConstraint("partner_id", "psa"),)
 
@@ -26,6 +31,7 @@ class PsaConnection(Base):
     secret_encrypted: Mapped[str] = mapped_column(Text)
     integration_code_encrypted: Mapped[str] = mapped_column(Text)
     zone_url: Mapped[str | None] = mapped_column(String(300))
+    site: Mapped[str | None] = mapped_column(String(200))
     status: Mapped[str] = mapped_column(String(20), default="UNTESTED")
     problem: Mapped[str | None] = mapped_column(String(40))
     status_message: Mapped[str | None] = mapped_column(Text)
@@ -41,6 +47,8 @@ class ProgramSyncSettings(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     partner_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"))
     program_id: Mapped[int] = mapped_column(ForeignKey("programs.id", ondelete="CASCADE"))
+    # The PSA this program syncs to (the partner's connection to it), S13.
+    psa: Mapped[str] = mapped_column(String(20), default="AUTOTASK", server_default="AUTOTASK")
     sync_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     product_sync_mode: Mapped[str] = mapped_column(String(10), default="ALL")
     sync_azure_usage: Mapped[bool] = mapped_column(Boolean, default=False)

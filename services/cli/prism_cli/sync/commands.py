@@ -26,8 +26,14 @@ from prism_cli.sync.render import print_json, progress_bar
 from prism_domain.sync import ProductSyncMode, SyncTrigger
 from prism_platform.db import writer
 from prism_psa import history
-from prism_psa.autotask import AutotaskPsa
-from prism_psa.connections import connection_of
+from prism_psa.connections import (
+    Adapter,
+    PsaNotConfigured,
+    connection_of,
+    not_connected,
+    program_psa,
+    unreadable,
+)
 from prism_psa.invoices import sources
 from prism_psa.invoices.preview import preview_invoice
 from prism_psa.invoices.revert import refusal as revert_refusal
@@ -39,7 +45,7 @@ from prism_psa.secrets import UnreadableSecret
 from prism_syncer.invoices.recovery import safety_check as run_safety_check
 from prism_syncer.invoices.revert import record_revert
 from prism_syncer.invoices.sync import start_run
-from prism_syncer.products.handlers import NOT_CONNECTED, UNREADABLE, notify, run_product_sync
+from prism_syncer.products.handlers import notify, run_product_sync
 from prism_tables.sync.connections import ProgramSyncSettings, PsaConnection
 from prism_tables.sync.invoices import InvoiceSyncRun
 from prism_tables.sync.products import ProductSyncRun
@@ -182,30 +188,38 @@ def products(ctx: SyncContext, args: argparse.Namespace) -> int:
         return 1 if done.status == FAILED else 0
 
 
-def _open_psa(ctx: SyncContext, session: Session, partner: Named) -> AutotaskPsa:
-    """The partner's Autotask, from its stored connection; refused when there is none."""
-    row = connection_of(session, partner.id)
+def _label(session: Session, partner: Named, program: Named) -> str:
+    """The name of the PSA the program syncs to, for messages."""
+    return program_psa(session, partner.id, program.id).label
+
+
+def _open_psa(ctx: SyncContext, session: Session, partner: Named, program: Named) -> Adapter:
+    """The PSA the program syncs to, from the partner's stored connection to it; refused
+    when there is none."""
+    psa = program_psa(session, partner.id, program.id)
+    row = connection_of(session, partner.id, psa)
     if row is None:
-        raise Refused(NOT_CONNECTED)
+        raise Refused(not_connected(psa))
     try:
-        credentials = ctx.config.credentials_of(row)
+        return ctx.config.open(row)
     except UnreadableSecret:
-        raise Refused(UNREADABLE) from None
-    return ctx.config.autotask(credentials)
+        raise Refused(unreadable(psa)) from None
+    except PsaNotConfigured as exc:
+        raise Refused(str(exc)) from None
 
 
 def _preview(ctx: SyncContext, args: argparse.Namespace, partner: Named, program: Named) -> int:
     """S3 preview: reads the price list and Autotask, writes nothing anywhere."""
     with Session(ctx.engine) as session:
-        psa = _open_psa(ctx, session, partner)
+        psa = _open_psa(ctx, session, partner, program)
         settings = product_plan.settings_of(session, partner.id, program.id)
         mode = ProductSyncMode(settings.product_sync_mode) if settings else ProductSyncMode.ALL
         try:
             plan = product_plan.preview(session, psa, partner.id, program.id, datetime.now(UTC))
         except PsaError as exc:
-            raise Refused(f"Autotask could not be read: {exc}") from None
+            raise Refused(f"{_label(session, partner, program)} could not be read: {exc}") from None
         finally:
-            psa.client.close()
+            psa.close()
     _show(args, views.preview(plan, partner, program, mode.value), texts.preview_text)
     return 0
 
@@ -231,7 +245,7 @@ def invoices(ctx: SyncContext, args: argparse.Namespace) -> int:
         if not _set_up(session, partner, program).sync_enabled:
             raise Refused(f"invoice sync of {program} is off for {partner}: {TURN_ON}")
         if args.preview:
-            return _invoice_preview(ctx, args, session, partner, invoice_id, customer)
+            return _invoice_preview(ctx, args, session, partner, program, invoice_id, customer)
     with Session(writer(ctx.engine)) as session, session.begin():
         run_id = start_run(
             session,
@@ -250,6 +264,7 @@ def _invoice_preview(
     args: argparse.Namespace,
     session: Session,
     partner: Named,
+    program: Named,
     invoice_id: int | None,
     customer: Named | None,
 ) -> int:
@@ -257,13 +272,13 @@ def _invoice_preview(
     with the sync's own planning; writes nothing anywhere (only Autotask reads)."""
     if invoice_id is None:
         raise Refused("no invoice has been issued for this program yet: nothing to preview")
-    psa = _open_psa(ctx, session, partner)
+    psa = _open_psa(ctx, session, partner, program)
     try:
         found = preview_invoice(session, psa, invoice_id, customer.id if customer else None)
     except PsaError as exc:
-        raise Refused(f"Autotask could not be read: {exc}") from None
+        raise Refused(f"{_label(session, partner, program)} could not be read: {exc}") from None
     finally:
-        psa.client.close()
+        psa.close()
     assert found is not None  # the invoice was found above
     _show(args, views.invoice_preview(session, found), texts.invoice_preview_text)
     return 0

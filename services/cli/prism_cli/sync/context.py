@@ -65,11 +65,7 @@ class SyncContext:
                 f"the database {shown} has no sync tables: run `prism migrate` (or `prism dev`)"
                 " first, or point DATABASE_URL at Prism's database"
             )
-        config = PsaConfig.from_settings(
-            settings.secret_key.get_secret_value(),
-            settings.autotask_zone_probe_url,
-            settings.redis_url,
-        )
+        config = PsaConfig.of(settings, settings.autotask_zone_probe_url)
         return cls(settings, engine, config, settings.links)
 
     def invoice_sync(self) -> InvoiceSync:

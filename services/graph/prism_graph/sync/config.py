@@ -9,11 +9,7 @@ from prism_psa.connections import PsaConfig
 
 
 def build_psa_config(settings: GraphSettings) -> PsaConfig:
-    return PsaConfig.from_settings(
-        settings.secret_key.get_secret_value(),
-        settings.autotask_zone_probe_url,
-        settings.redis_url,
-    )
+    return PsaConfig.of(settings, settings.autotask_zone_probe_url)
 
 
 def psa_config(info: Info) -> PsaConfig:

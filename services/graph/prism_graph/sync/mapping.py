@@ -33,11 +33,12 @@ from prism_graph.sync.mapping_checks import (
     check_company_and_contract,
     connection_error,
     mappable_customer,
+    program_psa,
     program_sync_off,
     sync_request,
     sync_settings,
 )
-from prism_psa.connections import AUTOTASK, PsaConfig
+from prism_psa.connections import PsaConfig
 from prism_tables.billing import Invoice
 from prism_tables.customers import Customer
 from prism_tables.sync.connections import CustomerMapping, PsaConnection
@@ -83,16 +84,18 @@ async def save_mapping(
             settings = await sync_settings(session, partner_id, program_id)
             if settings is None or not settings.sync_enabled:
                 return [program_sync_off("syncNow")]
-        problem = await connection_error(session, partner_id)
+        problem = await connection_error(session, partner_id, program_id)
         if problem is not None:
             return [problem]
         # Whether the contract is in force today is the partner's today, not UTC's.
         today = await zones.today_for(session.scalar, partner_id)
+        psa = await program_psa(session, partner_id, program_id)
     checked = await service.live(
         database,
         config,
         partner_id,
-        lambda psa: check_company_and_contract(psa, company_id, contract_id, today),
+        lambda adapter: check_company_and_contract(adapter, company_id, contract_id, today),
+        psa,
     )
     if isinstance(checked, FieldError):
         return [checked]
@@ -126,9 +129,11 @@ async def save_mapping(
         )
         if row is None:
             row = CustomerMapping(
-                partner_id=partner_id, program_id=program_id, customer_id=customer_id, psa=AUTOTASK
+                partner_id=partner_id, program_id=program_id, customer_id=customer_id
             )
             uow.session.add(row)
+        # The mapping is to the program's PSA now (a program moved to another PSA maps again).
+        row.psa = psa.value
         row.company_id = company_id
         row.company_name = company_name
         row.contract_id = contract_id
@@ -250,7 +255,7 @@ async def request_invoice_sync(
                         "No invoice has been issued for this program yet.",
                     )
                 ]
-        problem = await connection_error(uow.session, partner_id)
+        problem = await connection_error(uow.session, partner_id, program_id)
         if problem is not None:
             return [problem]
         uow.record(sync_request(partner_id, program_id, SyncTrigger.MANUAL, invoice_id=invoice.id))

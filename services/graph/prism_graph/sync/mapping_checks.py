@@ -11,15 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from prism_domain.errors import ErrorCode, FieldError
-from prism_domain.sync import ConnectionStatus, InvoiceSyncRequested, SyncTrigger
+from prism_domain.sync import ConnectionStatus, InvoiceSyncRequested, PsaKind, SyncTrigger
 from prism_graph.sync import service
-from prism_psa.autotask import (
-    ACTIVE_CONTRACT_STATUS,
-    RECURRING_SERVICE_CONTRACT,
-    AutotaskPsa,
-    translated,
-)
-from prism_psa.connections import AUTOTASK
+from prism_psa.connections import Adapter
 from prism_tables.customers import Customer
 from prism_tables.sync.connections import ProgramSyncSettings, PsaConnection
 from prism_tables.tenants import Tenant
@@ -35,7 +29,7 @@ NO_SUCH_CUSTOMER = FieldError(
 NOT_MAPPED = FieldError(
     "customerId",
     ErrorCode.NOT_ALLOWED,
-    "The customer is not mapped yet: map it to an Autotask company and contract first.",
+    "The customer is not mapped yet: map it to a company and contract of the PSA first.",
 )
 
 
@@ -73,46 +67,20 @@ async def mappable_customer(
 # Live checks -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ContractFacts:
-    id: int
-    name: str
-    company_id: int | None
-    recurring_service: bool
-    active: bool
-
-
-def contract_facts(psa: AutotaskPsa, contract_id: int, today: date) -> ContractFacts | None:
-    """One contract read by id (a `PsaDirectory` read kept here while the port grows)."""
-    with translated():
-        raw = psa.client.contracts.get(contract_id)
-    if raw is None:
-        return None
-    starts, ends = raw.start_date, raw.end_date
-    return ContractFacts(
-        id=int(raw.id or contract_id),
-        name=raw.contract_name or "",
-        company_id=raw.company_id,
-        recurring_service=raw.contract_type == RECURRING_SERVICE_CONTRACT,
-        active=raw.status == ACTIVE_CONTRACT_STATUS
-        and (starts is None or starts <= today)
-        and (ends is None or today <= ends),
-    )
-
-
 def check_company_and_contract(
-    psa: AutotaskPsa, company_id: int, contract_id: int, today: date
+    psa: Adapter, company_id: int, contract_id: int, today: date
 ) -> tuple[str, str] | list[FieldError]:
     """S4: the company exists and is active; the contract is that company's, an active
     Recurring Service contract. The names to display, or every reason it cannot be mapped."""
+    label = psa_label(psa)
     company = psa.company(company_id) if company_id > 0 else None
     if company is None:
         return [
-            FieldError("companyId", ErrorCode.NOT_FOUND, "No active Autotask company with this id.")
+            FieldError("companyId", ErrorCode.NOT_FOUND, f"No active {label} company with this id.")
         ]
-    contract = contract_facts(psa, contract_id, today) if contract_id > 0 else None
+    contract = psa.contract(contract_id, today) if contract_id > 0 else None
     if contract is None:
-        return [FieldError("contractId", ErrorCode.NOT_FOUND, "No Autotask contract with this id.")]
+        return [FieldError("contractId", ErrorCode.NOT_FOUND, f"No {label} contract with this id.")]
     errors: list[FieldError] = []
     if contract.company_id != company.id:
         errors.append(
@@ -129,7 +97,11 @@ def check_company_and_contract(
                 "contractId",
                 ErrorCode.NOT_ALLOWED,
                 f"The contract {contract.name!r} is not a Recurring Service contract; only "
-                "Recurring Service contracts can be synced.",
+                "Recurring Service contracts can be synced."
+                if label == "Autotask"
+                else f"The agreement {contract.name!r} does not bill additions (its type has "
+                "no billing cycle, or it is not prorating additions); choose a recurring "
+                "agreement.",
             )
         )
     if not contract.active:
@@ -138,26 +110,45 @@ def check_company_and_contract(
                 "contractId",
                 ErrorCode.NOT_ALLOWED,
                 f"The contract {contract.name!r} is not active: it must be active and today "
-                "must be between its start and end dates (review the contract in Autotask).",
+                f"must be between its start and end dates (review the contract in {label}).",
             )
         )
     return errors or (company.name, contract.name)
 
 
-async def connection_error(session: AsyncSession, partner_id: int) -> FieldError | None:
+def psa_label(psa: Adapter) -> str:
+    return psa.kind.label
+
+
+async def program_psa(session: AsyncSession, partner_id: int, program_id: int) -> PsaKind:
+    """The PSA the program syncs to (Autotask until its settings say otherwise)."""
+    psa = await session.scalar(
+        select(ProgramSyncSettings.psa).where(
+            ProgramSyncSettings.partner_id == partner_id,
+            ProgramSyncSettings.program_id == program_id,
+        )
+    )
+    return PsaKind(psa) if psa else PsaKind.AUTOTASK
+
+
+async def connection_error(
+    session: AsyncSession, partner_id: int, program_id: int
+) -> FieldError | None:
+    """Why the program cannot reach its PSA now (no connection, or one failing), or None."""
+    psa = await program_psa(session, partner_id, program_id)
     row = await session.scalar(
         select(PsaConnection).where(
-            PsaConnection.partner_id == partner_id, PsaConnection.psa == AUTOTASK
+            PsaConnection.partner_id == partner_id, PsaConnection.psa == psa.value
         )
     )
     if row is None:
-        return service.NOT_CONNECTED
+        return service.not_connected(psa)
     if row.status != ConnectionStatus.OK.value:
         return FieldError(
             None,
             ErrorCode.PSA_NOT_CONNECTED,
-            "The Autotask connection failed its last test: fix it on the Connections screen "
-            "and test it again.",
+            f"The {psa.label} connection failed its last test: fix it on the Connections "
+            "screen and test it again.",
         )
     return None
 

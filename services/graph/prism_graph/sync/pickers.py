@@ -22,12 +22,12 @@ from prism_domain.errors import FieldError
 from prism_graph.common.errors import BadRequest
 from prism_graph.sync.common import PsaUnavailable
 from prism_graph.sync.types import PsaChoice, PsaChoiceConnection, PsaChoiceEdge
-from prism_psa.autotask import AutotaskPsa
+from prism_psa.connections import Adapter
 from prism_psa.port import PICKER_PAGE, PICKER_PAGE_MAX, ChoicePage
 
 BAD_CURSOR = "The cursor is not valid for this list (or this search); start again without it."
 
-Live = Callable[[Callable[[AutotaskPsa], Any]], Awaitable[Any]]
+Live = Callable[[Callable[[Adapter], Any]], Awaitable[Any]]
 
 
 def _list_key(kind: str, criteria: dict[str, Any]) -> str:
@@ -89,8 +89,8 @@ async def picker(
     criteria: dict[str, Any],
     first: int | None,
     after: str | None,
-    page: Callable[[AutotaskPsa, int, int | None], ChoicePage],
-    count: Callable[[AutotaskPsa], int],
+    page: Callable[[Adapter, int, int | None], ChoicePage],
+    count: Callable[[Adapter], int],
 ) -> PsaChoiceConnection:
     """One page of a picker: `page(psa, size, after_id)` reads it, `count(psa)` the total."""
     size = check_first(first)

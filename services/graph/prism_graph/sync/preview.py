@@ -72,7 +72,7 @@ async def invoice_preview(
             )
             if found is None:
                 return [NO_INVOICE_YET]
-        problem = await connection_error(session, partner_id)
+        problem = await connection_error(session, partner_id, program_id)
         if problem is not None:
             return [problem]
         chosen = int(found)

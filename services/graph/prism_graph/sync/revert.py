@@ -22,11 +22,11 @@ async def request_revert(
         refused = await uow.session.run_sync(lambda session: refusal(session, partner_id, run_id))
         if refused is not None:
             return [FieldError("runId", refused.code, refused.message)]
-        problem = await connection_error(uow.session, partner_id)
-        if problem is not None:
-            return [problem]
         run = await uow.session.get(InvoiceSyncRun, run_id)
         assert run is not None
+        problem = await connection_error(uow.session, partner_id, run.program_id)
+        if problem is not None:
+            return [problem]
         uow.record(
             InvoiceSyncRevertRequested(
                 aggregate_id=f"{partner_id}:{run.program_id}",

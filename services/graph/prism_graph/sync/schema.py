@@ -13,7 +13,7 @@ from strawberry import relay
 
 from prism_domain.access import Permission
 from prism_domain.errors import ErrorCode, FieldError
-from prism_domain.sync import ConnectionProblem, ProductSyncMode
+from prism_domain.sync import ConnectionProblem, ProductSyncMode, PsaKind
 from prism_graph.access import (
     requires,
     visible_product_sync_runs,
@@ -39,6 +39,7 @@ from prism_graph.sync.common import PsaUnavailable, partner_of
 from prism_graph.sync.config import psa_config
 from prism_graph.sync.invoice_schema import InvoiceSyncMutations, InvoiceSyncQueries
 from prism_graph.sync.types import (
+    ConnectWiseCredentialsInput,
     MapProductToServiceInput,
     MapProductToServicePayload,
     ProductSyncOverview,
@@ -49,16 +50,18 @@ from prism_graph.sync.types import (
     ProgramSyncSettings,
     ProgramSyncSettingsInput,
     ProgramSyncSettingsPayload,
+    Psa,
     PsaChoice,
     PsaChoiceConnection,
     PsaConnection,
     PsaConnectionPayload,
     PsaCredentialsInput,
+    RetestPsaConnectionInput,
     SyncProductsInput,
     SyncProductsPayload,
     TestPsaConnectionPayload,
 )
-from prism_psa.autotask import AutotaskPsa
+from prism_psa.connections import Adapter
 from prism_psa.outcomes import RunStatus
 from prism_psa.port import PICKER_PAGE, PICKER_PAGE_MAX, Choice
 from prism_psa.products.planning import Action
@@ -82,13 +85,16 @@ def _choices(result: list[Choice] | FieldError) -> list[PsaChoice]:
     return [PsaChoice.of(c) for c in result]
 
 
-def _live(info: Info, partner: int) -> pickers.Live:
+def _live(info: Info, partner: int, psa: PsaKind) -> pickers.Live:
     database, config = info.context.database, psa_config(info)
 
-    async def live(work: Callable[[AutotaskPsa], Any]) -> Any:
-        return await service.live(database, config, partner, work)
+    async def live(work: Callable[[Adapter], Any]) -> Any:
+        return await service.live(database, config, partner, work, psa)
 
     return live
+
+
+PSA = strawberry.argument(description="Which PSA to read; Autotask by default.")
 
 
 def _term(search: str | None) -> str | None:
@@ -103,13 +109,33 @@ def _run(row: RunRow) -> ProductSyncRun:
 class PsaQueries(InvoiceSyncQueries):
     @strawberry.field(
         permission_classes=[requires(Permission.VIEW_PSA_SYNC)],
-        description="Your partner's Autotask connection and its status; null if none.",
+        description="Your partner's connection to one PSA (Autotask by default) and its "
+        "status; null if none.",
     )
-    async def psa_connection(self, info: Info) -> PsaConnection | None:
+    async def psa_connection(
+        self,
+        info: Info,
+        psa: Annotated[Psa, PSA] = PsaKind.AUTOTASK,  # type: ignore[valid-type]
+    ) -> PsaConnection | None:
         row = await info.context.reader.scalar(
-            select(ConnectionRow).where(visible_psa_connections(info.context.scope))
+            select(ConnectionRow).where(
+                visible_psa_connections(info.context.scope), ConnectionRow.psa == PsaKind(psa)
+            )
         )
         return PsaConnection.from_row(row) if row else None
+
+    @strawberry.field(
+        permission_classes=[requires(Permission.VIEW_PSA_SYNC)],
+        description="Every PSA your partner is connected to (Autotask, ConnectWise), with "
+        "each connection's status; empty if none.",
+    )
+    async def psa_connections(self, info: Info) -> list[PsaConnection]:
+        rows = await info.context.reader.scalars(
+            select(ConnectionRow)
+            .where(visible_psa_connections(info.context.scope))
+            .order_by(ConnectionRow.psa)
+        )
+        return [PsaConnection.from_row(row) for row in rows]
 
     @strawberry.field(
         permission_classes=[requires(Permission.VIEW_PSA_SYNC)],
@@ -128,10 +154,14 @@ class PsaQueries(InvoiceSyncQueries):
 
     @strawberry.field(
         permission_classes=[requires(Permission.MANAGE_PSA_SYNC)],
-        description="Billing codes for the program settings, live from Autotask: active "
-        "Recurring Contract Service codes only.",
+        description="Billing codes for the program settings, live from the PSA: Autotask's "
+        "active Recurring Contract Service codes, or ConnectWise's active product subcategories.",
     )
-    async def psa_billing_codes(self, info: Info) -> list[PsaChoice]:
+    async def psa_billing_codes(
+        self,
+        info: Info,
+        psa: Annotated[Psa, PSA] = PsaKind.AUTOTASK,  # type: ignore[valid-type]
+    ) -> list[PsaChoice]:
         partner = _partner(info)
         if partner is None:
             return []
@@ -140,18 +170,20 @@ class PsaQueries(InvoiceSyncQueries):
                 info.context.database,
                 psa_config(info),
                 partner,
-                lambda psa: psa.recurring_billing_codes(),
+                lambda adapter: adapter.recurring_billing_codes(),
+                PsaKind(psa),
             )
         )
 
     @strawberry.field(
         permission_classes=[requires(Permission.MANAGE_PSA_SYNC)],
-        description="Active Autotask companies, live, a page at a time in Autotask's order (by "
+        description="Active companies of the PSA, live, a page at a time in the PSA's order (by "
         "id); vendorsOnly for the program's vendor, all for customer mapping.",
     )
     async def psa_companies(
         self,
         info: Info,
+        psa: Annotated[Psa, PSA] = PsaKind.AUTOTASK,  # type: ignore[valid-type]
         search: Annotated[
             str | None,
             strawberry.argument(
@@ -167,12 +199,12 @@ class PsaQueries(InvoiceSyncQueries):
         partner = _partner(info)
         if partner is None:
             return pickers.empty()
-        live = _live(info, partner)
+        live = _live(info, partner, PsaKind(psa))
         term = _term(search)
         return await pickers.picker(
             live,
             kind="companies",
-            criteria={"search": term, "vendorsOnly": vendors_only},
+            criteria={"search": term, "vendorsOnly": vendors_only, "psa": str(psa)},
             first=first,
             after=after,
             page=lambda psa, size, after_id: psa.companies(
@@ -183,16 +215,17 @@ class PsaQueries(InvoiceSyncQueries):
 
     @strawberry.field(
         permission_classes=[requires(Permission.MANAGE_PSA_SYNC)],
-        description="Active Recurring Service contracts, live, of a company and/or searched "
-        "by name, a page at a time in Autotask's order (by id), for customer mapping: those "
-        "in force today in the partner's time zone.",
+        description="Contracts to sync a customer to, live, of a company and/or searched by "
+        "name, a page at a time in the PSA's order (by id): Autotask's active Recurring Service "
+        "contracts, or ConnectWise's agreements, in force today in the partner's time zone.",
     )
     async def psa_contracts(
         self,
         info: Info,
+        psa: Annotated[Psa, PSA] = PsaKind.AUTOTASK,  # type: ignore[valid-type]
         company_id: Annotated[
             int | None,
-            strawberry.argument(description="Only this Autotask company's (from psaCompanies)."),
+            strawberry.argument(description="Only this company's (from psaCompanies)."),
         ] = None,
         search: Annotated[
             str | None,
@@ -207,12 +240,12 @@ class PsaQueries(InvoiceSyncQueries):
         if partner is None:
             return pickers.empty()
         today = await zones.today_for(info.context.reader.scalar, partner)
-        live = _live(info, partner)
+        live = _live(info, partner, PsaKind(psa))
         term = _term(search)
         return await pickers.picker(
             live,
             kind="contracts",
-            criteria={"search": term, "companyId": company_id},
+            criteria={"search": term, "companyId": company_id, "psa": str(psa)},
             first=first,
             after=after,
             page=lambda psa, size, after_id: psa.recurring_contracts(
@@ -381,14 +414,95 @@ class PsaMutations(InvoiceSyncMutations):
 
     @strawberry.mutation(
         permission_classes=[requires(Permission.MANAGE_PSA_SYNC)],
-        description="Test the stored credentials again and record the status; takes no "
-        "input (the saved connection is the only one).",
+        description="Check a ConnectWise API member's keys against ConnectWise without saving "
+        "them.",
     )
-    async def retest_psa_connection(self, info: Info) -> PsaConnectionPayload:
+    async def test_connect_wise_connection(
+        self,
+        info: Info,
+        input: Annotated[
+            ConnectWiseCredentialsInput, strawberry.argument(description="The member to test.")
+        ],
+    ) -> TestPsaConnectionPayload:
+        config = psa_config(info)
+        credentials = service.parse_connectwise(
+            config,
+            site=input.site,
+            company_id=input.company_id,
+            public_key=input.public_key,
+            private_key=input.private_key,
+        )
+        if isinstance(credentials, list):
+            return TestPsaConnectionPayload(
+                ok=False, zone_url=None, problem=None, errors=user_errors(credentials)
+            )
+        outcome = await service.check_connectwise(config, credentials)
+        if isinstance(outcome, FieldError):
+            return TestPsaConnectionPayload(
+                ok=False, zone_url=None, problem=None, errors=user_errors([outcome])
+            )
+        if isinstance(outcome, ConnectionProblem):
+            return TestPsaConnectionPayload(
+                ok=False,
+                zone_url=None,
+                problem=outcome,
+                errors=user_errors([service.problem_error(outcome, PsaKind.CONNECTWISE)]),
+            )
+        return TestPsaConnectionPayload(ok=True, zone_url=outcome, problem=None, errors=[])
+
+    @strawberry.mutation(
+        permission_classes=[requires(Permission.MANAGE_PSA_SYNC)],
+        description="Test and save your partner's ConnectWise connection (beside any Autotask "
+        "one); nothing is saved when ConnectWise refuses the keys.",
+    )
+    async def save_connect_wise_connection(
+        self,
+        info: Info,
+        input: Annotated[
+            ConnectWiseCredentialsInput,
+            strawberry.argument(description="The member to connect with, replacing any saved."),
+        ],
+    ) -> PsaConnectionPayload:
         partner = _partner(info)
         if partner is None:
             return PsaConnectionPayload(connection=None, errors=user_errors([service.NO_PARTNER]))
-        result = await service.retest_connection(info.context.database, psa_config(info), partner)
+        config = psa_config(info)
+        credentials = service.parse_connectwise(
+            config,
+            site=input.site,
+            company_id=input.company_id,
+            public_key=input.public_key,
+            private_key=input.private_key,
+        )
+        if isinstance(credentials, list):
+            return PsaConnectionPayload(connection=None, errors=user_errors(credentials))
+        result = await service.save_connectwise_connection(
+            info.context.database, config, partner, credentials
+        )
+        if isinstance(result, list):
+            return PsaConnectionPayload(connection=None, errors=user_errors(result))
+        return PsaConnectionPayload(connection=PsaConnection.from_row(result), errors=[])
+
+    @strawberry.mutation(
+        permission_classes=[requires(Permission.MANAGE_PSA_SYNC)],
+        description="Test a stored connection again and record its status; without input, "
+        "the Autotask one.",
+    )
+    async def retest_psa_connection(
+        self,
+        info: Info,
+        input: Annotated[
+            RetestPsaConnectionInput | None,
+            strawberry.argument(description="Which connection; Autotask when left out."),
+        ] = None,
+    ) -> PsaConnectionPayload:
+        partner = _partner(info)
+        if partner is None:
+            return PsaConnectionPayload(connection=None, errors=user_errors([service.NO_PARTNER]))
+        psa = PsaKind(input.psa) if input is not None else PsaKind.AUTOTASK
+        result = await service.retest_connection(
+            info.context.database, psa_config(info), partner, psa
+        )
         if isinstance(result, list):
             return PsaConnectionPayload(connection=None, errors=user_errors(result))
         return PsaConnectionPayload(connection=PsaConnection.from_row(result), errors=[])
@@ -396,7 +510,7 @@ class PsaMutations(InvoiceSyncMutations):
     @strawberry.mutation(
         permission_classes=[requires(Permission.MANAGE_PSA_SYNC)],
         description="Save a program's sync settings; the billing code and vendor are checked "
-        "live in Autotask.",
+        "live in the PSA the program syncs to.",
     )
     async def save_program_sync_settings(
         self,
@@ -422,6 +536,7 @@ class PsaMutations(InvoiceSyncMutations):
             billing_code_id=input.billing_code_id,
             vendor_company_id=input.vendor_company_id,
             notification_emails=list(input.notification_emails),
+            psa=PsaKind(input.psa),
         )
         if isinstance(result, list):
             return ProgramSyncSettingsPayload(settings=None, errors=user_errors(result))

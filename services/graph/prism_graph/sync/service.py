@@ -14,18 +14,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from autotask_client import AutotaskError
 from prism_domain.errors import DomainValidationError, ErrorCode, FieldError
 from prism_domain.sync import (
-    PROBLEM_MESSAGES,
     ConnectionProblem,
     ConnectionStatus,
+    ConnectWiseCredentials,
     Credentials,
     ProductSyncMode,
     ProductSyncRequested,
+    PsaKind,
     SyncTrigger,
     clean_notification_emails,
+    problem_message,
 )
 from prism_graph.database import Database
 from prism_psa.autotask import AutotaskPsa
-from prism_psa.connections import AUTOTASK, PsaConfig
+from prism_psa.connections import AUTOTASK, CONNECTWISE, Adapter, PsaConfig, PsaNotConfigured
 from prism_psa.limits import BudgetUse, budget_use
 from prism_psa.port import Choice, ConnectionCheckFailed, PsaError
 from prism_psa.products import preview as product_plan
@@ -36,6 +38,16 @@ from prism_tables.sync.connections import ProgramSyncSettings, PsaConnection
 from prism_tables.sync.products import ProductServiceLink
 
 T = TypeVar("T")
+
+#: Why a program's "billing code" is refused, in each PSA's words: Autotask classifies
+#: services by a Recurring Contract Service billing code, ConnectWise by a product
+#: subcategory.
+_NO_BILLING_CODE = {
+    PsaKind.AUTOTASK: (
+        "No active Recurring Contract Service billing code with this id in Autotask."
+    ),
+    PsaKind.CONNECTWISE: "No active product subcategory with this id in ConnectWise.",
+}
 
 _PROBLEM_ERRORS: dict[ConnectionProblem, tuple[str | None, ErrorCode]] = {
     ConnectionProblem.UNKNOWN_USER: ("username", ErrorCode.PSA_UNKNOWN_USER),
@@ -54,25 +66,42 @@ _PROBLEM_ERRORS: dict[ConnectionProblem, tuple[str | None, ErrorCode]] = {
 NOT_CONNECTED = FieldError(
     None, ErrorCode.PSA_NOT_CONNECTED, "Connect to Autotask first (Connections screen)."
 )
+
+
+def not_connected(psa: PsaKind | str) -> FieldError:
+    label = PsaKind(psa).label
+    return FieldError(
+        None, ErrorCode.PSA_NOT_CONNECTED, f"Connect to {label} first (Connections screen)."
+    )
+
+
 NO_PARTNER = FieldError(
     None, ErrorCode.NOT_FOUND, "PSA sync belongs to a partner: act for one partner first."
 )
 
 
-def problem_error(problem: ConnectionProblem) -> FieldError:
+#: The input fields of a ConnectWise connection each problem points at.
+_CONNECTWISE_FIELDS: dict[ConnectionProblem, str | None] = {
+    ConnectionProblem.UNKNOWN_USER: "companyId",
+    ConnectionProblem.WRONG_SECRET: "privateKey",
+    ConnectionProblem.INVALID_INTEGRATION_CODE: None,
+}
+
+
+def problem_error(problem: ConnectionProblem, psa: PsaKind = PsaKind.AUTOTASK) -> FieldError:
     field, code = _PROBLEM_ERRORS[problem]
-    return FieldError(field, code, PROBLEM_MESSAGES[problem])
+    if psa is PsaKind.CONNECTWISE:
+        field = _CONNECTWISE_FIELDS.get(problem, field)
+    return FieldError(field, code, problem_message(psa, problem))
 
 
-async def _with_psa(
-    config: PsaConfig, credentials: Credentials, work: Callable[[AutotaskPsa], T]
-) -> T:
+async def _with_psa(open_psa: Callable[[], Adapter], work: Callable[[Adapter], T]) -> T:
     def run() -> T:
-        psa = config.autotask(credentials)
+        psa = open_psa()
         try:
             return work(psa)
         finally:
-            psa.client.close()
+            psa.close()
 
     return await anyio.to_thread.run_sync(run)
 
@@ -80,9 +109,42 @@ async def _with_psa(
 async def check_credentials(config: PsaConfig, credentials: Credentials) -> str | ConnectionProblem:
     """The zone's URL when Autotask accepts the credentials, else which part it refused."""
     try:
-        return await _with_psa(config, credentials, lambda psa: psa.check())
+        return await _with_psa(lambda: config.autotask(credentials), lambda psa: psa.check())
     except ConnectionCheckFailed as exc:
         return exc.problem
+
+
+async def check_connectwise(
+    config: PsaConfig, credentials: ConnectWiseCredentials
+) -> str | ConnectionProblem | FieldError:
+    """The API's address when ConnectWise accepts the keys, else which part it refused
+    (a field error when this server is not set up for ConnectWise)."""
+    try:
+        return await _with_psa(lambda: config.connectwise(credentials), lambda psa: psa.check())
+    except ConnectionCheckFailed as exc:
+        return exc.problem
+    except PsaNotConfigured as exc:
+        return FieldError(None, ErrorCode.PSA_UNAVAILABLE, str(exc))
+
+
+def parse_connectwise(
+    config: PsaConfig,
+    *,
+    site: str | None,
+    company_id: str | None,
+    public_key: str | None,
+    private_key: str | None,
+) -> ConnectWiseCredentials | list[FieldError]:
+    try:
+        return ConnectWiseCredentials.parse(
+            site=site,
+            company_id=company_id,
+            public_key=public_key,
+            private_key=private_key,
+            allow_http_loopback=config.connectwise_allow_http_loopback,
+        )
+    except DomainValidationError as exc:
+        return exc.errors
 
 
 def parse_credentials(
@@ -96,12 +158,62 @@ def parse_credentials(
         return exc.errors
 
 
-async def _connection(session: AsyncSession, partner_id: int) -> PsaConnection | None:
+async def _connection(
+    session: AsyncSession, partner_id: int, psa: PsaKind | str = PsaKind.AUTOTASK
+) -> PsaConnection | None:
     return await session.scalar(
         select(PsaConnection).where(
-            PsaConnection.partner_id == partner_id, PsaConnection.psa == AUTOTASK
+            PsaConnection.partner_id == partner_id, PsaConnection.psa == str(psa)
         )
     )
+
+
+async def connections(database: Database, partner_id: int) -> list[PsaConnection]:
+    """Every PSA the partner is connected to, Autotask first."""
+    async with AsyncSession(database.engine) as session:
+        rows = await session.scalars(
+            select(PsaConnection).where(PsaConnection.partner_id == partner_id)
+        )
+        order = list(PsaKind)
+        return sorted(rows, key=lambda r: order.index(PsaKind(r.psa)))
+
+
+async def program_psa_of(database: Database, partner_id: int, program_id: int) -> PsaKind:
+    async with AsyncSession(database.engine) as session:
+        psa = await session.scalar(
+            select(ProgramSyncSettings.psa).where(
+                ProgramSyncSettings.partner_id == partner_id,
+                ProgramSyncSettings.program_id == program_id,
+            )
+        )
+    return PsaKind(psa) if psa else PsaKind.AUTOTASK
+
+
+async def save_connectwise_connection(
+    database: Database, config: PsaConfig, partner_id: int, credentials: ConnectWiseCredentials
+) -> PsaConnection | list[FieldError]:
+    """S13: test the API member's keys against ConnectWise, then store them (keys encrypted)."""
+    outcome = await check_connectwise(config, credentials)
+    if isinstance(outcome, FieldError):
+        return [outcome]
+    if isinstance(outcome, ConnectionProblem):
+        return [problem_error(outcome, PsaKind.CONNECTWISE)]
+    async with database.unit_of_work() as uow:
+        row = await _connection(uow.session, partner_id, PsaKind.CONNECTWISE)
+        if row is None:
+            row = PsaConnection(partner_id=partner_id, psa=CONNECTWISE)
+            uow.session.add(row)
+        row.username = credentials.company_id
+        row.site = credentials.site
+        row.secret_encrypted = config.cipher.encrypt(credentials.private_key)
+        row.integration_code_encrypted = config.cipher.encrypt(credentials.public_key)
+        row.zone_url = outcome
+        row.status = ConnectionStatus.OK.value
+        row.problem = None
+        row.status_message = None
+        row.tested_at = datetime.now(UTC)
+        await uow.commit()
+        return row
 
 
 async def save_connection(
@@ -145,23 +257,51 @@ async def stored_credentials(
         )
 
 
+async def stored_adapter(
+    database: Database, config: PsaConfig, partner_id: int, psa: PsaKind
+) -> Callable[[], Adapter] | FieldError:
+    """How to open the partner's stored connection to `psa`, or why it cannot be."""
+    async with AsyncSession(database.engine) as session:
+        row = await _connection(session, partner_id, psa)
+    if row is None:
+        return not_connected(psa)
+    try:
+        if psa is PsaKind.CONNECTWISE:
+            cw_credentials = config.connectwise_credentials_of(row)
+            return lambda: config.connectwise(cw_credentials)
+        credentials = config.credentials_of(row)
+        return lambda: config.autotask(credentials)
+    except UnreadableSecret:
+        return FieldError(
+            None,
+            ErrorCode.PSA_NOT_CONNECTED,
+            "The stored credentials cannot be read any more: enter them again.",
+        )
+
+
 async def retest_connection(
-    database: Database, config: PsaConfig, partner_id: int
+    database: Database, config: PsaConfig, partner_id: int, psa: PsaKind = PsaKind.AUTOTASK
 ) -> PsaConnection | list[FieldError]:
     """S1 status: test the stored credentials again; ok, or failing with the reason."""
-    credentials = await stored_credentials(database, config, partner_id)
-    if isinstance(credentials, FieldError):
-        return [credentials]
-    outcome = await check_credentials(config, credentials)
+    opener = await stored_adapter(database, config, partner_id, psa)
+    if isinstance(opener, FieldError):
+        return [opener]
+    outcome: str | ConnectionProblem
+    try:
+        outcome = await _with_psa(opener, lambda adapter: adapter.check())
+    except ConnectionCheckFailed as exc:
+        outcome = exc.problem
+    except PsaNotConfigured as exc:
+        return [FieldError(None, ErrorCode.PSA_UNAVAILABLE, str(exc))]
     async with database.unit_of_work() as uow:
-        row = await _connection(uow.session, partner_id)
+        row = await _connection(uow.session, partner_id, psa)
         if row is None:
-            return [NOT_CONNECTED]
+            return [not_connected(psa)]
         row.tested_at = datetime.now(UTC)
         if isinstance(outcome, ConnectionProblem):
             row.status = ConnectionStatus.FAILING.value
             row.problem = outcome.value
-            row.status_message = PROBLEM_MESSAGES[outcome]
+            row.status_message = problem_message(psa, outcome)
         else:
             row.status = ConnectionStatus.OK.value
             row.problem = None
@@ -172,14 +312,18 @@ async def retest_connection(
 
 
 async def live(
-    database: Database, config: PsaConfig, partner_id: int, work: Callable[[AutotaskPsa], T]
+    database: Database,
+    config: PsaConfig,
+    partner_id: int,
+    work: Callable[[Adapter], T],
+    psa: PsaKind = PsaKind.AUTOTASK,
 ) -> T | FieldError:
-    """Run `work` on the partner's PSA; a refusal or outage is a field error, not a crash."""
-    credentials = await stored_credentials(database, config, partner_id)
-    if isinstance(credentials, FieldError):
-        return credentials
+    """Run `work` on the partner's `psa`; a refusal or outage is a field error, not a crash."""
+    opener = await stored_adapter(database, config, partner_id, psa)
+    if isinstance(opener, FieldError):
+        return opener
     try:
-        return await _with_psa(config, credentials, work)
+        return await _with_psa(opener, work)
     except PsaError as exc:
         return FieldError(None, ErrorCode.PSA_UNAVAILABLE, str(exc))
 
@@ -204,8 +348,10 @@ async def save_settings(
     vendor_company_id: int | None,
     notification_emails: list[str],
     require_approval: bool = False,
+    psa: PsaKind = PsaKind.AUTOTASK,
 ) -> ProgramSyncSettings | list[FieldError]:
-    """S2: the program's sync options; billing code and vendor checked live in Autotask."""
+    """S2: the program's sync options; billing code and vendor checked live in the PSA the
+    program syncs to (S13)."""
     errors: list[FieldError] = []
     try:
         emails = clean_notification_emails(notification_emails)
@@ -224,16 +370,17 @@ async def save_settings(
     vendor_name: str | None = None
     if billing_code_id is not None or vendor_company_id is not None:
 
-        def look_up(psa: AutotaskPsa) -> tuple[Choice | None, Choice | None]:
+        def look_up(adapter: Adapter) -> tuple[Choice | None, Choice | None]:
             code = None
             if billing_code_id is not None:
                 code = next(
-                    (c for c in psa.recurring_billing_codes() if c.id == billing_code_id), None
+                    (c for c in adapter.recurring_billing_codes() if c.id == billing_code_id),
+                    None,
                 )
-            vendor = psa.company(vendor_company_id) if vendor_company_id is not None else None
+            vendor = adapter.company(vendor_company_id) if vendor_company_id is not None else None
             return code, vendor
 
-        found = await live(database, config, partner_id, look_up)
+        found = await live(database, config, partner_id, look_up, psa)
         if isinstance(found, FieldError):
             return [found]
         code, vendor = found
@@ -242,7 +389,7 @@ async def save_settings(
                 FieldError(
                     "billingCodeId",
                     ErrorCode.NOT_FOUND,
-                    "No active Recurring Contract Service billing code with this id in Autotask.",
+                    _NO_BILLING_CODE[psa],
                 )
             )
         if vendor_company_id is not None and vendor is None:
@@ -265,6 +412,7 @@ async def save_settings(
         if row is None:
             row = ProgramSyncSettings(partner_id=partner_id, program_id=program_id)
             uow.session.add(row)
+        row.psa = psa.value
         row.sync_enabled = sync_enabled
         row.product_sync_mode = mode.value
         row.sync_azure_usage = sync_azure_usage
@@ -299,8 +447,8 @@ async def request_product_sync(
                     "Sync is off for this program: turn it on in the program's sync settings.",
                 )
             ]
-        if await _connection(uow.session, partner_id) is None:
-            return [NOT_CONNECTED]
+        if await _connection(uow.session, partner_id, settings.psa) is None:
+            return [not_connected(settings.psa)]
         uow.record(
             ProductSyncRequested(
                 aggregate_id=f"{partner_id}:{program_id}",
@@ -329,7 +477,10 @@ async def preview(
             return product_plan.gather(sync_session, partner_id, program_id, mode, now)
 
         inputs = await session.run_sync(gather)
-    return await live(database, config, partner_id, lambda psa: product_plan.make_plan(psa, inputs))
+    psa = await program_psa_of(database, partner_id, program_id)
+    return await live(
+        database, config, partner_id, lambda adapter: product_plan.make_plan(adapter, inputs), psa
+    )
 
 
 async def map_product(
@@ -349,25 +500,28 @@ async def map_product(
                 "their own PC_ service from the product sync.",
             )
         ]
-    found = await live(database, config, partner_id, lambda psa: psa.service(service_id))
+    psa = await program_psa_of(database, partner_id, product.program_id)
+    found = await live(
+        database, config, partner_id, lambda adapter: adapter.service(service_id), psa
+    )
     if isinstance(found, FieldError):
         return [found]
     if found is None:
         return [
-            FieldError("serviceId", ErrorCode.NOT_FOUND, "No service with this id in Autotask.")
+            FieldError("serviceId", ErrorCode.NOT_FOUND, f"No service with this id in {psa.label}.")
         ]
     async with database.unit_of_work() as uow:
         link = await uow.session.scalar(
             select(ProductServiceLink).where(
                 ProductServiceLink.partner_id == partner_id,
-                ProductServiceLink.psa == AUTOTASK,
+                ProductServiceLink.psa == psa.value,
                 ProductServiceLink.product_id == product_id,
             )
         )
         if link is None:
             link = ProductServiceLink(
                 partner_id=partner_id,
-                psa=AUTOTASK,
+                psa=psa.value,
                 program_id=product.program_id,
                 product_id=product_id,
                 sku=product.sku,
@@ -396,6 +550,16 @@ async def request_budget(
         return budget_use(backend, str(psa.client.zone().ci))
 
     try:
-        return await _with_psa(config, credentials, read)
+        return await anyio.to_thread.run_sync(lambda: _read_budget(config, credentials, read))
     except AutotaskError:
         return None
+
+
+def _read_budget(
+    config: PsaConfig, credentials: Credentials, read: Callable[[AutotaskPsa], BudgetUse | None]
+) -> BudgetUse | None:
+    psa = config.autotask(credentials)
+    try:
+        return read(psa)
+    finally:
+        psa.close()

@@ -2,53 +2,35 @@
 
 from __future__ import annotations
 
-from itertools import islice
-
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from autotask_client import query as q
 from prism_domain.errors import FieldError
 from prism_domain.mapping import Candidate, Suggestion, name_key, registrable, suggest
 from prism_graph.database import Database
 from prism_graph.sync import service
+from prism_graph.sync.mapping_checks import MappableCustomer, mappable_customer, program_psa
+from prism_psa.connections import Adapter, PsaConfig
 
 #: Companies read live for suggestions: one query, at most this many candidates (N3).
-from prism_graph.sync.mapping_checks import MappableCustomer, mappable_customer
-from prism_psa.autotask import (
-    AutotaskPsa,
-    translated,
-)
-from prism_psa.connections import PsaConfig
-
 SUGGESTION_CANDIDATES = 200
 _MAX_NAME_WORDS = 4
 _MAX_DOMAINS = 4
 
 
-def candidates(psa: AutotaskPsa, customer: MappableCustomer) -> list[Candidate]:
+def candidates(psa: Adapter, customer: MappableCustomer) -> list[Candidate]:
     """Active companies whose name shares a word with the customer's, or whose web address
     contains one of its domains' stems: one query (N3), capped."""
     words = [w for w in name_key(customer.name).split() if len(w) >= 3][:_MAX_NAME_WORDS]
     stems = sorted({d.split(".")[0] for d in (registrable(x) for x in customer.domains) if d})[
         :_MAX_DOMAINS
     ]
-    probes: list[q.Filter] = [q.contains("companyName", w) for w in words]
-    probes += [q.contains("webAddress", s) for s in stems if len(s) >= 3]
-    if not probes:
+    stems = [s for s in stems if len(s) >= 3]
+    if not words and not stems:
         return []
-    with translated():
-        found = islice(
-            psa.client.companies.query(q.eq("isActive", True), q.or_(*probes)),
-            SUGGESTION_CANDIDATES,
-        )
-        return [
-            Candidate(
-                id=int(c.id or 0),
-                name=c.company_name or "",
-                web_domain=(c.model_extra or {}).get("webAddress"),
-            )
-            for c in found
-        ]
+    return [
+        Candidate(id=c.id, name=c.name, web_domain=c.detail)
+        for c in psa.company_candidates(words, stems, limit=SUGGESTION_CANDIDATES)
+    ]
 
 
 async def suggestions(
@@ -63,9 +45,12 @@ async def suggestions(
     A suggestion is never applied: the user picks one and saves."""
     async with AsyncSession(database.engine) as session:
         customer = await mappable_customer(session, partner_id, program_id, customer_id)
+        psa = await program_psa(session, partner_id, program_id)
     if customer is None:
         return None
-    found = await service.live(database, config, partner_id, lambda psa: candidates(psa, customer))
+    found = await service.live(
+        database, config, partner_id, lambda adapter: candidates(adapter, customer), psa
+    )
     if isinstance(found, FieldError):
         return found
     return suggest(customer.name, customer.domains, found, limit=limit)

@@ -11,7 +11,7 @@ from typing import Any
 import strawberry
 from strawberry import relay
 
-from prism_domain.sync import ConnectionProblem, ConnectionStatus, ProductSyncMode
+from prism_domain.sync import ConnectionProblem, ConnectionStatus, ProductSyncMode, PsaKind
 from prism_graph.common.connections import Counted
 from prism_graph.common.enums import described_enum
 from prism_graph.common.errors import UserError
@@ -28,6 +28,18 @@ from prism_tables.sync.connections import PsaConnection as ConnectionRow
 from prism_tables.sync.products import ProductSyncRun as RunRow
 from prism_tables.sync.products import ProductSyncRunItem as RunItemRow
 
+Psa = described_enum(
+    PsaKind,
+    name="Psa",
+    description="A PSA Prism syncs to. A partner may connect to both; each program syncs to "
+    "one of them (its sync settings say which).",
+    values={
+        "AUTOTASK": "Datto Autotask PSA: services, Recurring Service contracts and their "
+        "contract-service adjustments.",
+        "CONNECTWISE": "ConnectWise PSA (formerly Manage): catalog products, agreements and "
+        "their additions.",
+    },
+)
 PsaConnectionStatus = described_enum(
     ConnectionStatus,
     name="PsaConnectionStatus",
@@ -44,18 +56,20 @@ PsaConnectionProblem = described_enum(
     name="PsaConnectionProblem",
     description="Why the PSA refused a connection; the accompanying message says what to do.",
     values={
-        "UNKNOWN_USER": "Autotask knows no API user with this username: check the username.",
-        "WRONG_SECRET": "Autotask refused the username and secret without saying why: check the "
-        "secret, and that the API user is not locked.",
+        "UNKNOWN_USER": "The PSA knows no such sign-in: Autotask no API user with this "
+        "username, ConnectWise no company with this company id at this site.",
+        "WRONG_SECRET": "The PSA refused the credentials without saying why: check the secret "
+        "(Autotask) or the key pair (ConnectWise), and that the user is not locked.",
         "USER_LOCKED": "Autotask says the API user is locked: an Autotask administrator must "
         "unlock it (Admin > Resources (Users)).",
-        "USER_INACTIVE": "Autotask says the API user is not active: an Autotask administrator "
-        "must make it active again (Admin > Resources (Users)).",
+        "USER_INACTIVE": "The PSA says the API user or member is not active: an administrator "
+        "must make it active again.",
         "INVALID_INTEGRATION_CODE": "Autotask refused the integration code (the API tracking "
-        "identifier).",
-        "PERMISSION_DENIED": "The API user's security level does not allow what the sync needs.",
-        "UNREACHABLE": "Autotask could not be reached, or is limiting requests; try again later.",
-        "UNEXPECTED": "Autotask answered with an unexpected error; try again later.",
+        "identifier), or ConnectWise refused this server's clientId.",
+        "PERMISSION_DENIED": "The API user's security level (Autotask) or the member's security "
+        "role (ConnectWise) does not allow what the sync needs.",
+        "UNREACHABLE": "The PSA could not be reached, or is limiting requests; try again later.",
+        "UNEXPECTED": "The PSA answered with an unexpected error; try again later.",
     },
 )
 ProductSyncModeEnum = described_enum(
@@ -99,13 +113,26 @@ ProductSyncTrigger = described_enum(
 
 
 @strawberry.type(
-    description="Your partner's connection to its PSA (Autotask): the API user and how its "
-    "last test went. The secret and the integration code are never shown."
+    description="Your partner's connection to one PSA (Autotask or ConnectWise): who it signs "
+    "in as and how its last test went. Secrets and keys are never shown."
 )
 class PsaConnection:
-    psa: str = strawberry.field(description='Which PSA: "AUTOTASK".')
-    username: str = strawberry.field(description="The Autotask API user's username.")
-    zone_url: str | None = strawberry.field(description="The Autotask zone's API address.")
+    psa: str = strawberry.field(description='Which PSA: "AUTOTASK" or "CONNECTWISE".')
+    kind: Psa = strawberry.field(  # type: ignore[valid-type]
+        description="Which PSA, as an enum value (the same as `psa`)."
+    )
+    username: str = strawberry.field(
+        description="Autotask: the API user's username. ConnectWise: the company id the API "
+        "member signs in with."
+    )
+    site: str | None = strawberry.field(
+        description="ConnectWise: the API host (for example api-na.myconnectwise.net); null "
+        "for Autotask."
+    )
+    zone_url: str | None = strawberry.field(
+        description="The API address the PSA answered from: Autotask's zone, or ConnectWise's "
+        "site and codebase."
+    )
     status: PsaConnectionStatus = strawberry.field(  # type: ignore[valid-type]
         description="Whether the credentials worked the last time they were used."
     )
@@ -124,9 +151,12 @@ class PsaConnection:
     @strawberry.field(
         description="The Autotask request budget in use now: the requests every worker and "
         "screen of Prism counted against this Autotask database in the rolling window; null "
-        "when it cannot be read (zone unknown, or a limiter store without reads)."
+        "when it cannot be read (zone unknown, or a limiter store without reads), and for "
+        "ConnectWise (which publishes no budget: it answers 429 when busy)."
     )
     async def request_budget(self, info: Info) -> PsaRequestBudget | None:
+        if self.kind is not PsaKind.AUTOTASK:
+            return None
         use = await service.request_budget(info.context.database, psa_config(info), self.partner_pk)
         if use is None:
             return None
@@ -142,7 +172,9 @@ class PsaConnection:
         return cls(
             partner_pk=row.partner_id,
             psa=row.psa,
+            kind=PsaKind(row.psa),
             username=row.username,
+            site=row.site,
             zone_url=row.zone_url,
             status=ConnectionStatus(row.status),
             problem=ConnectionProblem(row.problem) if row.problem else None,
@@ -166,6 +198,32 @@ class PsaCredentialsInput:
     secret: str = strawberry.field(description="The API user's secret; stored encrypted.")
     integration_code: str = strawberry.field(
         description="The API user's tracking identifier (integration code); stored encrypted."
+    )
+
+
+@strawberry.input(
+    description="A ConnectWise API member to connect with (System > Members > API Members): "
+    "the site, the company id and the member's key pair."
+)
+class ConnectWiseCredentialsInput:
+    site: str = strawberry.field(
+        description="The ConnectWise API host, for example api-na.myconnectwise.net (cloud "
+        "hosts start with api-), or your own server's host name."
+    )
+    company_id: str = strawberry.field(
+        description="The company id you sign in to ConnectWise with."
+    )
+    public_key: str = strawberry.field(description="The API member's public key; stored encrypted.")
+    private_key: str = strawberry.field(
+        description="The API member's private key; stored encrypted."
+    )
+
+
+@strawberry.input(description="Which stored connection to test again.")
+class RetestPsaConnectionInput:
+    psa: Psa = strawberry.field(  # type: ignore[valid-type]
+        default=PsaKind.AUTOTASK,
+        description="The PSA whose connection to test; Autotask by default.",
     )
 
 
@@ -236,6 +294,9 @@ class PsaChoiceConnection:
 @strawberry.type(description="How one program syncs to your partner's PSA.")
 class ProgramSyncSettings:
     program_id: strawberry.ID = strawberry.field(description="The program.")
+    psa: Psa = strawberry.field(  # type: ignore[valid-type]
+        description="The PSA this program syncs to: its services, mappings and runs are in it."
+    )
     sync_enabled: bool = strawberry.field(
         description="Whether the program syncs at all (products and invoices)."
     )
@@ -251,7 +312,8 @@ class ProgramSyncSettings:
         "its changes (see approveInvoiceSync) before it writes anything to the PSA."
     )
     billing_code: PsaChoice | None = strawberry.field(
-        description="The Recurring Contract Service billing code the services are created with."
+        description="What the services are created under: Autotask's Recurring Contract "
+        "Service billing code, or ConnectWise's product subcategory."
     )
     vendor: PsaChoice | None = strawberry.field(
         description="The vendor company set on the services; null for none."
@@ -265,6 +327,7 @@ class ProgramSyncSettings:
     def from_row(cls, row: SettingsRow, program_gid: str) -> ProgramSyncSettings:
         return cls(
             program_id=strawberry.ID(program_gid),
+            psa=PsaKind(row.psa),
             sync_enabled=row.sync_enabled,
             product_sync_mode=ProductSyncMode(row.product_sync_mode),
             sync_azure_usage=row.sync_azure_usage,
@@ -292,6 +355,11 @@ class ProgramSyncSettingsInput:
     sync_enabled: bool = strawberry.field(
         description="Sync the program at all; turning it on needs a billing code."
     )
+    psa: Psa = strawberry.field(  # type: ignore[valid-type]
+        default=PsaKind.AUTOTASK,
+        description="The PSA the program syncs to (you must be connected to it); Autotask by "
+        "default. The billing code and vendor are that PSA's.",
+    )
     product_sync_mode: ProductSyncModeEnum = strawberry.field(  # type: ignore[valid-type]
         description="Which products the product sync keeps as PSA services."
     )
@@ -305,8 +373,8 @@ class ProgramSyncSettingsInput:
     )
     billing_code_id: int | None = strawberry.field(
         default=None,
-        description="From psaBillingCodes (active Recurring Contract Service codes only); "
-        "required when syncEnabled.",
+        description="From psaBillingCodes of the same PSA (Autotask: active Recurring Contract "
+        "Service codes; ConnectWise: active product subcategories); required when syncEnabled.",
     )
     vendor_company_id: int | None = strawberry.field(
         default=None, description="Optional, from psaCompanies(vendorsOnly: true)."

@@ -19,7 +19,14 @@ from sqlalchemy.orm import Session
 from prism_domain.events import Envelope
 from prism_domain.sync import ConnectionStatus, SyncTrigger
 from prism_platform.db import writer
-from prism_psa.connections import PsaConfig, connection_of
+from prism_psa.connections import (
+    PsaConfig,
+    PsaNotConfigured,
+    connection_of,
+    not_connected,
+    program_psa,
+    unreadable,
+)
 from prism_psa.invoices import sources
 from prism_psa.port import ContractPort, PsaUnauthorized
 from prism_psa.secrets import UnreadableSecret
@@ -34,36 +41,35 @@ from prism_tables.sync.invoices import InvoiceSyncRun, InvoiceSyncRunItem
 
 log = logging.getLogger(__name__)
 
-NOT_CONNECTED = "No Autotask connection: connect to Autotask on the Connections screen."
-UNREADABLE = (
-    "The stored Autotask credentials cannot be read (the server's key changed): enter them "
-    "again on the Connections screen."
-)
 
+def psa_opener(engine: Engine, config: PsaConfig) -> Callable[[int, int], ContractPort]:
+    """(partner, program) -> the adapter of the PSA the program syncs to (S13)."""
 
-def psa_opener(engine: Engine, config: PsaConfig) -> Callable[[int], ContractPort]:
-    def open_psa(partner_id: int) -> ContractPort:
+    def open_psa(partner_id: int, program_id: int) -> ContractPort:
         with Session(engine) as session:
-            row = connection_of(session, partner_id)
+            psa = program_psa(session, partner_id, program_id)
+            row = connection_of(session, partner_id, psa)
             if row is None:
-                raise SyncRefused(NOT_CONNECTED)
+                raise SyncRefused(not_connected(psa))
             try:
-                credentials = config.credentials_of(row)
+                return config.open(row)
             except UnreadableSecret:
-                raise SyncRefused(UNREADABLE) from None
-        return config.autotask(credentials)
+                raise SyncRefused(unreadable(psa)) from None
+            except PsaNotConfigured as exc:
+                raise SyncRefused(str(exc)) from None
 
     return open_psa
 
 
 def mark_refused(engine: Engine) -> Callable[[int, PsaUnauthorized], None]:
-    """Unauthorized mid-sync: the connection shows FAILING with the cause (S1, S6)."""
+    """Unauthorized mid-sync: the connection to the PSA that refused shows FAILING with the
+    cause (S1, S6)."""
 
     def refused(partner_id: int, exc: PsaUnauthorized) -> None:
         with Session(writer(engine)) as session, session.begin():
             session.execute(
                 update(PsaConnection)
-                .where(PsaConnection.partner_id == partner_id, PsaConnection.psa == "AUTOTASK")
+                .where(PsaConnection.partner_id == partner_id, PsaConnection.psa == exc.psa.value)
                 .values(
                     status=ConnectionStatus.FAILING.value,
                     problem=exc.problem.value,

@@ -212,7 +212,7 @@ class SyncParts:
     """What the stages of `InvoiceSync` share (its fields, declared on `InvoiceSync`)."""
 
     engine: Engine
-    open_psa: Callable[[int], ContractPort]
+    open_psa: Callable[[int, int], ContractPort]
     on_unauthorized: Callable[[int, PsaUnauthorized], None] | None
     notify_failure: Callable[[Session, InvoiceSyncRun], None] | None
     worker: str

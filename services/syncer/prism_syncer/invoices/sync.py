@@ -69,7 +69,8 @@ class InvoiceSync(Planning, Reverting, Reporting):
     """Drives invoice sync runs; any number of these may run at once, in any processes."""
 
     engine: Engine
-    open_psa: Callable[[int], ContractPort]  # partner id -> port; raises SyncRefused
+    #: (partner, program) -> the port of the PSA the program syncs to; raises SyncRefused.
+    open_psa: Callable[[int, int], ContractPort]
     on_unauthorized: Callable[[int, PsaUnauthorized], None] | None = None
     notify_failure: Callable[[Session, InvoiceSyncRun], None] | None = None
     worker: str = field(default_factory=lambda: uuid.uuid4().hex)
@@ -111,11 +112,12 @@ class InvoiceSync(Planning, Reverting, Reporting):
             if run.status in FINAL:
                 return run.status
             partner_id, status, invoice_id = run.partner_id, run.status, run.invoice_id
+            program_id = run.program_id
             reverting = run.trigger == SyncTrigger.REVERT
         if invoice_id is None and status == RunStatus.PENDING:
             return self._close_run(run_id, RunStatus.NO_CHANGE, NO_INVOICE)
         try:
-            psa = self.open_psa(partner_id)
+            psa = self.open_psa(partner_id, program_id)
         except SyncRefused as exc:
             return self._close_run(run_id, RunStatus.FAILURE, str(exc))
         touched: set[tuple[int, int, int]] = set()

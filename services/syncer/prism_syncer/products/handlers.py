@@ -13,7 +13,13 @@ from sqlalchemy.orm import Session
 from prism_domain.events import Envelope
 from prism_domain.sync import ConnectionStatus, SyncTrigger
 from prism_platform.metrics import count_sync_run
-from prism_psa.connections import PsaConfig, connection_of
+from prism_psa.connections import (
+    PsaConfig,
+    PsaNotConfigured,
+    connection_of,
+    not_connected,
+    unreadable,
+)
 from prism_psa.port import PsaUnauthorized
 from prism_psa.products.preview import settings_of
 from prism_psa.secrets import UnreadableSecret
@@ -24,12 +30,6 @@ from prism_tables.sync.connections import ProgramSyncSettings
 from prism_tables.sync.products import ProductSyncRun, ProductSyncRunItem
 
 log = logging.getLogger(__name__)
-
-NOT_CONNECTED = "No Autotask connection: connect to Autotask on the Connections screen."
-UNREADABLE = (
-    "The stored Autotask credentials cannot be read (the server's key changed): enter them "
-    "again on the Connections screen."
-)
 
 
 def run_product_sync(
@@ -63,14 +63,19 @@ def _run(
         log.info("product sync of program %s is off for partner %s", program_id, partner_id)
         return None
     now = datetime.now(UTC)
-    connection = connection_of(session, partner_id)
+    connection = connection_of(session, partner_id, settings.psa)
     if connection is None:
-        return fail_run(start_run(session, partner_id, program_id, trigger, now), NOT_CONNECTED)
+        return fail_run(
+            start_run(session, partner_id, program_id, trigger, now), not_connected(settings.psa)
+        )
     try:
-        credentials = config.credentials_of(connection)
+        psa = config.open(connection)
     except UnreadableSecret:
-        return fail_run(start_run(session, partner_id, program_id, trigger, now), UNREADABLE)
-    psa = config.autotask(credentials)
+        return fail_run(
+            start_run(session, partner_id, program_id, trigger, now), unreadable(settings.psa)
+        )
+    except PsaNotConfigured as exc:
+        return fail_run(start_run(session, partner_id, program_id, trigger, now), str(exc))
 
     def refused(exc: PsaUnauthorized) -> None:
         connection.status = ConnectionStatus.FAILING.value
@@ -90,7 +95,7 @@ def _run(
             on_progress=on_progress,
         )
     finally:
-        psa.client.close()
+        psa.close()
 
 
 def notify(session: Session, run: ProductSyncRun | None, links: notices.Links) -> None:

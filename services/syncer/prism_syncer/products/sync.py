@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from prism_domain.sync import ProductSyncMode, SyncTrigger
 from prism_platform.logging import log_context
+from prism_psa.invoices.sources import program_psa
 from prism_psa.outcomes import ItemOutcome, RunStatus
 from prism_psa.port import (
     NewService,
@@ -37,7 +38,6 @@ from prism_tables.sync.products import ProductServiceLink, ProductSyncRun, Produ
 
 log = logging.getLogger(__name__)
 
-AUTOTASK = "AUTOTASK"
 NO_BILLING_CODE = (
     "No billing code is set for this program: choose one in the program's sync settings."
 )
@@ -253,7 +253,7 @@ def _link(
     if link is None:
         link = ProductServiceLink(
             partner_id=partner_id,
-            psa=AUTOTASK,
+            psa=program_psa(session, partner_id, program_id).value,
             program_id=program_id,
             product_id=planned.product_id,
             sku=planned.sku,

@@ -187,7 +187,7 @@ def run(engine: Engine, psa: FakePsa, partner: int, program: int, invoice: int) 
         run_id = start_run(
             session, partner_id=partner, program_id=program, trigger="MANUAL", invoice_id=invoice
         ).id
-    InvoiceSync(engine, open_psa=lambda _: psa).drive(run_id)
+    InvoiceSync(engine, open_psa=lambda *_: psa).drive(run_id)
     with Session(engine) as session:
         found = session.get(InvoiceSyncRun, run_id)
         assert found is not None

@@ -328,7 +328,7 @@ def test_program_sync_turned_off_after_planning_stops_the_writes(world: World) -
     invoice = world.invoice(NOV, [Line(customer, "E3", 5, NOV, NOV_30)])
     run_id = world.start(invoice)
     sync = world.syncer()
-    psa = sync.open_psa(world.partner)
+    psa = sync.open_psa(world.partner, world.program)
     sync.plan(run_id, psa)
     psa.close()
 
