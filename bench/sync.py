@@ -318,7 +318,7 @@ def sync(
     traffic = Traffic()
     limits = StubBackend()  # type: ignore[no-untyped-call]
 
-    def open_psa(_: int) -> AutotaskPsa:
+    def open_psa(*_: int) -> AutotaskPsa:
         client = AutotaskClient(
             Credentials(DEFAULT_USERNAME, DEFAULT_SECRET, DEFAULT_INTEGRATION_CODE),
             http=httpx.Client(timeout=60, event_hooks={"response": [traffic.on_response]}),
