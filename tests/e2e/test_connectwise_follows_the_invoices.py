@@ -177,11 +177,13 @@ async def test_a_partner_connects_connectwise_and_its_program_syncs_there(
     deliver()
     product_runs = await msp.data(
         "query($p: ID!) { productSyncRuns(programId: $p, first: 5) { edges { node {"
-        " trigger status created } } } }",
+        " trigger status created message items { sku action message } } } } }",
         {"p": program},
     )
     found = [e["node"] for e in product_runs["productSyncRuns"]["edges"]]
-    assert found and all(r["status"] in ("SUCCESS", "NO_CHANGE") for r in found), found
+    assert found and all(r["status"] in ("SUCCESS", "NO_CHANGE") for r in found), [
+        i for r in found for i in r["items"] if i["message"]
+    ]
     assert sum(r["created"] for r in found) >= 1
     identifiers = {i["identifier"] for i in connectwise.sim.records(CATALOG)}
 

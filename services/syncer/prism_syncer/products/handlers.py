@@ -21,7 +21,6 @@ from prism_psa.connections import (
     unreadable,
 )
 from prism_psa.port import PsaUnauthorized
-from prism_psa.products.preview import settings_of
 from prism_psa.secrets import UnreadableSecret
 from prism_syncer.inbox import Handler
 from prism_syncer.invoices import notices
@@ -58,7 +57,18 @@ def _run(
     trigger: SyncTrigger,
     on_progress: Callable[[int, int], None] | None,
 ) -> ProductSyncRun | None:
-    settings = settings_of(session, partner_id, program_id)
+    # One product run of a program at a time: a second one (two price changes delivered
+    # together) waits here until the first has committed its services and links, then finds
+    # them, instead of creating the same services again beside it (PostgreSQL: this row
+    # lock; SQLite: its one writer).
+    settings = session.scalar(
+        select(ProgramSyncSettings)
+        .where(
+            ProgramSyncSettings.partner_id == partner_id,
+            ProgramSyncSettings.program_id == program_id,
+        )
+        .with_for_update()
+    )
     if settings is None or not settings.sync_enabled:
         log.info("product sync of program %s is off for partner %s", program_id, partner_id)
         return None
