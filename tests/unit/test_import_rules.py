@@ -34,6 +34,8 @@ PACKAGES = (
     "prism_syncer",
     "prism_cli",
 )
+#: Modules the contracts name, empty in the small trees.
+MODULES = ("prism_psa.autotask", "prism_psa.connectwise")
 
 
 def lint_imports(cwd: Path, pythonpath: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -54,6 +56,8 @@ def tree_with(tmp_path: Path, module: str, source: str) -> Path:
     for package in PACKAGES:
         (tmp_path / package).mkdir()
         (tmp_path / package / "__init__.py").write_text("")
+    for named in MODULES:
+        tmp_path.joinpath(*named.split(".")).with_suffix(".py").write_text("")
     path = tmp_path.joinpath(*module.split(".")).with_suffix(".py")
     path.write_text(source)
     return tmp_path
@@ -80,6 +84,13 @@ def test_the_tree_keeps_the_import_rules() -> None:
             "connectwise_client.bad -> autotask_client",
         ),
         ("connectwise_sim.bad", "import prism_psa\n", "connectwise_sim.bad -> prism_psa"),
+        # The API, the syncer and the command line reach a PSA through the port only.
+        (
+            "prism_graph.bad",
+            "from prism_psa import connectwise\n",
+            "prism_graph.bad -> prism_psa.connectwise",
+        ),
+        ("prism_syncer.bad", "import autotask_client\n", "prism_syncer.bad -> autotask_client"),
     ],
 )
 def test_a_forbidden_import_breaks_the_rules(

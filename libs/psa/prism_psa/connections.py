@@ -18,6 +18,7 @@ import connectwise_client as cw
 from autotask_client import (
     DEFAULT_ZONE_PROBE_URL,
     AutotaskClient,
+    AutotaskError,
     Credentials,
     RetryPolicy,
     ZoneCache,
@@ -29,7 +30,7 @@ from prism_platform.settings import CommonSettings
 from prism_psa.autotask import AutotaskPsa
 from prism_psa.connectwise import ConnectWisePsa
 from prism_psa.invoices.sources import program_psa
-from prism_psa.limits import DramatiqLimiter, integration_key, make_backend
+from prism_psa.limits import BudgetUse, DramatiqLimiter, budget_use, integration_key, make_backend
 from prism_psa.port import PsaError
 from prism_psa.secrets import CredentialCipher
 from prism_tables.sync.connections import PsaConnection
@@ -149,6 +150,22 @@ class PsaConfig:
                 integration=integration_key(credentials.integration_code),
             )
         return AutotaskPsa(client)
+
+    def request_budget(self, row: PsaConnection) -> BudgetUse | None:
+        """N3: the requests every worker and screen counted against the connection's Autotask
+        database in the current window, read from the shared limiter without spending one;
+        None without a shared limiter, for ConnectWise (no published budget), or when the
+        zone (which names the database) cannot be found. `UnreadableSecret` when the stored
+        credentials cannot be decrypted."""
+        if self.limits is None or row.psa != AUTOTASK:
+            return None
+        psa = self.autotask(self.credentials_of(row))
+        try:
+            return budget_use(self.limits, str(psa.client.zone().ci))
+        except AutotaskError:
+            return None
+        finally:
+            psa.close()
 
     def connectwise_credentials_of(self, row: PsaConnection) -> ConnectWiseCredentials:
         return ConnectWiseCredentials(

@@ -37,7 +37,7 @@ from prism_psa.connections import (
 from prism_psa.invoices import sources
 from prism_psa.invoices.preview import preview_invoice
 from prism_psa.invoices.revert import refusal as revert_refusal
-from prism_psa.limits import BudgetUse, budget_use
+from prism_psa.limits import BudgetUse
 from prism_psa.outcomes import RunStatus
 from prism_psa.port import PsaError
 from prism_psa.products import preview as product_plan
@@ -102,17 +102,12 @@ def _budgets(ctx: SyncContext, session: Session, only: Named | None) -> dict[int
         row = connection_of(session, partner_id)
         assert row is not None
         try:
-            psa = ctx.config.autotask(ctx.config.credentials_of(row))
+            use = ctx.config.request_budget(row)
+            found[partner_id] = use if use is not None else "unknown for this limiter backend"
         except UnreadableSecret:
             found[partner_id] = "unknown: the stored credentials cannot be read"
-            continue
-        try:
-            use = budget_use(ctx.config.limits, str(psa.client.zone().ci))
-            found[partner_id] = use if use is not None else "unknown for this limiter backend"
         except Exception as exc:  # a status line, not a failure of the command
             found[partner_id] = f"unknown: {exc}"
-        finally:
-            psa.client.close()
     return found
 
 

@@ -11,7 +11,6 @@ import anyio
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from autotask_client import AutotaskError
 from prism_domain.errors import DomainValidationError, ErrorCode, FieldError
 from prism_domain.sync import (
     ConnectionProblem,
@@ -26,9 +25,8 @@ from prism_domain.sync import (
     problem_message,
 )
 from prism_graph.database import Database
-from prism_psa.autotask import AutotaskPsa
 from prism_psa.connections import AUTOTASK, CONNECTWISE, Adapter, PsaConfig, PsaNotConfigured
-from prism_psa.limits import BudgetUse, budget_use
+from prism_psa.limits import BudgetUse
 from prism_psa.port import Choice, ConnectionCheckFailed, PsaError
 from prism_psa.products import preview as product_plan
 from prism_psa.products.planning import Plan
@@ -63,11 +61,6 @@ _PROBLEM_ERRORS: dict[ConnectionProblem, tuple[str | None, ErrorCode]] = {
     ConnectionProblem.UNREACHABLE: (None, ErrorCode.PSA_UNAVAILABLE),
     ConnectionProblem.UNEXPECTED: (None, ErrorCode.PSA_UNAVAILABLE),
 }
-NOT_CONNECTED = FieldError(
-    None, ErrorCode.PSA_NOT_CONNECTED, "Connect to Autotask first (Connections screen)."
-)
-
-
 def not_connected(psa: PsaKind | str) -> FieldError:
     label = PsaKind(psa).label
     return FieldError(
@@ -238,23 +231,6 @@ async def save_connection(
         row.tested_at = datetime.now(UTC)
         await uow.commit()
         return row
-
-
-async def stored_credentials(
-    database: Database, config: PsaConfig, partner_id: int
-) -> Credentials | FieldError:
-    async with AsyncSession(database.engine) as session:
-        row = await _connection(session, partner_id)
-    if row is None:
-        return NOT_CONNECTED
-    try:
-        return config.credentials_of(row)
-    except UnreadableSecret:
-        return FieldError(
-            None,
-            ErrorCode.PSA_NOT_CONNECTED,
-            "The stored credentials cannot be read any more: enter them again.",
-        )
 
 
 async def stored_adapter(
@@ -537,29 +513,12 @@ async def request_budget(
     database: Database, config: PsaConfig, partner_id: int
 ) -> BudgetUse | None:
     """N3: the requests counted against the partner's Autotask database in the current
-    window, read from the same limiter every worker counts in; None when not connected or
-    the zone (which names the database) cannot be found. Spends no request of the budget."""
-    if config.limits is None:
+    window (see `PsaConfig.request_budget`); None when not connected or unreadable."""
+    async with AsyncSession(database.engine) as session:
+        row = await _connection(session, partner_id, PsaKind.AUTOTASK)
+    if row is None:
         return None
-    backend = config.limits
-    credentials = await stored_credentials(database, config, partner_id)
-    if isinstance(credentials, FieldError):
-        return None
-
-    def read(psa: AutotaskPsa) -> BudgetUse | None:
-        return budget_use(backend, str(psa.client.zone().ci))
-
     try:
-        return await anyio.to_thread.run_sync(lambda: _read_budget(config, credentials, read))
-    except AutotaskError:
+        return await anyio.to_thread.run_sync(lambda: config.request_budget(row))
+    except UnreadableSecret:
         return None
-
-
-def _read_budget(
-    config: PsaConfig, credentials: Credentials, read: Callable[[AutotaskPsa], BudgetUse | None]
-) -> BudgetUse | None:
-    psa = config.autotask(credentials)
-    try:
-        return read(psa)
-    finally:
-        psa.close()
