@@ -15,6 +15,9 @@ from dramatiq.brokers.stub import StubBroker
 from sqlalchemy import Engine, delete
 
 from autotask_sim import SimHandle
+from connectwise_sim import SimConfig as ConnectWiseConfig
+from connectwise_sim import SimHandle as ConnectWiseHandle
+from connectwise_sim import serve_in_thread as serve_connectwise
 from prism_graph.app import create_app
 from prism_graph.database import Database
 from prism_graph.outbox.relay import Relay
@@ -210,6 +213,16 @@ def autotask(tmp_path: Path) -> Iterator[SimHandle]:
     """A fresh Autotask simulator on a free loopback port."""
     with serve_simulator(tmp_path) as handle:
         yield handle
+
+
+@pytest.fixture
+def connectwise() -> Iterator[ConnectWiseHandle]:
+    """A fresh ConnectWise simulator (seeded) on a free loopback port."""
+    handle = serve_connectwise(config=ConnectWiseConfig())
+    try:
+        yield handle
+    finally:
+        handle.stop()
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ the relay, the broker and the worker (S1-S5, S7, S10, S13)."""
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -15,11 +14,7 @@ import pytest
 
 from connectwise_sim import (
     DEFAULT_COMPANY_ID,
-    DEFAULT_PRIVATE_KEY,
-    DEFAULT_PUBLIC_KEY,
-    SimConfig,
     SimHandle,
-    serve_in_thread,
 )
 from connectwise_sim.entities import ADDITIONS, CATALOG
 from connectwise_sim.seed import AGREEMENT_ID, CUSTOMER_IDS, SUBCATEGORY_ID
@@ -38,6 +33,7 @@ from tests.integration.orders.support import (
 )
 from tests.integration.sync.mapping_support import add_customer, map_to_contract
 from tests.support.clock import freeze, noon_utc
+from tests.support.connectwise import api_credentials
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import Tenants
 from tests.support.psa import month_of
@@ -50,25 +46,6 @@ SAVE_CONNECTION = """mutation($input: ConnectWiseCredentialsInput!) {
   saveConnectWiseConnection(input: $input) {
     connection { psa kind username site zoneUrl status requestBudget { used } }
     errors { field code message } } }"""
-
-
-@pytest.fixture
-def connectwise() -> Iterator[SimHandle]:
-    """A fresh ConnectWise simulator on a free loopback port."""
-    handle = serve_in_thread(config=SimConfig())
-    try:
-        yield handle
-    finally:
-        handle.stop()
-
-
-def credentials(handle: SimHandle, **changes: str) -> dict[str, str]:
-    return {
-        "site": handle.url,
-        "companyId": DEFAULT_COMPANY_ID,
-        "publicKey": DEFAULT_PUBLIC_KEY,
-        "privateKey": DEFAULT_PRIVATE_KEY,
-    } | changes
 
 
 def units_per_day(handle: SimHandle, agreement: int, identifier: str, month: date) -> list[int]:
@@ -115,7 +92,7 @@ async def test_a_partner_connects_connectwise_and_its_program_syncs_there(
 
     # Wrong keys are refused with what to do, and nothing is stored
     refused = await msp.data(
-        SAVE_CONNECTION, {"input": credentials(connectwise, privateKey="not-the-key")}
+        SAVE_CONNECTION, {"input": api_credentials(connectwise.url, privateKey="not-the-key")}
     )
     assert refused["saveConnectWiseConnection"]["connection"] is None
     (error,) = refused["saveConnectWiseConnection"]["errors"]
@@ -125,7 +102,7 @@ async def test_a_partner_connects_connectwise_and_its_program_syncs_there(
     assert listed["psaConnections"] == []
 
     # The right ones are tested live and stored (keys never shown)
-    saved = await msp.data(SAVE_CONNECTION, {"input": credentials(connectwise)})
+    saved = await msp.data(SAVE_CONNECTION, {"input": api_credentials(connectwise.url)})
     assert saved["saveConnectWiseConnection"]["errors"] == []
     connection = saved["saveConnectWiseConnection"]["connection"]
     assert connection["kind"] == "CONNECTWISE" and connection["status"] == "OK"

@@ -152,3 +152,13 @@ def connectwise(config: SimConfig | None = None, **credentials: str) -> Iterator
             yield ConnectWise(sim, psa, clock)
         finally:
             psa.close()
+
+
+def api_credentials(site: str, **changes: str) -> dict[str, str]:
+    """The `ConnectWiseCredentialsInput` a partner admin types for the simulator at `site`."""
+    return {
+        "site": site,
+        "companyId": DEFAULT_COMPANY_ID,
+        "publicKey": DEFAULT_PUBLIC_KEY,
+        "privateKey": DEFAULT_PRIVATE_KEY,
+    } | changes
