@@ -253,3 +253,19 @@ def test_reads_page_forward_through_many_additions(cw: ConnectWise) -> None:
 
     assert [(r.start, r.units) for r in rows] == [(date(2026, 1, 30), 30)]
     assert len(cw.reads()) == 2  # one paged read per agreement
+
+
+def test_a_decrease_over_additions_a_person_ended_rebuilds_what_remains(cw: ConnectWise) -> None:
+    add_by_hand(cw, SECOND_AGREEMENT_ID, 5, FEB, stop=date(2026, 3, 1))
+    renewal = add_by_hand(cw, SECOND_AGREEMENT_ID, 5, date(2026, 3, 1))
+
+    made = cw.psa.create_adjustment(change(SECOND_AGREEMENT_ID, -3, date(2026, 2, 10)))
+
+    held = {
+        d: cw.units_on(SECOND_AGREEMENT_ID, EXISTING_ITEM_ID, d)
+        for d in (date(2026, 2, 9), date(2026, 2, 10), date(2026, 3, 1), date(2026, 6, 1))
+    }
+    assert list(held.values()) == [5, 2, 2, 2]
+    additions = {a["id"]: a for a in cw.additions(SECOND_AGREEMENT_ID)}
+    assert additions[renewal]["cancelledDate"].startswith("2026-03-01")  # never in effect
+    assert additions[made]["quantity"] == 2 and additions[made]["cancelledDate"] is None
