@@ -291,6 +291,9 @@ class ConnectWisePsa:
     def __init__(self, client: ConnectWiseClient) -> None:
         self.client = client
         self._product_type: int | None = None
+        #: Additions `contract_services` just read, per agreement, for the `unit_rows` call
+        #: that follows it in a sync's read (`read_histories`): used once, dropped on a write.
+        self._just_read: dict[int, list[_Line]] = {}
 
     # -- PsaPort ---------------------------------------------------------------------------
 
@@ -381,12 +384,22 @@ class ConnectWisePsa:
         except NotFoundError:
             return []
 
-    def _by_product(self, contract_ids: Iterable[int]) -> dict[tuple[int, int], list[_Line]]:
+    def _by_product(
+        self, contract_ids: Iterable[int], *, reuse: bool = False
+    ) -> dict[tuple[int, int], list[_Line]]:
         """Additions per (agreement, product): one paged read per agreement, since
-        ConnectWise lists additions under their agreement only."""
+        ConnectWise lists additions under their agreement only. With `reuse`, the agreements
+        the call just before read (`contract_services`, nothing written since) are not read
+        again; either way, what is kept is only ever the latest read's."""
+        kept, self._just_read = (self._just_read if reuse else {}), {}
         out: dict[tuple[int, int], list[_Line]] = defaultdict(list)
         for agreement in sorted({int(i) for i in contract_ids}):
-            for ln in self._lines(agreement):
+            lines = kept.get(agreement)
+            if lines is None:
+                lines = self._lines(agreement)
+            if not reuse:
+                self._just_read[agreement] = lines
+            for ln in lines:
                 out[(agreement, ln.product_id)].append(ln)
         return out
 
@@ -403,7 +416,7 @@ class ConnectWisePsa:
         """The merged timeline of each product on each agreement, overlapping [start, end];
         a segment that runs on (no cancelled date) is reported up to `end`."""
         with translated():
-            grouped = self._by_product(contract_ids)
+            grouped = self._by_product(contract_ids, reuse=True)
         rows: list[UnitRow] = []
         for (agreement, product), lines in sorted(grouped.items()):
             cs_id = min(ln.id for ln in lines)
@@ -435,14 +448,13 @@ class ConnectWisePsa:
                 return min(ln.id for ln in lines)
             with agreement_rules():
                 agreement = self.client.agreements.get(contract_id)
+                if agreement.start_date is None:
+                    raise PsaContractRule(
+                        CONTRACT_UNUSABLE_MESSAGE.format(error="The agreement has no start date."),
+                        ErrorCode.CONTRACT_NOT_USABLE,
+                    )
                 return self._add(
-                    contract_id,
-                    service_id,
-                    0,
-                    agreement.start_date or date.today(),
-                    None,
-                    unit_price,
-                    unit_cost,
+                    contract_id, service_id, 0, agreement.start_date, None, unit_price, unit_cost
                 )
 
     def _add(
@@ -465,6 +477,7 @@ class ConnectWisePsa:
         )
         if stop is not None:
             record.cancelled_date = stop
+        self._just_read.pop(agreement_id, None)
         made = self.client.agreements.additions(agreement_id).create(record)
         return int(made.id or 0)
 
@@ -509,6 +522,7 @@ class ConnectWisePsa:
 
     def _take_off(self, new: NewAdjustment, running: list[_Line], units: int) -> int | None:
         """Cancel running additions from the day and add back what is left of them."""
+        self._just_read.pop(new.contract_id, None)
         additions = self.client.agreements.additions(new.contract_id)
         first: int | None = None
         for ln in running:
@@ -550,6 +564,7 @@ class ConnectWisePsa:
         )
         if not covered or any(s.units < 0 for s in remaining):
             raise PsaRuleError(BELOW_ZERO_MESSAGE.format(day=day.isoformat()))
+        self._just_read.pop(new.contract_id, None)
         additions = self.client.agreements.additions(new.contract_id)
         for ln in touched:
             # From the day on; an addition starting later is cancelled before it starts.

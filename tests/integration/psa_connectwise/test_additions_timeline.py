@@ -12,6 +12,7 @@ import pytest
 
 from connectwise_client import Addition, Reference
 from connectwise_sim import Fault
+from connectwise_sim.entities import ADDITIONS
 from connectwise_sim.seed import (
     AGREEMENT_ID,
     CANCELLED_AGREEMENT_ID,
@@ -245,14 +246,31 @@ def test_a_contract_service_made_ahead_bills_nothing(cw: ConnectWise) -> None:
 
 
 def test_reads_page_forward_through_many_additions(cw: ConnectWise) -> None:
-    for i in range(30):
-        add_by_hand(cw, SECOND_AGREEMENT_ID, 1, date(2026, 1, 1) + timedelta(days=i))
+    for i in range(1_005):  # more than one page of 1,000, as a person's years of changes
+        cw.sim.store.put(
+            ADDITIONS,
+            {
+                "id": 10_000 + i,
+                "agreementId": SECOND_AGREEMENT_ID,
+                "product": {"id": EXISTING_ITEM_ID},
+                "quantity": 1.0,
+                "unitPrice": 33.0,
+                "unitCost": 26.4,
+                "billCustomer": "Billable",
+                "effectiveDate": f"{(date(2025, 6, 1) + timedelta(days=i % 200)).isoformat()}T00:00:00Z",
+                "cancelledDate": None,
+            },
+        )
+    cw.psa.contract_services([AGREEMENT_ID])  # the company's codebase is known by now
     cw.sim.request_log.clear()
 
     rows = cw.psa.unit_rows([SECOND_AGREEMENT_ID, CANCELLED_AGREEMENT_ID], FEB, FEB_28)
 
-    assert [(r.start, r.units) for r in rows] == [(date(2026, 1, 30), 30)]
-    assert len(cw.reads()) == 2  # one paged read per agreement
+    assert [(r.start, r.end, r.units, r.contract_service_id) for r in rows] == [
+        (date(2025, 12, 17), FEB_28, 1_005, 10_000)
+    ]
+    reads = cw.reads()
+    assert len(reads) == 3 and sum(str(SECOND_AGREEMENT_ID) in r for r in reads) == 2
 
 
 def test_a_decrease_over_additions_a_person_ended_rebuilds_what_remains(cw: ConnectWise) -> None:
@@ -269,3 +287,27 @@ def test_a_decrease_over_additions_a_person_ended_rebuilds_what_remains(cw: Conn
     additions = {a["id"]: a for a in cw.additions(SECOND_AGREEMENT_ID)}
     assert additions[renewal]["cancelledDate"].startswith("2026-03-01")  # never in effect
     assert additions[made]["quantity"] == 2 and additions[made]["cancelledDate"] is None
+
+
+def additions_reads(cw: ConnectWise) -> int:
+    return sum(r.endswith("/additions") for r in cw.reads())
+
+
+def test_a_syncs_read_is_one_request_per_agreement(cw: ConnectWise) -> None:
+    """`contract_services` then `unit_rows` (how the sync reads) read each agreement once;
+    a write in between, or a later read, asks ConnectWise again."""
+    agreements = [AGREEMENT_ID, SECOND_AGREEMENT_ID, CANCELLED_AGREEMENT_ID]
+    cw.sim.request_log.clear()
+
+    cw.psa.contract_services(agreements)
+    cw.psa.unit_rows(agreements, FEB, FEB_28)
+
+    assert additions_reads(cw) == 3
+    cw.psa.contract_services(agreements)
+    cw.psa.create_adjustment(change(AGREEMENT_ID, 1, date(2026, 2, 20)))
+    cw.sim.request_log.clear()
+    rows = cw.psa.unit_rows(agreements, FEB, FEB_28)
+    assert [r.units for r in rows] == [12, 13]
+    assert additions_reads(cw) == 1  # only the agreement written to
+    cw.psa.unit_rows(agreements, FEB, FEB_28)
+    assert additions_reads(cw) == 4
