@@ -177,7 +177,7 @@ def agreement_rules() -> Iterator[None]:
         text = exc.message.lower()
         if "billed" in text or "invoiced" in text:
             raise PsaRuleError(BILLED_MESSAGE.format(error=exc.message)) from exc
-        if _field_error(exc, "effectiveDate") or "agreement" in text:
+        if _field_error(exc, "effectiveDate"):
             raise PsaContractRule(
                 CONTRACT_DATES_MESSAGE.format(error=exc.message), ErrorCode.DATE_OUTSIDE_CONTRACT
             ) from exc
