@@ -144,7 +144,9 @@ def test_a_decrease_cancels_from_its_day_and_adds_back_what_remains(cw: ConnectW
     cw.sim.invoice_month(AGREEMENT_ID, date(2026, 1, 15))  # January is invoiced, and locked
     cw.sim.request_log.clear()
 
-    made = cw.psa.create_adjustment(change(AGREEMENT_ID, -10, date(2026, 2, 12)))
+    made = cw.psa.create_adjustment(
+        change(AGREEMENT_ID, -10, date(2026, 2, 12), price=Decimal("0"), cost=Decimal("0"))
+    )
 
     assert cw.units_between(
         AGREEMENT_ID, EXISTING_ITEM_ID, date(2026, 2, 10), date(2026, 2, 13)
@@ -161,6 +163,8 @@ def test_a_decrease_cancels_from_its_day_and_adds_back_what_remains(cw: ConnectW
     assert additions[made]["quantity"] == 5 and additions[made]["effectiveDate"].startswith(
         "2026-02-12"
     )
+    # What remains keeps the price it was added at, whatever the decrease says.
+    assert (additions[made]["unitPrice"], additions[made]["unitCost"]) == (33.0, 26.4)
     writes = cw.writes()
     assert len(writes) == 3 and sum(w.startswith("POST") for w in writes) == 1
 
@@ -311,3 +315,14 @@ def test_a_syncs_read_is_one_request_per_agreement(cw: ConnectWise) -> None:
     assert additions_reads(cw) == 1  # only the agreement written to
     cw.psa.unit_rows(agreements, FEB, FEB_28)
     assert additions_reads(cw) == 4
+
+
+def test_contracts_are_read_a_hundred_a_request(cw: ConnectWise) -> None:
+    made = [cw.add_agreement() for _ in range(150)]
+    cw.psa.contract_services([AGREEMENT_ID])  # the company's codebase is known by now
+    cw.sim.request_log.clear()
+
+    found = cw.psa.contracts_by_id([*made, AGREEMENT_ID])
+
+    assert set(found) == {*made, AGREEMENT_ID}
+    assert len(cw.reads()) == 2
