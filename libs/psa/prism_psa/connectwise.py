@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from itertools import islice
+from itertools import islice, pairwise
 
 from connectwise_client import (
     Addition,
@@ -180,7 +180,7 @@ def agreement_rules() -> Iterator[None]:
         text = exc.message.lower()
         if "billed" in text or "invoiced" in text:
             raise PsaRuleError(BILLED_MESSAGE.format(error=exc.message)) from exc
-        if _field_error(exc, "effectiveDate") or "agreement" in text:
+        if _field_error(exc, "effectiveDate"):
             raise PsaContractRule(
                 CONTRACT_DATES_MESSAGE.format(error=exc.message), ErrorCode.DATE_OUTSIDE_CONTRACT
             ) from exc
@@ -296,6 +296,9 @@ class ConnectWisePsa:
     def __init__(self, client: ConnectWiseClient) -> None:
         self.client = client
         self._product_type: int | None = None
+        #: Additions `contract_services` just read, per agreement, for the `unit_rows` call
+        #: that follows it in a sync's read (`read_histories`): used once, dropped on a write.
+        self._just_read: dict[int, list[_Line]] = {}
 
     # -- PsaPort ---------------------------------------------------------------------------
 
@@ -386,12 +389,22 @@ class ConnectWisePsa:
         except NotFoundError:
             return []
 
-    def _by_product(self, contract_ids: Iterable[int]) -> dict[tuple[int, int], list[_Line]]:
+    def _by_product(
+        self, contract_ids: Iterable[int], *, reuse: bool = False
+    ) -> dict[tuple[int, int], list[_Line]]:
         """Additions per (agreement, product): one paged read per agreement, since
-        ConnectWise lists additions under their agreement only."""
+        ConnectWise lists additions under their agreement only. With `reuse`, the agreements
+        the call just before read (`contract_services`, nothing written since) are not read
+        again; either way, what is kept is only ever the latest read's."""
+        kept, self._just_read = (self._just_read if reuse else {}), {}
         out: dict[tuple[int, int], list[_Line]] = defaultdict(list)
         for agreement in sorted({int(i) for i in contract_ids}):
-            for ln in self._lines(agreement):
+            lines = kept.get(agreement)
+            if lines is None:
+                lines = self._lines(agreement)
+            if not reuse:
+                self._just_read[agreement] = lines
+            for ln in lines:
                 out[(agreement, ln.product_id)].append(ln)
         return out
 
@@ -408,7 +421,7 @@ class ConnectWisePsa:
         """The merged timeline of each product on each agreement, overlapping [start, end];
         a segment that runs on (no cancelled date) is reported up to `end`."""
         with translated():
-            grouped = self._by_product(contract_ids)
+            grouped = self._by_product(contract_ids, reuse=True)
         rows: list[UnitRow] = []
         for (agreement, product), lines in sorted(grouped.items()):
             cs_id = min(ln.id for ln in lines)
@@ -440,14 +453,13 @@ class ConnectWisePsa:
                 return min(ln.id for ln in lines)
             with agreement_rules():
                 agreement = self.client.agreements.get(contract_id)
+                if agreement.start_date is None:
+                    raise PsaContractRule(
+                        CONTRACT_UNUSABLE_MESSAGE.format(error="The agreement has no start date."),
+                        ErrorCode.CONTRACT_NOT_USABLE,
+                    )
                 return self._add(
-                    contract_id,
-                    service_id,
-                    0,
-                    agreement.start_date or date.today(),
-                    None,
-                    unit_price,
-                    unit_cost,
+                    contract_id, service_id, 0, agreement.start_date, None, unit_price, unit_cost
                 )
 
     def _add(
@@ -470,60 +482,113 @@ class ConnectWisePsa:
         )
         if stop is not None:
             record.cancelled_date = stop
+        self._just_read.pop(agreement_id, None)
         made = self.client.agreements.additions(agreement_id).create(record)
         return int(made.id or 0)
 
     def create_adjustment(self, new: NewAdjustment) -> int | None:
-        """An increase is a new addition from the effective day. A decrease cancels the
-        additions in effect on or after that day (from that day) and adds back what remains,
-        day by day: ConnectWise keeps an invoiced addition as it was, so nothing before the
-        effective day changes. Answers the first new addition's id (None: nothing remains).
+        """An increase is a new addition from the effective day. A decrease is made by
+        cancel-and-add: ConnectWise keeps an invoiced addition as it was, so additions are
+        cancelled from the effective day and what remains of them is added back from that
+        day, at their own prices; nothing before the effective day changes. Answers the
+        first new addition's id (None: nothing was added back).
 
-        Several writes for a decrease; on `PsaUnavailable` part of them may be done, and the
-        merged timeline read back shows exactly how far (the sync re-reads before writing).
+        A decrease takes several writes; on `PsaUnavailable` part of them may be done, and
+        the merged timeline read back shows how far (the sync re-reads before writing).
         """
-        day = new.effective
         with translated(), agreement_rules():
             if new.unit_change > 0:
                 return self._add(
                     new.contract_id,
                     new.service_id,
                     new.unit_change,
-                    day,
+                    new.effective,
                     None,
                     new.unit_price,
                     new.unit_cost,
                 )
             if new.unit_change == 0:
                 return None
-            lines = self._lines(new.contract_id, new.service_id)
-            touched = [ln for ln in lines if ln.stop is None or ln.stop > max(day, ln.start)]
-            remaining = [
-                _Segment(s.start, s.end, s.units + new.unit_change, s.unit_price, s.unit_cost)
-                for s in merged(touched, since=day)
-            ]
-            if not remaining or remaining[0].start > day or any(s.units < 0 for s in remaining):
-                raise PsaRuleError(BELOW_ZERO_MESSAGE.format(day=day.isoformat()))
-            additions = self.client.agreements.additions(new.contract_id)
-            for ln in touched:
-                # From the effective day on; an addition starting later never takes effect.
-                additions.patch(ln.id, Addition(cancelled_date=max(day, ln.start)))
-            first: int | None = None
-            for seg in remaining:
-                if seg.units == 0:
-                    continue
-                stop = seg.end + timedelta(days=1) if seg.end is not None else None
+            return self._decrease(new, -new.unit_change)
+
+    def _decrease(self, new: NewAdjustment, units: int) -> int | None:
+        day = new.effective
+        lines = self._lines(new.contract_id, new.service_id)
+        # Additions that run on from the day: taking units off them takes them off every
+        # later day too. Latest first: the ones least likely to be invoiced already.
+        running = sorted(
+            (ln for ln in lines if ln.stop is None and ln.start <= day and ln.quantity > 0),
+            key=lambda ln: (ln.start, ln.id),
+            reverse=True,
+        )
+        if sum(ln.quantity for ln in running) >= units:
+            return self._take_off(new, running, units)
+        return self._rebuild(new, lines, units)
+
+    def _take_off(self, new: NewAdjustment, running: list[_Line], units: int) -> int | None:
+        """Cancel running additions from the day and add back what is left of them."""
+        self._just_read.pop(new.contract_id, None)
+        additions = self.client.agreements.additions(new.contract_id)
+        first: int | None = None
+        for ln in running:
+            if units == 0:
+                break
+            taken = min(units, ln.quantity)
+            units -= taken
+            additions.patch(ln.id, Addition(cancelled_date=new.effective))
+            if ln.quantity > taken:
                 made = self._add(
                     new.contract_id,
                     new.service_id,
-                    seg.units,
-                    seg.start,
-                    stop,
-                    new.unit_price,
-                    new.unit_cost,
+                    ln.quantity - taken,
+                    new.effective,
+                    None,
+                    ln.unit_price if ln.unit_price is not None else new.unit_price,
+                    ln.unit_cost if ln.unit_cost is not None else new.unit_cost,
                 )
                 first = made if first is None else first
-            return first
+        return first
+
+    def _rebuild(self, new: NewAdjustment, lines: list[_Line], units: int) -> int | None:
+        """Additions a person ended or started later: cancel every one in effect from the
+        day, and add back the merged timeline less `units`, segment by segment."""
+        day = new.effective
+        touched = [ln for ln in lines if ln.stop is None or ln.stop > max(day, ln.start)]
+        remaining = [
+            _Segment(s.start, s.end, s.units - units, s.unit_price, s.unit_cost)
+            for s in merged(touched, since=day)
+        ]
+        covered = (
+            bool(remaining)
+            and remaining[0].start == day
+            and remaining[-1].end is None
+            and all(
+                a.end is not None and a.end + timedelta(days=1) == b.start
+                for a, b in pairwise(remaining)
+            )
+        )
+        if not covered or any(s.units < 0 for s in remaining):
+            raise PsaRuleError(BELOW_ZERO_MESSAGE.format(day=day.isoformat()))
+        self._just_read.pop(new.contract_id, None)
+        additions = self.client.agreements.additions(new.contract_id)
+        for ln in touched:
+            # From the day on; an addition starting later is cancelled before it starts.
+            additions.patch(ln.id, Addition(cancelled_date=max(day, ln.start)))
+        first: int | None = None
+        for seg in remaining:
+            if seg.units == 0:
+                continue
+            made = self._add(
+                new.contract_id,
+                new.service_id,
+                seg.units,
+                seg.start,
+                seg.end + timedelta(days=1) if seg.end is not None else None,
+                seg.unit_price if seg.unit_price is not None else new.unit_price,
+                seg.unit_cost if seg.unit_cost is not None else new.unit_cost,
+            )
+            first = made if first is None else first
+        return first
 
     def close(self) -> None:
         self.client.close()

@@ -12,6 +12,7 @@ import pytest
 
 from connectwise_client import Addition, Reference
 from connectwise_sim import Fault
+from connectwise_sim.entities import ADDITIONS
 from connectwise_sim.seed import (
     AGREEMENT_ID,
     CANCELLED_AGREEMENT_ID,
@@ -143,7 +144,9 @@ def test_a_decrease_cancels_from_its_day_and_adds_back_what_remains(cw: ConnectW
     cw.sim.invoice_month(AGREEMENT_ID, date(2026, 1, 15))  # January is invoiced, and locked
     cw.sim.request_log.clear()
 
-    made = cw.psa.create_adjustment(change(AGREEMENT_ID, -10, date(2026, 2, 12)))
+    made = cw.psa.create_adjustment(
+        change(AGREEMENT_ID, -10, date(2026, 2, 12), price=Decimal("0"), cost=Decimal("0"))
+    )
 
     assert cw.units_between(
         AGREEMENT_ID, EXISTING_ITEM_ID, date(2026, 2, 10), date(2026, 2, 13)
@@ -160,6 +163,8 @@ def test_a_decrease_cancels_from_its_day_and_adds_back_what_remains(cw: ConnectW
     assert additions[made]["quantity"] == 5 and additions[made]["effectiveDate"].startswith(
         "2026-02-12"
     )
+    # What remains keeps the price it was added at, whatever the decrease says.
+    assert (additions[made]["unitPrice"], additions[made]["unitCost"]) == (33.0, 26.4)
     writes = cw.writes()
     assert len(writes) == 3 and sum(w.startswith("POST") for w in writes) == 1
 
@@ -245,11 +250,79 @@ def test_a_contract_service_made_ahead_bills_nothing(cw: ConnectWise) -> None:
 
 
 def test_reads_page_forward_through_many_additions(cw: ConnectWise) -> None:
-    for i in range(30):
-        add_by_hand(cw, SECOND_AGREEMENT_ID, 1, date(2026, 1, 1) + timedelta(days=i))
+    for i in range(1_005):  # more than one page of 1,000, as a person's years of changes
+        cw.sim.store.put(
+            ADDITIONS,
+            {
+                "id": 10_000 + i,
+                "agreementId": SECOND_AGREEMENT_ID,
+                "product": {"id": EXISTING_ITEM_ID},
+                "quantity": 1.0,
+                "unitPrice": 33.0,
+                "unitCost": 26.4,
+                "billCustomer": "Billable",
+                "effectiveDate": f"{(date(2025, 6, 1) + timedelta(days=i % 200)).isoformat()}T00:00:00Z",
+                "cancelledDate": None,
+            },
+        )
+    cw.psa.contract_services([AGREEMENT_ID])  # the company's codebase is known by now
     cw.sim.request_log.clear()
 
     rows = cw.psa.unit_rows([SECOND_AGREEMENT_ID, CANCELLED_AGREEMENT_ID], FEB, FEB_28)
 
-    assert [(r.start, r.units) for r in rows] == [(date(2026, 1, 30), 30)]
-    assert len(cw.reads()) == 2  # one paged read per agreement
+    assert [(r.start, r.end, r.units, r.contract_service_id) for r in rows] == [
+        (date(2025, 12, 17), FEB_28, 1_005, 10_000)
+    ]
+    reads = cw.reads()
+    assert len(reads) == 3 and sum(str(SECOND_AGREEMENT_ID) in r for r in reads) == 2
+
+
+def test_a_decrease_over_additions_a_person_ended_rebuilds_what_remains(cw: ConnectWise) -> None:
+    add_by_hand(cw, SECOND_AGREEMENT_ID, 5, FEB, stop=date(2026, 3, 1))
+    renewal = add_by_hand(cw, SECOND_AGREEMENT_ID, 5, date(2026, 3, 1))
+
+    made = cw.psa.create_adjustment(change(SECOND_AGREEMENT_ID, -3, date(2026, 2, 10)))
+
+    held = {
+        d: cw.units_on(SECOND_AGREEMENT_ID, EXISTING_ITEM_ID, d)
+        for d in (date(2026, 2, 9), date(2026, 2, 10), date(2026, 3, 1), date(2026, 6, 1))
+    }
+    assert list(held.values()) == [5, 2, 2, 2]
+    additions = {a["id"]: a for a in cw.additions(SECOND_AGREEMENT_ID)}
+    assert additions[renewal]["cancelledDate"].startswith("2026-03-01")  # never in effect
+    assert additions[made]["quantity"] == 2 and additions[made]["cancelledDate"] is None
+
+
+def additions_reads(cw: ConnectWise) -> int:
+    return sum(r.endswith("/additions") for r in cw.reads())
+
+
+def test_a_syncs_read_is_one_request_per_agreement(cw: ConnectWise) -> None:
+    """`contract_services` then `unit_rows` (how the sync reads) read each agreement once;
+    a write in between, or a later read, asks ConnectWise again."""
+    agreements = [AGREEMENT_ID, SECOND_AGREEMENT_ID, CANCELLED_AGREEMENT_ID]
+    cw.sim.request_log.clear()
+
+    cw.psa.contract_services(agreements)
+    cw.psa.unit_rows(agreements, FEB, FEB_28)
+
+    assert additions_reads(cw) == 3
+    cw.psa.contract_services(agreements)
+    cw.psa.create_adjustment(change(AGREEMENT_ID, 1, date(2026, 2, 20)))
+    cw.sim.request_log.clear()
+    rows = cw.psa.unit_rows(agreements, FEB, FEB_28)
+    assert [r.units for r in rows] == [12, 13]
+    assert additions_reads(cw) == 1  # only the agreement written to
+    cw.psa.unit_rows(agreements, FEB, FEB_28)
+    assert additions_reads(cw) == 4
+
+
+def test_contracts_are_read_a_hundred_a_request(cw: ConnectWise) -> None:
+    made = [cw.add_agreement() for _ in range(150)]
+    cw.psa.contract_services([AGREEMENT_ID])  # the company's codebase is known by now
+    cw.sim.request_log.clear()
+
+    found = cw.psa.contracts_by_id([*made, AGREEMENT_ID])
+
+    assert set(found) == {*made, AGREEMENT_ID}
+    assert len(cw.reads()) == 2
