@@ -40,7 +40,7 @@ class Partner:
 
     def sync(self, invoice: int) -> InvoiceSyncRun:
         run_id = self.world.start(invoice)
-        InvoiceSync(self.world.engine, open_psa=lambda _: self.cw.psa).drive(run_id)
+        InvoiceSync(self.world.engine, open_psa=lambda *_: self.cw.psa).drive(run_id)
         return self.world.run(run_id)
 
     def units(self, agreement: int, sku: str, first: date, last: date) -> list[int]:
