@@ -191,7 +191,7 @@ class InvoiceSyncQueries:
 
     @strawberry.field(
         permission_classes=[requires(Permission.MANAGE_PSA_SYNC)],
-        description="The Autotask companies most likely to be the customer, live, best "
+        description="The PSA companies most likely to be the customer, live, best "
         "first, each with its score and why; empty for an unknown customer. Only shown: "
         "nothing is mapped until saveCustomerMapping.",
     )
@@ -269,9 +269,9 @@ class InvoiceSyncQueries:
 
     @strawberry.field(
         permission_classes=[requires(Permission.MANAGE_PSA_SYNC)],
-        description="What a sync of an invoice would write to Autotask now, to the cent: per "
+        description="What a sync of an invoice would write to the PSA now, to the cent: per "
         "customer and product, every contract service adjustment and what it adds to the "
-        "customer's Autotask billing. Reads Autotask; writes nothing.",
+        "customer's billing in the PSA. Reads the PSA; writes nothing.",
     )
     async def invoice_sync_preview(
         self,
@@ -333,7 +333,7 @@ class InvoiceSyncQueries:
 class InvoiceSyncMutations:
     @strawberry.mutation(
         permission_classes=[requires(Permission.MANAGE_PSA_SYNC)],
-        description="Link a customer with an Autotask company and an active Recurring Service "
+        description="Link a customer with a PSA company and an active Recurring Service "
         "contract of it, both checked live; with syncNow, its latest invoice is synced right "
         'after ("SAVE AND SYNC NOW"). Nothing is saved when anything is refused.',
     )
@@ -458,7 +458,7 @@ class InvoiceSyncMutations:
         permission_classes=[requires(Permission.MANAGE_PSA_SYNC)],
         description="Approve the planned changes of a run waiting for approval, for some "
         "customers or all: they are written to your PSA shortly, if they are still what the "
-        "run shows (a plan the invoices or Autotask changed since is planned and shown again "
+        "run shows (a plan the invoices or the PSA changed since is planned and shown again "
         "instead, never written unseen).",
     )
     async def approve_invoice_sync(

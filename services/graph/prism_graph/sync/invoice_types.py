@@ -81,7 +81,7 @@ def _trigger(value: str) -> InvoiceSyncTriggerKind:
 @strawberry.type(
     description="One invoice line's outcome in a run (the Sync Status screen, per "
     "subscription); also a product with no line on the invoice whose PSA units were set, and "
-    "the days Autotask still differs on."
+    "the days the PSA still differs on."
 )
 class InvoiceSyncSubscriptionResult:
     subscription_id: strawberry.ID | None = strawberry.field(
@@ -92,26 +92,26 @@ class InvoiceSyncSubscriptionResult:
     period_start: date | None = strawberry.field(description="The first day the line bills.")
     period_end: date | None = strawberry.field(description="The last day the line bills.")
     effective_date: date | None = strawberry.field(
-        description="The date the PSA's units change from (Autotask prorates)."
+        description="The date the PSA's units change from (the PSA prorates)."
     )
     quantity: Decimal | None = strawberry.field(
         description="The quantity synced. For a usage line (metered, e.g. Azure), the units "
-        "Autotask holds for the line's period, read back after the run: one unit at the "
-        "month's usage amount, not the metered quantity; null when Autotask could not be read "
+        "the PSA holds for the line's period, read back after the run: one unit at the "
+        "month's usage amount, not the metered quantity; null when the PSA could not be read "
         "back. For other lines, the invoice line's quantity."
     )
     unit_cost: Decimal | None = strawberry.field(
-        description="Cost price per unit, like `quantity`: for a usage line what Autotask "
+        description="Cost price per unit, like `quantity`: for a usage line what the PSA "
         "holds (the month's usage cost), else the invoice line's."
     )
     unit_price: Decimal | None = strawberry.field(
-        description="Retail price per unit, like `quantity`: for a usage line what Autotask "
+        description="Retail price per unit, like `quantity`: for a usage line what the PSA "
         "holds (the month's usage amount), else the invoice line's."
     )
     unit_change: int | None = strawberry.field(
         description="Units added (or removed, negative) in the PSA by this run."
     )
-    contract_id: int | None = strawberry.field(description="The Autotask contract synced to.")
+    contract_id: int | None = strawberry.field(description="The PSA contract synced to.")
     contract_service_id: int | None = strawberry.field(
         description="The product's contract service on that contract, once it exists."
     )
@@ -195,7 +195,9 @@ class InvoiceSyncCustomerResult:
 class InvoiceSyncReconciliationRow:
     customer_id: strawberry.ID = strawberry.field(description="The customer.")
     sku: str = strawberry.field(description="The product's SKU.")
-    contract_id: int = strawberry.field(description="The Autotask contract.")
+    contract_id: int = strawberry.field(
+        description="The contract in the PSA (Autotask contract, ConnectWise agreement)."
+    )
     contract_service_id: int | None = strawberry.field(
         description="The product's contract service; null when there is none in the PSA."
     )

@@ -33,7 +33,7 @@ class CustomerMapping:
     program_id: strawberry.ID = strawberry.field(description="The program.")
     customer_id: strawberry.ID = strawberry.field(description="The customer.")
     psa: str = strawberry.field(description='Which PSA: "AUTOTASK".')
-    company: PsaChoice = strawberry.field(description="The Autotask company it is.")
+    company: PsaChoice = strawberry.field(description="The PSA company it is.")
     contract: PsaChoice = strawberry.field(description="An active Recurring Service contract.")
     sync_enabled: bool = strawberry.field(
         description="The customer's own sync switch; off, its invoices are not synced."
@@ -180,7 +180,7 @@ class CustomerMappingSuggestion:
 
 
 @strawberry.input(
-    description='Link a customer with Autotask: "SAVE", or "SAVE AND SYNC NOW" with syncNow.'
+    description='Link a customer with the PSA: "SAVE", or "SAVE AND SYNC NOW" with syncNow.'
 )
 class SaveCustomerMappingInput:
     program_id: relay.GlobalID = strawberry.field(description="The program.")

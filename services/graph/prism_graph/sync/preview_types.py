@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 @strawberry.type(
     description="One contract service adjustment a sync would write: units added (or "
-    "removed) from a day, at a unit price and cost, and what it adds to what Autotask bills."
+    "removed) from a day, at a unit price and cost, and what it adds to what the PSA bills."
 )
 class InvoiceSyncAdjustmentPreview:
     effective_date: date = strawberry.field(description="The day the change takes effect.")
@@ -37,11 +37,11 @@ class InvoiceSyncAdjustmentPreview:
     unit_price: Decimal = strawberry.field(description="The price per unit it is billed at.")
     unit_cost: Decimal = strawberry.field(description="The cost per unit it is recorded at.")
     units_before: int = strawberry.field(
-        description="The units Autotask holds on that day before the sync."
+        description="The units the PSA holds on that day before the sync."
     )
     units_after: int = strawberry.field(description="The units it holds that day afterwards.")
     amount: Decimal = strawberry.field(
-        description="What the change adds to the customer's Autotask billing (negative: a "
+        description="What the change adds to the customer's billing in the PSA (negative: a "
         "credit), from its day through the last invoiced day, prorated by days within each "
         "monthly billing period and rounded to the cent per period."
     )
@@ -66,8 +66,12 @@ class InvoiceSyncAdjustmentPreview:
 @strawberry.type(description="What a sync would write to one product of a customer.")
 class InvoiceSyncServicePreview:
     sku: str = strawberry.field(description="The product's SKU.")
-    autotask_contract_id: int = strawberry.field(description="The Autotask contract.")
-    autotask_service_id: int = strawberry.field(description="The Autotask service.")
+    autotask_contract_id: int = strawberry.field(
+        description="The contract in the PSA (Autotask contract, ConnectWise agreement)."
+    )
+    autotask_service_id: int = strawberry.field(
+        description="The service in the PSA (Autotask service, ConnectWise product)."
+    )
     autotask_contract_service_id: int | None = strawberry.field(
         description="The contract service the adjustments go to; null when it does not exist "
         "yet (the first adjustment adds it to the contract)."
@@ -125,7 +129,7 @@ class InvoiceSyncCustomerPreview:
     customer_id: strawberry.ID = strawberry.field(description="The customer.")
     customer_name: str = strawberry.field(description="Its name.")
     amount: Decimal = strawberry.field(
-        description="What the sync adds to the customer's Autotask billing through the last "
+        description="What the sync adds to the customer's billing in the PSA through the last "
         "invoiced day (negative: a credit); its products' amounts added up."
     )
     cost_amount: Decimal = strawberry.field(description="The same at the unit costs.")
@@ -160,8 +164,8 @@ def customers_of(
 
 
 @strawberry.type(
-    description="What a sync of an invoice would write to Autotask now, computed exactly as "
-    "the sync computes it from what Autotask holds; nothing is written."
+    description="What a sync of an invoice would write to the PSA now, computed exactly as "
+    "the sync computes it from what the PSA holds; nothing is written."
 )
 class InvoiceSyncPreview:
     invoice: Invoice = strawberry.field(description="The invoice it syncs.")
@@ -169,7 +173,7 @@ class InvoiceSyncPreview:
     amount: Decimal = strawberry.field(description="The customers' amounts added up.")
     adjustment_count: int = strawberry.field(description="How many adjustments it would write.")
     customers: list[InvoiceSyncCustomerPreview] = strawberry.field(
-        description="The customers with changes, by name; a customer Autotask already "
+        description="The customers with changes, by name; a customer the PSA already "
         "agrees with is not listed."
     )
     not_synced: list[InvoiceSyncSkipPreview] = strawberry.field(
@@ -197,7 +201,7 @@ class InvoiceSyncPreviewPayload:
     )
     errors: list[UserError] = strawberry.field(
         description="Why no preview could be made (unknown program, invoice or customer, "
-        "sync off, Autotask not connected or not answering)."
+        "sync off, the PSA not connected or not answering)."
     )
 
 
@@ -237,10 +241,10 @@ class InvoiceSyncApprovalCustomer:
     )
     shown_again: bool = strawberry.field(
         description="The changes were planned again after an approval because the invoices or "
-        "Autotask had changed since they were shown: review them again."
+        "the PSA had changed since they were shown: review them again."
     )
     amount: Decimal = strawberry.field(
-        description="What the changes add to the customer's Autotask billing through the last "
+        description="What the changes add to the customer's billing in the PSA through the last "
         "invoiced day (negative: a credit)."
     )
     cost_amount: Decimal = strawberry.field(description="The same at the unit costs.")

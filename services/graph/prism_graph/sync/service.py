@@ -61,6 +61,8 @@ _PROBLEM_ERRORS: dict[ConnectionProblem, tuple[str | None, ErrorCode]] = {
     ConnectionProblem.UNREACHABLE: (None, ErrorCode.PSA_UNAVAILABLE),
     ConnectionProblem.UNEXPECTED: (None, ErrorCode.PSA_UNAVAILABLE),
 }
+
+
 def not_connected(psa: PsaKind | str) -> FieldError:
     label = PsaKind(psa).label
     return FieldError(

@@ -306,4 +306,4 @@ class Execution(Approval):
             except PsaError as exc:
                 self._retry_later(job, str(exc))
                 return
-        self._retry_later(job, "Autotask kept losing its answers.")
+        self._retry_later(job, "The PSA kept losing its answers.")

@@ -45,11 +45,11 @@ NOT_ON_INVOICE = (
     "unless a later invoice bills it)."
 )
 RECONCILE_FAILED = (
-    "Autotask still differs from the invoices after this run: {days}. It changed while the "
+    "The PSA still differs from the invoices after this run: {days}. It changed while the "
     "run wrote, or refused a change: sync this invoice again."
 )
 DIFFERS_BEFORE = (
-    "Autotask differs from the invoices before this invoice's period: {days}. Sync the "
+    "The PSA differs from the invoices before this invoice's period: {days}. Sync the "
     "invoice of that month to correct it."
 )
 
