@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
+from connectwise_sim.seed import AGREEMENT_ID, SECOND_AGREEMENT_ID
 from prism_graph.demo import DEMO_PASSWORD
 from tests.support.dev_system import running_dev
 from tests.support.identity import access_token, sign_in_request
@@ -205,6 +206,114 @@ def test_run_syncs_the_demo_invoice_into_the_simulator(running_system: tuple[str
     assert links[0].startswith(f"{base}/psa-sync/product-runs/"), shown
     page = httpx.get(links[0], timeout=10)  # and the link opens a page
     assert page.status_code == 200 and "Product sync run" in page.text
+
+
+def test_run_syncs_the_second_demo_partner_into_the_connectwise_simulator(
+    running_system: tuple[str, Path],
+) -> None:
+    """Issue 17 (S13): Northwind MSP, the second demo partner, syncs the same program to the
+    local ConnectWise simulator; once the worker has run, the simulator's agreements hold
+    additions that bill, day by day, what Northwind's invoice bills."""
+    base, db = running_system
+    ask = _signed_in(base, "admin@northwind-msp.example")
+    programs = ask("{ programs { id name } }")["programs"]
+    program = next(p["id"] for p in programs if p["name"] == "Microsoft CSP")
+    whole_invoice = {"INVOICE_ISSUED", "SAFETY_CHECK"}
+
+    def runs() -> list[dict[str, Any]]:
+        data = ask(DEMO_SYNC_QUERY, {"program": program})
+        return [e["node"] for e in data["invoiceSyncRuns"]["edges"]]
+
+    wait_until(
+        lambda: any(r["trigger"] in whole_invoice and r["status"] == "SUCCESS" for r in runs()),
+        timeout=60,
+        what="the ConnectWise demo invoice to be synced",
+    )
+    (run,) = [r for r in runs() if r["trigger"] in whole_invoice and r["invoice"]]
+    assert (run["customersSynced"], run["customersFailed"]) == (2, 0), run
+    assert {c["customer"]["name"] for c in run["customers"]} == {
+        "Wide World Importers",
+        "Litware, Inc.",
+    }
+
+    # Given what the invoice bills each mapped customer for each product, day by day...
+    expected, period = _northwind_invoice_units(db, run["invoice"]["number"])
+    assert {agreement for agreement, _ in expected} == {AGREEMENT_ID, SECOND_AGREEMENT_ID}
+    # ... when the simulator's additions are read the way ConnectWise bills them ...
+    log = (db.parent / "dev.log").read_text()
+    site = log.split("ConnectWise   simulator at ")[1].split()[0]
+    held = _connectwise_units(site, {agreement for agreement, _ in expected}, period)
+    # ... then they bill the same units on every day of the invoice's period.
+    for (agreement, item), units in expected.items():
+        assert held.get((agreement, item)) == units, (agreement, item)
+
+
+def _northwind_invoice_units(
+    db: Path, number: str
+) -> tuple[dict[tuple[int, int], list[int]], tuple[date, date]]:
+    """(agreement, catalog item) -> the units Northwind's invoice of the month `number` names
+    (INV-yyyymm-...) bills on each day, through the customers' mappings and the products'
+    links."""
+    import sqlite3
+
+    month = f"{number[4:8]}-{number[8:10]}-01"
+    with sqlite3.connect(db) as conn:
+        invoice, start, end = conn.execute(
+            "SELECT i.id, i.period_start, i.period_end FROM invoices i "
+            "JOIN organisations o ON o.id = i.partner_id "
+            "WHERE o.name = 'Northwind MSP' AND i.period_start = ?",
+            (month,),
+        ).fetchone()
+        lines = conn.execute(
+            "SELECT m.contract_id, s.service_id, l.period_start, l.period_end, l.quantity "
+            "FROM invoices i JOIN invoice_lines l ON l.invoice_id = i.id "
+            "JOIN sync_customer_mappings m ON m.customer_id = l.customer_id "
+            "AND m.partner_id = i.partner_id AND m.program_id = i.program_id "
+            "JOIN sync_product_services s ON s.partner_id = i.partner_id "
+            "AND s.program_id = i.program_id AND s.sku = l.sku "
+            "WHERE i.id = ? AND l.kind = 'SUBSCRIPTION'",
+            (invoice,),
+        ).fetchall()
+    first, last = date.fromisoformat(start), date.fromisoformat(end)
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    units: dict[tuple[int, int], list[int]] = {}
+    for agreement, item, line_start, line_end, quantity in lines:
+        row = units.setdefault((int(agreement), int(item)), [0] * len(days))
+        for i, day in enumerate(days):
+            if date.fromisoformat(line_start) <= day <= date.fromisoformat(line_end):
+                row[i] += int(float(quantity))
+    return units, (first, last)
+
+
+def _connectwise_units(
+    site: str, agreements: set[int], period: tuple[date, date]
+) -> dict[tuple[int, int], list[int]]:
+    """(agreement, catalog item) -> the units the agreement's additions bill on each day:
+    an addition counts from its effective date to the day before its cancelled date."""
+    from connectwise_client import ConnectWiseClient, Credentials
+    from connectwise_sim import (
+        DEFAULT_CLIENT_ID,
+        DEFAULT_COMPANY_ID,
+        DEFAULT_PRIVATE_KEY,
+        DEFAULT_PUBLIC_KEY,
+    )
+
+    first, last = period
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    units: dict[tuple[int, int], list[int]] = {}
+    keys = Credentials(
+        DEFAULT_COMPANY_ID, DEFAULT_PUBLIC_KEY, DEFAULT_PRIVATE_KEY, DEFAULT_CLIENT_ID
+    )
+    with ConnectWiseClient(keys, site=site) as client:
+        for agreement in agreements:
+            for addition in client.agreements.additions(agreement).list():
+                assert addition.product is not None and addition.effective_date is not None
+                row = units.setdefault((agreement, int(addition.product.id or 0)), [0] * len(days))
+                for i, day in enumerate(days):
+                    stop = addition.cancelled_date
+                    if addition.effective_date <= day and (stop is None or day < stop):
+                        row[i] += int(addition.quantity or 0)
+    return units
 
 
 def _signed_in(base: str, email: str) -> Any:

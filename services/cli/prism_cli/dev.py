@@ -132,7 +132,7 @@ def run_dev(*, seed_demo: bool = True) -> int:
         if syncer_settings.autotask_zone_probe_url is None:
             syncer_settings = syncer_settings.model_copy(update=probe)
         if seed_demo:
-            seed_demo_sync(graph_settings)
+            seed_demo_sync(graph_settings, connectwise_site=connectwise.url)
         _serve(
             graph_settings,
             syncer_settings,
@@ -144,9 +144,10 @@ def run_dev(*, seed_demo: bool = True) -> int:
     return 0
 
 
-def seed_demo_sync(settings: GraphSettings) -> None:
-    """The demo partner's connection, mappings, last month's invoice and a price rise (see
-    `demo_sync`); the worker syncs the invoice and the new price once it starts."""
+def seed_demo_sync(settings: GraphSettings, *, connectwise_site: str | None = None) -> None:
+    """The demo partners' connections (Autotask, and ConnectWise at `connectwise_site`),
+    mappings, last month's invoices and a price rise (see `demo_sync`); the worker syncs the
+    invoices and the new price once it starts."""
     config = build_psa_config(settings)
     today = date.today()
 
@@ -154,9 +155,12 @@ def seed_demo_sync(settings: GraphSettings) -> None:
         database = Database(make_async_engine(settings.database_url))
         engine = make_sync_engine(settings.database_url)
         try:
-            demo = await demo_sync.prepare(database, config, today)
-            if demo is not None:
+            demos = await demo_sync.prepare(
+                database, config, today, connectwise_site=connectwise_site
+            )
+            for demo in demos:
                 await asyncio.to_thread(demo_sync.sync_products, engine, config, demo)
+            if demos:
                 await demo_sync.raise_price(database, today)
         finally:
             await database.engine.dispose()
@@ -272,7 +276,14 @@ def banner(
         else "off (GRAPHIQL=false)"
     )
     portal = links.portal if links.has_portal else f"none: {base} answers the portal's links"
-    logins = "\n".join(f"                {email}" for _, email, _, _ in DEMO_USERS)
+    syncs_to = {p.name: p.psa.label for p in demo_sync.DEMO_PARTNERS}
+    logins = "\n".join(
+        (
+            f"                {email:<34}"
+            + (f" {org}, syncs to {syncs_to[org]}" if org in syncs_to else "")
+        ).rstrip()
+        for org, email, _, _ in DEMO_USERS
+    )
     lines = [
         "",
         "Prism is running:",
