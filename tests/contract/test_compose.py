@@ -177,6 +177,7 @@ PRODUCTION_NEEDS = {
     "SMTP_PASSWORD",
     "SMTP_STARTTLS",
     "MAIL_FROM",
+    "CONNECTWISE_CLIENT_ID",
 }
 # ... and of those, what only the operator knows: taken from the variable of the same name.
 FROM_THE_OPERATOR = PRODUCTION_NEEDS - {"PRISM_ENV", "DATABASE_URL", "REDIS_URL"}
