@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from itertools import islice, pairwise
@@ -35,6 +34,7 @@ from connectwise_client import (
 )
 from connectwise_client import conditions as c
 from prism_domain.sync import ConnectionProblem, PsaKind
+from prism_psa.connectwise_timeline import AdditionLine, Segment, line_of, merged, money
 from prism_psa.port import (
     PICKER_PAGE,
     Choice,
@@ -122,16 +122,12 @@ UNEXPECTED_MESSAGE = (
 )
 
 
-def _money(value: Decimal | None) -> Decimal | None:
-    return Decimal(str(value)) if value is not None else None
-
-
 def _service(raw: CatalogItem) -> PsaService:
     return PsaService(
         id=int(raw.id or 0),
         name=raw.identifier or "",
-        unit_price=_money(raw.price),
-        unit_cost=_money(raw.cost),
+        unit_price=money(raw.price),
+        unit_cost=money(raw.cost),
         active=raw.inactive_flag is not True,
         description=raw.description,
         invoice_description=raw.customer_description,
@@ -210,84 +206,6 @@ def _name_chunks(names: Sequence[str]) -> Iterator[list[str]]:
         yield chunk
 
 
-@dataclass(frozen=True, slots=True)
-class _Line:
-    """One addition as the timeline needs it: in effect from `start` to the day before
-    `stop` (None: runs on)."""
-
-    id: int
-    product_id: int
-    quantity: int
-    start: date
-    stop: date | None
-    unit_price: Decimal | None
-    unit_cost: Decimal | None
-
-    def covers(self, day: date) -> bool:
-        return self.start <= day and (self.stop is None or day < self.stop)
-
-
-def _line(raw: Addition) -> _Line | None:
-    if raw.id is None or raw.product is None or raw.product.id is None:
-        return None
-    if raw.effective_date is None:
-        return None
-    return _Line(
-        id=int(raw.id),
-        product_id=int(raw.product.id),
-        quantity=int(raw.quantity or 0),
-        start=raw.effective_date,
-        stop=raw.cancelled_date,
-        unit_price=_money(raw.unit_price),
-        unit_cost=_money(raw.unit_cost),
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class _Segment:
-    start: date
-    #: The last day (inclusive); None: runs on.
-    end: date | None
-    units: int
-    unit_price: Decimal | None
-    unit_cost: Decimal | None
-
-
-def merged(lines: Iterable[_Line], since: date | None = None) -> list[_Segment]:
-    """The product's units day by day (from `since`), as contiguous segments: on each day
-    the quantities of the additions in effect add up; price and cost are those of the
-    latest addition in effect. Days without units are left out."""
-    lines = [ln for ln in lines if ln.stop is None or ln.stop > ln.start]
-    if since is not None:
-        lines = [ln for ln in lines if ln.stop is None or ln.stop > since]
-    bounds = {ln.start for ln in lines} | {ln.stop for ln in lines if ln.stop is not None}
-    if since is not None:
-        bounds = {b for b in bounds if b > since} | {since}
-    days = sorted(bounds)
-    out: list[_Segment] = []
-    for i, first in enumerate(days):
-        nxt = days[i + 1] if i + 1 < len(days) else None
-        live = [ln for ln in lines if ln.covers(first)]
-        units = sum(ln.quantity for ln in live)
-        if not live or units == 0:
-            continue
-        latest = max((ln for ln in live if ln.quantity), key=lambda ln: (ln.start, ln.id))
-        end = nxt - timedelta(days=1) if nxt is not None else None
-        segment = _Segment(first, end, units, latest.unit_price, latest.unit_cost)
-        last = out[-1] if out else None
-        if (
-            last is not None
-            and last.end is not None
-            and last.end + timedelta(days=1) == first
-            and (last.units, last.unit_price, last.unit_cost)
-            == (units, latest.unit_price, latest.unit_cost)
-        ):
-            out[-1] = _Segment(last.start, end, units, last.unit_price, last.unit_cost)
-        else:
-            out.append(segment)
-    return out
-
-
 class ConnectWisePsa:
     """`PsaPort`, `ContractPort` and `PsaDirectory` on one ConnectWise API member."""
 
@@ -298,7 +216,7 @@ class ConnectWisePsa:
         self._product_type: int | None = None
         #: Additions `contract_services` just read, per agreement, for the `unit_rows` call
         #: that follows it in a sync's read (`read_histories`): used once, dropped on a write.
-        self._just_read: dict[int, list[_Line]] = {}
+        self._just_read: dict[int, list[AdditionLine]] = {}
 
     # -- PsaPort ---------------------------------------------------------------------------
 
@@ -378,26 +296,26 @@ class ConnectWisePsa:
                     out[contract.id] = contract
         return out
 
-    def _lines(self, agreement_id: int, product_id: int | None = None) -> list[_Line]:
+    def _lines(self, agreement_id: int, product_id: int | None = None) -> list[AdditionLine]:
         """The agreement's additions (of one product), every page; none if it is gone."""
         where = c.eq("product/id", product_id) if product_id is not None else None
         try:
             found = self.client.agreements.additions(agreement_id).list(
                 where, fields=ADDITION_FIELDS
             )
-            return [ln for ln in (_line(a) for a in found) if ln is not None]
+            return [ln for ln in (line_of(a) for a in found) if ln is not None]
         except NotFoundError:
             return []
 
     def _by_product(
         self, contract_ids: Iterable[int], *, reuse: bool = False
-    ) -> dict[tuple[int, int], list[_Line]]:
+    ) -> dict[tuple[int, int], list[AdditionLine]]:
         """Additions per (agreement, product): one paged read per agreement, since
         ConnectWise lists additions under their agreement only. With `reuse`, the agreements
         the call just before read (`contract_services`, nothing written since) are not read
         again; either way, what is kept is only ever the latest read's."""
         kept, self._just_read = (self._just_read if reuse else {}), {}
-        out: dict[tuple[int, int], list[_Line]] = defaultdict(list)
+        out: dict[tuple[int, int], list[AdditionLine]] = defaultdict(list)
         for agreement in sorted({int(i) for i in contract_ids}):
             lines = kept.get(agreement)
             if lines is None:
@@ -525,7 +443,7 @@ class ConnectWisePsa:
             return self._take_off(new, running, units)
         return self._rebuild(new, lines, units)
 
-    def _take_off(self, new: NewAdjustment, running: list[_Line], units: int) -> int | None:
+    def _take_off(self, new: NewAdjustment, running: list[AdditionLine], units: int) -> int | None:
         """Cancel running additions from the day and add back what is left of them."""
         self._just_read.pop(new.contract_id, None)
         additions = self.client.agreements.additions(new.contract_id)
@@ -549,13 +467,13 @@ class ConnectWisePsa:
                 first = made if first is None else first
         return first
 
-    def _rebuild(self, new: NewAdjustment, lines: list[_Line], units: int) -> int | None:
+    def _rebuild(self, new: NewAdjustment, lines: list[AdditionLine], units: int) -> int | None:
         """Additions a person ended or started later: cancel every one in effect from the
         day, and add back the merged timeline less `units`, segment by segment."""
         day = new.effective
         touched = [ln for ln in lines if ln.stop is None or ln.stop > max(day, ln.start)]
         remaining = [
-            _Segment(s.start, s.end, s.units - units, s.unit_price, s.unit_cost)
+            Segment(s.start, s.end, s.units - units, s.unit_price, s.unit_cost)
             for s in merged(touched, since=day)
         ]
         covered = (
