@@ -3,7 +3,14 @@
 from prism_http.retry import NO_RETRIES, Idempotency, RetryPolicy
 
 from . import conditions, patch
-from .client import DEFAULT_CODEBASE, DEFAULT_SITE, MAX_PAGE_SIZE, ConnectWiseClient, Page
+from .client import (
+    DEFAULT_CODEBASE,
+    DEFAULT_SITE,
+    MAX_PAGE_SIZE,
+    ConnectWiseClient,
+    Page,
+    RequestLimiter,
+)
 from .conditions import Condition
 from .credentials import Credentials
 from .errors import (
@@ -70,6 +77,7 @@ __all__ = [
     "ProductType",
     "RateLimitError",
     "Reference",
+    "RequestLimiter",
     "RequestTimeoutError",
     "RetryPolicy",
     "ServerError",

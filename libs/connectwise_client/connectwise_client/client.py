@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from typing import Any
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any, Protocol
 from urllib.parse import quote, urlsplit
 
 import httpx
@@ -75,6 +76,13 @@ def _site_root(site: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+class RequestLimiter(Protocol):
+    def acquire(self, endpoint: str) -> AbstractContextManager[object]:
+        """A slot for one request to ``endpoint``; block, or raise
+        :class:`~connectwise_client.errors.RateLimitError` to give up."""
+        ...
+
+
 class ConnectWiseClient(ApiClient):
     """A typed client for ConnectWise PSA's REST API (``apis/3.0``).
 
@@ -97,11 +105,15 @@ class ConnectWiseClient(ApiClient):
         retry: RetryPolicy | None = None,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
         observe: RequestObserver | None = None,
+        limiter: RequestLimiter | None = None,
     ) -> None:
         super().__init__(
             http=http, timeout=timeout, retry=retry, observe=observe, scrub=credentials.scrub
         )
         self.credentials = credentials
+        #: Asked for a slot around each authenticated attempt (the caller's view of the
+        #: request rate every worker shares); None: the client does not limit itself.
+        self.limiter = limiter
         self.site_root = _site_root(site)
         self._codebase = _normal_codebase(codebase) if codebase else None
         self.api_version = api_version
@@ -220,7 +232,14 @@ class ConnectWiseClient(ApiClient):
                 headers |= extra_headers
             return Outgoing(method, url, headers, json=json, params=params)
 
-        return self._attempt(prepare, endpoint=endpoint, idempotency=idempotency).response
+        limiter = self.limiter if authenticate else None
+
+        def slot() -> AbstractContextManager[object]:
+            return limiter.acquire(endpoint) if limiter is not None else nullcontext()
+
+        return self._attempt(
+            prepare, endpoint=endpoint, idempotency=idempotency, slot=slot
+        ).response
 
     def _accept(self) -> str:
         if self.api_version:

@@ -30,7 +30,14 @@ from prism_platform.settings import CommonSettings
 from prism_psa.autotask import AutotaskPsa
 from prism_psa.connectwise import ConnectWisePsa
 from prism_psa.invoices.sources import program_psa
-from prism_psa.limits import BudgetUse, DramatiqLimiter, budget_use, integration_key, make_backend
+from prism_psa.limits import (
+    BudgetUse,
+    DramatiqLimiter,
+    budget_use,
+    connectwise_limiter,
+    integration_key,
+    make_backend,
+)
 from prism_psa.port import PsaError
 from prism_psa.secrets import CredentialCipher
 from prism_tables.sync.connections import PsaConnection
@@ -132,6 +139,12 @@ class PsaConfig:
             timeout=self.timeout,
             retry=self.retry,
         )
+        if self.limits is not None:
+            client.limiter = connectwise_limiter(
+                self.limits,
+                company=integration_key(f"{credentials.site}/{credentials.company_id.casefold()}"),
+                integration=integration_key(credentials.public_key),
+            )
         return ConnectWisePsa(client)
 
     def autotask(self, credentials: PartnerCredentials) -> AutotaskPsa:

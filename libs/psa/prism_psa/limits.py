@@ -1,10 +1,11 @@
-"""Autotask's limits held across every worker process (N3), with Dramatiq's rate limiters.
+"""The PSAs' limits held across every worker process (N3), with Dramatiq's rate limiters.
 
 The `RequestLimiter` the client asks around each authenticated request: a rolling-hour
 budget per Autotask database (keyed on the zone's `ci`, shared by every partner user of that
 database) and at most 3 requests at a time per integration and endpoint. With REDIS_URL the
 counters live in Redis, so they hold across processes and hosts; without it, in the process.
-Keys carry a hash of the integration code, never the code.
+Keys carry a hash of the integration code, never the code. ConnectWise's limiter
+(`connectwise_limiter`) is the same mechanism with its own keys, window and refusals.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from dramatiq.rate_limits import (
 from dramatiq.rate_limits.backends import RedisBackend, StubBackend
 
 from autotask_client import BudgetExhaustedError, RateLimitError
+from connectwise_client import RateLimitError as ConnectWiseRateLimit
 from prism_platform.metrics import AUTOTASK_BUDGET_REMAINING, report_budget
 
 #: Below Autotask's 10,000 so that other integrations on the database keep some room.
@@ -52,7 +54,23 @@ def integration_key(integration_code: str) -> str:
     return hashlib.sha256(integration_code.encode()).hexdigest()[:16]
 
 
+def _autotask_no_slot(endpoint: str) -> Exception:
+    return RateLimitError(f"no free request slot for endpoint {endpoint}")
+
+
+def _autotask_spent(budget: int, window_seconds: int) -> Exception:
+    return BudgetExhaustedError(
+        f"request budget of {budget} per {window_seconds}s spent",
+        retry_after=float(window_seconds),
+    )
+
+
 class DramatiqLimiter:
+    """A rolling-window budget per PSA database and at most `concurrency` requests at a time
+    per integration and endpoint, counted in the Dramatiq rate-limiter backend every worker
+    shares. Autotask's by default; `prefix`, `no_slot` and `spent` make it another PSA's
+    (`connectwise_limiter`)."""
+
     def __init__(
         self,
         backend: RateLimiterBackend,
@@ -64,7 +82,13 @@ class DramatiqLimiter:
         concurrency: int = PER_ENDPOINT_CONCURRENCY,
         slot_wait_seconds: float = SLOT_WAIT_SECONDS,
         sleep: Callable[[float], None] = time.sleep,
+        prefix: str = KEY_PREFIX,
+        no_slot: Callable[[str], Exception] = _autotask_no_slot,
+        spent: Callable[[int, int], Exception] = _autotask_spent,
     ) -> None:
+        self.prefix = prefix
+        self._no_slot = no_slot
+        self._spent = spent
         self.backend = backend
         self.database_key = database_key
         self.integration = integration
@@ -81,14 +105,14 @@ class DramatiqLimiter:
     def _acquire(self, endpoint: str) -> Iterator[object]:
         slot = ConcurrentRateLimiter(  # type: ignore[no-untyped-call]
             self.backend,
-            f"{KEY_PREFIX}:{self.integration}:{endpoint.lower()}",
+            f"{self.prefix}:{self.integration}:{endpoint.lower()}",
             limit=self.concurrency,
             ttl=SLOT_TTL_MS,
         )
         database = self.database_key()
         budget = WindowRateLimiter(  # type: ignore[no-untyped-call]
             self.backend,
-            f"{KEY_PREFIX}:db:{database}",
+            f"{self.prefix}:db:{database}",
             limit=self.budget,
             window=self.window_seconds,
         )
@@ -100,25 +124,24 @@ class DramatiqLimiter:
                     break
                 except RateLimitExceeded:
                     if waited >= self.slot_wait_seconds:
-                        raise RateLimitError(
-                            f"no free request slot for endpoint {endpoint}"
-                        ) from None
+                        raise self._no_slot(endpoint) from None
                     self._sleep(SLOT_POLL_SECONDS)
                     waited += SLOT_POLL_SECONDS
             try:
                 stack.enter_context(budget.acquire())
             except RateLimitExceeded:
                 AUTOTASK_BUDGET_REMAINING.labels(database).set(0)
-                raise BudgetExhaustedError(
-                    f"request budget of {self.budget} per {self.window_seconds}s spent",
-                    retry_after=float(self.window_seconds),
-                ) from None
+                raise self._spent(self.budget, self.window_seconds) from None
             report_budget(database, lambda: self._remaining(database))
             yield None
 
     def _remaining(self, database: str) -> int | None:
         use = budget_use(
-            self.backend, database, budget=self.budget, window_seconds=self.window_seconds
+            self.backend,
+            database,
+            budget=self.budget,
+            window_seconds=self.window_seconds,
+            prefix=self.prefix,
         )
         return use.remaining if use is not None else None
 
@@ -142,6 +165,7 @@ def budget_use(
     *,
     budget: int = HOURLY_BUDGET,
     window_seconds: int = WINDOW_SECONDS,
+    prefix: str = KEY_PREFIX,
 ) -> BudgetUse | None:
     """The requests `DramatiqLimiter` counted for `database_key` over the current window.
 
@@ -151,7 +175,7 @@ def budget_use(
     counting a request. None for a backend whose counters cannot be read (e.g. memcached).
     """
     window = WindowRateLimiter(  # type: ignore[no-untyped-call]
-        backend, f"{KEY_PREFIX}:db:{database_key}", limit=budget, window=window_seconds
+        backend, f"{prefix}:db:{database_key}", limit=budget, window=window_seconds
     )
     keys: list[str] = window._get_keys()  # type: ignore[no-untyped-call]
     if isinstance(backend, RedisBackend):
@@ -164,3 +188,41 @@ def budget_use(
     else:
         return None
     return BudgetUse(used=used, limit=budget, window_seconds=window_seconds)
+
+
+#: ConnectWise publishes no threshold; its Developer Guide says more than 1,000 requests a
+#: minute will likely be limited (docs/connectwise.md, 7). Prism keeps below that, per
+#: ConnectWise company (every worker and screen together), and at most 10 at a time per
+#: endpoint; a 429 it still gets is honoured by the client's retries.
+CONNECTWISE_BUDGET = 900
+CONNECTWISE_WINDOW_SECONDS = 60
+CONNECTWISE_CONCURRENCY = 10
+CONNECTWISE_PREFIX = "prism:connectwise"
+
+
+def connectwise_limiter(
+    backend: RateLimiterBackend, *, company: str, integration: str
+) -> DramatiqLimiter:
+    """The shared limiter of one ConnectWise company (keyed on a hash of site and company
+    id, never the keys); a spent minute raises ConnectWise's own `RateLimitError`, which the
+    sync reports as the PSA being unavailable and retries later."""
+    def no_slot(endpoint: str) -> Exception:
+        return ConnectWiseRateLimit(f"no free request slot for endpoint {endpoint}")
+
+    def spent(budget: int, window_seconds: int) -> Exception:
+        return ConnectWiseRateLimit(
+            f"request budget of {budget} per {window_seconds}s spent",
+            retry_after=float(window_seconds),
+        )
+
+    return DramatiqLimiter(
+        backend,
+        database_key=lambda: company,
+        integration=integration,
+        budget=CONNECTWISE_BUDGET,
+        window_seconds=CONNECTWISE_WINDOW_SECONDS,
+        concurrency=CONNECTWISE_CONCURRENCY,
+        prefix=CONNECTWISE_PREFIX,
+        no_slot=no_slot,
+        spent=spent,
+    )

@@ -63,3 +63,33 @@ def test_without_redis_the_api_and_the_worker_of_one_process_count_one_budget() 
         pass
     after = budget_use(api.limits, "2600001")
     assert before is not None and after is not None and after.used == before.used + 1
+
+
+def test_connectwise_requests_share_one_budget_per_company_and_a_spent_one_is_unavailable() -> None:
+    """S13, N3: every worker's requests to one ConnectWise company count in one window; once
+    it is spent the adapter reports ConnectWise unavailable (the run is retried later),
+    without sending the request."""
+    from connectwise_client import RateLimitError as ConnectWiseRateLimit
+    from prism_psa.limits import CONNECTWISE_PREFIX, budget_use, connectwise_limiter
+    from prism_psa.port import PsaUnavailable
+    from tests.support.connectwise import connectwise
+
+    backend = StubBackend()  # type: ignore[no-untyped-call]
+    shared = connectwise_limiter(backend, company="acme", integration="key")
+    other = connectwise_limiter(backend, company="globex", integration="key")
+    shared.budget = other.budget = 3
+    with connectwise() as cw:
+        cw.psa.client.limiter = shared
+        cw.psa.recurring_billing_codes()
+        cw.psa.company(250)
+        sent = len(cw.sim.request_log)
+        use = budget_use(backend, "acme", budget=3, window_seconds=60, prefix=CONNECTWISE_PREFIX)
+        assert use is not None and use.used == 2  # authenticated requests only (not companyinfo)
+        cw.psa.company(251)
+        with pytest.raises(PsaUnavailable):
+            cw.psa.company(252)
+        assert len(cw.sim.request_log) == sent + 1  # the refused request was never sent
+        with other.acquire("company/companies"):  # another company's budget is its own
+            pass
+        with pytest.raises(ConnectWiseRateLimit), shared.acquire("company/companies"):
+            pass
