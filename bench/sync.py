@@ -87,7 +87,12 @@ from prism_platform.db import make_sync_engine
 from prism_platform.migrate import upgrade
 from prism_psa.autotask import AutotaskPsa
 from prism_psa.connectwise import ConnectWisePsa
-from prism_psa.limits import DramatiqLimiter, integration_key
+from prism_psa.limits import (
+    CONNECTWISE_BUDGET,
+    CONNECTWISE_WINDOW_SECONDS,
+    DramatiqLimiter,
+    integration_key,
+)
 from prism_syncer.invoices.sync import InvoiceSync, start_run
 from prism_tables.billing import Invoice, InvoiceLine
 from prism_tables.catalogue import Product, Program
@@ -262,8 +267,10 @@ class ConnectWiseTarget:
     """The ConnectWise simulator; the bench's client waits the latency before each request."""
 
     name, kind, page = "ConnectWise", "CONNECTWISE", cw.MAX_PAGE_SIZE
-    hourly_budget = 60_000
-    budget_note = "ConnectWise's likely limit of 1,000 requests a minute (not published)"
+    hourly_budget = CONNECTWISE_BUDGET * 3600 // CONNECTWISE_WINDOW_SECONDS
+    budget_note = (
+        "Prism's ConnectWise limiter, 900 a minute, below the likely limit of 1,000 (not published)"
+    )
     serving = "latency waited by the bench's client"
     company_id, billing_code_id = CUSTOMER_IDS[0], SUBCATEGORY_ID
     username = connectwise_sim.DEFAULT_COMPANY_ID
