@@ -115,6 +115,11 @@ class Simulator:
             self._faults.append(fault)
         return fault
 
+    def clear_faults(self) -> None:
+        """Forget every fault not yet taken."""
+        with self._lock:
+            self._faults.clear()
+
     def close(self) -> None:
         """Nothing to release: the state lives in memory."""
 

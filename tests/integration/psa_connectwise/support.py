@@ -13,12 +13,12 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from connectwise_sim.seed import SUBCATEGORY_ID
-from prism_domain.sync import service_name
+from prism_domain.sync import PsaKind, service_name
 from prism_psa.port import NewService
 from prism_syncer.invoices.sync import InvoiceSync
 from prism_tables.sync.invoices import InvoiceSyncRun
 from prism_tables.sync.products import ProductServiceLink
-from tests.integration.syncer.invoices.support import World
+from tests.integration.syncer.invoices.support import ConnectWiseSide, World
 from tests.support.connectwise import ConnectWise
 from tests.support.psa import add_partner, add_product, add_program, configure
 
@@ -56,10 +56,11 @@ class Partner:
 
 
 def new_partner(engine: Engine, cw: ConnectWise, skus: tuple[str, ...] = ("E3",)) -> Partner:
-    world = World(engine, autotask=None)  # type: ignore[arg-type]  # no Autotask here
+    world = World(engine, autotask=None, psa=ConnectWiseSide(None, cw))
     world.partner = add_partner(engine)
     world.program = add_program(engine)
     configure(engine, world.partner, world.program, billing_code_id=SUBCATEGORY_ID)
+    world.settings(psa=PsaKind.CONNECTWISE.value)
     suffix = uuid.uuid4().hex[:6].upper()
     services = {}
     for short in skus:
@@ -86,6 +87,7 @@ def new_partner(engine: Engine, cw: ConnectWise, skus: tuple[str, ...] = ("E3",)
                     sku=sku,
                     service_id=services[short],
                     origin="CREATED",
+                    psa=PsaKind.CONNECTWISE.value,
                 )
             )
     return Partner(world, cw, services)
