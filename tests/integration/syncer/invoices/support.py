@@ -69,6 +69,7 @@ class AutotaskSide:
 
     kind = PsaKind.AUTOTASK
     exact_writes = True  # one adjustment POST per change
+    writes_per_decrease = 1
 
     def __init__(self, handle: SimHandle) -> None:
         self.handle = handle
@@ -147,6 +148,16 @@ class AutotaskSide:
             and f"/{contract}/" in path
         )
 
+    def contract_writes(self) -> list[str]:
+        """Everything sent to a contract (not the product sync's writes)."""
+        return [
+            f"{method} {path}"
+            for method, path, _ in self.handle.sim.request_log
+            if method in ("POST", "PATCH", "PUT")
+            and not path.lower().endswith("/query")
+            and "/contracts/" in path.lower()
+        ]
+
     def lose_next_write_answer(self) -> None:
         """The next adjustment lands in Autotask, and its answer is lost (a 502)."""
         self.handle.sim.add_fault(
@@ -164,6 +175,7 @@ class ConnectWiseSide:
 
     kind = PsaKind.CONNECTWISE
     exact_writes = False  # a decrease is cancel-and-add: one change, several writes
+    writes_per_decrease = 2  # the running addition cancelled, the rest added back
 
     def __init__(self, handle: ConnectWiseHandle | None, cw: ConnectWise | None = None) -> None:
         """On a simulator served on loopback (`handle`), or on one in this process (`cw`,
@@ -294,6 +306,14 @@ class ConnectWiseSide:
     def writes(self, contract: int) -> int:
         """The sync's writes to the agreement's additions that ConnectWise applied."""
         return self._contract_writes(contract) - self._hand_writes.get(contract, 0)
+
+    def contract_writes(self) -> list[str]:
+        """Everything sent to an agreement's additions (not the product sync's writes)."""
+        return [
+            f"{method} {path}"
+            for method, path, _ in self.cw.sim.request_log
+            if method in ("POST", "PATCH", "PUT", "DELETE") and "/additions" in path
+        ]
 
     def lose_next_write_answer(self) -> None:
         """The next addition's answer is lost: the simulator answers 502 without applying it
@@ -613,13 +633,7 @@ class World:
 
     def writes(self) -> list[str]:
         """The invoice sync's writes: everything sent to a contract (not the product sync's)."""
-        return [
-            f"{method} {path}"
-            for method, path, _ in self.side_autotask().sim.request_log
-            if method in ("POST", "PATCH", "PUT")
-            and not path.lower().endswith("/query")
-            and "/contracts/" in path.lower()
-        ]
+        return self.side.contract_writes()
 
 
 def expected(steps: list[tuple[int, int]], days: int = 30) -> list[int]:

@@ -1,4 +1,7 @@
-"""S5-S7, S9 against the Autotask simulator: the invoice sync's rules, one test each."""
+"""S5-S7, S9: the invoice sync's rules, one test each. `world` is each PSA in turn (Autotask
+under both row-end conventions, ConnectWise: this folder's `side`); `autotask_world` is
+Autotask's, for the rules told in its own records (its contract statuses and types, its
+faults, locked users and security levels, usage rows)."""
 
 from __future__ import annotations
 
@@ -19,8 +22,14 @@ from prism_syncer.invoices.handlers import invoice_handlers
 from prism_syncer.invoices.notices import Links
 from prism_tables.sync.connections import PsaConnection
 from prism_tables.sync.invoices import InvoiceSyncReconciliation, InvoiceSyncRun
-from tests.integration.syncer.invoices.support import NOV, Line, World, expected, month_end
-from tests.support.psa import psa_config
+from tests.integration.syncer.invoices.support import (
+    NOV,
+    Line,
+    PsaSide,
+    World,
+    expected,
+    month_end,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -28,9 +37,17 @@ DEC = date(2026, 12, 1)
 NOV_30 = date(2026, 11, 30)
 
 
+SKUS = ("E3", "E5", "AZURE", "VISIO")
+
+
 @pytest.fixture
-def world(database_url: str, sync_engine: Engine, autotask: SimHandle) -> World:
-    return World.create(sync_engine, autotask, skus=("E3", "E5", "AZURE", "VISIO"))
+def world(database_url: str, sync_engine: Engine, side: PsaSide) -> World:
+    return World.create(sync_engine, side, skus=SKUS)
+
+
+@pytest.fixture
+def autotask_world(database_url: str, sync_engine: Engine, autotask: SimHandle) -> World:
+    return World.create(sync_engine, autotask, skus=SKUS)
 
 
 def test_first_sync_adds_the_services_to_an_existing_contract_with_the_invoice_units(
@@ -91,8 +108,8 @@ def test_manual_edits_in_autotask_are_corrected_by_the_next_invoice(world: World
     world.sync(world.invoice(NOV, [Line(customer, "E3", 5, NOV, NOV_30)]))
     contract, service = world.contracts[customer], world.service_id("E3")
     # Someone adds 3 units from 10 December and removes 1 from 20 December in Autotask.
-    world.autotask.sim.adjust_units(contract, service, 3, "2026-12-10")
-    world.autotask.sim.adjust_units(contract, service, -1, "2026-12-20")
+    world.side.edit_units(contract, service, 3, date(2026, 12, 10))
+    world.side.edit_units(contract, service, -1, date(2026, 12, 20))
 
     run = world.sync(world.invoice(DEC, [Line(customer, "E3", 6, DEC, date(2026, 12, 31))]))
 
@@ -101,14 +118,15 @@ def test_manual_edits_in_autotask_are_corrected_by_the_next_invoice(world: World
     assert world.month_units(customer, "E3", NOV) == [5] * 30
 
 
-def test_a_quantity_change_next_month_is_one_adjustment(world: World) -> None:
+def test_a_quantity_change_next_month_is_one_change(world: World) -> None:
     customer = world.customer()
     world.sync(world.invoice(NOV, [Line(customer, "E3", 5, NOV, NOV_30)]))
     writes = len(world.writes())
 
     world.sync(world.invoice(DEC, [Line(customer, "E3", 2, DEC, date(2026, 12, 31))]))
 
-    assert len(world.writes()) == writes + 1
+    # Autotask: one adjustment; ConnectWise: the running addition cancelled, 2 added back
+    assert len(world.writes()) == writes + world.side.writes_per_decrease
     assert world.month_units(customer, "E3", DEC) == [2] * 31
 
 
@@ -139,29 +157,33 @@ def test_what_is_not_synced_is_reported_and_the_rest_is_synced(world: World) -> 
     assert world.month_units(customer, "E3", NOV) == [5] * 30
 
 
-def test_azure_usage_is_one_unit_at_the_months_price_then_zero_next_month(world: World) -> None:
-    world.settings(sync_azure_usage=True)
-    customer = world.customer()
+def test_azure_usage_is_one_unit_at_the_months_price_then_zero_next_month(
+    autotask_world: World,
+) -> None:
+    autotask_world.settings(sync_azure_usage=True)
+    customer = autotask_world.customer()
     usage = Line(
         customer, "AZURE", "120.5", NOV, NOV_30, kind=LineKind.USAGE, term=None, price="0.10"
     )
 
-    run = world.sync(world.invoice(NOV, [usage]))
+    run = autotask_world.sync(autotask_world.invoice(NOV, [usage]))
 
     assert run.status == "SUCCESS"
-    assert world.month_units(customer, "AZURE", NOV) == [1] * 30
-    assert world.units_on(customer, "AZURE", DEC) == 0
-    units = world.autotask.sim.units(world.contract_service(customer, "AZURE") or 0)
+    assert autotask_world.month_units(customer, "AZURE", NOV) == [1] * 30
+    assert autotask_world.units_on(customer, "AZURE", DEC) == 0
+    units = autotask_world.autotask.sim.units(
+        autotask_world.contract_service(customer, "AZURE") or 0
+    )
     november = next(u for u in units if str(u["startDate"]).startswith("2026-11-01"))
     assert november["price"] == pytest.approx(12.05)
 
 
-def test_each_contract_error_is_an_item_while_other_customers_sync(world: World) -> None:
-    good = world.customer()
-    inactive = world.customer(contract=world.add_contract(status=0))
-    not_recurring = world.customer(contract=world.add_contract(contract_type=1))
-    ended = world.customer(contract=world.add_contract(end=date(2026, 11, 10)))
-    invoice = world.invoice(
+def test_each_contract_error_is_an_item_while_other_customers_sync(autotask_world: World) -> None:
+    good = autotask_world.customer()
+    inactive = autotask_world.customer(contract=autotask_world.add_contract(status=0))
+    not_recurring = autotask_world.customer(contract=autotask_world.add_contract(contract_type=1))
+    ended = autotask_world.customer(contract=autotask_world.add_contract(end=date(2026, 11, 10)))
+    invoice = autotask_world.invoice(
         NOV,
         [
             Line(good, "E3", 5, NOV, NOV_30),
@@ -173,34 +195,38 @@ def test_each_contract_error_is_an_item_while_other_customers_sync(world: World)
         ],
     )
 
-    run = world.sync(invoice)
+    run = autotask_world.sync(invoice)
 
     assert run.status == "FAILURE"
-    assert world.month_units(good, "E3", NOV) == [5] * 30
+    assert autotask_world.month_units(good, "E3", NOV) == [5] * 30
     by_customer = {
-        i.customer_id: i for i in world.items(run.id) if i.sku is None and i.subscription_id is None
+        i.customer_id: i
+        for i in autotask_world.items(run.id)
+        if i.sku is None and i.subscription_id is None
     }
     assert by_customer[inactive].outcome == "ERROR"
-    codes = {(i.customer_id, i.code) for i in world.items(run.id) if i.code}
+    codes = {(i.customer_id, i.code) for i in autotask_world.items(run.id) if i.code}
     assert (inactive, "CONTRACT_NOT_USABLE") in codes
     assert (not_recurring, "CONTRACT_NOT_USABLE") in codes
     assert (ended, "DATE_OUTSIDE_CONTRACT") in codes
     assert (good, "PRODUCT_NOT_FOUND") in codes
     assert run.customers_failed == 4
-    messages = " ".join(i.message or "" for i in world.items(run.id))
+    messages = " ".join(i.message or "" for i in autotask_world.items(run.id))
     assert "Recurring Service" in messages and "product sync" in messages
 
 
-def test_a_refusal_of_autotask_while_writing_is_an_item_with_its_action(world: World) -> None:
-    first, second = world.customer(), world.customer()
-    invoice = world.invoice(
+def test_a_refusal_of_autotask_while_writing_is_an_item_with_its_action(
+    autotask_world: World,
+) -> None:
+    first, second = autotask_world.customer(), autotask_world.customer()
+    invoice = autotask_world.invoice(
         NOV, [Line(first, "E3", 5, NOV, NOV_30), Line(second, "E3", 3, NOV, NOV_30)]
     )
-    world.autotask.sim.add_fault(
+    autotask_world.autotask.sim.add_fault(
         Fault(
             "error",
             method="POST",
-            path=rf"Contracts/{world.contracts[first]}/ServiceAdjustments",
+            path=rf"Contracts/{autotask_world.contracts[first]}/ServiceAdjustments",
             status=500,
             body={
                 "errors": [
@@ -211,30 +237,30 @@ def test_a_refusal_of_autotask_while_writing_is_an_item_with_its_action(world: W
         )
     )
 
-    run = world.sync(invoice)
+    run = autotask_world.sync(invoice)
 
     assert run.status == "FAILURE"
-    item = next(i for i in world.items(run.id) if i.customer_id == first and i.sku)
+    item = next(i for i in autotask_world.items(run.id) if i.customer_id == first and i.sku)
     assert item.code == "DATE_OUTSIDE_CONTRACT"
     assert "Review the contract in Autotask" in (item.message or "")
-    assert world.month_units(second, "E3", NOV) == [3] * 30
+    assert autotask_world.month_units(second, "E3", NOV) == [3] * 30
 
 
 def test_unauthorized_fails_the_run_marks_the_connection_and_mails_the_status(
-    world: World,
+    autotask_world: World,
 ) -> None:
-    customer = world.customer()
-    invoice = world.invoice(NOV, [Line(customer, "E3", 5, NOV, NOV_30)])
-    world.autotask.sim.lock_user()
+    customer = autotask_world.customer()
+    invoice = autotask_world.invoice(NOV, [Line(customer, "E3", 5, NOV, NOV_30)])
+    autotask_world.autotask.sim.lock_user()
 
-    run = world.sync(invoice)
+    run = autotask_world.sync(invoice)
 
     assert run.status == "FAILURE"
-    item = next(i for i in world.items(run.id) if i.sku)
+    item = next(i for i in autotask_world.items(run.id) if i.sku)
     assert item.code == "UNAUTHORIZED" or "Unauthorized" in (run.message or "")
-    with Session(world.engine) as session:
+    with Session(autotask_world.engine) as session:
         connection = session.scalar(
-            select(PsaConnection).where(PsaConnection.partner_id == world.partner)
+            select(PsaConnection).where(PsaConnection.partner_id == autotask_world.partner)
         )
         assert connection is not None and connection.status == "FAILING"
         assert connection.problem == "USER_LOCKED"  # said as locked, not as a wrong secret
@@ -267,19 +293,19 @@ def test_sync_turned_off_for_a_customer_writes_nothing_and_on_again_is_safe(
     assert world.month_units(customer, "E3", NOV) == [5] * 30
 
 
-def test_a_security_level_refusal_names_its_cause_on_the_connection(world: World) -> None:
-    customer = world.customer()
-    invoice = world.invoice(NOV, [Line(customer, "E3", 5, NOV, NOV_30)])
-    world.autotask.sim.deny("ContractServiceAdjustments", "create")
+def test_a_security_level_refusal_names_its_cause_on_the_connection(autotask_world: World) -> None:
+    customer = autotask_world.customer()
+    invoice = autotask_world.invoice(NOV, [Line(customer, "E3", 5, NOV, NOV_30)])
+    autotask_world.autotask.sim.deny("ContractServiceAdjustments", "create")
 
-    run = world.sync(invoice)
+    run = autotask_world.sync(invoice)
 
     assert run.status == "FAILURE"
-    item = next(i for i in world.items(run.id) if i.sku)
+    item = next(i for i in autotask_world.items(run.id) if i.sku)
     assert item.code == "UNAUTHORIZED" and "security level" in (item.message or "")
-    with Session(world.engine) as session:
+    with Session(autotask_world.engine) as session:
         connection = session.scalar(
-            select(PsaConnection).where(PsaConnection.partner_id == world.partner)
+            select(PsaConnection).where(PsaConnection.partner_id == autotask_world.partner)
         )
     assert connection is not None
     assert (connection.status, connection.problem) == ("FAILING", "PERMISSION_DENIED")
@@ -298,9 +324,7 @@ def test_the_safety_check_request_syncs_an_invoice_whose_event_never_arrived(
         trigger=SyncTrigger.SAFETY_CHECK.value,
     ).envelope()
 
-    process_event(
-        world.engine, check.to_dict(), invoice_handlers(psa_config(world.autotask), Links())
-    )
+    process_event(world.engine, check.to_dict(), invoice_handlers(world.side.config(), Links()))
 
     assert set(world.month_units(customer, "E3", month)) == {5}
 
@@ -312,7 +336,7 @@ def test_the_scheduled_safety_check_syncs_an_unsynced_invoice_once_however_often
     month = date.today().replace(day=1)  # within the safety check's look-back
     world.invoice(month, [Line(customer, "E3", 5, month, month_end(month))])
     due = InvoiceSyncSafetyCheckDue.for_slot(datetime(2026, 11, 29, 10, tzinfo=UTC))
-    handlers = invoice_handlers(psa_config(world.autotask), Links())
+    handlers = invoice_handlers(world.side.config(), Links())
 
     for _ in range(2):  # redelivered, or staged by two relays: the same event id
         process_event(world.engine, due.envelope().to_dict(), handlers)
@@ -345,7 +369,7 @@ def test_no_run_is_recorded_for_a_program_whose_sync_is_off(world: World) -> Non
     customer = world.customer()
     invoice = world.invoice(NOV, [Line(customer, "E3", 5, NOV, NOV_30)])
     world.settings(sync_enabled=False)
-    handlers = invoice_handlers(psa_config(world.autotask), Links())
+    handlers = invoice_handlers(world.side.config(), Links())
     event = InvoiceSyncRequested(
         aggregate_id=str(world.program),
         partner_id=world.partner,
