@@ -29,6 +29,7 @@ from connectwise_sim import (
 )
 from connectwise_sim import Fault as CwFault
 from connectwise_sim import SimHandle as ConnectWiseHandle
+from connectwise_sim.entities import ADDITIONS
 from connectwise_sim.seed import CUSTOMER_IDS as CW_CUSTOMER_IDS
 from connectwise_sim.seed import SUBCATEGORY_ID
 from prism_domain.catalogue import BillingTerm
@@ -148,6 +149,9 @@ class AutotaskSide:
             and f"/{contract}/" in path
         )
 
+    def adjustments(self) -> list[dict[str, Any]]:
+        return list(self.handle.sim.records("ContractServiceAdjustments"))
+
     def contract_writes(self) -> list[str]:
         """Everything sent to a contract (not the product sync's writes)."""
         return [
@@ -192,6 +196,7 @@ class ConnectWiseSide:
             cw = ConnectWise(handle.sim, ConnectWisePsa(client), Clock())
         self.cw = cw
         self._hand_writes: dict[int, int] = {}
+        self._agreements: set[int] = set()
 
     @property
     def url(self) -> str:
@@ -234,7 +239,9 @@ class ConnectWiseSide:
         return CW_CUSTOMER_IDS[0], "Acme Pty Ltd"
 
     def add_contract(self, *, start: date, end: date | None) -> int:
-        return self.cw.add_agreement(start=start, end=end, company=CW_CUSTOMER_IDS[0])
+        agreement = self.cw.add_agreement(start=start, end=end, company=CW_CUSTOMER_IDS[0])
+        self._agreements.add(agreement)
+        return agreement
 
     def contract_service(self, contract: int, service: int) -> int | None:
         ids = [int(a["id"]) for a in self.cw.additions(contract, service)]
@@ -306,6 +313,9 @@ class ConnectWiseSide:
     def writes(self, contract: int) -> int:
         """The sync's writes to the agreement's additions that ConnectWise applied."""
         return self._contract_writes(contract) - self._hand_writes.get(contract, 0)
+
+    def adjustments(self) -> list[dict[str, Any]]:
+        return [a for a in self.cw.sim.records(ADDITIONS) if a["agreementId"] in self._agreements]
 
     def contract_writes(self) -> list[str]:
         """Everything sent to an agreement's additions (not the product sync's writes)."""
@@ -628,8 +638,9 @@ class World:
         return [self.units_on(customer, short, start + timedelta(days=i)) for i in range(days)]
 
     def adjustments(self) -> list[dict[str, Any]]:
-        assert self.autotask is not None, "Autotask's adjustments"
-        return list(self.autotask.sim.records("ContractServiceAdjustments"))
+        """The unit changes the PSA holds: Autotask's adjustments, ConnectWise's additions on
+        the world's agreements."""
+        return self.side.adjustments()
 
     def writes(self) -> list[str]:
         """The invoice sync's writes: everything sent to a contract (not the product sync's)."""

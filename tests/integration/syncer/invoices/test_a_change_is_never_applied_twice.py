@@ -23,8 +23,7 @@ from prism_syncer.invoices.notices import Links
 from prism_syncer.invoices.recovery import safety_check
 from prism_syncer.invoices.sync import Hooks
 from prism_tables.sync.invoices import InvoiceSyncIntent, InvoiceSyncJob, InvoiceSyncRun
-from tests.integration.syncer.invoices.support import NOV, Line, World, expected
-from tests.support.psa import psa_config
+from tests.integration.syncer.invoices.support import NOV, Line, PsaSide, World, expected
 
 pytestmark = pytest.mark.integration
 
@@ -48,7 +47,14 @@ def crash_once() -> Any:
 
 
 @pytest.fixture
-def world(database_url: str, sync_engine: Engine, autotask: SimHandle) -> World:
+def world(database_url: str, sync_engine: Engine, side: PsaSide) -> World:
+    """Each PSA in turn (this folder's `side`)."""
+    return World.create(sync_engine, side, skus=("E3", "E5"))
+
+
+@pytest.fixture
+def autotask_world(database_url: str, sync_engine: Engine, autotask: SimHandle) -> World:
+    """Autotask's, for its faults (an answer lost after it committed, one endpoint down)."""
     return World.create(sync_engine, autotask, skus=("E3", "E5"))
 
 
@@ -109,51 +115,51 @@ def test_a_worker_killed_before_during_or_after_a_write_is_resumed_without_a_dou
 
 
 def test_an_answer_lost_after_autotask_committed_is_read_back_not_repeated(
-    world: World,
+    autotask_world: World,
 ) -> None:
-    a, b, invoice = two_customer_invoice(world)
-    world.autotask.sim.add_fault(
+    a, b, invoice = two_customer_invoice(autotask_world)
+    autotask_world.autotask.sim.add_fault(
         Fault("lost_response", method="POST", path="ServiceAdjustments", times=2, status=502)
     )
 
-    run = world.sync(invoice)
+    run = autotask_world.sync(invoice)
 
     assert run.status == "SUCCESS"
-    assert_invoice_state(world, a, b)
-    assert len(world.adjustments()) == 4
-    with Session(world.engine) as session:
+    assert_invoice_state(autotask_world, a, b)
+    assert len(autotask_world.adjustments()) == 4
+    with Session(autotask_world.engine) as session:
         statuses = sorted(session.scalars(select(InvoiceSyncIntent.status)).all())
     assert statuses.count("CONFIRMED") == 2 and statuses.count("APPLIED") == 2
 
 
 def test_an_answer_lost_before_autotask_did_anything_is_written_once_more(
-    world: World,
+    autotask_world: World,
 ) -> None:
-    a, b, invoice = two_customer_invoice(world)
-    world.autotask.sim.add_fault(
+    a, b, invoice = two_customer_invoice(autotask_world)
+    autotask_world.autotask.sim.add_fault(
         Fault("error", method="POST", path="ServiceAdjustments", times=1, status=503)
     )
 
-    run = world.sync(invoice)
+    run = autotask_world.sync(invoice)
 
     assert run.status == "SUCCESS"
-    assert_invoice_state(world, a, b)
-    assert len(world.adjustments()) == 4
+    assert_invoice_state(autotask_world, a, b)
+    assert len(autotask_world.adjustments()) == 4
 
 
-def test_autotask_unreachable_leaves_the_run_to_resume_later(world: World) -> None:
-    a, b, invoice = two_customer_invoice(world)
-    world.autotask.sim.add_fault(
+def test_autotask_unreachable_leaves_the_run_to_resume_later(autotask_world: World) -> None:
+    a, b, invoice = two_customer_invoice(autotask_world)
+    autotask_world.autotask.sim.add_fault(
         Fault("error", method="POST", path="ContractServices/query", times=None, status=503)
     )
-    run_id = world.start(invoice)
-    world.syncer().drive(run_id)
-    assert world.run(run_id).status == "RUNNING"
-    assert world.adjustments() == []
+    run_id = autotask_world.start(invoice)
+    autotask_world.syncer().drive(run_id)
+    assert autotask_world.run(run_id).status == "RUNNING"
+    assert autotask_world.adjustments() == []
 
-    world.autotask.sim.faults.clear()
-    assert world.syncer().drive(run_id) == "SUCCESS"
-    assert_invoice_state(world, a, b)
+    autotask_world.autotask.sim.faults.clear()
+    assert autotask_world.syncer().drive(run_id) == "SUCCESS"
+    assert_invoice_state(autotask_world, a, b)
 
 
 def test_the_same_event_delivered_twice_syncs_once(world: World) -> None:
@@ -169,7 +175,7 @@ def test_the_same_event_delivered_twice_syncs_once(world: World) -> None:
         total="0",
         lines=(),
     ).envelope()
-    handlers = invoice_handlers(psa_config(world.autotask), Links())
+    handlers = invoice_handlers(world.side.config(), Links())
 
     first = process_event(world.engine, event.to_dict(), handlers)
     second = process_event(world.engine, event.to_dict(), handlers)
@@ -184,7 +190,7 @@ def test_the_same_event_delivered_twice_syncs_once(world: World) -> None:
 
 def test_a_manual_request_and_the_safety_check_after_it_change_nothing(world: World) -> None:
     a, b, _ = two_customer_invoice(world)
-    handlers = invoice_handlers(psa_config(world.autotask), Links())
+    handlers = invoice_handlers(world.side.config(), Links())
     request = InvoiceSyncRequested(
         aggregate_id=str(world.program),
         partner_id=world.partner,
@@ -217,7 +223,7 @@ def test_two_workers_on_the_same_runs_at_once_write_each_change_once(
     def worker(run_id: int) -> None:
         engine = make_sync_engine(database_url)  # its own pool, as another process would
         try:
-            world_engine = World(engine, world.autotask)
+            world_engine = World(engine, world.autotask, psa=world.psa)
             sync = world_engine.syncer()
             start.wait(timeout=10)
             sync.drive(run_id)
