@@ -188,7 +188,10 @@ def invoice_sync_events(engine: Engine) -> list[dict[str, Any]]:
 
     with engine.connect() as conn:
         rows = conn.execute(
-            text("SELECT payload FROM outbox_events WHERE type = 'invoice_sync.requested'")
+            text(
+                "SELECT payload FROM outbox_events WHERE type = 'invoice_sync.requested'"
+                " ORDER BY id"
+            )
         ).all()
     return [p if isinstance(p, dict) else json.loads(p) for (p,) in rows]
 
