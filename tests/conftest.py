@@ -45,7 +45,10 @@ SIMULATOR_ONLY_VARIANTS = {"at_next"}
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         callspec = getattr(item, "callspec", None)
-        if callspec is not None and callspec.params.get("autotask") in SIMULATOR_ONLY_VARIANTS:
+        if callspec is not None and (
+            callspec.params.get("autotask") in SIMULATOR_ONLY_VARIANTS
+            or str(callspec.params.get("side", "")).split(":")[-1] in SIMULATOR_ONLY_VARIANTS
+        ):
             continue
         if BACKEND_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.backend)
