@@ -5,9 +5,7 @@ the relay, the broker and the worker (S1-S5, S7, S10, S13)."""
 
 from __future__ import annotations
 
-import calendar
 from datetime import date, timedelta
-from typing import Any
 
 import dramatiq
 import pytest
@@ -20,19 +18,13 @@ from connectwise_sim.entities import ADDITIONS, CATALOG
 from connectwise_sim.seed import AGREEMENT_ID, CUSTOMER_IDS, SUBCATEGORY_ID
 from prism_graph.outbox.relay import Relay
 from tests.conftest import drain
-from tests.e2e.test_order_to_psa_flow import RUNS, invoiced_per_day
+from tests.e2e.order_flow import bill_an_order_over_two_months, invoiced_per_day
+from tests.e2e.test_order_to_psa_flow import RUNS
 from tests.integration.orders.support import (
-    CHANGE_QUANTITY,
-    SUBMIT_DETAILS,
-    create_order,
     make_catalogue,
-    order_input,
     program_of,
-    start_next_month,
-    submit_order,
 )
-from tests.integration.sync.mapping_support import add_customer, map_to_contract
-from tests.support.clock import freeze, noon_utc
+from tests.integration.sync.mapping_support import map_to_contract
 from tests.support.connectwise import api_credentials
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import Tenants
@@ -83,7 +75,6 @@ async def test_a_partner_connects_connectwise_and_its_program_syncs_there(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     msp = api.as_(tenants.a.admin)
-    distributor = api.as_(tenants.distributor.admin)
 
     def deliver() -> None:
         while relay.publish_pending():
@@ -164,71 +155,20 @@ async def test_a_partner_connects_connectwise_and_its_program_syncs_there(
     assert sum(r["created"] for r in found) >= 1
     identifiers = {i["identifier"] for i in connectwise.sim.records(CATALOG)}
 
-    # An order for a customer mapped to Acme's agreement: 10 seats from the 10th
-    customer = await add_customer(
-        api, tenants.a.admin, program, "Woodgrove Dental", tenant="woodgrove.onmicrosoft.com"
+    # The order flow of the Autotask test, the customer mapped to Acme's agreement
+    billed = await bill_an_order_over_two_months(
+        api,
+        tenants,
+        catalogue,
+        program,
+        map_customer=lambda customer: map_to_contract(msp, program, customer, ACME, AGREEMENT_ID),
+        deliver=deliver,
+        monkeypatch=monkeypatch,
     )
-    start = start_next_month(10)
-    order = await create_order(msp, customer, **order_input(catalogue, start))
-    assert order["errors"] == []
-    submitted = await submit_order(msp, order["order"]["id"], **SUBMIT_DETAILS)
-    assert submitted["errors"] == []
-    monthly = next(
-        line["subscription"]["id"]
-        for line in submitted["order"]["lines"]
-        if line["subscription"] is not None and line["billingTerm"] == "MONTHLY"
-    )
-    await map_to_contract(msp, program, customer, ACME, AGREEMENT_ID)
-
-    async def change_then_bill(quantity: int, effective: date) -> dict[str, Any]:
-        changed = await msp.data(
-            CHANGE_QUANTITY,
-            {
-                "input": {
-                    "id": monthly,
-                    "quantity": quantity,
-                    "effectiveFrom": effective.isoformat(),
-                }
-            },
-        )
-        assert changed["changeSubscriptionQuantity"]["errors"] == []
-        month, end = month_of(effective)
-        freeze(monkeypatch, noon_utc(end + timedelta(days=1)))
-        billed = await distributor.data(
-            "mutation($m: String!) { runBilling(input: { month: $m }) {"
-            " issued { id } errors { message } } }",
-            {"m": f"{month:%Y-%m}"},
-        )
-        assert billed["runBilling"]["errors"] == []
-        deliver()
-        return billed
-
-    # Up to 14 on the 20th, billed; next month down to 12 from the 5th, billed
-    first_month = month_of(start)[0]
-    billed = await change_then_bill(14, start.replace(day=20))
-    next_month = month_of(first_month + timedelta(days=32))[0]
-    billed_next = await change_then_bill(12, next_month.replace(day=5))
-
-    invoices = []
-    for issued in (billed, billed_next):
-        (entry,) = issued["runBilling"]["issued"]
-        invoice = await msp.data(
-            "query($id: ID!) { invoice(id: $id) { id lines { sku kind billingTerm periodStart"
-            " periodEnd quantity } } }",
-            {"id": entry["id"]},
-        )
-        invoices.append(invoice["invoice"])
-    sku = next(
-        line["sku"]
-        for line in invoices[0]["lines"]
-        if line["billingTerm"] == "MONTHLY" and line["kind"] == "SUBSCRIPTION"
-    )
+    invoices, (first_month, next_month), sku = billed.invoices, billed.months, billed.sku
     identifier = f"PC_{sku}"
     assert identifier in identifiers
-    days_first = calendar.monthrange(first_month.year, first_month.month)[1]
-    assert invoiced_per_day(invoices[0], sku, first_month) == (
-        [0] * 9 + [10] * 10 + [14] * (days_first - 19)
-    )
+
     # ConnectWise bills, on every day of both months, the invoice's quantity
     for invoice, month in zip(invoices, (first_month, next_month), strict=True):
         assert units_per_day(connectwise, AGREEMENT_ID, identifier, month) == invoiced_per_day(

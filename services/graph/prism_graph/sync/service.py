@@ -163,16 +163,6 @@ async def _connection(
     )
 
 
-async def connections(database: Database, partner_id: int) -> list[PsaConnection]:
-    """Every PSA the partner is connected to, Autotask first."""
-    async with AsyncSession(database.engine) as session:
-        rows = await session.scalars(
-            select(PsaConnection).where(PsaConnection.partner_id == partner_id)
-        )
-        order = list(PsaKind)
-        return sorted(rows, key=lambda r: order.index(PsaKind(r.psa)))
-
-
 async def program_psa_of(database: Database, partner_id: int, program_id: int) -> PsaKind:
     async with AsyncSession(database.engine) as session:
         psa = await session.scalar(
