@@ -13,7 +13,7 @@ from strawberry import relay
 
 from prism_domain.access import Permission
 from prism_domain.errors import ErrorCode, FieldError
-from prism_domain.sync import ConnectionProblem, ProductSyncMode, PsaKind
+from prism_domain.sync import ConnectionProblem, ConnectWiseCredentials, ProductSyncMode, PsaKind
 from prism_graph.access import (
     requires,
     visible_product_sync_runs,
@@ -61,7 +61,7 @@ from prism_graph.sync.types import (
     SyncProductsPayload,
     TestPsaConnectionPayload,
 )
-from prism_psa.connections import Adapter
+from prism_psa.connections import Adapter, PsaConfig
 from prism_psa.outcomes import RunStatus
 from prism_psa.port import PICKER_PAGE, PICKER_PAGE_MAX, Choice
 from prism_psa.products.planning import Action
@@ -95,6 +95,18 @@ def _live(info: Info, partner: int, psa: PsaKind) -> pickers.Live:
 
 
 PSA = strawberry.argument(description="Which PSA to read; Autotask by default.")
+
+
+def _connectwise_credentials(
+    config: PsaConfig, input: ConnectWiseCredentialsInput
+) -> ConnectWiseCredentials | list[FieldError]:
+    return service.parse_connectwise(
+        config,
+        site=input.site,
+        company_id=input.company_id,
+        public_key=input.public_key,
+        private_key=input.private_key,
+    )
 
 
 def _term(search: str | None) -> str | None:
@@ -425,13 +437,7 @@ class PsaMutations(InvoiceSyncMutations):
         ],
     ) -> TestPsaConnectionPayload:
         config = psa_config(info)
-        credentials = service.parse_connectwise(
-            config,
-            site=input.site,
-            company_id=input.company_id,
-            public_key=input.public_key,
-            private_key=input.private_key,
-        )
+        credentials = _connectwise_credentials(config, input)
         if isinstance(credentials, list):
             return TestPsaConnectionPayload(
                 ok=False, zone_url=None, problem=None, errors=user_errors(credentials)
@@ -467,13 +473,7 @@ class PsaMutations(InvoiceSyncMutations):
         if partner is None:
             return PsaConnectionPayload(connection=None, errors=user_errors([service.NO_PARTNER]))
         config = psa_config(info)
-        credentials = service.parse_connectwise(
-            config,
-            site=input.site,
-            company_id=input.company_id,
-            public_key=input.public_key,
-            private_key=input.private_key,
-        )
+        credentials = _connectwise_credentials(config, input)
         if isinstance(credentials, list):
             return PsaConnectionPayload(connection=None, errors=user_errors(credentials))
         result = await service.save_connectwise_connection(

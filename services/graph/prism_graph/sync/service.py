@@ -25,7 +25,7 @@ from prism_domain.sync import (
     problem_message,
 )
 from prism_graph.database import Database
-from prism_psa.connections import AUTOTASK, CONNECTWISE, Adapter, PsaConfig, PsaNotConfigured
+from prism_psa.connections import Adapter, PsaConfig, PsaNotConfigured
 from prism_psa.limits import BudgetUse
 from prism_psa.port import Choice, ConnectionCheckFailed, PsaError
 from prism_psa.products import preview as product_plan
@@ -183,22 +183,16 @@ async def save_connectwise_connection(
         return [outcome]
     if isinstance(outcome, ConnectionProblem):
         return [problem_error(outcome, PsaKind.CONNECTWISE)]
-    async with database.unit_of_work() as uow:
-        row = await _connection(uow.session, partner_id, PsaKind.CONNECTWISE)
-        if row is None:
-            row = PsaConnection(partner_id=partner_id, psa=CONNECTWISE)
-            uow.session.add(row)
-        row.username = credentials.company_id
-        row.site = credentials.site
-        row.secret_encrypted = config.cipher.encrypt(credentials.private_key)
-        row.integration_code_encrypted = config.cipher.encrypt(credentials.public_key)
-        row.zone_url = outcome
-        row.status = ConnectionStatus.OK.value
-        row.problem = None
-        row.status_message = None
-        row.tested_at = datetime.now(UTC)
-        await uow.commit()
-        return row
+    return await _store(
+        database,
+        partner_id,
+        PsaKind.CONNECTWISE,
+        username=credentials.company_id,
+        site=credentials.site,
+        secret=config.cipher.encrypt(credentials.private_key),
+        code=config.cipher.encrypt(credentials.public_key),
+        zone_url=outcome,
+    )
 
 
 async def save_connection(
@@ -208,15 +202,40 @@ async def save_connection(
     outcome = await check_credentials(config, credentials)
     if isinstance(outcome, ConnectionProblem):
         return [problem_error(outcome)]
+    return await _store(
+        database,
+        partner_id,
+        PsaKind.AUTOTASK,
+        username=credentials.username,
+        site=None,
+        secret=config.cipher.encrypt(credentials.secret),
+        code=config.cipher.encrypt(credentials.integration_code),
+        zone_url=outcome,
+    )
+
+
+async def _store(
+    database: Database,
+    partner_id: int,
+    psa: PsaKind,
+    *,
+    username: str,
+    site: str | None,
+    secret: str,
+    code: str,
+    zone_url: str,
+) -> PsaConnection:
+    """The partner's connection to `psa`, replaced by credentials the PSA just accepted."""
     async with database.unit_of_work() as uow:
-        row = await _connection(uow.session, partner_id)
+        row = await _connection(uow.session, partner_id, psa)
         if row is None:
-            row = PsaConnection(partner_id=partner_id, psa=AUTOTASK)
+            row = PsaConnection(partner_id=partner_id, psa=psa.value)
             uow.session.add(row)
-        row.username = credentials.username
-        row.secret_encrypted = config.cipher.encrypt(credentials.secret)
-        row.integration_code_encrypted = config.cipher.encrypt(credentials.integration_code)
-        row.zone_url = outcome
+        row.username = username
+        row.site = site
+        row.secret_encrypted = secret
+        row.integration_code_encrypted = code
+        row.zone_url = zone_url
         row.status = ConnectionStatus.OK.value
         row.problem = None
         row.status_message = None
