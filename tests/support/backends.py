@@ -43,3 +43,10 @@ def scratch_database(tmp_dir: Path) -> Iterator[str]:
     finally:
         with psycopg.connect(dsn, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def examples(n: int) -> int:
+    """How many examples an integration property explores: `n` on the embedded default,
+    where the property is explored; a third (at least 3) on the real services, whose run
+    checks the same code paths on PostgreSQL and Redis, not the property's breadth again."""
+    return max(3, n // 3) if postgres_requested() else n

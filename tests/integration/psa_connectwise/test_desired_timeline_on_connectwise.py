@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 from connectwise_client import Addition, Reference
 from tests.integration.psa_connectwise.support import PRICE, new_partner
 from tests.integration.syncer.invoices.support import Line, month_end
+from tests.support.backends import examples
 from tests.support.connectwise import connectwise
 from tests.support.psa import days
 
@@ -91,7 +92,7 @@ def _desired(issued: list[Issued], sku: str, day: date) -> int | None:
 
 
 @settings(
-    max_examples=25,
+    max_examples=examples(15),
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],

@@ -47,6 +47,7 @@ from tests.integration.syncer.invoices.support import (
     crash_once,
     month_end,
 )
+from tests.support.backends import examples
 
 pytestmark = pytest.mark.integration
 
@@ -231,7 +232,7 @@ def test_the_psa_follows_the_desired_timeline(
     run_state_machine_as_test(
         DesiredTimeline,
         settings=settings(
-            max_examples=12,
+            max_examples=examples(12),
             stateful_step_count=12,
             deadline=None,
             derandomize=True,

@@ -30,6 +30,7 @@ from tests.integration.syncer.invoices.support import (
     crash_once,
     month_end,
 )
+from tests.support.backends import examples
 from tests.support.psa import psa_config
 
 pytestmark = pytest.mark.integration
@@ -134,7 +135,7 @@ def test_the_psa_always_ends_equal_to_the_invoices(world: World) -> None:
     run_state_machine_as_test(
         InvoiceSyncMachine,
         settings=settings(
-            max_examples=10,
+            max_examples=examples(10),
             stateful_step_count=6,
             deadline=None,
             derandomize=True,

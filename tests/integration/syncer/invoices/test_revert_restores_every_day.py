@@ -31,6 +31,7 @@ from tests.integration.syncer.invoices.test_desired_timeline_stateful import (
     SKUS,
     _segments,
 )
+from tests.support.backends import examples
 from tests.support.psa import days, month_of
 
 pytestmark = pytest.mark.integration
@@ -51,7 +52,7 @@ def test_a_reverted_run_leaves_every_day_as_it_was_before_it(
     database_url: str, sync_engine: Engine, side: PsaSide
 ) -> None:
     @settings(
-        max_examples=8,
+        max_examples=examples(8),
         deadline=None,
         derandomize=True,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
