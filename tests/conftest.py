@@ -32,6 +32,7 @@ from tests.support.backends import redis_requested, scratch_database
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import Tenants, make_tenants
 from tests.support.psa import serve_simulator
+from tests.support.sides import AutotaskSide, ConnectWiseSide, PsaSide
 
 # Fixtures that touch the database or broker: tests using them run on every backend.
 BACKEND_FIXTURES = {"database_url", "broker"}
@@ -226,6 +227,34 @@ def connectwise() -> Iterator[ConnectWiseHandle]:
         yield handle
     finally:
         handle.stop()
+
+
+@pytest.fixture(params=["autotask:day_before", "autotask:at_next", "connectwise"])
+def side(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[PsaSide]:
+    """The PSA a test's program syncs to: Autotask under each way it may end a units row
+    split by an adjustment (docs/psa-sync.md), or ConnectWise; each a fresh simulator served
+    on loopback. For tests of the sync's timeline."""
+    yield from _serve_side(request.param, tmp_path)
+
+
+@pytest.fixture(params=["autotask", "connectwise"])
+def psa_side(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[PsaSide]:
+    """The PSA a test's program syncs to, Autotask or ConnectWise (a fresh simulator on
+    loopback): for tests where how Autotask ends a units row does not matter."""
+    yield from _serve_side(request.param, tmp_path)
+
+
+def _serve_side(name: str, tmp_path: Path) -> Iterator[PsaSide]:
+    if name == "connectwise":
+        handle = serve_connectwise(config=ConnectWiseConfig())
+        try:
+            yield ConnectWiseSide(handle)
+        finally:
+            handle.stop()
+        return
+    row_end = name.split(":")[1] if ":" in name else "day_before"
+    with serve_simulator(tmp_path, unit_row_end=row_end) as autotask:
+        yield AutotaskSide(autotask)
 
 
 @pytest.fixture

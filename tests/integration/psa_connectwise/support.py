@@ -18,9 +18,10 @@ from prism_psa.port import NewService
 from prism_syncer.invoices.sync import InvoiceSync
 from prism_tables.sync.invoices import InvoiceSyncRun
 from prism_tables.sync.products import ProductServiceLink
-from tests.integration.syncer.invoices.support import ConnectWiseSide, World
+from tests.integration.syncer.invoices.support import World
 from tests.support.connectwise import ConnectWise
 from tests.support.psa import add_partner, add_product, add_program, configure
+from tests.support.sides import ConnectWiseSide
 
 PRICE = Decimal("36.00")  # the invoice lines' unit price (support.Line)
 

@@ -4,9 +4,8 @@ simulator's view of the units: the world the invoice sync tests are written in."
 from __future__ import annotations
 
 import contextlib
-import functools
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -17,29 +16,12 @@ from sqlalchemy.orm import Session
 
 from autotask_client import RetryPolicy
 from autotask_sim import SimHandle
-from autotask_sim.errors import ApiFailure
-from autotask_sim.faults import Fault
-from autotask_sim.metadata import CONTRACTS, ID_START
-from connectwise_client import Addition, ConnectWiseClient, Credentials, Reference
-from connectwise_sim import (
-    DEFAULT_CLIENT_ID,
-    DEFAULT_COMPANY_ID,
-    DEFAULT_PRIVATE_KEY,
-    DEFAULT_PUBLIC_KEY,
-)
-from connectwise_sim import Fault as CwFault
-from connectwise_sim import SimHandle as ConnectWiseHandle
-from connectwise_sim.entities import ADDITIONS
-from connectwise_sim.seed import CUSTOMER_IDS as CW_CUSTOMER_IDS
-from connectwise_sim.seed import SUBCATEGORY_ID
+from autotask_sim.metadata import CONTRACTS
 from prism_domain.catalogue import BillingTerm
 from prism_domain.customers import CustomerStatus
 from prism_domain.invoicing import LineKind
-from prism_domain.sync import PsaKind, SyncTrigger
-from prism_psa.connections import PsaConfig
-from prism_psa.connectwise import ConnectWisePsa
-from prism_psa.port import NewAdjustment, PsaError
-from prism_psa.secrets import CredentialCipher
+from prism_domain.sync import SyncTrigger
+from prism_psa.port import NewAdjustment
 from prism_syncer.invoices.handlers import failure_notifier, mark_refused, psa_opener
 from prism_syncer.invoices.notices import Links
 from prism_syncer.invoices.sync import Hooks, InvoiceSync, start_run
@@ -47,294 +29,17 @@ from prism_syncer.products.handlers import run_product_sync
 from prism_tables.billing import Invoice, InvoiceLine
 from prism_tables.customers import Customer
 from prism_tables.subscriptions import Subscription
-from prism_tables.sync.connections import CustomerMapping, ProgramSyncSettings, PsaConnection
+from prism_tables.sync.connections import CustomerMapping, ProgramSyncSettings
 from prism_tables.sync.invoices import InvoiceSyncRun, InvoiceSyncRunItem
 from prism_tables.sync.products import ProductServiceLink
-from tests.support.connectwise import Clock, ConnectWise
 from tests.support.psa import (
-    TEST_SECRET_KEY,
     add_partner,
     add_product,
     add_program,
-    configure,
-    connect,
-    psa_config,
 )
+from tests.support.sides import AutotaskSide, ConnectWiseSide, PsaSide
 
 NOV = date(2026, 11, 1)
-
-
-class AutotaskSide:
-    """The world's PSA when it is Autotask: the simulator's back door, as a person in
-    Autotask's UI changes things, and its request log."""
-
-    kind = PsaKind.AUTOTASK
-    exact_writes = True  # one adjustment POST per change
-    writes_per_decrease = 1
-
-    def __init__(self, handle: SimHandle) -> None:
-        self.handle = handle
-
-    def config(self) -> PsaConfig:
-        return psa_config(self.handle)
-
-    def connect(self, engine: Engine, partner: int, program: int) -> None:
-        connect(engine, partner)
-        configure(engine, partner, program)
-
-    def mapped_company(self) -> tuple[int, str]:
-        return 175, "Contoso Pty Ltd"
-
-    def add_contract(self, *, start: date, end: date | None) -> int:
-        sim = self.handle.sim
-        with sim.store.transaction():
-            record = sim.rules.blank(CONTRACTS)
-            contract_id = sim.store.next_id(CONTRACTS, ID_START[CONTRACTS])
-            record.update(
-                {
-                    "id": contract_id,
-                    "companyID": 175,
-                    "contractName": f"Recurring {contract_id}",
-                    "contractNumber": f"K-{contract_id}",
-                    "contractType": 7,
-                    "contractCategory": 1,
-                    "contractPeriodType": 1,
-                    "status": 1,
-                    "startDate": f"{start.isoformat()}T00:00:00",
-                    "endDate": f"{(end or date(2030, 12, 31)).isoformat()}T00:00:00",
-                    "isDefaultContract": False,
-                }
-            )
-            sim.store.put(CONTRACTS, record)
-        return contract_id
-
-    def contract_service(self, contract: int, service: int) -> int | None:
-        for cs in self.handle.sim.records("ContractServices"):
-            if cs["contractID"] == contract and cs["serviceID"] == service:
-                return int(cs["id"])
-        return None
-
-    def units_on(self, contract: int, service: int, day: date) -> int:
-        """The row with the latest start on or before `day` (a row split by an adjustment
-        may end on the change day itself)."""
-        cs = self.contract_service(contract, service)
-        if cs is None:
-            return 0
-        rows = sorted(self.handle.sim.units(cs), key=lambda r: str(r["startDate"]))
-        text = day.isoformat()
-        covering = [r for r in rows if str(r["startDate"])[:10] <= text <= str(r["endDate"])[:10]]
-        return int(covering[-1]["units"]) if covering else 0
-
-    def edit_units(self, contract: int, service: int, change: int, day: date) -> None:
-        """A person adjusts the units by hand (refused below zero, as Autotask does)."""
-        with contextlib.suppress(ApiFailure):
-            self.handle.sim.adjust_units(contract, service, change, day.isoformat())
-
-    def remove_service(self, contract: int, service: int) -> None:
-        cs = self.contract_service(contract, service)
-        if cs is not None:
-            self.handle.sim.delete("ContractServices", cs)
-
-    def clear_log(self) -> None:
-        self.handle.sim.request_log.clear()
-
-    def writes(self, contract: int) -> int:
-        """Adjustments Prism's requests made (a lost answer's too: it landed)."""
-        return sum(
-            1
-            for method, path, status in self.handle.sim.request_log
-            if method == "POST"
-            and path.lower().endswith("serviceadjustments")
-            and status in (200, 502)
-            and f"/{contract}/" in path
-        )
-
-    def adjustments(self) -> list[dict[str, Any]]:
-        return list(self.handle.sim.records("ContractServiceAdjustments"))
-
-    def contract_writes(self) -> list[str]:
-        """Everything sent to a contract (not the product sync's writes)."""
-        return [
-            f"{method} {path}"
-            for method, path, _ in self.handle.sim.request_log
-            if method in ("POST", "PATCH", "PUT")
-            and not path.lower().endswith("/query")
-            and "/contracts/" in path.lower()
-        ]
-
-    def lose_next_write_answer(self) -> None:
-        """The next adjustment lands in Autotask, and its answer is lost (a 502)."""
-        self.handle.sim.add_fault(
-            Fault("lost_response", method="POST", path="ServiceAdjustments", status=502)
-        )
-
-    def clear_faults(self) -> None:
-        self.handle.sim.faults.clear()
-
-
-class ConnectWiseSide:
-    """The world's PSA when it is ConnectWise: the simulator served on loopback (the syncer
-    opens it through the stored connection, as in production), and a person's hand edits
-    made through its API (they are not the sync's writes)."""
-
-    kind = PsaKind.CONNECTWISE
-    exact_writes = False  # a decrease is cancel-and-add: one change, several writes
-    writes_per_decrease = 2  # the running addition cancelled, the rest added back
-
-    def __init__(self, handle: ConnectWiseHandle | None, cw: ConnectWise | None = None) -> None:
-        """On a simulator served on loopback (`handle`), or on one in this process (`cw`,
-        whose adapter the test hands the syncer itself)."""
-        self.handle = handle
-        if cw is None:
-            assert handle is not None
-            client = ConnectWiseClient(
-                Credentials(
-                    DEFAULT_COMPANY_ID, DEFAULT_PUBLIC_KEY, DEFAULT_PRIVATE_KEY, DEFAULT_CLIENT_ID
-                ),
-                site=handle.url,
-            )
-            cw = ConnectWise(handle.sim, ConnectWisePsa(client), Clock())
-        self.cw = cw
-        self._hand_writes: dict[int, int] = {}
-        self._agreements: set[int] = set()
-
-    @property
-    def url(self) -> str:
-        assert self.handle is not None, "a simulator served on loopback"
-        return self.handle.url
-
-    def config(self) -> PsaConfig:
-        return PsaConfig(
-            CredentialCipher(TEST_SECRET_KEY),
-            connectwise_client_id=DEFAULT_CLIENT_ID,
-            connectwise_allow_http_loopback=True,
-        )
-
-    def connect(self, engine: Engine, partner: int, program: int) -> None:
-        cipher = CredentialCipher(TEST_SECRET_KEY)
-        with Session(engine) as session, session.begin():
-            session.add(
-                PsaConnection(
-                    partner_id=partner,
-                    psa=PsaKind.CONNECTWISE.value,
-                    username=DEFAULT_COMPANY_ID,
-                    site=self.url,
-                    secret_encrypted=cipher.encrypt(DEFAULT_PRIVATE_KEY),
-                    integration_code_encrypted=cipher.encrypt(DEFAULT_PUBLIC_KEY),
-                    status="OK",
-                )
-            )
-        configure(engine, partner, program, billing_code_id=SUBCATEGORY_ID)
-        with Session(engine) as session, session.begin():
-            row = session.scalar(
-                select(ProgramSyncSettings).where(
-                    ProgramSyncSettings.partner_id == partner,
-                    ProgramSyncSettings.program_id == program,
-                )
-            )
-            assert row is not None
-            row.psa = PsaKind.CONNECTWISE.value
-
-    def mapped_company(self) -> tuple[int, str]:
-        return CW_CUSTOMER_IDS[0], "Acme Pty Ltd"
-
-    def add_contract(self, *, start: date, end: date | None) -> int:
-        agreement = self.cw.add_agreement(start=start, end=end, company=CW_CUSTOMER_IDS[0])
-        self._agreements.add(agreement)
-        return agreement
-
-    def contract_service(self, contract: int, service: int) -> int | None:
-        ids = [int(a["id"]) for a in self.cw.additions(contract, service)]
-        return min(ids) if ids else None
-
-    def units_on(self, contract: int, service: int, day: date) -> int:
-        return self.cw.units_on(contract, service, day)
-
-    def _by_hand(self, contract: int, work: Callable[[], object]) -> None:
-        before = self._contract_writes(contract)
-        work()
-        self._hand_writes[contract] = self._hand_writes.get(contract, 0) + (
-            self._contract_writes(contract) - before
-        )
-
-    def edit_units(self, contract: int, service: int, change: int, day: date) -> None:
-        """A person adds units from `day` on, or ends running additions on `day` and adds
-        back what remains (ConnectWise keeps billed additions as they were)."""
-        if change > 0:
-            self._by_hand(
-                contract,
-                lambda: self.cw.psa.client.agreements.additions(contract).create(
-                    Addition(
-                        product=Reference.to(service),
-                        quantity=Decimal(change),
-                        bill_customer="Billable",
-                        effective_date=day,
-                    )
-                ),
-            )
-            return
-        if self.units_on(contract, service, day) + change < 0:
-            return  # there are not that many units to take off
-        with contextlib.suppress(PsaError):
-            self._by_hand(
-                contract,
-                lambda: self.cw.psa.create_adjustment(
-                    NewAdjustment(
-                        contract_id=contract,
-                        service_id=service,
-                        contract_service_id=self.contract_service(contract, service),
-                        effective=day,
-                        unit_change=change,
-                        unit_price=Decimal("36.00"),
-                        unit_cost=Decimal("32.40"),
-                    )
-                ),
-            )
-
-    def remove_service(self, contract: int, service: int) -> None:
-        """A person deletes every addition of the product from the agreement."""
-        additions = self.cw.psa.client.agreements.additions(contract)
-        for addition in self.cw.additions(contract, service):
-            self._by_hand(contract, functools.partial(additions.delete, int(addition["id"])))
-
-    def clear_log(self) -> None:
-        self.cw.sim.request_log.clear()
-        self._hand_writes.clear()
-
-    def _contract_writes(self, contract: int) -> int:
-        return sum(
-            1
-            for method, path, status in self.cw.sim.request_log
-            if method in ("POST", "PATCH", "PUT", "DELETE")
-            and f"/agreements/{contract}/additions" in path
-            and 200 <= status < 300
-        )
-
-    def writes(self, contract: int) -> int:
-        """The sync's writes to the agreement's additions that ConnectWise applied."""
-        return self._contract_writes(contract) - self._hand_writes.get(contract, 0)
-
-    def adjustments(self) -> list[dict[str, Any]]:
-        return [a for a in self.cw.sim.records(ADDITIONS) if a["agreementId"] in self._agreements]
-
-    def contract_writes(self) -> list[str]:
-        """Everything sent to an agreement's additions (not the product sync's writes)."""
-        return [
-            f"{method} {path}"
-            for method, path, _ in self.cw.sim.request_log
-            if method in ("POST", "PATCH", "PUT", "DELETE") and "/additions" in path
-        ]
-
-    def lose_next_write_answer(self) -> None:
-        """The next addition's answer is lost: the simulator answers 502 without applying it
-        (it cannot apply and then lose the answer)."""
-        self.cw.sim.add_fault(CwFault(502, method="POST", path="/additions"))
-
-    def clear_faults(self) -> None:
-        self.cw.sim.clear_faults()
-
-
-PsaSide = AutotaskSide | ConnectWiseSide
 
 
 def month_end(start: date) -> date:
