@@ -26,7 +26,8 @@ PREVIEW = """query($p: ID!, $i: ID, $c: ID) {
     errors { field code message }
     preview { invoice { id } currency amount adjustmentCount
       customers { customerId customerName amount costAmount adjustmentCount
-        services { sku autotaskContractId autotaskServiceId autotaskContractServiceId
+        services { sku psaContractId psaServiceId psaContractServiceId
+          autotaskContractId autotaskServiceId autotaskContractServiceId
           billedThrough amount costAmount
           adjustments { effectiveDate unitChange unitPrice unitCost unitsBefore unitsAfter
             amount costAmount } } }
@@ -103,9 +104,15 @@ async def test_the_preview_shows_every_adjustment_with_its_prorated_amount_and_w
     mine = by_customer[gid("Customer", customer)]
     (service,) = mine["services"]
     assert service["sku"] == world.sku("E3")
-    assert service["autotaskContractId"] == world.contracts[customer]
-    assert service["autotaskServiceId"] == world.service_id("E3")
-    assert service["autotaskContractServiceId"] == world.contract_service(customer, "E3")
+    assert service["psaContractId"] == world.contracts[customer]
+    assert service["psaServiceId"] == world.service_id("E3")
+    assert service["psaContractServiceId"] == world.contract_service(customer, "E3")
+    # the deprecated Autotask-named fields still answer, the same
+    assert (
+        service["autotaskContractId"],
+        service["autotaskServiceId"],
+        service["autotaskContractServiceId"],
+    ) == (service["psaContractId"], service["psaServiceId"], service["psaContractServiceId"])
     assert service["billedThrough"] == "2026-11-30"
     # +3 for the whole of November: 3 x 36.00; -2 from the 16th: 15 of 30 days of 2 x 36.00
     assert service["adjustments"] == [
@@ -165,7 +172,7 @@ async def test_a_preview_of_one_customer_and_of_a_synced_invoice(
     assert [c["customerId"] for c in preview["customers"]] == [gid("Customer", customer)]
     (adjustment,) = preview["customers"][0]["services"][0]["adjustments"]
     # no contract service yet: the first adjustment adds it
-    assert preview["customers"][0]["services"][0]["autotaskContractServiceId"] is None
+    assert preview["customers"][0]["services"][0]["psaContractServiceId"] is None
     assert (adjustment["unitsBefore"], adjustment["unitsAfter"]) == (0, 4)
     assert adjustment["amount"] == "144.00"
 

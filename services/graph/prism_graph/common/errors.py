@@ -62,18 +62,22 @@ ErrorCode = described_enum(
         "NOT_VERIFIED": "The contact has not verified their e-mail address yet.",
         "CONFIRMATION_REQUIRED": "The change has consequences: send it again with the "
         "confirmation the message names (e.g. `confirm: true`).",
-        "PSA_NOT_CONNECTED": "The partner has not connected its PSA (Autotask) yet.",
-        "PSA_UNKNOWN_USER": "Autotask knows no API user with this username.",
-        "PSA_WRONG_SECRET": "Autotask refused the username and secret: check the secret.",
+        "PSA_NOT_CONNECTED": "The partner has not connected the PSA (Autotask or ConnectWise) "
+        "this needs yet.",
+        "PSA_UNKNOWN_USER": "The PSA knows no such sign-in: Autotask no API user with this "
+        "username, ConnectWise no company with this company id.",
+        "PSA_WRONG_SECRET": "The PSA refused the credentials: check the secret (Autotask) or "
+        "the key pair (ConnectWise).",
         "PSA_USER_LOCKED": "Autotask says the API user is locked: an Autotask administrator "
         "must unlock it.",
-        "PSA_USER_INACTIVE": "Autotask says the API user is not active.",
+        "PSA_USER_INACTIVE": "The PSA says the API user (Autotask) or member (ConnectWise) is "
+        "not active.",
         "PSA_INVALID_INTEGRATION_CODE": "Autotask refused the integration code (the API "
-        "tracking identifier).",
-        "PSA_PERMISSION_DENIED": "The API user's security level does not allow what the sync "
-        "needs.",
-        "PSA_UNAVAILABLE": "Autotask could not be reached or answered with an error; try "
-        "again later.",
+        "tracking identifier), or ConnectWise refused this server's clientId.",
+        "PSA_PERMISSION_DENIED": "The API user's security level (Autotask) or the member's "
+        "security role (ConnectWise) does not allow what the sync needs.",
+        "PSA_UNAVAILABLE": "The PSA could not be reached or answered with an error; try again "
+        "later.",
     },
 )
 

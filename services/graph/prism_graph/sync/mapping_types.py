@@ -32,9 +32,12 @@ from prism_tables.sync.invoices import InvoiceSyncRunItem as ItemRow
 class CustomerMapping:
     program_id: strawberry.ID = strawberry.field(description="The program.")
     customer_id: strawberry.ID = strawberry.field(description="The customer.")
-    psa: str = strawberry.field(description='Which PSA: "AUTOTASK".')
+    psa: str = strawberry.field(description='Which PSA: "AUTOTASK" or "CONNECTWISE".')
     company: PsaChoice = strawberry.field(description="The PSA company it is.")
-    contract: PsaChoice = strawberry.field(description="An active Recurring Service contract.")
+    contract: PsaChoice = strawberry.field(
+        description="The contract the customer's invoices go to: an active Recurring "
+        "Service contract (Autotask) or an agreement in force (ConnectWise)."
+    )
     sync_enabled: bool = strawberry.field(
         description="The customer's own sync switch; off, its invoices are not synced."
     )

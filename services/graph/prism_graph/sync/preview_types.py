@@ -66,15 +66,27 @@ class InvoiceSyncAdjustmentPreview:
 @strawberry.type(description="What a sync would write to one product of a customer.")
 class InvoiceSyncServicePreview:
     sku: str = strawberry.field(description="The product's SKU.")
-    autotask_contract_id: int = strawberry.field(
+    psa_contract_id: int = strawberry.field(
         description="The contract in the PSA (Autotask contract, ConnectWise agreement)."
     )
+    psa_service_id: int = strawberry.field(
+        description="The service in the PSA (Autotask service, ConnectWise catalog item)."
+    )
+    psa_contract_service_id: int | None = strawberry.field(
+        description="Where the contract holds the service (Autotask contract service, "
+        "ConnectWise addition); null when there is none yet (the first change adds it)."
+    )
+    autotask_contract_id: int = strawberry.field(
+        description="The contract in the PSA.",
+        deprecation_reason="Use psaContractId, the same for every PSA.",
+    )
     autotask_service_id: int = strawberry.field(
-        description="The service in the PSA (Autotask service, ConnectWise product)."
+        description="The service in the PSA.",
+        deprecation_reason="Use psaServiceId, the same for every PSA.",
     )
     autotask_contract_service_id: int | None = strawberry.field(
-        description="The contract service the adjustments go to; null when it does not exist "
-        "yet (the first adjustment adds it to the contract)."
+        description="Where the contract holds the service; null when there is none yet.",
+        deprecation_reason="Use psaContractServiceId, the same for every PSA.",
     )
     billed_through: date = strawberry.field(
         description="The last day the amounts count: the end of the latest issued invoice."
@@ -89,6 +101,9 @@ class InvoiceSyncServicePreview:
     def of(cls, c: ServiceChange) -> InvoiceSyncServicePreview:
         return cls(
             sku=c.sku,
+            psa_contract_id=c.contract_id,
+            psa_service_id=c.service_id,
+            psa_contract_service_id=c.contract_service_id,
             autotask_contract_id=c.contract_id,
             autotask_service_id=c.service_id,
             autotask_contract_service_id=c.contract_service_id,

@@ -370,7 +370,7 @@ def _preview_error(error: FieldError) -> ProductSyncPreviewPayload:
 class PsaMutations(InvoiceSyncMutations):
     @strawberry.mutation(
         permission_classes=[requires(Permission.MANAGE_PSA_SYNC)],
-        description="Check Autotask credentials against the API without saving them.",
+        description="Check Autotask API user credentials against Autotask without saving them.",
     )
     async def test_psa_connection(
         self,

@@ -231,7 +231,8 @@ class RetestPsaConnectionInput:
 class TestPsaConnectionPayload:
     ok: bool = strawberry.field(description="The PSA accepted the credentials.")
     zone_url: str | None = strawberry.field(
-        description="The Autotask zone's API address, when accepted."
+        description="The API address the PSA answered from (Autotask's zone, ConnectWise's "
+        "site and codebase), when accepted."
     )
     problem: PsaConnectionProblem | None = strawberry.field(  # type: ignore[valid-type]
         description="Why the PSA refused them; null when accepted or when the input was invalid."
