@@ -275,15 +275,21 @@ class ConnectWiseSide:
 
     def clear_log(self) -> None:
         self.cw.sim.request_log.clear()
+        self.cw.sim.lost_answers.clear()
         self._hand_writes.clear()
 
     def _contract_writes(self, contract: int) -> int:
+        """Writes ConnectWise applied to the agreement's additions (a lost answer's too)."""
+        answered = [
+            (method, path)
+            for method, path, status in self.cw.sim.request_log
+            if 200 <= status < 300
+        ]
         return sum(
             1
-            for method, path, status in self.cw.sim.request_log
+            for method, path in [*answered, *self.cw.sim.lost_answers]
             if method in ("POST", "PATCH", "PUT", "DELETE")
             and f"/agreements/{contract}/additions" in path
-            and 200 <= status < 300
         )
 
     def writes(self, contract: int) -> int:
@@ -302,9 +308,8 @@ class ConnectWiseSide:
         ]
 
     def lose_next_write_answer(self) -> None:
-        """The next addition's answer is lost: the simulator answers 502 without applying it
-        (it cannot apply and then lose the answer)."""
-        self.cw.sim.add_fault(CwFault(502, method="POST", path="/additions"))
+        """The next addition lands in ConnectWise, and its answer is lost (a 502)."""
+        self.cw.sim.add_fault(CwFault(502, method="POST", path="/additions", after_write=True))
 
     def clear_faults(self) -> None:
         self.cw.sim.clear_faults()

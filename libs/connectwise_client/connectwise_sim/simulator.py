@@ -33,7 +33,12 @@ REQUEST_LOG_SIZE = 10_000
 @dataclass
 class Fault:
     """Answer ``status`` (with ``body`` and ``headers``) instead of handling the next
-    ``times`` requests whose method and path match (``path`` a regex)."""
+    ``times`` requests whose method and path match (``path`` a regex).
+
+    With ``after_write``, the request is handled and its change kept first, and only the
+    answer is replaced: a lost answer, after which the caller cannot tell that the write
+    happened (a proxy's 502 or a dropped connection in front of a PSA that did the work).
+    """
 
     status: int
     method: str | None = None
@@ -41,6 +46,7 @@ class Fault:
     times: int = 1
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    after_write: bool = False
 
     def matches(self, method: str, path: str) -> bool:
         if self.method and self.method.upper() != method:
@@ -65,6 +71,8 @@ class Simulator:
         self._faults: list[Fault] = []
         self.denied: set[tuple[str, str]] = set()
         self.request_log: deque[tuple[str, str, int]] = deque(maxlen=REQUEST_LOG_SIZE)
+        # Writes kept whose answer a fault replaced (in request_log with the fault's status).
+        self.lost_answers: deque[tuple[str, str]] = deque(maxlen=REQUEST_LOG_SIZE)
         if self.config.seed:
             seed(self.store, self.rules)
 
@@ -77,6 +85,7 @@ class Simulator:
         self._sent.clear()
         self.denied.clear()
         self.request_log.clear()
+        self.lost_answers.clear()
         if self.config.seed:
             seed(self.store, self.rules)
 
@@ -147,11 +156,17 @@ class Simulator:
         self._authenticate(request)
         self._rate_limit()
         fault = self._take_fault(method, path)
-        if fault is not None:
+        if fault is not None and not fault.after_write:
             raise E.ApiFailure(fault.status, fault.body, fault.headers)
         body = await _json_body(request) if method in ("POST", "PATCH", "PUT") else None
         with self.store.locked():
-            return self._dispatch(request, method, low[3:], body)
+            response = self._dispatch(request, method, low[3:], body)
+        if fault is not None:
+            # The change is kept; only its answer goes missing.
+            if 200 <= response.status_code < 300:
+                self.lost_answers.append((method, path))
+            raise E.ApiFailure(fault.status, fault.body, fault.headers)
+        return response
 
     def _company_info(self, company: str) -> Response:
         if company.lower() != self.config.company_id.lower():

@@ -14,9 +14,11 @@ from connectwise_client import (
     DuplicateError,
     NotFoundError,
     Reference,
+    ServerError,
     ValidationError,
     patch,
 )
+from connectwise_sim import Fault
 from connectwise_sim.seed import (
     AGREEMENT_ID,
     EXISTING_ADDITION_ID,
@@ -108,6 +110,20 @@ def test_an_addition_takes_the_products_price_and_derives_its_totals(client) -> 
     assert made.product is not None and made.product.identifier == "MS-365-BP"
     listed = [a.id for a in client.agreements.additions(AGREEMENT_ID).list()]
     assert listed == [EXISTING_ADDITION_ID, made.id]
+
+
+def test_a_lost_answer_keeps_the_write_the_caller_cannot_see(client, sim) -> None:
+    before = {a["id"] for a in sim.records("additions")}
+    sim.add_fault(Fault(502, method="POST", path="/additions", after_write=True))
+
+    with pytest.raises(ServerError):
+        add(client, quantity=Decimal(7))
+
+    (made,) = [a for a in sim.records("additions") if a["id"] not in before]
+    assert made["quantity"] == 7
+    assert [m for m, _ in sim.lost_answers] == ["POST"]
+    # and the fault was taken once: the next write is answered
+    assert add(client).quantity == Decimal(5)
 
 
 def test_an_addition_needs_a_product_a_bill_customer_and_ordered_dates(client) -> None:

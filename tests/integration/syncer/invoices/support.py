@@ -373,7 +373,7 @@ class Crash(Exception):
 
 def crash_once(world: World, run_id: int, crash: str) -> None:
     """Drive a run that dies once at `crash` (a hook point), or whose first adjustment's
-    answer is lost (`lost_answer`: Autotask applied it, the worker heard a 502)."""
+    answer is lost (`lost_answer`: the PSA applied it, the worker heard a 502)."""
     if crash == "lost_answer":
         world.side.lose_next_write_answer()
         world.syncer().drive(run_id)
