@@ -48,6 +48,7 @@ def running_dev(folder: Path) -> Iterator[DevSystem]:
         "AUTOTASK_SIM_PORT": "0",
         "AUTOTASK_SIM_STATE": str(folder / "autotask-sim.sqlite3"),
         "CONNECTWISE_SIM_PORT": "0",
+        "CONNECTWISE_SIM_STATE": str(folder / "connectwise-sim.sqlite3"),
     }
     system = DevSystem(
         f"http://127.0.0.1:{port}", folder / "prism.sqlite3", folder / "mail", folder / "dev.log"

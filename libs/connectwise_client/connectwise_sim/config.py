@@ -64,6 +64,9 @@ class SimConfig:
 
     enable_backdoor: bool = True
     seed: bool = True
+    #: A sqlite3 file holding the state, so a restart keeps it; None = in memory only.
+    #: A new file is seeded (with ``seed``), an existing one is used as it is.
+    state_path: str | None = None
     clock: Callable[[], float] = field(default=time.time, repr=False)
 
     def authorization_user(self) -> str:
@@ -81,6 +84,7 @@ class SimConfig:
         cfg.public_url = env.get("CONNECTWISE_SIM_PUBLIC_URL") or None
         if env.get("CONNECTWISE_SIM_REQUESTS_PER_MINUTE"):
             cfg.requests_per_minute = int(env["CONNECTWISE_SIM_REQUESTS_PER_MINUTE"])
+        cfg.state_path = env.get("CONNECTWISE_SIM_STATE") or None
         if env.get("CONNECTWISE_SIM_BACKDOOR", "1") in ("0", "false", "no"):
             cfg.enable_backdoor = False
         return cfg

@@ -65,12 +65,18 @@ def _member(body: dict[str, Any], name: str) -> Any:
     return next((v for k, v in body.items() if k.lower() == low), None)
 
 
+BILLED_THROUGH = "billedThrough"
+
+
 class Rules:
     def __init__(self, store: Store, config: SimConfig) -> None:
         self.store = store
         self.config = config
-        #: Agreement id -> the first day not yet invoiced (set by an invoice run).
-        self.billed_through: dict[int, date] = {}
+        #: Agreement id -> the first day not yet invoiced (set by an invoice run; kept in
+        #: the store, so a restarted simulator still locks what was billed).
+        self.billed_through: dict[int, date] = {
+            int(k): date.fromisoformat(v) for k, v in store.meta(BILLED_THROUGH, {}).items()
+        }
 
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.config.clock(), UTC)
@@ -411,6 +417,9 @@ class Rules:
         current = self.billed_through.get(agreement_id)
         through = period_end + timedelta(days=1)
         self.billed_through[agreement_id] = max(current, through) if current else through
+        self.store.set_meta(
+            BILLED_THROUGH, {str(k): v.isoformat() for k, v in self.billed_through.items()}
+        )
         return lines
 
 

@@ -64,7 +64,7 @@ class Simulator:
 
     def __init__(self, config: SimConfig | None = None) -> None:
         self.config = config or SimConfig.from_env()
-        self.store = Store()
+        self.store = Store(self.config.state_path)
         self.rules = Rules(self.store, self.config)
         self._lock = threading.Lock()
         self._sent: deque[float] = deque()
@@ -73,7 +73,7 @@ class Simulator:
         self.request_log: deque[tuple[str, str, int]] = deque(maxlen=REQUEST_LOG_SIZE)
         # Writes kept whose answer a fault replaced (in request_log with the fault's status).
         self.lost_answers: deque[tuple[str, str]] = deque(maxlen=REQUEST_LOG_SIZE)
-        if self.config.seed:
+        if self.config.seed and self.store.empty:
             seed(self.store, self.rules)
 
     # -- back door ------------------------------------------------------------------------
@@ -130,7 +130,8 @@ class Simulator:
             self._faults.clear()
 
     def close(self) -> None:
-        """Nothing to release: the state lives in memory."""
+        """Close the state file (if any); what was written stays in it."""
+        self.store.close()
 
     # -- request handling -----------------------------------------------------------------
 

@@ -65,6 +65,7 @@ class DevSettings(CommonSettings):
     connectwise_sim_port: int = Field(
         CONNECTWISE_SIM_PORT, ge=0, le=65535, description="0: any free port"
     )
+    connectwise_sim_state: Path = Field(Path("var/connectwise-sim.sqlite3"))
 
 
 def seed(settings: GraphSettings) -> dict[str, int]:
@@ -112,8 +113,10 @@ def run_dev(*, seed_demo: bool = True) -> int:
             "127.0.0.1", dev_settings.autotask_sim_port, dev_settings.autotask_sim_state
         )
         cleanup.callback(simulator.stop)
+        cw_sim_config = ConnectWiseSimConfig.from_env()
+        cw_sim_config.state_path = str(dev_settings.connectwise_sim_state)
         connectwise = serve_connectwise(
-            "127.0.0.1", dev_settings.connectwise_sim_port, config=ConnectWiseSimConfig.from_env()
+            "127.0.0.1", dev_settings.connectwise_sim_port, config=cw_sim_config
         )
         cleanup.callback(connectwise.stop)
         # ConnectWise is the local simulator too: its clientId, and its http loopback site.

@@ -11,14 +11,26 @@ import pytest
 from connectwise_client import (
     Addition,
     CatalogItem,
+    ConnectWiseClient,
+    Credentials,
     DuplicateError,
     NotFoundError,
     Reference,
+    RetryPolicy,
     ServerError,
     ValidationError,
     patch,
 )
-from connectwise_sim import Fault
+from connectwise_sim import (
+    DEFAULT_CLIENT_ID,
+    DEFAULT_COMPANY_ID,
+    DEFAULT_PRIVATE_KEY,
+    DEFAULT_PUBLIC_KEY,
+    Fault,
+    SimConfig,
+    Simulator,
+    create_app,
+)
 from connectwise_sim.seed import (
     AGREEMENT_ID,
     EXISTING_ADDITION_ID,
@@ -26,6 +38,7 @@ from connectwise_sim.seed import (
     PRODUCT_TYPE_ID,
     SUBCATEGORY_ID,
 )
+from prism_http.testing import sim_http_client
 
 pytestmark = pytest.mark.integration
 
@@ -199,3 +212,38 @@ def test_put_replaces_the_whole_item(client) -> None:
     # Fields not given return to their defaults (Developer Guide, Put).
     assert replaced["customerDescription"] == "Renamed" and replaced["price"] == 0.0
     assert replaced["id"] == made.id
+
+
+def _over(http) -> ConnectWiseClient:
+    creds = Credentials(
+        DEFAULT_COMPANY_ID, DEFAULT_PUBLIC_KEY, DEFAULT_PRIVATE_KEY, DEFAULT_CLIENT_ID
+    )
+    return ConnectWiseClient(creds, http=http, retry=RetryPolicy(max_retries=0))
+
+
+def test_a_simulator_with_a_state_file_is_restarted_as_it_was_left(tmp_path, clock) -> None:
+    state = str(tmp_path / "cw.sqlite3")
+    first = Simulator(SimConfig(clock=clock, state_path=state))
+    seeded = {e: len(first.records(e)) for e in ("companies", "agreements", "additions")}
+    with sim_http_client(create_app(simulator=first)) as http:
+        made = add(_over(http), quantity=Decimal(9))
+    first.invoice_month(AGREEMENT_ID, date(2026, 1, 1))  # billed through 2026-02-01
+    first.close()
+
+    again = Simulator(SimConfig(clock=clock, state_path=state))
+    # the addition is there and the seed is not laid down a second time
+    assert again.record("additions", made.id) == first.record("additions", made.id)
+    assert {e: len(again.records(e)) for e in seeded} == seeded | {
+        "additions": seeded["additions"] + 1
+    }
+    with sim_http_client(create_app(simulator=again)) as http:
+        client = _over(http)
+        # ids go on where they stopped
+        assert add(client).id == made.id + 1
+        # and what was invoiced stays locked
+        with pytest.raises(ValidationError) as caught:
+            client.agreements.additions(AGREEMENT_ID).patch(
+                EXISTING_ADDITION_ID, Addition(quantity=Decimal(15))
+            )
+    assert caught.value.fields() == {"quantity"}
+    again.close()
