@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from prism_domain.errors import ErrorCode, FieldError
+from prism_domain.sync import PsaKind
 from prism_graph.database import Database
 from prism_graph.sync import service
 from prism_graph.sync.mapping_checks import (
@@ -76,6 +77,7 @@ async def invoice_preview(
         if problem is not None:
             return [problem]
         chosen = int(found)
+        psa_kind = PsaKind(settings.psa)  # the program's PSA, not always Autotask
 
         def read(sync_session: Session) -> Inputs:
             invoice = sources.invoice(sync_session, chosen)
@@ -83,7 +85,9 @@ async def invoice_preview(
             return gather(sync_session, invoice, customer_id)
 
         inputs = await session.run_sync(read)
-    result = await service.live(database, config, partner_id, lambda psa: preview(inputs, psa))
+    result = await service.live(
+        database, config, partner_id, lambda psa: preview(inputs, psa), psa_kind
+    )
     if isinstance(result, FieldError):
         return [result]
     return result
