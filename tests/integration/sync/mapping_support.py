@@ -42,13 +42,15 @@ CREDENTIALS = {
 
 @asynccontextmanager
 async def psa_api(
-    database_url: str, database: Database, broker: dramatiq.Broker, autotask: SimHandle
+    database_url: str, database: Database, broker: dramatiq.Broker, autotask: SimHandle | None
 ) -> AsyncIterator[GraphQLClient]:
+    """The API wired to a PSA simulator: Autotask's zone probe on `autotask` (None when the
+    test's PSA is ConnectWise, whose site the stored connection names)."""
     settings = GraphSettings(
         database_url=database_url,
         redis_url=redis_requested(),
         prism_env="test",
-        autotask_zone_probe_url=probe_url(autotask),
+        autotask_zone_probe_url=probe_url(autotask) if autotask is not None else None,
         # The key the tests' syncer reads credentials with: either side may store them.
         secret_key=SecretStr(TEST_SECRET_KEY),
         rate_limit_namespace=f"prism-test-{uuid.uuid4().hex[:10]}",
