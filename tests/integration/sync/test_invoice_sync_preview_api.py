@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from autotask_sim import SimHandle
 from prism_domain.catalogue import BillingTerm
 from tests.integration.syncer.invoices.support import NOV, Line, World, month_end
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import Tenants, gid
-from tests.support.psa import add_product, add_program, configure, connect
+from tests.support.psa import add_product, add_program
+from tests.support.sides import AutotaskSide, PsaSide
 
 pytestmark = pytest.mark.integration
 
@@ -34,28 +34,51 @@ PREVIEW = """query($p: ID!, $i: ID, $c: ID) {
       notSynced { customerId sku code message } } } }"""
 
 
-def partner_a_world(engine: Engine, autotask: SimHandle, tenants: Tenants) -> World:
-    world = World(engine, autotask, partner=tenants.a.id)
-    connect(engine, world.partner)
+def partner_a_world(engine: Engine, side: PsaSide, tenants: Tenants) -> World:
+    autotask = side.handle if isinstance(side, AutotaskSide) else None
+    world = World(engine, autotask, partner=tenants.a.id, psa=side)
     world.program = add_program(engine)
-    configure(engine, world.partner, world.program)
+    side.connect(engine, world.partner, world.program)
     for short in ("E3", "BP"):
         world.products[short] = add_product(engine, world.program, f"{short}-{tenants.a.id}")
     world.product_sync()
     return world
 
 
-def written(world: World) -> list[tuple[str, int, str, str]]:
-    """The adjustments in the simulator: (effective date, unit change, price, cost)."""
+def written(world: World) -> list[tuple[str, ...]]:
+    """The unit changes in the simulator. Autotask: its adjustments (effective date, unit
+    change, price, cost). ConnectWise: its additions (effective date, cancelled date,
+    quantity, price, cost): a change is written as additions cancelled and added."""
+    if isinstance(world.side, AutotaskSide):
+        return sorted(
+            (
+                str(a["effectiveDate"])[:10],
+                int(a["unitChange"]),
+                f"{Decimal(str(a['adjustedUnitPrice'])):.2f}",
+                f"{Decimal(str(a['adjustedUnitCost'])):.2f}",
+            )
+            for a in world.adjustments()
+        )
     return sorted(
         (
             str(a["effectiveDate"])[:10],
-            int(a["unitChange"]),
-            f"{Decimal(str(a['adjustedUnitPrice'])):.2f}",
-            f"{Decimal(str(a['adjustedUnitCost'])):.2f}",
+            str(a["cancelledDate"] or "")[:10],
+            str(int(a["quantity"])),
+            f"{Decimal(str(a['unitPrice'])):.2f}",
+            f"{Decimal(str(a['unitCost'])):.2f}",
         )
         for a in world.adjustments()
     )
+
+
+def billed_per_day(service: dict[str, Any]) -> list[int]:
+    """The units of each day of November the preview's adjustments of a service leave."""
+    changes = service["adjustments"]
+    units = [changes[0]["unitsBefore"]] * 30
+    for change in changes:
+        for day in range(int(change["effectiveDate"][-2:]) - 1, 30):
+            units[day] = change["unitsAfter"]
+    return units
 
 
 def shown(preview: dict[str, Any]) -> list[tuple[str, int, str, str]]:
@@ -68,9 +91,9 @@ def shown(preview: dict[str, Any]) -> list[tuple[str, int, str, str]]:
 
 
 async def test_the_preview_shows_every_adjustment_with_its_prorated_amount_and_writes_nothing(
-    api: GraphQLClient, tenants: Tenants, sync_engine: Engine, autotask: SimHandle
+    side_api: GraphQLClient, tenants: Tenants, sync_engine: Engine, psa_side: PsaSide
 ) -> None:
-    world = partner_a_world(sync_engine, autotask, tenants)
+    world = partner_a_world(sync_engine, psa_side, tenants)
     customer, other = world.customer(), world.customer()
     october = world.invoice(
         OCT,
@@ -91,7 +114,7 @@ async def test_the_preview_shows_every_adjustment_with_its_prorated_amount_and_w
     )
     before = (written(world), world.writes())
 
-    data = await api.as_(tenants.a.admin).data(
+    data = await side_api.as_(tenants.a.admin).data(
         PREVIEW, {"p": gid("Program", world.program), "i": gid("Invoice", november)}
     )
 
@@ -148,22 +171,29 @@ async def test_the_preview_shows_every_adjustment_with_its_prorated_amount_and_w
     # a preview only reads
     assert (written(world), world.writes()) == before
 
-    # the run started now writes exactly the adjustments shown
+    # the run started now writes exactly the adjustments shown: the PSA then bills, each day,
+    # the units the preview said
     assert world.sync(november).status == "SUCCESS"
+    for who, row in ((customer, mine), (other, theirs)):
+        (shown_service,) = row["services"]
+        assert world.month_units(who, "E3", NOV) == billed_per_day(shown_service)
     new = [a for a in written(world) if a not in before[0]]
-    assert sorted(new) == shown(preview)
+    if isinstance(world.side, AutotaskSide):  # one adjustment per change, as shown
+        assert sorted(new) == shown(preview)
+    else:  # ConnectWise: additions at the shown prices from the shown days (cancel-and-add)
+        assert {(a[0], a[3], a[4]) for a in new} == {(a[0], a[2], a[3]) for a in shown(preview)}
 
 
 async def test_a_preview_of_one_customer_and_of_a_synced_invoice(
-    api: GraphQLClient, tenants: Tenants, sync_engine: Engine, autotask: SimHandle
+    side_api: GraphQLClient, tenants: Tenants, sync_engine: Engine, psa_side: PsaSide
 ) -> None:
-    world = partner_a_world(sync_engine, autotask, tenants)
+    world = partner_a_world(sync_engine, psa_side, tenants)
     customer, other = world.customer(), world.customer()
     invoice = world.invoice(
         NOV,
         [Line(customer, "E3", 4, NOV, month_end(NOV)), Line(other, "E3", 1, NOV, month_end(NOV))],
     )
-    as_a = api.as_(tenants.a.admin)
+    as_a = side_api.as_(tenants.a.admin)
     variables = {"p": gid("Program", world.program), "c": gid("Customer", customer)}
 
     data = await as_a.data(PREVIEW, variables)  # the latest invoice by default
@@ -183,15 +213,15 @@ async def test_a_preview_of_one_customer_and_of_a_synced_invoice(
 
 
 async def test_a_preview_that_cannot_be_made_says_why(
-    api: GraphQLClient, tenants: Tenants, sync_engine: Engine, autotask: SimHandle
+    side_api: GraphQLClient, tenants: Tenants, sync_engine: Engine, psa_side: PsaSide
 ) -> None:
-    world = partner_a_world(sync_engine, autotask, tenants)
+    world = partner_a_world(sync_engine, psa_side, tenants)
     customer = world.customer()
     invoice = world.invoice(NOV, [Line(customer, "E3", 4, NOV, month_end(NOV))])
     program = gid("Program", world.program)
 
     async def errors(token: str, **variables: Any) -> list[tuple[str | None, str]]:
-        data = await api.as_(token).data(PREVIEW, {"p": program, **variables})
+        data = await side_api.as_(token).data(PREVIEW, {"p": program, **variables})
         assert data["invoiceSyncPreview"]["preview"] is None
         return [(e["field"], e["code"]) for e in data["invoiceSyncPreview"]["errors"]]
 
