@@ -1,4 +1,4 @@
-"""The approval gate (S5, S7, S10) through the GraphQL API, against the Autotask simulator:
+"""The approval gate (S5, S7, S10) through the GraphQL API, against each PSA's simulator:
 with approval required, an issued invoice's run writes nothing and waits with its planned
 changes; approving writes exactly what the preview and the run showed; dismissing writes
 nothing and says so in the history; a plan gone stale (the PSA edited by hand, a newer
@@ -13,7 +13,6 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from autotask_sim import SimHandle
 from prism_domain.invoicing import InvoiceIssued
 from prism_syncer.inbox import process_event
 from prism_syncer.invoices.handlers import invoice_handlers
@@ -30,7 +29,7 @@ from tests.integration.sync.test_invoice_sync_preview_api import (
 from tests.integration.syncer.invoices.support import NOV, Line, World, crash_once, month_end
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import Tenants, gid
-from tests.support.psa import psa_config
+from tests.support.sides import AutotaskSide, PsaSide
 
 pytestmark = pytest.mark.integration
 
@@ -47,7 +46,7 @@ DISMISS = """mutation($input: InvoiceSyncDecisionInput!) { dismissInvoiceSync(in
 
 def deliver(world: World, *types: str) -> None:
     """Hand the outbox's events of `types` to the syncer, as the relay and broker would."""
-    handlers = invoice_handlers(psa_config(world.autotask), Links())
+    handlers = invoice_handlers(world.side.config(), Links())
     with Session(world.engine) as session:
         rows = session.scalars(
             select(OutboxEvent).where(OutboxEvent.type.in_(types)).order_by(OutboxEvent.id)
@@ -73,7 +72,7 @@ def issue(world: World, invoice: int) -> int:
     process_event(
         world.engine,
         event.envelope().to_dict(),
-        invoice_handlers(psa_config(world.autotask), Links()),
+        invoice_handlers(world.side.config(), Links()),
     )
     with Session(world.engine) as session:
         run_id = session.scalar(
@@ -83,8 +82,21 @@ def issue(world: World, invoice: int) -> int:
     return int(run_id)
 
 
-def gated_world(engine: Engine, autotask: SimHandle, tenants: Tenants) -> World:
-    world = partner_a_world(engine, autotask, tenants)
+def eight_then_six(side: PsaSide) -> list[tuple[str, ...]]:
+    """What the PSA holds, read by `written`, for 8 units from November 1st and 6 from the
+    16th, approved as shown (+8, then -2). Autotask: the two adjustments as shown.
+    ConnectWise keeps no negative addition: the 8 are cancelled on the 16th and the 6 that
+    remain added back from it."""
+    if isinstance(side, AutotaskSide):
+        return [("2026-11-01", 8, "36.00", "32.40"), ("2026-11-16", -2, "36.00", "32.40")]
+    return [
+        ("2026-11-01", "2026-11-16", "8", "36.00", "32.40"),
+        ("2026-11-16", "", "6", "36.00", "32.40"),
+    ]
+
+
+def gated_world(engine: Engine, side: PsaSide, tenants: Tenants) -> World:
+    world = partner_a_world(engine, side, tenants)
     world.settings(require_approval=True)
     return world
 
@@ -97,9 +109,9 @@ async def run_of(api: GraphQLClient, tenants: Tenants, run_id: int) -> dict[str,
 
 
 async def test_an_approved_run_writes_exactly_what_the_preview_showed(
-    api: GraphQLClient, tenants: Tenants, sync_engine: Engine, autotask: SimHandle
+    side_api: GraphQLClient, tenants: Tenants, sync_engine: Engine, psa_side: PsaSide
 ) -> None:
-    world = gated_world(sync_engine, autotask, tenants)
+    world = gated_world(sync_engine, psa_side, tenants)
     customer, other = world.customer(), world.customer()
     invoice = world.invoice(
         NOV,
@@ -109,7 +121,7 @@ async def test_an_approved_run_writes_exactly_what_the_preview_showed(
             Line(other, "E3", 2, NOV, month_end(NOV)),
         ],
     )
-    admin = api.as_(tenants.a.admin)
+    admin = side_api.as_(tenants.a.admin)
     preview = (
         await admin.data(
             PREVIEW, {"p": gid("Program", world.program), "i": gid("Invoice", invoice)}
@@ -119,7 +131,7 @@ async def test_an_approved_run_writes_exactly_what_the_preview_showed(
     run_id = issue(world, invoice)
 
     assert world.writes() == []  # nothing before a decision
-    run = await run_of(api, tenants, run_id)
+    run = await run_of(side_api, tenants, run_id)
     assert (run["status"], run["requiresApproval"]) == ("AWAITING_APPROVAL", True)
     assert [c["state"] for c in run["approval"]] == ["WAITING", "WAITING"]
     held = {c["customerId"]: c for c in run["approval"]}
@@ -137,9 +149,17 @@ async def test_an_approved_run_writes_exactly_what_the_preview_showed(
     assert (result["errors"], result["customers"]) == ([], 2)
     deliver(world, "invoice_sync.decided")
 
-    run = await run_of(api, tenants, run_id)
+    run = await run_of(side_api, tenants, run_id)
     assert run["status"] == "SUCCESS"
-    assert sorted(written(world)) == shown(preview)  # adjustment for adjustment
+    if isinstance(world.side, AutotaskSide):
+        assert sorted(written(world)) == shown(preview)  # adjustment for adjustment
+    # and, on either PSA, the changes shown and nothing else (the other customer's +2)
+    other_two = (
+        ("2026-11-01", 2, "36.00", "32.40")
+        if isinstance(world.side, AutotaskSide)
+        else ("2026-11-01", "", "2", "36.00", "32.40")
+    )
+    assert written(world) == sorted([*eight_then_six(world.side), other_two])
     assert [c["state"] for c in run["approval"]] == ["APPROVED", "APPROVED"]
     assert {c["decidedBy"] for c in run["approval"]} != {None}
     assert world.month_units(customer, "E3", NOV) == [8] * 15 + [6] * 15
@@ -152,16 +172,16 @@ async def test_an_approved_run_writes_exactly_what_the_preview_showed(
 
 
 async def test_a_dismissed_customer_gets_nothing_written_and_the_history_says_so(
-    api: GraphQLClient, tenants: Tenants, sync_engine: Engine, autotask: SimHandle
+    side_api: GraphQLClient, tenants: Tenants, sync_engine: Engine, psa_side: PsaSide
 ) -> None:
-    world = gated_world(sync_engine, autotask, tenants)
+    world = gated_world(sync_engine, psa_side, tenants)
     kept, dismissed = world.customer(), world.customer()
     invoice = world.invoice(
         NOV,
         [Line(kept, "E3", 3, NOV, month_end(NOV)), Line(dismissed, "E3", 4, NOV, month_end(NOV))],
     )
     run_id = issue(world, invoice)
-    admin = api.as_(tenants.a.admin)
+    admin = side_api.as_(tenants.a.admin)
     run = gid("InvoiceSyncRun", run_id)
 
     result = (
@@ -173,12 +193,12 @@ async def test_a_dismissed_customer_gets_nothing_written_and_the_history_says_so
     deliver(world, "invoice_sync.decided")
 
     assert world.writes() == []  # the other customer still waits
-    assert (await run_of(api, tenants, run_id))["status"] == "AWAITING_APPROVAL"
+    assert (await run_of(side_api, tenants, run_id))["status"] == "AWAITING_APPROVAL"
     result = (await admin.data(APPROVE, {"input": {"runId": run}}))["approveInvoiceSync"]
     assert result["customers"] == 1  # only the customer still waiting
     deliver(world, "invoice_sync.decided")
 
-    shown_run = await run_of(api, tenants, run_id)
+    shown_run = await run_of(side_api, tenants, run_id)
     assert shown_run["status"] == "SUCCESS"
     assert world.month_units(kept, "E3", NOV) == [3] * 30
     assert world.contract_service(dismissed, "E3") is None  # nothing written for it
@@ -191,26 +211,24 @@ async def test_a_dismissed_customer_gets_nothing_written_and_the_history_says_so
 
 
 async def test_a_plan_gone_stale_is_shown_again_and_never_written_unseen(
-    api: GraphQLClient, tenants: Tenants, sync_engine: Engine, autotask: SimHandle
+    side_api: GraphQLClient, tenants: Tenants, sync_engine: Engine, psa_side: PsaSide
 ) -> None:
-    world = gated_world(sync_engine, autotask, tenants)
+    world = gated_world(sync_engine, psa_side, tenants)
     customer = world.customer()
     invoice = world.invoice(NOV, [Line(customer, "E3", 5, NOV, month_end(NOV))])
     run_id = issue(world, invoice)
-    admin = api.as_(tenants.a.admin)
+    admin = side_api.as_(tenants.a.admin)
     run = gid("InvoiceSyncRun", run_id)
-    first = (await run_of(api, tenants, run_id))["approval"][0]
+    first = (await run_of(side_api, tenants, run_id))["approval"][0]
     assert first["amount"] == "180.00"
 
-    # Someone adds 2 units by hand in Autotask before the approval.
-    world.autotask.sim.adjust_units(
-        world.contracts[customer], world.service_id("E3"), 2, "2026-11-01"
-    )
+    # Someone adds 2 units by hand in the PSA before the approval.
+    world.side.edit_units(world.contracts[customer], world.service_id("E3"), 2, NOV)
 
     await admin.data(APPROVE, {"input": {"runId": run}})
     deliver(world, "invoice_sync.decided")
 
-    stale = await run_of(api, tenants, run_id)
+    stale = await run_of(side_api, tenants, run_id)
     assert stale["status"] == "AWAITING_APPROVAL"
     (again,) = stale["approval"]
     assert (again["state"], again["shownAgain"]) == ("WAITING", True)
@@ -225,26 +243,26 @@ async def test_a_plan_gone_stale_is_shown_again_and_never_written_unseen(
     await admin.data(APPROVE, {"input": {"runId": run}})
     deliver(world, "invoice_sync.decided")
 
-    assert (await run_of(api, tenants, run_id))["status"] == "SUCCESS"
+    assert (await run_of(side_api, tenants, run_id))["status"] == "SUCCESS"
     assert world.month_units(customer, "E3", NOV) == [5] * 30
 
 
 async def test_a_newer_invoice_makes_an_approved_plan_plan_again(
-    api: GraphQLClient, tenants: Tenants, sync_engine: Engine, autotask: SimHandle
+    side_api: GraphQLClient, tenants: Tenants, sync_engine: Engine, psa_side: PsaSide
 ) -> None:
-    world = gated_world(sync_engine, autotask, tenants)
+    world = gated_world(sync_engine, psa_side, tenants)
     customer = world.customer()
     november = world.invoice(NOV, [Line(customer, "E3", 5, NOV, month_end(NOV))])
     run_id = issue(world, november)
     # December is issued (and waits in its own run) before November's is approved: 7 from
     # December on, which November's plan (5, carried on) no longer agrees with.
     world.invoice(DEC, [Line(customer, "E3", 7, DEC, month_end(DEC))])
-    admin = api.as_(tenants.a.admin)
+    admin = side_api.as_(tenants.a.admin)
 
     await admin.data(APPROVE, {"input": {"runId": gid("InvoiceSyncRun", run_id)}})
     deliver(world, "invoice_sync.decided")
 
-    stale = await run_of(api, tenants, run_id)
+    stale = await run_of(side_api, tenants, run_id)
     assert stale["status"] == "AWAITING_APPROVAL"
     assert stale["approval"][0]["shownAgain"] is True
     changes = [
@@ -258,22 +276,22 @@ async def test_a_newer_invoice_makes_an_approved_plan_plan_again(
     await admin.data(APPROVE, {"input": {"runId": gid("InvoiceSyncRun", run_id)}})
     deliver(world, "invoice_sync.decided")
 
-    assert (await run_of(api, tenants, run_id))["status"] == "SUCCESS"
+    assert (await run_of(side_api, tenants, run_id))["status"] == "SUCCESS"
     assert world.month_units(customer, "E3", NOV) == [5] * 30
     assert world.month_units(customer, "E3", DEC) == [7] * 31
 
 
 async def test_decisions_that_cannot_be_taken_say_why_and_change_nothing(
-    api: GraphQLClient, tenants: Tenants, sync_engine: Engine, autotask: SimHandle
+    side_api: GraphQLClient, tenants: Tenants, sync_engine: Engine, psa_side: PsaSide
 ) -> None:
-    world = gated_world(sync_engine, autotask, tenants)
+    world = gated_world(sync_engine, psa_side, tenants)
     customer = world.customer()
     invoice = world.invoice(NOV, [Line(customer, "E3", 5, NOV, month_end(NOV))])
     run_id = issue(world, invoice)
     run = gid("InvoiceSyncRun", run_id)
 
     async def errors(token: str, mutation: str, **input: Any) -> list[tuple[str, str]]:
-        data = await api.as_(token).data(mutation, {"input": {"runId": run, **input}})
+        data = await side_api.as_(token).data(mutation, {"input": {"runId": run, **input}})
         payload = next(iter(data.values()))
         return [(e["field"], e["code"]) for e in payload["errors"]]
 
@@ -283,13 +301,13 @@ async def test_decisions_that_cannot_be_taken_say_why_and_change_nothing(
     assert await errors(admin, DISMISS, customerIds=[gid("Customer", 999999)]) == [
         ("input.customerIds", "NOT_FOUND")
     ]
-    assert (await run_of(api, tenants, run_id))["approval"][0]["state"] == "WAITING"
+    assert (await run_of(side_api, tenants, run_id))["approval"][0]["state"] == "WAITING"
 
     world.settings(require_approval=False)
     plain = world.invoice(DEC, [Line(customer, "E3", 6, DEC, month_end(DEC))])
     plain_run = issue(world, plain)  # approval off: written at once
-    assert (await run_of(api, tenants, plain_run))["status"] == "SUCCESS"
-    data = await api.as_(admin).data(
+    assert (await run_of(side_api, tenants, plain_run))["status"] == "SUCCESS"
+    data = await side_api.as_(admin).data(
         APPROVE, {"input": {"runId": gid("InvoiceSyncRun", plain_run)}}
     )
     assert [e["code"] for e in data["approveInvoiceSync"]["errors"]] == ["NOT_ALLOWED"]
@@ -297,13 +315,13 @@ async def test_decisions_that_cannot_be_taken_say_why_and_change_nothing(
 
 @pytest.mark.parametrize("crash", ["before_write", "after_write", "lost_answer"])
 async def test_an_approved_run_that_crashes_while_writing_writes_each_change_once(
-    api: GraphQLClient,
+    side_api: GraphQLClient,
     tenants: Tenants,
     sync_engine: Engine,
-    autotask: SimHandle,
+    psa_side: PsaSide,
     crash: str,
 ) -> None:
-    world = gated_world(sync_engine, autotask, tenants)
+    world = gated_world(sync_engine, psa_side, tenants)
     customer = world.customer()
     invoice = world.invoice(
         NOV,
@@ -313,8 +331,8 @@ async def test_an_approved_run_that_crashes_while_writing_writes_each_change_onc
         ],
     )
     run_id = issue(world, invoice)
-    planned = shown({"customers": (await run_of(api, tenants, run_id))["approval"]})
-    await api.as_(tenants.a.admin).data(
+    planned = shown({"customers": (await run_of(side_api, tenants, run_id))["approval"]})
+    await side_api.as_(tenants.a.admin).data(
         APPROVE, {"input": {"runId": gid("InvoiceSyncRun", run_id)}}
     )
 
@@ -323,6 +341,9 @@ async def test_an_approved_run_that_crashes_while_writing_writes_each_change_onc
     resume(world.engine, later)  # the safety check's resume, once the lease has run out
     deliver(world, "invoice_sync.decided")  # and the decision's event, delivered late
 
-    assert (await run_of(api, tenants, run_id))["status"] == "SUCCESS"
-    assert sorted(written(world)) == planned  # each approved change once, nothing else
+    assert (await run_of(side_api, tenants, run_id))["status"] == "SUCCESS"
+    # the plan approved: +8 from the 1st, -2 from the 16th
+    assert planned == [("2026-11-01", 8, "36.00", "32.40"), ("2026-11-16", -2, "36.00", "32.40")]
+    # each approved change once, nothing else
+    assert written(world) == eight_then_six(world.side)
     assert world.month_units(customer, "E3", NOV) == [8] * 15 + [6] * 15
