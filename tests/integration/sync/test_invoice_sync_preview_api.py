@@ -1,4 +1,4 @@
-"""S5's money-level preview through the GraphQL API, against the Autotask simulator: the
+"""S5's money-level preview through the GraphQL API, against the simulator of each PSA: the
 exact adjustments a sync would write now, with their prorated amounts per adjustment and per
 customer; it writes nothing, and the run started next writes exactly what it showed."""
 
