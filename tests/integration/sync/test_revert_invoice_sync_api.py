@@ -1,6 +1,6 @@
 """Reverting an invoice sync run through the API, end to end (S10; docs/psa-sync.md,
 "Reverting a run"): the mutation records the request in the outbox, the relay and the
-syncer's worker revert the run against the Autotask simulator, and every day's units are
+syncer's worker revert the run against the simulator of each PSA, and every day's units are
 read back equal to those before the run. And the rule's refusals, immediately."""
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ import dramatiq
 import pytest
 from sqlalchemy import Engine
 
-from autotask_sim import SimHandle
 from prism_graph.outbox.relay import Relay
 from prism_platform.broker import EVENTS_QUEUE
 from prism_syncer.settings import SyncerSettings
@@ -25,15 +24,14 @@ from tests.support.backends import redis_requested
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import Tenants
 from tests.support.psa import (
+    CONNECTWISE_SETTINGS,
     TEST_SECRET_KEY,
     add_product,
     add_program,
-    configure,
-    connect,
     days,
     probe_url,
-    units_by_day,
 )
+from tests.support.sides import AutotaskSide, PsaSide
 
 pytestmark = pytest.mark.integration
 
@@ -55,15 +53,17 @@ def gid(type_name: str, pk: int) -> str:
 
 @pytest.fixture
 def worker(
-    database_url: str, broker: dramatiq.Broker, sync_engine: Engine, autotask: SimHandle
+    database_url: str, broker: dramatiq.Broker, sync_engine: Engine, psa_side: PsaSide
 ) -> Iterator[dramatiq.Worker]:
+    probe = probe_url(psa_side.handle) if isinstance(psa_side, AutotaskSide) else None
     syncer = build_syncer(
         SyncerSettings(
             database_url=database_url,
             redis_url=redis_requested(),
             prism_env="test",
-            autotask_zone_probe_url=probe_url(autotask),
+            autotask_zone_probe_url=probe,
             secret_key=TEST_SECRET_KEY,  # the key `connect` encrypted the credentials with
+            **CONNECTWISE_SETTINGS,
         ),
         broker=broker,
         engine=sync_engine,
@@ -75,12 +75,12 @@ def worker(
 
 
 @pytest.fixture
-def world(sync_engine: Engine, autotask: SimHandle, tenants: Tenants, database_url: str) -> World:
-    """Partner A connected to Autotask, a program with sync on and two products in it."""
-    world = World(sync_engine, autotask, partner=tenants.a.id)
-    connect(sync_engine, world.partner)
+def world(sync_engine: Engine, psa_side: PsaSide, tenants: Tenants, database_url: str) -> World:
+    """Partner A connected to the PSA, a program with sync on and two products in it."""
+    autotask = psa_side.handle if isinstance(psa_side, AutotaskSide) else None
+    world = World(sync_engine, autotask, partner=tenants.a.id, psa=psa_side)
     world.program = add_program(sync_engine)
-    configure(sync_engine, world.partner, world.program)
+    psa_side.connect(sync_engine, world.partner, world.program)
     for sku in ("E3", "E5"):
         world.products[sku] = add_product(sync_engine, world.program, f"{sku}-{world.partner}")
     world.product_sync()
@@ -128,23 +128,24 @@ class Flow:
 
 @pytest.fixture
 def flow(
-    api: GraphQLClient,
+    side_api: GraphQLClient,
     tenants: Tenants,
     relay: Relay,
     broker: dramatiq.Broker,
     worker: dramatiq.Worker,
 ) -> Flow:
-    return Flow(api, tenants, relay, broker, worker)
+    return Flow(side_api, tenants, relay, broker, worker)
 
 
 def units(world: World, customer: int) -> dict[str, list[int]]:
     """Every day's units of the customer's two products, read back from the simulator."""
-    out = {}
-    for sku in ("E3", "E5"):
-        cs = world.contract_service(customer, sku)
-        rows = world.autotask.sim.units(cs) if cs is not None else []
-        out[sku] = units_by_day(rows, *HORIZON)
-    return out
+    return {sku: world.units_between(customer, sku, *HORIZON) for sku in ("E3", "E5")}
+
+
+def written(world: World) -> tuple[int, int]:
+    """What the PSA holds and was sent: its unit changes (Autotask's adjustments,
+    ConnectWise's additions) and the writes to its contracts."""
+    return len(world.adjustments()), len(world.writes())
 
 
 def given_october_synced(world: World) -> tuple[int, int]:
@@ -192,7 +193,7 @@ async def test_a_synced_invoice_reverted_through_the_api_leaves_every_day_as_bef
     assert reverted["revertedBy"] == {"id": newest["id"], "trigger": "REVERT", "status": "SUCCESS"}
 
     # Asked again: refused at once, nothing more written.
-    writes = len(world.adjustments())
+    writes = written(world)
     again = await flow.revert(synced["id"])
     assert again["requested"] is False
     assert [(e["field"], e["code"]) for e in again["errors"]] == [("input.runId", "ALREADY_USED")]
@@ -200,7 +201,7 @@ async def test_a_synced_invoice_reverted_through_the_api_leaves_every_day_as_bef
     # A revert cannot itself be reverted.
     undo = await flow.revert(newest["id"])
     assert [e["code"] for e in undo["errors"]] == ["NOT_ALLOWED"]
-    assert len(world.adjustments()) == writes
+    assert written(world) == writes
     assert units(world, customer) == before
 
 
@@ -209,12 +210,10 @@ async def test_the_api_refuses_what_cannot_be_reverted(world: World, flow: Flow)
     first = await flow.sync(world, november)
     nothing = await flow.sync(world, november)
     assert nothing["adjustmentsApplied"] == 0
-    world.autotask.sim.adjust_units(
-        world.contracts[customer], world.service_id("E5"), 1, "2026-11-20"
-    )
+    world.side.edit_units(world.contracts[customer], world.service_id("E5"), 1, date(2026, 11, 20))
     correcting = await flow.sync(world, november)  # puts E5 back: lands on the same service
     assert correcting["adjustmentsApplied"] == 1
-    writes = len(world.adjustments())
+    writes = written(world)
 
     wrote_nothing = await flow.revert(nothing["id"])
     later = await flow.revert(first["id"])
@@ -232,5 +231,5 @@ async def test_the_api_refuses_what_cannot_be_reverted(world: World, flow: Flow)
         assert [(e["field"], e["code"]) for e in refused["errors"]] == [
             ("input.runId", "NOT_FOUND")
         ]
-    assert len(world.adjustments()) == writes
+    assert written(world) == writes
     assert [r["trigger"] for r in await flow.runs(world)].count("REVERT") == 0
