@@ -15,15 +15,18 @@ from pydantic import SecretStr
 from sqlalchemy import Engine, text
 
 from autotask_sim import DEFAULT_INTEGRATION_CODE, DEFAULT_SECRET, DEFAULT_USERNAME, SimHandle
+from connectwise_sim.seed import SUBCATEGORY_ID
 from prism_graph.app import create_app
 from prism_graph.database import Database
 from prism_graph.settings import GraphSettings
 from tests.conftest import FAST_HASHING
 from tests.support.backends import redis_requested
 from tests.support.catalogue import create_program
+from tests.support.connectwise import api_credentials
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import Tenants
 from tests.support.psa import CONNECTWISE_SETTINGS, RECURRING_CODE_ID, TEST_SECRET_KEY, probe_url
+from tests.support.sides import ConnectWiseSide, PsaSide
 
 # The simulator's seed (autotask_sim.seed)
 CONTOSO, FABRIKAM, NORTHWIND = 175, 176, 177
@@ -72,7 +75,16 @@ class Setup:
         return self.customers[name]
 
 
-async def connect(api: GraphQLClient, token: str) -> None:
+async def connect(api: GraphQLClient, token: str, side: PsaSide | None = None) -> None:
+    """The partner admin connects the PSA: Autotask, or `side`'s (ConnectWise: its site)."""
+    if isinstance(side, ConnectWiseSide):
+        saved = await api.as_(token).data(
+            "mutation($input: ConnectWiseCredentialsInput!) {"
+            " saveConnectWiseConnection(input: $input) { errors { code message } } }",
+            {"input": api_credentials(side.url)},
+        )
+        assert saved["saveConnectWiseConnection"]["errors"] == []
+        return
     data = await api.as_(token).data(
         "mutation($input: PsaCredentialsInput!) { savePsaConnection(input: $input) {"
         " errors { code message } } }",
@@ -81,16 +93,21 @@ async def connect(api: GraphQLClient, token: str) -> None:
     assert data["savePsaConnection"]["errors"] == []
 
 
-async def program_sync(api: GraphQLClient, token: str, program: str, *, enabled: bool) -> None:
+async def program_sync(
+    api: GraphQLClient, token: str, program: str, *, enabled: bool, side: PsaSide | None = None
+) -> None:
+    """The program's sync settings, syncing to Autotask or to `side`'s PSA."""
+    connectwise = isinstance(side, ConnectWiseSide)
     data = await api.as_(token).data(
         "mutation($input: ProgramSyncSettingsInput!) { saveProgramSyncSettings(input: $input) {"
         " errors { code message } } }",
         {
             "input": {
                 "programId": program,
+                "psa": "CONNECTWISE" if connectwise else "AUTOTASK",
                 "syncEnabled": enabled,
                 "productSyncMode": "ALL",
-                "billingCodeId": RECURRING_CODE_ID,
+                "billingCodeId": SUBCATEGORY_ID if connectwise else RECURRING_CODE_ID,
             }
         },
     )
@@ -130,14 +147,19 @@ async def add_tenant(
 
 
 async def given_partner_a_with_customers(
-    api: GraphQLClient, client: GraphQLClient, tenants: Tenants, *, program_sync_on: bool = True
+    api: GraphQLClient,
+    client: GraphQLClient,
+    tenants: Tenants,
+    *,
+    program_sync_on: bool = True,
+    side: PsaSide | None = None,
 ) -> Setup:
-    """Partner A connected to Autotask, a program with sync on, and three customers with a
-    tenant in it (and one without)."""
+    """Partner A connected to Autotask (or to `side`'s PSA), a program with sync on, and
+    three customers with a tenant in it (and one without)."""
     program = await create_program(client)
     token = tenants.a.admin
-    await connect(api, token)
-    await program_sync(api, token, program, enabled=program_sync_on)
+    await connect(api, token, side)
+    await program_sync(api, token, program, enabled=program_sync_on, side=side)
     tag = uuid.uuid4().hex[:6]
     customers = {
         "Contoso": await add_customer(
