@@ -32,6 +32,7 @@ from tests.integration.sync.mapping_support import (
 from tests.support.catalogue import create_program
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import Tenants, gid
+from tests.support.sides import PsaSide
 
 pytestmark = pytest.mark.integration
 
@@ -55,8 +56,12 @@ SYNC = """mutation($input: SyncInvoicesInput!) { syncInvoices(input: $input) {
 
 
 @pytest.fixture
-async def setup(api: GraphQLClient, client: GraphQLClient, tenants: Tenants) -> Setup:
-    return await given_partner_a_with_customers(api, client, tenants)
+async def setup(
+    side_api: GraphQLClient, client: GraphQLClient, tenants: Tenants, psa_side: PsaSide
+) -> Setup:
+    """Partner A's program syncing to `psa_side`'s PSA: history, status and manual syncs
+    read and act alike on Autotask and ConnectWise."""
+    return await given_partner_a_with_customers(side_api, client, tenants, side=psa_side)
 
 
 def pk(global_id: str) -> int:
@@ -149,7 +154,7 @@ def line_item(customer_id: int, name: str, outcome: str, **more: object) -> dict
 
 
 async def test_history_status_and_overview_show_what_the_runs_recorded(
-    api: GraphQLClient, tenants: Tenants, setup: Setup, sync_engine: Engine
+    side_api: GraphQLClient, tenants: Tenants, setup: Setup, sync_engine: Engine
 ) -> None:
     program = pk(setup.program)
     contoso, fabrikam = pk(setup["Contoso"]), pk(setup["Fabrikam"])
@@ -211,7 +216,7 @@ async def test_history_status_and_overview_show_what_the_runs_recorded(
     )
     running = add_run(sync_engine, tenants.a.id, program, status="RUNNING", day=3)
     b_run = add_run(sync_engine, tenants.b.id, program, status="SUCCESS", day=4)
-    a = api.as_(tenants.a.member)  # reading history needs no admin
+    a = side_api.as_(tenants.a.member)  # reading history needs no admin
 
     history = await a.data(RUNS, {"p": setup.program})
     detail = await a.data(RUN, {"id": gid("InvoiceSyncRun", failed)})
@@ -309,7 +314,7 @@ async def test_history_status_and_overview_show_what_the_runs_recorded(
     assert last["Adatum"] is None
 
     # partner B sees only its own run; A's are not found on any path
-    b = api.as_(tenants.b.admin)
+    b = side_api.as_(tenants.b.admin)
     hidden = await b.data(
         "query($id: ID!, $p: ID!) { invoiceSyncRun(id: $id) { id } node(id: $id) { id } "
         "invoiceSyncRuns(programId: $p) { totalCount edges { node { id } } } "
@@ -324,9 +329,9 @@ async def test_history_status_and_overview_show_what_the_runs_recorded(
 
 
 async def test_an_empty_history_has_no_last_run(
-    api: GraphQLClient, tenants: Tenants, setup: Setup
+    side_api: GraphQLClient, tenants: Tenants, setup: Setup
 ) -> None:
-    data = await api.as_(tenants.a.admin).data(OVERVIEW, {"p": setup.program})
+    data = await side_api.as_(tenants.a.admin).data(OVERVIEW, {"p": setup.program})
 
     assert data["invoiceSyncOverview"] == {
         "lastSuccessfulAt": None,
@@ -338,13 +343,14 @@ async def test_an_empty_history_has_no_last_run(
 
 
 async def test_a_manual_sync_requests_the_latest_or_the_given_invoice_once(
-    api: GraphQLClient,
+    side_api: GraphQLClient,
     client: GraphQLClient,
     tenants: Tenants,
     setup: Setup,
     sync_engine: Engine,
+    psa_side: PsaSide,
 ) -> None:
-    a = api.as_(tenants.a.admin)
+    a = side_api.as_(tenants.a.admin)
     program = pk(setup.program)
     none_yet = await a.data(SYNC, {"input": {"programId": setup.program}})
     october = add_invoice(sync_engine, tenants.a.id, program, month=10)
@@ -359,9 +365,11 @@ async def test_a_manual_sync_requests_the_latest_or_the_given_invoice_once(
         SYNC, {"input": {"programId": setup.program, "invoiceId": gid("Invoice", b_invoice)}}
     )
     other_program = await create_program(client)
-    await program_sync(api, tenants.a.admin, other_program, enabled=False)
+    await program_sync(side_api, tenants.a.admin, other_program, enabled=False, side=psa_side)
     off = await a.data(SYNC, {"input": {"programId": other_program}})
-    member = await api.as_(tenants.a.member).post(SYNC, {"input": {"programId": setup.program}})
+    member = await side_api.as_(tenants.a.member).post(
+        SYNC, {"input": {"programId": setup.program}}
+    )
 
     assert [(e["field"], e["code"]) for e in none_yet["syncInvoices"]["errors"]] == [
         ("input.programId", "NOT_FOUND")
@@ -385,6 +393,8 @@ async def test_a_manual_sync_requests_the_latest_or_the_given_invoice_once(
 async def test_the_request_budget_in_use_shows_every_counted_request(
     api: GraphQLClient, tenants: Tenants, autotask: SimHandle
 ) -> None:
+    # Autotask only: the budget is Autotask's (requests per hour per database, N3);
+    # ConnectWise publishes no budget (it answers 429 when busy): its requestBudget is null.
     a = api.as_(tenants.a.admin)
     budget = "{ psaConnection { requestBudget { used limit remaining windowSeconds } } }"
     await connect(api, tenants.a.admin)
