@@ -41,9 +41,9 @@ NO_SUCH_RUN = "No such invoice sync run of yours."
 IS_A_REVERT = "Run #{run} is itself a revert: it cannot be reverted; sync the invoice again."
 NOT_FINISHED = "Run #{run} is still under way: revert it once it has finished."
 ALREADY_REVERTED = "Run #{run} was already reverted by run #{by}."
-WROTE_NOTHING = "Run #{run} changed nothing in Autotask: there is nothing to revert."
+WROTE_NOTHING = "Run #{run} changed nothing in {psa}: there is nothing to revert."
 LATER_RUNS = (
-    "Later runs changed the same Autotask contract services after run #{run}: {runs}. "
+    "Later runs changed the same {psa} contract services after run #{run}: {runs}. "
     "Revert {them} first, newest first."
 )
 SYNC_OFF = (
@@ -54,7 +54,7 @@ CUSTOMER_OFF = (
     "turn their sync on again with the same contract to revert it."
 )
 BUSY = (
-    "Run #{busy} is under way on the same Autotask contract services: revert run #{run} "
+    "Run #{busy} is under way on the same {psa} contract services: revert run #{run} "
     "once it has finished."
 )
 
@@ -144,8 +144,9 @@ def refusal(
         return Refused(ErrorCode.ALREADY_USED, ALREADY_REVERTED.format(run=run.id, by=by.id))
     changes = landed_changes(session, run.id)
     keys = {change.key for change in changes}
+    psa = sources.program_psa(session, run.partner_id, run.program_id).label
     if not keys:
-        return Refused(ErrorCode.NOT_ALLOWED, WROTE_NOTHING.format(run=run.id))
+        return Refused(ErrorCode.NOT_ALLOWED, WROTE_NOTHING.format(run=run.id, psa=psa))
     off = _sync_off(session, run, changes)
     if off is not None:
         return off
@@ -166,10 +167,12 @@ def refusal(
     if newer:
         runs = ", ".join(f"#{n}" for n in newer)
         them = "it" if len(newer) == 1 else "them"
-        return Refused(ErrorCode.CONFLICT, LATER_RUNS.format(run=run.id, runs=runs, them=them))
+        return Refused(
+            ErrorCode.CONFLICT, LATER_RUNS.format(run=run.id, runs=runs, them=them, psa=psa)
+        )
     busy = _busy(session, partner_id, run, keys, revert_run_id)
     if busy is not None:
-        return Refused(ErrorCode.CONFLICT, BUSY.format(busy=busy, run=run.id))
+        return Refused(ErrorCode.CONFLICT, BUSY.format(busy=busy, run=run.id, psa=psa))
     return None
 
 

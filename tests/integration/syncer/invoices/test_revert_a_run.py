@@ -1,4 +1,4 @@
-"""Reverting an invoice sync run against the Autotask simulator (S10, docs/psa-sync.md
+"""Reverting an invoice sync run against each PSA's simulator, Autotask and ConnectWise (S10, docs/psa-sync.md
 "Reverting a run"): every day ends with the units it held before the run, the compensation
 is written once whatever is redelivered or crashes, and the rule refuses clearly."""
 
@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from autotask_sim import SimHandle
 from prism_domain.sync import InvoiceSyncRevertRequested, SyncTrigger
 from prism_psa.invoices.revert import refusal
 from prism_syncer.inbox import Outcome, process_event
@@ -20,20 +19,20 @@ from prism_syncer.invoices.recovery import resume
 from prism_syncer.invoices.sync import start_run
 from prism_tables.sync.invoices import InvoiceSyncIntent, InvoiceSyncJob, InvoiceSyncRun
 from tests.integration.syncer.invoices.support import NOV, Line, World, crash_once
-from tests.support.psa import psa_config
+from tests.support.sides import PsaSide
 
 pytestmark = pytest.mark.integration
 
 OCT = date(2026, 10, 1)
 NOV_30 = date(2026, 11, 30)
 HORIZON = (date(2026, 9, 20), date(2027, 1, 31))
-HAND_EDITS = 1  # october_then_november's edit in Autotask (an adjustment too)
+HAND_EDITS = 1  # october_then_november's edit in the PSA (an adjustment, an addition too)
 LATER = timedelta(minutes=10)  # past any lease a crashed worker held
 
 
 @pytest.fixture
-def world(database_url: str, sync_engine: Engine, autotask: SimHandle) -> World:
-    return World.create(sync_engine, autotask, skus=("E3", "E5"))
+def world(database_url: str, sync_engine: Engine, psa_side: PsaSide) -> World:
+    return World.create(sync_engine, psa_side, skus=("E3", "E5"))
 
 
 def snapshot(world: World, customer: int) -> dict[str, list[int]]:
@@ -101,15 +100,29 @@ def landed_of(world: World, run_id: int) -> list[tuple[date, int, str, str]]:
     return [tuple(r) for r in rows]  # type: ignore[misc]
 
 
+def landed_by(world: World, run_id: int) -> int:
+    """The run's intents that reached the PSA (applied, or confirmed by a re-read)."""
+    with Session(world.engine) as session:
+        return int(
+            session.scalar(
+                select(func.count(InvoiceSyncIntent.id))
+                .join(InvoiceSyncJob, InvoiceSyncJob.id == InvoiceSyncIntent.job_id)
+                .where(
+                    InvoiceSyncJob.run_id == run_id,
+                    InvoiceSyncIntent.status.in_(["APPLIED", "CONFIRMED"]),
+                )
+            )
+            or 0
+        )
+
+
 def october_then_november(world: World) -> tuple[int, int]:
-    """A customer synced for October (3 E3), edited by hand in Autotask, then November's
+    """A customer synced for October (3 E3), edited by hand in the PSA, then November's
     invoice (5 then 9 E3, and 2 E5 new) synced: (customer, November's run)."""
     customer = world.customer()
     october = world.invoice(OCT, [Line(customer, "E3", 3, OCT, date(2026, 10, 31))])
     assert world.sync(october).status == "SUCCESS"
-    world.autotask.sim.adjust_units(
-        world.contracts[customer], world.service_id("E3"), 1, "2026-10-20"
-    )
+    world.side.edit_units(world.contracts[customer], world.service_id("E3"), 1, date(2026, 10, 20))
     november = world.invoice(
         NOV,
         [
@@ -130,7 +143,7 @@ def test_a_revert_puts_every_day_back_to_its_units_before_the_run(world: World) 
     )  # hand edit: WARNING
     assert snapshot(world, customer) != before
 
-    handlers = invoice_handlers(psa_config(world.autotask), Links())
+    handlers = invoice_handlers(world.side.config(), Links())
     assert process_event(world.engine, revert_event(world, run.id), handlers) == Outcome.HANDLED
 
     assert snapshot(world, customer) == before
@@ -154,7 +167,7 @@ def test_the_revert_request_delivered_twice_or_asked_twice_reverts_once(world: W
     customer, november = october_then_november(world)
     before = snapshot(world, customer)
     run = world.sync(november)
-    handlers = invoice_handlers(psa_config(world.autotask), Links())
+    handlers = invoice_handlers(world.side.config(), Links())
     event = revert_event(world, run.id)
 
     first = process_event(world.engine, event, handlers)
@@ -180,19 +193,26 @@ def test_a_worker_crashing_mid_revert_is_resumed_without_a_double(world: World, 
 
     assert world.run(revert_id).status == "SUCCESS", world.run(revert_id).message
     assert snapshot(world, customer) == before
-    # Every adjustment Autotask holds is one landed intent: nothing was written twice.
-    assert len(world.adjustments()) == landed(world) + HAND_EDITS
+    # One compensation landed per change of the run, none twice (a doubled write would show
+    # in the units above, or as a compensation more).
+    assert landed_by(world, revert_id) == landed_by(world, run.id) == run.adjustments_applied
+    held = len(world.adjustments())
+    if world.side.exact_writes:
+        # Autotask: every adjustment it holds is one landed intent.
+        assert held == landed(world) + HAND_EDITS
+    # (ConnectWise writes a decrease as cancel-and-add-back: the additions it holds are not
+    # one per intent, so there the count checked is the intents' above.)
     # Driving it again writes nothing.
+    writes = world.side.writes(world.contracts[customer])
     assert world.syncer().drive(revert_id) == "SUCCESS"
-    assert len(world.adjustments()) == landed(world) + HAND_EDITS
+    assert len(world.adjustments()) == held
+    assert world.side.writes(world.contracts[customer]) == writes
 
 
 def test_a_run_a_later_run_changed_the_same_services_after_is_refused(world: World) -> None:
     customer, november = october_then_november(world)
     run = world.sync(november)
-    world.autotask.sim.adjust_units(
-        world.contracts[customer], world.service_id("E3"), 2, "2026-11-15"
-    )
+    world.side.edit_units(world.contracts[customer], world.service_id("E3"), 2, date(2026, 11, 15))
     later = world.sync(november)  # corrects the hand edit: lands on E3 again
     assert later.adjustments_applied == 1
 
@@ -227,7 +247,7 @@ def test_refusals_already_reverted_wrote_nothing_and_a_revert_itself(world: Worl
         assert world.syncer().drive(revert_id) == "FAILURE"
         refused[target] = world.run(revert_id).message
     assert refused[nothing.id] == (
-        f"Run #{nothing.id} changed nothing in Autotask: there is nothing to revert."
+        f"Run #{nothing.id} changed nothing in {world.side.kind.label}: there is nothing to revert."
     )
     assert "itself a revert" in (refused[first] or "")
     # The API's check, the same rule: already reverted, and another partner's run unknown.
@@ -249,7 +269,7 @@ def test_a_revert_refused_while_sync_is_off_is_planned_again_when_asked_again(
     run = world.sync(november)
     after = snapshot(world, customer)
     world.map_customer(customer, sync_enabled=False)  # S9: Prism writes nothing for it
-    handlers = invoice_handlers(psa_config(world.autotask), Links())
+    handlers = invoice_handlers(world.side.config(), Links())
 
     process_event(world.engine, revert_event(world, run.id), handlers)
     (refused,) = revert_runs(world)
