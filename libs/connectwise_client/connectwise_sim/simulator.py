@@ -33,7 +33,9 @@ REQUEST_LOG_SIZE = 10_000
 @dataclass
 class Fault:
     """Answer ``status`` (with ``body`` and ``headers``) instead of handling the next
-    ``times`` requests whose method and path match (``path`` a regex)."""
+    ``times`` requests whose method and path match (``path`` a regex). With ``lose_answer``
+    the request is handled first (a create lands) and only its answer is replaced: a
+    response lost on its way back, which a client cannot tell from a request that failed."""
 
     status: int
     method: str | None = None
@@ -41,6 +43,7 @@ class Fault:
     times: int = 1
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    lose_answer: bool = False
 
     def matches(self, method: str, path: str) -> bool:
         if self.method and self.method.upper() != method:
@@ -147,11 +150,14 @@ class Simulator:
         self._authenticate(request)
         self._rate_limit()
         fault = self._take_fault(method, path)
-        if fault is not None:
+        if fault is not None and not fault.lose_answer:
             raise E.ApiFailure(fault.status, fault.body, fault.headers)
         body = await _json_body(request) if method in ("POST", "PATCH", "PUT") else None
         with self.store.locked():
-            return self._dispatch(request, method, low[3:], body)
+            answer = self._dispatch(request, method, low[3:], body)
+        if fault is not None:
+            raise E.ApiFailure(fault.status, fault.body, fault.headers)
+        return answer
 
     def _company_info(self, company: str) -> Response:
         if company.lower() != self.config.company_id.lower():
