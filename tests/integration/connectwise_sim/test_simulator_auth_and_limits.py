@@ -117,6 +117,22 @@ def test_server_faults_are_retried_for_reads(client, sim) -> None:
         client.companies.get(250)
 
 
+def test_a_fault_that_loses_the_answer_lets_the_request_land(client, sim) -> None:
+    sim.add_fault(Fault(502, method="POST", path="procurement/catalog$", after_write=True))
+    item = CatalogItem(
+        identifier="PC_lost",
+        description="d",
+        type={"id": PRODUCT_TYPE_ID},
+        subcategory={"id": SUBCATEGORY_ID},
+    )
+
+    with pytest.raises(ServerError):
+        client.catalog.create(item)  # a create is never repeated
+
+    assert [r["identifier"] for r in sim.records("catalog")].count("PC_lost") == 1
+    assert client.catalog.create(item.model_copy(update={"identifier": "PC_next"})).id
+
+
 def test_over_loopback_http() -> None:
     with serve_in_thread(config=SimConfig()) as handle:
         creds = Credentials(

@@ -1,6 +1,8 @@
 """The ConnectWise adapter's catalogue and directory against the simulator: catalog items as
 services, subcategories as billing codes, companies and agreements in the pickers, and
-ConnectWise's refusals as the port's errors."""
+ConnectWise's refusals as the port's errors. The product sync's rules on catalog items (texts
+and their limits, prices, inactive items, clashes) are tested on both PSAs in
+tests/integration/syncer/products."""
 
 from __future__ import annotations
 
@@ -24,12 +26,10 @@ from connectwise_sim.seed import (
     SUBCATEGORY_ID,
 )
 from prism_domain.sync import ConnectionProblem
-from prism_psa.connectwise import CONNECTWISE_LIMITS
 from prism_psa.port import (
     ConnectionCheckFailed,
     NewService,
     PsaNameClash,
-    PsaRuleError,
     PsaUnauthorized,
     PsaUnavailable,
 )
@@ -59,17 +59,18 @@ def new_service(name: str, **changes: object) -> NewService:
     return NewService(**(fields | changes))  # type: ignore[arg-type]
 
 
-def test_a_new_service_is_a_catalog_item_named_by_its_identifier(cw: ConnectWise) -> None:
+def test_a_new_service_is_of_the_first_active_product_type_and_read_back_by_id(
+    cw: ConnectWise,
+) -> None:
+    """Its fields, texts, prices and subcategory the product sync's tests check on both PSAs
+    (tests/integration/syncer/products)."""
     name = f"PC_sku_{uuid.uuid4().hex[:8]}"
 
     made = cw.psa.create_service(new_service(name, vendor_company_id=CUSTOMER_IDS[0]))
 
     item = cw.sim.record(CATALOG, made)
     assert item is not None
-    assert item["identifier"] == name and item["description"] == "Widget seat"
-    assert item["customerDescription"] == "Widget seat, per user per month"
-    assert item["subcategory"]["id"] == SUBCATEGORY_ID and item["type"]["id"] == PRODUCT_TYPE_ID
-    assert (item["price"], item["cost"], item["inactiveFlag"]) == (10.5, 7.25, False)
+    assert item["type"]["id"] == PRODUCT_TYPE_ID and item["recurringFlag"] is True
     found = cw.psa.services_by_name([name.upper()])
     assert list(found) == [name.casefold()]
     service = found[name.casefold()]
@@ -87,25 +88,6 @@ def test_a_new_service_is_a_catalog_item_named_by_its_identifier(cw: ConnectWise
 def test_a_taken_identifier_is_a_name_clash(cw: ConnectWise) -> None:
     with pytest.raises(PsaNameClash):
         cw.psa.create_service(new_service("ms-365-bp"))
-
-
-def test_a_description_too_long_for_connectwise_is_a_rule_error(cw: ConnectWise) -> None:
-    with pytest.raises(PsaRuleError, match="maximum length of 60"):
-        cw.psa.create_service(new_service("PC_long", description="x" * 61))
-    assert CONNECTWISE_LIMITS.description == 60
-
-
-def test_prices_change_and_nothing_else(cw: ConnectWise) -> None:
-    cw.sim.edit(CATALOG, EXISTING_ITEM_ID, inactiveFlag=True, description="Renamed by hand")
-
-    cw.psa.update_service_prices(EXISTING_ITEM_ID, Decimal("35.00"), Decimal("28.00"))
-
-    item = cw.sim.record(CATALOG, EXISTING_ITEM_ID)
-    assert item is not None
-    assert (item["price"], item["cost"]) == (35.0, 28.0)
-    assert (item["inactiveFlag"], item["description"]) == (True, "Renamed by hand")
-    service = cw.psa.service(EXISTING_ITEM_ID)
-    assert service is not None and service.active is False
 
 
 def test_many_names_are_read_in_few_requests(cw: ConnectWise) -> None:
