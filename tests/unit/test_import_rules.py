@@ -35,7 +35,17 @@ PACKAGES = (
     "prism_cli",
 )
 #: Modules the contracts name, empty in the small trees.
-MODULES = ("prism_psa.autotask", "prism_psa.connectwise")
+MODULES = (
+    "prism_psa.autotask",
+    "prism_psa.connectwise",
+    "prism_psa.connectwise_timeline",
+    "prism_psa.limits",
+    "prism_psa.port",
+    "prism_psa.invoices",
+    "prism_psa.products",
+    "prism_psa.history",
+    "prism_psa.outcomes",
+)
 
 
 def lint_imports(cwd: Path, pythonpath: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -91,6 +101,17 @@ def test_the_tree_keeps_the_import_rules() -> None:
             "prism_graph.bad -> prism_psa.connectwise",
         ),
         ("prism_syncer.bad", "import autotask_client\n", "prism_syncer.bad -> autotask_client"),
+        # The sync's PSA-neutral core names no PSA either, not even through prism_psa.
+        (
+            "prism_psa.port",
+            "from prism_psa import autotask\n",
+            "prism_psa.port -> prism_psa.autotask",
+        ),
+        (
+            "prism_psa.history",
+            "import connectwise_client\n",
+            "prism_psa.history -> connectwise_client",
+        ),
     ],
 )
 def test_a_forbidden_import_breaks_the_rules(

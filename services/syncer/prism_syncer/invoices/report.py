@@ -86,7 +86,7 @@ class Reporting(Execution):
                 contract_service_id = job.contract_service_id or cs_of.get(
                     (job.contract_id, job.sku)
                 )
-                # A usage line is not sent as billed: show what Autotask holds instead.
+                # A usage line is not sent as billed: show what the PSA holds instead.
                 received = job.outcome != ItemOutcome.SKIPPED and any(
                     t.get("usage") for t in job.targets
                 )
@@ -252,7 +252,7 @@ class Reporting(Execution):
 def _as_received(
     line: dict[str, Any], job: InvoiceSyncJob, histories: dict[int, UnitHistory]
 ) -> dict[str, Any]:
-    """A usage line as Autotask holds it, read back after the run: not the invoice's metered
+    """A usage line as the PSA holds it, read back after the run: not the invoice's metered
     quantity and rate but the units and prices of the contract service's row in force on the
     line's first day (one unit at the month's usage amount, S5). Unknown (None) when the PSA
     could not be read back; no row there: 0 units at no price."""

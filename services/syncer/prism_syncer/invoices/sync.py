@@ -1,8 +1,9 @@
 """Invoice sync: plan a run into per-contract-service jobs, execute them under leases with
 recorded intents, then record the outcome (S5-S7, S9, S10).
 
-Why not inside the event's transaction: Autotask has no idempotency keys and an adjustment
-is a delta, so a PSA write can never be rolled back with the database. Instead:
+Why not inside the event's transaction: neither PSA (Autotask, ConnectWise) has idempotency
+keys and an adjustment is a delta, so a PSA write can never be rolled back with the
+database. Instead:
 
 1. The handler records the run (PENDING) in the inbox transaction: exactly once per event.
 2. `plan` reads the invoice, mappings and contracts and, in one transaction that moves the
