@@ -1,7 +1,11 @@
-"""The per-subscription detail of an invoice sync run (S7) shows what Autotask received: a
+"""The per-subscription detail of an invoice sync run (S7) shows what the PSA received: a
 usage line (metered, e.g. Azure or SPLA) is sent as one unit at the month's usage amount
-(S5), and the detail reads that back from Autotask rather than repeating the invoice's
-metered quantity and rate. Through the GraphQL API, after a real run against the simulator."""
+(S5), and the detail reads that back from the PSA rather than repeating the invoice's
+metered quantity and rate. Through the GraphQL API, after a real run against the simulator
+of each PSA (`psa_side`). The read-back that fails after the write stays Autotask's: its
+fault fails Autotask's units query, which the sync asks only after writing; ConnectWise's
+read-back is the same additions read the sync plans from, so a fault there stops the run
+before it writes (no simulator fault fails only the reads after a write)."""
 
 from __future__ import annotations
 
@@ -13,7 +17,8 @@ from prism_domain.invoicing import LineKind
 from tests.integration.syncer.invoices.support import NOV, Line, World, month_end
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import Tenants, gid
-from tests.support.psa import add_product, add_program, configure, connect
+from tests.support.psa import add_product, add_program
+from tests.support.sides import AutotaskSide, PsaSide
 
 pytestmark = pytest.mark.integration
 
@@ -21,11 +26,11 @@ DETAIL = """query($id: ID!) { invoiceSyncRun(id: $id) { status
   customers { subscriptions { subscriptionId code sku periodStart quantity unitPrice unitCost outcome } } } }"""
 
 
-def partner_a_world(engine: Engine, autotask: SimHandle, tenants: Tenants) -> World:
-    world = World(engine, autotask, partner=tenants.a.id)
-    connect(engine, world.partner)
+def partner_a_world(engine: Engine, side: PsaSide, tenants: Tenants) -> World:
+    autotask = side.handle if isinstance(side, AutotaskSide) else None
+    world = World(engine, autotask, partner=tenants.a.id, psa=side)
     world.program = add_program(engine)
-    configure(engine, world.partner, world.program)
+    side.connect(engine, world.partner, world.program)
     for short in ("AZURE", "E3"):
         world.products[short] = add_product(engine, world.program, f"{short}-{tenants.a.id}")
     world.product_sync()
@@ -42,10 +47,10 @@ def subscriptions(data: dict[str, object]) -> dict[str, dict[str, object]]:
     return {s["sku"]: s for s in lines}
 
 
-async def test_a_usage_line_shows_the_one_unit_at_the_months_amount_autotask_holds(
-    api: GraphQLClient, tenants: Tenants, sync_engine: Engine, autotask: SimHandle
+async def test_a_usage_line_shows_the_one_unit_at_the_months_amount_the_psa_holds(
+    side_api: GraphQLClient, tenants: Tenants, sync_engine: Engine, psa_side: PsaSide
 ) -> None:
-    world = partner_a_world(sync_engine, autotask, tenants)
+    world = partner_a_world(sync_engine, psa_side, tenants)
     customer = world.customer()
     invoice = world.invoice(
         NOV,
@@ -66,7 +71,7 @@ async def test_a_usage_line_shows_the_one_unit_at_the_months_amount_autotask_hol
     )
 
     run = world.sync(invoice)
-    data = await api.as_(tenants.a.admin).data(DETAIL, {"id": gid("InvoiceSyncRun", run.id)})
+    data = await side_api.as_(tenants.a.admin).data(DETAIL, {"id": gid("InvoiceSyncRun", run.id)})
 
     assert data["invoiceSyncRun"]["status"] == "SUCCESS"
     shown = subscriptions(data)
@@ -81,7 +86,7 @@ async def test_a_usage_line_shows_the_one_unit_at_the_months_amount_autotask_hol
 async def test_a_usage_line_that_could_not_be_read_back_shows_no_made_up_numbers(
     api: GraphQLClient, tenants: Tenants, sync_engine: Engine, autotask: SimHandle
 ) -> None:
-    world = partner_a_world(sync_engine, autotask, tenants)
+    world = partner_a_world(sync_engine, AutotaskSide(autotask), tenants)
     customer = world.customer()
     usage = Line(
         customer, "AZURE", "40", NOV, month_end(NOV), kind=LineKind.USAGE, term=None, price="0.25"
