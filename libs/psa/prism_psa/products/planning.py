@@ -39,9 +39,9 @@ class Action(StrEnum):
 
 
 NAME_CLASH = (
-    "A service named {name} already exists in the PSA and was not created by Prism "
-    "(Autotask: Violation of UNIQUE KEY constraint 'IX_service'). Rename or delete that "
-    "service, then sync products again; or map this product to it by hand. After a "
+    "A service named {name} already exists in the PSA (an Autotask service, or a "
+    "ConnectWise product catalog item) and was not created by Prism. Rename or delete "
+    "that service, then sync products again; or map this product to it by hand. After a "
     "successful sync you may rename the service: Prism keeps syncing the product to it."
 )
 RETIRED_UNMAPPED = (

@@ -228,6 +228,7 @@ def test_a_name_taken_by_a_service_prism_did_not_create_is_an_item_error_with_th
     assert item.outcome == "ERROR"
     assert item.message is not None
     assert f"PC_{taken}" in item.message and "Rename or delete that service" in item.message
+    assert "IX_service" not in item.message  # no PSA's own error text, on either PSA
     assert items(sync_engine, result.id)[free].outcome == "SUCCESS"  # the others go on
     assert (result.status, result.failed, result.created) == ("FAILURE", 1, 1)
     untouched = service(psa_side, by_hand)
