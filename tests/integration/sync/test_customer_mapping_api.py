@@ -1,12 +1,22 @@
 """S4 customer mapping and S9 per-customer sync through the GraphQL API, checked live against
-the Autotask simulator; "save and sync now" through the outbox; tenancy (T3)."""
+the simulator of each PSA (`psa_side`): an Autotask company and Recurring Service contract, or
+a ConnectWise company and agreement; "save and sync now" through the outbox; tenancy (T3).
+The seeds' companies and contracts, and the words a PSA's refusal uses, are `Seeded`, one
+row per PSA."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
 
-from autotask_sim import SimHandle
+from connectwise_sim.entities import COMPANIES as CW_COMPANIES
+from connectwise_sim.seed import AGREEMENT_ID, CANCELLED_AGREEMENT_ID, SECOND_AGREEMENT_ID
+from connectwise_sim.seed import CUSTOMER_IDS as CW_CUSTOMER_IDS
 from prism_graph.database import Database
 from tests.integration.sync.mapping_support import (
     CONTOSO,
@@ -30,6 +40,7 @@ from tests.integration.sync.mapping_support import (
 from tests.support.catalogue import create_program
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import Tenants
+from tests.support.sides import AutotaskSide, ConnectWiseSide, PsaSide
 from tests.support.sql import count_statements
 
 pytestmark = pytest.mark.integration
@@ -48,38 +59,130 @@ SUGGEST = """query($p: ID!, $c: ID!) { customerMappingSuggestions(programId: $p,
   company { id name detail } score reasons } }"""
 
 
+@dataclass(frozen=True)
+class Seeded:
+    """The PSA's companies and contracts the tests map to, and its refusals' words."""
+
+    contoso: int  # a company, with an active recurring contract
+    contoso_name: str
+    contoso_contract: int
+    contoso_contract_name: str
+    fabrikam: int  # another company, with its own
+    fabrikam_contract: int
+    cancelled: tuple[int, int]  # (company, its cancelled contract)
+    expired: tuple[int, int]  # (company, its contract that ended)
+    not_recurring: tuple[int, int]  # (company, its contract that bills no units)
+    not_recurring_says: str
+    northwind: int  # a third company
+    edit_company: Callable[..., None]  # (company, name=, web=): a person's edit in the PSA
+    request_log: Any
+
+
+def _autotask(side: AutotaskSide) -> Seeded:
+    sim = side.handle.sim
+
+    def edit(company: int, *, name: str | None = None, web: str | None = None) -> None:
+        fields = {"companyName": name} if name else {"webAddress": web}
+        sim.edit("Companies", company, **fields)
+
+    return Seeded(
+        contoso=CONTOSO,
+        contoso_name="Contoso Pty Ltd",
+        contoso_contract=CONTOSO_CONTRACT,
+        contoso_contract_name="Contoso Managed Services",
+        fabrikam=FABRIKAM,
+        fabrikam_contract=FABRIKAM_CONTRACT,
+        cancelled=(FABRIKAM, FABRIKAM_CANCELLED),
+        expired=(NORTHWIND, NORTHWIND_EXPIRED),
+        not_recurring=(NORTHWIND, NORTHWIND_TM),
+        not_recurring_says="not a Recurring Service",
+        northwind=NORTHWIND,
+        edit_company=edit,
+        request_log=sim.request_log,
+    )
+
+
+def _connectwise(side: ConnectWiseSide) -> Seeded:
+    cw = side.cw
+    acme, globex, initech = CW_CUSTOMER_IDS
+    expired = cw.add_agreement(
+        company=initech, start=date(2019, 1, 1), end=date(2020, 12, 31), name="Initech 2020"
+    )
+    not_prorating = cw.add_agreement(company=initech, prorate=False, name="Initech T&M")
+
+    def edit(company: int, *, name: str | None = None, web: str | None = None) -> None:
+        fields = {"name": name} if name else {"website": web}
+        cw.sim.edit(CW_COMPANIES, company, **fields)
+
+    return Seeded(
+        contoso=acme,
+        contoso_name="Acme Pty Ltd",
+        contoso_contract=AGREEMENT_ID,
+        contoso_contract_name="Acme Managed",
+        fabrikam=globex,
+        fabrikam_contract=SECOND_AGREEMENT_ID,
+        cancelled=(initech, CANCELLED_AGREEMENT_ID),
+        expired=(initech, expired),
+        not_recurring=(initech, not_prorating),
+        not_recurring_says="does not bill additions",
+        northwind=initech,
+        edit_company=edit,
+        request_log=cw.sim.request_log,
+    )
+
+
 @pytest.fixture
-async def setup(api: GraphQLClient, client: GraphQLClient, tenants: Tenants) -> Setup:
-    return await given_partner_a_with_customers(api, client, tenants)
+def seeded(psa_side: PsaSide) -> Seeded:
+    return _autotask(psa_side) if isinstance(psa_side, AutotaskSide) else _connectwise(psa_side)
+
+
+@pytest.fixture
+async def setup(
+    side_api: GraphQLClient, client: GraphQLClient, tenants: Tenants, psa_side: PsaSide
+) -> Setup:
+    return await given_partner_a_with_customers(side_api, client, tenants, side=psa_side)
 
 
 def names(page: dict) -> list[str]:  # type: ignore[type-arg]
     return [e["node"]["customer"]["name"] for e in page["syncCustomers"]["edges"]]
 
 
+REFUSALS: dict[str, Callable[[Seeded], tuple[int, int]]] = {
+    "no such company": lambda s: (999_999, s.contoso_contract),
+    "no such contract": lambda s: (s.contoso, 999_999),
+    "another company's": lambda s: (s.contoso, s.fabrikam_contract),
+    "cancelled": lambda s: s.cancelled,
+    "ended": lambda s: s.expired,
+    "not recurring": lambda s: s.not_recurring,
+}
+
+
 @pytest.mark.parametrize(
-    ("company", "contract", "field", "code", "says"),
+    ("case", "field", "code", "says"),
     [
-        (999_999, CONTOSO_CONTRACT, "input.companyId", "NOT_FOUND", "No active Autotask company"),
-        (CONTOSO, 999_999, "input.contractId", "NOT_FOUND", "No Autotask contract"),
-        (CONTOSO, FABRIKAM_CONTRACT, "input.contractId", "INVALID", "belongs to another company"),
-        (FABRIKAM, FABRIKAM_CANCELLED, "input.contractId", "NOT_ALLOWED", "is not active"),
-        (NORTHWIND, NORTHWIND_EXPIRED, "input.contractId", "NOT_ALLOWED", "is not active"),
-        (NORTHWIND, NORTHWIND_TM, "input.contractId", "NOT_ALLOWED", "not a Recurring Service"),
+        ("no such company", "input.companyId", "NOT_FOUND", "No active {psa} company"),
+        ("no such contract", "input.contractId", "NOT_FOUND", "No {psa} contract"),
+        ("another company's", "input.contractId", "INVALID", "belongs to another company"),
+        ("cancelled", "input.contractId", "NOT_ALLOWED", "is not active"),
+        ("ended", "input.contractId", "NOT_ALLOWED", "is not active"),
+        ("not recurring", "input.contractId", "NOT_ALLOWED", "{not_recurring}"),
     ],
 )
 async def test_a_company_and_contract_that_cannot_be_synced_are_refused_and_nothing_is_saved(
-    api: GraphQLClient,
+    side_api: GraphQLClient,
     tenants: Tenants,
     setup: Setup,
+    seeded: Seeded,
+    psa_side: PsaSide,
     sync_engine: Engine,
-    company: int,
-    contract: int,
+    case: str,
     field: str,
     code: str,
     says: str,
 ) -> None:
-    a = api.as_(tenants.a.admin)
+    a = side_api.as_(tenants.a.admin)
+    company, contract = REFUSALS[case](seeded)
+    says = says.format(psa=psa_side.kind.label, not_recurring=seeded.not_recurring_says)
 
     data = await a.data(SAVE, mapping_input(setup, "Contoso", company, contract, now=True))
 
@@ -92,24 +195,26 @@ async def test_a_company_and_contract_that_cannot_be_synced_are_refused_and_noth
 
 
 async def test_save_stores_the_names_and_save_and_sync_now_requests_exactly_one_sync(
-    api: GraphQLClient, tenants: Tenants, setup: Setup, sync_engine: Engine
+    side_api: GraphQLClient, tenants: Tenants, setup: Setup, seeded: Seeded, sync_engine: Engine
 ) -> None:
-    a = api.as_(tenants.a.admin)
+    a = side_api.as_(tenants.a.admin)
 
-    saved = await a.data(SAVE, mapping_input(setup, "Fabrikam", FABRIKAM, FABRIKAM_CONTRACT))
+    saved = await a.data(
+        SAVE, mapping_input(setup, "Fabrikam", seeded.fabrikam, seeded.fabrikam_contract)
+    )
     assert invoice_sync_events(sync_engine) == []
     synced = await a.data(
-        SAVE, mapping_input(setup, "Contoso", CONTOSO, CONTOSO_CONTRACT, now=True)
+        SAVE, mapping_input(setup, "Contoso", seeded.contoso, seeded.contoso_contract, now=True)
     )
 
     assert saved["saveCustomerMapping"]["errors"] == []
     assert saved["saveCustomerMapping"]["syncRequested"] is False
     payload = synced["saveCustomerMapping"]
     assert payload["errors"] == [] and payload["syncRequested"] is True
-    assert payload["mapping"]["company"] == {"id": CONTOSO, "name": "Contoso Pty Ltd"}
+    assert payload["mapping"]["company"] == {"id": seeded.contoso, "name": seeded.contoso_name}
     assert payload["mapping"]["contract"] == {
-        "id": CONTOSO_CONTRACT,
-        "name": "Contoso Managed Services",
+        "id": seeded.contoso_contract,
+        "name": seeded.contoso_contract_name,
     }
     [event] = invoice_sync_events(sync_engine)
     assert event["trigger"] == "SAVE_AND_SYNC"
@@ -118,21 +223,27 @@ async def test_save_stores_the_names_and_save_and_sync_now_requests_exactly_one_
     assert event["program_id"] == int(_pk(setup.program))
     listed = await a.data(LIST, {"p": setup.program, "search": "contoso"})
     [row] = [e["node"] for e in listed["syncCustomers"]["edges"]]
-    assert row["mapping"]["company"]["name"] == "Contoso Pty Ltd"
+    assert row["mapping"]["company"]["name"] == seeded.contoso_name
     assert row["mapping"]["syncEnabled"] is True
     assert row["lastInvoiceSync"] is None
 
 
 async def test_a_contract_mapped_to_one_customer_is_refused_for_another(
-    api: GraphQLClient, tenants: Tenants, setup: Setup, sync_engine: Engine
+    side_api: GraphQLClient, tenants: Tenants, setup: Setup, seeded: Seeded, sync_engine: Engine
 ) -> None:
     """Two customers' invoices on one contract would overwrite each other's units (S4, S5)."""
-    a = api.as_(tenants.a.admin)
-    first = await a.data(SAVE, mapping_input(setup, "Contoso", CONTOSO, CONTOSO_CONTRACT))
+    a = side_api.as_(tenants.a.admin)
+    first = await a.data(
+        SAVE, mapping_input(setup, "Contoso", seeded.contoso, seeded.contoso_contract)
+    )
     assert first["saveCustomerMapping"]["errors"] == []
 
-    second = await a.data(SAVE, mapping_input(setup, "Fabrikam", CONTOSO, CONTOSO_CONTRACT))
-    again = await a.data(SAVE, mapping_input(setup, "Contoso", CONTOSO, CONTOSO_CONTRACT))
+    second = await a.data(
+        SAVE, mapping_input(setup, "Fabrikam", seeded.contoso, seeded.contoso_contract)
+    )
+    again = await a.data(
+        SAVE, mapping_input(setup, "Contoso", seeded.contoso, seeded.contoso_contract)
+    )
 
     payload = second["saveCustomerMapping"]
     assert payload["mapping"] is None
@@ -145,23 +256,28 @@ async def test_a_contract_mapped_to_one_customer_is_refused_for_another(
 
 
 async def test_sync_now_needs_the_customers_sync_on_and_the_programs(
-    api: GraphQLClient,
+    side_api: GraphQLClient,
     client: GraphQLClient,
     tenants: Tenants,
     setup: Setup,
+    seeded: Seeded,
+    psa_side: PsaSide,
     sync_engine: Engine,
 ) -> None:
-    a = api.as_(tenants.a.admin)
+    a = side_api.as_(tenants.a.admin)
 
     customer_off = await a.data(
-        SAVE, mapping_input(setup, "Contoso", CONTOSO, CONTOSO_CONTRACT, sync=False, now=True)
+        SAVE,
+        mapping_input(
+            setup, "Contoso", seeded.contoso, seeded.contoso_contract, sync=False, now=True
+        ),
     )
     other_program = await create_program(client)
-    await program_sync(api, tenants.a.admin, other_program, enabled=False)
-    await add_tenant(api, tenants.a.admin, other_program, setup["Contoso"], "contoso.example")
+    await program_sync(side_api, tenants.a.admin, other_program, enabled=False, side=psa_side)
+    await add_tenant(side_api, tenants.a.admin, other_program, setup["Contoso"], "contoso.example")
     off = Setup(other_program, setup.customers)
     program_off = await a.data(
-        SAVE, mapping_input(off, "Contoso", CONTOSO, CONTOSO_CONTRACT, now=True)
+        SAVE, mapping_input(off, "Contoso", seeded.contoso, seeded.contoso_contract, now=True)
     )
 
     for data in (customer_off, program_off):
@@ -175,12 +291,12 @@ async def test_sync_now_needs_the_customers_sync_on_and_the_programs(
 
 
 async def test_sync_is_switched_off_and_on_without_remapping_and_a_mapping_can_be_removed(
-    api: GraphQLClient, tenants: Tenants, setup: Setup, sync_engine: Engine
+    side_api: GraphQLClient, tenants: Tenants, setup: Setup, seeded: Seeded, sync_engine: Engine
 ) -> None:
-    a = api.as_(tenants.a.admin)
+    a = side_api.as_(tenants.a.admin)
     key = {"programId": setup.program, "customerId": setup["Contoso"]}
     unmapped = await a.data(TOGGLE, {"input": {**key, "syncEnabled": True}})
-    await a.data(SAVE, mapping_input(setup, "Contoso", CONTOSO, CONTOSO_CONTRACT))
+    await a.data(SAVE, mapping_input(setup, "Contoso", seeded.contoso, seeded.contoso_contract))
 
     off = await a.data(TOGGLE, {"input": {**key, "syncEnabled": False}})
     on = await a.data(TOGGLE, {"input": {**key, "syncEnabled": True}})
@@ -191,7 +307,7 @@ async def test_sync_is_switched_off_and_on_without_remapping_and_a_mapping_can_b
     assert "map it" in unmapped["setCustomerSync"]["errors"][0]["message"]
     assert off["setCustomerSync"]["mapping"] == {
         "syncEnabled": False,
-        "contract": {"id": CONTOSO_CONTRACT},
+        "contract": {"id": seeded.contoso_contract},
     }
     assert on["setCustomerSync"]["mapping"]["syncEnabled"] is True
     assert invoice_sync_events(sync_engine) == []  # switching on syncs at the next invoice
@@ -201,11 +317,14 @@ async def test_sync_is_switched_off_and_on_without_remapping_and_a_mapping_can_b
 
 
 async def test_the_customers_list_is_searched_sorted_and_paged(
-    api: GraphQLClient, tenants: Tenants, setup: Setup
+    side_api: GraphQLClient, tenants: Tenants, setup: Setup, seeded: Seeded
 ) -> None:
-    a = api.as_(tenants.a.admin)
-    await a.data(SAVE, mapping_input(setup, "Fabrikam", FABRIKAM, FABRIKAM_CONTRACT, sync=False))
-    await a.data(SAVE, mapping_input(setup, "Adatum", CONTOSO, CONTOSO_CONTRACT))
+    a = side_api.as_(tenants.a.admin)
+    await a.data(
+        SAVE,
+        mapping_input(setup, "Fabrikam", seeded.fabrikam, seeded.fabrikam_contract, sync=False),
+    )
+    await a.data(SAVE, mapping_input(setup, "Adatum", seeded.contoso, seeded.contoso_contract))
 
     by_name = await a.data(LIST, {"p": setup.program})
     by_tenant = await a.data(LIST, {"p": setup.program, "order": {"field": "TENANT"}})
@@ -232,46 +351,61 @@ async def test_the_customers_list_is_searched_sorted_and_paged(
     assert second["syncCustomers"]["pageInfo"]["hasNextPage"] is False
     adatum = by_name["syncCustomers"]["edges"][0]["node"]
     assert adatum["tenantDomain"].startswith("zz-adatum")
-    assert adatum["mapping"]["company"]["name"] == "Contoso Pty Ltd"
+    assert adatum["mapping"]["company"]["name"] == seeded.contoso_name
 
 
 async def test_suggestions_are_ranked_with_their_score_and_reasons_and_never_applied(
-    api: GraphQLClient, tenants: Tenants, setup: Setup, autotask: SimHandle, sync_engine: Engine
+    side_api: GraphQLClient, tenants: Tenants, setup: Setup, seeded: Seeded, sync_engine: Engine
 ) -> None:
-    autotask.sim.edit("Companies", CONTOSO, webAddress="https://www.contoso.com/")
-    autotask.sim.edit("Companies", NORTHWIND, companyName="Contoso Group")
-    autotask.sim.request_log.clear()
+    seeded.edit_company(seeded.contoso, web="https://www.contoso.com/")
+    seeded.edit_company(seeded.contoso, name="Contoso Pty Ltd")
+    seeded.edit_company(seeded.northwind, name="Contoso Group")
+    seeded.request_log.clear()
 
-    data = await api.as_(tenants.a.admin).data(SUGGEST, {"p": setup.program, "c": setup["Contoso"]})
+    data = await side_api.as_(tenants.a.admin).data(
+        SUGGEST, {"p": setup.program, "c": setup["Contoso"]}
+    )
 
     ranked = data["customerMappingSuggestions"]
-    assert [(s["company"]["id"], s["score"]) for s in ranked] == [(CONTOSO, 100), (NORTHWIND, 40)]
+    assert [(s["company"]["id"], s["score"]) for s in ranked] == [
+        (seeded.contoso, 100),
+        (seeded.northwind, 40),
+    ]
     assert ranked[0]["reasons"] == ["web domain contoso.com matches", "same name"]
     assert ranked[1]["reasons"] == ["same name"]
     assert mappings_stored(sync_engine) == 0
-    company_reads = [p for m, p, _ in autotask.sim.request_log if "Companies" in p]
+    company_reads = [p for m, p, _ in seeded.request_log if "companies" in p.lower()]
     assert len(company_reads) == 1  # one query for every candidate (N3)
 
 
 async def test_another_partners_customer_or_one_without_a_tenant_is_not_found(
-    api: GraphQLClient, tenants: Tenants, setup: Setup, sync_engine: Engine
+    side_api: GraphQLClient,
+    tenants: Tenants,
+    setup: Setup,
+    seeded: Seeded,
+    psa_side: PsaSide,
+    sync_engine: Engine,
 ) -> None:
-    a = api.as_(tenants.a.admin)
-    b = api.as_(tenants.b.admin)
-    await connect(api, tenants.b.admin)
-    await a.data(SAVE, mapping_input(setup, "Contoso", CONTOSO, CONTOSO_CONTRACT))
+    a = side_api.as_(tenants.a.admin)
+    b = side_api.as_(tenants.b.admin)
+    await connect(side_api, tenants.b.admin, psa_side)
+    await a.data(SAVE, mapping_input(setup, "Contoso", seeded.contoso, seeded.contoso_contract))
     key = {"programId": setup.program, "customerId": setup["Contoso"]}
 
-    no_tenant = await a.data(SAVE, mapping_input(setup, "No tenant", CONTOSO, CONTOSO_CONTRACT))
-    foreign_save = await b.data(SAVE, mapping_input(setup, "Contoso", CONTOSO, CONTOSO_CONTRACT))
+    no_tenant = await a.data(
+        SAVE, mapping_input(setup, "No tenant", seeded.contoso, seeded.contoso_contract)
+    )
+    foreign_save = await b.data(
+        SAVE, mapping_input(setup, "Contoso", seeded.contoso, seeded.contoso_contract)
+    )
     foreign_toggle = await b.data(TOGGLE, {"input": {**key, "syncEnabled": False}})
     foreign_remove = await b.data(REMOVE, {"input": key})
     foreign_list = await b.data(LIST, {"p": setup.program})
     foreign_suggest = await b.data(SUGGEST, {"p": setup.program, "c": setup["Contoso"]})
-    member = await api.as_(tenants.a.member).post(
-        SAVE, mapping_input(setup, "Fabrikam", FABRIKAM, FABRIKAM_CONTRACT)
+    member = await side_api.as_(tenants.a.member).post(
+        SAVE, mapping_input(setup, "Fabrikam", seeded.fabrikam, seeded.fabrikam_contract)
     )
-    acting = await api.as_(tenants.distributor.admin, prism_acting_for=tenants.a.gid).data(
+    acting = await side_api.as_(tenants.distributor.admin, prism_acting_for=tenants.a.gid).data(
         LIST, {"p": setup.program}
     )
 
@@ -294,9 +428,9 @@ async def test_another_partners_customer_or_one_without_a_tenant_is_not_found(
 
 
 async def test_mapping_needs_a_connection(
-    api: GraphQLClient, client: GraphQLClient, tenants: Tenants, setup: Setup
+    side_api: GraphQLClient, tenants: Tenants, setup: Setup, seeded: Seeded
 ) -> None:
-    b = api.as_(tenants.b.admin)
+    b = side_api.as_(tenants.b.admin)
     customer = await b.data(
         'mutation { createCustomer(input: {name: "B customer"}) { customer { id } } }'
     )
@@ -312,8 +446,8 @@ async def test_mapping_needs_a_connection(
             "input": {
                 "programId": setup.program,
                 "customerId": b_customer,
-                "companyId": CONTOSO,
-                "contractId": CONTOSO_CONTRACT,
+                "companyId": seeded.contoso,
+                "contractId": seeded.contoso_contract,
                 "syncEnabled": True,
             }
         },
@@ -329,10 +463,10 @@ def _pk(global_id: str) -> str:
 
 
 async def test_a_page_of_customers_costs_the_same_statements_whatever_its_size(
-    api: GraphQLClient, tenants: Tenants, setup: Setup, database: Database
+    side_api: GraphQLClient, tenants: Tenants, setup: Setup, seeded: Seeded, database: Database
 ) -> None:
-    a = api.as_(tenants.a.admin)
-    await a.data(SAVE, mapping_input(setup, "Contoso", CONTOSO, CONTOSO_CONTRACT))
+    a = side_api.as_(tenants.a.admin)
+    await a.data(SAVE, mapping_input(setup, "Contoso", seeded.contoso, seeded.contoso_contract))
     page = """query($p: ID!, $first: Int) { syncCustomers(programId: $p, first: $first) {
       edges { node { customer { name owner { name } } tenantDomain
         mapping { company { name } } lastInvoiceSync { outcome run { status } } } } } }"""
