@@ -70,7 +70,10 @@ class Clock:
     """The worker's webhook clock, moved by the test (no sleeping through back-offs)."""
 
     def __init__(self) -> None:
-        self.at = datetime.now(UTC).replace(microsecond=0)
+        # At the start of a 30-second sweep slot, so that each step the tests take lands in
+        # a slot of its own, whatever the time the test runs at.
+        now = datetime.now(UTC).replace(microsecond=0)
+        self.at = now - timedelta(seconds=now.second % 30)
 
     def __call__(self) -> datetime:
         return self.at
