@@ -109,7 +109,7 @@ class Reverting(Execution):
             self._close_run(run_id, RunStatus.FAILURE, str(exc))
             return
         except PsaError as exc:
-            log.warning("revert run %s: the PSA unreadable (%s); will resume", run_id, exc)
+            log.warning("revert run %s: the PSA could not be read (%s); will resume", run_id, exc)
             return
         planned: list[tuple[list[LandedChange], date, date, list[Step]]] = []
         for (_, found), history in zip(ordered, histories, strict=True):
