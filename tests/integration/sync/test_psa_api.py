@@ -1,5 +1,8 @@
-"""S1, S2, S3 (preview and trigger) and S7 through the GraphQL API, against the simulator;
-tenancy (T3) and secrets that never show (N2)."""
+"""S1 through the GraphQL API: an Autotask connection, tested and saved against the simulator,
+what Autotask refused said part by part, tenancy (T3) and secrets that never show (N2).
+ConnectWise's connection is test_connectwise_connection_api.py's; what a connection is then
+used for (program settings, pickers, mapping, product and invoice sync) is told on both
+PSAs by this folder's other modules (`psa_side`)."""
 
 from __future__ import annotations
 
@@ -14,17 +17,12 @@ from sqlalchemy import Engine, text
 from autotask_sim import DEFAULT_INTEGRATION_CODE, DEFAULT_SECRET, DEFAULT_USERNAME, SimHandle
 from prism_graph.app import create_app
 from prism_graph.database import Database
-from prism_graph.outbox.relay import Relay
 from prism_graph.settings import GraphSettings
-from prism_platform.broker import EVENTS_QUEUE
-from prism_syncer.settings import SyncerSettings
-from prism_syncer.worker import build_syncer
-from tests.conftest import FAST_HASHING, drain
+from tests.conftest import FAST_HASHING
 from tests.support.backends import redis_requested
-from tests.support.catalogue import create_product, create_program
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import Tenants
-from tests.support.psa import RECURRING_CODE_ID, VENDOR_COMPANY_ID, probe_url
+from tests.support.psa import probe_url
 
 pytestmark = pytest.mark.integration
 
@@ -212,193 +210,3 @@ async def test_partner_b_neither_sees_nor_uses_partner_as_connection(
     assert used["errors"][0]["extensions"]["code"] == "PSA_UNAVAILABLE"
     assert "Connect to Autotask first" in used["errors"][0]["message"]
     assert member["errors"][0]["extensions"]["code"] == "FORBIDDEN"
-
-
-async def test_pickers_list_live_recurring_codes_vendors_and_active_recurring_contracts(
-    api: GraphQLClient, tenants: Tenants
-) -> None:
-    await connect_a(api, tenants)
-    a = api.as_(tenants.a.admin)
-
-    data = await a.data(
-        """{ psaBillingCodes { id name }
-        vendors: psaCompanies(vendorsOnly: true) { edges { node { id name } } }
-        contoso: psaCompanies(search: "conto") { edges { node { id name } } }
-        psaContracts { edges { node { id name } } } }"""
-    )
-
-    def ids(picker: dict[str, list[dict[str, dict[str, object]]]], key: str = "id") -> list[object]:
-        return [edge["node"][key] for edge in picker["edges"]]
-
-    assert [c["id"] for c in data["psaBillingCodes"]] == [RECURRING_CODE_ID]
-    assert ids(data["vendors"]) == [VENDOR_COMPANY_ID]
-    assert ids(data["contoso"], "name") == ["Contoso Pty Ltd"]
-    assert set(ids(data["psaContracts"])) == {29683001, 29683002}
-
-
-async def test_program_settings_check_addresses_and_the_billing_code_live(
-    api: GraphQLClient, client: GraphQLClient, tenants: Tenants
-) -> None:
-    await connect_a(api, tenants)
-    program = await create_program(client)
-    a = api.as_(tenants.a.admin)
-    base = {"programId": program, "syncEnabled": True, "productSyncMode": "IN_USE"}
-
-    bad = await a.data(
-        SETTINGS,
-        {"input": {**base, "billingCodeId": 29682803, "notificationEmails": ["not-an-address"]}},
-    )
-    wrong_code = await a.data(SETTINGS, {"input": {**base, "billingCodeId": 29682803}})
-    good = await a.data(
-        SETTINGS,
-        {
-            "input": {
-                **base,
-                "billingCodeId": RECURRING_CODE_ID,
-                "vendorCompanyId": VENDOR_COMPANY_ID,
-                "syncAzureUsage": True,
-                "notificationEmails": ["Ops@Partner-A.example"],
-            }
-        },
-    )
-
-    assert [e["field"] for e in bad["saveProgramSyncSettings"]["errors"]] == [
-        "input.notificationEmails.0"
-    ]
-    assert [e["code"] for e in wrong_code["saveProgramSyncSettings"]["errors"]] == ["NOT_FOUND"]
-    settings = good["saveProgramSyncSettings"]["settings"]
-    assert settings["billingCode"] == {"id": RECURRING_CODE_ID, "name": "Recurring Cloud Services"}
-    assert settings["vendor"]["id"] == VENDOR_COMPANY_ID
-    assert settings["notificationEmails"] == ["ops@partner-a.example"]
-    assert (settings["productSyncMode"], settings["syncAzureUsage"]) == ("IN_USE", True)
-    other = await api.as_(tenants.b.admin).data(
-        "query($p: ID!) { programSyncSettings(programId: $p) { syncEnabled } }", {"p": program}
-    )
-    assert other["programSyncSettings"] is None
-
-
-async def test_preview_lists_what_a_sync_would_do_and_the_sync_records_its_run(
-    api: GraphQLClient,
-    client: GraphQLClient,
-    tenants: Tenants,
-    autotask: SimHandle,
-    database_url: str,
-    broker: dramatiq.Broker,
-    sync_engine: Engine,
-    relay: Relay,
-) -> None:
-    syncer = build_syncer(
-        SyncerSettings(
-            database_url=database_url,
-            redis_url=redis_requested(),
-            prism_env="test",
-            autotask_zone_probe_url=probe_url(autotask),
-        ),
-        broker=broker,
-        engine=sync_engine,
-    )
-    worker = dramatiq.Worker(
-        syncer.broker, worker_threads=1, queues={EVENTS_QUEUE}, worker_timeout=50
-    )
-    worker.start()
-    try:
-        await connect_a(api, tenants)
-        program = await create_program(client)
-        await create_product(client, program, sku="SKU-ONE", buy_price="8.10", rrp="9.00")
-        await create_product(client, program, sku="SKU-TWO", buy_price="20.00", rrp="25.00")
-        relay.publish_pending()  # the new prices' events: no partner syncs this program yet
-        drain(broker, worker)
-        a = api.as_(tenants.a.admin)
-        settings = {
-            "programId": program,
-            "syncEnabled": True,
-            "productSyncMode": "ALL",
-            "billingCodeId": RECURRING_CODE_ID,
-        }
-        saved = await a.data(SETTINGS, {"input": settings})
-        assert saved["saveProgramSyncSettings"]["errors"] == []
-        autotask.sim.request_log.clear()
-
-        # the preview lists the two creations and writes nothing
-        preview = (await a.data(PREVIEW, {"p": program}))["productSyncPreview"]
-        assert (preview["creates"], preview["updates"], preview["errors"]) == (2, 0, [])
-        assert [(i["sku"], i["action"], i["serviceName"]) for i in preview["items"]] == [
-            ("SKU-ONE", "CREATE", "PC_SKU-ONE"),
-            ("SKU-TWO", "CREATE", "PC_SKU-TWO"),
-        ]
-        assert [m for m, p, _ in autotask.sim.request_log if m != "GET" and "query" not in p] == []
-
-        # the sync runs through the outbox and the worker, and is recorded
-        requested = await a.data(
-            "mutation($p: ID!) { syncProducts(input: {programId: $p}) { requested errors { code } } }",
-            {"p": program},
-        )
-        assert requested["syncProducts"] == {"requested": True, "errors": []}
-        assert relay.publish_pending() == 1
-        drain(broker, worker)
-    finally:
-        worker.stop()
-
-    history = await a.data(RUNS, {"p": program})
-    [run] = [edge["node"] for edge in history["productSyncRuns"]["edges"]]
-    assert history["productSyncRuns"]["totalCount"] == 1
-    assert (run["trigger"], run["status"], run["created"], run["failed"]) == (
-        "MANUAL",
-        "SUCCESS",
-        2,
-        0,
-    )
-    assert [(i["sku"], i["outcome"]) for i in run["items"]] == [
-        ("SKU-ONE", "SUCCESS"),
-        ("SKU-TWO", "SUCCESS"),
-    ]
-    assert history["productSyncOverview"]["lastRun"]["id"] == run["id"]
-    assert history["productSyncOverview"]["lastSuccessfulAt"] is not None
-    after = (await a.data(PREVIEW, {"p": program}))["productSyncPreview"]
-    assert (after["creates"], after["updates"]) == (0, 0)
-
-    # partner B sees none of it
-    b = api.as_(tenants.b.admin)
-    hidden = await b.data(
-        "query($id: ID!, $p: ID!) { productSyncRun(id: $id) { id } "
-        "productSyncRuns(programId: $p) { totalCount edges { node { id } } } }",
-        {"id": run["id"], "p": program},
-    )
-    assert hidden == {"productSyncRun": None, "productSyncRuns": {"totalCount": 0, "edges": []}}
-
-
-MAP = """mutation($input: MapProductToServiceInput!) { mapProductToService(input: $input) {
-  service { id name } errors { field code message } } }"""
-
-
-async def test_a_retired_product_is_mapped_by_hand_and_never_changed_by_the_sync(
-    api: GraphQLClient, client: GraphQLClient, tenants: Tenants, sync_engine: Engine
-) -> None:
-    await connect_a(api, tenants)
-    program = await create_program(client)
-    retired = await create_product(client, program, sku="SKU-OLD")
-    listed = await create_product(client, program, sku="SKU-NEW")
-    with sync_engine.begin() as conn:
-        conn.execute(text("UPDATE products SET retired = :t WHERE sku = 'SKU-OLD'"), {"t": True})
-    a = api.as_(tenants.a.admin)
-    existing_service = 29683401  # "Desktop Maintenance" in the simulator's seed
-
-    refused = await a.data(MAP, {"input": {"productId": listed, "serviceId": existing_service}})
-    missing = await a.data(MAP, {"input": {"productId": retired, "serviceId": 999}})
-    mapped = await a.data(MAP, {"input": {"productId": retired, "serviceId": existing_service}})
-
-    assert [e["code"] for e in refused["mapProductToService"]["errors"]] == ["NOT_ALLOWED"]
-    assert [e["field"] for e in missing["mapProductToService"]["errors"]] == ["input.serviceId"]
-    assert mapped["mapProductToService"]["service"] == {
-        "id": existing_service,
-        "name": "Desktop Maintenance",
-    }
-    preview = (await a.data(PREVIEW, {"p": program}))["productSyncPreview"]
-    by_sku = {i["sku"]: i for i in preview["items"]}
-    assert by_sku["SKU-OLD"]["action"] == "SKIP"
-    assert "Mapped by hand" in by_sku["SKU-OLD"]["message"]
-    assert by_sku["SKU-NEW"]["action"] == "CREATE"
-    other = await api.as_(tenants.b.admin).data(
-        MAP, {"input": {"productId": retired, "serviceId": existing_service}}
-    )
-    assert other["mapProductToService"]["errors"][0]["code"] == "PSA_NOT_CONNECTED"

@@ -6,7 +6,6 @@ read back equal to those before the run. And the rule's refusals, immediately.""
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -15,21 +14,14 @@ import pytest
 from sqlalchemy import Engine
 
 from prism_graph.outbox.relay import Relay
-from prism_platform.broker import EVENTS_QUEUE
-from prism_syncer.settings import SyncerSettings
-from prism_syncer.worker import build_syncer
 from tests.conftest import drain
 from tests.integration.syncer.invoices.support import NOV, Line, World
-from tests.support.backends import redis_requested
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import Tenants
 from tests.support.psa import (
-    CONNECTWISE_SETTINGS,
-    TEST_SECRET_KEY,
     add_product,
     add_program,
     days,
-    probe_url,
 )
 from tests.support.sides import AutotaskSide, PsaSide
 
@@ -49,29 +41,6 @@ RUNS = """query($p: ID!) { invoiceSyncRuns(programId: $p) { totalCount edges { n
 
 def gid(type_name: str, pk: int) -> str:
     return base64.b64encode(f"{type_name}:{pk}".encode()).decode()
-
-
-@pytest.fixture
-def worker(
-    database_url: str, broker: dramatiq.Broker, sync_engine: Engine, psa_side: PsaSide
-) -> Iterator[dramatiq.Worker]:
-    probe = probe_url(psa_side.handle) if isinstance(psa_side, AutotaskSide) else None
-    syncer = build_syncer(
-        SyncerSettings(
-            database_url=database_url,
-            redis_url=redis_requested(),
-            prism_env="test",
-            autotask_zone_probe_url=probe,
-            secret_key=TEST_SECRET_KEY,  # the key `connect` encrypted the credentials with
-            **CONNECTWISE_SETTINGS,
-        ),
-        broker=broker,
-        engine=sync_engine,
-    )
-    w = dramatiq.Worker(syncer.broker, worker_threads=1, queues={EVENTS_QUEUE}, worker_timeout=50)
-    w.start()
-    yield w
-    w.stop()
 
 
 @pytest.fixture
@@ -132,9 +101,9 @@ def flow(
     tenants: Tenants,
     relay: Relay,
     broker: dramatiq.Broker,
-    worker: dramatiq.Worker,
+    side_worker: dramatiq.Worker,
 ) -> Flow:
-    return Flow(side_api, tenants, relay, broker, worker)
+    return Flow(side_api, tenants, relay, broker, side_worker)
 
 
 def units(world: World, customer: int) -> dict[str, list[int]]:
