@@ -164,6 +164,7 @@ class CatalogItem(Entity):
     taxable_flag: bool | None = None
     recurring_flag: bool | None = None
     integration_x_ref: str | None = None
+    vendor: Reference | None = None  # a company
 
 
 class ProductType(Entity):

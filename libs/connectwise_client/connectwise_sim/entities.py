@@ -106,6 +106,7 @@ ENTITIES: dict[str, EntityInfo] = {
             "taxableFlag",
             "recurringFlag",
             "integrationXRef",
+            "vendor",
         ),
         writable=True,
     ),

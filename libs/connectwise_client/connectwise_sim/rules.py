@@ -14,7 +14,15 @@ from typing import Any
 
 from . import errors as E
 from .config import SimConfig
-from .entities import ADDITIONS, AGREEMENTS, CATALOG, CATEGORIES, PRODUCT_TYPES, SUBCATEGORIES
+from .entities import (
+    ADDITIONS,
+    AGREEMENTS,
+    CATALOG,
+    CATEGORIES,
+    COMPANIES,
+    PRODUCT_TYPES,
+    SUBCATEGORIES,
+)
 from .store import Record, Store
 
 BILL_CUSTOMER = ("Billable", "DoNotBill", "NoCharge")
@@ -215,6 +223,15 @@ class Rules:
         sub_ref, sub = self._reference(
             errors, body, "subcategory", SUBCATEGORIES, "Subcategory", required=True, label=named
         )
+        vendor_ref, _ = self._reference(
+            errors,
+            body,
+            "vendor",
+            COMPANIES,
+            "Company",
+            required=False,
+            label=lambda r: {"identifier": r.get("identifier"), "name": r.get("name")},
+        )
         record: Record = {
             "id": existing["id"] if existing else None,
             "identifier": identifier,
@@ -236,6 +253,7 @@ class Rules:
             "integrationXRef": self._string(
                 errors, body, "integrationXRef", length=50, required=False
             ),
+            "vendor": vendor_ref,
         }
         if sub is not None and isinstance(sub.get("category"), dict):
             category = self.store.get(CATEGORIES, int(sub["category"]["id"]))

@@ -262,8 +262,8 @@ class ConnectWisePsa:
 
     def create_service(self, new: NewService) -> int:
         """A catalog item: the name as its identifier, in the subcategory chosen as the
-        billing code, of the first active product type. The vendor is not sent: a catalog
-        item's vendor is a company reference Prism's settings do not pick for ConnectWise."""
+        billing code, of the first active product type, with the program's vendor company
+        (if one is set) as its vendor."""
         with translated():
             made = self.client.catalog.create(
                 CatalogItem(
@@ -276,6 +276,11 @@ class ConnectWisePsa:
                     cost=new.unit_cost,
                     recurring_flag=True,
                     inactive_flag=False,
+                    vendor=(
+                        Reference.to(new.vendor_company_id)
+                        if new.vendor_company_id is not None
+                        else None
+                    ),
                 )
             )
             return int(made.id or 0)

@@ -206,6 +206,7 @@ def connectwise_limiter(
     """The shared limiter of one ConnectWise company (keyed on a hash of site and company
     id, never the keys); a spent minute raises ConnectWise's own `RateLimitError`, which the
     sync reports as the PSA being unavailable and retries later."""
+
     def no_slot(endpoint: str) -> Exception:
         return ConnectWiseRateLimit(f"no free request slot for endpoint {endpoint}")
 

@@ -30,6 +30,7 @@ from prism_psa.port import (
     ConnectionCheckFailed,
     NewService,
     PsaNameClash,
+    PsaRuleError,
     PsaUnauthorized,
     PsaUnavailable,
 )
@@ -71,6 +72,7 @@ def test_a_new_service_is_of_the_first_active_product_type_and_read_back_by_id(
     item = cw.sim.record(CATALOG, made)
     assert item is not None
     assert item["type"]["id"] == PRODUCT_TYPE_ID and item["recurringFlag"] is True
+    assert item["vendor"] == {"id": CUSTOMER_IDS[0], "identifier": "Acme", "name": "Acme Pty Ltd"}
     found = cw.psa.services_by_name([name.upper()])
     assert list(found) == [name.casefold()]
     service = found[name.casefold()]
@@ -83,6 +85,13 @@ def test_a_new_service_is_of_the_first_active_product_type_and_read_back_by_id(
     assert service.invoice_description == "Widget seat, per user per month"
     assert cw.psa.services_by_id([made, 999_999]) == {made: service}
     assert cw.psa.service(made) == service and cw.psa.service(999_999) is None
+
+
+def test_a_vendor_company_that_is_not_in_connectwise_is_refused(cw: ConnectWise) -> None:
+    name = f"PC_sku_{uuid.uuid4().hex[:8]}"
+    with pytest.raises(PsaRuleError, match="Company 999999 not found"):
+        cw.psa.create_service(new_service(name, vendor_company_id=999_999))
+    assert cw.psa.services_by_name([name]) == {}
 
 
 def test_a_taken_identifier_is_a_name_clash(cw: ConnectWise) -> None:

@@ -3,7 +3,7 @@ the simulator of each PSA (`psa_side`): the billing code and vendor checked live
 preview that writes nothing, the run recorded through the outbox and the syncer's worker,
 a retired product mapped by hand, and another partner seeing none of it. What differs
 between the PSAs (their billing codes, a service already in them, how their request logs
-tell a write from a read) is `Settling`, one row per PSA."""
+tell a write from a read, where a service's vendor is) is `Settling`, one row per PSA."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from autotask_sim.seed import (
     RECURRING_CODE_ID,
     VENDOR_COMPANY_ID,
 )
+from connectwise_sim.entities import CATALOG
 from connectwise_sim.seed import EXISTING_ITEM_ID, INACTIVE_SUBCATEGORY_ID, SUBCATEGORY_ID
 from connectwise_sim.seed import OWN_COMPANY_ID as CW_OWN_COMPANY_ID
 from prism_domain.sync import PsaKind
@@ -63,6 +64,19 @@ def _connectwise_writes(side: PsaSide) -> list[str]:
     return [f"{method} {path}" for method, path, _ in side.cw.sim.request_log if method != "GET"]
 
 
+def _autotask_vendors(side: PsaSide) -> dict[str, int | None]:
+    assert isinstance(side, AutotaskSide)
+    return {str(s["name"]): s.get("vendorCompanyID") for s in side.handle.sim.records("Services")}
+
+
+def _connectwise_vendors(side: PsaSide) -> dict[str, int | None]:
+    assert isinstance(side, ConnectWiseSide)
+    return {
+        str(item["identifier"]): (item.get("vendor") or {}).get("id")
+        for item in side.cw.sim.records(CATALOG)
+    }
+
+
 def _autotask_clear(side: PsaSide) -> None:
     assert isinstance(side, AutotaskSide)
     side.handle.sim.request_log.clear()
@@ -83,6 +97,7 @@ class Settling:
     vendor: int  # a company that may be the services' vendor
     existing_service: tuple[int, str]  # a service a person made in the PSA
     writes: Callable[[PsaSide], list[str]]  # the requests that changed something
+    vendors: Callable[[PsaSide], dict[str, int | None]]  # each service's vendor, by name
     clear_log: Callable[[PsaSide], None]
 
 
@@ -95,6 +110,7 @@ SETTLING = {
         vendor=VENDOR_COMPANY_ID,
         existing_service=(EXISTING_SERVICE_ID, "Desktop Maintenance"),
         writes=_autotask_writes,
+        vendors=_autotask_vendors,
         clear_log=_autotask_clear,
     ),
     PsaKind.CONNECTWISE: Settling(
@@ -105,6 +121,7 @@ SETTLING = {
         vendor=CW_OWN_COMPANY_ID,  # ConnectWise cannot narrow companies to vendors
         existing_service=(EXISTING_ITEM_ID, "MS-365-BP"),  # a catalog item's identifier
         writes=_connectwise_writes,
+        vendors=_connectwise_vendors,
         clear_log=_connectwise_clear,
     ),
 }
@@ -211,6 +228,7 @@ async def test_preview_lists_what_a_sync_would_do_and_the_sync_records_its_run(
         "syncEnabled": True,
         "productSyncMode": "ALL",
         "billingCodeId": expect.billing_code[0],
+        "vendorCompanyId": expect.vendor,
     }
     saved = await a.data(SETTINGS, {"input": settings})
     assert saved["saveProgramSyncSettings"]["errors"] == []
@@ -248,6 +266,8 @@ async def test_preview_lists_what_a_sync_would_do_and_the_sync_records_its_run(
         ("SKU-TWO", "SUCCESS"),
     ]
     assert len(expect.writes(psa_side)) == 2  # one service made per product
+    vendors = expect.vendors(psa_side)
+    assert (vendors["PC_SKU-ONE"], vendors["PC_SKU-TWO"]) == (expect.vendor, expect.vendor)
     assert history["productSyncOverview"]["lastRun"]["id"] == run["id"]
     assert history["productSyncOverview"]["lastSuccessfulAt"] is not None
     after = (await a.data(PREVIEW, {"p": program}))["productSyncPreview"]

@@ -378,7 +378,10 @@ class ProgramSyncSettingsInput:
         "Service codes; ConnectWise: active product subcategories); required when syncEnabled.",
     )
     vendor_company_id: int | None = strawberry.field(
-        default=None, description="Optional, from psaCompanies(vendorsOnly: true)."
+        default=None,
+        description="Optional: the company new services name as their vendor, from "
+        "psaCompanies (vendorsOnly: true narrows Autotask's to vendors; ConnectWise's cannot "
+        "be narrowed).",
     )
     notification_emails: list[str] = strawberry.field(
         default_factory=list,
