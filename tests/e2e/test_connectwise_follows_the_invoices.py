@@ -99,7 +99,9 @@ async def test_a_partner_connects_connectwise_and_its_program_syncs_there(
     assert connection["kind"] == "CONNECTWISE" and connection["status"] == "OK"
     assert connection["site"] == connectwise.url and connection["username"] == DEFAULT_COMPANY_ID
     assert connection["zoneUrl"].startswith(connectwise.url)
-    assert connection["requestBudget"] is None  # ConnectWise publishes no request budget
+    # ConnectWise publishes no request budget: Prism counts its signed requests against its own
+    signed = [p for _, p, _ in connectwise.sim.request_log if "companyinfo" not in p]
+    assert connection["requestBudget"] == {"used": len(signed)} and signed
     listed = await msp.data("{ psaConnections { kind status } }")
     assert listed["psaConnections"] == [{"kind": "CONNECTWISE", "status": "OK"}]
     assert (await msp.data("{ psaConnection { psa } }"))["psaConnection"] is None

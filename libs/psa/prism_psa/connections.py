@@ -31,9 +31,13 @@ from prism_psa.autotask import AutotaskPsa
 from prism_psa.connectwise import ConnectWisePsa
 from prism_psa.invoices.sources import program_psa
 from prism_psa.limits import (
+    CONNECTWISE_BUDGET,
+    CONNECTWISE_PREFIX,
+    CONNECTWISE_WINDOW_SECONDS,
     BudgetUse,
     DramatiqLimiter,
     budget_use,
+    connectwise_company_key,
     connectwise_limiter,
     integration_key,
     make_backend,
@@ -142,7 +146,7 @@ class PsaConfig:
         if self.limits is not None:
             client.limiter = connectwise_limiter(
                 self.limits,
-                company=integration_key(f"{credentials.site}/{credentials.company_id.casefold()}"),
+                company=connectwise_company_key(credentials.site, credentials.company_id),
                 integration=integration_key(credentials.public_key),
             )
         return ConnectWisePsa(client)
@@ -165,13 +169,22 @@ class PsaConfig:
         return AutotaskPsa(client)
 
     def request_budget(self, row: PsaConnection) -> BudgetUse | None:
-        """N3: the requests every worker and screen counted against the connection's Autotask
-        database in the current window, read from the shared limiter without spending one;
-        None without a shared limiter, for ConnectWise (no published budget), or when the
-        zone (which names the database) cannot be found. `UnreadableSecret` when the stored
-        credentials cannot be decrypted."""
-        if self.limits is None or row.psa != AUTOTASK:
+        """N3: the requests every worker and screen counted against the connection's PSA
+        database (Autotask's database, ConnectWise's company) in the current window, read
+        from the shared limiter without spending one; None without a shared limiter, or when
+        Autotask's zone (which names the database) cannot be found. `UnreadableSecret` when
+        the stored credentials cannot be decrypted."""
+        if self.limits is None:
             return None
+        if row.psa == CONNECTWISE:
+            credentials = self.connectwise_credentials_of(row)
+            return budget_use(
+                self.limits,
+                connectwise_company_key(credentials.site, credentials.company_id),
+                budget=CONNECTWISE_BUDGET,
+                window_seconds=CONNECTWISE_WINDOW_SECONDS,
+                prefix=CONNECTWISE_PREFIX,
+            )
         psa = self.autotask(self.credentials_of(row))
         try:
             return budget_use(self.limits, str(psa.client.zone().ci))

@@ -200,6 +200,12 @@ CONNECTWISE_CONCURRENCY = 10
 CONNECTWISE_PREFIX = "prism:connectwise"
 
 
+def connectwise_company_key(site: str, company_id: str) -> str:
+    """One ConnectWise company's key in the limiter store: a hash of its site and company id
+    (never its API keys), the same for every worker and screen."""
+    return integration_key(f"{site}/{company_id.casefold()}")
+
+
 def connectwise_limiter(
     backend: RateLimiterBackend, *, company: str, integration: str
 ) -> DramatiqLimiter:

@@ -14,7 +14,6 @@ from dramatiq.rate_limits.backends import StubBackend
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from autotask_sim import SimHandle
 from prism_psa.limits import DramatiqLimiter, budget_use
 from prism_tables.billing import Invoice
 from prism_tables.sync.invoices import (
@@ -32,7 +31,7 @@ from tests.integration.sync.mapping_support import (
 from tests.support.catalogue import create_program
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import Tenants, gid
-from tests.support.sides import PsaSide
+from tests.support.sides import ConnectWiseSide, PsaSide
 
 pytestmark = pytest.mark.integration
 
@@ -391,24 +390,36 @@ async def test_a_manual_sync_requests_the_latest_or_the_given_invoice_once(
 
 
 async def test_the_request_budget_in_use_shows_every_counted_request(
-    api: GraphQLClient, tenants: Tenants, autotask: SimHandle
+    side_api: GraphQLClient, tenants: Tenants, psa_side: PsaSide
 ) -> None:
-    # Autotask only: the budget is Autotask's (requests per hour per database, N3);
-    # ConnectWise publishes no budget (it answers 429 when busy): its requestBudget is null.
-    a = api.as_(tenants.a.admin)
-    budget = "{ psaConnection { requestBudget { used limit remaining windowSeconds } } }"
-    await connect(api, tenants.a.admin)
+    # Autotask's budget is its published one (requests per hour per database, less a margin);
+    # ConnectWise publishes none, and Prism keeps below the 1,000 a minute its guide warns of.
+    connectwise = isinstance(psa_side, ConnectWiseSide)
+    kind = psa_side.kind.name
+    a = side_api.as_(tenants.a.admin)
+    budget = (
+        "query($psa: Psa!) { psaConnection(psa: $psa) {"
+        " requestBudget { used limit remaining windowSeconds } } }"
+    )
+    await connect(side_api, tenants.a.admin, psa_side)
+    log = psa_side.cw.sim.request_log if connectwise else psa_side.handle.sim.request_log
+    # Autotask's zone lookup and ConnectWise's companyinfo are asked before signing in
+    unsigned = "companyinfo" if connectwise else "ZoneInformation"
 
-    before = (await a.data(budget))["psaConnection"]["requestBudget"]
-    autotask.sim.request_log.clear()
-    await a.data("{ psaBillingCodes { id } psaCompanies { edges { node { id } } } }")
-    counted = [p for _, p, _ in autotask.sim.request_log if "ZoneInformation" not in p]
-    after = (await a.data(budget))["psaConnection"]["requestBudget"]
+    before = (await a.data(budget, {"psa": kind}))["psaConnection"]["requestBudget"]
+    log.clear()
+    await a.data(
+        "query($psa: Psa!) { psaBillingCodes(psa: $psa) { id }"
+        " psaCompanies(psa: $psa) { edges { node { id } } } }",
+        {"psa": kind},
+    )
+    counted = [p for _, p, _ in log if unsigned not in p]
+    after = (await a.data(budget, {"psa": kind}))["psaConnection"]["requestBudget"]
 
-    assert (after["limit"], after["windowSeconds"]) == (9000, 3600)
+    assert (after["limit"], after["windowSeconds"]) == ((900, 60) if connectwise else (9000, 3600))
     assert counted and after["used"] - before["used"] == len(counted)
     assert after["remaining"] == after["limit"] - after["used"]
-    none = await api.as_(tenants.b.admin).data(budget)
+    none = await side_api.as_(tenants.b.admin).data(budget, {"psa": kind})
     assert none["psaConnection"] is None
 
 

@@ -521,12 +521,12 @@ async def map_product(
 
 
 async def request_budget(
-    database: Database, config: PsaConfig, partner_id: int
+    database: Database, config: PsaConfig, partner_id: int, psa: PsaKind
 ) -> BudgetUse | None:
-    """N3: the requests counted against the partner's Autotask database in the current
+    """N3: the requests counted against the partner's database in `psa` in the current
     window (see `PsaConfig.request_budget`); None when not connected or unreadable."""
     async with AsyncSession(database.engine) as session:
-        row = await _connection(session, partner_id, PsaKind.AUTOTASK)
+        row = await _connection(session, partner_id, psa)
     if row is None:
         return None
     try:

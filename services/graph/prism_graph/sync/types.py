@@ -149,15 +149,17 @@ class PsaConnection:
     partner_pk: strawberry.Private[int]
 
     @strawberry.field(
-        description="The Autotask request budget in use now: the requests every worker and "
-        "screen of Prism counted against this Autotask database in the rolling window; null "
-        "when it cannot be read (zone unknown, or a limiter store without reads), and for "
-        "ConnectWise (which publishes no budget: it answers 429 when busy)."
+        description="The request budget in use now: the requests every worker and screen of "
+        "Prism counted against this PSA database in the rolling window, and the most Prism "
+        "sends in one (Autotask: its published 10,000 an hour, less a margin; ConnectWise, "
+        "which publishes none, Prism's own 900 a minute, below the 1,000 its guide warns "
+        "of); null when it cannot be read (Autotask's zone unknown, or a limiter store "
+        "without reads)."
     )
     async def request_budget(self, info: Info) -> PsaRequestBudget | None:
-        if self.kind is not PsaKind.AUTOTASK:
-            return None
-        use = await service.request_budget(info.context.database, psa_config(info), self.partner_pk)
+        use = await service.request_budget(
+            info.context.database, psa_config(info), self.partner_pk, self.kind
+        )
         if use is None:
             return None
         return PsaRequestBudget(
