@@ -31,7 +31,7 @@ from prism_syncer.worker import SyncerApp, build_syncer
 from tests.support.backends import redis_requested, scratch_database
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import Tenants, make_tenants
-from tests.support.psa import serve_simulator
+from tests.support.psa import CONNECTWISE_SETTINGS, TEST_SECRET_KEY, probe_url, serve_simulator
 from tests.support.sides import AutotaskSide, ConnectWiseSide, PsaSide
 
 # Fixtures that touch the database or broker: tests using them run on every backend.
@@ -255,6 +255,57 @@ def _serve_side(name: str, tmp_path: Path) -> Iterator[PsaSide]:
     row_end = name.split(":")[1] if ":" in name else "day_before"
     with serve_simulator(tmp_path, unit_row_end=row_end) as autotask:
         yield AutotaskSide(autotask)
+
+
+@pytest.fixture
+def any_side(request: pytest.FixtureRequest) -> PsaSide:
+    """The test's PSA side, whichever of `side` and `psa_side` it asked for."""
+    for name in ("side", "psa_side"):
+        if name in request.fixturenames:
+            found: PsaSide = request.getfixturevalue(name)
+            return found
+    raise pytest.UsageError("side_api and side_worker need the `side` or `psa_side` fixture")
+
+
+@pytest.fixture
+async def side_api(
+    database_url: str, database: Database, broker: dramatiq.Broker, any_side: PsaSide
+) -> AsyncIterator[GraphQLClient]:
+    """The API reaching the test's PSA side (`psa_side` or `side`) for its live PSA calls
+    (Autotask's zone probe on the Autotask side; a ConnectWise connection names its own
+    site)."""
+    from tests.integration.sync.mapping_support import psa_api  # it imports this module
+
+    autotask = any_side.handle if isinstance(any_side, AutotaskSide) else None
+    async with psa_api(database_url, database, broker, autotask) as client:
+        yield client
+
+
+@pytest.fixture
+def side_worker(
+    database_url: str, broker: dramatiq.Broker, sync_engine: Engine, any_side: PsaSide
+) -> Iterator[dramatiq.Worker]:
+    """The syncer's worker on the events queue, reaching the test's PSA side through the
+    connection the API stored."""
+    probe = probe_url(any_side.handle) if isinstance(any_side, AutotaskSide) else None
+    syncer = build_syncer(
+        SyncerSettings(
+            database_url=database_url,
+            redis_url=redis_requested(),
+            prism_env="test",
+            autotask_zone_probe_url=probe,
+            secret_key=TEST_SECRET_KEY,  # the key the API encrypted the credentials with
+            **CONNECTWISE_SETTINGS,
+        ),
+        broker=broker,
+        engine=sync_engine,
+    )
+    worker = dramatiq.Worker(
+        syncer.broker, worker_threads=1, queues={EVENTS_QUEUE}, worker_timeout=50
+    )
+    worker.start()
+    yield worker
+    worker.stop()
 
 
 @pytest.fixture
