@@ -1,24 +1,26 @@
 """The PSA equals the invoices on every day, whatever order things happen in (S5, S10, S11).
 
 Each case is a partner admin's story through the GraphQL API (orders, quantity changes,
-billing runs, "sync" buttons), the outbox, the relay and the worker, against the Autotask
-simulator, with hand edits a person makes in Autotask in between. Every case runs against
-both ways Autotask may end a unit row split by an adjustment (the day before the change, or
-on the change day as its documentation words it).
+billing runs, "sync" buttons), the outbox, the relay and the worker, against each PSA's
+simulator (`side`: Autotask under both ways it may end a unit row split by an adjustment,
+the day before the change or on the change day as its documentation words it; and
+ConnectWise, whose agreement additions are ended and added), with hand edits a person makes
+in the PSA in between.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import dramatiq
 import pytest
 
-from autotask_sim import SimHandle
+from connectwise_sim.entities import CATALOG
+from connectwise_sim.seed import AGREEMENT_ID
+from prism_domain.sync import PsaKind
 from prism_graph.outbox.relay import Relay
 from tests.conftest import drain
 from tests.integration.orders.support import (
@@ -32,7 +34,6 @@ from tests.integration.orders.support import (
     submit_order,
 )
 from tests.integration.sync.mapping_support import (
-    CONTOSO,
     CONTOSO_CONTRACT,
     add_customer,
     connect,
@@ -42,7 +43,8 @@ from tests.integration.sync.mapping_support import (
 from tests.support.clock import freeze, noon_utc
 from tests.support.graphql import GraphQLClient
 from tests.support.identity import Tenants
-from tests.support.psa import invoiced_by_day, month_of, serve_simulator, units_by_day
+from tests.support.psa import days, invoiced_by_day, month_of
+from tests.support.sides import AutotaskSide, ConnectWiseSide, PsaSide
 
 pytestmark = pytest.mark.e2e
 
@@ -58,12 +60,17 @@ LAST_RUN = """query($p: ID!) { invoiceSyncRuns(programId: $p, first: 1) { edges 
   reconciliation { sku asOf invoiceUnits psaUnits matches } } } } }"""
 
 
-@pytest.fixture(params=["day_before", "at_next"])
-def autotask(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[SimHandle]:
-    """The simulator under one row-end convention; the shared `api` and `psa_worker` reach
-    it."""
-    with serve_simulator(tmp_path, unit_row_end=request.param) as handle:
-        yield handle
+#: The contract each PSA's seed holds for its first customer: Contoso's Recurring Service
+#: contract in Autotask, Acme's agreement in ConnectWise.
+CONTRACT = {PsaKind.AUTOTASK: CONTOSO_CONTRACT, PsaKind.CONNECTWISE: AGREEMENT_ID}
+
+
+def service_named(side: PsaSide, name: str) -> int:
+    """The id of the PSA's service (Autotask) or catalog item (ConnectWise) named `name`."""
+    if isinstance(side, ConnectWiseSide):
+        return int(next(i for i in side.cw.sim.records(CATALOG) if i["identifier"] == name)["id"])
+    assert isinstance(side, AutotaskSide)
+    return int(next(s for s in side.handle.sim.records("Services") if s["name"] == name)["id"])
 
 
 def next_month(day: date, n: int = 1) -> date:
@@ -74,12 +81,12 @@ def next_month(day: date, n: int = 1) -> date:
 
 @dataclass
 class Story:
-    """A partner admin with one customer on a monthly licence, mapped to the simulator's
-    Contoso contract, and what the partner can do about it."""
+    """A partner admin with one customer on a monthly licence, mapped to the PSA seed's
+    contract, and what the partner can do about it."""
 
     msp: GraphQLClient
     distributor: GraphQLClient
-    sim: SimHandle
+    side: PsaSide
     program: str
     customer: str
     subscription: str
@@ -150,33 +157,24 @@ class Story:
         return invoiced_by_day(lines, *month_of(month))
 
     def hand_edit(self, change: int, effective: date) -> None:
-        """A person adjusts the units in Autotask's UI."""
-        self.sim.sim.adjust_units(
-            CONTOSO_CONTRACT, self._service_id(), change, effective.isoformat()
-        )
+        """A person changes the units in the PSA by hand from `effective` on."""
+        self.side.edit_units(self.contract, self._service_id(), change, effective)
 
     def units(self, month: date) -> list[int]:
-        """What Autotask bills on each day of the month: the latest-starting unit row."""
-        first, last = month_of(month)
-        services = [
-            cs
-            for cs in self.sim.sim.records("ContractServices")
-            if cs["contractID"] == CONTOSO_CONTRACT and cs["serviceID"] == self._service_id()
-        ]
-        rows = [r for cs in services for r in self.sim.sim.units(int(cs["id"]))]
-        return units_by_day(rows, first, last)
+        """What the PSA bills on each day of the month."""
+        service = self._service_id()
+        return [self.side.units_on(self.contract, service, day) for day in days(*month_of(month))]
 
-    def adjustments(self) -> int:
-        return sum(
-            1
-            for a in self.sim.sim.records("ContractServiceAdjustments")
-            if a["contractID"] == CONTOSO_CONTRACT
-        )
+    def writes(self) -> int:
+        """The sync's writes to the contract so far."""
+        return self.side.writes(self.contract)
+
+    @property
+    def contract(self) -> int:
+        return CONTRACT[self.side.kind]
 
     def _service_id(self) -> int:
-        return int(
-            next(s for s in self.sim.sim.records("Services") if s["name"] == f"PC_{self.sku}")["id"]
-        )
+        return service_named(self.side, f"PC_{self.sku}")
 
     async def assert_follows_the_invoices(self, *months: date) -> None:
         """Each month's units equal its invoice's (a month without an invoice: the last
@@ -193,26 +191,27 @@ class Story:
 
 @pytest.fixture
 async def story(
-    api: GraphQLClient,
+    side_api: GraphQLClient,
     client: GraphQLClient,
     tenants: Tenants,
-    autotask: SimHandle,
+    side: PsaSide,
     relay: Relay,
     broker: dramatiq.Broker,
-    psa_worker: dramatiq.Worker,
+    side_worker: dramatiq.Worker,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Story:
+    api = side_api
     msp = api.as_(tenants.a.admin)
 
     def deliver() -> None:
         while relay.publish_pending():
             pass
-        drain(broker, psa_worker)
+        drain(broker, side_worker)
 
     catalogue = await make_catalogue(client)
     program = await program_of(client, catalogue.monthly)
-    await connect(api, tenants.a.admin)
-    await program_sync(api, tenants.a.admin, program, enabled=True)
+    await connect(api, tenants.a.admin, side)
+    await program_sync(api, tenants.a.admin, program, enabled=True, side=side)
     await msp.data(
         "mutation($p: ID!) { syncProducts(input: {programId: $p}) { requested } }", {"p": program}
     )
@@ -229,7 +228,8 @@ async def story(
         for line in submitted["order"]["lines"]
         if line["subscription"] is not None and line["billingTerm"] == "MONTHLY"
     )
-    await map_to_contract(msp, program, customer, CONTOSO, CONTOSO_CONTRACT)
+    company, _ = side.mapped_company()
+    await map_to_contract(msp, program, customer, company, CONTRACT[side.kind])
     # Another customer of the partner, not synced, keeps an invoice issued every month.
     bystander = await add_customer(
         api, tenants.a.admin, program, "Tailspin Toys", tenant="tailspin.onmicrosoft.com"
@@ -239,7 +239,7 @@ async def story(
     return Story(
         msp=msp,
         distributor=api.as_(tenants.distributor.admin),
-        sim=autotask,
+        side=side,
         program=program,
         customer=customer,
         subscription=monthly,
@@ -276,7 +276,7 @@ async def test_days_before_a_products_first_line_in_a_month_are_corrected(story:
 async def test_a_product_that_leaves_the_invoice_is_set_to_zero(story: Story) -> None:
     """Case 2: the licence is cancelled (0 seats) from the 14th of month 1; a hand edit adds 2
     units from the 3rd of month 2. Month 2's invoice has no line for it, and its sync takes the
-    contract service back to 0."""
+    PSA back to 0."""
     m1 = month_of(story.start)[0]
     m2 = next_month(m1)
     await story.change(0, m1.replace(day=14))
@@ -351,10 +351,10 @@ async def test_change_days_are_read_right_and_re_syncs_never_creep(story: Story)
     await story.change(16, m2.replace(day=21))
     await story.bill(m1)
     await story.bill(m2)
-    written = story.adjustments()
+    written = story.writes()
 
     for _ in range(3):
         again = await story.sync(m1)
         assert again["status"] == "NO_CHANGE", again
-    assert story.adjustments() == written
+    assert story.writes() == written
     await story.assert_follows_the_invoices(m1, m2)
