@@ -144,6 +144,21 @@ class AutotaskSide:
             Fault("lost_response", method="POST", path="ServiceAdjustments", status=502)
         )
 
+    def fail_next_write_before_commit(self) -> None:
+        """The next adjustment is refused before Autotask did anything (a 503)."""
+        self.handle.sim.add_fault(
+            Fault("error", method="POST", path="ServiceAdjustments", times=1, status=503)
+        )
+
+    def go_down(self) -> None:
+        """Autotask answers 503 to every read of a contract's services until it comes back."""
+        self.handle.sim.add_fault(
+            Fault("error", method="POST", path="ContractServices/query", times=None, status=503)
+        )
+
+    def come_back(self) -> None:
+        self.clear_faults()
+
     def clear_faults(self) -> None:
         self.handle.sim.faults.clear()
 
@@ -310,6 +325,18 @@ class ConnectWiseSide:
     def lose_next_write_answer(self) -> None:
         """The next addition lands in ConnectWise, and its answer is lost (a 502)."""
         self.cw.sim.add_fault(CwFault(502, method="POST", path="/additions", after_write=True))
+
+    def fail_next_write_before_commit(self) -> None:
+        """The next addition is refused before ConnectWise did anything (a 503)."""
+        self.cw.sim.add_fault(CwFault(503, method="POST", path="/additions"))
+
+    def go_down(self) -> None:
+        """ConnectWise answers 503 to every read of an agreement's additions until it comes
+        back."""
+        self.cw.sim.add_fault(CwFault(503, method="GET", path="/additions", times=10**6))
+
+    def come_back(self) -> None:
+        self.clear_faults()
 
     def clear_faults(self) -> None:
         self.cw.sim.clear_faults()
