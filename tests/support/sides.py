@@ -144,6 +144,26 @@ class AutotaskSide:
             Fault("lost_response", method="POST", path="ServiceAdjustments", status=502)
         )
 
+    def fail_next_write_before_commit(self) -> None:
+        """The next adjustment is refused before Autotask did anything (a 503)."""
+        self.handle.sim.add_fault(
+            Fault("error", method="POST", path="ServiceAdjustments", times=1, status=503)
+        )
+
+    def go_down(self) -> None:
+        """Autotask answers 503 to every read of a contract's services until it comes back."""
+        self.handle.sim.add_fault(
+            Fault("error", method="POST", path="ContractServices/query", times=None, status=503)
+        )
+
+    def come_back(self) -> None:
+        self.clear_faults()
+
+    def unaccounted(self, contract: int, landed_intents: int) -> int:
+        """The sync's adjustments since the log was cleared that no landed intent accounts
+        for (one POST per intent; negative: an intent landed with no write)."""
+        return self.writes(contract) - landed_intents
+
     def clear_faults(self) -> None:
         self.handle.sim.faults.clear()
 
@@ -172,6 +192,7 @@ class ConnectWiseSide:
             cw = ConnectWise(handle.sim, ConnectWisePsa(client), Clock())
         self.cw = cw
         self._hand_writes: dict[int, int] = {}
+        self._hand_adds: dict[int, int] = {}  # the additions among them (POSTs)
         self._agreements: set[int] = set()
 
     @property
@@ -228,9 +249,13 @@ class ConnectWiseSide:
 
     def _by_hand(self, contract: int, work: Callable[[], object]) -> None:
         before = self._contract_writes(contract)
+        added = self._contract_writes(contract, ("POST",))
         work()
         self._hand_writes[contract] = self._hand_writes.get(contract, 0) + (
             self._contract_writes(contract) - before
+        )
+        self._hand_adds[contract] = self._hand_adds.get(contract, 0) + (
+            self._contract_writes(contract, ("POST",)) - added
         )
 
     def edit_units(self, contract: int, service: int, change: int, day: date) -> None:
@@ -277,8 +302,11 @@ class ConnectWiseSide:
         self.cw.sim.request_log.clear()
         self.cw.sim.lost_answers.clear()
         self._hand_writes.clear()
+        self._hand_adds.clear()
 
-    def _contract_writes(self, contract: int) -> int:
+    def _contract_writes(
+        self, contract: int, methods: tuple[str, ...] = ("POST", "PATCH", "PUT", "DELETE")
+    ) -> int:
         """Writes ConnectWise applied to the agreement's additions (a lost answer's too)."""
         answered = [
             (method, path)
@@ -288,8 +316,7 @@ class ConnectWiseSide:
         return sum(
             1
             for method, path in [*answered, *self.cw.sim.lost_answers]
-            if method in ("POST", "PATCH", "PUT", "DELETE")
-            and f"/agreements/{contract}/additions" in path
+            if method in methods and f"/agreements/{contract}/additions" in path
         )
 
     def writes(self, contract: int) -> int:
@@ -310,6 +337,27 @@ class ConnectWiseSide:
     def lose_next_write_answer(self) -> None:
         """The next addition lands in ConnectWise, and its answer is lost (a 502)."""
         self.cw.sim.add_fault(CwFault(502, method="POST", path="/additions", after_write=True))
+
+    def fail_next_write_before_commit(self) -> None:
+        """The next addition is refused before ConnectWise did anything (a 503)."""
+        self.cw.sim.add_fault(CwFault(503, method="POST", path="/additions"))
+
+    def go_down(self) -> None:
+        """ConnectWise answers 503 to every read of an agreement's additions until it comes
+        back."""
+        self.cw.sim.add_fault(CwFault(503, method="GET", path="/additions", times=10**6))
+
+    def come_back(self) -> None:
+        self.clear_faults()
+
+    def unaccounted(self, contract: int, landed_intents: int) -> int:
+        """The sync's additions since the log was cleared that no landed intent accounts
+        for: each intent adds at most one (an increase its addition, a decrease the units
+        added back after cancelling), and no write lands without an intent."""
+        added = self._contract_writes(contract, ("POST",)) - self._hand_adds.get(contract, 0)
+        if landed_intents == 0:
+            return self.writes(contract)
+        return max(0, added - landed_intents)
 
     def clear_faults(self) -> None:
         self.cw.sim.clear_faults()
