@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -27,17 +28,23 @@ from connectwise_sim import (
 )
 from connectwise_sim import Fault as CwFault
 from connectwise_sim import SimHandle as ConnectWiseHandle
-from connectwise_sim.entities import ADDITIONS
+from connectwise_sim.entities import ADDITIONS, CATALOG
 from connectwise_sim.seed import CUSTOMER_IDS as CW_CUSTOMER_IDS
 from connectwise_sim.seed import SUBCATEGORY_ID
 from prism_domain.sync import PsaKind
 from prism_psa.connections import PsaConfig
 from prism_psa.connectwise import ConnectWisePsa
-from prism_psa.port import NewAdjustment, PsaError
+from prism_psa.port import NewAdjustment, NewService, PsaError
 from prism_psa.secrets import CredentialCipher
 from prism_tables.sync.connections import ProgramSyncSettings, PsaConnection
 from tests.support.connectwise import Clock, ConnectWise
-from tests.support.psa import TEST_SECRET_KEY, configure, connect, psa_config
+from tests.support.psa import (
+    RECURRING_CODE_ID,
+    TEST_SECRET_KEY,
+    configure,
+    connect,
+    psa_config,
+)
 
 
 class AutotaskSide:
@@ -61,7 +68,11 @@ class AutotaskSide:
     def mapped_company(self) -> tuple[int, str]:
         return 175, "Contoso Pty Ltd"
 
-    def add_contract(self, *, start: date, end: date | None) -> int:
+    def add_contract(
+        self, *, start: date, end: date | None, usable: bool = True, recurring: bool = True
+    ) -> int:
+        """A contract as a person makes it in Autotask; `usable` False: inactive (status 0),
+        `recurring` False: not a Recurring Service contract (type 1, Time and Materials)."""
         sim = self.handle.sim
         with sim.store.transaction():
             record = sim.rules.blank(CONTRACTS)
@@ -72,10 +83,10 @@ class AutotaskSide:
                     "companyID": 175,
                     "contractName": f"Recurring {contract_id}",
                     "contractNumber": f"K-{contract_id}",
-                    "contractType": 7,
+                    "contractType": 7 if recurring else 1,
                     "contractCategory": 1,
                     "contractPeriodType": 1,
-                    "status": 1,
+                    "status": 1 if usable else 0,
                     "startDate": f"{start.isoformat()}T00:00:00",
                     "endDate": f"{(end or date(2030, 12, 31)).isoformat()}T00:00:00",
                     "isDefaultContract": False,
@@ -167,6 +178,63 @@ class AutotaskSide:
     def clear_faults(self) -> None:
         self.handle.sim.faults.clear()
 
+    @property
+    def words(self) -> PsaWords:
+        return AUTOTASK_WORDS
+
+    def unit_price_on(self, contract: int, service: int, day: date) -> float:
+        """The unit price of the units row in force on `day` (the latest start on or
+        before it)."""
+        cs = self.contract_service(contract, service)
+        rows = sorted(self.handle.sim.units(cs or 0), key=lambda r: str(r["startDate"]))
+        text = day.isoformat()
+        covering = [r for r in rows if str(r["startDate"])[:10] <= text <= str(r["endDate"])[:10]]
+        assert covering, f"no units row on {day}"
+        return float(covering[-1]["price"])
+
+    def refuse_next_write(self, contract: int) -> None:
+        """Autotask refuses the next adjustment to `contract` (the 500 it answers when an
+        effective date falls outside the contract's dates)."""
+        self.handle.sim.add_fault(
+            Fault(
+                "error",
+                method="POST",
+                path=rf"Contracts/{contract}/ServiceAdjustments",
+                status=500,
+                body={
+                    "errors": [
+                        "ContractServiceAdjustment effectiveDate must be between the start "
+                        "date and end date of the Contract referenced by contractID."
+                    ]
+                },
+            )
+        )
+
+    def lock_out(self) -> None:
+        """The API user is locked (failed sign-ins, or an administrator)."""
+        self.handle.sim.lock_user()
+
+    def deny_writes(self) -> None:
+        """The API user's security level loses the right to create adjustments."""
+        self.handle.sim.deny("ContractServiceAdjustments", "create")
+
+    def services_by_name(self) -> dict[str, int]:
+        """Autotask's services, name -> id."""
+        return {str(r["name"]): int(r["id"]) for r in self.handle.sim.records("Services")}
+
+    def make_service_by_hand(self, name: str) -> None:
+        """A person makes a service called `name` in the program's billing code."""
+        self.handle.sim.rules.create(
+            "Services",
+            {
+                "name": name,
+                "description": "Our own bundle",
+                "billingCodeID": RECURRING_CODE_ID,
+                "periodType": 1,
+                "unitPrice": 10,
+            },
+        )
+
 
 class ConnectWiseSide:
     """The world's PSA when it is ConnectWise: the simulator served on loopback (the syncer
@@ -235,8 +303,18 @@ class ConnectWiseSide:
     def mapped_company(self) -> tuple[int, str]:
         return CW_CUSTOMER_IDS[0], "Acme Pty Ltd"
 
-    def add_contract(self, *, start: date, end: date | None) -> int:
-        agreement = self.cw.add_agreement(start=start, end=end, company=CW_CUSTOMER_IDS[0])
+    def add_contract(
+        self, *, start: date, end: date | None, usable: bool = True, recurring: bool = True
+    ) -> int:
+        """An agreement as a person makes it in ConnectWise; `usable` False: cancelled,
+        `recurring` False: it does not prorate its additions."""
+        agreement = self.cw.add_agreement(
+            start=start,
+            end=end,
+            company=CW_CUSTOMER_IDS[0],
+            prorate=recurring,
+            cancelled=not usable,
+        )
         self._agreements.add(agreement)
         return agreement
 
@@ -362,5 +440,106 @@ class ConnectWiseSide:
     def clear_faults(self) -> None:
         self.cw.sim.clear_faults()
 
+    @property
+    def words(self) -> PsaWords:
+        return CONNECTWISE_WORDS
+
+    def unit_price_on(self, contract: int, service: int, day: date) -> float:
+        """The unit price of the latest addition with units in effect on `day`."""
+        running = [
+            a
+            for a in self.cw.additions(contract, service)
+            if float(a["quantity"]) > 0
+            and str(a["effectiveDate"])[:10] <= day.isoformat()
+            and (not a.get("cancelledDate") or day.isoformat() < str(a["cancelledDate"])[:10])
+        ]
+        assert running, f"no addition in effect on {day}"
+        return float(max(running, key=lambda a: str(a["effectiveDate"]))["unitPrice"])
+
+    def refuse_next_write(self, contract: int) -> None:
+        """ConnectWise refuses the next addition to `contract` with a 400 naming its
+        effectiveDate (the envelope and field of docs/connectwise.md; the text is the
+        simulator's)."""
+        self.cw.sim.add_fault(
+            CwFault(
+                400,
+                method="POST",
+                path=rf"/agreements/{contract}/additions$",
+                body={
+                    "code": "InvalidObject",
+                    "message": "agreementAddition object is invalid",
+                    "errors": [
+                        {
+                            "code": "InvalidField",
+                            "message": "effectiveDate must be on or after the agreement's "
+                            "start date.",
+                            "resource": "agreementAddition",
+                            "field": "effectiveDate",
+                        }
+                    ],
+                },
+            )
+        )
+
+    def lock_out(self) -> None:
+        """The API member is shut out: its keys are no longer accepted (regenerated, or the
+        member removed), the documented 401. ConnectWise shows no "locked" state to the
+        API."""
+        self.cw.sim.config.private_key = "revoked-" + DEFAULT_PRIVATE_KEY
+
+    def deny_writes(self) -> None:
+        """The API member's security role loses the right to add to agreements (403)."""
+        self.cw.sim.deny(ADDITIONS, "POST")
+
+    def services_by_name(self) -> dict[str, int]:
+        """ConnectWise's catalog items, identifier -> id."""
+        return {str(r["identifier"]): int(r["id"]) for r in self.cw.sim.records(CATALOG)}
+
+    def make_service_by_hand(self, name: str) -> None:
+        """A person makes a catalog item identified `name` in the program's subcategory."""
+        self.cw.psa.create_service(
+            NewService(
+                name,
+                "Our own bundle",
+                "Our own bundle",
+                Decimal(10),
+                Decimal(0),
+                SUBCATEGORY_ID,
+                None,
+            )
+        )
+
 
 PsaSide = AutotaskSide | ConnectWiseSide
+
+
+@dataclass(frozen=True)
+class PsaWords:
+    """Fragments of what a partner reads, in each PSA's words."""
+
+    #: A skipped line's reason when its contract is inactive or not the recurring kind.
+    unusable_contract: str
+    #: The action of a write refused by the contract's dates.
+    review_dates: str
+    #: The connection's problem, and a fragment of its message, when the API user is
+    #: shut out.
+    locked_problem: str
+    locked_action: str
+    #: What a refused right is called.
+    security: str
+
+
+AUTOTASK_WORDS = PsaWords(
+    unusable_contract="Recurring Service",
+    review_dates="Review the contract in Autotask",
+    locked_problem="USER_LOCKED",  # said as locked, not as a wrong secret
+    locked_action="uncheck Locked",
+    security="security level",
+)
+CONNECTWISE_WORDS = PsaWords(
+    unusable_contract="prorates its additions",
+    review_dates="Review the agreement's start and end dates in ConnectWise",
+    locked_problem="WRONG_SECRET",
+    locked_action="System > Members > API Members",
+    security="security role",
+)

@@ -15,6 +15,7 @@ from datetime import date
 from sqlalchemy.orm import Session
 
 from prism_domain.invoicing import LineKind
+from prism_domain.sync import PsaKind
 from prism_psa.invoices import sources
 from prism_psa.invoices.planning import plan_invoice
 from prism_psa.invoices.values import Contract, InvoiceLine, IssuedPeriod, Plan
@@ -118,4 +119,5 @@ def plan_of(inputs: Inputs, contracts: Mapping[int, Contract]) -> Plan:
         invoices=inputs.periods,
         billed={c: billed.get(c, {}) for c in contracts},
         checked_from={(str(c), str(s)): day for (c, s), day in inputs.checked.items()},
+        psa=PsaKind(settings.psa) if settings is not None and settings.psa else None,
     )

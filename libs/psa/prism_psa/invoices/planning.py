@@ -34,6 +34,7 @@ from typing import Any
 
 from prism_domain.catalogue import BillingTerm
 from prism_domain.invoicing import LineKind
+from prism_domain.sync import PsaKind
 from prism_psa.invoices.timeline import (
     desired_steps,
     steps_from,
@@ -60,6 +61,7 @@ def plan_invoice(
     invoices: Sequence[IssuedPeriod] = (),
     billed: Mapping[int, Mapping[str, LineKind]] | None = None,
     checked_from: Mapping[tuple[str, str], date] | None = None,
+    psa: PsaKind | None = None,
 ) -> Plan:
     """Targets for every synced customer's products from the synced invoice's first day on,
     following the desired timeline; the invoice's lines not synced skipped with the reason.
@@ -70,7 +72,8 @@ def plan_invoice(
     included), with their lines; `billed`: per synced customer, every product Prism has ever
     billed it (SKU -> line kind), so that a product that left the invoice is set to 0;
     `checked_from`: per contract service, the first day an earlier run synced (the
-    reconciliation checks from there). `contracts`: synced customers only (customer id ->
+    reconciliation checks from there); `psa`: the PSA synced to, whose words skipped lines'
+    messages use. `contracts`: synced customers only (customer id ->
     contract); `services`: the PSA service of each SKU (None or absent: no service found).
     """
     lines = list(lines)
@@ -90,7 +93,9 @@ def plan_invoice(
     for line in lines:
         reason = _skip_reason(line, contracts, services, sync_usage)
         if reason is not None:
-            plan.skipped.append(Skipped(line.customer_id, line.sku, reason, line.subscription_id))
+            plan.skipped.append(
+                Skipped(line.customer_id, line.sku, reason, line.subscription_id, psa)
+            )
             if reason is Outcome.FRACTIONAL_QUANTITY:
                 fractional.add((line.customer_id, line.sku))
         else:
@@ -118,7 +123,9 @@ def plan_invoice(
                 # ended needs no change.
                 after_end = contract.end is not None and step.effective > contract.end
                 if step.effective <= period.end and not (step.units == 0 and after_end):
-                    plan.skipped.append(Skipped(customer_id, sku, Outcome.DATE_OUTSIDE_CONTRACT))
+                    plan.skipped.append(
+                        Skipped(customer_id, sku, Outcome.DATE_OUTSIDE_CONTRACT, psa=psa)
+                    )
                 continue
             wanted.append(
                 Target(

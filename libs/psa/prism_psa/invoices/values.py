@@ -14,6 +14,7 @@ from typing import Any
 
 from prism_domain.catalogue import BillingTerm
 from prism_domain.invoicing import LineKind
+from prism_domain.sync import PsaKind
 
 
 class Outcome(StrEnum):
@@ -47,6 +48,28 @@ MESSAGES: dict[Outcome, str] = {
     ),
     Outcome.FRACTIONAL_QUANTITY: "The PSA counts whole units; this line's quantity is fractional.",
 }
+
+#: The outcomes that name the PSA's records, in ConnectWise's words (agreements, not
+#: Autotask's Recurring Service contracts); the others read the same on both PSAs.
+CONNECTWISE_MESSAGES: dict[Outcome, str] = {
+    Outcome.CONTRACT_NOT_USABLE: (
+        "The agreement is cancelled, or does not bill its additions on a cycle with proration: "
+        "choose an active agreement that prorates its additions in the customer mapping, or "
+        "review the agreement in ConnectWise (Finance > Agreements)."
+    ),
+    Outcome.DATE_OUTSIDE_CONTRACT: (
+        "The effective date is outside the agreement's start and end dates: extend the "
+        "agreement in ConnectWise (Finance > Agreements) or map the customer to an agreement "
+        "that covers it."
+    ),
+}
+
+
+def message_for(outcome: Outcome, psa: PsaKind | str | None = None) -> str:
+    """Why a line is not synced and what to do, in the words of the PSA it syncs to."""
+    if psa is not None and PsaKind(psa) is PsaKind.CONNECTWISE:
+        return CONNECTWISE_MESSAGES.get(outcome, MESSAGES[outcome])
+    return MESSAGES[outcome]
 
 
 @dataclass(frozen=True)
@@ -125,10 +148,12 @@ class Skipped:
     sku: str
     outcome: Outcome
     subscription_id: int | None = None
+    #: The PSA the line syncs to, whose words the message uses (None: Autotask's).
+    psa: PsaKind | None = None
 
     @property
     def message(self) -> str:
-        return MESSAGES[self.outcome]
+        return message_for(self.outcome, self.psa)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """S5-S7, S9: the invoice sync's rules, one test each. `world` is each PSA in turn (Autotask
-under both row-end conventions, ConnectWise: this folder's `side`); `autotask_world` is
-Autotask's, for the rules told in its own records (its contract statuses and types, its
-faults, locked users and security levels, usage rows)."""
+under both row-end conventions, ConnectWise: this folder's `side`); `psa_world` is each PSA
+once (`psa_side`), for the rules where how Autotask ends a units row does not matter: its
+contract or agreement errors, refusals while writing, a shut-out API user and a refused right,
+and usage, each told through the side in its PSA's own words (`side.words`)."""
 
 from __future__ import annotations
 
@@ -11,11 +12,14 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from autotask_sim import SimHandle
-from autotask_sim.faults import Fault
 from prism_domain.catalogue import BillingTerm
 from prism_domain.invoicing import LineKind
-from prism_domain.sync import InvoiceSyncRequested, InvoiceSyncSafetyCheckDue, SyncTrigger
+from prism_domain.sync import (
+    InvoiceSyncRequested,
+    InvoiceSyncSafetyCheckDue,
+    PsaKind,
+    SyncTrigger,
+)
 from prism_platform.mail import MailMessage
 from prism_syncer.inbox import process_event
 from prism_syncer.invoices.handlers import invoice_handlers
@@ -25,11 +29,11 @@ from prism_tables.sync.invoices import InvoiceSyncReconciliation, InvoiceSyncRun
 from tests.integration.syncer.invoices.support import (
     NOV,
     Line,
-    PsaSide,
     World,
     expected,
     month_end,
 )
+from tests.support.sides import PsaSide
 
 pytestmark = pytest.mark.integration
 
@@ -46,8 +50,8 @@ def world(database_url: str, sync_engine: Engine, side: PsaSide) -> World:
 
 
 @pytest.fixture
-def autotask_world(database_url: str, sync_engine: Engine, autotask: SimHandle) -> World:
-    return World.create(sync_engine, autotask, skus=SKUS)
+def psa_world(database_url: str, sync_engine: Engine, psa_side: PsaSide) -> World:
+    return World.create(sync_engine, psa_side, skus=SKUS)
 
 
 def test_first_sync_adds_the_services_to_an_existing_contract_with_the_invoice_units(
@@ -158,32 +162,35 @@ def test_what_is_not_synced_is_reported_and_the_rest_is_synced(world: World) -> 
 
 
 def test_azure_usage_is_one_unit_at_the_months_price_then_zero_next_month(
-    autotask_world: World,
+    psa_world: World,
 ) -> None:
-    autotask_world.settings(sync_azure_usage=True)
-    customer = autotask_world.customer()
+    psa_world.settings(sync_azure_usage=True)
+    customer = psa_world.customer()
     usage = Line(
         customer, "AZURE", "120.5", NOV, NOV_30, kind=LineKind.USAGE, term=None, price="0.10"
     )
 
-    run = autotask_world.sync(autotask_world.invoice(NOV, [usage]))
+    run = psa_world.sync(psa_world.invoice(NOV, [usage]))
 
     assert run.status == "SUCCESS"
-    assert autotask_world.month_units(customer, "AZURE", NOV) == [1] * 30
-    assert autotask_world.units_on(customer, "AZURE", DEC) == 0
-    units = autotask_world.autotask.sim.units(
-        autotask_world.contract_service(customer, "AZURE") or 0
+    assert psa_world.month_units(customer, "AZURE", NOV) == [1] * 30
+    assert psa_world.units_on(customer, "AZURE", DEC) == 0
+    price = psa_world.side.unit_price_on(
+        psa_world.contracts[customer], psa_world.service_id("AZURE"), NOV
     )
-    november = next(u for u in units if str(u["startDate"]).startswith("2026-11-01"))
-    assert november["price"] == pytest.approx(12.05)
+    assert price == pytest.approx(12.05)
 
 
-def test_each_contract_error_is_an_item_while_other_customers_sync(autotask_world: World) -> None:
-    good = autotask_world.customer()
-    inactive = autotask_world.customer(contract=autotask_world.add_contract(status=0))
-    not_recurring = autotask_world.customer(contract=autotask_world.add_contract(contract_type=1))
-    ended = autotask_world.customer(contract=autotask_world.add_contract(end=date(2026, 11, 10)))
-    invoice = autotask_world.invoice(
+def test_each_contract_error_is_an_item_while_other_customers_sync(psa_world: World) -> None:
+    side = psa_world.side
+    good = psa_world.customer()
+    start = date(2025, 1, 1)
+    inactive = psa_world.customer(contract=side.add_contract(start=start, end=None, usable=False))
+    not_recurring = psa_world.customer(
+        contract=side.add_contract(start=start, end=None, recurring=False)
+    )
+    ended = psa_world.customer(contract=side.add_contract(start=start, end=date(2026, 11, 10)))
+    invoice = psa_world.invoice(
         NOV,
         [
             Line(good, "E3", 5, NOV, NOV_30),
@@ -195,76 +202,72 @@ def test_each_contract_error_is_an_item_while_other_customers_sync(autotask_worl
         ],
     )
 
-    run = autotask_world.sync(invoice)
+    run = psa_world.sync(invoice)
 
     assert run.status == "FAILURE"
-    assert autotask_world.month_units(good, "E3", NOV) == [5] * 30
+    assert psa_world.month_units(good, "E3", NOV) == [5] * 30
     by_customer = {
         i.customer_id: i
-        for i in autotask_world.items(run.id)
+        for i in psa_world.items(run.id)
         if i.sku is None and i.subscription_id is None
     }
     assert by_customer[inactive].outcome == "ERROR"
-    codes = {(i.customer_id, i.code) for i in autotask_world.items(run.id) if i.code}
+    codes = {(i.customer_id, i.code) for i in psa_world.items(run.id) if i.code}
     assert (inactive, "CONTRACT_NOT_USABLE") in codes
     assert (not_recurring, "CONTRACT_NOT_USABLE") in codes
     assert (ended, "DATE_OUTSIDE_CONTRACT") in codes
     assert (good, "PRODUCT_NOT_FOUND") in codes
     assert run.customers_failed == 4
-    messages = " ".join(i.message or "" for i in autotask_world.items(run.id))
-    assert "Recurring Service" in messages and "product sync" in messages
+    unusable = [
+        i.message or ""
+        for i in psa_world.items(run.id)
+        if i.customer_id in (inactive, not_recurring) and i.code == "CONTRACT_NOT_USABLE"
+    ]
+    assert unusable and all(side.words.unusable_contract in m for m in unusable)
+    messages = " ".join(i.message or "" for i in psa_world.items(run.id))
+    assert "product sync" in messages
+    other = "Recurring Service" if side.kind is PsaKind.CONNECTWISE else "agreement"
+    assert other not in messages  # in the PSA's own words, not the other's
 
 
-def test_a_refusal_of_autotask_while_writing_is_an_item_with_its_action(
-    autotask_world: World,
+def test_a_refusal_of_the_psa_while_writing_is_an_item_with_its_action(
+    psa_world: World,
 ) -> None:
-    first, second = autotask_world.customer(), autotask_world.customer()
-    invoice = autotask_world.invoice(
+    first, second = psa_world.customer(), psa_world.customer()
+    invoice = psa_world.invoice(
         NOV, [Line(first, "E3", 5, NOV, NOV_30), Line(second, "E3", 3, NOV, NOV_30)]
     )
-    autotask_world.autotask.sim.add_fault(
-        Fault(
-            "error",
-            method="POST",
-            path=rf"Contracts/{autotask_world.contracts[first]}/ServiceAdjustments",
-            status=500,
-            body={
-                "errors": [
-                    "ContractServiceAdjustment effectiveDate must be between the start date "
-                    "and end date of the Contract referenced by contractID."
-                ]
-            },
-        )
-    )
+    psa_world.side.refuse_next_write(psa_world.contracts[first])
 
-    run = autotask_world.sync(invoice)
+    run = psa_world.sync(invoice)
 
     assert run.status == "FAILURE"
-    item = next(i for i in autotask_world.items(run.id) if i.customer_id == first and i.sku)
+    item = next(i for i in psa_world.items(run.id) if i.customer_id == first and i.sku)
     assert item.code == "DATE_OUTSIDE_CONTRACT"
-    assert "Review the contract in Autotask" in (item.message or "")
-    assert autotask_world.month_units(second, "E3", NOV) == [3] * 30
+    assert psa_world.side.words.review_dates in (item.message or "")
+    assert psa_world.month_units(second, "E3", NOV) == [3] * 30
 
 
 def test_unauthorized_fails_the_run_marks_the_connection_and_mails_the_status(
-    autotask_world: World,
+    psa_world: World,
 ) -> None:
-    customer = autotask_world.customer()
-    invoice = autotask_world.invoice(NOV, [Line(customer, "E3", 5, NOV, NOV_30)])
-    autotask_world.autotask.sim.lock_user()
+    customer = psa_world.customer()
+    invoice = psa_world.invoice(NOV, [Line(customer, "E3", 5, NOV, NOV_30)])
+    psa_world.side.lock_out()
 
-    run = autotask_world.sync(invoice)
+    run = psa_world.sync(invoice)
 
     assert run.status == "FAILURE"
-    item = next(i for i in autotask_world.items(run.id) if i.sku)
-    assert item.code == "UNAUTHORIZED" or "Unauthorized" in (run.message or "")
-    with Session(autotask_world.engine) as session:
+    item = next(i for i in psa_world.items(run.id) if i.sku)
+    assert item.code == "UNAUTHORIZED"
+    words = psa_world.side.words
+    with Session(psa_world.engine) as session:
         connection = session.scalar(
-            select(PsaConnection).where(PsaConnection.partner_id == autotask_world.partner)
+            select(PsaConnection).where(PsaConnection.partner_id == psa_world.partner)
         )
         assert connection is not None and connection.status == "FAILING"
-        assert connection.problem == "USER_LOCKED"  # said as locked, not as a wrong secret
-        assert "uncheck Locked" in (connection.status_message or "")
+        assert connection.problem == words.locked_problem
+        assert words.locked_action in (connection.status_message or "")
         mails = session.scalars(
             select(MailMessage).where(
                 MailMessage.idempotency_key == f"sync:invoice-run:{run.id}:failed"
@@ -293,19 +296,19 @@ def test_sync_turned_off_for_a_customer_writes_nothing_and_on_again_is_safe(
     assert world.month_units(customer, "E3", NOV) == [5] * 30
 
 
-def test_a_security_level_refusal_names_its_cause_on_the_connection(autotask_world: World) -> None:
-    customer = autotask_world.customer()
-    invoice = autotask_world.invoice(NOV, [Line(customer, "E3", 5, NOV, NOV_30)])
-    autotask_world.autotask.sim.deny("ContractServiceAdjustments", "create")
+def test_a_security_level_refusal_names_its_cause_on_the_connection(psa_world: World) -> None:
+    customer = psa_world.customer()
+    invoice = psa_world.invoice(NOV, [Line(customer, "E3", 5, NOV, NOV_30)])
+    psa_world.side.deny_writes()
 
-    run = autotask_world.sync(invoice)
+    run = psa_world.sync(invoice)
 
     assert run.status == "FAILURE"
-    item = next(i for i in autotask_world.items(run.id) if i.sku)
-    assert item.code == "UNAUTHORIZED" and "security level" in (item.message or "")
-    with Session(autotask_world.engine) as session:
+    item = next(i for i in psa_world.items(run.id) if i.sku)
+    assert item.code == "UNAUTHORIZED" and psa_world.side.words.security in (item.message or "")
+    with Session(psa_world.engine) as session:
         connection = session.scalar(
-            select(PsaConnection).where(PsaConnection.partner_id == autotask_world.partner)
+            select(PsaConnection).where(PsaConnection.partner_id == psa_world.partner)
         )
     assert connection is not None
     assert (connection.status, connection.problem) == ("FAILING", "PERMISSION_DENIED")

@@ -1,5 +1,6 @@
 """S8 notices (failed runs, price changes) and the product sync's recovery from a crash
-between Autotask's create and our commit (S3, S10)."""
+between the PSA's create and our commit (S3, S10), on each PSA (`psa_side`): services are
+Autotask's services or ConnectWise's catalog items."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from autotask_sim import SimHandle
 from prism_domain.catalogue import ProductPriceChanged
 from prism_domain.sync import SyncTrigger
 from prism_platform.mail import MailMessage
@@ -18,24 +18,26 @@ from prism_syncer.invoices.notices import Links
 from prism_syncer.products.handlers import product_handlers, run_product_sync
 from prism_tables.sync.products import ProductServiceLink, ProductSyncRun, ProductSyncRunItem
 from tests.integration.syncer.invoices.support import World
-from tests.support.psa import RECURRING_CODE_ID, add_product, psa_config, set_price
+from tests.support.psa import add_product, set_price
+from tests.support.sides import PsaSide
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture
-def world(database_url: str, sync_engine: Engine, autotask: SimHandle) -> World:
-    return World.create(sync_engine, autotask, skus=("E3",))
+def world(database_url: str, sync_engine: Engine, psa_side: PsaSide) -> World:
+    return World.create(sync_engine, psa_side, skus=("E3",))
 
 
-def services(world: World) -> dict[str, dict]:  # type: ignore[type-arg]
-    return {str(r["name"]): dict(r) for r in world.autotask.sim.records("Services")}
+def services(world: World) -> dict[str, int]:
+    """The PSA's services (catalog items) by name, name -> id."""
+    return world.side.services_by_name()
 
 
 def product_run(world: World) -> ProductSyncRun:
     with Session(world.engine) as session, session.begin():
         run = run_product_sync(
-            session, psa_config(world.autotask), world.partner, world.program, SyncTrigger.MANUAL
+            session, world.side.config(), world.partner, world.program, SyncTrigger.MANUAL
         )
         assert run is not None
         session.expunge(run)
@@ -53,11 +55,11 @@ def test_a_service_created_by_a_sync_that_crashed_before_its_commit_is_adopted(
     world: World,
 ) -> None:
     product = add_product(world.engine, world.program, "CRASHED-1", description="Visio Plan 2")
-    # The sync creates the service in Autotask, then dies before committing its link.
+    # The sync creates the service in the PSA, then dies before committing its link.
     with Session(world.engine) as session:
         session.begin()
         run_product_sync(
-            session, psa_config(world.autotask), world.partner, world.program, SyncTrigger.MANUAL
+            session, world.side.config(), world.partner, world.program, SyncTrigger.MANUAL
         )
         session.rollback()
     assert "PC_CRASHED-1" in services(world)
@@ -76,7 +78,7 @@ def test_a_service_created_by_a_sync_that_crashed_before_its_commit_is_adopted(
                 ProductSyncRunItem.run_id == run.id, ProductSyncRunItem.sku == "CRASHED-1"
             )
         )
-    assert link is not None and link.service_id == services(world)["PC_CRASHED-1"]["id"]
+    assert link is not None and link.service_id == services(world)["PC_CRASHED-1"]
     assert item is not None and item.outcome != "ERROR"
     assert "interrupted" in (item.message or "")
 
@@ -85,17 +87,8 @@ def test_a_pc_service_a_person_made_is_still_a_name_clash_and_the_failure_is_mai
     world: World,
 ) -> None:
     add_product(world.engine, world.program, "HANDMADE-1", description="From the price list")
-    world.autotask.sim.rules.create(
-        "Services",
-        {
-            "name": "PC_HANDMADE-1",
-            "description": "Our own bundle",
-            "billingCodeID": RECURRING_CODE_ID,
-            "periodType": 1,
-            "unitPrice": 10,
-        },
-    )
-    handlers = product_handlers(psa_config(world.autotask), Links("https://prism.example"))
+    world.side.make_service_by_hand("PC_HANDMADE-1")
+    handlers = product_handlers(world.side.config(), Links("https://prism.example"))
     from prism_domain.sync import ProductSyncRequested
 
     event = ProductSyncRequested(
@@ -118,7 +111,7 @@ def test_a_price_list_import_mails_one_price_change_warning(world: World) -> Non
     world.product_sync()
     set_price(world.engine, world.products["E3"], buy="9.00", rrp="10.00", day=date(2026, 2, 1))
     set_price(world.engine, second, buy="19.00", rrp="21.00", day=date(2026, 2, 1))
-    handlers = product_handlers(psa_config(world.autotask), Links())
+    handlers = product_handlers(world.side.config(), Links())
     events = [
         ProductPriceChanged(
             aggregate_id=str(pid),
