@@ -37,17 +37,6 @@ SAVE = """mutation($input: PsaCredentialsInput!) { savePsaConnection(input: $inp
   connection { psa username zoneUrl status problem statusMessage lastTestedAt }
   errors { field code message } } }"""
 CONNECTION = "{ psaConnection { username status problem lastTestedAt zoneUrl } }"
-SETTINGS = """mutation($input: ProgramSyncSettingsInput!) { saveProgramSyncSettings(input: $input) {
-  settings { programId syncEnabled productSyncMode syncAzureUsage billingCode { id name }
-             vendor { id name } notificationEmails }
-  errors { field code message } } }"""
-PREVIEW = """query($p: ID!) { productSyncPreview(programId: $p) {
-  creates updates failures errors { code message }
-  items { sku action serviceName unitPrice unitCost warnings message } } }"""
-RUNS = """query($p: ID!) { productSyncRuns(programId: $p, first: 10) { totalCount edges { node {
-  id trigger status created productsSynced failed
-  items { sku action outcome serviceId unitPrice unitCost message } } } }
-  productSyncOverview(programId: $p) { lastSuccessfulAt lastRun { id status created } } }"""
 
 
 @pytest.fixture
