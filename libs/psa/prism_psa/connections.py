@@ -176,11 +176,10 @@ class PsaConfig:
         the stored credentials cannot be decrypted."""
         if self.limits is None:
             return None
-        if row.psa == CONNECTWISE:
-            credentials = self.connectwise_credentials_of(row)
+        if row.psa == CONNECTWISE:  # site and company id are stored in the clear
             return budget_use(
                 self.limits,
-                connectwise_company_key(credentials.site, credentials.company_id),
+                connectwise_company_key(row.site or "", row.username),
                 budget=CONNECTWISE_BUDGET,
                 window_seconds=CONNECTWISE_WINDOW_SECONDS,
                 prefix=CONNECTWISE_PREFIX,
